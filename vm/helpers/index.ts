@@ -1,0 +1,14 @@
+// The helper sets each program type starts from. Map, packet and ring-buffer helpers join them
+// in their own modules.
+
+import { HelperTable } from "./registry.js";
+import { getPrandomU32 } from "./random.js";
+import { getSmpProcessorId, ktimeGetBootNs, ktimeGetNs } from "./time.js";
+
+export { HelperTable } from "./registry.js";
+export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from "./registry.js";
+
+/** Helpers any program type may call: time, randomness, CPU id. */
+export function baseHelpers(): HelperTable {
+  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs]);
+}

@@ -1,0 +1,70 @@
+// Helpers: functions a program calls with `call N` (RFC 9669 §4.3.1, "helper functions").
+// Numbering is Linux's UAPI (include/uapi/linux/bpf.h, enum bpf_func_id), so bytecode compiled
+// for the kernel calls the same helper here. One definition serves the verifier (signature),
+// the interpreter and the JIT (implementation: the JIT imports it into its wasm module).
+
+/** Argument kinds, named after the kernel's enum bpf_arg_type (used by the verifier). */
+export type HelperArg =
+  | "anything"
+  | "const_map_ptr"
+  | "ptr_to_map_key"
+  | "ptr_to_map_value"
+  | "ptr_to_mem"
+  | "ptr_to_uninit_mem"
+  | "const_size"
+  | "const_size_or_zero"
+  | "ptr_to_ctx";
+
+/** Return kinds, after the kernel's enum bpf_return_type. */
+export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";
+
+/** What a helper may touch while it runs: the one memory and the CPU it runs on. */
+export interface HelperContext {
+  readonly memory: WebAssembly.Memory;
+  readonly cpu: number;
+}
+
+export type HelperImpl = (
+  ctx: HelperContext,
+  r1: bigint,
+  r2: bigint,
+  r3: bigint,
+  r4: bigint,
+  r5: bigint,
+) => bigint;
+
+export interface HelperDef {
+  readonly id: number;
+  readonly name: string;
+  readonly args: readonly HelperArg[];
+  readonly ret: HelperRet;
+  readonly impl: HelperImpl;
+}
+
+/** A set of helpers by id. Programs may only call helpers of the table they are loaded with. */
+export class HelperTable {
+  private readonly byId = new Map<number, HelperDef>();
+
+  constructor(defs: Iterable<HelperDef> = []) {
+    for (const def of defs) this.add(def);
+  }
+
+  add(def: HelperDef): this {
+    if (this.byId.has(def.id)) throw new Error(`helper ${def.id} (${def.name}) is registered twice`);
+    this.byId.set(def.id, def);
+    return this;
+  }
+
+  get(id: number): HelperDef | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  /** All helpers, ordered by id. */
+  list(): HelperDef[] {
+    return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+}
