@@ -1,0 +1,46 @@
+// Context structs as the kernel's UAPI defines them (include/uapi/linux/bpf.h). A context holds
+// real addresses in our one memory (docs/memory-model.md), so `(void *)(long)ctx->data` as
+// clang compiles it works without the kernel's context rewriting.
+
+/** What a ctx field holds, as the verifier types a load of it (kernel: PTR_TO_PACKET etc.). */
+export type CtxFieldKind = "scalar" | "packet" | "packet_end" | "packet_meta";
+
+export interface CtxField {
+  readonly name: string;
+  readonly offset: number;
+  readonly size: 4 | 8;
+  readonly kind: CtxFieldKind;
+  /** Programs may store to it (kernel: the program type's is_valid_access for BPF_WRITE). */
+  readonly writable: boolean;
+}
+
+export interface CtxLayout {
+  readonly name: string; // the C struct: "xdp_md", "__sk_buff"
+  readonly size: number;
+  readonly fields: readonly CtxField[];
+}
+
+export type FieldSpec = readonly [name: string, size: 4 | 8, kind?: CtxFieldKind];
+
+/** Lay fields out in order with natural alignment, as the C compiler does for these structs. */
+export function ctxLayout(name: string, specs: readonly FieldSpec[], writable: readonly string[] = []): CtxLayout {
+  let offset = 0;
+  const fields = specs.map(([fieldName, size, kind = "scalar"]) => {
+    offset = Math.ceil(offset / size) * size;
+    const field: CtxField = { name: fieldName, offset, size, kind, writable: writable.includes(fieldName) };
+    offset += size;
+    return field;
+  });
+  return { name, size: Math.ceil(offset / 8) * 8, fields };
+}
+
+/** The field covering [offset, offset + size), if the access is exactly within one field. */
+export function ctxFieldAt(layout: CtxLayout, offset: number, size: number): CtxField | undefined {
+  return layout.fields.find((f) => offset >= f.offset && offset + size <= f.offset + f.size);
+}
+
+export function ctxField(layout: CtxLayout, name: string): CtxField {
+  const field = layout.fields.find((f) => f.name === name);
+  if (!field) throw new Error(`${layout.name} has no field ${name}`);
+  return field;
+}

@@ -1,0 +1,75 @@
+// Program types we run, each with its kernel number (enum bpf_prog_type), its context, how its
+// return value reads as a verdict, and whether legacy LD_ABS/LD_IND packet loads are allowed.
+
+import type { CtxLayout } from "./context.js";
+import { SK_BUFF_SOCKET, SK_BUFF_TC } from "./skb.js";
+import { XDP_MD, xdpVerdict } from "./xdp.js";
+
+export type ProgramTypeName = "conformance" | "socket_filter" | "sched_cls" | "xdp";
+
+export interface ProgramType {
+  readonly name: ProgramTypeName;
+  /** enum bpf_prog_type; the conformance type has no kernel equivalent. */
+  readonly kernelType: number | undefined;
+  /** undefined for the conformance type: r1 is raw memory, r2 its length. */
+  readonly ctx: CtxLayout | undefined;
+  /** LD_ABS/LD_IND allowed (kernel: may_access_skb()). */
+  readonly ldAbs: boolean;
+  verdict(retval: bigint): string;
+}
+
+/** enum tc_action: TC_ACT_UNSPEC is -1 (returned as a 32-bit value). */
+const TC_VERDICTS: Record<number, string> = {
+  [-1]: "TC_ACT_UNSPEC",
+  0: "TC_ACT_OK",
+  1: "TC_ACT_RECLASSIFY",
+  2: "TC_ACT_SHOT",
+  3: "TC_ACT_PIPE",
+  4: "TC_ACT_STOLEN",
+  5: "TC_ACT_QUEUED",
+  6: "TC_ACT_REPEAT",
+  7: "TC_ACT_REDIRECT",
+};
+
+const u32 = (r0: bigint): number => Number(r0 & 0xffffffffn);
+const s32 = (r0: bigint): number => u32(r0) | 0;
+
+export const PROGRAM_TYPES: Readonly<Record<ProgramTypeName, ProgramType>> = {
+  conformance: {
+    name: "conformance",
+    kernelType: undefined,
+    ctx: undefined,
+    ldAbs: false,
+    verdict: (r0) => `0x${r0.toString(16)}`,
+  },
+  // A socket filter's return value is how many bytes of the packet to keep; 0 drops it.
+  socket_filter: {
+    name: "socket_filter",
+    kernelType: 1,
+    ctx: SK_BUFF_SOCKET,
+    ldAbs: true,
+    verdict: (r0) => (u32(r0) === 0 ? "drop" : "accept"),
+  },
+  sched_cls: {
+    name: "sched_cls",
+    kernelType: 3,
+    ctx: SK_BUFF_TC,
+    ldAbs: true,
+    verdict: (r0) => TC_VERDICTS[s32(r0)] ?? `TC_ACT_${s32(r0)}`,
+  },
+  xdp: {
+    name: "xdp",
+    kernelType: 6,
+    ctx: XDP_MD,
+    ldAbs: false,
+    verdict: (r0) => xdpVerdict(u32(r0)),
+  },
+};
+
+export function programType(name: string): ProgramType {
+  const type = PROGRAM_TYPES[name as ProgramTypeName];
+  if (!type) {
+    throw new Error(`unknown program type '${name}' (known: ${Object.keys(PROGRAM_TYPES).join(", ")})`);
+  }
+  return type;
+}
