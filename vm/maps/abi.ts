@@ -1,0 +1,130 @@
+// The binary interface between the TypeScript side of the maps (sizing, user-space API) and the
+// AssemblyScript runtime that does every map operation (vm/maps/as/). This one file is compiled
+// by both tsc and asc (vm/maps/as/*.ts import "../abi"), so the two sides cannot disagree on a
+// number. It must therefore stay plain `export const NAME = <integer literal or expression>;`.
+//
+// Numbers with a kernel meaning are Linux UAPI (include/uapi/linux/bpf.h, asm-generic/errno*.h).
+
+// ---- enum bpf_map_type ------------------------------------------------------------------
+export const BPF_MAP_TYPE_HASH = 1;
+export const BPF_MAP_TYPE_ARRAY = 2;
+export const BPF_MAP_TYPE_PROG_ARRAY = 3;
+export const BPF_MAP_TYPE_PERCPU_HASH = 5;
+export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+export const BPF_MAP_TYPE_LRU_HASH = 9;
+export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
+export const BPF_MAP_TYPE_LPM_TRIE = 11;
+export const BPF_MAP_TYPE_QUEUE = 22;
+export const BPF_MAP_TYPE_STACK = 23;
+export const BPF_MAP_TYPE_RINGBUF = 27;
+
+// ---- map_update_elem flags ----------------------------------------------------------------
+export const BPF_ANY = 0;
+export const BPF_NOEXIST = 1;
+export const BPF_EXIST = 2;
+/** Needs a struct bpf_spin_lock in the value (BTF): we have none, so the kernel's -EINVAL. */
+export const BPF_F_LOCK = 4;
+
+// ---- map_create flags (the ones some map type accepts here) -----------------------------
+export const BPF_F_NO_PREALLOC = 1;
+export const BPF_F_NO_COMMON_LRU = 2;
+export const BPF_F_NUMA_NODE = 4;
+export const BPF_F_ZERO_SEED = 64;
+
+// ---- errno (returned negated, as the kernel's helpers and syscalls do) -------------------
+export const EPERM = 1;
+export const ENOENT = 2;
+export const E2BIG = 7;
+export const EBADF = 9;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EEXIST = 17;
+export const EINVAL = 22;
+export const ENOSPC = 28;
+export const EOPNOTSUPP = 95;
+/** The kernel-internal ENOTSUPP that BPF_MAP_LOOKUP_AND_DELETE_ELEM returns for other types. */
+export const ENOTSUPP = 524;
+
+// ---- ring buffer (kernel/bpf/ringbuf.c, uapi struct bpf_ringbuf_hdr) ----------------------
+export const BPF_RINGBUF_BUSY_BIT = 1 << 31;
+export const BPF_RINGBUF_DISCARD_BIT = 1 << 30;
+export const BPF_RINGBUF_HDR_SZ = 8;
+export const BPF_RB_NO_WAKEUP = 1;
+export const BPF_RB_FORCE_WAKEUP = 2;
+export const BPF_RB_AVAIL_DATA = 0;
+export const BPF_RB_RING_SIZE = 1;
+export const BPF_RB_CONS_POS = 2;
+export const BPF_RB_PROD_POS = 3;
+/** The kernel's PAGE_SIZE as the ring buffer uses it (record pg_off, size alignment). */
+export const RINGBUF_PAGE = 4096;
+
+/** `cpu` argument meaning "user space: the value buffer holds every CPU's value". */
+export const ALL_CPUS = -1;
+
+// ---- map header: every map starts with one, at a 64-byte aligned address -------------------
+// The map pointer a program holds (lddw BPF_PSEUDO_MAP_FD) is the header's address. Words
+// 0..63 are written once at creation by the TS side (vm/maps/plan.ts); 64.. are the mutable
+// state, on their own cache lines so lookups on other CPUs do not bounce the read-only line.
+export const H_TYPE = 0;
+export const H_KEY_SIZE = 4;
+export const H_VALUE_SIZE = 8;
+export const H_MAX_ENTRIES = 12;
+export const H_FLAGS = 16;
+/** round_up(value_size, 8): the kernel's value alignment. */
+export const H_VALUE_STRIDE = 20;
+export const H_NCPUS = 24;
+/** Bytes between CPU c's and CPU c+1's copy of a per-CPU value (0 when not per-CPU). */
+export const H_CPU_STRIDE = 28;
+/** Array values / per-CPU value planes / queue slots / ring buffer data. */
+export const H_VALUES = 32;
+/** Hash bucket array (8 bytes a bucket: head, lock). */
+export const H_BUCKETS = 36;
+export const H_BUCKET_MASK = 40;
+/** Element (hash) or node (LPM) pool. */
+export const H_ELEMS = 44;
+export const H_ELEM_SIZE = 48;
+export const H_N_ELEMS = 52;
+/** round_up(key_size, 8) for hash maps; data size (key_size - 4) for LPM tries. */
+export const H_KEY_STRIDE = 56;
+/** Offset of the value inside an element or node (non-per-CPU maps). */
+export const H_VALUE_OFF = 60;
+// mutable state
+export const H_LOCK = 64;
+export const H_SEQ = 68;
+export const H_COUNT = 72;
+export const H_HAND = 76;
+/** u64 free-list head: low word element address (0 = empty), high word an ABA tag. */
+export const H_FREE = 80;
+export const H_ROOT = 88;
+export const H_HEAD = 88;
+export const H_TAIL = 92;
+// 96..127: scratch words of the runtime (LPM descent results), used under the map's lock.
+/** Ring buffer positions (u64, as the kernel's unsigned long on 64-bit). */
+export const H_CONSUMER_POS = 128;
+export const H_PRODUCER_POS = 192;
+export const H_PENDING_POS = 200;
+export const HEADER_SIZE = 256;
+
+// ---- hash element: [next | hash | free link | state | per-CPU value base | pad | key | value]
+export const E_NEXT = 0;
+export const E_HASH = 4;
+export const E_FLINK = 8;
+export const E_STATE = 12;
+/** Per-CPU maps: address of CPU 0's value for this element. */
+export const E_PCPU = 16;
+export const E_KEY = 24;
+/** E_STATE bits: linked into a bucket; referenced since the LRU clock hand last passed. */
+export const ELEM_LINKED = 1;
+export const ELEM_REF = 2;
+
+// ---- LPM trie node: [child0 | child1 | prefixlen | flags | data | value] ------------------
+export const N_CHILD0 = 0;
+export const N_CHILD1 = 4;
+export const N_PREFIXLEN = 8;
+export const N_FLAGS = 12;
+export const N_DATA = 16;
+/** N_FLAGS: an intermediate node (no value), the kernel's LPM_TREE_NODE_FLAG_IM. */
+export const NODE_INTERMEDIATE = 1;
+
+// ---- ring buffer region: header page, then data (size bytes), then the wrap shadow ---------
+export const RB_DATA = 4096;

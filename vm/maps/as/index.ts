@@ -1,0 +1,210 @@
+// The maps runtime's exports. Two callers, two families, as the kernel separates a program's
+// helper calls from the bpf() syscall:
+//
+// - program side (the JIT imports these wasm-to-wasm; the interpreter's helpers call them):
+//   map_lookup, map_update, map_delete, map_push, map_pop, map_peek, ringbuf_*, prog_array_get.
+//   Results are i64 (r0): an address, 0, or a negative errno. `cpu` is the running CPU, which
+//   selects per-CPU values. LRU lookups set the reference bit.
+// - user space (../map.ts): sys_* with i32 results (no BigInt on the JS side). Per-CPU values
+//   travel as ncpus × round_up(value_size, 8) bytes, as the syscall's buffers do.
+//
+// `map` is always the map's header address (../abi.ts); keys and values are addresses in the
+// one memory. Nothing here allocates: all storage was laid out by ../plan.ts.
+
+import {
+  ALL_CPUS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
+} from "../abi";
+import {
+  arrayGetNextKey, arrayLookup, arrayReadAll, arrayUpdate, progArrayDelete, progArrayGet, progArrayLookupSys,
+  progArrayUpdate,
+} from "./array";
+import { mapType } from "./header";
+import { htabDelete, htabGetNextKey, htabInit, htabLookup, htabReadAll, htabUpdate } from "./htab";
+import { lpmDelete, lpmGetNextKey, lpmInit, lpmLookup, lpmUpdate } from "./lpm";
+import { queuePush, queueTake } from "./queue";
+import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from "./ringbuf";
+
+const ALL = <u32>ALL_CPUS;
+
+@inline function isHash(t: u32): bool {
+  return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_HASH
+    || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+@inline function isArray(t: u32): bool {
+  return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+@inline function isQueue(t: u32): bool {
+  return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
+}
+
+/** Build the empty structure of a map whose header ../plan.ts wrote (zeroed region). */
+export function map_init(map: u32): void {
+  const t = mapType(map);
+  if (isHash(t)) htabInit(map);
+  else if (t == BPF_MAP_TYPE_LPM_TRIE) lpmInit(map);
+}
+
+// ---- program side -----------------------------------------------------------------------------
+
+function lookup(map: usize, key: usize, cpu: u32, touch: bool): usize {
+  const t = mapType(map);
+  if (isArray(t)) return arrayLookup(map, key, cpu);
+  if (isHash(t)) return htabLookup(map, key, cpu, touch);
+  if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmLookup(map, key);
+  return 0; // prog arrays, queues, stacks, ring buffers: no values to point at
+}
+
+/** bpf_map_lookup_elem: the value's address (this CPU's copy for per-CPU maps), or 0. */
+export function map_lookup(map: u32, key: u32, cpu: u32): u32 {
+  return <u32>lookup(map, key, cpu, true);
+}
+
+function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32 {
+  const t = mapType(map);
+  if (isArray(t)) return arrayUpdate(map, key, value, flags, cpu);
+  if (isHash(t)) return htabUpdate(map, key, value, flags, cpu);
+  if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmUpdate(map, key, value, flags);
+  if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(map, key, value, flags);
+  if (isQueue(t)) return queuePush(map, value, flags); // the syscall's update = push
+  return -EINVAL;
+}
+
+/** bpf_map_update_elem: 0 or -errno. Per-CPU maps: writes this CPU's value. */
+export function map_update(map: u32, key: u32, value: u32, flags: u64, cpu: u32): i64 {
+  return update(map, key, value, flags, cpu);
+}
+
+function remove(map: usize, key: usize): i32 {
+  const t = mapType(map);
+  if (isHash(t)) return htabDelete(map, key, 0, 0);
+  if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmDelete(map, key, 0);
+  if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(map, key);
+  return -EINVAL; // arrays cannot delete (array_map_delete_elem), nor queues by key
+}
+
+/** bpf_map_delete_elem: 0 or -errno. */
+export function map_delete(map: u32, key: u32): i64 {
+  return remove(map, key);
+}
+
+/** bpf_map_push_elem */
+export function map_push(map: u32, value: u32, flags: u64): i64 {
+  return isQueue(mapType(map)) ? queuePush(map, value, flags) : -EINVAL;
+}
+
+/** bpf_map_pop_elem */
+export function map_pop(map: u32, value: u32): i64 {
+  return isQueue(mapType(map)) ? queueTake(map, value, true) : -EINVAL;
+}
+
+/** bpf_map_peek_elem */
+export function map_peek(map: u32, value: u32): i64 {
+  return isQueue(mapType(map)) ? queueTake(map, value, false) : -EINVAL;
+}
+
+/** bpf_ringbuf_reserve: the sample's address or 0 (also for any nonzero flags). */
+export function ringbuf_reserve(map: u32, size: u64, flags: u64): u32 {
+  if (flags != 0 || mapType(map) != BPF_MAP_TYPE_RINGBUF) return 0;
+  return <u32>ringbufReserve(map, size);
+}
+
+/** bpf_ringbuf_submit (flags only choose wakeups, which have no meaning here). */
+export function ringbuf_submit(sample: u32, flags: u64): void {
+  ringbufCommit(sample, false);
+}
+
+/** bpf_ringbuf_discard */
+export function ringbuf_discard(sample: u32, flags: u64): void {
+  ringbufCommit(sample, true);
+}
+
+/** bpf_ringbuf_output: 0, -EAGAIN when full, -EINVAL for bad flags. */
+export function ringbuf_output(map: u32, data: u32, size: u64, flags: u64): i64 {
+  if (mapType(map) != BPF_MAP_TYPE_RINGBUF) return -EINVAL;
+  return ringbufOutput(map, data, size, flags);
+}
+
+/** bpf_ringbuf_query */
+export function ringbuf_query(map: u32, flags: u64): u64 {
+  if (mapType(map) != BPF_MAP_TYPE_RINGBUF) return 0;
+  return ringbufQuery(map, flags);
+}
+
+/** The program id a tail call through slot `index` jumps to, or 0. */
+export function prog_array_get(map: u32, index: u32): u32 {
+  if (mapType(map) != BPF_MAP_TYPE_PROG_ARRAY) return 0;
+  return progArrayGet(map, index);
+}
+
+// ---- user space (the bpf() syscall's view) --------------------------------------------------
+
+/**
+ * BPF_MAP_LOOKUP_ELEM as an address: the value (CPU 0's copy for per-CPU maps: CPU c's is
+ * cpu_stride further), or 0 when absent. No LRU reference bit. Prog arrays give the slot
+ * holding the program id.
+ */
+export function sys_lookup(map: u32, key: u32): u32 {
+  const t = mapType(map);
+  if (t == BPF_MAP_TYPE_PROG_ARRAY) return <u32>progArrayLookupSys(map, key);
+  return <u32>lookup(map, key, ALL, false);
+}
+
+/** Copy every CPU's value of a per-CPU map element to `out`: 0 or -ENOENT. */
+export function sys_lookup_percpu(map: u32, key: u32, out: u32): i32 {
+  const t = mapType(map);
+  if (t == BPF_MAP_TYPE_PERCPU_ARRAY) return arrayReadAll(map, key, out);
+  if (t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH) return htabReadAll(map, key, out);
+  return -EINVAL;
+}
+
+/** BPF_MAP_UPDATE_ELEM: per-CPU maps take every CPU's value. */
+export function sys_update(map: u32, key: u32, value: u32, flags: u64): i32 {
+  return update(map, key, value, flags, ALL);
+}
+
+/** BPF_MAP_DELETE_ELEM */
+export function sys_delete(map: u32, key: u32): i32 {
+  return remove(map, key);
+}
+
+/**
+ * BPF_MAP_LOOKUP_AND_DELETE_ELEM: hash maps (every CPU's value for per-CPU ones) and
+ * queue/stack pops (key ignored). Other types: -ENOTSUPP, as map_lookup_and_delete_elem says.
+ */
+export function sys_lookup_and_delete(map: u32, key: u32, out: u32): i32 {
+  const t = mapType(map);
+  if (isHash(t)) return htabDelete(map, key, out, ALL);
+  if (isQueue(t)) return queueTake(map, out, true);
+  return -ENOTSUPP;
+}
+
+/** BPF_MAP_GET_NEXT_KEY: `key` 0 asks for the first key. */
+export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
+  const t = mapType(map);
+  if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY) return arrayGetNextKey(map, key, next);
+  if (isHash(t)) return htabGetNextKey(map, key, next);
+  if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmGetNextKey(map, key, next);
+  return -EINVAL;
+}
+
+/** Queue/stack from user space: push (update with NULL key), pop, peek (lookup). */
+export function sys_push(map: u32, value: u32, flags: u64): i32 {
+  return isQueue(mapType(map)) ? queuePush(map, value, flags) : -EINVAL;
+}
+
+export function sys_pop(map: u32, out: u32): i32 {
+  return isQueue(mapType(map)) ? queueTake(map, out, true) : -EINVAL;
+}
+
+export function sys_peek(map: u32, out: u32): i32 {
+  return isQueue(mapType(map)) ? queueTake(map, out, false) : -EINVAL;
+}
+
+/** Entries in a hash map or LPM trie (what the kernel's map iterator would count). */
+export function sys_count(map: u32): u32 {
+  return atomic.load<u32>(map + H_COUNT);
+}

@@ -1,0 +1,35 @@
+// What the JIT (and a worker re-attaching to the maps) needs to know about a map: where it is
+// and how its values are laid out. A plain, structured-clonable object.
+//
+// Inlining contract for array maps (the JIT emits these instead of calling map_lookup):
+//   ARRAY:         value(i)      = values + i * valueStride                 (i < maxEntries)
+//   PERCPU_ARRAY:  value(i, cpu) = values + cpu * cpuStride + i * valueStride
+// Out-of-range indices give NULL, as array_map_lookup_elem does. Values are 8-byte aligned
+// (valueStride = round_up(valueSize, 8)), so 64-bit atomics on them are aligned in wasm too.
+// Every other lookup goes through the runtime's map_lookup(address, key, cpu).
+
+import type { MapType } from "./types.js";
+
+export interface MapDescriptor {
+  readonly name: string;
+  readonly type: MapType;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  /** The map pointer: the header address that lddw BPF_PSEUDO_MAP_FD/IDX loads into a register. */
+  readonly address: number;
+  /** Array values / per-CPU planes / queue slots / ring buffer data. */
+  readonly values: number;
+  /** round_up(valueSize, 8) (0 for ring buffers). */
+  readonly valueStride: number;
+  /** Distance between two CPUs' copies of a per-CPU value; 0 for shared maps. */
+  readonly cpuStride: number;
+  /** CPUs the per-CPU values were laid out for (the Layout's cpus). */
+  readonly ncpus: number;
+  /** User-space scratch for keys and values of this map: [staging, staging + stagingSize). */
+  readonly staging: number;
+  readonly stagingSize: number;
+  /** The whole region the map occupies in the arena (header included). */
+  readonly regionSize: number;
+}

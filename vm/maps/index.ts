@@ -1,0 +1,16 @@
+// Maps: the public surface. The runtime itself is AssemblyScript (./as/), built to build/maps.wasm.
+
+export * from "./abi.js";
+export { ArenaAllocator } from "./allocator.js";
+export { bytesToBigInt, bytesToNumber, MemoryView, type MapBytes } from "./codec.js";
+export type { MapDescriptor } from "./descriptor.js";
+export { errnoName, MapError } from "./errors.js";
+export { BpfMap, MapHandle, type Batch, type ValueCodec } from "./map.js";
+export { MapSet, type AnyMap } from "./mapset.js";
+export { perCpuValues, sumPerCpu, type PerCpuInput, type PerCpuMap } from "./percpu.js";
+export { planMap, type MapPlan } from "./plan.js";
+export { QueueMap } from "./queue.js";
+export { RingBuf, type SampleCallback } from "./ringbuf.js";
+export { isSharedMemory, MAPS_EXPORTS, MapsRuntime, type MapsExports } from "./runtime.js";
+export { checkSpec, type CheckedSpec } from "./spec.js";
+export { isHash, isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec, type MapTypeName } from "./types.js";

@@ -1,0 +1,136 @@
+// How one map's storage is laid out in its region of the arena: the sizes the runtime's
+// header fields describe (./abi.ts). The AssemblyScript code never computes sizes; it reads
+// them from the header this plan fills in.
+//
+//   header (256 bytes) | type storage (below) | user-space staging (keys, values)
+//
+//   ARRAY           values: max_entries × stride
+//   PERCPU_ARRAY    ncpus planes of max_entries × stride, each plane cache-line aligned
+//   PROG_ARRAY      max_entries × 8 (u32 program id a slot)
+//   *HASH           buckets (next pow2 ≥ max_entries, 8 bytes each) | element pool
+//                   [| ncpus planes of pool-size × stride for per-CPU values]
+//                   pool = max_entries + ncpus + 1 for HASH (replacements need a spare element
+//                   per concurrent writer, user space included), max_entries otherwise
+//   LPM_TRIE        node pool of 2 × max_entries + 1 (every real node, at most one intermediate
+//                   node per branching, one spare for a replacement)
+//   QUEUE / STACK   (max_entries + 1) × stride slots
+//   RINGBUF         page-aligned: header page | data (max_entries bytes) | wrap shadow (same)
+
+import * as abi from "./abi.js";
+import type { CheckedSpec } from "./spec.js";
+import { isHash, isPerCpu, MapType } from "./types.js";
+
+const align = (n: number, a: number): number => Math.ceil(n / a) * a;
+const LINE = 64;
+
+/** Header words written at creation, by offset. */
+export type HeaderWords = ReadonlyArray<readonly [offset: number, value: number]>;
+
+export interface MapPlan {
+  /** Alignment of the region start (4096 for ring buffers, whose records find it by page). */
+  readonly align: number;
+  readonly size: number;
+  /** Offsets inside the region. */
+  readonly values: number;
+  readonly staging: number;
+  readonly stagingSize: number;
+  readonly valueStride: number;
+  readonly cpuStride: number;
+  /** Header words relative to the region start for addresses: call `headerWords(base)`. */
+  headerWords(base: number): HeaderWords;
+}
+
+interface Storage {
+  values: number;
+  buckets: number;
+  bucketCount: number;
+  elems: number;
+  elemSize: number;
+  nElems: number;
+  keyStride: number;
+  valueOff: number;
+  cpuStride: number;
+  end: number;
+}
+
+function hashStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage {
+  const percpu = isPerCpu(spec.type);
+  const lru = spec.type === MapType.LruHash || spec.type === MapType.LruPerCpuHash;
+  const bucketCount = 2 ** Math.ceil(Math.log2(spec.maxEntries));
+  const keyStride = align(spec.keySize, 8);
+  const nElems = spec.maxEntries + (percpu || lru ? 0 : ncpus + 1);
+  const elemSize = abi.E_KEY + keyStride + (percpu ? 0 : stride);
+  const buckets = abi.HEADER_SIZE;
+  const elems = align(buckets + bucketCount * 8, LINE);
+  const cpuStride = percpu ? align(nElems * stride, LINE) : 0;
+  const values = align(elems + nElems * elemSize, LINE);
+  const end = values + ncpus * cpuStride;
+  return { values, buckets, bucketCount, elems, elemSize, nElems, keyStride, valueOff: abi.E_KEY + keyStride, cpuStride, end };
+}
+
+function lpmStorage(spec: CheckedSpec, stride: number): Storage {
+  const dataSize = spec.keySize - 4;
+  const valueOff = abi.N_DATA + align(dataSize, 8);
+  const elemSize = valueOff + stride;
+  const nElems = 2 * spec.maxEntries + 1;
+  const elems = abi.HEADER_SIZE;
+  return {
+    values: 0, buckets: 0, bucketCount: 0, elems, elemSize, nElems, keyStride: dataSize, valueOff, cpuStride: 0,
+    end: elems + nElems * elemSize,
+  };
+}
+
+function flatStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage {
+  const none = { buckets: 0, bucketCount: 0, elems: 0, elemSize: 0, nElems: 0, keyStride: 0, valueOff: 0 };
+  if (spec.type === MapType.RingBuf) {
+    return { ...none, values: abi.RB_DATA, cpuStride: 0, end: abi.RB_DATA + 2 * spec.maxEntries };
+  }
+  const slots = spec.type === MapType.Queue || spec.type === MapType.Stack ? spec.maxEntries + 1 : spec.maxEntries;
+  const values = abi.HEADER_SIZE;
+  const cpuStride = isPerCpu(spec.type) ? align(slots * stride, LINE) : 0;
+  const end = values + (cpuStride ? ncpus * cpuStride : slots * stride);
+  return { ...none, values, cpuStride, end };
+}
+
+export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
+  const ring = spec.type === MapType.RingBuf;
+  const stride = spec.type === MapType.ProgArray ? 8 : align(spec.valueSize, 8);
+  const s = isHash(spec.type)
+    ? hashStorage(spec, ncpus, stride)
+    : spec.type === MapType.LpmTrie
+      ? lpmStorage(spec, stride)
+      : flatStorage(spec, ncpus, stride);
+  // Staging: two keys (key, next key) and one value buffer (every CPU's for per-CPU maps).
+  const keyArea = align(Math.max(spec.keySize, 8), 8);
+  const stagingSize = ring ? 0 : 2 * keyArea + stride * (isPerCpu(spec.type) ? ncpus : 1);
+  const staging = align(s.end, 8);
+  const size = align(staging + stagingSize, LINE);
+  const at = (base: number, offset: number): number => (offset ? base + offset : 0);
+  return {
+    align: ring ? abi.RINGBUF_PAGE : LINE,
+    size,
+    values: s.values,
+    staging,
+    stagingSize,
+    valueStride: ring ? 0 : stride,
+    cpuStride: s.cpuStride,
+    headerWords: (base) => [
+      [abi.H_TYPE, spec.type],
+      [abi.H_KEY_SIZE, spec.keySize],
+      [abi.H_VALUE_SIZE, spec.valueSize],
+      [abi.H_MAX_ENTRIES, spec.maxEntries],
+      [abi.H_FLAGS, spec.flags],
+      [abi.H_VALUE_STRIDE, ring ? 0 : stride],
+      [abi.H_NCPUS, ncpus],
+      [abi.H_CPU_STRIDE, s.cpuStride],
+      [abi.H_VALUES, at(base, s.values)],
+      [abi.H_BUCKETS, at(base, s.buckets)],
+      [abi.H_BUCKET_MASK, s.bucketCount ? s.bucketCount - 1 : 0],
+      [abi.H_ELEMS, at(base, s.elems)],
+      [abi.H_ELEM_SIZE, s.elemSize],
+      [abi.H_N_ELEMS, s.nElems],
+      [abi.H_KEY_STRIDE, s.keyStride],
+      [abi.H_VALUE_OFF, s.valueOff],
+    ],
+  };
+}

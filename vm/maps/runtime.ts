@@ -1,0 +1,72 @@
+// The maps runtime: the AssemblyScript module (vm/maps/as/, built to build/maps.wasm) that does
+// every map operation, instantiated against the machine's one memory. Programs reach it through
+// wasm-to-wasm imports; user space (./map.ts) calls the same exports, so both agree byte for
+// byte.
+//
+// Memory import: the module is built with --importMemory, initial 1 page, maximum 65536 pages
+// (4 GiB, the most wasm32 allows), --memoryBase 0x1000 (RUNTIME_DATA_BASE) and no data
+// segments at all. Wasm matches an imported memory by subtyping: it is accepted when its
+// current size is at least the declared initial size and its maximum at most the declared
+// maximum. So one build accepts the memory of every Layout (Layout.createMemory makes initial =
+// maximum = layout.pages ≤ 65536), and the module never grows memory. Sharedness must match
+// exactly, which is why there are two builds: build/maps.wasm (shared, for workers) and
+// build/maps.unshared.wasm (same code; atomics work on unshared memory too).
+
+export interface MapsExports {
+  map_init(map: number): void;
+  // program side (i64 results as BigInt from JS; the JIT calls these wasm-to-wasm)
+  map_lookup(map: number, key: number, cpu: number): number;
+  map_update(map: number, key: number, value: number, flags: bigint, cpu: number): bigint;
+  map_delete(map: number, key: number): bigint;
+  map_push(map: number, value: number, flags: bigint): bigint;
+  map_pop(map: number, value: number): bigint;
+  map_peek(map: number, value: number): bigint;
+  ringbuf_reserve(map: number, size: bigint, flags: bigint): number;
+  ringbuf_submit(sample: number, flags: bigint): void;
+  ringbuf_discard(sample: number, flags: bigint): void;
+  ringbuf_output(map: number, data: number, size: bigint, flags: bigint): bigint;
+  ringbuf_query(map: number, flags: bigint): bigint;
+  prog_array_get(map: number, index: number): number;
+  // user space (i32 results)
+  sys_lookup(map: number, key: number): number;
+  sys_lookup_percpu(map: number, key: number, out: number): number;
+  sys_update(map: number, key: number, value: number, flags: bigint): number;
+  sys_delete(map: number, key: number): number;
+  sys_lookup_and_delete(map: number, key: number, out: number): number;
+  sys_get_next_key(map: number, key: number, next: number): number;
+  sys_push(map: number, value: number, flags: bigint): number;
+  sys_pop(map: number, out: number): number;
+  sys_peek(map: number, out: number): number;
+  sys_count(map: number): number;
+}
+
+/** Names of every export, for checks and for building a JIT module's import object. */
+export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
+  "map_init", "map_lookup", "map_update", "map_delete", "map_push", "map_pop", "map_peek",
+  "ringbuf_reserve", "ringbuf_submit", "ringbuf_discard", "ringbuf_output", "ringbuf_query", "prog_array_get",
+  "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",
+  "sys_push", "sys_pop", "sys_peek", "sys_count",
+];
+
+/** Which build a memory needs: the shared one for a SharedArrayBuffer-backed memory. */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** One instance of the maps runtime on one memory (one per thread: main or worker). */
+export class MapsRuntime {
+  readonly exports: MapsExports;
+
+  private constructor(readonly memory: WebAssembly.Memory, instance: WebAssembly.Instance) {
+    this.exports = instance.exports as unknown as MapsExports;
+  }
+
+  /**
+   * Instantiate a compiled maps module (from loadMapsModule, or posted to a worker) on `memory`.
+   * The module must be the build matching the memory's sharedness.
+   */
+  static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): MapsRuntime {
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return new MapsRuntime(memory, instance);
+  }
+}
