@@ -41,9 +41,28 @@ export interface RunInput {
   readonly regions?: readonly Region[];
 }
 
+/**
+ * A batch of runs over inputs already in memory (`runBatch`): one call into the engine for N
+ * packets. Descriptors are `count` × 8 bytes at `descAddr`: { ptr: u32, len: u32 } little-endian.
+ * Without `ctx`, each run gets r1 = ptr, r2 = len (the conformance / raw program type); with it,
+ * the engine stores u32 ptr at ctx.addr + dataOff and ptr + len at ctx.addr + dataEndOff
+ * (xdp_md: 0/4, __sk_buff: 76/80) and runs with r1 = ctx.addr. r0 of run k is stored as a
+ * little-endian u64 at resultsAddr + 8k.
+ */
+export interface BatchInput {
+  readonly descAddr: number;
+  readonly count: number;
+  readonly resultsAddr: number;
+  /** The CPU the batch runs on (stack, helpers' CPU id). Default 0. */
+  readonly cpu?: number;
+  readonly ctx?: { readonly addr: number; readonly dataOff: number; readonly dataEndOff: number };
+}
+
 export interface LoadedProgram {
   /** Run once and return r0 as an unsigned 64-bit value. */
   run(input?: RunInput): bigint;
+  /** Run over `count` inputs described in memory, storing each r0 (see BatchInput). */
+  runBatch?(batch: BatchInput): void;
   /** Release what the engine holds (wasm instances, Binaryen modules). */
   dispose(): void;
 }

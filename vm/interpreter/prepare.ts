@@ -1,0 +1,71 @@
+// Load-time work: validate the program, then turn every slot into four int32 words with its
+// handler chosen from describe() (vm/isa/table.ts) and its operands pre-computed: immediates
+// sign-extended to a high word, jump and call targets made absolute, helpers resolved.
+
+import { BpfError } from "../errors.js";
+import type { HelperDef, HelperTable } from "../helpers/registry.js";
+import type { Insn } from "../isa/instruction.js";
+import { Pseudo } from "../isa/opcodes.js";
+import { describe, type OpDef } from "../isa/table.js";
+import { validate } from "../program/validate.js";
+import { Op, opFor } from "./ops.js";
+import type { Prepared } from "./state.js";
+
+/** Code word 0 for lddw's second slot: no handler, never executed (validate() forbids jumps into it). */
+const DATA_SLOT = 255;
+
+const PSEUDO_NAMES: Record<number, string> = {
+  [Pseudo.MAP_FD]: "map_fd",
+  [Pseudo.MAP_VALUE]: "map_value",
+  [Pseudo.BTF_ID]: "btf_id",
+  [Pseudo.FUNC]: "func",
+  [Pseudo.MAP_IDX]: "map_idx",
+  [Pseudo.MAP_IDX_VALUE]: "map_idx_value",
+};
+
+export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: number): Prepared {
+  validate(insns, { helpers });
+  const n = insns.length;
+  const code = new Int32Array((n + 1) * 4);
+  const defs: Array<OpDef | undefined> = new Array(n).fill(undefined);
+  const helperAt: Array<HelperDef | undefined> = new Array(n).fill(undefined);
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    const def = describe(ins)!; // validate() has checked every slot it visits
+    defs[i] = def;
+    const k = i * 4;
+    code[k] = opFor(def) | (ins.dst << 8) | (ins.src << 12);
+    code[k + 1] = operand(ins, def, i);
+    code[k + 2] = ins.imm;
+    code[k + 3] = ins.imm >> 31;
+    if (def.kind === "call" && def.target === "helper") helperAt[i] = helpers.get(ins.imm);
+    if (def.kind === "lddw") {
+      if (def.pseudo !== Pseudo.NONE) {
+        throw new BpfError(
+          `insn ${i}: lddw with pseudo source ${def.pseudo} (${PSEUDO_NAMES[def.pseudo] ?? "?"}) must be resolved by a loader before running`,
+          { insn: i },
+        );
+      }
+      code[k + 3] = insns[i + 1]!.imm;
+      code[k + 4] = DATA_SLOT;
+      i++;
+    }
+  }
+  // One `exit` slot after the program, where a packet load that leaves the packet continues.
+  code[n * 4] = Op.EXIT;
+  return { code, insns, defs, helperAt, helpers, maxInsns, exitSlot: n };
+}
+
+/** Word 1: the absolute target of jumps and local calls, else the memory offset. */
+function operand(ins: Insn, def: OpDef, i: number): number {
+  switch (def.kind) {
+    case "ja":
+      return i + 1 + (def.long ? ins.imm : ins.off);
+    case "jcond":
+      return i + 1 + ins.off;
+    case "call":
+      return def.target === "local" ? i + 1 + ins.imm : 0;
+    default:
+      return ins.off;
+  }
+}

@@ -1,0 +1,81 @@
+// What one loaded program keeps between runs: the prepared instruction stream (see prepare.ts)
+// and a register file, call frames, views of the memory and the run's regions. Allocated once
+// per loaded program so that a run allocates nothing.
+
+import type { HelperContext, HelperDef, HelperTable } from "../helpers/registry.js";
+import type { Insn } from "../isa/instruction.js";
+import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
+import type { OpDef } from "../isa/table.js";
+import { RegionSet } from "./regions.js";
+
+/** A program turned into the interpreter's form. */
+export interface Prepared {
+  /**
+   * Four int32 words per instruction slot, plus one `exit` slot at the end (exitSlot):
+   *   [0] handler (Op) | dst << 8 | src << 12
+   *   [1] memory offset, or the absolute target slot of a jump or local call
+   *   [2] imm (low word of lddw)
+   *   [3] imm sign-extended to the high word (high word of lddw)
+   */
+  readonly code: Int32Array;
+  readonly insns: readonly Insn[];
+  /** describe() of each slot; undefined for lddw's second slot. */
+  readonly defs: ReadonlyArray<OpDef | undefined>;
+  /** Helper called at a slot (call with src = 0), resolved at load. */
+  readonly helperAt: ReadonlyArray<HelperDef | undefined>;
+  /** For callx, whose helper id is only known at run time. */
+  readonly helpers: HelperTable;
+  /** Executed instructions after which a run stops (runaway loops). */
+  readonly maxInsns: number;
+  /** A synthetic `exit` slot after the program (code has insns.length + 1 slots). */
+  readonly exitSlot: number;
+}
+
+/** Registers r6..r10 (lo and hi) saved per call frame. */
+export const SAVED_PER_FRAME = 10;
+
+export class RunState {
+  /** Registers r0..r10 as int32 halves; 16 entries so that a 4-bit field indexes safely. */
+  readonly lo = new Int32Array(16);
+  readonly hi = new Int32Array(16);
+  /** Return slot and callee-saved registers of each active caller frame. */
+  readonly frameRet = new Int32Array(MAX_CALL_FRAMES);
+  readonly frameRegs = new Int32Array(MAX_CALL_FRAMES * SAVED_PER_FRAME);
+  readonly regions = new RegionSet();
+  readonly memory: WebAssembly.Memory;
+  buffer!: ArrayBufferLike;
+  view!: DataView;
+  i32!: Int32Array;
+  i64!: BigInt64Array;
+  /** r10 of frame 0: one past the CPU's highest stack byte. */
+  stackTop = 0;
+  helperCtx: HelperContext;
+  /** Instructions executed by the last run (lddw counts once). */
+  count = 0;
+
+  constructor(memory: WebAssembly.Memory) {
+    this.memory = memory;
+    this.helperCtx = { memory, cpu: 0 };
+    this.refresh();
+  }
+
+  /**
+   * Re-create the views if the memory grew: growing a non-shared memory detaches the old buffer
+   * (byteLength 0). Checking that is cheaper than reading memory.buffer on every run. A grown
+   * shared memory keeps the old, shorter views, so new bytes are refused as outside memory.
+   */
+  refresh(): void {
+    if (this.buffer !== undefined && this.buffer.byteLength !== 0) return;
+    const buffer = this.memory.buffer;
+    if (buffer === this.buffer) return;
+    this.buffer = buffer;
+    this.view = new DataView(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.i64 = new BigInt64Array(buffer);
+  }
+
+  setCpu(cpu: number, stackTop: number): void {
+    if (this.helperCtx.cpu !== cpu) this.helperCtx = { memory: this.memory, cpu };
+    this.stackTop = stackTop;
+  }
+}
