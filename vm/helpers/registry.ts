@@ -13,7 +13,11 @@ export type HelperArg =
   | "ptr_to_uninit_mem"
   | "const_size"
   | "const_size_or_zero"
-  | "ptr_to_ctx";
+  | "ptr_to_ctx"
+  // ringbuf_reserve's size (ARG_CONST_ALLOC_SIZE_OR_ZERO) and ringbuf_submit/discard's record
+  // (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE): added for the verifier (H7).
+  | "const_alloc_size_or_zero"
+  | "ptr_to_alloc_mem";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";

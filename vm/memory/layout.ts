@@ -10,6 +10,8 @@
 //                          scratch helper arguments and results
 //                          packet  headroom | data (up to packetMax) | tailroom
 //   mapsBase ..          the maps arena (map values, hash buckets)
+//   corpusBase ..        the packet corpus: packets and their descriptors, loaded once and
+//                        read in place by every CPU (tasks carry packet indices, not bytes)
 
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 
@@ -31,6 +33,8 @@ export interface LayoutOptions {
   packetMax?: number;
   /** Bytes reserved for maps. */
   mapsSize?: number;
+  /** Bytes reserved for a packet corpus shared by all CPUs (0: none). */
+  corpusSize?: number;
 }
 
 /** One CPU's private region. All addresses are offsets in the shared memory. */
@@ -53,6 +57,8 @@ export class Layout {
   readonly cpuRegionSize: number;
   readonly mapsBase: number;
   readonly mapsSize: number;
+  readonly corpusBase: number;
+  readonly corpusSize: number;
   readonly pages: number;
   private readonly regions: CpuRegion[];
 
@@ -60,6 +66,7 @@ export class Layout {
     this.cpus = options.cpus ?? 1;
     this.packetMax = options.packetMax ?? 65536;
     this.mapsSize = alignUp(options.mapsSize ?? 1 << 20, CACHE_LINE);
+    this.corpusSize = alignUp(options.corpusSize ?? 0, CACHE_LINE);
     if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > 256) {
       throw new RangeError(`cpus must be an integer from 1 to 256, got ${this.cpus}`);
     }
@@ -83,7 +90,11 @@ export class Layout {
       };
     });
     this.mapsBase = alignUp(CPU_BASE + this.cpus * this.cpuRegionSize, WASM_PAGE);
-    this.pages = Math.ceil((this.mapsBase + this.mapsSize) / WASM_PAGE);
+    this.corpusBase = alignUp(this.mapsBase + this.mapsSize, WASM_PAGE);
+    this.pages = Math.ceil((this.corpusBase + this.corpusSize) / WASM_PAGE);
+    if (this.pages > 65536) {
+      throw new RangeError(`the layout needs ${this.pages} pages of 64 KiB: more than wasm32's 4 GiB`);
+    }
   }
 
   cpu(id: number): CpuRegion {
