@@ -1,0 +1,24 @@
+// Shared by the kernel tests: build bpf-runner if it is missing or stale (the build script never
+// fails; it says why it skipped), then ask whether bpf() works here. Tests that need the kernel
+// skip visibly with the reason.
+
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { kernelBridge, type Availability } from "../../vm/node/kernel/engine.js";
+
+let status: Availability | undefined;
+
+export function kernelAvailability(): Availability {
+  if (!status) {
+    const script = fileURLToPath(new URL("../../vm/node/kernel/build.mjs", import.meta.url));
+    try {
+      execFileSync(process.execPath, [script], { stdio: "pipe" });
+    } catch (err) {
+      status = { ok: false, reason: `build:native failed: ${(err as Error).message}` };
+      return status;
+    }
+    status = kernelBridge().available();
+    if (!status.ok) console.log(`skipped: no kernel bpf() (${status.reason})`);
+  }
+  return status;
+}

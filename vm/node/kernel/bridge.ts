@@ -1,0 +1,433 @@
+// KernelBridge: the Linux kernel's bpf(2) as a library — create maps, load programs (verifier
+// log on refusal), BPF_PROG_TEST_RUN them, read and write map elements, close. It talks to
+// build/bpf-runner (bpf_runner.c) over a synchronous channel (channel.ts).
+//
+// Only loading and test-running: nothing here attaches a program to anything.
+
+import { existsSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BpfError } from "../../errors.js";
+import { encode, type Insn } from "../../isa/instruction.js";
+import { RunnerChannel } from "./channel.js";
+import { FrameWriter, Op, type OpCode } from "./protocol.js";
+import type { FrameReader } from "./protocol.js";
+
+/** enum bpf_prog_type (linux/bpf.h): the program types the kernel engine test-runs. */
+export const ProgType = {
+  SOCKET_FILTER: 1,
+  SCHED_CLS: 3,
+  XDP: 6,
+} as const;
+export type ProgTypeName = keyof typeof ProgType;
+
+/** enum bpf_map_type (linux/bpf.h). */
+export const MapType = {
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  RINGBUF: 27,
+} as const;
+
+const PERCPU_TYPES: ReadonlySet<number> = new Set([MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH]);
+
+export interface Availability {
+  readonly ok: boolean;
+  /** Why not (or a one-line description of what is there when ok). */
+  readonly reason: string;
+  readonly kernel?: string;
+  readonly possibleCpus?: number;
+  readonly jit?: boolean;
+  /** The CPU test runs execute on (the runner pins itself), when pinned. */
+  readonly cpu?: number;
+}
+
+export interface KernelMapSpec {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags?: number;
+  readonly name?: string;
+}
+
+export interface LoadOptions {
+  readonly type: number;
+  readonly expectedAttachType?: number;
+  /** prog_flags (BPF_F_*). */
+  readonly flags?: number;
+  /**
+   * Maps to create before loading. An `lddw` with src BPF_PSEUDO_MAP_FD (1) or
+   * BPF_PSEUDO_MAP_VALUE (2) names a map by its index in this list; the runner patches in the fd.
+   */
+  readonly maps?: readonly KernelMapSpec[];
+  /**
+   * Keep the verifier log of an accepted program too (slower: the verifier writes it): true or 1
+   * for the summary, 2 for every instruction with its register state (BPF_LOG_LEVEL2).
+   */
+  readonly log?: boolean | 1 | 2;
+  readonly name?: string;
+}
+
+export interface TestRunOptions {
+  /** data_in: the packet. */
+  readonly data?: Uint8Array;
+  /** ctx_in (xdp_md / __sk_buff), where the program type takes one. */
+  readonly ctx?: Uint8Array;
+  /** Runs to average `duration` over (BPF_PROG_TEST_RUN repeat); default 1. */
+  readonly repeat?: number;
+  readonly flags?: number;
+  /** Capacity for data_out; default data length + 4096 (programs may grow packets). */
+  readonly dataOutSize?: number;
+  /** Capacity for ctx_out; default the ctx length. */
+  readonly ctxOutSize?: number;
+}
+
+export interface TestRunResult {
+  /** The program's return value as the kernel reports it: a u32 (attr.test.retval). */
+  readonly retval: number;
+  /** The kernel's average nanoseconds per run over `repeat` runs. */
+  readonly duration: number;
+  readonly data: Uint8Array;
+  readonly ctx: Uint8Array;
+}
+
+export interface TestRunManyOptions {
+  /** ctx_in for every packet. */
+  readonly ctx?: Uint8Array;
+  readonly repeat?: number;
+  readonly flags?: number;
+  /** Output room beyond each packet's length (programs may grow packets). Default 256. */
+  readonly dataOutExtra?: number;
+}
+
+/** One packet's result of testRunMany: `errno` 0, or why the kernel refused that run. */
+export interface PacketResult {
+  readonly errno: number;
+  readonly retval: number;
+  readonly duration: number;
+  readonly data: Uint8Array;
+}
+
+/** The kernel refused a program or a map: errno, and the verifier's log when there is one. */
+export class KernelError extends BpfError {
+  constructor(
+    message: string,
+    readonly errno: number,
+    readonly log = "",
+    insn?: number,
+  ) {
+    super(message, insn === undefined ? {} : { insn });
+    this.name = "KernelError";
+  }
+
+  /** True when the verifier refused the program (as opposed to bpf() itself failing). */
+  get verifierRefused(): boolean {
+    return this.log.length > 0;
+  }
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+export const errnoName = (err: number): string => ERRNO_NAMES.get(err) ?? `errno ${err}`;
+
+/** Where build/bpf-runner is: $EBPF_WASM_BPF_RUNNER, or build/ at the package root. */
+export function runnerPath(): string {
+  const override = process.env["EBPF_WASM_BPF_RUNNER"];
+  if (override) return override;
+  // This file sits at vm/node/kernel/ in the sources and dist/vm/node/kernel/ when built.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++) {
+    if (existsSync(join(dir, "package.json"))) return join(dir, "build", "bpf-runner");
+    dir = resolve(dir, "..");
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../build/bpf-runner");
+}
+
+/** A map created in the kernel, read and written through the runner. */
+export class KernelMap {
+  /** Bytes a lookup returns: per-CPU maps return one 8-byte-aligned value per possible CPU. */
+  readonly lookupSize: number;
+
+  constructor(
+    private readonly bridge: KernelBridge,
+    readonly fd: number,
+    readonly spec: KernelMapSpec,
+    possibleCpus: number,
+  ) {
+    this.lookupSize = PERCPU_TYPES.has(spec.type) ? Math.ceil(spec.valueSize / 8) * 8 * possibleCpus : spec.valueSize;
+  }
+
+  private label(): string {
+    return `kernel map ${this.spec.name ? `'${this.spec.name}'` : `fd ${this.fd}`}`;
+  }
+
+  private checkKey(key: Uint8Array): void {
+    if (key.length !== this.spec.keySize) {
+      throw new BpfError(`${this.label()}: key is ${key.length} bytes, the map's keys are ${this.spec.keySize}`);
+    }
+  }
+
+  /** The value under `key`, or undefined when absent. */
+  lookup(key: Uint8Array, flags = 0n): Uint8Array | undefined {
+    this.checkKey(key);
+    const frame = new FrameWriter(Op.MAP_LOOKUP).u32(this.fd).u32(key.length).u32(this.lookupSize).u64(flags).raw(key);
+    const res = this.bridge.request(Op.MAP_LOOKUP, frame, [osConstants.errno.ENOENT]);
+    return res.err ? undefined : res.payload.rest();
+  }
+
+  /** BPF_MAP_UPDATE_ELEM with flags BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
+  update(key: Uint8Array, value: Uint8Array, flags = 0n): void {
+    this.checkKey(key);
+    if (value.length !== this.lookupSize) {
+      throw new BpfError(`${this.label()}: value is ${value.length} bytes, the map takes ${this.lookupSize}`);
+    }
+    const frame = new FrameWriter(Op.MAP_UPDATE).u32(this.fd).u32(key.length).u32(value.length).u64(flags).raw(key).raw(value);
+    this.bridge.request(Op.MAP_UPDATE, frame);
+  }
+
+  /** Delete `key`; false when it was not there. */
+  delete(key: Uint8Array): boolean {
+    this.checkKey(key);
+    const frame = new FrameWriter(Op.MAP_DELETE).u32(this.fd).u32(key.length).raw(key);
+    return this.bridge.request(Op.MAP_DELETE, frame, [osConstants.errno.ENOENT]).err === 0;
+  }
+
+  /** The key after `key` (the first key when undefined); undefined at the end. */
+  nextKey(key?: Uint8Array): Uint8Array | undefined {
+    if (key) this.checkKey(key);
+    const frame = new FrameWriter(Op.MAP_NEXT_KEY).u32(this.fd).u32(this.spec.keySize).u32(key ? 1 : 0);
+    if (key) frame.raw(key);
+    const res = this.bridge.request(Op.MAP_NEXT_KEY, frame, [osConstants.errno.ENOENT]);
+    return res.err ? undefined : res.payload.rest();
+  }
+
+  /** Every key, in the kernel's iteration order. */
+  *keys(): Generator<Uint8Array> {
+    for (let key = this.nextKey(); key; key = this.nextKey(key)) yield key;
+  }
+
+  close(): void {
+    this.bridge.closeFd(this.fd);
+  }
+}
+
+/** A program the kernel verifier accepted. */
+export class KernelProgram {
+  constructor(
+    private readonly bridge: KernelBridge,
+    readonly fd: number,
+    readonly maps: readonly KernelMap[],
+    /** The verifier log, when LoadOptions.log asked for it. */
+    readonly log: string,
+  ) {}
+
+  testRun(options: TestRunOptions = {}): TestRunResult {
+    return this.bridge.testRun(this.fd, options);
+  }
+
+  /** Test-run every packet (one BPF_PROG_TEST_RUN each) in one round trip to the runner. */
+  testRunMany(packets: readonly Uint8Array[], options: TestRunManyOptions = {}): PacketResult[] {
+    return this.bridge.testRunMany(this.fd, packets, options);
+  }
+
+  /** Close the program and the maps created for it. */
+  close(): void {
+    this.bridge.closeFd(this.fd);
+    for (const map of this.maps) map.close();
+  }
+}
+
+/** The last "N: (op) ..." line of a verifier log: the instruction the verifier stopped at. */
+function lastInsnOf(log: string): number | undefined {
+  let found: number | undefined;
+  for (const m of log.matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)) found = Number(m[1]);
+  return found;
+}
+
+/** The lines of a verifier log that say why, without the instruction trace. */
+function verdictOf(log: string): string {
+  const lines = log.trim().split("\n").filter((l) => l && !/^processed \d+ insns/.test(l));
+  return lines.slice(-2).join(" | ");
+}
+
+export class KernelBridge {
+  private channel: RunnerChannel | undefined;
+  private status: Availability | undefined;
+
+  constructor(readonly binary = runnerPath()) {}
+
+  /** Can this process use bpf()? Asked once (it starts the runner and loads a 2-instruction program). */
+  available(): Availability {
+    if (!this.status) this.status = this.probe();
+    return this.status;
+  }
+
+  private probe(): Availability {
+    if (process.platform !== "linux") return { ok: false, reason: `bpf() is Linux-only, this is ${process.platform}` };
+    if (!existsSync(this.binary)) {
+      return { ok: false, reason: `${this.binary} not built (run \`npm run build:native\`; it needs a C compiler and <linux/bpf.h>)` };
+    }
+    try {
+      this.channel = new RunnerChannel(this.binary, process.env["EBPF_WASM_KERNEL_PIN"] !== "0");
+      const res = this.channel.call(new FrameWriter(Op.PROBE).finish());
+      const euid = res.payload.u32();
+      const possibleCpus = res.payload.u32();
+      const jit = res.payload.u32();
+      const cpu = res.payload.u32() | 0;
+      const kernel = res.payload.text();
+      if (res.err) {
+        this.close();
+        const who = euid === 0 ? "root" : `uid ${euid}, not root`;
+        const why = res.err === osConstants.errno.ENOSYS ? "the kernel has no bpf()" : `bpf(BPF_PROG_LOAD) failed with ${errnoName(res.err)}`;
+        return { ok: false, reason: `${why} (running as ${who}, kernel ${kernel})`, kernel };
+      }
+      const where = cpu >= 0 ? `, runs on CPU ${cpu}` : "";
+      const jitState = jit === 1 ? "on" : jit === 0 ? "off" : "unknown";
+      return { ok: true, reason: `kernel ${kernel}, ${possibleCpus} possible CPUs, JIT ${jitState}${where}`, kernel, possibleCpus, jit: jit === 1, ...(cpu >= 0 ? { cpu } : {}) };
+    } catch (err) {
+      this.close();
+      return { ok: false, reason: `bpf-runner did not start: ${(err as Error).message}` };
+    }
+  }
+
+  /** The runner's process id while it runs (diagnostics, tests). */
+  get runnerPid(): number | undefined {
+    return this.channel?.alive ? this.channel.pid : undefined;
+  }
+
+  private requireChannel(): RunnerChannel {
+    const status = this.available();
+    if (!status.ok || !this.channel) throw new BpfError(`kernel engine unavailable: ${status.reason}`);
+    return this.channel;
+  }
+
+  /** One round trip. A non-zero errno throws, unless it is one of `expected`. */
+  request(op: OpCode, frame: FrameWriter, expected: readonly number[] = []): { err: number; payload: FrameReader } {
+    const res = this.requireChannel().call(frame.finish());
+    if (res.err && !expected.includes(res.err)) {
+      const name = Object.entries(Op).find(([, v]) => v === op)?.[0] ?? `op ${op}`;
+      throw new KernelError(`bpf-runner ${name}: ${errnoName(res.err)}`, res.err);
+    }
+    return res;
+  }
+
+  createMap(spec: KernelMapSpec): KernelMap {
+    const frame = new FrameWriter(Op.MAP_CREATE).u32(spec.type).u32(spec.keySize).u32(spec.valueSize).u32(spec.maxEntries).u32(spec.flags ?? 0);
+    const res = this.requireChannel().call(frame.finish());
+    if (res.err) {
+      throw new KernelError(
+        `kernel refused map ${spec.name ? `'${spec.name}' ` : ""}(type ${spec.type}, key ${spec.keySize}, value ${spec.valueSize}, ${spec.maxEntries} entries): ${errnoName(res.err)}`,
+        res.err,
+      );
+    }
+    return new KernelMap(this, res.payload.u32(), spec, this.available().possibleCpus ?? 1);
+  }
+
+  /** Create the maps, load the program; refusal → KernelError with the verifier log. */
+  load(insns: readonly Insn[], options: LoadOptions): KernelProgram {
+    const maps: KernelMap[] = [];
+    try {
+      for (const spec of options.maps ?? []) maps.push(this.createMap(spec));
+      const frame = new FrameWriter(Op.PROG_LOAD)
+        .u32(options.type)
+        .u32(options.expectedAttachType ?? 0)
+        .u32(options.flags ?? 0)
+        .u32(options.log === true ? 1 : options.log || 0)
+        .u32(maps.length);
+      for (const map of maps) frame.u32(map.fd);
+      frame.u32(insns.length).raw(encode(insns));
+      const res = this.requireChannel().call(frame.finish());
+      if (res.err) {
+        const log = res.payload.text();
+        const what = options.name ? `program '${options.name}'` : "program";
+        const why = log ? verdictOf(log) : errnoName(res.err);
+        throw new KernelError(`kernel verifier refused ${what} (${errnoName(res.err)}): ${why}`, res.err, log, lastInsnOf(log));
+      }
+      const fd = res.payload.u32();
+      return new KernelProgram(this, fd, maps, res.payload.text());
+    } catch (err) {
+      for (const map of maps) map.close();
+      throw err;
+    }
+  }
+
+  testRun(progFd: number, options: TestRunOptions = {}): TestRunResult {
+    const data = options.data ?? new Uint8Array(0);
+    const ctx = options.ctx ?? new Uint8Array(0);
+    const frame = new FrameWriter(Op.TEST_RUN)
+      .u32(progFd)
+      .u32(options.repeat ?? 1)
+      .u32(options.flags ?? 0)
+      .u32(data.length)
+      .u32(ctx.length)
+      .u32(options.dataOutSize ?? data.length + 4096)
+      .u32(options.ctxOutSize ?? ctx.length)
+      .raw(data)
+      .raw(ctx);
+    const res = this.requireChannel().call(frame.finish());
+    if (res.err && res.err !== osConstants.errno.ENOSPC) {
+      throw new KernelError(`BPF_PROG_TEST_RUN failed: ${errnoName(res.err)}`, res.err);
+    }
+    const retval = res.payload.u32();
+    const duration = res.payload.u32();
+    const dataLen = res.payload.u32();
+    const ctxLen = res.payload.u32();
+    return { retval, duration, data: res.payload.bytesOf(dataLen), ctx: res.payload.bytesOf(ctxLen) };
+  }
+
+  /** Packets per request: keeps one request well under the runner's 256 MiB frame limit. */
+  private static readonly MANY_CHUNK_BYTES = 16 << 20;
+
+  testRunMany(progFd: number, packets: readonly Uint8Array[], options: TestRunManyOptions = {}): PacketResult[] {
+    const results: PacketResult[] = [];
+    const ctx = options.ctx ?? new Uint8Array(0);
+    for (let start = 0; start < packets.length;) {
+      let end = start;
+      let bytes = 0;
+      while (end < packets.length && (end === start || bytes + packets[end]!.length <= KernelBridge.MANY_CHUNK_BYTES)) bytes += packets[end++]!.length + 4;
+      const frame = new FrameWriter(Op.TEST_RUN_MANY)
+        .u32(progFd)
+        .u32(options.repeat ?? 1)
+        .u32(options.flags ?? 0)
+        .u32(end - start)
+        .u32(ctx.length)
+        .u32(options.dataOutExtra ?? 256)
+        .raw(ctx);
+      for (let k = start; k < end; k++) frame.u32(packets[k]!.length).raw(packets[k]!);
+      const res = this.request(Op.TEST_RUN_MANY, frame);
+      for (let k = start; k < end; k++) {
+        const errno = res.payload.u32();
+        const retval = res.payload.u32();
+        const duration = res.payload.u32();
+        results.push({ errno, retval, duration, data: res.payload.bytesOf(res.payload.u32()) });
+      }
+      start = end;
+    }
+    return results;
+  }
+
+  closeFd(fd: number): void {
+    if (!this.channel?.alive) return; // the runner is gone and took its fds with it
+    this.request(Op.CLOSE, new FrameWriter(Op.CLOSE).u32(fd));
+  }
+
+  /** Stop the runner: it closes every fd it still holds. */
+  close(): void {
+    this.channel?.close();
+    this.channel = undefined;
+    if (this.status?.ok) this.status = { ok: false, reason: "the kernel bridge was closed" };
+  }
+}
+
+let shared: KernelBridge | undefined;
+
+/** The process-wide bridge (one runner process serves every kernel program of this process). */
+export function kernelBridge(): KernelBridge {
+  shared ??= new KernelBridge();
+  return shared;
+}
