@@ -1,0 +1,120 @@
+// Calls (RFC 9669 §4.3.1, §4.3.2):
+//   - helper `call N`: a wasm import `helpers.N` taking r1..r5 and returning r0 (the engine binds
+//     it to HelperDef.impl). An id the machine's table lacks is refused at compile time, as the
+//     kernel's verifier refuses it at load ("invalid func unknown#N").
+//   - bpf-to-bpf `call`: a direct wasm call of the callee's function with r1..r5 and the callee's
+//     frame pointer r10 - 512 (each frame has its own 512 bytes below the caller's). r6..r9 are
+//     the caller's locals, so they are preserved as eBPF requires. When the static call graph can
+//     exceed MAX_CALL_FRAMES (recursion, or a chain deeper than 8), each call checks the depth at
+//     run time against the CPU's stack and faults with a clear error rather than corrupting
+//     memory below the stack.
+//   - `callx rN`: the helper whose id is in rN (LLVM puts the register in dst). It goes through one
+//     module-level `$callx` function: a br_table over the known helper ids with a direct call in
+//     each arm. Compared with a funcref table + call_indirect this needs no table of mostly-null
+//     entries (ids are sparse, up to ~200), keeps direct calls, and an unknown id faults with the
+//     id and instruction index instead of V8's "null function or function signature mismatch".
+//   - tail calls (helper 12, bpf_tail_call) are a jump, not a call (vm/helpers/tailcall.ts). Not
+//     implemented yet: refused at load with a clear error. The plan: a `tailEntry(r1, fp, count)`
+//     export per program and the PROG_ARRAY lookup (TailCalls.target) from a `call 12` import;
+//     on success the caller returns the target's r0 (frame reuse, limit 33 carried in `count`).
+
+import { BpfError } from "../../vm/errors.js";
+import { STACK_SIZE } from "../../vm/isa/opcodes.js";
+import type { OpDef } from "../../vm/isa/table.js";
+import type { Expr } from "../ir.js";
+import { callTarget } from "../cfg.js";
+import { Fault } from "../faults.js";
+import {
+  FAULT_ARG_GLOBAL,
+  FAULT_GLOBAL,
+  FAULT_INSN_GLOBAL,
+  funcName,
+  helperName,
+  RESULT_REG_GLOBALS,
+  STACK_LOW_GLOBAL,
+  type FnLowering,
+  type ModuleState,
+} from "./context.js";
+
+export const CALLX = "callx";
+const BPF_FUNC_TAIL_CALL = 12;
+
+const args = (f: FnLowering): Expr[] => [1, 2, 3, 4, 5].map((r) => f.get(r));
+
+export function lowerCall(f: FnLowering, def: Extract<OpDef, { kind: "call" | "callx" }>, i: number): Expr {
+  const { m, bn } = f;
+  const ins = f.insns[i]!;
+  if (def.kind === "callx") {
+    f.mod.callx = true;
+    return f.set(0, m.call(CALLX, [f.get(ins.dst), m.i32.const(i), ...args(f)], bn.i64));
+  }
+  if (def.target === "kfunc") {
+    throw new BpfError(`call to kernel function (kfunc) ${ins.imm} at insn ${i}: kfuncs are not supported`, { insn: i });
+  }
+  if (def.target === "helper") return f.set(0, callHelper(f, ins.imm, i));
+  const callee = f.mod.cfg.funcAt.get(callTarget(ins, i))!;
+  const fp = m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
+  // r1..r5 come back from the callee through globals (context.ts: one shared register file).
+  const readBack = RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64)));
+  if (!f.mod.depthCheck) return m.block(null, [f.set(0, m.call(funcName(callee), f.callArgs(fp), bn.i64)), ...readBack], bn.none);
+  const t = f.t64(0);
+  return m.block(
+    null,
+    [
+      m.if(m.i64.le_u(m.local.tee(t, fp, bn.i64), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)),
+      f.set(0, m.call(funcName(callee), f.callArgs(m.local.get(t, bn.i64)), bn.i64)),
+      ...readBack,
+    ],
+    bn.none,
+  );
+}
+
+function callHelper(f: FnLowering, id: number, i: number): Expr {
+  if (id === BPF_FUNC_TAIL_CALL) {
+    throw new BpfError(
+      `bpf_tail_call at insn ${i}: the JIT does not implement tail calls yet (the interpreter does: vm/runtime/README.md §6)`,
+      { insn: i },
+    );
+  }
+  if (!f.mod.helpers.has(id)) {
+    throw new BpfError(`call to unknown helper ${id} at insn ${i}: not a helper of this machine's table`, { insn: i });
+  }
+  f.mod.usedHelpers.add(id);
+  return f.m.call(helperName(id), args(f), f.bn.i64);
+}
+
+/**
+ * `$callx(id: i64, insn: i32, r1..r5: i64) -> i64`: br_table on the id over every helper of the
+ * machine's table; ids outside it fault (the insn index comes in as a parameter).
+ */
+export function addCallxDispatcher(mod: ModuleState): void {
+  const { m, bn } = mod;
+  const ids = mod.helpers.list().map((h) => h.id);
+  for (const id of ids) mod.usedHelpers.add(id);
+  const [ID, INSN] = [0, 1];
+  const regs = [2, 3, 4, 5, 6].map((k) => m.local.get(k, bn.i64));
+  const maxId = ids.length ? Math.max(...ids) : -1;
+  const table = Array.from({ length: maxId + 1 }, (_, id) => (ids.includes(id) ? "c" + id : "bad"));
+  const id = (): Expr => m.local.get(ID, bn.i64);
+  let inner: Expr = m.block(
+    null,
+    [m.br("bad", m.i64.gt_u(id(), m.i64.const(BigInt(maxId)))), m.switch(table, "bad", m.i32.wrap(id()))],
+    bn.unreachable,
+  );
+  for (const hid of ids) {
+    inner = m.block(null, [m.block("c" + hid, [inner], bn.none), m.return(m.call(helperName(hid), regs, bn.i64))], bn.none);
+  }
+  const body = m.block(
+    null,
+    [
+      m.block("bad", [inner], bn.none),
+      m.global.set(FAULT_GLOBAL, m.i32.const(Fault.UNKNOWN_HELPER)),
+      m.global.set(FAULT_INSN_GLOBAL, m.local.get(INSN, bn.i32)),
+      m.global.set(FAULT_ARG_GLOBAL, id()),
+      m.unreachable(),
+    ],
+    bn.unreachable,
+  );
+  const params = bn.createType([bn.i64, bn.i32, bn.i64, bn.i64, bn.i64, bn.i64, bn.i64]);
+  m.addFunction(CALLX, params, bn.i64, [], body);
+}
