@@ -29,6 +29,16 @@ export const SUITES: BenchSuite[] = [
     summary: "interpreter ns per eBPF instruction (ALU loop, prime) and run() cost",
     run: async (o) => (await import("./micro/interpreter.js")).runInterpreterBench(o),
   },
+  {
+    name: "jit",
+    summary: "JIT ns per eBPF instruction vs the interpreter (ALU loop, prime), call cost, compile latency 1k/10k/100k × opt 0-3",
+    run: async (o) => (await import("./micro/jit.js")).runJitBench(o),
+  },
+  {
+    name: "maps",
+    summary: "ns per map operation (hash/array lookup hit/miss, update) from wasm, from JS and through the user API",
+    run: async (o) => (await import("./micro/maps.js")).runMapsBench(o),
+  },
 ];
 
 function parseArgv(argv: readonly string[]): { quick: boolean; only: string[] | undefined; list: boolean } {
