@@ -17,7 +17,10 @@ export type HelperArg =
   // ringbuf_reserve's size (ARG_CONST_ALLOC_SIZE_OR_ZERO) and ringbuf_submit/discard's record
   // (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE): added for the verifier (H7).
   | "const_alloc_size_or_zero"
-  | "ptr_to_alloc_mem";
+  | "ptr_to_alloc_mem"
+  // map_pop_elem / map_peek_elem's output buffer (ARG_PTR_TO_MAP_VALUE | MEM_UNINIT): written,
+  // so it need not be initialised (H7).
+  | "ptr_to_uninit_map_value";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";

@@ -1,0 +1,7 @@
+# an opcode that does not exist
+# type: xdp
+# expect: unknown opcode 0xff
+# kernel: reject
+.insn 0xff, 0, 0, 0, 0
+mov %r0, 0
+exit

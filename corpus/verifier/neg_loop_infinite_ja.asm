@@ -1,0 +1,6 @@
+# a jump to itself
+# type: xdp
+# expect: infinite loop detected
+# kernel: reject
+mov %r0, 0
+l: ja l

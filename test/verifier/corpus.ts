@@ -1,0 +1,88 @@
+// Reads corpus/verifier/*.asm: one program per file, in the assembler's syntax (vm/asm), with a
+// header of `# key: value` lines:
+//
+//   # what the program does wrong (first line, free text)
+//   # type: xdp | sched_cls | socket_filter
+//   # map: NAME TYPE key=K value=V entries=N [readonly]     (one line per map; lddw map_fd I = the I-th)
+//   # expect: accept | <substring of the verifier's reason>
+//   # kernel: reject | accept (why the kernel differs) | skip (why it cannot be asked)
+
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { assemble } from "../../vm/asm/assembler.js";
+import type { Insn } from "../../vm/isa/instruction.js";
+import type { ProgramTypeName } from "../../vm/programs/types.js";
+import type { VerifierMap } from "../../vm/verifier/index.js";
+
+export const CORPUS_DIR = fileURLToPath(new URL("../../corpus/verifier/", import.meta.url));
+
+const MAP_TYPES: Record<string, number> = {
+  hash: 1, array: 2, prog_array: 3, percpu_hash: 5, percpu_array: 6, lru_hash: 9, queue: 22, ringbuf: 27,
+};
+
+export interface CorpusMap extends VerifierMap {
+  readonly readonly: boolean;
+}
+
+export interface CorpusEntry {
+  readonly file: string;
+  readonly name: string;
+  readonly description: string;
+  readonly type: ProgramTypeName;
+  readonly maps: readonly CorpusMap[];
+  /** undefined = must be accepted; else a substring of the rejection reason. */
+  readonly expect: string | undefined;
+  readonly kernel: { readonly mode: "reject" | "accept" | "skip"; readonly why: string };
+  readonly slow: boolean;
+  readonly insns: readonly Insn[];
+}
+
+function parseMap(spec: string, file: string): CorpusMap {
+  const [name, typeName, ...rest] = spec.trim().split(/\s+/);
+  const type = MAP_TYPES[typeName ?? ""];
+  if (!name || type === undefined) throw new Error(`${file}: bad map line '${spec}'`);
+  const num = (key: string): number => {
+    const m = rest.find((r) => r.startsWith(`${key}=`));
+    if (!m) throw new Error(`${file}: map '${name}' has no ${key}=`);
+    return Number(m.slice(key.length + 1));
+  };
+  return { name, type, keySize: num("key"), valueSize: num("value"), maxEntries: num("entries"), readonly: rest.includes("readonly") };
+}
+
+export function parseEntry(file: string, text: string): CorpusEntry {
+  const lines = text.split("\n");
+  const headers = new Map<string, string[]>();
+  const description = lines[0]!.replace(/^#\s*/, "");
+  for (const line of lines) {
+    const m = /^#\s*(type|map|expect|kernel|slow)\s*:\s*(.*)$/.exec(line);
+    if (m) headers.set(m[1]!, [...(headers.get(m[1]!) ?? []), m[2]!.trim()]);
+  }
+  const one = (key: string): string => {
+    const v = headers.get(key);
+    if (!v || v.length !== 1) throw new Error(`${file}: needs exactly one '# ${key}:' line`);
+    return v[0]!;
+  };
+  const expect = one("expect");
+  const kernel = one("kernel");
+  const mode = kernel.split(/\s/)[0] as "reject" | "accept" | "skip";
+  if (!["reject", "accept", "skip"].includes(mode)) throw new Error(`${file}: bad kernel line '${kernel}'`);
+  return {
+    file,
+    name: file.replace(/\.asm$/, ""),
+    description,
+    type: one("type") as ProgramTypeName,
+    maps: (headers.get("map") ?? []).map((m) => parseMap(m, file)),
+    expect: expect === "accept" ? undefined : expect,
+    kernel: { mode, why: kernel.slice(mode.length).trim() },
+    slow: headers.has("slow"),
+    insns: assemble(text),
+  };
+}
+
+export function loadCorpus(): CorpusEntry[] {
+  return readdirSync(CORPUS_DIR)
+    .filter((f) => f.endsWith(".asm"))
+    .sort()
+    .map((f) => parseEntry(f, readFileSync(join(CORPUS_DIR, f), "utf8")));
+}

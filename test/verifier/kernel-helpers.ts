@@ -1,0 +1,42 @@
+// The signatures of the kernel helpers the verifier corpus calls (include/uapi/linux/bpf.h ids,
+// argument kinds after the kernel's bpf_func_proto definitions). Only the verifier reads these:
+// the implementations are not needed to verify, so they refuse to run.
+//
+// vm/helpers holds the runtime's helpers; when it defines one of these ids, its definition is
+// used instead, so the corpus checks the runtime's real signatures where they exist.
+
+import { baseHelpers, HelperTable, type HelperArg, type HelperDef, type HelperRet } from "../../vm/helpers/index.js";
+
+const sig = (id: number, name: string, args: HelperArg[], ret: HelperRet): HelperDef => ({
+  id,
+  name,
+  args,
+  ret,
+  impl: () => {
+    throw new Error(`${name}: signature only (verifier tests)`);
+  },
+});
+
+const SIGNATURES: readonly HelperDef[] = [
+  sig(1, "map_lookup_elem", ["const_map_ptr", "ptr_to_map_key"], "ptr_to_map_value_or_null"),
+  sig(2, "map_update_elem", ["const_map_ptr", "ptr_to_map_key", "ptr_to_map_value", "anything"], "integer"),
+  sig(3, "map_delete_elem", ["const_map_ptr", "ptr_to_map_key"], "integer"),
+  sig(88, "map_pop_elem", ["const_map_ptr", "ptr_to_uninit_map_value"], "integer"),
+  sig(6, "trace_printk", ["ptr_to_mem", "const_size"], "integer"),
+  sig(12, "tail_call", ["ptr_to_ctx", "const_map_ptr", "anything"], "void"), // RET_VOID: r0 is not set
+  sig(23, "redirect", ["anything", "anything"], "integer"),
+  sig(28, "csum_diff", ["ptr_to_mem", "const_size_or_zero", "ptr_to_mem", "const_size_or_zero", "anything"], "integer"),
+  sig(26, "skb_load_bytes", ["ptr_to_ctx", "anything", "ptr_to_uninit_mem", "const_size"], "integer"),
+  sig(44, "xdp_adjust_head", ["ptr_to_ctx", "anything"], "integer"),
+  sig(130, "ringbuf_output", ["const_map_ptr", "ptr_to_mem", "const_size_or_zero", "anything"], "integer"),
+  sig(131, "ringbuf_reserve", ["const_map_ptr", "const_alloc_size_or_zero", "anything"], "ptr_to_mem_or_null"),
+  sig(132, "ringbuf_submit", ["ptr_to_alloc_mem", "anything"], "void"),
+  sig(133, "ringbuf_discard", ["ptr_to_alloc_mem", "anything"], "void"),
+];
+
+/** baseHelpers() plus the signatures above for ids the runtime does not define yet. */
+export function kernelHelperTable(): HelperTable {
+  const table = baseHelpers();
+  for (const def of SIGNATURES) if (!table.has(def.id)) table.add(def);
+  return table;
+}

@@ -1,0 +1,157 @@
+// The verify() API: result shape, messages (index, disassembly, reason, path), log levels,
+// pruning, loops, limits, the conformance type, and robustness on random bytecode.
+
+import { describe, expect, test } from "vitest";
+import { assemble } from "../../vm/asm/assembler.js";
+import { knownOpcodes } from "../../vm/isa/table.js";
+import type { Insn } from "../../vm/isa/instruction.js";
+import { verify } from "../../vm/verifier/index.js";
+import { kernelHelperTable } from "./kernel-helpers.js";
+
+const helpers = kernelHelperTable();
+
+const PARSE_ETH = `
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, drop
+ldxh %r0, [%r2+12]
+exit
+drop:
+mov %r0, 1
+exit`;
+
+describe("verify()", () => {
+  test("accepts a checked packet read and reports its work", () => {
+    const r = verify(assemble(PARSE_ETH), { type: "xdp" });
+    expect(r.accepted).toBe(true);
+    expect(r.message).toBeUndefined();
+    expect(r.processedInsns).toBe(9);
+    expect(r.ms).toBeGreaterThanOrEqual(0);
+    expect(r.log).toContain("processed 9 insns");
+  });
+
+  test("a rejection names the instruction, shows it, says why and how it got there", () => {
+    const r = verify(assemble(PARSE_ETH.replace("add %r4, 14", "add %r4, 12")), { type: "xdp" });
+    expect(r.accepted).toBe(false);
+    expect(r.insn).toBe(5);
+    expect(r.reason).toBe("invalid access to packet, off=12 size=2, R2(id=0,off=12,r=12)");
+    expect(r.message).toBe(`insn 5: ldxh %r0, [%r2+12]: ${r.reason} (path: 0-5)`);
+    expect(r.path).toBe("0-5");
+  });
+
+  test("the path lists the jumps taken", () => {
+    const src = `
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 14
+jle %r4, %r3, ok
+mov %r0, 1
+exit
+ok:
+ldxb %r0, [%r2+14]
+exit`;
+    const r = verify(assemble(src), { type: "xdp" });
+    expect(r.accepted).toBe(false);
+    expect(r.path).toBe("0-4 -> 7");
+  });
+
+  test("log level 1 traces instructions and branches, level 2 adds states", () => {
+    const src = PARSE_ETH;
+    const l0 = verify(assemble(src), { type: "xdp", log: 0 }).log;
+    const l1 = verify(assemble(src), { type: "xdp", log: 1 }).log;
+    const l2 = verify(assemble(src), { type: "xdp", log: 2 }).log;
+    expect(l0).not.toContain("ldxh");
+    expect(l1).toContain("5: ldxh %r0, [%r2+12]");
+    expect(l1).toContain("from 4 to 7:");
+    expect(l1).not.toContain("R4=pkt(off=14,r=14)");
+    expect(l2).toContain("R4=pkt(off=14,r=14)");
+  });
+
+  test("a rejected program's log ends with its state and the reason", () => {
+    const r = verify(assemble("mov %r0, %r2\nexit"), { type: "xdp", log: 1 });
+    expect(r.log).toMatch(/R1=ctx\(\) R10=fp0\nR2 !read_ok\n/);
+  });
+
+  test("pruning keeps a chain of diamonds linear", () => {
+    const diamonds = Array.from({ length: 30 }, (_, i) => `ldxb %r5, [%r2+${i % 8}]\njne %r5, ${i}, d${i}\nadd %r6, 1\nd${i}:`).join("\n");
+    const src = `ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 8\njgt %r4, %r3, out\nmov %r6, 0\n${diamonds}\nmov %r0, 0\nexit\nout:\nmov %r0, 1\nexit`;
+    const r = verify(assemble(src), { type: "xdp" });
+    expect(r.accepted).toBe(true);
+    // 2^30 paths without pruning; with it, a few instructions per diamond and per r6 value.
+    expect(r.processedInsns).toBeLessThan(5000);
+  });
+
+  test("bounded loops are explored; the count depends on the bound", () => {
+    const loop = (n: number) => `mov %r0, 0\nmov %r1, 0\nl:\nadd %r0, %r1\nadd %r1, 1\njlt %r1, ${n}, l\nexit`;
+    const a = verify(assemble(loop(10)), { type: "xdp" });
+    const b = verify(assemble(loop(100)), { type: "xdp" });
+    expect(a.accepted && b.accepted).toBe(true);
+    expect(b.processedInsns).toBeGreaterThan(a.processedInsns * 5);
+  });
+
+  test("the complexity limit is an option (default 1,000,000)", () => {
+    const src = "mov %r1, 0\nl:\nadd %r1, 1\njlt %r1, 100000, l\nmov %r0, 0\nexit";
+    const r = verify(assemble(src), { type: "xdp", maxInsns: 5000 });
+    expect(r.reason).toBe("BPF program is too large. Processed 5001 insn");
+  });
+
+  test("conformance programs see r1 as memSize bytes of memory and r2 as its length", () => {
+    const ok = verify(assemble("ldxw %r0, [%r1+4]\nexit"), { type: "conformance", memSize: 8 });
+    expect(ok.accepted).toBe(true);
+    const bad = verify(assemble("ldxw %r0, [%r1+6]\nexit"), { type: "conformance", memSize: 8 });
+    expect(bad.reason).toBe("invalid access to memory, mem_size=8 off=6 size=4");
+  });
+
+  test("helpers must be in the helper table", () => {
+    const src = "call 5\nmov %r0, 0\nexit";
+    expect(verify(assemble(src), { type: "xdp" }).accepted).toBe(true);
+    const r = verify(assemble("call 1\nmov %r0, 0\nexit"), { type: "xdp" }); // base table: no map helpers
+    expect(r.reason).toBe("program of this type cannot use helper bpf_map_lookup_elem#1");
+  });
+
+  test("a pointer spilled to the stack is filled back with its type", () => {
+    const src = "stxdw [%r10-8], %r1\nldxdw %r2, [%r10-8]\nldxw %r0, [%r2+12]\nexit";
+    expect(verify(assemble(src), { type: "xdp" }).accepted).toBe(true);
+  });
+
+  test("a narrow read of a spilled constant reads its bytes", () => {
+    const src = "lddw %r1, 0x1122334455667788\nstxdw [%r10-8], %r1\nldxb %r0, [%r10-7]\njeq %r0, 0x77, ok\nldxw %r0, [%r0+0]\nok:\nexit";
+    expect(verify(assemble(src), { type: "xdp" }).accepted).toBe(true);
+  });
+});
+
+describe("robustness", () => {
+  // Deterministic PRNG.
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const opcodes = knownOpcodes();
+  const randomInsn = (len: number): Insn => ({
+    opcode: rnd(10) === 0 ? rnd(256) : opcodes[rnd(opcodes.length)]!,
+    dst: rnd(12),
+    src: rnd(12),
+    off: rnd(4) === 0 ? rnd(65536) - 32768 : rnd(2 * len) - len,
+    imm: rnd(3) === 0 ? rnd(2 ** 31) - 2 ** 30 : rnd(64) - 16,
+  });
+
+  test("random programs are accepted or rejected, never crash", () => {
+    let accepted = 0;
+    for (let n = 0; n < 3000; n++) {
+      const len = 1 + rnd(24);
+      const insns = Array.from({ length: len }, () => randomInsn(len));
+      if (rnd(2)) insns.push({ opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
+      const type = (["xdp", "sched_cls", "socket_filter", "conformance"] as const)[rnd(4)]!;
+      const maps = [{ type: 1, keySize: 4, valueSize: 8, maxEntries: 4, name: "m" }];
+      const r = verify(insns, { type, maps, helpers, maxInsns: 20000, memSize: 16 });
+      expect(typeof r.accepted).toBe("boolean");
+      if (r.accepted) accepted++;
+      else expect(r.message).toBeTruthy();
+    }
+    console.log(`random programs accepted: ${accepted} of 3000`);
+  });
+});

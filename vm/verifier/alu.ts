@@ -1,0 +1,163 @@
+// ALU instructions on registers (the kernel's check_alu_op and adjust_reg_min_max_vals): scalar
+// arithmetic through scalar-alu.ts, and pointer arithmetic only where the kernel allows it —
+// `ptr += scalar` / `ptr -= scalar` on 64 bits for pointers that can be offset, `ptr - ptr`
+// giving a scalar; everything else on a pointer is refused with the kernel's words.
+
+import { S64_MIN, scalarIsConst, type Scalar } from "./bounds.js";
+import { reject } from "./messages.js";
+import {
+  UNKNOWN_SCALAR, isPointer, scalarReg, typeName, type Reg,
+} from "./regs.js";
+import { immScalar, scalarAlu, scalarEnd, scalarMovsx, scalarNeg } from "./scalar-alu.js";
+import { MAX_VAR_OFF } from "./memory.js";
+import type { AluName, OpDef } from "../isa/table.js";
+import type { Insn } from "../isa/instruction.js";
+import type { Env } from "./env.js";
+import type { VState } from "./state.js";
+
+/** The kernel's bpf_alu_string, for messages. */
+const ALU_STRING: Record<AluName, string> = {
+  add: "+=", sub: "-=", mul: "*=", div: "/=", sdiv: "s/=", or: "|=", and: "&=", lsh: "<<=", rsh: ">>=",
+  mod: "%=", smod: "s%=", xor: "^=", mov: "=", arsh: "s>>=",
+};
+
+/** Register must have been written (check_reg_arg SRC_OP). */
+export function readReg(st: VState, regno: number): Reg {
+  const r = st.regs[regno]!;
+  if (r.type === "not_init") reject(`R${regno} !read_ok`);
+  return r;
+}
+
+type AluDef = Extract<OpDef, { kind: "alu" | "neg" | "movsx" | "end" }>;
+
+export function checkAlu(env: Env, st: VState, ins: Insn, def: AluDef): void {
+  const regs = st.regs;
+  switch (def.kind) {
+    case "neg":
+    case "end": {
+      const dst = readReg(st, ins.dst);
+      if (isPointer(dst)) reject(`R${ins.dst} pointer arithmetic prohibited`);
+      regs[ins.dst] = scalarReg(def.kind === "neg" ? scalarNeg(dst.s, def.wide) : scalarEnd(dst.s, def.order, def.bits));
+      return;
+    }
+    case "movsx": {
+      const src = readReg(st, ins.src);
+      regs[ins.dst] = isPointer(src) ? UNKNOWN_SCALAR : scalarReg(scalarMovsx(src.s, def.bits, def.wide));
+      return;
+    }
+    case "alu":
+      return def.op === "mov" ? mov(env, st, ins, def.wide, def.reg) : binary(env, st, ins, def);
+  }
+}
+
+function mov(env: Env, st: VState, ins: Insn, wide: boolean, reg: boolean): void {
+  const regs = st.regs;
+  if (!reg) {
+    regs[ins.dst] = scalarReg(scalarAlu("mov", UNKNOWN_SCALAR.s, immScalar(ins.imm), wide));
+    return;
+  }
+  const src = readReg(st, ins.src);
+  // A copy of an unknown scalar shares an id with it, so that a comparison of one bounds
+  // both (the kernel's find_equal_scalars / sync_linked_regs). A 32-bit copy is the same
+  // value when the source already fits in 32 bits (check_alu_op, BPF_MOV32).
+  const fits = wide || src.s.umax <= 0xffff_ffffn;
+  if (fits && src.type === "scalar" && !scalarIsConst(src.s) && ins.src !== ins.dst) {
+    const linked = src.id ? src : { ...src, id: env.nextId() };
+    regs[ins.src] = linked;
+    regs[ins.dst] = linked;
+    return;
+  }
+  if (wide) {
+    regs[ins.dst] = src;
+    return;
+  }
+  // w1 = w2: a pointer's low half is a meaningless scalar (allowed with CAP_PERFMON).
+  regs[ins.dst] = scalarReg(scalarAlu("mov", UNKNOWN_SCALAR.s, isPointer(src) ? UNKNOWN_SCALAR.s : src.s, false));
+}
+
+function binary(env: Env, st: VState, ins: Insn, def: Extract<OpDef, { kind: "alu" }>): void {
+  const regs = st.regs;
+  const op = def.op;
+  const bits = def.wide ? 64 : 32;
+  if (!def.reg) {
+    if ((op === "lsh" || op === "rsh" || op === "arsh") && (ins.imm < 0 || ins.imm >= bits)) reject(`invalid shift ${ins.imm}`);
+    if ((op === "div" || op === "mod" || op === "sdiv" || op === "smod") && ins.imm === 0) reject("div by zero");
+  }
+  const dst = readReg(st, ins.dst);
+  const src = def.reg ? readReg(st, ins.src) : scalarReg(immScalar(ins.imm));
+  if (dst.type === "scalar" && src.type === "scalar") {
+    regs[ins.dst] = scalarReg(scalarAlu(op, dst.s, src.s, def.wide));
+    return;
+  }
+  if (isPointer(dst) && isPointer(src)) {
+    // Two pointers combine only by subtraction, into a scalar (e.g. data_end - data).
+    if (op === "sub") {
+      regs[ins.dst] = UNKNOWN_SCALAR;
+      return;
+    }
+    reject(`R${ins.dst} pointer ${ALU_STRING[op]} pointer prohibited`);
+  }
+  const ptrIsDst = isPointer(dst);
+  regs[ins.dst] = pointerArith(env, ins.dst, op, def.wide, ptrIsDst ? dst : src, ptrIsDst ? src : dst, ptrIsDst);
+}
+
+/** Types whose pointers may be moved by arithmetic (adjust_ptr_min_max_vals). */
+const OFFSETTABLE = new Set(["ctx", "stack", "packet", "packet_meta", "map_value", "mem"]);
+
+function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Reg, off: Reg, ptrIsDst: boolean): Reg {
+  if (!wide) {
+    if (op === "sub") return UNKNOWN_SCALAR;
+    reject(`R${dst} 32-bit pointer arithmetic prohibited`);
+  }
+  if (ptr.type === "map_value_or_null" || ptr.type === "mem_or_null") {
+    reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited, null-check it first`);
+  }
+  const known = scalarIsConst(off.s);
+  const okMapPtr = ptr.type === "map_ptr" && known && off.s.t.value === 0n && op === "add";
+  if (!OFFSETTABLE.has(ptr.type) && !okMapPtr) reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited`);
+  checkSaneOffset(off.s, ptr);
+  switch (op) {
+    case "add":
+      return movePointer(env, ptr, off.s, 1);
+    case "sub":
+      if (!ptrIsDst) reject(`R${dst} tried to subtract pointer from scalar`);
+      if (ptr.type === "stack") reject(`R${dst} subtraction from stack pointer prohibited`);
+      return movePointer(env, ptr, off.s, -1);
+    case "and":
+    case "or":
+    case "xor":
+      return reject(`R${dst} bitwise operator ${ALU_STRING[op]} on pointer prohibited`);
+    default:
+      return reject(`R${dst} pointer arithmetic with ${ALU_STRING[op]} operator prohibited`);
+  }
+}
+
+/** check_reg_sane_offset: the offset and the pointer's own offsets must stay far from overflow. */
+function checkSaneOffset(off: Scalar, ptr: Reg): void {
+  const name = typeName(ptr.type);
+  const limit = BigInt(MAX_VAR_OFF);
+  if (scalarIsConst(off)) {
+    const v = BigInt.asIntN(64, off.t.value);
+    if (v >= limit || v <= -limit) reject(`math between ${name} pointer and ${v} is not allowed`);
+  } else if (off.smin === S64_MIN) {
+    reject(`math between ${name} pointer and register with unbounded min value is not allowed`);
+  } else if (off.smin >= limit || off.smin <= -limit) {
+    reject(`value ${off.smin} makes ${name} pointer be out of bounds`);
+  }
+  if (ptr.off >= MAX_VAR_OFF || ptr.off <= -MAX_VAR_OFF) reject(`${name} pointer offset ${ptr.off} is not allowed`);
+}
+
+/** ptr ± scalar: a constant moves the fixed offset; anything else the variable part. */
+function movePointer(env: Env, ptr: Reg, off: Scalar, sign: 1 | -1): Reg {
+  if (scalarIsConst(off)) {
+    const v = Number(BigInt.asIntN(64, off.t.value)) * sign;
+    return { ...ptr, off: ptr.off + v };
+  }
+  const s = scalarAlu(sign === 1 ? "add" : "sub", ptr.s, off, true);
+  if (ptr.type === "packet" || ptr.type === "packet_meta") {
+    // Something variable was added: the new pointer starts a new range (id), proven afresh
+    // by its own comparison with data_end.
+    return { ...ptr, s, id: env.nextId(), range: 0 };
+  }
+  return { ...ptr, s };
+}

@@ -1,0 +1,133 @@
+// Conditional jumps (the kernel's check_cond_jmp_op): decide the branch when the facts decide
+// it, otherwise explore both sides, each refined by what its side of the comparison teaches:
+//  - scalars: ranges and known bits (compare.ts), shared with linked copies (same id);
+//  - `if ptr == 0` on a map_value_or_null: null on one side, a map value on the other, for
+//    every copy with the same id (mark_ptr_or_null_regs);
+//  - packet pointer vs data_end: the proven packet range (find_good_pkt_pointers).
+
+import { ZERO, type Scalar } from "./bounds.js";
+import { branchTaken, negate, refine, type Cond } from "./compare.js";
+import { readReg } from "./alu.js";
+import { immScalar } from "./scalar-alu.js";
+import { MAX_PACKET_OFF } from "./memory.js";
+import { fixedOffset, isOrNull, isPointer, scalarReg, type Reg } from "./regs.js";
+import type { Insn } from "../isa/instruction.js";
+import type { OpDef } from "../isa/table.js";
+import type { VState } from "./state.js";
+
+export interface BranchOutcome {
+  /** State for the fall-through side, undefined if that side cannot happen. */
+  fall?: VState;
+  /** State for the jump side. */
+  jump?: VState;
+}
+
+type JcondDef = Extract<OpDef, { kind: "jcond" }>;
+
+export function checkCondJmp(st: VState, ins: Insn, def: JcondDef): BranchOutcome {
+  const a = readReg(st, ins.dst);
+  const b = def.reg ? readReg(st, ins.src) : scalarReg(immScalar(ins.imm));
+  const cond: Cond = def.cond;
+  if (a.type === "scalar" && b.type === "scalar") return scalarBranch(st, ins, def, a.s, b.s, cond);
+  const decided = pointerDecided(a, b, cond, def.wide);
+  if (decided !== undefined) return decided ? { jump: st } : { fall: st };
+  const jump = st.clone();
+  const fall = st;
+  if (def.wide && (cond === "jeq" || cond === "jne")) {
+    const nullSide = cond === "jeq" ? jump : fall;
+    const otherSide = cond === "jeq" ? fall : jump;
+    if (markNull(a, b, nullSide, otherSide) || markNull(b, a, nullSide, otherSide)) return { fall, jump };
+  }
+  if (def.wide && isPointer(a) && isPointer(b)) matchPacketPointers(a, b, cond, fall, jump);
+  return { fall, jump };
+}
+
+function scalarBranch(st: VState, ins: Insn, def: JcondDef, a: Scalar, b: Scalar, cond: Cond): BranchOutcome {
+  const decided = branchTaken(a, b, cond, def.wide);
+  if (decided === true) return { jump: st };
+  if (decided === false) return { fall: st };
+  const jump = st.clone();
+  const okJump = applyRefinement(jump, ins, def, a, b, cond);
+  const okFall = applyRefinement(st, ins, def, a, b, negate(cond));
+  return { jump: okJump ? jump : undefined, fall: okFall ? st : undefined };
+}
+
+/** Narrow dst (and src, if a register) by `a cond b`; false if the side is infeasible. */
+function applyRefinement(st: VState, ins: Insn, def: JcondDef, a: Scalar, b: Scalar, cond: Cond): boolean {
+  if (def.reg && ins.src === ins.dst) return true;
+  const r = refine(a, b, cond, def.wide);
+  if (!r) return false;
+  setScalar(st, ins.dst, r[0]);
+  if (def.reg) setScalar(st, ins.src, r[1]);
+  return true;
+}
+
+/** Give a register a refined value, and every register linked to it (same id) too. */
+function setScalar(st: VState, regno: number, s: Scalar): void {
+  const old = st.regs[regno]!;
+  if (old.id === 0) {
+    st.regs[regno] = { ...old, s };
+    return;
+  }
+  const id = old.id;
+  st.mapRegs((r) => (r.type === "scalar" && r.id === id ? { ...r, s } : r));
+}
+
+/** A pointer that cannot be null compared with 0 (is_branch_taken for pointers). */
+function pointerDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | undefined {
+  if (!wide || (cond !== "jeq" && cond !== "jne")) return undefined;
+  const isZero = (r: Reg): boolean => r.type === "scalar" && r.s.umax === 0n;
+  // reg_not_null: only these types are known non-null (not ctx, stack or packet pointers).
+  const nonNullPtr = (r: Reg): boolean => r.type === "map_value" || r.type === "mem" || r.type === "map_ptr";
+  if ((nonNullPtr(a) && isZero(b)) || (nonNullPtr(b) && isZero(a))) return cond === "jne";
+  return undefined;
+}
+
+/** `ptr == 0` where ptr may be null: on the null side it (and its copies) is 0, else not null. */
+function markNull(p: Reg, z: Reg, nullSide: VState, otherSide: VState): boolean {
+  if (!isOrNull(p) || z.type !== "scalar" || z.s.umax !== 0n || p.id === 0) return false;
+  const id = p.id;
+  const nonNull = p.type === "map_value_or_null" ? "map_value" : "mem";
+  nullSide.mapRegs((r) => (isOrNull(r) && r.id === id ? scalarReg(ZERO) : r));
+  // A reference that turned out null was never acquired (kernel: release on the null branch).
+  if (p.ref) nullSide.refs = nullSide.refs.filter((x) => x.id !== p.ref);
+  otherSide.mapRegs((r) => (isOrNull(r) && r.id === id ? { ...r, type: nonNull, id: 0 } : r));
+  return true;
+}
+
+/**
+ * try_match_pkt_pointers: `pkt' op pkt_end` proves bytes below pkt' readable on the side where
+ * pkt' <= pkt_end (or <). "fall" is the kernel's this_branch, "jump" its other_branch.
+ */
+function matchPacketPointers(a: Reg, b: Reg, cond: Cond, fall: VState, jump: VState): void {
+  const isData = (r: Reg, end: Reg): boolean =>
+    (r.type === "packet" && end.type === "packet_end") ||
+    (r.type === "packet_meta" && end.type === "packet" && end.off === 0 && fixedOffset(end));
+  // Normalise to "data' cond end".
+  let data: Reg;
+  let c: Cond;
+  if (isData(a, b)) [data, c] = [a, cond];
+  else if (isData(b, a)) [data, c] = [b, flipCond(cond)];
+  else return;
+  switch (c) {
+    case "jgt": return goodPkt(fall, data, false); // data' > end: fall-through knows data' <= end
+    case "jlt": return goodPkt(jump, data, true); // data' < end on the jump side
+    case "jge": return goodPkt(fall, data, true); // data' >= end false: data' < end
+    case "jle": return goodPkt(jump, data, false);
+    default: return;
+  }
+}
+
+function flipCond(c: Cond): Cond {
+  const m: Partial<Record<Cond, Cond>> = { jgt: "jlt", jlt: "jgt", jge: "jle", jle: "jge" };
+  return m[c] ?? c;
+}
+
+/** find_good_pkt_pointers: every packet pointer with data's id gets range >= data.off. */
+function goodPkt(st: VState, data: Reg, rightOpen: boolean): undefined {
+  if (data.off < 0 || (data.off === 0 && rightOpen)) return undefined;
+  if (data.s.umax > BigInt(MAX_PACKET_OFF) || data.s.umax + BigInt(data.off) > BigInt(MAX_PACKET_OFF)) return undefined;
+  const range = data.off + (rightOpen ? 1 : 0);
+  st.mapRegs((r) => (r.type === data.type && r.id === data.id && r.range < range ? { ...r, range } : r));
+  return undefined;
+}

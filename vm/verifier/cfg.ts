@@ -1,0 +1,178 @@
+// The program's shape, before any value is tracked (the kernel's check_subprogs + check_cfg):
+// structure (vm/program validate(): opcodes, reserved fields, registers, jump targets inside
+// their subprogram, no fall-through off the end), then reachability of every instruction,
+// the places where states are compared for pruning, and which registers are live where.
+
+import { validate } from "../program/validate.js";
+import { localCallTarget, subprogramOf, type Subprogram } from "../program/subprograms.js";
+import { Pseudo } from "../isa/opcodes.js";
+import type { Insn } from "../isa/instruction.js";
+import { describe, type OpDef } from "../isa/table.js";
+import { BpfError } from "../errors.js";
+import { reject } from "./messages.js";
+
+export interface Cfg {
+  readonly defs: ReadonlyArray<OpDef | undefined>;
+  readonly subprogs: readonly Subprogram[];
+  /** Subprogram index of each slot. */
+  readonly subprogOf: Int32Array;
+  /** Slots where a state is checkpointed and compared (jump targets, after branches and calls). */
+  readonly prunePoint: Uint8Array;
+  /** Registers that may be read before being written, from each slot on (bit i = r_i). */
+  readonly liveIn: Uint16Array;
+  /** Local calls each subprogram makes: subprogram indices. */
+  readonly callees: ReadonlyArray<readonly number[]>;
+}
+
+export function buildCfg(insns: readonly Insn[]): Cfg {
+  let subprogs: Subprogram[];
+  try {
+    subprogs = validate(insns);
+  } catch (e) {
+    if (e instanceof BpfError) {
+      const at = e.where.insn;
+      return reject(e.message.replace(/^insn \d+: /, ""), at);
+    }
+    throw e;
+  }
+  const defs = describeAll(insns);
+  const subprogOf = new Int32Array(insns.length);
+  for (let i = 0; i < insns.length; i++) subprogOf[i] = subprogramOf(subprogs, i);
+  const succ = successors(insns, defs);
+  checkReachable(insns, defs, succ);
+  const prunePoint = prunePoints(insns, defs, succ);
+  const liveIn = liveness(insns, defs, succ);
+  const callees = subprogs.map(() => [] as number[]);
+  defs.forEach((d, i) => {
+    if (d?.kind === "call" && d.target === "local") callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
+  });
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees };
+}
+
+/** Each slot's definition; the data half of an lddw has none (scanning from 0, as validate() did). */
+function describeAll(insns: readonly Insn[]): Array<OpDef | undefined> {
+  const defs = new Array<OpDef | undefined>(insns.length);
+  for (let i = 0; i < insns.length; i++) {
+    defs[i] = describe(insns[i]!);
+    if (defs[i]?.kind === "lddw") defs[++i] = undefined;
+  }
+  return defs;
+}
+
+function jumpTarget(ins: Insn, def: OpDef, i: number): number {
+  return i + 1 + (def.kind === "ja" && def.long ? ins.imm : ins.off);
+}
+
+/** Where control may go next from each slot, within its subprogram (a call returns to i+1). */
+function successors(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>): number[][] {
+  return defs.map((def, i) => {
+    if (!def) return [];
+    switch (def.kind) {
+      case "exit": return [];
+      case "ja": return [jumpTarget(insns[i]!, def, i)];
+      case "jcond": return [i + 1, jumpTarget(insns[i]!, def, i)];
+      case "lddw": return [i + 2];
+      default: return [i + 1];
+    }
+  });
+}
+
+/** check_cfg: every instruction must be reachable from the entry (through calls too). */
+function checkReachable(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][]): void {
+  const seen = new Uint8Array(insns.length);
+  const work = [0];
+  seen[0] = 1;
+  while (work.length) {
+    const i = work.pop()!;
+    const def = defs[i]!;
+    const next = [...succ[i]!];
+    if (def.kind === "call" && def.target === "local") next.push(localCallTarget(insns, i));
+    if (def.kind === "lddw" && def.pseudo === Pseudo.FUNC) reject("callbacks (lddw of a BPF_PSEUDO_FUNC address) are not supported", i);
+    for (const n of next) {
+      if (n >= 0 && n < insns.length && !seen[n]) {
+        seen[n] = 1;
+        work.push(n);
+      }
+    }
+  }
+  for (let i = 0; i < insns.length; i++) {
+    if (defs[i] && !seen[i]) reject(`unreachable insn ${i}`, i);
+  }
+}
+
+function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][]): Uint8Array {
+  const p = new Uint8Array(insns.length + 2);
+  defs.forEach((def, i) => {
+    if (!def) return;
+    if (def.kind === "ja" || def.kind === "jcond") for (const s of succ[i]!) p[s] = 1;
+    if (def.kind === "call") p[i + 1] = 1;
+    if (def.kind === "call" && def.target === "local") p[localCallTarget(insns, i)] = 1;
+  });
+  return p;
+}
+
+const bit = (r: number): number => 1 << r;
+const R1_R5 = 0b111110;
+const R0_R5 = 0b111111;
+
+/** Registers read and written by one instruction (a call reads r1-r5 and writes r0-r5). */
+function useDef(ins: Insn, def: OpDef): [number, number] {
+  switch (def.kind) {
+    case "alu":
+      if (def.op === "mov") return [def.reg ? bit(ins.src) : 0, bit(ins.dst)];
+      return [bit(ins.dst) | (def.reg ? bit(ins.src) : 0), bit(ins.dst)];
+    case "neg":
+    case "end": return [bit(ins.dst), bit(ins.dst)];
+    case "movsx": return [bit(ins.src), bit(ins.dst)];
+    case "jcond": return [bit(ins.dst) | (def.reg ? bit(ins.src) : 0), 0];
+    case "ldx": return [bit(ins.src), bit(ins.dst)];
+    case "st": return [bit(ins.dst), 0];
+    case "stx": return [bit(ins.dst) | bit(ins.src), 0];
+    case "atomic": {
+      const use = bit(ins.dst) | bit(ins.src) | (def.aop === "cmpxchg" ? bit(0) : 0);
+      const out = def.fetch ? (def.aop === "cmpxchg" ? bit(0) : bit(ins.src)) : 0;
+      return [use, out];
+    }
+    case "lddw": return [0, bit(ins.dst)];
+    case "ldpkt": return [bit(6) | (def.ind ? bit(ins.src) : 0), R0_R5];
+    case "call":
+    case "callx": return [R1_R5 | (def.kind === "callx" ? bit(ins.dst) : 0), R0_R5];
+    case "exit": return [bit(0), 0];
+    case "ja": return [0, 0];
+  }
+}
+
+/** Backward dataflow to a fixpoint: live-in = use ∪ (live-out − def). r10 is always live. */
+function liveness(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][]): Uint16Array {
+  const n = insns.length;
+  const live = new Uint16Array(n);
+  const ud = defs.map((d, i) => (d ? useDef(insns[i]!, d) : ([0, 0] as [number, number])));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      if (!defs[i]) continue;
+      let out = 0;
+      for (const s of succ[i]!) out |= live[s] ?? 0;
+      const [use, def] = ud[i]!;
+      const v = (use | (out & ~def) | bit(10)) & 0x7ff;
+      if (v !== live[i]) {
+        live[i] = v;
+        changed = true;
+      }
+    }
+  }
+  return live;
+}
+
+/** check_max_stack_depth: the deepest chain of calls must fit in 512 bytes (frames rounded to 32). */
+export function checkCombinedStack(cfg: Cfg, depth: readonly number[]): void {
+  const round = (d: number): number => Math.ceil(Math.max(d, 1) / 32) * 32;
+  const walk = (sub: number, total: number, frames: number): void => {
+    const t = total + round(depth[sub]!);
+    if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
+    if (frames >= 8) return;
+    for (const c of cfg.callees[sub]!) walk(c, t, frames + 1);
+  };
+  walk(0, 0, 1);
+}

@@ -1,0 +1,60 @@
+// What one verification run knows besides the states: the program, its type and the rules that
+// type brings, the maps and helpers it may use, the log, and counters (ids, stack depths).
+
+import type { Insn } from "../isa/instruction.js";
+import type { OpDef } from "../isa/table.js";
+import type { HelperTable } from "../helpers/registry.js";
+import type { ProgramType } from "../programs/types.js";
+import type { Subprogram } from "../program/subprograms.js";
+import { typeRules, type TypeRules } from "./type-rules.js";
+import type { Log } from "./messages.js";
+
+/** What the verifier needs to know about a map (the maps module implements more). */
+export interface VerifierMap {
+  /** enum bpf_map_type (linux/bpf.h): 1 hash, 2 array, 3 prog_array, 5 percpu_hash, 6 percpu_array, 27 ringbuf... */
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly name: string;
+  /** BPF_F_RDONLY_PROG (e.g. .rodata): programs may read but not write its values. */
+  readonly readonly?: boolean;
+}
+
+export class Env {
+  private idGen = 0;
+  /** Deepest stack byte used by each subprogram (kernel: subprog_info.stack_depth). */
+  readonly stackDepth: number[];
+  readonly rules: TypeRules;
+  insnsProcessed = 0;
+  jmpsProcessed = 0;
+  statesStored = 0;
+  /** Kernel-style heuristics: progress at the last checkpoint added (is_state_visited). */
+  lastCheckpointInsns = 0;
+  lastCheckpointJmps = 0;
+
+  constructor(
+    readonly insns: readonly Insn[],
+    readonly defs: ReadonlyArray<OpDef | undefined>,
+    readonly subprogs: readonly Subprogram[],
+    readonly subprogIndex: Int32Array,
+    readonly type: ProgramType,
+    readonly maps: readonly VerifierMap[],
+    readonly helpers: HelperTable,
+    readonly log: Log,
+    readonly maxInsns: number,
+    /** conformance type: bytes r1 points at (r2 holds the same number). */
+    readonly memSize: number,
+  ) {
+    this.stackDepth = new Array(subprogs.length).fill(0);
+    this.rules = typeRules(type.name);
+  }
+
+  nextId(): number {
+    return ++this.idGen;
+  }
+
+  noteStack(subprog: number, depth: number): void {
+    if (depth > this.stackDepth[subprog]!) this.stackDepth[subprog] = depth;
+  }
+}

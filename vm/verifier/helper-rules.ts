@@ -1,0 +1,92 @@
+// Kernel facts about helpers that their signatures (vm/helpers HelperDef.args/ret) do not carry:
+// which program types may call each one (the <type>_func_proto functions of net/core/filter.c and
+// bpf_base_func_proto), which change packet data and so invalidate packet pointers
+// (bpf_helper_changes_pkt_data), which acquire or release a reference, and which map types
+// their map argument accepts (check_map_func_compatibility). Ids are linux/bpf.h's.
+
+import type { ProgramTypeName } from "../programs/types.js";
+
+export interface HelperRule {
+  readonly name: string;
+  /** Program types that may call it; undefined = every type (bpf_base_func_proto). */
+  readonly types?: readonly ProgramTypeName[];
+  readonly pktChanging?: boolean;
+  /** Returns a reference that must be released before exit (ringbuf_reserve). */
+  readonly acquire?: boolean;
+  /** Map types its const_map_ptr argument accepts; undefined = any map that is not special. */
+  readonly mapTypes?: readonly number[];
+}
+
+/** enum bpf_map_type values used below. */
+export const MapType = {
+  HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6,
+  LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11, DEVMAP: 14, CPUMAP: 16, XSKMAP: 17,
+  QUEUE: 22, STACK: 23, DEVMAP_HASH: 25, RINGBUF: 27, BLOOM_FILTER: 30,
+} as const;
+
+/** Map types usable only through their own helpers (not map_lookup_elem and friends). */
+export const SPECIAL_MAPS: ReadonlySet<number> = new Set([
+  MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.RINGBUF, MapType.QUEUE, MapType.STACK,
+  MapType.BLOOM_FILTER,
+]);
+
+const SKB: readonly ProgramTypeName[] = ["socket_filter", "sched_cls"];
+const TC: readonly ProgramTypeName[] = ["sched_cls"];
+const XDP: readonly ProgramTypeName[] = ["xdp"];
+const NET: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "xdp"];
+const TC_XDP: readonly ProgramTypeName[] = ["sched_cls", "xdp"];
+
+const RULES: ReadonlyArray<[number, HelperRule]> = [
+  [1, { name: "map_lookup_elem" }],
+  [2, { name: "map_update_elem" }],
+  [3, { name: "map_delete_elem" }],
+  [5, { name: "ktime_get_ns" }],
+  [6, { name: "trace_printk" }],
+  [7, { name: "get_prandom_u32" }],
+  [8, { name: "get_smp_processor_id" }],
+  [9, { name: "skb_store_bytes", types: TC, pktChanging: true }],
+  [10, { name: "l3_csum_replace", types: TC, pktChanging: true }],
+  [11, { name: "l4_csum_replace", types: TC, pktChanging: true }],
+  [12, { name: "tail_call", mapTypes: [MapType.PROG_ARRAY] }],
+  [13, { name: "clone_redirect", types: TC, pktChanging: true }],
+  [17, { name: "get_cgroup_classid", types: TC }],
+  [18, { name: "skb_vlan_push", types: TC, pktChanging: true }],
+  [19, { name: "skb_vlan_pop", types: TC, pktChanging: true }],
+  [23, { name: "redirect", types: TC_XDP }],
+  [25, { name: "perf_event_output", types: NET, mapTypes: [MapType.PERF_EVENT_ARRAY] }],
+  [26, { name: "skb_load_bytes", types: SKB }],
+  [28, { name: "csum_diff", types: TC_XDP }],
+  [31, { name: "skb_change_proto", types: TC, pktChanging: true }],
+  [32, { name: "skb_change_type", types: TC, pktChanging: true }],
+  [34, { name: "get_hash_recalc", types: TC }],
+  [38, { name: "skb_change_tail", types: TC, pktChanging: true }],
+  [39, { name: "skb_pull_data", types: TC, pktChanging: true }],
+  [40, { name: "csum_update", types: TC }],
+  [41, { name: "set_hash_invalid", types: TC }],
+  [42, { name: "get_numa_node_id" }],
+  [43, { name: "skb_change_head", types: TC, pktChanging: true }],
+  [44, { name: "xdp_adjust_head", types: XDP, pktChanging: true }],
+  [46, { name: "get_socket_cookie", types: SKB }],
+  [47, { name: "get_socket_uid", types: SKB }],
+  [48, { name: "set_hash", types: TC }],
+  [50, { name: "skb_adjust_room", types: TC, pktChanging: true }],
+  [51, { name: "redirect_map", types: XDP, mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP] }],
+  [54, { name: "xdp_adjust_meta", types: XDP, pktChanging: true }],
+  [65, { name: "xdp_adjust_tail", types: XDP, pktChanging: true }],
+  [68, { name: "skb_load_bytes_relative", types: SKB }],
+  [69, { name: "fib_lookup", types: TC_XDP }],
+  [87, { name: "map_push_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
+  [88, { name: "map_pop_elem", mapTypes: [MapType.QUEUE, MapType.STACK] }],
+  [89, { name: "map_peek_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
+  [125, { name: "ktime_get_boot_ns" }],
+  [130, { name: "ringbuf_output", mapTypes: [MapType.RINGBUF] }],
+  [131, { name: "ringbuf_reserve", acquire: true, mapTypes: [MapType.RINGBUF] }],
+  [132, { name: "ringbuf_submit" }],
+  [133, { name: "ringbuf_discard" }],
+  [134, { name: "ringbuf_query", mapTypes: [MapType.RINGBUF] }],
+  [181, { name: "loop" }],
+];
+
+const BY_ID: ReadonlyMap<number, HelperRule> = new Map(RULES);
+
+export const helperRule = (id: number): HelperRule | undefined => BY_ID.get(id);

@@ -1,0 +1,173 @@
+// Helper calls (the kernel's check_helper_call): the helper must exist and be allowed for the
+// program type; each argument must match its kind in the helper's signature (HelperDef.args,
+// after enum bpf_arg_type); then r1-r5 are clobbered, r0 receives the return kind
+// (HelperDef.ret), references are acquired or released, and helpers that change packet data
+// invalidate every packet pointer.
+
+import { reject } from "./messages.js";
+import { readReg } from "./alu.js";
+import { checkHelperMem } from "./memory.js";
+import { stackConst } from "./stack.js";
+import { MAX_VAR_OFF } from "./memory.js";
+import { MapType, helperRule, SPECIAL_MAPS } from "./helper-rules.js";
+import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, pointer, regConst, typeName, type Reg } from "./regs.js";
+import type { HelperArg, HelperDef } from "../helpers/registry.js";
+import type { Env } from "./env.js";
+import { Slot, type VState } from "./state.js";
+
+interface CallMeta {
+  map?: number;
+  /** The key, when it is a constant on the stack (for array lookups that cannot fail). */
+  constKey?: bigint;
+  /** The pending memory argument a size argument refers to. */
+  mem?: { regno: number; access: "read" | "write" };
+  allocSize?: number;
+  release?: { regno: number; ref: number };
+}
+
+export function checkHelperCall(env: Env, st: VState, pc: number, id: number): void {
+  const def = lookup(env, id);
+  const meta: CallMeta = {};
+  def.args.forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
+  if (meta.mem) reject(`R${meta.mem.regno} memory argument of ${def.name} has no size argument`);
+  if (meta.map !== undefined) checkMapCompat(env, def, meta.map);
+  const rule = helperRule(id);
+  // A tail call does not return: references held now could never be released.
+  if (id === 12 && st.refs.length) reject("tail_call would lead to reference leak");
+  if (meta.release) releaseReference(st, meta.release.ref);
+  for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
+  if (rule?.pktChanging) st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
+  st.regs[0] = returnValue(env, st, pc, def, meta, rule?.acquire ?? false);
+}
+
+function lookup(env: Env, id: number): HelperDef {
+  const def = env.helpers.get(id);
+  const rule = helperRule(id);
+  if (!def) {
+    return reject(rule ? `program of this type cannot use helper bpf_${rule.name}#${id}` : `invalid func unknown#${id}`);
+  }
+  if (rule?.types && !rule.types.includes(env.type.name)) reject(`program of this type cannot use helper bpf_${def.name}#${id}`);
+  return def;
+}
+
+const expected = (regno: number, r: Reg, what: string): never => reject(`R${regno} type=${typeName(r.type)} expected=${what}`);
+
+function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: HelperArg, meta: CallMeta): void {
+  const r = readReg(st, regno);
+  switch (kind) {
+    case "anything":
+      return;
+    case "const_map_ptr": {
+      if (r.type !== "map_ptr") expected(regno, r, "map_ptr");
+      // bpf_tail_call's own check comes with the argument (check_func_arg).
+      if (def.id === 12 && env.maps[r.map]!.type !== MapType.PROG_ARRAY) reject("expected prog array map for tail call");
+      meta.map = r.map;
+      return;
+    }
+    case "ptr_to_map_key":
+    case "ptr_to_map_value":
+    case "ptr_to_uninit_map_value": {
+      if (meta.map === undefined) reject(`invalid map_ptr to access map->${kind === "ptr_to_map_key" ? "key" : "value"}`);
+      const map = env.maps[meta.map!]!;
+      if (r.type === "scalar" || r.type === "ctx") expected(regno, r, "fp, pkt, pkt_meta, map_value, ringbuf_mem");
+      const size = kind === "ptr_to_map_key" ? map.keySize : map.valueSize;
+      if (size === 0) reject("invalid zero-sized read");
+      checkHelperMem(env, st, regno, size, kind === "ptr_to_uninit_map_value" ? "write" : "read");
+      if (kind === "ptr_to_map_key" && r.type === "stack" && fixedOffset(r)) meta.constKey = constantKey(st, r, size);
+      return;
+    }
+    case "ptr_to_mem":
+    case "ptr_to_uninit_mem":
+      if (!["stack", "packet", "packet_meta", "map_value", "mem"].includes(r.type)) {
+        expected(regno, r, "fp, pkt, pkt_meta, map_value, ringbuf_mem");
+      }
+      meta.mem = { regno, access: kind === "ptr_to_mem" ? "read" : "write" };
+      return;
+    case "const_size":
+    case "const_size_or_zero":
+      return checkSize(env, st, regno, r, kind === "const_size_or_zero", meta);
+    case "ptr_to_ctx":
+      if (r.type !== "ctx") expected(regno, r, "ctx");
+      if (r.off !== 0 || !fixedOffset(r)) reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      return;
+    case "ptr_to_alloc_mem":
+      if (r.type !== "mem" || r.ref === 0) expected(regno, r, "ringbuf_mem");
+      if (r.off !== 0 || !fixedOffset(r)) reject(`R${regno} must have zero offset when passed to release func`);
+      meta.release = { regno, ref: r.ref };
+      return;
+    case "const_alloc_size_or_zero": {
+      const c = regConst(r);
+      if (c === undefined) reject(`R${regno} is not a known constant'`);
+      meta.allocSize = Number(c);
+      return;
+    }
+  }
+}
+
+/**
+ * get_constant_map_key: the key is known when its bytes are all STACK_ZERO, or when it is a
+ * constant stored at an 8-byte-aligned slot (the only narrow stores the kernel tracks).
+ */
+function constantKey(st: VState, r: Reg, size: number): bigint | undefined {
+  const frame = st.frames[r.frame]!;
+  let zero = true;
+  for (let i = 0; i < size; i++) if (frame.bytes[512 + r.off + i] !== Slot.ZERO) zero = false;
+  if (zero) return 0n;
+  return (r.off & 7) === 0 ? stackConst(frame, r.off, size) : undefined;
+}
+
+/** check_mem_size_reg: a size argument bounds the memory argument before it. */
+function checkSize(env: Env, st: VState, regno: number, r: Reg, zeroOk: boolean, meta: CallMeta): void {
+  if (r.type !== "scalar") expected(regno, r, "scalar");
+  const mem = meta.mem;
+  if (!mem) reject(`R${regno} size argument without a memory argument before it`);
+  meta.mem = undefined;
+  if (r.s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+  if (r.s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
+  if (r.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+  checkHelperMem(env, st, mem!.regno, Number(r.s.umax), mem!.access);
+}
+
+/** check_map_func_compatibility, both directions. */
+function checkMapCompat(env: Env, def: HelperDef, mapIndex: number): void {
+  const map = env.maps[mapIndex]!;
+  const allowed = helperRule(def.id)?.mapTypes;
+  const ok = allowed ? allowed.includes(map.type) : !SPECIAL_MAPS.has(map.type);
+  if (!ok) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
+}
+
+function releaseReference(st: VState, ref: number): void {
+  const before = st.refs.length;
+  st.refs = st.refs.filter((x) => x.id !== ref);
+  if (st.refs.length === before) reject(`reference has not been acquired before`);
+  // Every copy of the released pointer becomes unusable (release_reference).
+  st.mapRegs((r) => (r.ref === ref && (r.type === "mem" || r.type === "mem_or_null") ? UNKNOWN_SCALAR : r));
+}
+
+function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: CallMeta, acquire: boolean): Reg {
+  switch (def.ret) {
+    case "integer": return UNKNOWN_SCALAR;
+    case "void": return NOT_INIT;
+    case "ptr_to_map_value_or_null": {
+      if (meta.map === undefined) reject(`helper ${def.name} returns a map value but has no map argument`);
+      // An array lookup with a constant in-range key cannot fail (kernel 6.14+,
+      // get_constant_map_key): the value pointer is not null.
+      const map = env.maps[meta.map!]!;
+      const arrayish = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
+      if (def.id === 1 && arrayish && meta.constKey !== undefined && meta.constKey < BigInt(map.maxEntries)) {
+        return pointer("map_value", { map: meta.map! });
+      }
+      return pointer("map_value_or_null", { map: meta.map!, id: env.nextId() });
+    }
+    case "ptr_to_mem_or_null": {
+      if (meta.allocSize === undefined) reject(`helper ${def.name} returns memory but has no size argument`);
+      const id = env.nextId();
+      let ref = 0;
+      if (acquire) {
+        ref = env.nextId();
+        st.refs.push({ id: ref, insn: pc });
+      }
+      return pointer("mem_or_null", { id, range: meta.allocSize!, ref });
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// Loads and stores through pointers (the kernel's check_mem_access and the per-type checks it
+// dispatches to): context fields by program type, packet bytes within the range proven by a
+// comparison with data_end, map values within value_size, ring-buffer records within their
+// size, and stack bytes within the frame.
+
+import { ctxFieldAt } from "../programs/context.js";
+import { STACK_SIZE } from "../isa/opcodes.js";
+import { scalarIsConst } from "./bounds.js";
+import { reject } from "./messages.js";
+import { loadedScalar, pointer, typeName, type Reg } from "./regs.js";
+import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
+import { tnumString } from "./tnum.js";
+import type { Env } from "./env.js";
+import type { VState } from "./state.js";
+
+export type Access = "read" | "write";
+
+/** The kernel's BPF_MAX_VAR_OFF: variable offsets must stay well inside s32. */
+export const MAX_VAR_OFF = 1 << 29;
+/** MAX_PACKET_OFF: the largest offset a packet pointer may carry. */
+export const MAX_PACKET_OFF = 0xffff;
+
+export interface MemOp {
+  readonly regno: number; // the pointer register
+  readonly off: number; // the instruction's offset
+  readonly size: number;
+  readonly access: Access;
+  /** What is stored (register or immediate as a Reg); undefined for loads. */
+  readonly value?: Reg;
+  /** Sign-extending load (ldxs*). */
+  readonly signed?: boolean;
+}
+
+/** Check one access; for loads, return what the destination register receives. */
+export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
+  const reg = st.regs[op.regno]!;
+  switch (reg.type) {
+    case "stack": return stackAccess(env, st, reg, op);
+    case "ctx": return ctxAccess(env, reg, op);
+    case "packet":
+    case "packet_meta": return packetAccess(env, reg, op);
+    case "map_value": return mapValueAccess(env, reg, op);
+    case "mem": return memAccess(reg, op);
+    case "not_init": return reject(`R${op.regno} !read_ok`);
+    default: return reject(`R${op.regno} invalid mem access '${typeName(reg.type)}'`);
+  }
+}
+
+/** A loaded value of the access width. */
+const loaded = (op: MemOp): Reg => loadedScalar(op.size, op.signed);
+
+function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
+  if (!scalarIsConst(reg.s)) {
+    reject(`variable ctx access var_off=${tnumString(reg.s.t)} disallowed`);
+  }
+  if (reg.off !== 0 || reg.s.t.value !== 0n) {
+    reject(`dereference of modified ctx ptr R${op.regno} off=${reg.off + Number(BigInt.asIntN(32, reg.s.t.value))} disallowed`);
+  }
+  const layout = env.type.ctx;
+  const bad = (): never => reject(`invalid bpf_context access off=${op.off} size=${op.size}`);
+  if (!layout) return bad();
+  const field = ctxFieldAt(layout, op.off, op.size);
+  if (!field || op.off % op.size !== 0) return bad();
+  if (op.access === "write") {
+    if (!field.writable || op.size !== field.size) bad();
+    return loaded(op);
+  }
+  if (env.rules.noRead.has(field.name)) bad();
+  const narrow = op.size !== field.size;
+  if (narrow && (!env.rules.narrowReads || field.kind !== "scalar")) bad();
+  switch (field.kind) {
+    case "packet": return pointer("packet");
+    case "packet_end": return pointer("packet_end");
+    case "packet_meta": return pointer("packet_meta");
+    default: return loaded(op);
+  }
+}
+
+function packetAccess(env: Env, reg: Reg, op: MemOp): Reg {
+  if (op.access === "write" ? !env.rules.packetWrite : !env.rules.packetRead) {
+    reject(op.access === "write" ? "cannot write into packet" : "cannot read from packet");
+  }
+  if (reg.s.smin < 0n) {
+    reject(`R${op.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  const off = reg.off + op.off;
+  if (off < 0 || off + op.size > reg.range || reg.s.umax + BigInt(off) > BigInt(MAX_PACKET_OFF)) {
+    reject(`invalid access to packet, off=${off} size=${op.size}, R${op.regno}(id=${reg.id},off=${off},r=${reg.range})`);
+  }
+  return loaded(op);
+}
+
+/** Offsets [lo, hi] the access may start at, given the pointer's fixed and variable parts. */
+function offsetRange(reg: Reg, op: MemOp): [bigint, bigint] {
+  const base = BigInt(reg.off + op.off);
+  return [base + reg.s.smin, base + reg.s.umax];
+}
+
+/** check_mem_region_access: [min, max + size) within [0, limit). */
+function regionAccess(reg: Reg, op: MemOp, limit: number, what: (off: bigint) => string): void {
+  if (reg.s.smin < 0n && (reg.s.smin <= -BigInt(MAX_VAR_OFF) || BigInt(reg.off + op.off) + reg.s.smin < 0n)) {
+    reject(`R${op.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  const [lo, hi] = offsetRange(reg, op);
+  if (lo < 0n || lo + BigInt(op.size) > BigInt(limit)) reject(what(lo));
+  if (reg.s.umax >= BigInt(MAX_VAR_OFF)) {
+    reject(`R${op.regno} unbounded memory access, make sure to bounds check any such access`);
+  }
+  if (hi + BigInt(op.size) > BigInt(limit)) reject(what(hi));
+}
+
+function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {
+  const map = env.maps[reg.map]!;
+  if (op.access === "write" && map.readonly) {
+    reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + op.off} size=${op.size}`);
+  }
+  regionAccess(reg, op, map.valueSize, (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${op.size}`);
+  return loaded(op);
+}
+
+function memAccess(reg: Reg, op: MemOp): Reg {
+  regionAccess(reg, op, reg.range, (o) => `invalid access to memory, mem_size=${reg.range} off=${o} size=${op.size}`);
+  return loaded(op);
+}
+
+function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
+  const frame = st.frames[reg.frame]!;
+  const dir = op.access === "read" ? " read from" : " write to";
+  const fixed = scalarIsConst(reg.s);
+  const base = reg.off + op.off;
+  // Stack accesses must be aligned: spill tracking relies on it (check_ptr_alignment, strict).
+  const lowBits = BigInt(op.size - 1);
+  if (((reg.s.t.value + BigInt(base)) & lowBits) !== 0n || (reg.s.t.mask & lowBits) !== 0n) {
+    const varOff = scalarIsConst(reg.s) ? `${BigInt.asIntN(64, reg.s.t.value)}` : tnumString(reg.s.t);
+    reject(`misaligned stack access off ${varOff}+${reg.off}+${op.off} size ${op.size}`);
+  }
+  if (!fixed && (reg.s.smax >= BigInt(MAX_VAR_OFF) || reg.s.smin <= -BigInt(MAX_VAR_OFF))) {
+    reject(`invalid unbounded variable-offset${dir} stack R${op.regno}`);
+  }
+  const lo = fixed ? base + Number(BigInt.asIntN(64, reg.s.t.value)) : base + Number(reg.s.smin);
+  const hi = (fixed ? lo : base + Number(reg.s.smax)) + op.size; // exclusive end of the last access
+  if (lo < -STACK_SIZE || hi > 0) {
+    reject(fixed
+      ? `invalid${dir} stack R${op.regno} off=${lo} size=${op.size}`
+      : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} size=${op.size}`);
+  }
+  env.noteStack(frame.subprog, -lo);
+  // A callee's stack dies when it returns: its address must not outlive it in a caller's frame.
+  if (op.access === "write" && op.value?.type === "stack" && frame !== st.frame) {
+    reject("cannot spill pointers to stack into stack frame of the caller");
+  }
+  if (fixed) {
+    if (op.access === "write") {
+      stackWriteFixed(frame, lo, op.size, op.value);
+      return loaded(op);
+    }
+    return stackReadFixed(frame, lo, op.size, op.signed ?? false);
+  }
+  if (op.access === "write") {
+    stackClobber(frame, lo, hi);
+    return loaded(op);
+  }
+  stackCheckInit(frame, lo, hi, (i) => `invalid variable-offset read from stack R${op.regno} var_off=${tnumString(reg.s.t)}+${i} size ${op.size}`);
+  return loaded(op);
+}
+
+/**
+ * A helper reads or writes `size` bytes at the pointer in `regno` (check_helper_mem_access).
+ * Stack bytes a helper writes become MISC; stack bytes it reads must be initialised.
+ */
+export function checkHelperMem(env: Env, st: VState, regno: number, size: number, access: Access): void {
+  const reg = st.regs[regno]!;
+  if (size === 0) return;
+  const op: MemOp = { regno, off: 0, size, access };
+  switch (reg.type) {
+    case "stack": return helperStack(env, st, reg, op);
+    case "packet":
+    case "packet_meta": packetAccess(env, reg, op); return;
+    case "map_value": mapValueAccess(env, reg, op); return;
+    case "mem": memAccess(reg, op); return;
+    default:
+      reject(`R${regno} type=${typeName(reg.type)} expected=fp, pkt, pkt_meta, map_value, ringbuf_mem`);
+  }
+}
+
+function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
+  const frame = st.frames[reg.frame]!;
+  const fixed = scalarIsConst(reg.s);
+  if (!fixed && (reg.s.smax >= BigInt(MAX_VAR_OFF) || reg.s.smin <= -BigInt(MAX_VAR_OFF))) {
+    reject(`invalid unbounded variable-offset indirect access to stack R${op.regno}`);
+  }
+  const lo = reg.off + Number(fixed ? BigInt.asIntN(64, reg.s.t.value) : reg.s.smin);
+  const hi = reg.off + Number(fixed ? BigInt.asIntN(64, reg.s.t.value) : reg.s.smax) + op.size;
+  const dir = op.access === "read" ? " read from" : " write to";
+  if (lo < -STACK_SIZE || hi > 0) {
+    reject(fixed
+      ? `invalid${dir} stack R${op.regno} off=${lo} size=${op.size}`
+      : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} size=${op.size}`);
+  }
+  env.noteStack(frame.subprog, -lo);
+  if (op.access === "write") {
+    stackClobber(frame, lo, hi);
+    return;
+  }
+  stackCheckInit(frame, lo, hi, (i) => `invalid indirect read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
+}

@@ -1,0 +1,156 @@
+// State pruning (the kernel's states_equal / regsafe / stacksafe / check_ids): a path reaching a
+// checkpoint whose state is "within" a state already proven safe from the same instruction is
+// safe too, and need not be explored again. Within means: for every live register and every
+// stack byte the old state cared about, each value the current state allows, the old one
+// allowed too. All scalars count as precise here (the kernel's precision tracking is not
+// ported), which prunes less than the kernel but is simply sound.
+//
+// Liveness is static (cfg.ts): a register not live at the instruction is never read before
+// being written, so its value cannot matter.
+
+import { scalarEquals, scalarWithin } from "./bounds.js";
+import { Slot, type Frame, type VState } from "./state.js";
+import { spillSize } from "./stack.js";
+import type { Reg } from "./regs.js";
+import type { Cfg } from "./cfg.js";
+
+/** One-to-one correspondence of ids between the old and the current state (check_ids). */
+class IdMap {
+  private readonly fwd = new Map<number, number>();
+  private readonly back = new Map<number, number>();
+
+  ok(old: number, cur: number): boolean {
+    if (old === 0 && cur === 0) return true;
+    if (old === 0 || cur === 0) return false;
+    const f = this.fwd.get(old);
+    const b = this.back.get(cur);
+    if (f === undefined && b === undefined) {
+      this.fwd.set(old, cur);
+      this.back.set(cur, old);
+      return true;
+    }
+    return f === cur && b === old;
+  }
+}
+
+/** old ⊒ cur (or old = cur when exact), at the same instruction. */
+export function statesWithin(cfg: Cfg, old: VState, cur: VState, exact: boolean): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  if (old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap();
+  for (let k = 0; k < old.frames.length; k++) {
+    const fo = old.frames[k]!;
+    const fc = cur.frames[k]!;
+    if (fo.callsite !== fc.callsite) return false;
+    const top = k === old.frames.length - 1;
+    // A caller's r0-r5 are rewritten when the callee returns; r6-r10 live as after the call.
+    const live = top ? cfg.liveIn[cur.pc]! : cfg.liveIn[fo.callsite + 1]! & ~0x3f;
+    for (let i = 0; i <= 10; i++) {
+      if ((live & (1 << i)) === 0) continue;
+      if (!regWithin(fo.regs[i]!, fc.regs[i]!, ids, exact)) return false;
+    }
+    if (!stackWithin(fo, fc, ids, exact)) return false;
+  }
+  for (let i = 0; i < old.refs.length; i++) {
+    if (!ids.ok(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  }
+  return true;
+}
+
+function regWithin(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+  if (o === c) return true;
+  if (exact) return regEquals(o, c, ids);
+  if (o.type === "not_init") return true; // the old path never read it
+  if (o.type !== c.type) return false;
+  switch (o.type) {
+    case "scalar":
+      // Linked scalars: if the old state relied on two registers being equal, so must this one.
+      if (o.id !== 0 && (c.id === 0 || !ids.ok(o.id, c.id))) return false;
+      return scalarWithin(o.s, c.s);
+    case "packet":
+    case "packet_meta":
+      return o.off === c.off && o.range <= c.range && ids.ok(o.id, c.id) && scalarWithin(o.s, c.s);
+    case "map_ptr":
+      return o.map === c.map;
+    default:
+      return (
+        o.off === c.off && o.map === c.map && o.frame === c.frame && o.range === c.range &&
+        ids.ok(o.id, c.id) && ids.ok(o.ref, c.ref) && scalarWithin(o.s, c.s)
+      );
+  }
+}
+
+function regEquals(o: Reg, c: Reg, ids: IdMap): boolean {
+  return (
+    o.type === c.type && o.off === c.off && o.map === c.map && o.frame === c.frame && o.range === c.range &&
+    ids.ok(o.id, c.id) && ids.ok(o.ref, c.ref) && scalarEquals(o.s, c.s)
+  );
+}
+
+function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean {
+  if (fo.sameStack(fc) && !hasIds(fo)) return true;
+  for (let k = 0; k < fo.spills.length; k++) {
+    const base = 512 - 8 * (k + 1);
+    const so = fo.spills[k];
+    const sc = fc.spills[k];
+    if (so && (!sc || spillSize(fo, k) !== spillSize(fc, k) || !regWithin(so, sc, ids, exact))) return false;
+    if (exact && !so && sc) return false;
+    for (let b = base; b < base + 8; b++) {
+      const to = fo.bytes[b]!;
+      const tc = fc.bytes[b]!;
+      if (exact) {
+        if (to !== tc || fo.known[b] !== fc.known[b]) return false;
+        continue;
+      }
+      if (to === Slot.SPILL) {
+        if (tc !== Slot.SPILL) return false; // the spill's extent must match (its reg was compared above)
+        continue;
+      }
+      if (to === Slot.INVALID) continue; // never read on the old path
+      // A byte the old path knew as a constant may have been relied on (e.g. a map key).
+      if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b]) return false;
+      if (to === tc) continue;
+      // MISC reads as an unknown scalar: a known zero or a spilled scalar's byte is within it.
+      if (to === Slot.MISC && (tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar"))) continue;
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Forget scalar ids held by a single register (clear_singular_ids): a link to nothing carries
+ * no information, and keeping it would make the checkpoint needlessly hard to match.
+ */
+export function clearSingularIds(st: VState): void {
+  const count = new Map<number, number>();
+  st.mapRegs((r) => {
+    if (r.type === "scalar" && r.id) count.set(r.id, (count.get(r.id) ?? 0) + 1);
+    return r;
+  });
+  st.mapRegs((r) => (r.type === "scalar" && r.id && count.get(r.id) === 1 ? { ...r, id: 0 } : r));
+}
+
+/**
+ * A number equal for identical states (on the top frame's live registers), so that the
+ * infinite-loop check compares a state only with the few checkpoints that could equal it.
+ */
+export function stateDigest(cfg: Cfg, st: VState): number {
+  const live = cfg.liveIn[st.pc]!;
+  const regs = st.frame.regs;
+  let h = st.frames.length;
+  for (let i = 0; i < 10; i++) {
+    if ((live & (1 << i)) === 0) continue;
+    const r = regs[i]!;
+    h = (Math.imul(h, 31) + r.type.length + r.off * 7 + r.range * 13) | 0;
+    if (r.type === "scalar" || r.s.t.mask !== 0n || r.s.t.value !== 0n) {
+      h = (Math.imul(h, 31) + Number(BigInt.asUintN(32, r.s.t.value)) + Number(BigInt.asUintN(32, r.s.umax))) | 0;
+    }
+  }
+  return h;
+}
+
+/** Spilled registers whose ids must still be matched even when the stacks are the same arrays. */
+function hasIds(f: Frame): boolean {
+  return f.spills.some((r) => r !== undefined && (r.id !== 0 || r.ref !== 0));
+}

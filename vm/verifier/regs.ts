@@ -1,0 +1,115 @@
+// Register states (the kernel's struct bpf_reg_state and enum bpf_reg_type). A Reg is immutable:
+// every change makes a new one, so states can share registers and copying a state is cheap.
+//
+// For pointers, `off` is the fixed part of the offset and `s` the variable part (a Scalar, as
+// the kernel keeps var_off and the min/max fields for both scalars and pointers).
+
+import { UNKNOWN, ZERO, scalarConst, scalarIsConst, scalarString, scalarURange, sync, type Scalar } from "./bounds.js";
+
+export type RegType =
+  | "not_init"
+  | "scalar"
+  | "ctx"
+  | "stack"
+  | "packet"
+  | "packet_end"
+  | "packet_meta"
+  | "map_value"
+  | "map_value_or_null"
+  | "map_ptr"
+  | "mem"
+  | "mem_or_null";
+
+export interface Reg {
+  readonly type: RegType;
+  /** The value of a scalar; the variable offset of a pointer. */
+  readonly s: Scalar;
+  /** Fixed offset of a pointer. */
+  readonly off: number;
+  /** or-null pointers: the id shared by copies (a null check marks them all); packet: id of
+   * the variable offset added (pointers with the same id share a proven range). */
+  readonly id: number;
+  /** packet / packet_meta: bytes proven in bounds from the pointer's base; mem: its size. */
+  readonly range: number;
+  /** map_ptr, map_value(_or_null): index of the map. */
+  readonly map: number;
+  /** stack: which call frame's stack it points into. */
+  readonly frame: number;
+  /** mem(_or_null) from an acquiring helper (ringbuf_reserve): the reference to release. */
+  readonly ref: number;
+}
+
+const BASE: Reg = { type: "not_init", s: UNKNOWN, off: 0, id: 0, range: 0, map: -1, frame: 0, ref: 0 };
+
+export const NOT_INIT: Reg = BASE;
+export const UNKNOWN_SCALAR: Reg = { ...BASE, type: "scalar" };
+
+export const scalarReg = (s: Scalar): Reg => (s === UNKNOWN ? UNKNOWN_SCALAR : { ...BASE, type: "scalar", s });
+export const constReg = (v: bigint): Reg => scalarReg(scalarConst(v));
+
+/** A value loaded from memory of `bytes` width: zero-extended, or sign-extended (ldxs*). */
+export function loadedScalar(bytes: number, signed = false): Reg {
+  if (bytes >= 8) return UNKNOWN_SCALAR;
+  const bits = BigInt(bytes * 8);
+  if (!signed) return scalarReg(scalarURange(0n, (1n << bits) - 1n));
+  return scalarReg(scalarSigned(-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n));
+}
+
+const scalarSigned = (lo: bigint, hi: bigint): Scalar => sync({ ...UNKNOWN, smin: lo, smax: hi }) ?? UNKNOWN;
+
+export function pointer(type: RegType, fields: Partial<Reg> = {}): Reg {
+  return { ...BASE, type, s: ZERO, ...fields };
+}
+
+export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "not_init";
+export const isScalar = (r: Reg): boolean => r.type === "scalar";
+export const isOrNull = (r: Reg): boolean => r.type === "map_value_or_null" || r.type === "mem_or_null";
+export const isPacketLike = (r: Reg): boolean => r.type === "packet" || r.type === "packet_meta";
+
+/** Constant value of a scalar register, if known. */
+export const regConst = (r: Reg): bigint | undefined => (r.type === "scalar" && scalarIsConst(r.s) ? r.s.t.value : undefined);
+
+/** The pointer's offset is exactly `off` (no variable part). */
+export const fixedOffset = (r: Reg): boolean => scalarIsConst(r.s) && r.s.t.value === 0n;
+
+/** Names as the kernel's reg_type_str() prints them. */
+const TYPE_NAME: Record<RegType, string> = {
+  not_init: "?",
+  scalar: "scalar",
+  ctx: "ctx",
+  stack: "fp",
+  packet: "pkt",
+  packet_end: "pkt_end",
+  packet_meta: "pkt_meta",
+  map_value: "map_value",
+  map_value_or_null: "map_value_or_null",
+  map_ptr: "map_ptr",
+  mem: "ringbuf_mem",
+  mem_or_null: "ringbuf_mem_or_null",
+};
+
+export const typeName = (t: RegType): string => TYPE_NAME[t];
+
+/** A register as the kernel's log shows it: `scalar(umax=255)`, `pkt(off=14,r=14)`, `fp-8`. */
+export function regString(r: Reg): string {
+  switch (r.type) {
+    case "not_init": return "?";
+    case "scalar": {
+      const v = scalarString(r.s);
+      return scalarIsConst(r.s) ? v : `scalar(${v})`;
+    }
+    case "stack":
+      return fixedOffset(r) ? `fp${r.off === 0 ? "0" : r.off}` : `fp(off=${r.off},${scalarString(r.s)})`;
+    default: {
+      const parts: string[] = [];
+      if (r.id) parts.push(`id=${r.id}`);
+      if (r.ref) parts.push(`ref_obj_id=${r.ref}`);
+      if (r.off) parts.push(`off=${r.off}`);
+      if (r.type === "packet" || r.type === "packet_meta") parts.push(`r=${r.range}`);
+      if (r.type === "mem" || r.type === "mem_or_null") parts.push(`size=${r.range}`);
+      if (r.map >= 0) parts.push(`map=${r.map}`);
+      if (!fixedOffset(r)) parts.push(scalarString(r.s));
+      return `${TYPE_NAME[r.type]}(${parts.join(",")})`;
+    }
+  }
+}

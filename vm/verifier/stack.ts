@@ -1,0 +1,114 @@
+// The stack of one frame, byte by byte (the kernel's check_stack_write_fixed_off /
+// check_stack_read_fixed_off and their var-offset forms). A register stored at an 8-byte-aligned
+// offset is spilled: its full state survives and a load of the same width fills it back, so
+// pointers and bounded scalars can live on the stack. Other stores leave bytes that are MISC
+// (something was written) or ZERO (a known zero was written). Reading a byte never written is
+// an uninitialised read.
+
+import { ZERO as ZERO_SCALAR, scalarConst } from "./bounds.js";
+import { reject } from "./messages.js";
+import { scalarMovsx } from "./scalar-alu.js";
+import { loadedScalar, regConst, scalarReg, type Reg } from "./regs.js";
+import { Slot, type Frame } from "./state.js";
+
+const idx = (off: number): number => 512 + off;
+const slotOf = (off: number): number => (-off - 1) >> 3;
+
+/** Drop a spilled register from the slot holding `off`; its spilled bytes become MISC. */
+function scrub(frame: Frame, off: number): void {
+  const k = slotOf(off);
+  if (!frame.spills[k]) return;
+  frame.spills[k] = undefined;
+  const base = 512 - 8 * (k + 1);
+  for (let b = base; b < base + 8; b++) if (frame.bytes[b] === Slot.SPILL) frame.bytes[b] = Slot.MISC;
+}
+
+/** Bytes of the spill in slot k: the SPILL bytes from the slot's lowest address up. */
+export function spillSize(frame: Frame, k: number): number {
+  const base = 512 - 8 * (k + 1);
+  let n = 0;
+  while (n < 8 && frame.bytes[base + n] === Slot.SPILL) n++;
+  return n;
+}
+
+/** Remember the bytes of a stored constant (little-endian), or forget what was there. */
+function noteBytes(frame: Frame, off: number, size: number, value: Reg | undefined): void {
+  const c = value && regConst(value);
+  for (let i = 0; i < size; i++) frame.known[idx(off + i)] = c === undefined ? -1 : Number((c >> BigInt(8 * i)) & 0xffn);
+}
+
+/** The constant stored in [off, off+size), if every byte of it is known. */
+export function stackConst(frame: Frame, off: number, size: number): bigint | undefined {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) {
+    const b = frame.known[idx(off + i)]!;
+    if (b < 0) return undefined;
+    v = (v << 8n) | BigInt(b);
+  }
+  return v;
+}
+
+/**
+ * Store `size` bytes at frame offset `off` (fixed, in bounds, aligned). A register stored at an
+ * 8-byte-aligned offset is spilled: whole (8 bytes, any type), or narrow (1/2/4 bytes, scalars
+ * only — LLVM spills 32-bit subregisters this way; kernel: save_register_state with size < 8).
+ */
+export function stackWriteFixed(frame: Frame, off: number, size: number, value: Reg | undefined): void {
+  frame.own();
+  noteBytes(frame, off, size, value);
+  const k = slotOf(off);
+  if (value && (off & 7) === 0 && (size === 8 ? value.type !== "not_init" : value.type === "scalar")) {
+    const base = idx(off);
+    frame.spills[k] = value;
+    frame.bytes.fill(Slot.SPILL, base, base + size);
+    // What is left of an older spill above a narrow one is just written bytes now.
+    for (let b = base + size; b < base + 8; b++) if (frame.bytes[b] === Slot.SPILL) frame.bytes[b] = Slot.MISC;
+    return;
+  }
+  scrub(frame, off); // stack accesses are aligned, so they stay within one slot
+  const zero = value !== undefined && regConst(value) === 0n;
+  frame.bytes.fill(zero ? Slot.ZERO : Slot.MISC, idx(off), idx(off) + size);
+}
+
+/** Load `size` bytes at frame offset `off` (fixed, in bounds, aligned). */
+export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean): Reg {
+  const k = slotOf(off);
+  const spilled = frame.spills[k];
+  if (spilled && (off & 7) === 0 && size === spillSize(frame, k)) {
+    // A fill of exactly what was spilled: the register comes back (check_stack_read_fixed_off).
+    if (size === 8) return spilled;
+    if (spilled.s.umax < 1n << BigInt(8 * size)) {
+      return signed ? scalarReg(scalarMovsx(spilled.s, (8 * size) as 8 | 16 | 32, true)) : spilled;
+    }
+  }
+  let allZero = true;
+  for (let i = 0; i < size; i++) {
+    const t = frame.bytes[idx(off + i)]!;
+    if (t === Slot.INVALID) reject(`invalid read from stack off ${off}+${i} size ${size}`);
+    if (t !== Slot.ZERO) allZero = false;
+  }
+  if (allZero) return scalarReg(ZERO_SCALAR);
+  // Bytes of stored constants (spilled or not) read as what they are (little-endian).
+  const c = stackConst(frame, off, size);
+  if (c !== undefined) return scalarReg(scalarConst(signed ? BigInt.asIntN(size * 8, c) : c));
+  return loadedScalar(size, signed);
+}
+
+/**
+ * Check that bytes [lo, hi) are initialised (helpers reading the stack, var-offset loads).
+ * `what` builds the kernel's message for the first uninitialised byte.
+ */
+export function stackCheckInit(frame: Frame, lo: number, hi: number, what: (byte: number) => string): void {
+  for (let o = lo; o < hi; o++) {
+    if (frame.bytes[idx(o)] === Slot.INVALID) reject(what(o - lo));
+  }
+}
+
+/** Something of unknown value was written somewhere in [lo, hi) (var-offset stores, helpers). */
+export function stackClobber(frame: Frame, lo: number, hi: number): void {
+  frame.own();
+  for (let o = lo; o < hi; o++) scrub(frame, o);
+  frame.bytes.fill(Slot.MISC, idx(lo), idx(hi));
+  frame.known.fill(-1, idx(lo), idx(hi));
+}
+

@@ -1,0 +1,139 @@
+// The verifier's state on one path (the kernel's bpf_verifier_state / bpf_func_state): the call
+// frames, each with its registers and its 512-byte stack, plus the references the path holds
+// (ring-buffer records reserved and not yet submitted or discarded).
+
+import { STACK_SIZE } from "../isa/opcodes.js";
+import { NOT_INIT, pointer, type Reg } from "./regs.js";
+
+/** What a stack byte holds (the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO). */
+export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3 } as const;
+
+export const SLOTS = STACK_SIZE / 8;
+
+export class Frame {
+  /** The stack arrays are shared with another frame (copy-on-write: copied before a change). */
+  private shared = false;
+
+  constructor(
+    /** r0..r10. */
+    public regs: Reg[],
+    /** One entry per stack byte, index = 512 + frame offset (offset -1 is index 511). */
+    public bytes: Uint8Array,
+    /** Spilled registers, one per 8-byte slot (slot k covers offsets [-8k-8, -8k)). */
+    public spills: Array<Reg | undefined>,
+    /** The value of each stack byte when a constant was stored there, else -1. */
+    public known: Int16Array,
+    /** Call instruction that created the frame (-1 for the main program). */
+    public readonly callsite: number,
+    /** Index of the subprogram it runs. */
+    public readonly subprog: number,
+    /** Its own number (0 = main), as stack pointers name it. */
+    public readonly frameno: number,
+  ) {}
+
+  static fresh(callsite: number, subprog: number, frameno: number): Frame {
+    const regs = new Array<Reg>(11).fill(NOT_INIT);
+    regs[10] = pointer("stack", { frame: frameno });
+    return new Frame(regs, new Uint8Array(STACK_SIZE), new Array(SLOTS).fill(undefined), new Int16Array(STACK_SIZE).fill(-1), callsite, subprog, frameno);
+  }
+
+  /** A copy; the stack is shared until either side writes to it (see own()). */
+  clone(): Frame {
+    const f = new Frame(this.regs.slice(), this.bytes, this.spills, this.known, this.callsite, this.subprog, this.frameno);
+    this.shared = true;
+    f.shared = true;
+    return f;
+  }
+
+  /** Make the stack arrays this frame's own before changing them. */
+  own(): void {
+    if (!this.shared) return;
+    this.bytes = this.bytes.slice();
+    this.spills = this.spills.slice();
+    this.known = this.known.slice();
+    this.shared = false;
+  }
+
+  /** Both frames hold the very same stack arrays (so the stacks are equal). */
+  sameStack(other: Frame): boolean {
+    return this.bytes === other.bytes && this.spills === other.spills && this.known === other.known;
+  }
+}
+
+export interface Reference {
+  readonly id: number;
+  readonly insn: number; // where it was acquired
+}
+
+/** A checkpoint kept for pruning (the kernel's explored states with their branch counts). */
+export interface Checkpoint {
+  readonly state: VState;
+  readonly insn: number;
+  /** Paths still being explored below this checkpoint; 0 = everything after it is safe. */
+  branches: number;
+  readonly parent: Checkpoint | undefined;
+  hits: number;
+  misses: number;
+  /** Cheap digest of the live registers: states with different digests are not identical. */
+  readonly digest: number;
+}
+
+/** Jumps taken on the way here (kernel: jmp_history), kept as a shared linked list. */
+export interface PathStep {
+  readonly from: number;
+  readonly to: number;
+  readonly prev: PathStep | undefined;
+}
+
+export class VState {
+  constructor(
+    public frames: Frame[],
+    public refs: Reference[],
+    public pc: number,
+    public parent: Checkpoint | undefined,
+    public path: PathStep | undefined,
+  ) {}
+
+  get frame(): Frame {
+    return this.frames[this.frames.length - 1]!;
+  }
+
+  get regs(): Reg[] {
+    return this.frame.regs;
+  }
+
+  clone(): VState {
+    return new VState(this.frames.map((f) => f.clone()), this.refs.slice(), this.pc, this.parent, this.path);
+  }
+
+  /** Every register and spilled register of every frame, for marking copies (ids). */
+  mapRegs(f: (r: Reg) => Reg): void {
+    for (const frame of this.frames) {
+      for (let i = 0; i < frame.regs.length; i++) frame.regs[i] = f(frame.regs[i]!);
+      for (let k = 0; k < frame.spills.length; k++) {
+        const sp = frame.spills[k];
+        if (!sp) continue;
+        const r = f(sp);
+        if (r === sp) continue;
+        frame.own();
+        frame.spills[k] = r;
+      }
+    }
+  }
+}
+
+/** The path as ranges of instructions, e.g. "0-6 -> 12-14": where the state came from. */
+export function pathString(path: PathStep | undefined, pc: number): string {
+  const steps: PathStep[] = [];
+  for (let p = path; p; p = p.prev) steps.push(p);
+  steps.reverse();
+  const parts: string[] = [];
+  let start = 0;
+  for (const s of steps) {
+    parts.push(start === s.from ? `${start}` : `${start}-${s.from}`);
+    start = s.to;
+  }
+  parts.push(start === pc ? `${pc}` : `${start}-${pc}`);
+  const shown = parts.length > 24 ? ["…", ...parts.slice(-24)] : parts;
+  return shown.join(" -> ");
+}

@@ -1,0 +1,369 @@
+// The verifier: abstract interpretation of every path of a program (the kernel's do_check), with
+// state pruning at checkpoints (is_state_visited) so that real programs verify quickly. A path
+// ends at `exit` of the main program, or when its state is within one already proven safe.
+//
+//   verify(program, { type, maps, helpers, log }) → { accepted, insn, message, log, ... }
+
+import { baseHelpers } from "../helpers/index.js";
+import type { HelperTable } from "../helpers/registry.js";
+import { imm64, type Insn } from "../isa/instruction.js";
+import { Pseudo } from "../isa/opcodes.js";
+import type { OpDef } from "../isa/table.js";
+import { programType, type ProgramType, type ProgramTypeName } from "../programs/types.js";
+import type { Program } from "../engine.js";
+import { localCallTarget } from "../program/subprograms.js";
+import { checkAlu, readReg } from "./alu.js";
+import { checkCondJmp } from "./branch.js";
+import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
+import { Env, type VerifierMap } from "./env.js";
+import { checkHelperCall } from "./helpers.js";
+import { checkMemAccess } from "./memory.js";
+import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
+import { clearSingularIds, stateDigest, statesWithin } from "./prune.js";
+import { NOT_INIT, constReg, loadedScalar, pointer, type Reg } from "./regs.js";
+import { Frame, VState, pathString, type Checkpoint } from "./state.js";
+import { MapType } from "./helper-rules.js";
+
+export interface VerifyOptions {
+  /** The program type (or its name): its ctx layout, helpers and rules. */
+  readonly type: ProgramType | ProgramTypeName;
+  /** Maps the program references: `lddw rX, map_fd N` names maps[N]. */
+  readonly maps?: readonly VerifierMap[];
+  /** Helpers the program may call (default: baseHelpers()). */
+  readonly helpers?: HelperTable;
+  /** 0: no log; 1: every processed instruction and the state at each branch; 2: state after each instruction. */
+  readonly log?: 0 | 1 | 2;
+  /** Complexity limit in processed instructions (default and kernel: 1,000,000). */
+  readonly maxInsns?: number;
+  /** conformance type only: how many bytes r1 points at (r2 holds the same number). */
+  readonly memSize?: number;
+}
+
+export interface VerifyResult {
+  readonly accepted: boolean;
+  /** Instruction the rejection is about. */
+  readonly insn?: number;
+  /** `insn N: <instruction>: <reason>` and, when a path led there, `(path: 0-4 -> 9-12)`. */
+  readonly message?: string;
+  /** The bare reason, in the kernel's words where it has a check. */
+  readonly reason?: string;
+  /** Instruction ranges the rejected path went through. */
+  readonly path?: string;
+  readonly log: string;
+  /** Instructions simulated (the kernel's "processed N insns"). */
+  readonly processedInsns: number;
+  /** Checkpoints stored for pruning. */
+  readonly states: number;
+  /** Stack bytes each subprogram uses. */
+  readonly stackDepth: readonly number[];
+  readonly ms: number;
+}
+
+export const COMPLEXITY_LIMIT = 1_000_000;
+const JMP_SEQ_LIMIT = 8192;
+
+export function verify(program: Program | readonly Insn[], options: VerifyOptions): VerifyResult {
+  const t0 = performance.now();
+  const insns = "insns" in program ? program.insns : program;
+  const type = typeof options.type === "string" ? programType(options.type) : options.type;
+  const log = new Log(options.log ?? 0, insns);
+  let env: Env | undefined;
+  let at: VState | undefined;
+  const finish = (extra: Partial<VerifyResult>): VerifyResult => ({
+    accepted: false,
+    log: log.toString(),
+    processedInsns: env?.insnsProcessed ?? 0,
+    states: env?.statesStored ?? 0,
+    stackDepth: env?.stackDepth ?? [],
+    ms: performance.now() - t0,
+    ...extra,
+  });
+  try {
+    const cfg = buildCfg(insns);
+    env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], options.helpers ?? baseHelpers(),
+      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0);
+    const run = new Run(env, cfg);
+    run.explore((st) => (at = st));
+    checkCombinedStack(cfg, env.stackDepth);
+    log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}`);
+    return finish({ accepted: true });
+  } catch (e) {
+    if (!(e instanceof VerifierReject)) throw e;
+    const insn = e.insn ?? at?.pc;
+    const path = at && e.insn === undefined ? pathString(at.path, at.pc) : undefined;
+    const where = insn !== undefined && insn < insns.length ? `insn ${insn}: ${disasm(insns, insn)}: ` : "";
+    const message = `${where}${e.reason}${path ? ` (path: ${path})` : ""}`;
+    if (at && log.level > 0) log.always(stateString(at));
+    log.always(e.reason);
+    if (env) log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}`);
+    return finish({ insn, message, reason: e.reason, path });
+  }
+}
+
+class Run {
+  /** Checkpoints being explored, by instruction and digest; and those proven safe. */
+  private readonly active = new Map<number, Map<number, Set<Checkpoint>>>();
+  private readonly activeCount = new Map<number, number>();
+  private readonly done = new Map<number, Checkpoint[]>();
+  private readonly pending: VState[] = [];
+
+  constructor(
+    private readonly env: Env,
+    private readonly cfg: Cfg,
+  ) {}
+
+  private initial(): VState {
+    const main = Frame.fresh(-1, 0, 0);
+    if (this.env.type.ctx) main.regs[1] = pointer("ctx");
+    else {
+      main.regs[1] = pointer("mem", { range: this.env.memSize });
+      main.regs[2] = constReg(BigInt(this.env.memSize));
+    }
+    return new VState([main], [], 0, undefined, undefined);
+  }
+
+  /** Explore every path; `track` is told the state being simulated (for error reports). */
+  explore(track: (st: VState) => void): void {
+    let st: VState | undefined = this.initial();
+    const log = this.env.log;
+    while (st) {
+      track(st);
+      const next: VState | undefined = this.step(st);
+      if (next) {
+        st = next;
+        continue;
+      }
+      st = this.pending.pop();
+      if (st && log.on) log.state(st, `from ${st.path?.from ?? 0} to ${st.pc}: `);
+    }
+  }
+
+  /** Simulate one instruction; return the state to go on with, or undefined when the path ended. */
+  private step(st: VState): VState | undefined {
+    const env = this.env;
+    const pc = st.pc;
+    if (++env.insnsProcessed > env.maxInsns) reject(`BPF program is too large. Processed ${env.insnsProcessed} insn`);
+    if (this.cfg.prunePoint[pc] && this.visited(st)) {
+      if (env.log.on) env.log.line(`${pc}: safe`);
+      this.pathDone(st);
+      return undefined;
+    }
+    env.log.insn(pc);
+    const def = this.cfg.defs[pc]!;
+    const ins = env.insns[pc]!;
+    const next = this.exec(st, ins, def);
+    if (next && env.log.level === 2) env.log.state(next, "    ");
+    return next;
+  }
+
+  private exec(st: VState, ins: Insn, def: OpDef): VState | undefined {
+    const pc = st.pc;
+    switch (def.kind) {
+      case "alu":
+      case "neg":
+      case "movsx":
+      case "end":
+        checkAlu(this.env, st, ins, def);
+        return advance(st, 1);
+      case "ldx": {
+        readReg(st, ins.src);
+        st.regs[ins.dst] = checkMemAccess(this.env, st, { regno: ins.src, off: ins.off, size: def.bytes, access: "read", signed: def.signed });
+        return advance(st, 1);
+      }
+      case "st":
+        readReg(st, ins.dst);
+        checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value: constReg(BigInt(ins.imm)) });
+        return advance(st, 1);
+      case "stx": {
+        const value = readReg(st, ins.src);
+        readReg(st, ins.dst);
+        checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value });
+        return advance(st, 1);
+      }
+      case "atomic":
+        this.atomic(st, ins, def);
+        return advance(st, 1);
+      case "lddw":
+        st.regs[ins.dst] = this.lddw(pc, ins, def.pseudo);
+        return advance(st, 2);
+      case "ldpkt":
+        this.ldpkt(st, ins, def.bytes, def.ind);
+        return advance(st, 1);
+      case "ja": {
+        this.env.jmpsProcessed++;
+        return jumpTo(st, pc + 1 + (def.long ? ins.imm : ins.off));
+      }
+      case "jcond":
+        return this.condJump(st, ins, def);
+      case "call":
+        if (def.target === "local") return this.callLocal(st);
+        checkHelperCall(this.env, st, pc, ins.imm);
+        return advance(st, 1);
+      case "callx":
+        return reject("callx (call through a register) is not supported by the kernel");
+      case "exit":
+        return this.exit(st);
+    }
+  }
+
+  private atomic(st: VState, ins: Insn, def: Extract<OpDef, { kind: "atomic" }>): void {
+    readReg(st, ins.src);
+    const dst = readReg(st, ins.dst);
+    if (def.aop === "cmpxchg") readReg(st, 0);
+    if (dst.type === "ctx" || dst.type === "packet" || dst.type === "packet_meta" || dst.type === "packet_end") {
+      reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.type === "ctx" ? "ctx" : "pkt"} is not allowed`);
+    }
+    checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "read" });
+    checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write" });
+    if (def.fetch) st.regs[def.aop === "cmpxchg" ? 0 : ins.src] = loadedScalar(def.bytes);
+  }
+
+  private lddw(pc: number, ins: Insn, pseudo: number): Reg {
+    const maps = this.env.maps;
+    switch (pseudo) {
+      case Pseudo.NONE:
+        return constReg(imm64(this.env.insns, pc));
+      case Pseudo.MAP_FD:
+      case Pseudo.MAP_IDX: {
+        if (!maps[ins.imm]) reject(`fd ${ins.imm} is not pointing to valid bpf_map`);
+        return pointer("map_ptr", { map: ins.imm });
+      }
+      case Pseudo.MAP_VALUE:
+      case Pseudo.MAP_IDX_VALUE: {
+        const map = maps[ins.imm];
+        if (!map) return reject(`fd ${ins.imm} is not pointing to valid bpf_map`);
+        if (map.type !== MapType.ARRAY) reject(`no direct value access support for this map type`);
+        const off = this.env.insns[pc + 1]!.imm >>> 0;
+        if (off >= map.valueSize) reject(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+        return pointer("map_value", { map: ins.imm, off });
+      }
+      default:
+        return reject(`unsupported lddw pseudo source ${pseudo}`);
+    }
+  }
+
+  /** check_ld_abs: legacy packet loads, skb programs only, ctx in r6; r1-r5 are clobbered. */
+  private ldpkt(st: VState, ins: Insn, bytes: number, ind: boolean): void {
+    if (!this.env.type.ldAbs) reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    if (st.refs.length) reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    const r6 = readReg(st, 6);
+    if (r6.type !== "ctx") reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (ind) readReg(st, ins.src);
+    for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
+    st.regs[0] = loadedScalar(bytes);
+  }
+
+  private condJump(st: VState, ins: Insn, def: Extract<OpDef, { kind: "jcond" }>): VState | undefined {
+    this.env.jmpsProcessed++;
+    const pc = st.pc;
+    const target = pc + 1 + ins.off;
+    const { fall, jump } = checkCondJmp(st, ins, def);
+    if (fall && jump) {
+      // The jump side is explored later; it shares the current checkpoint ancestry.
+      if (jump.parent) jump.parent.branches++;
+      this.pending.push(jumpTo(jump, target));
+      // BPF_COMPLEXITY_LIMIT_JMP_SEQ: at most 8192 branches waiting to be explored.
+      if (this.pending.length > JMP_SEQ_LIMIT) reject(`The sequence of ${this.pending.length} jumps is too complex.`);
+      if (this.env.log.level === 2) this.env.log.state(jump, `    (if taken) `);
+      return advance(fall, 1);
+    }
+    if (jump) return jumpTo(jump, target);
+    if (fall) return advance(fall, 1);
+    this.pathDone(st);
+    return undefined;
+  }
+
+  private callLocal(st: VState): VState {
+    const pc = st.pc;
+    if (st.frames.length >= 8) reject(`the call stack of ${st.frames.length + 1} frames is too deep !`);
+    const target = localCallTarget(this.env.insns, pc);
+    const frame = Frame.fresh(pc, this.cfg.subprogOf[target]!, st.frames.length);
+    for (let r = 1; r <= 5; r++) frame.regs[r] = st.regs[r]!;
+    st.frames.push(frame);
+    return jumpTo(st, target);
+  }
+
+  private exit(st: VState): VState | undefined {
+    const r0 = readReg(st, 0);
+    if (st.frames.length > 1) {
+      // Its frame is gone after the return (prepare_func_exit is conservative about any frame).
+      if (r0.type === "stack") reject("cannot return stack pointer to the caller");
+      const callee = st.frames.pop()!;
+      const caller = st.frame;
+      caller.regs[0] = r0;
+      for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+      return jumpTo(st, callee.callsite + 1);
+    }
+    if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
+    this.pathDone(st);
+    return undefined;
+  }
+
+  /** is_state_visited: prune against a safe checkpoint, or store this state as a new one. */
+  private visited(st: VState): boolean {
+    const env = this.env;
+    const pc = st.pc;
+    const digest = stateDigest(this.cfg, st);
+    // Checkpoints still being explored (ancestors of this path): only an identical state
+    // means a loop that can never end; otherwise they prove nothing yet.
+    const active = this.active.get(pc);
+    for (const cp of active?.get(digest) ?? []) {
+      if (statesWithin(this.cfg, cp.state, st, true)) reject(`infinite loop detected at insn ${pc}`);
+    }
+    const looping = (this.activeCount.get(pc) ?? 0) > 0;
+    let done = this.done.get(pc);
+    for (const cp of done ?? []) {
+      if (statesWithin(this.cfg, cp.state, st, false)) {
+        cp.hits++;
+        return true;
+      }
+      cp.misses++;
+    }
+    // Forget checkpoints that keep missing (the kernel's miss_cnt heuristic).
+    if (done && done.length > 8) this.done.set(pc, (done = done.filter((cp) => cp.misses <= cp.hits * 3 + 3)));
+    // Inside a loop, do not checkpoint every iteration: states there rarely match.
+    if (looping && env.jmpsProcessed - env.lastCheckpointJmps < 20 && env.insnsProcessed - env.lastCheckpointInsns < 100) {
+      return false;
+    }
+    const snapshot = st.clone();
+    clearSingularIds(snapshot);
+    const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest };
+    st.parent = cp;
+    let byDigest = active;
+    if (!byDigest) this.active.set(pc, (byDigest = new Map()));
+    let set = byDigest.get(digest);
+    if (!set) byDigest.set(digest, (set = new Set()));
+    set.add(cp);
+    this.activeCount.set(pc, (this.activeCount.get(pc) ?? 0) + 1);
+    env.statesStored++;
+    env.lastCheckpointJmps = env.jmpsProcessed;
+    env.lastCheckpointInsns = env.insnsProcessed;
+    return false;
+  }
+
+  /** A path ended safely: the checkpoints above it have one branch fewer to wait for. */
+  private pathDone(st: VState): void {
+    for (let cp = st.parent; cp; cp = cp.parent) {
+      cp.branches--;
+      if (cp.branches > 0) break;
+      // Everything below cp is safe: it can now prune other paths.
+      this.active.get(cp.insn)?.get(cp.digest)?.delete(cp);
+      this.activeCount.set(cp.insn, this.activeCount.get(cp.insn)! - 1);
+      let done = this.done.get(cp.insn);
+      if (!done) this.done.set(cp.insn, (done = []));
+      done.push(cp);
+    }
+  }
+}
+
+function advance(st: VState, n: number): VState {
+  st.pc += n;
+  return st;
+}
+
+function jumpTo(st: VState, target: number): VState {
+  st.path = { from: st.pc, to: target, prev: st.path };
+  st.pc = target;
+  return st;
+}
+
