@@ -1,0 +1,62 @@
+// The packet helpers a program type may call, as the kernel's <type>_func_proto lists them
+// (net/core/filter.c: xdp_func_proto, tc_cls_act_func_proto, sk_filter_func_proto). Some ids mean
+// different functions per type — redirect (23) and perf_event_output (25) — so a machine's
+// helper table is built for one program type.
+//
+//   xdp:           xdp_adjust_head/meta/tail, redirect (XDP), redirect_map, csum_diff,
+//                  perf_event_output (XDP)
+//   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
+//                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb)
+//   socket_filter: skb_load_bytes, perf_event_output (skb)
+//
+// trace_printk / trace_vprintk are for every type: ../trace.ts traceHelpers.
+
+import type { Layout } from "../../memory/layout.js";
+import type { ProgramTypeName } from "../../programs/types.js";
+import type { HelperDef } from "../registry.js";
+import { PerfEventSink, skbPerfEventOutput, xdpPerfEventOutput } from "../trace.js";
+import { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
+import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
+import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
+import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
+import { xdpAdjustHelpers } from "./xdp-adjust.js";
+
+export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
+export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
+export { FLOW_HASH_SEED, flowHash, flowHashHelpers, flowKeys, type FlowKeys } from "./flow-hash.js";
+export { jhash, jhash2 } from "./jhash.js";
+export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
+export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
+export { xdpAdjustHelpers } from "./xdp-adjust.js";
+export * as uapi from "./uapi.js";
+
+/** What the packet helpers need from a machine. */
+export interface PacketHelperOptions {
+  /** The machine's layout: each CPU's packet slot and scratch area. */
+  readonly layout: Layout;
+  /** Map lookup for redirect_map (the maps runtime's map_lookup). Without it, redirect_map faults. */
+  readonly mapLookup?: MapLookup;
+  /** Where perf_event_output records go. Default: a new sink with one slot per CPU. */
+  readonly perf?: PerfEventSink;
+  /** Seed of get_hash_recalc's flow hash. */
+  readonly hashSeed?: number;
+}
+
+/** The packet helpers of one program type (none for the raw conformance type). */
+export function packetHelpers(type: ProgramTypeName, options: PacketHelperOptions): HelperDef[] {
+  const { layout } = options;
+  const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
+  switch (type) {
+    case "xdp":
+      return [...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf)];
+    case "sched_cls":
+      return [
+        skbLoadBytes, skbStoreBytes, l3CsumReplace, l4CsumReplace, csumDiff, tcRedirect(layout),
+        ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf),
+      ];
+    case "socket_filter":
+      return [skbLoadBytes, skbPerfEventOutput(perf)];
+    case "conformance":
+      return [];
+  }
+}

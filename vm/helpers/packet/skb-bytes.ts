@@ -1,0 +1,58 @@
+// skb_load_bytes (26) and skb_store_bytes (9): copy between the skb's packet and program memory
+// (net/core/filter.c). Offsets are bounded by the packet, [__sk_buff.data, __sk_buff.data_end);
+// out of bounds is -EFAULT, and a failed load zeroes the destination (the kernel's err_clear),
+// so the program never reads stale bytes after an error.
+
+import type { HelperDef } from "../registry.js";
+import { SKB_HASH, skbPacket } from "./context.js";
+import { memOf, u32 } from "./memory.js";
+import { BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, EFAULT, EINVAL, errno, INT_MAX } from "./uapi.js";
+
+/** BPF_FUNC_skb_load_bytes (26): len bytes of the packet at offset into `to`. */
+export const skbLoadBytes: HelperDef = {
+  id: 26,
+  name: "skb_load_bytes",
+  args: ["ptr_to_ctx", "anything", "ptr_to_uninit_mem", "const_size"],
+  ret: "integer",
+  impl: (ctx, skb, offsetReg, toReg, lenReg) => {
+    const mem = memOf(ctx.memory);
+    const packet = skbPacket(mem, "skb_load_bytes", skb);
+    const len = u32(lenReg);
+    const to = mem.span("skb_load_bytes", "to", toReg, len);
+    const offset = u32(offsetReg);
+    const bytes = mem.bytes;
+    if (offset > INT_MAX || offset + len > packet.end - packet.data) {
+      bytes.fill(0, to, to + len);
+      return errno(EFAULT);
+    }
+    bytes.copyWithin(to, packet.data + offset, packet.data + offset + len);
+    return 0n;
+  },
+};
+
+const STORE_FLAGS = BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH;
+
+/**
+ * BPF_FUNC_skb_store_bytes (9): write len bytes from `from` into the packet at offset.
+ * BPF_F_RECOMPUTE_CSUM only updates skb->csum of a CHECKSUM_COMPLETE skb, which ours never is
+ * (accepted, no effect on the bytes); BPF_F_INVALIDATE_HASH clears skb->hash (__sk_buff.hash).
+ */
+export const skbStoreBytes: HelperDef = {
+  id: 9,
+  name: "skb_store_bytes",
+  args: ["ptr_to_ctx", "anything", "ptr_to_mem", "const_size", "anything"],
+  ret: "integer",
+  impl: (ctx, skb, offsetReg, fromReg, lenReg, flags) => {
+    if (flags & ~STORE_FLAGS) return errno(EINVAL);
+    const mem = memOf(ctx.memory);
+    const packet = skbPacket(mem, "skb_store_bytes", skb);
+    const len = u32(lenReg);
+    const from = mem.span("skb_store_bytes", "from", fromReg, len);
+    const offset = u32(offsetReg);
+    if (offset > INT_MAX) return errno(EFAULT);
+    if (offset + len > packet.end - packet.data) return errno(EFAULT); // bpf_try_make_writable
+    mem.bytes.copyWithin(packet.data + offset, from, from + len);
+    if (flags & BPF_F_INVALIDATE_HASH) mem.setU32(packet.ctx + SKB_HASH, 0);
+    return 0n;
+  },
+};

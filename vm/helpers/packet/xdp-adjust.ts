@@ -1,0 +1,118 @@
+// xdp_adjust_head (44), xdp_adjust_meta (54), xdp_adjust_tail (65): grow or shrink an XDP packet
+// by moving the addresses in its xdp_md (net/core/filter.c bpf_xdp_adjust_*). The packet lives
+// in its CPU's packet slot (vm/memory/layout.ts):
+//
+//   packetSlot                         packetData (default data)                       packetEnd
+//   | xdp_frame (40) | headroom ......... | data_meta .. | data ........ data_end | tailroom |
+//   ^ data_hard_start                                                          data_hard_end ^
+//
+// as in the kernel, where data_hard_start is XDP_PACKET_HEADROOM (256) bytes before the packet
+// and the first sizeof(struct xdp_frame) bytes of it are reserved. The tail may grow up to the
+// slot's end (the kernel's limit is its frame size: a page minus skb_shared_info in a test run,
+// 3520 bytes of packet; ours is packetMax + PACKET_TAILROOM). After a successful call, packet
+// pointers the program held are stale: the verifier makes it reload them from the ctx.
+
+import { BpfRuntimeError } from "../../errors.js";
+import type { CpuRegion, Layout } from "../../memory/layout.js";
+import type { HelperContext, HelperDef } from "../registry.js";
+import { XDP_DATA, XDP_DATA_END, XDP_DATA_META } from "./context.js";
+import { memOf, s32, type Mem } from "./memory.js";
+import { EACCES, EINVAL, ENOTSUPP, errno, ETH_HLEN, XDP_FRAME_SIZE, XDP_META_MAX } from "./uapi.js";
+
+/** An XDP buffer as the helpers see it: the xdp_md fields and the frame they may move in. */
+interface XdpBuff {
+  readonly mem: Mem;
+  readonly ctx: number;
+  readonly data: number;
+  readonly end: number;
+  readonly meta: number;
+  /** data_hard_start + sizeof(struct xdp_frame): neither data nor data_meta go below it. */
+  readonly frameEnd: number;
+  /** data_hard_end: the tail's limit. */
+  readonly hardEnd: number;
+}
+
+function xdpBuff(helper: string, hctx: HelperContext, layout: Layout, ctxReg: bigint): XdpBuff {
+  const mem = memOf(hctx.memory);
+  const ctx = mem.span(helper, "ctx", ctxReg, XDP_DATA_META + 4);
+  const data = mem.u32(ctx + XDP_DATA);
+  const end = mem.u32(ctx + XDP_DATA_END);
+  const meta = mem.u32(ctx + XDP_DATA_META);
+  const slot: CpuRegion = layout.cpu(hctx.cpu);
+  // The helper may only move the packet inside the slot it owns; a packet elsewhere (say, read
+  // in place from the corpus) has no headroom or tailroom of ours to grow into.
+  if (!(slot.packetSlot <= data && data <= end && end <= slot.packetEnd)) {
+    throw new BpfRuntimeError(
+      `${helper}: the packet [0x${data.toString(16)}, 0x${end.toString(16)}) is not in CPU ${hctx.cpu}'s packet slot [0x${slot.packetSlot.toString(16)}, 0x${slot.packetEnd.toString(16)})`,
+      { addr: data },
+    );
+  }
+  return { mem, ctx, data, end, meta, frameEnd: slot.packetSlot + XDP_FRAME_SIZE, hardEnd: slot.packetEnd };
+}
+
+/** xdp_data_meta_unsupported(): a driver without metadata support leaves data_meta = data + 1. */
+const metaUnsupported = (b: XdpBuff): boolean => b.meta > b.data;
+
+/**
+ * bpf_xdp_adjust_head: data += offset. The new data must leave room for the xdp_frame and the
+ * metadata in front of it and at least ETH_HLEN bytes of packet (-EINVAL). Metadata moves with
+ * data. Grown headroom is not cleared (the kernel does not either).
+ */
+function adjustHead(layout: Layout): HelperDef["impl"] {
+  return (hctx, ctxReg, offsetReg) => {
+    const b = xdpBuff("xdp_adjust_head", hctx, layout, ctxReg);
+    const offset = s32(offsetReg);
+    const metalen = metaUnsupported(b) ? 0 : b.data - b.meta;
+    const data = b.data + offset;
+    if (data < b.frameEnd + metalen || data > b.end - ETH_HLEN) return errno(EINVAL);
+    if (metalen) b.mem.bytes.copyWithin(b.meta + offset, b.meta, b.data);
+    b.mem.setU32(b.ctx + XDP_DATA_META, b.meta + offset);
+    b.mem.setU32(b.ctx + XDP_DATA, data);
+    return 0n;
+  };
+}
+
+/**
+ * bpf_xdp_adjust_tail: data_end += offset, within data_hard_end and keeping ETH_HLEN bytes
+ * (-EINVAL). Bytes a growing tail exposes are zeroed, as the kernel does.
+ */
+function adjustTail(layout: Layout): HelperDef["impl"] {
+  return (hctx, ctxReg, offsetReg) => {
+    const b = xdpBuff("xdp_adjust_tail", hctx, layout, ctxReg);
+    const offset = s32(offsetReg);
+    const end = b.end + offset;
+    if (end > b.hardEnd || end < b.data + ETH_HLEN) return errno(EINVAL);
+    if (offset > 0) b.mem.bytes.fill(0, b.end, end);
+    b.mem.setU32(b.ctx + XDP_DATA_END, end);
+    return 0n;
+  };
+}
+
+/**
+ * bpf_xdp_adjust_meta: data_meta += offset. -ENOTSUPP when the buffer has no metadata support,
+ * -EINVAL when data_meta would leave [frame end, data], -EACCES when the metadata length would
+ * not be a multiple of 4 or exceed 255 bytes (xdp_metalen_invalid; 6.18 allows more than the
+ * 32 bytes of older kernels — checked: 216 bytes are accepted here).
+ */
+function adjustMeta(layout: Layout): HelperDef["impl"] {
+  return (hctx, ctxReg, offsetReg) => {
+    const b = xdpBuff("xdp_adjust_meta", hctx, layout, ctxReg);
+    if (metaUnsupported(b)) return errno(ENOTSUPP);
+    const meta = b.meta + s32(offsetReg);
+    if (meta < b.frameEnd || meta > b.data) return errno(EINVAL);
+    const metalen = b.data - meta;
+    if (metalen & 3 || metalen > XDP_META_MAX) return errno(EACCES);
+    b.mem.setU32(b.ctx + XDP_DATA_META, meta);
+    return 0n;
+  };
+}
+
+/** The three adjust helpers for a machine's layout (they need each CPU's packet slot). */
+export function xdpAdjustHelpers(layout: Layout): HelperDef[] {
+  const args = ["ptr_to_ctx", "anything"] as const;
+  return [
+    { id: 44, name: "xdp_adjust_head", args, ret: "integer", impl: adjustHead(layout) },
+    { id: 54, name: "xdp_adjust_meta", args, ret: "integer", impl: adjustMeta(layout) },
+    { id: 65, name: "xdp_adjust_tail", args, ret: "integer", impl: adjustTail(layout) },
+  ];
+}
