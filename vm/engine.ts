@@ -6,6 +6,8 @@
 import type { Insn } from "./isa/instruction.js";
 import type { HelperTable } from "./helpers/registry.js";
 import type { Layout } from "./memory/layout.js";
+import type { MapSet } from "./maps/mapset.js";
+import type { ProgramTable } from "./runtime/programs.js";
 
 /** A program ready to run: its instruction slots (lddw = two slots) and a name for messages. */
 export interface Program {
@@ -27,6 +29,13 @@ export interface Machine {
   readonly memory: WebAssembly.Memory;
   readonly layout: Layout;
   readonly helpers: HelperTable;
+  /**
+   * The maps programs reference: `lddw rX, map_fd N` loads the header address of the map with
+   * fd N (its index here). Engines resolve these at load (vm/program/lddw.ts). None: no maps.
+   */
+  readonly maps?: MapSet;
+  /** Programs that tail calls reach: the ids PROG_ARRAY slots hold (vm/runtime/programs.ts). */
+  readonly programs?: ProgramTable;
 }
 
 export interface RunInput {

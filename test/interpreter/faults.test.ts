@@ -93,10 +93,10 @@ describe("other faults", () => {
     const m: Machine = { ...machine, helpers };
     expect(fault("call 1000\nexit", undefined, m).message).toBe("insn 0 (call 0x3e8): helper boom (#1000) failed: kaboom");
   });
-  it("lddw with an unresolved map reference is refused at load", () => {
+  it("lddw with a map reference the machine cannot resolve is refused at load", () => {
     const insns = assemble("lddw %r0, 1\nexit");
     insns[0] = { ...insns[0]!, src: 1 };
-    expect(() => new Interpreter().loadSync({ insns }, machine)).toThrow(/insn 0: lddw with pseudo source 1 \(map_fd\) must be resolved by a loader/);
+    expect(() => new Interpreter().loadSync({ insns }, machine)).toThrow(/insn 0: lddw map_fd 1: fd 1 is not pointing to valid bpf_map \(the machine has 0 maps\)/);
   });
   it("regions outside the memory are refused", () => {
     const loaded = new Interpreter().loadSync({ insns: assemble("mov %r0, 0\nexit") }, machine);

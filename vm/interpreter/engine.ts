@@ -8,7 +8,9 @@ import type { BatchInput, Engine, LoadedProgram, Machine, Program, RunInput } fr
 import { toU64 } from "./arith64.js";
 import { execute } from "./exec.js";
 import { prepare } from "./prepare.js";
-import { RunState, type Prepared } from "./state.js";
+import { TailCalls } from "../helpers/tailcall.js";
+import { RunState, type Prepared, type TailCallTargets } from "./state.js";
+import { InterpreterTailCalls } from "./tailcall.js";
 
 /** Default instruction budget per run: about 2–3 s of interpretation. */
 export const DEFAULT_MAX_INSNS = 1_000_000_000;
@@ -40,8 +42,14 @@ export class Interpreter implements Engine {
 
   /** load() without the promise, for callers that time or batch many loads. */
   loadSync(program: Program, machine: Machine): InterpretedProgram {
-    const prepared = prepare(program.insns, machine.helpers, this.maxInsns);
-    return new Loaded(prepared, machine);
+    // Map references resolve against the maps as they are when each program is prepared (a
+    // tail-call target may name a map created after this load).
+    const load = (p: Program): Prepared => prepare(p.insns, machine.helpers, this.maxInsns, machine.maps?.describe());
+    const loaded = new Loaded(load(program), machine);
+    // Tail calls reach the machine's program table through its PROG_ARRAY maps; targets are
+    // prepared on first use (the table may grow after this load).
+    if (machine.maps) loaded.setTailCalls(new InterpreterTailCalls(new TailCalls(machine.maps, machine.programs), load));
+    return loaded;
   }
 }
 
@@ -59,6 +67,10 @@ class Loaded implements InterpretedProgram {
     this.state = new RunState(machine.memory);
   }
 
+  setTailCalls(tail: TailCallTargets): void {
+    if (this.state) this.state.tail = tail;
+  }
+
   get executed(): number {
     return this.state?.count ?? 0;
   }
@@ -70,6 +82,7 @@ class Loaded implements InterpretedProgram {
     st.refresh();
     st.regions.set(input.regions, st.buffer.byteLength);
     st.setCpu(cpu.cpu, cpu.stackTop);
+    st.tailCalls = 0;
     enter(st, input.args, cpu.stackTop);
     execute(this.prepared, st);
     return toU64(st.lo[0]!, st.hi[0]!);
@@ -104,6 +117,7 @@ class Loaded implements InterpretedProgram {
       } else {
         enterBatch(st, ptr, len, cpu.stackTop);
       }
+      st.tailCalls = 0;
       execute(this.prepared, st);
       view.setInt32(resultsAddr + 8 * i, st.lo[0]!, true);
       view.setInt32(resultsAddr + 8 * i + 4, st.hi[0]!, true);

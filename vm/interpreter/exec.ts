@@ -18,13 +18,17 @@
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 import { divS64, divU64, modS64, modU64, mul64, RES, bswap32 } from "./arith64.js";
 import {
-  atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, wideAddress,
+  atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, tailCall, wideAddress,
 } from "./slow.js";
 import { SAVED_PER_FRAME, type Prepared, type RunState } from "./state.js";
 
-/** Run from slot 0 until the main program exits. r0 is left in st.lo[0] / st.hi[0]. */
-export function execute(p: Prepared, st: RunState): void {
-  const code = p.code;
+/**
+ * Run from slot 0 until the main program exits. r0 is left in st.lo[0] / st.hi[0]. A tail call
+ * switches `p` (and `code`) to the target program; frames remember which program they return to.
+ */
+export function execute(first: Prepared, st: RunState): void {
+  let p = first;
+  let code = p.code;
   const lo = st.lo;
   const hi = st.hi;
   const view = st.view;
@@ -32,6 +36,7 @@ export function execute(p: Prepared, st: RunState): void {
   const maxInsns = p.maxInsns;
   const frameRet = st.frameRet;
   const frameRegs = st.frameRegs;
+  const frameProg = st.frameProg;
   let stackLo = stackTop - STACK_SIZE;
   let pc = 0;
   let seg = 0; // first slot of the current straight-line segment
@@ -214,6 +219,7 @@ export function execute(p: Prepared, st: RunState): void {
           frameRegs[f + 5 + r] = hi[6 + r]!;
         }
         frameRet[depth] = pc + 1;
+        frameProg[depth] = p;
         depth++;
         lo[10] = lo[10]! - STACK_SIZE;
         stackLo = (lo[10]! >>> 0) - STACK_SIZE;
@@ -237,6 +243,27 @@ export function execute(p: Prepared, st: RunState): void {
         stackLo = (lo[10]! >>> 0) - STACK_SIZE;
         pc = frameRet[depth]!;
         seg = pc;
+        const caller = frameProg[depth]!;
+        if (caller !== p) {
+          p = caller;
+          code = caller.code;
+        }
+        continue;
+      }
+      case 136 /* TAIL_CALL */: {
+        // bpf_tail_call: on success the target replaces the running program in this frame (r1 =
+        // ctx and r10 stay as they are); otherwise execution falls through with r0 unchanged.
+        const next = tailCall(p, st, pc);
+        if (next === undefined) {
+          pc++;
+          continue;
+        }
+        count += pc - seg + 1;
+        p = next;
+        code = next.code;
+        pc = 0;
+        seg = 0;
+        if (count > maxInsns) throw budgetExceeded(p, pc);
         continue;
       }
 

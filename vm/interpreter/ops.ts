@@ -37,6 +37,8 @@ export const Op = {
   STB: 127, STH: 128, STW: 129, STDW: 130,
   STXB: 131, STXH: 132, STXW: 133, STXDW: 134,
   ATOMIC: 135,
+  // bpf_tail_call (`call 12` when the machine's helper 12 is vm/helpers/tailcall.ts's): a jump.
+  TAIL_CALL: 136,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

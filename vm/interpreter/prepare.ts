@@ -2,11 +2,11 @@
 // handler chosen from describe() (vm/isa/table.ts) and its operands pre-computed: immediates
 // sign-extended to a high word, jump and call targets made absolute, helpers resolved.
 
-import { BpfError } from "../errors.js";
 import type { HelperDef, HelperTable } from "../helpers/registry.js";
+import { tailCallHelper } from "../helpers/tailcall.js";
 import type { Insn } from "../isa/instruction.js";
-import { Pseudo } from "../isa/opcodes.js";
 import { describe, type OpDef } from "../isa/table.js";
+import { resolveLddw, type LddwMap } from "../program/lddw.js";
 import { validate } from "../program/validate.js";
 import { Op, opFor } from "./ops.js";
 import type { Prepared } from "./state.js";
@@ -14,17 +14,13 @@ import type { Prepared } from "./state.js";
 /** Code word 0 for lddw's second slot: no handler, never executed (validate() forbids jumps into it). */
 const DATA_SLOT = 255;
 
-const PSEUDO_NAMES: Record<number, string> = {
-  [Pseudo.MAP_FD]: "map_fd",
-  [Pseudo.MAP_VALUE]: "map_value",
-  [Pseudo.BTF_ID]: "btf_id",
-  [Pseudo.FUNC]: "func",
-  [Pseudo.MAP_IDX]: "map_idx",
-  [Pseudo.MAP_IDX_VALUE]: "map_idx_value",
-};
-
-export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: number): Prepared {
+/**
+ * `maps` (MapSet.describe(), indexed by fd) resolves lddw pseudo sources: map pointers and
+ * global data addresses (vm/program/lddw.ts). `insns` stay as given, for fault messages.
+ */
+export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: number, maps?: readonly LddwMap[]): Prepared {
   validate(insns, { helpers });
+  const resolved = resolveLddw(insns, maps);
   const n = insns.length;
   const code = new Int32Array((n + 1) * 4);
   const defs: Array<OpDef | undefined> = new Array(n).fill(undefined);
@@ -38,15 +34,15 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
     code[k + 1] = operand(ins, def, i);
     code[k + 2] = ins.imm;
     code[k + 3] = ins.imm >> 31;
-    if (def.kind === "call" && def.target === "helper") helperAt[i] = helpers.get(ins.imm);
+    if (def.kind === "call" && def.target === "helper") {
+      const helper = helpers.get(ins.imm);
+      helperAt[i] = helper;
+      // bpf_tail_call is a jump the loop performs itself (vm/runtime/README.md §6).
+      if (helper === tailCallHelper) code[k] = Op.TAIL_CALL;
+    }
     if (def.kind === "lddw") {
-      if (def.pseudo !== Pseudo.NONE) {
-        throw new BpfError(
-          `insn ${i}: lddw with pseudo source ${def.pseudo} (${PSEUDO_NAMES[def.pseudo] ?? "?"}) must be resolved by a loader before running`,
-          { insn: i },
-        );
-      }
-      code[k + 3] = insns[i + 1]!.imm;
+      code[k + 2] = resolved[i]!.imm;
+      code[k + 3] = resolved[i + 1]!.imm;
       code[k + 4] = DATA_SLOT;
       i++;
     }

@@ -158,6 +158,20 @@ export function loadPacket(p: Prepared, st: RunState, pc: number, stackLo: numbe
   return true;
 }
 
+/**
+ * `call 12` (bpf_tail_call): the prepared target to continue in, or undefined to fall through
+ * (vm/runtime/README.md §6). Lookup problems the verifier would have refused become faults here.
+ */
+export function tailCall(p: Prepared, st: RunState, pc: number): Prepared | undefined {
+  const tail = st.tail;
+  if (!tail) throw runtimeFault(p, pc, "bpf_tail_call: the machine has no maps, so no prog array to jump through");
+  try {
+    return tail.next(st);
+  } catch (err) {
+    throw runtimeFault(p, pc, err instanceof Error ? err.message : String(err));
+  }
+}
+
 export function budgetExceeded(p: Prepared, pc: number): BpfRuntimeError {
   return runtimeFault(p, pc, `instruction budget exhausted: more than ${p.maxInsns} instructions executed (a runaway loop?); raise maxInsns to allow longer runs`);
 }

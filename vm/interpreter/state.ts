@@ -31,6 +31,11 @@ export interface Prepared {
   readonly exitSlot: number;
 }
 
+/** Where a tail call goes: the prepared target, or undefined to fall through (tailcall.ts). */
+export interface TailCallTargets {
+  next(st: RunState): Prepared | undefined;
+}
+
 /** Registers r6..r10 (lo and hi) saved per call frame. */
 export const SAVED_PER_FRAME = 10;
 
@@ -41,6 +46,12 @@ export class RunState {
   /** Return slot and callee-saved registers of each active caller frame. */
   readonly frameRet = new Int32Array(MAX_CALL_FRAMES);
   readonly frameRegs = new Int32Array(MAX_CALL_FRAMES * SAVED_PER_FRAME);
+  /** The program each active caller frame runs (a tail call may switch programs mid-chain). */
+  readonly frameProg: Array<Prepared | undefined> = new Array(MAX_CALL_FRAMES).fill(undefined);
+  /** Tail calls of the machine (undefined: the machine has no maps, so `call 12` cannot load). */
+  tail: TailCallTargets | undefined = undefined;
+  /** Tail calls taken in the current run (kernel tail_call_cnt). */
+  tailCalls = 0;
   readonly regions = new RegionSet();
   readonly memory: WebAssembly.Memory;
   buffer!: ArrayBufferLike;

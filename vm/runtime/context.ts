@@ -1,0 +1,228 @@
+// Placing a packet for a run: its bytes in the CPU's packet slot and the context struct the
+// program gets in r1, with the values the kernel would give it (vm/runtime/README.md §3). The ctx
+// holds real addresses (docs/memory-model.md), so it is the whole state: helpers that move the
+// packet rewrite its data/data_end fields and the runner reads the packet back from them.
+
+import { BpfError } from "../errors.js";
+import type { CpuRegion, Layout } from "../memory/layout.js";
+import { ctxField, type CtxLayout } from "../programs/context.js";
+import type { ProgramType } from "../programs/types.js";
+
+export interface ContextOptions {
+  /** xdp_md.ingress_ifindex, __sk_buff.ifindex: the receiving interface. Default 1 (lo, as BPF_PROG_TEST_RUN). */
+  readonly ifindex?: number;
+  /** __sk_buff.ingress_ifindex (skb->skb_iif). Default 0, as BPF_PROG_TEST_RUN leaves it. */
+  readonly ingressIfindex?: number;
+  /** xdp_md.rx_queue_index. Default 0. */
+  readonly rxQueue?: number;
+  /** The receiving interface's MAC: decides __sk_buff.pkt_type. Default 00:00:00:00:00:00 (lo). */
+  readonly mac?: Uint8Array;
+  /**
+   * Its broadcast address. Default 00:00:00:00:00:00: lo has none, so BPF_PROG_TEST_RUN calls
+   * ff:ff:ff:ff:ff:ff multicast. Give ff:ff:ff:ff:ff:ff for an Ethernet NIC.
+   */
+  readonly broadcast?: Uint8Array;
+  /** Strip the outer VLAN tag into vlan_present/vlan_tci/vlan_proto, as rx VLAN offload does. */
+  readonly vlanOffload?: boolean;
+  /** __sk_buff fields to set (u32 by name: mark, priority, cb0..cb4, tc_index, hash, ...). */
+  readonly skb?: Readonly<Record<string, number>>;
+}
+
+// ---- Ethernet, as eth_type_trans() reads it (net/ethernet/eth.c) ---------------------------
+
+export const ETH_HLEN = 14;
+const ETH_P_802_3_MIN = 0x0600;
+const ETH_P_802_3 = 0x0001;
+const ETH_P_802_2 = 0x0004;
+const ETH_P_8021Q = 0x8100;
+const ETH_P_8021AD = 0x88a8;
+const VLAN_HLEN = 4;
+
+export const PacketType = { HOST: 0, BROADCAST: 1, MULTICAST: 2, OTHERHOST: 3 } as const;
+
+const u16be = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
+const bswap16 = (v: number): number => ((v & 0xff) << 8) | (v >>> 8);
+
+/**
+ * skb->protocol in host order for a frame: the EtherType when it is one (>= 0x600), else
+ * ETH_P_802_3 for raw 802.3 (payload starting 0xffff, Novell's IPX hack) or ETH_P_802_2 (LLC).
+ * `at` is where the type field is (12, or 16 behind a stripped tag). 0 for frames too short.
+ */
+export function etherProtocol(frame: Uint8Array, at = 12): number {
+  if (frame.length < at + 2) return 0;
+  const type = u16be(frame, at);
+  if (type >= ETH_P_802_3_MIN) return type;
+  return frame.length >= at + 4 && u16be(frame, at + 2) === 0xffff ? ETH_P_802_3 : ETH_P_802_2;
+}
+
+const sameMac = (frame: Uint8Array, mac: Uint8Array): boolean => {
+  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+  return true;
+};
+
+/** skb->pkt_type as eth_type_trans decides it against the interface's MAC and broadcast addresses. */
+export function packetType(frame: Uint8Array, mac: Uint8Array, broadcast: Uint8Array): number {
+  if (frame.length < 6 || sameMac(frame, mac)) return PacketType.HOST;
+  if (frame[0]! & 1) return sameMac(frame, broadcast) ? PacketType.BROADCAST : PacketType.MULTICAST;
+  return PacketType.OTHERHOST;
+}
+
+/** The outer 802.1Q / 802.1ad tag of a frame: { proto, tci }, or undefined. */
+export function vlanTag(frame: Uint8Array): { proto: number; tci: number } | undefined {
+  if (frame.length < ETH_HLEN + VLAN_HLEN) return undefined;
+  const proto = u16be(frame, 12);
+  return proto === ETH_P_8021Q || proto === ETH_P_8021AD ? { proto, tci: u16be(frame, 14) } : undefined;
+}
+
+// ---- The writer ------------------------------------------------------------------------------
+
+/** Fields the runner computes per packet; options may not set the packet pointers. */
+const POINTER_FIELDS = new Set(["data", "data_end", "data_meta", "sk", "flow_keys"]);
+
+/** Where the packet is after `place`: [data, dataEnd), and its wire length. */
+export interface Placed {
+  readonly data: number;
+  readonly dataEnd: number;
+  readonly len: number;
+}
+
+export class ContextWriter {
+  readonly ctxLayout: CtxLayout | undefined;
+  private readonly u8: Uint8Array;
+  private readonly view: DataView;
+  private readonly template: Uint8Array;
+  private readonly mac: Uint8Array;
+  private readonly broadcast: Uint8Array;
+  private readonly vlanOffload: boolean;
+  /** Offsets of the per-packet fields (-1 when the type's ctx has none). */
+  private readonly off: Record<"data" | "data_end" | "data_meta" | "len" | "protocol" | "pkt_type" | "vlan_present" | "vlan_tci" | "vlan_proto" | "wire_len", number>;
+  /** Options that set per-packet fields: written after them. */
+  private readonly late: Array<[offset: number, value: number]> = [];
+
+  constructor(
+    readonly type: ProgramType,
+    readonly cpu: CpuRegion,
+    memory: WebAssembly.Memory,
+    private readonly layout: Layout,
+    options: ContextOptions = {},
+  ) {
+    this.ctxLayout = type.ctx;
+    this.u8 = new Uint8Array(memory.buffer);
+    this.view = new DataView(memory.buffer);
+    this.mac = options.mac ?? new Uint8Array(6);
+    this.broadcast = options.broadcast ?? new Uint8Array(6);
+    if (this.mac.length !== 6) throw new BpfError(`mac must be 6 bytes, got ${this.mac.length}`);
+    if (this.broadcast.length !== 6) throw new BpfError(`broadcast must be 6 bytes, got ${this.broadcast.length}`);
+    this.vlanOffload = options.vlanOffload ?? false;
+    const at = (name: string): number => this.ctxLayout?.fields.find((f) => f.name === name)?.offset ?? -1;
+    this.off = {
+      data: at("data"), data_end: at("data_end"), data_meta: at("data_meta"), len: at("len"), protocol: at("protocol"),
+      pkt_type: at("pkt_type"), vlan_present: at("vlan_present"), vlan_tci: at("vlan_tci"), vlan_proto: at("vlan_proto"),
+      wire_len: at("wire_len"),
+    };
+    this.template = this.buildTemplate(options);
+  }
+
+  private buildTemplate(options: ContextOptions): Uint8Array {
+    const layout = this.ctxLayout;
+    const template = new Uint8Array(layout?.size ?? 0);
+    if (!layout) {
+      if (options.skb) throw new BpfError(`option skb: the ${this.type.name} program type has no context`);
+      return template;
+    }
+    const view = new DataView(template.buffer);
+    const set = (name: string, value: number): void => {
+      const field = layout.fields.find((f) => f.name === name);
+      if (field) writeField(view, field.offset, field.size, value);
+    };
+    const ifindex = options.ifindex ?? 1;
+    if (layout.name === "xdp_md") {
+      if (options.skb) throw new BpfError("option skb: xdp programs get an xdp_md, not an __sk_buff");
+      set("ingress_ifindex", ifindex);
+      set("rx_queue_index", options.rxQueue ?? 0);
+      return template;
+    }
+    set("ifindex", ifindex);
+    set("ingress_ifindex", options.ingressIfindex ?? 0);
+    const perPacket = new Set(Object.keys(this.off));
+    for (const [name, value] of Object.entries(options.skb ?? {})) {
+      if (POINTER_FIELDS.has(name)) throw new BpfError(`option skb: ${layout.name}.${name} is set by the runner, not an option`);
+      const field = layout.fields.find((f) => f.name === name);
+      if (!field) throw new BpfError(`option skb: ${layout.name} has no field '${name}' (fields: ${layout.fields.map((f) => f.name).join(", ")})`);
+      if (!Number.isSafeInteger(value) || value < 0 || (field.size === 4 && value > 0xffffffff)) {
+        throw new BpfError(`option skb: ${name} = ${value} is not a u${field.size * 8}`);
+      }
+      if (perPacket.has(name)) this.late.push([field.offset, value]);
+      else writeField(view, field.offset, field.size, value);
+    }
+    return template;
+  }
+
+  /**
+   * Copy a frame (its captured bytes; `origLen` on the wire) to the CPU's packet data and write
+   * the ctx. Returns where the packet is.
+   */
+  place(frame: Uint8Array, origLen = frame.length): Placed {
+    const cpu = this.cpu;
+    const data = cpu.packetData;
+    const tag = this.vlanOffload && this.ctxLayout?.name === "__sk_buff" ? vlanTag(frame) : undefined;
+    const caplen = tag ? frame.length - VLAN_HLEN : frame.length;
+    if (caplen > this.layout.packetMax) {
+      throw new BpfError(`packet of ${caplen} bytes is larger than the packet slot (packetMax ${this.layout.packetMax})`);
+    }
+    if (tag) {
+      this.u8.set(frame.subarray(0, 12), data);
+      this.u8.set(frame.subarray(12 + VLAN_HLEN), data + 12);
+    } else {
+      this.u8.set(frame, data);
+    }
+    const dataEnd = data + caplen;
+    const len = Math.max(origLen, frame.length) - (tag ? VLAN_HLEN : 0);
+    if (!this.ctxLayout) return { data, dataEnd, len };
+    const ctx = cpu.ctx;
+    const view = this.view;
+    const o = this.off;
+    this.u8.set(this.template, ctx);
+    view.setUint32(ctx + o.data, data, true);
+    view.setUint32(ctx + o.data_end, dataEnd, true);
+    view.setUint32(ctx + o.data_meta, data, true);
+    if (this.ctxLayout.name === "__sk_buff") {
+      view.setUint32(ctx + o.len, len, true);
+      view.setUint32(ctx + o.wire_len, len, true);
+      // skb->protocol is a __be16: the u32 field holds the two bytes as they are on the wire.
+      view.setUint32(ctx + o.protocol, bswap16(etherProtocol(frame, tag ? 12 + VLAN_HLEN : 12)), true);
+      view.setUint32(ctx + o.pkt_type, packetType(frame, this.mac, this.broadcast), true);
+      if (tag) {
+        view.setUint32(ctx + o.vlan_present, 1, true);
+        view.setUint32(ctx + o.vlan_tci, tag.tci, true);
+        view.setUint32(ctx + o.vlan_proto, bswap16(tag.proto), true);
+      }
+      for (const [offset, value] of this.late) view.setUint32(ctx + offset, value, true);
+    }
+    return { data, dataEnd, len };
+  }
+
+  /** The packet as the ctx says it is now: [data, data_end), checked to lie in the packet slot. */
+  packetBounds(): { data: number; dataEnd: number } {
+    const cpu = this.cpu;
+    if (!this.ctxLayout) throw new BpfError(`the ${this.type.name} program type has no context`);
+    const data = this.view.getUint32(cpu.ctx + this.off.data, true);
+    const dataEnd = this.view.getUint32(cpu.ctx + this.off.data_end, true);
+    if (data < cpu.packetSlot || dataEnd > cpu.packetEnd || data > dataEnd) {
+      throw new BpfError(
+        `after the run ${this.ctxLayout.name}.data/data_end = [0x${data.toString(16)}, 0x${dataEnd.toString(16)}) is not a range inside the packet slot [0x${cpu.packetSlot.toString(16)}, 0x${cpu.packetEnd.toString(16)})`,
+      );
+    }
+    return { data, dataEnd };
+  }
+}
+
+function writeField(view: DataView, offset: number, size: number, value: number): void {
+  if (size === 8) view.setBigUint64(offset, BigInt(value), true);
+  else view.setUint32(offset, value >>> 0, true);
+}
+
+/** Fields of a ctx layout by name, for tests and tools. */
+export function ctxOffset(layout: CtxLayout, name: string): number {
+  return ctxField(layout, name).offset;
+}

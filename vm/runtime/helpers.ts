@@ -1,0 +1,72 @@
+// The helpers a program type may call: every helper implemented here, kept when the kernel's
+// rule for it (vm/verifier/helper-rules.ts: the facts of the <type>_func_proto functions and
+// bpf_base_func_proto) allows the machine's type. Helpers are built per machine, as closures over
+// what they need (HelperEnv), so HelperContext stays { memory, cpu }.
+//
+// Adding helpers: write a source `(env) => HelperDef[]` and list it in HELPER_SOURCES. A helper
+// finds its CPU's ctx, packet slot and run record through env.layout.cpu(ctx.cpu)
+// (vm/runtime/README.md §2).
+
+import { baseHelpers } from "../helpers/index.js";
+import { mapHelpers } from "../helpers/maps.js";
+import { packetHelpers } from "../helpers/packet/index.js";
+import { HelperTable, type HelperDef } from "../helpers/registry.js";
+import { tailCallHelper } from "../helpers/tailcall.js";
+import { traceHelpers, type PerfEventSink, type TraceLog } from "../helpers/trace.js";
+import type { MapSet } from "../maps/mapset.js";
+import type { Layout } from "../memory/layout.js";
+import type { ProgramType } from "../programs/types.js";
+import { helperRule } from "../verifier/helper-rules.js";
+
+/** What helper sources close over: one machine. */
+export interface HelperEnv {
+  readonly memory: WebAssembly.Memory;
+  readonly layout: Layout;
+  readonly type: ProgramType;
+  readonly maps: MapSet;
+  /** Where trace_printk's lines go (the machine's trace_pipe). */
+  readonly trace: TraceLog;
+  /** Where perf_event_output's records go. */
+  readonly perf: PerfEventSink;
+}
+
+export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
+
+/** Every helper module of the runtime. */
+export const HELPER_SOURCES: readonly HelperSource[] = [
+  () => baseHelpers().list(),
+  (env) => mapHelpers(env.maps),
+  () => [tailCallHelper],
+  // Packet helpers (vm/helpers/packet): already per type; redirect_map looks its target up with
+  // the maps runtime's program-side lookup.
+  (env) => packetHelpers(env.type.name, {
+    layout: env.layout,
+    perf: env.perf,
+    mapLookup: (map, key, cpu) => env.maps.runtime.exports.map_lookup(map, key, cpu),
+  }),
+  (env) => traceHelpers(env.trace),
+];
+
+/** May a program of `type` call helper `id`? Helpers without a rule count as base helpers. */
+export function helperAllowed(id: number, type: ProgramType): boolean {
+  const types = helperRule(id)?.types;
+  return !types || types.includes(type.name);
+}
+
+/**
+ * The helper table of a machine: the allowed helpers of `sources` (default HELPER_SOURCES; two
+ * with one id are a bug and throw), then those of `overrides`, which replace a helper of the same
+ * id (a test's stand-in, or a helper with its own trace log).
+ */
+export function helpersFor(env: HelperEnv, sources: readonly HelperSource[] = HELPER_SOURCES, overrides: readonly HelperSource[] = []): HelperTable {
+  const table = new HelperTable();
+  for (const source of sources) {
+    for (const def of source(env)) if (helperAllowed(def.id, env.type)) table.add(def);
+  }
+  if (overrides.length === 0) return table;
+  const byId = new Map(table.list().map((def) => [def.id, def]));
+  for (const source of overrides) {
+    for (const def of source(env)) if (helperAllowed(def.id, env.type)) byId.set(def.id, def);
+  }
+  return new HelperTable(byId.values());
+}

@@ -1,0 +1,143 @@
+// A machine for one program type: the memory and its layout, the maps (created in order: fd =
+// index), the type's helpers as closures over them, and the program table tail calls reach
+// (vm/runtime/README.md §1). Core code: it takes the compiled maps runtime module, so it runs in
+// a browser too; machine.node.ts loads the module from build/.
+
+import { BpfError } from "../errors.js";
+import type { Machine, Program } from "../engine.js";
+import type { HelperTable } from "../helpers/registry.js";
+import type { MapDescriptor } from "../maps/descriptor.js";
+import { MapSet } from "../maps/mapset.js";
+import { planMap } from "../maps/plan.js";
+import { isSharedMemory, MapsRuntime } from "../maps/runtime.js";
+import { checkSpec } from "../maps/spec.js";
+import type { MapSpec } from "../maps/types.js";
+import { Layout, type LayoutOptions } from "../memory/layout.js";
+import { resolveLddw } from "../program/lddw.js";
+import { validate } from "../program/validate.js";
+import { programType, type ProgramType, type ProgramTypeName } from "../programs/types.js";
+import { PerfEventSink, TraceLog } from "../helpers/trace.js";
+import { HELPER_SOURCES, helpersFor, type HelperSource } from "./helpers.js";
+import { ProgramTable } from "./programs.js";
+
+export interface MachineOptions extends LayoutOptions {
+  /** The program type every program of this machine has. */
+  readonly type: ProgramType | ProgramTypeName;
+  /** A shared memory (SharedArrayBuffer) for workers. Default false. */
+  readonly shared?: boolean;
+  /** Maps to create, in fd order: `lddw rX, map_fd N` names maps[N]. */
+  readonly maps?: readonly MapSpec[];
+  /** The compiled maps runtime (build/maps.wasm for a shared memory, maps.unshared.wasm else). */
+  readonly mapsModule: WebAssembly.Module;
+  /** Helper sources besides the runtime's own (HELPER_SOURCES); a helper here replaces the
+   * runtime's helper of the same id. */
+  readonly extraHelpers?: readonly HelperSource[];
+  /** trace_printk's destination (default: a new TraceLog). */
+  readonly trace?: TraceLog;
+  /** perf_event_output's destination (default: a new sink with one slot per CPU). */
+  readonly perf?: PerfEventSink;
+}
+
+/** A Machine with everything the runtime adds: all fields are always present. */
+export interface RuntimeMachine extends Machine {
+  readonly type: ProgramType;
+  readonly maps: MapSet;
+  readonly programs: ProgramTable;
+  readonly helpers: HelperTable;
+  /** trace_printk's lines (bpf_trace_printk output), for the user to read. */
+  readonly trace: TraceLog;
+  /** perf_event_output's records. */
+  readonly perf: PerfEventSink;
+}
+
+/** Per-machine options of the output helpers (also for attachMachine). */
+export interface OutputOptions {
+  readonly extraHelpers?: readonly HelperSource[];
+  readonly trace?: TraceLog;
+  readonly perf?: PerfEventSink;
+}
+
+/** The smallest maps arena that holds `specs` on `cpus` CPUs (regions plus their alignment). */
+export function mapsArenaSize(specs: readonly MapSpec[], cpus: number): number {
+  let bytes = 0;
+  for (const spec of specs) {
+    const plan = planMap(checkSpec(spec), cpus);
+    bytes = Math.ceil(bytes / plan.align) * plan.align + plan.size;
+  }
+  return bytes;
+}
+
+const DEFAULT_MAPS_SIZE = 1 << 20;
+
+export function createMachine(options: MachineOptions): RuntimeMachine {
+  const type = typeof options.type === "string" ? programType(options.type) : options.type;
+  const specs = options.maps ?? [];
+  const cpus = options.cpus ?? 1;
+  // Sized to the maps unless the caller says otherwise (then too small is their error, named by
+  // the allocator).
+  const mapsSize = options.mapsSize ?? Math.max(DEFAULT_MAPS_SIZE, mapsArenaSize(specs, cpus) + 4096);
+  const layout = new Layout({ cpus, packetMax: options.packetMax, mapsSize, corpusSize: options.corpusSize });
+  const memory = layout.createMemory(options.shared ?? false);
+  const maps = MapSet.create(instantiate(options.mapsModule, memory), layout);
+  for (const spec of specs) maps.create(spec);
+  return assemble(type, layout, memory, maps, options);
+}
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): MapsRuntime {
+  try {
+    return MapsRuntime.instantiate(module, memory);
+  } catch (err) {
+    const build = isSharedMemory(memory) ? "build/maps.wasm (shared)" : "build/maps.unshared.wasm";
+    throw new BpfError(`cannot instantiate the maps runtime on this memory (it needs ${build}): ${(err as Error).message}`);
+  }
+}
+
+function assemble(type: ProgramType, layout: Layout, memory: WebAssembly.Memory, maps: MapSet, options: OutputOptions): RuntimeMachine {
+  const trace = options.trace ?? new TraceLog();
+  const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
+  const helpers = helpersFor({ memory, layout, type, maps, trace, perf }, HELPER_SOURCES, options.extraHelpers);
+  // What BPF_PROG_LOAD checks before a program gets an id: structure, helpers, map references.
+  const programs = new ProgramTable((program: Program) => {
+    validate(program.insns, { helpers });
+    resolveLddw(program.insns, maps.describe());
+  });
+  return { type, layout, memory, maps, helpers, programs, trace, perf };
+}
+
+/** A machine as plain, structured-clonable data: what a worker needs to attach to it. */
+export interface MachineDescription {
+  readonly type: ProgramTypeName;
+  readonly layout: Required<LayoutOptions>;
+  readonly maps: readonly MapDescriptor[];
+  readonly programs: ReadonlyArray<readonly [id: number, program: Program]>;
+}
+
+export function describeMachine(machine: RuntimeMachine): MachineDescription {
+  const { cpus, packetMax, mapsSize, corpusSize } = machine.layout;
+  return {
+    type: machine.type.name,
+    layout: { cpus, packetMax, mapsSize, corpusSize },
+    maps: machine.maps.describe(),
+    programs: machine.programs.entries(),
+  };
+}
+
+/**
+ * The same machine seen from another thread: `memory` is the creator's (shared) memory, `module`
+ * the maps runtime build for it. Nothing is allocated or initialised: the maps are already there.
+ */
+export function attachMachine(
+  description: MachineDescription,
+  memory: WebAssembly.Memory,
+  mapsModule: WebAssembly.Module,
+  options: OutputOptions = {},
+): RuntimeMachine {
+  const layout = new Layout(description.layout);
+  if (memory.buffer.byteLength < layout.pages * 65536) {
+    throw new BpfError(`the memory (${memory.buffer.byteLength} bytes) is smaller than the machine's layout (${layout.pages} pages)`);
+  }
+  const maps = MapSet.attach(instantiate(mapsModule, memory), description.maps);
+  const machine = assemble(programType(description.type), layout, memory, maps, options);
+  for (const [id, program] of description.programs) machine.programs.set(id, program);
+  return machine;
+}
