@@ -16,22 +16,29 @@ export type BinaryenModule = binaryenNs.Module;
 /** What Binaryen printed while `quietly` ran (empty when it printed nothing). */
 let captured: string[] | undefined;
 let loading: Promise<Binaryen> | undefined;
+let loaded: Binaryen | undefined;
 
 /**
  * The features every module we emit uses. Atomics: eBPF atomic instructions on the (possibly
  * shared) memory. Bulk memory and bulk-memory-opt: Binaryen 118+ splits memory.copy/fill into
  * the latter and the optimiser emits them. Sign-ext: movsx, ldsx, sdiv. Mutable globals: the
- * exported fault registers.
+ * imported run-state and fault globals. Reference types: the program table tail calls go
+ * through (table.get / ref.is_null / table.size before call_indirect).
  */
 export function features(bn: Binaryen): number {
   const F = bn.Features;
-  return F.Atomics | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.MutableGlobals;
+  return F.Atomics | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.MutableGlobals | F.ReferenceTypes;
 }
 
 /** Binaryen, imported on first use (later calls share the one instance). */
 export function loadBinaryen(): Promise<Binaryen> {
-  loading ??= importQuietly();
+  loading ??= importQuietly().then((bn) => (loaded = bn));
   return loading;
+}
+
+/** Binaryen if an earlier loadBinaryen() finished: what synchronous compiles (tail-call targets) use. */
+export function binaryenIfLoaded(): Binaryen | undefined {
+  return loaded;
 }
 
 async function importQuietly(): Promise<Binaryen> {

@@ -1,12 +1,17 @@
 // The JIT's entry: eBPF program → wasm module (issue 3, DESIGN.md "The JIT").
 //
 //   decode (decode.ts) → CFG (cfg.ts) → per subprogram: structure plan (structure.ts) and
-//   lowering (function.ts, lower/*) into an IR builder (ir.ts) → entry points (entry.ts) →
+//   lowering (program.ts, function.ts, lower/*) into an IR builder (ir.ts) → entry points (entry.ts) →
 //   binary → [Binaryen passes when opt >= 1] → WebAssembly.Module.
 //
 // The default builder writes the wasm binary directly (direct/module.ts); Binaryen is loaded only
 // to optimise (opt >= 1), to validate (tests), or as the alternative IR builder (backend
-// "binaryen"). ir.ts has the measurements behind that split.
+// "binaryen"). ir.ts has the measurements behind that split. Everything up to the binary is
+// synchronous once Binaryen (when needed) is loaded: `compileSync` serves the tail-call targets
+// a running program reaches for the first time (link.ts).
+//
+// What the module imports is in its ImportPlan (imports.ts); its name section names it uniquely
+// (names.ts) so faults in any module of a machine are traced to their program.
 //
 // Refusals of the program (unknown opcode, bad jump, unknown helper...) are BpfErrors with the
 // instruction index. Anything else going wrong — Binaryen aborting, V8 rejecting the binary — is
@@ -16,26 +21,16 @@
 import { BpfError } from "../vm/errors.js";
 import type { HelperTable } from "../vm/helpers/registry.js";
 import type { Insn } from "../vm/isa/instruction.js";
+import type { MapDescriptor } from "../vm/maps/descriptor.js";
 import { SKB_DATA_END_OFFSET, SKB_DATA_OFFSET } from "../vm/programs/skb.js";
-import { features, loadBinaryen, quietly, type Binaryen, type BinaryenModule } from "./binaryen.js";
+import { binaryenIfLoaded, features, loadBinaryen, quietly, type Binaryen, type BinaryenModule } from "./binaryen.js";
 import { DirectModule } from "./direct/module.js";
-import type { IrModule, IrTypes } from "./ir.js";
-import { needsDepthCheck } from "./calls.js";
 import { buildCfg } from "./cfg.js";
 import { decodeProgram } from "./decode.js";
-import { addRun, addRunBatch } from "./entry.js";
-import { lowerFunction } from "./function.js";
-import { addCallxDispatcher } from "./lower/call.js";
-import {
-  FAULT_ARG_GLOBAL,
-  FAULT_GLOBAL,
-  FAULT_INSN_GLOBAL,
-  helperName,
-  RESULT_REG_GLOBALS,
-  STACK_LOW_GLOBAL,
-  type ModuleState,
-  type PacketFields,
-} from "./lower/context.js";
+import type { ImportPlan } from "./imports.js";
+import type { ModuleState, PacketFields } from "./lower/context.js";
+import { lowerProgram } from "./program.js";
+import { withModuleName } from "./names.js";
 
 export type OptLevel = 0 | 1 | 2 | 3;
 
@@ -55,6 +50,14 @@ export interface JitOptions {
    * build; kept to cross-check the direct writer). See ir.ts.
    */
   readonly backend?: "direct" | "binaryen";
+  /**
+   * How map helpers are called: "wasm" (default) imports the maps runtime's exports
+   * wasm-to-wasm (lower/maps.ts); "js" calls every helper through its JS HelperDef, as the
+   * interpreter does (benchmarks compare the two).
+   */
+  readonly mapCalls?: "wasm" | "js";
+  /** Inline ARRAY / PERCPU_ARRAY lookups of maps known at compile time. Default true (with mapCalls "wasm"). */
+  readonly inlineArrays?: boolean;
 }
 
 /** What the module needs from the machine it will run on. */
@@ -63,6 +66,8 @@ export interface JitTarget {
   readonly pages: number;
   readonly shared: boolean;
   readonly helpers: HelperTable;
+  /** The machine's maps (MapSet.describe()): map helpers call the runtime directly when given. */
+  readonly maps?: readonly MapDescriptor[];
 }
 
 export interface CompileStats {
@@ -84,10 +89,21 @@ export interface Compiled {
   readonly binary: Uint8Array;
   /** Helper ids imported as `helpers.<id>`. */
   readonly helpers: readonly number[];
+  /** Everything the module imports (plain data: workers get it with the module). */
+  readonly plan: ImportPlan;
+  /** The direct builder's source map at opt 0 (plain arrays, for insnAt in another thread). */
+  readonly sourceMap?: SourceMap;
   readonly stats: CompileStats;
 }
 
-const MAX_PAGES = 65536;
+/** Module byte offsets (ascending) where an instruction's code starts, and the instruction (-1: none). */
+export interface SourceMap {
+  readonly offsets: Int32Array;
+  readonly insns: Int32Array;
+}
+
+/** Binaryen is needed to optimise, validate or build IR. */
+const needsBinaryen = (options: JitOptions): boolean => (options.opt ?? 0) > 0 || options.validate === true || options.backend === "binaryen";
 
 /** __sk_buff.data and __sk_buff.data_end (include/uapi/linux/bpf.h), as the interpreter reads them. */
 export const SKB_PACKET_FIELDS: PacketFields = { data: SKB_DATA_OFFSET, dataEnd: SKB_DATA_END_OFFSET };
@@ -113,13 +129,8 @@ export async function compile(
   options: JitOptions = {},
   name = "program",
 ): Promise<Compiled> {
-  const decoded = decodeProgram(insns);
-  const cfg = buildCfg(insns, decoded);
-  const times = { build: 0, opt: 0, emit: 0, wasm: 0 };
-  const built =
-    options.backend === "binaryen"
-      ? await buildWithBinaryen(insns, decoded, cfg, target, options, name, times)
-      : await buildDirect(insns, decoded, cfg, target, options, name, times);
+  const bn = needsBinaryen(options) ? await loadBinaryen() : undefined;
+  const { built, times, funcs } = buildBinary(insns, target, options, name, bn);
   const t1 = performance.now();
   let module: WebAssembly.Module;
   try {
@@ -128,53 +139,74 @@ export async function compile(
     throw failure(err, "", insns, name);
   }
   times.wasm = performance.now() - t1;
+  return compiled(module, built, times, insns.length, funcs);
+}
+
+/**
+ * compile() without a promise: V8 compiles the module synchronously. Binaryen must already be
+ * loaded when the options need it (loadBinaryen()); if it is not, optimisation is skipped (the
+ * code is the same, only less tidy) and validation too.
+ */
+export function compileSync(insns: readonly Insn[], target: JitTarget, options: JitOptions = {}, name = "program"): Compiled {
+  const bn = binaryenIfLoaded();
+  const usable = bn || !needsBinaryen(options) ? options : { ...options, opt: 0 as const, validate: false, backend: "direct" as const };
+  const { built, times, funcs } = buildBinary(insns, target, usable, name, bn);
+  const t1 = performance.now();
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(built.binary as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    throw failure(err, "", insns, name);
+  }
+  times.wasm = performance.now() - t1;
+  return compiled(module, built, times, insns.length, funcs);
+}
+
+function compiled(module: WebAssembly.Module, built: Built, times: Times, insns: number, functions: number): Compiled {
   return {
     module,
-    insnAt: built.insnAt,
+    insnAt: built.sourceMap ? sourceLookup(built.sourceMap) : unknownInsn,
     binary: built.binary,
-    helpers: built.helpers,
-    stats: {
-      insns: insns.length,
-      functions: cfg.funcs.length,
-      dispatchFunctions: built.dispatchFunctions,
-      bytes: built.binary.length,
-      ms: times,
-    },
+    helpers: built.plan.helpers,
+    plan: built.plan,
+    ...(built.sourceMap ? { sourceMap: built.sourceMap } : {}),
+    stats: { insns, functions, dispatchFunctions: built.dispatchFunctions, bytes: built.binary.length, ms: times },
   };
+}
+
+/** Decode, build with the chosen backend, optimise, name: the binary and its plan. */
+function buildBinary(
+  insns: readonly Insn[],
+  target: JitTarget,
+  options: JitOptions,
+  name: string,
+  bn: Binaryen | undefined,
+): { built: Built; times: Times; funcs: number } {
+  const decoded = decodeProgram(insns);
+  const cfg = buildCfg(insns, decoded);
+  const times = { build: 0, opt: 0, emit: 0, wasm: 0 };
+  const built =
+    options.backend === "binaryen"
+      ? buildWithBinaryen(bn!, insns, decoded, cfg, target, options, name, times)
+      : buildDirect(bn, insns, decoded, cfg, target, options, name, times);
+  return { built: { ...built, binary: withModuleName(built.binary, built.plan.module) }, times, funcs: cfg.funcs.length };
 }
 
 interface Built {
   readonly binary: Uint8Array;
-  readonly insnAt: Compiled["insnAt"];
-  readonly helpers: number[];
+  readonly sourceMap?: SourceMap;
+  readonly plan: ImportPlan;
   readonly dispatchFunctions: number;
 }
 
 type Times = { build: number; opt: number; emit: number; wasm: number };
 
-/** Lower every function and the entry points into `m`. */
-function lowerProgram(
-  m: IrModule,
-  types: IrTypes,
-  insns: readonly Insn[],
-  decoded: ModuleState["decoded"],
-  cfg: ModuleState["cfg"],
-  target: JitTarget,
-  options: JitOptions,
-): { helpers: number[]; dispatchFunctions: number } {
-  const state = buildModule(types, m, insns, decoded, cfg, target, options);
-  let dispatchFunctions = 0;
-  for (const func of cfg.funcs) if (lowerFunction(state, func).mode === "dispatch") dispatchFunctions++;
-  if (state.callx) addCallxDispatcher(state);
-  for (const id of state.usedHelpers) addHelperImport(types, m, id);
-  return { helpers: [...state.usedHelpers].sort((a, b) => a - b), dispatchFunctions };
-}
-
 /**
  * The default path: write the binary directly (ir.ts says why), then — only for opt >= 1 or
  * when validation is asked for — read it into Binaryen to optimise or validate it.
  */
-async function buildDirect(
+function buildDirect(
+  loaded: Binaryen | undefined,
   insns: readonly Insn[],
   decoded: ModuleState["decoded"],
   cfg: ModuleState["cfg"],
@@ -182,13 +214,13 @@ async function buildDirect(
   options: JitOptions,
   name: string,
   times: Times,
-): Promise<Built> {
+): Built {
   const t0 = performance.now();
   const m = new DirectModule();
-  let lowered: { helpers: number[]; dispatchFunctions: number };
+  let lowered: { plan: ImportPlan; dispatchFunctions: number };
   let binary: Uint8Array;
   try {
-    lowered = lowerProgram(m, m.types, insns, decoded, cfg, target, options);
+    lowered = lowerProgram(m, m.types, insns, decoded, cfg, target, options, name);
     times.build = performance.now() - t0;
     binary = m.emitBinary();
   } catch (err) {
@@ -200,7 +232,7 @@ async function buildDirect(
   const opt = options.opt ?? 0;
   if (opt > 0 || options.validate) {
     const t1 = performance.now();
-    const bn = await loadBinaryen();
+    const bn = loaded!;
     const result = quietly(() => {
       // binaryen.js 132 takes the features as readBinary's second argument (its typings still
       // name a readBinaryWithFeatures that the JS does not export).
@@ -219,12 +251,14 @@ async function buildDirect(
     binary = result.value!;
     times.opt = performance.now() - t1;
   }
-  const insnAt = opt === 0 ? sourceLookup(m.sourceMap.offsets.data.slice(0, m.sourceMap.offsets.length), m.sourceMap.insns.data.slice(0, m.sourceMap.insns.length)) : unknownInsn;
-  return { binary, insnAt, ...lowered };
+  if (opt !== 0) return { binary, ...lowered };
+  const sourceMap = { offsets: m.sourceMap.offsets.data.slice(0, m.sourceMap.offsets.length), insns: m.sourceMap.insns.data.slice(0, m.sourceMap.insns.length) };
+  return { binary, sourceMap, ...lowered };
 }
 
 /** The Binaryen-IR path (options.backend = "binaryen"): same lowering, Binaryen's builder. */
-async function buildWithBinaryen(
+function buildWithBinaryen(
+  bn: Binaryen,
   insns: readonly Insn[],
   decoded: ModuleState["decoded"],
   cfg: ModuleState["cfg"],
@@ -232,14 +266,13 @@ async function buildWithBinaryen(
   options: JitOptions,
   name: string,
   times: Times,
-): Promise<Built> {
-  const bn = await loadBinaryen();
+): Built {
   const t0 = performance.now();
   const m = new bn.Module();
   try {
     m.setFeatures(features(bn));
     const built = quietly(() => {
-      const lowered = lowerProgram(m, bn, insns, decoded, cfg, target, options);
+      const lowered = lowerProgram(m, bn, insns, decoded, cfg, target, options, name);
       if (options.validate && !m.validate()) throw new Error("Binaryen validation failed");
       return lowered;
     });
@@ -251,7 +284,7 @@ async function buildWithBinaryen(
     const emitted = quietly(() => m.emitBinary());
     if (emitted.error) throw failure(emitted.error, emitted.printed, insns, name);
     times.emit = performance.now() - t0 - times.build - times.opt;
-    return { binary: emitted.value!, insnAt: unknownInsn, ...built.value! };
+    return { binary: emitted.value!, ...built.value! };
   } finally {
     m.dispose();
   }
@@ -260,7 +293,7 @@ async function buildWithBinaryen(
 const unknownInsn = (): undefined => undefined;
 
 /** Binary search of the last mark at or before `offset`. */
-function sourceLookup(offsets: Int32Array, insns: Int32Array): Compiled["insnAt"] {
+export function sourceLookup({ offsets, insns }: SourceMap): Compiled["insnAt"] {
   return (offset) => {
     let lo = 0;
     let hi = offsets.length - 1;
@@ -273,49 +306,6 @@ function sourceLookup(offsets: Int32Array, insns: Int32Array): Compiled["insnAt"
     const insn = insns[lo]!;
     return insn >= 0 ? insn : undefined;
   };
-}
-
-function buildModule(
-  bn: IrTypes,
-  m: IrModule,
-  insns: readonly Insn[],
-  decoded: ModuleState["decoded"],
-  cfg: ModuleState["cfg"],
-  target: JitTarget,
-  options: JitOptions,
-): ModuleState {
-  // The machine's one memory (DESIGN.md "Memory model"), imported with its current size and
-  // sharedness: a shared memory only links to a module that declares it shared, and a shared
-  // import must declare a maximum (the largest memory32: then any memory's maximum fits).
-  m.setMemory(target.pages, target.shared ? MAX_PAGES : -1, null, [], target.shared, false, "0");
-  m.addMemoryImport("0", "env", "memory", target.shared);
-  const state: ModuleState = {
-    m,
-    bn,
-    insns,
-    decoded,
-    cfg,
-    helpers: target.helpers,
-    packet: options.packet ?? SKB_PACKET_FIELDS,
-    depthCheck: needsDepthCheck(cfg),
-    called: new Set(cfg.funcs.flatMap((func) => [...func.callees])),
-    usedHelpers: new Set(),
-    callx: false,
-  };
-  m.addGlobal(FAULT_GLOBAL, bn.i32, true, m.i32.const(0));
-  m.addGlobal(FAULT_INSN_GLOBAL, bn.i32, true, m.i32.const(-1));
-  m.addGlobal(FAULT_ARG_GLOBAL, bn.i64, true, m.i64.const(0n));
-  m.addGlobal(STACK_LOW_GLOBAL, bn.i64, true, m.i64.const(0n));
-  for (const g of RESULT_REG_GLOBALS) m.addGlobal(g, bn.i64, true, m.i64.const(0n));
-  for (const g of [FAULT_GLOBAL, FAULT_INSN_GLOBAL, FAULT_ARG_GLOBAL]) m.addGlobalExport(g, g);
-  addRun(state);
-  addRunBatch(state);
-  return state;
-}
-
-function addHelperImport(bn: IrTypes, m: IrModule, id: number): void {
-  const params = bn.createType([bn.i64, bn.i64, bn.i64, bn.i64, bn.i64]);
-  m.addFunctionImport(helperName(id), "helpers", String(id), params, bn.i64);
 }
 
 function optimise(bn: Binaryen, m: BinaryenModule, level: OptLevel): void {
@@ -335,9 +325,20 @@ function optimise(bn: Binaryen, m: BinaryenModule, level: OptLevel): void {
   }
 }
 
+/** Binaryen (Emscripten) may throw a non-Error: say what it is rather than "[object Object]". */
+function describeThrown(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err !== "object" || err === null) return String(err);
+  try {
+    return `${err.constructor?.name ?? "object"} ${JSON.stringify(err)}`;
+  } catch {
+    return String(err);
+  }
+}
+
 function failure(err: unknown, printed: string, insns: readonly Insn[], name: string): Error {
   if (err instanceof BpfError) return err;
-  const why = err instanceof Error ? err.message : String(err);
+  const why = describeThrown(err);
   return new JitInternalError(
     `JIT internal error compiling ${name} (${insns.length} insns): ${why} — this is a bug in ebpf-wasm's JIT; please report it with the program`,
     insns,

@@ -23,14 +23,32 @@ export interface FaultState {
   readonly arg: bigint;
 }
 
+/** Where a trap happened: a module byte offset, and the module's name when it has one. */
+export interface TrapSite {
+  /** The name in the module's name section (jit/names.ts): which program's module. */
+  readonly module?: string;
+  readonly offset: number;
+}
+
+/**
+ * The innermost wasm frame of an error's stack. V8 writes a frame of a module with a name
+ * section as "wasm://wasm/<name>-<hash>:wasm-function[3]:0x1a2", and without one as
+ * "wasm://wasm/<hash>:wasm-function[3]:0x1a2".
+ */
+export function trapSite(err: unknown): TrapSite | undefined {
+  const stack = err instanceof Error ? (err.stack ?? "") : "";
+  const match = /wasm:\/\/wasm\/(?:([^\s:()]+)-)?[0-9a-f]+:wasm-function\[\d+\]:0x([0-9a-f]+)/.exec(stack);
+  if (!match) return undefined;
+  return match[1] === undefined ? { offset: parseInt(match[2]!, 16) } : { module: match[1], offset: parseInt(match[2]!, 16) };
+}
+
 /** The module byte offset of the innermost wasm frame of a trap (V8: "wasm-function[3]:0x1a2"). */
 export function trapOffset(err: Error): number | undefined {
-  const match = /wasm-function\[\d+\]:0x([0-9a-f]+)/.exec(err.stack ?? "");
-  return match ? parseInt(match[1]!, 16) : undefined;
+  return trapSite(err)?.offset;
 }
 
 /** "insn 3 (ldxw %r0, [%r1+4])", as the interpreter names a slot. */
-function slotName(insns: readonly Insn[], insn: number): string {
+export function slotName(insns: readonly Insn[], insn: number): string {
   try {
     return `insn ${insn} (${formatInsn(insns, insn)})`;
   } catch {
@@ -66,14 +84,26 @@ export function runtimeError(
     : new BpfRuntimeError(`${slotName(insns, insn)}: ${what}`, { insn });
 }
 
-/** A JS exception out of a helper, named after the call instruction when the stack shows it. */
-export function helperError(err: unknown, insns: readonly Insn[], insnAt: (offset: number) => number | undefined): BpfRuntimeError {
+/**
+ * A JS exception out of a helper, worded as the interpreter words it ("helper NAME (#ID) failed:
+ * why") and named after the call instruction when the stack shows it.
+ */
+export function helperError(
+  err: unknown,
+  insns: readonly Insn[],
+  insnAt: (offset: number) => number | undefined,
+  helper?: { readonly name: string; readonly id: number },
+): BpfRuntimeError {
   const why = err instanceof Error ? err.message : String(err);
-  const offset = err instanceof Error ? trapOffset(err) : undefined;
+  const offset = trapSite(err)?.offset;
   const insn = offset === undefined ? undefined : insnAt(offset);
-  return insn === undefined
-    ? new BpfRuntimeError(`helper failed: ${why}`)
-    : new BpfRuntimeError(`${slotName(insns, insn)}: helper failed: ${why}`, { insn });
+  const what = helper ? `helper ${helper.name} (#${helper.id}) failed: ${why}` : `helper failed: ${why}`;
+  return insn === undefined ? new BpfRuntimeError(what) : new BpfRuntimeError(`${slotName(insns, insn)}: ${what}`, { insn });
+}
+
+/** A fault the JIT's JS imports raise at a known instruction (tail-call lookups). */
+export function faultAt(insns: readonly Insn[], insn: number, why: string): BpfRuntimeError {
+  return new BpfRuntimeError(`${slotName(insns, insn)}: ${why}`, { insn });
 }
 
 function describeTrap(message: string): string {

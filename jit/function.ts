@@ -9,7 +9,8 @@ import type { Expr } from "./ir.js";
 import { jumpTarget, type FuncCfg } from "./cfg.js";
 import { lowerAluLike } from "./lower/alu.js";
 import { lowerAtomic } from "./lower/atomic.js";
-import { lowerCall } from "./lower/call.js";
+import { knownAt } from "./known.js";
+import { lowerCall, wantsFacts } from "./lower/call.js";
 import { FnLowering, funcName, PARAM_COUNT, PC_LOCAL, varTypes, type ModuleState } from "./lower/context.js";
 import { branch, condition, lowerExit } from "./lower/jmp.js";
 import { lowerMemory } from "./lower/mem.js";
@@ -22,7 +23,7 @@ export interface FunctionStats {
 
 export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
   const { m, bn } = mod;
-  const f = new FnLowering(mod);
+  const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, (i) => wantsFacts(mod, i)));
   const plan = planStructure(func.blocks.length, jumpEdges(mod, func));
   const bodies = func.blocks.map((block, k) => {
     const out: Expr[] = [];

@@ -21,6 +21,8 @@ export interface IrTypes {
   readonly i32: Type;
   readonly i64: Type;
   readonly unreachable: Type;
+  /** Function references: only as the element type of the program table (tail calls). */
+  readonly funcref: Type;
   createType(types: readonly Type[]): Type;
 }
 
@@ -73,6 +75,8 @@ export interface IrIntOps {
 export interface IrI32Ops extends IrIntOps {
   const(value: number): Expr;
   wrap: Unary;
+  /** Atomic (sequentially consistent) loads: PROG_ARRAY slots user space updates concurrently. */
+  atomic: { load(offset: number, ptr: Expr): Expr };
 }
 
 export interface IrRmwOps {
@@ -95,7 +99,7 @@ export interface IrI64Ops extends IrIntOps {
   atomic: { rmw: IrRmwOps; rmw32_u: IrRmwOps };
 }
 
-/** The builder: expressions, functions, imports, exports, globals, the memory import. */
+/** The builder: expressions, functions, imports (memory, table, globals, functions), exports, globals. */
 export interface IrModule {
   block(label: string | null, children: readonly Expr[], resultType?: Type): Expr;
   loop(label: string | null, body: Expr): Expr;
@@ -103,17 +107,24 @@ export interface IrModule {
   br(label: string, condition?: Expr): Expr;
   switch(labels: readonly string[], defaultLabel: string, condition: Expr): Expr;
   call(name: string, operands: readonly Expr[], returnType: Type): Expr;
+  /** A call through `table` (the machine's program table) with the signature params → results. */
+  call_indirect(table: string, target: Expr, operands: readonly Expr[], params: Type, results: Type): Expr;
   return(value?: Expr): Expr;
   drop(value: Expr): Expr;
   unreachable(): Expr;
   local: { get(index: number, type: Type): Expr; set(index: number, value: Expr): Expr; tee(index: number, value: Expr, type: Type): Expr };
   global: { get(name: string, type: Type): Expr; set(name: string, value: Expr): Expr };
+  table: { get(name: string, index: Expr, type: Type): Expr; size(name: string): Expr };
+  ref: { is_null(value: Expr): Expr };
   i32: IrI32Ops;
   i64: IrI64Ops;
 
   setMemory(initial: number, maximum: number, exportName: string | null, segments: [], shared: boolean, memory64: boolean, internalName: string): void;
   addMemoryImport(internalName: string, externalModuleName: string, externalBaseName: string, shared: boolean): void;
   addFunctionImport(internalName: string, externalModuleName: string, externalBaseName: string, params: Type, results: Type): void;
+  addGlobalImport(internalName: string, externalModuleName: string, externalBaseName: string, globalType: Type, mutable?: boolean): void;
+  /** An imported table of funcref (Binaryen's addTableImport creates the table). */
+  addTableImport(internalName: string, externalModuleName: string, externalBaseName: string): void;
   addFunction(name: string, params: Type, results: Type, varTypes: readonly Type[], body: Expr): unknown;
   addFunctionExport(internalName: string, externalName: string): unknown;
   addGlobal(name: string, type: Type, mutable: boolean, init: Expr): unknown;

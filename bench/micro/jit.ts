@@ -4,7 +4,9 @@
 //     the JIT at opt 1 and 2, to show what Binaryen's optimiser buys at run time;
 //   - the cost of one run() (JS→wasm, BigInt in and out) and of one program run in runBatch;
 //   - compile latency (ms, instructions/ms) for 1k, 10k and 100k-instruction programs at each
-//     optimisation level, split into lowering, Binaryen passes, binary emission and V8's compile.
+//     optimisation level, split into lowering, Binaryen passes, binary emission and V8's compile;
+//   - ns per map lookup from JIT code: hash hit and miss (wasm-to-wasm), array hit (inlined),
+//     against JS helpers and the interpreter (bench/micro/jit-maps.ts).
 // Each figure is the median of rounds, wall clock, plus process CPU time: on a loaded machine
 // (other processes on the cores) wall time over-states the cost, CPU time much less so.
 // Instruction counts come from the interpreter, which counts them: counts are linear in the loop
@@ -24,6 +26,7 @@ import { baseHelpers } from "../../vm/helpers/index.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import { Interpreter } from "../../vm/interpreter/index.js";
 import { aluLoopAsm, aluLoopResult, scaledPrime } from "./interpreter.js";
+import { runJitMapsBench, type JitMapsReport } from "./jit-maps.js";
 import { synthetic } from "./jit-programs.js";
 
 export interface Timing {
@@ -60,6 +63,7 @@ export interface JitBenchReport {
   readonly compile: CompileRow[];
   /** JitEngine.load of the 10k program: validate + compile + instantiate. */
   readonly load10kMs: number;
+  readonly maps: JitMapsReport;
 }
 
 export interface JitBenchOptions {
@@ -138,7 +142,7 @@ async function callCost(rounds: number, machine: Machine): Promise<JitBenchRepor
   const raw = prog.exports.run;
   const fp = cpu.stackTop;
   const rawRun = await timeAsync(() => {
-    for (let k = 0; k < calls; k++) raw(1n, 0n, 0n, 0n, 0n, fp);
+    for (let k = 0; k < calls; k++) raw(1n, 0n, 0n, 0n, 0n, fp, 0);
   }, rounds);
   const count = 1024;
   const descAddr = cpu.packetData;
@@ -229,7 +233,8 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   const p10k = synthetic(10_000, 42);
   const load = await timeAsync(async () => (await new JitEngine().load({ insns: p10k, name: "10k" }, machine)).dispose(), quick ? 1 : 5);
   log(`  JitEngine.load of the 10k program (validate + compile + instantiate): ${fmt(load.ms, 1)} ms (cpu ${fmt(load.cpuMs, 1)} ms)`);
-  return { exec, callNs, compile: compile_, load10kMs: load.ms };
+  const maps = await runJitMapsBench({ quick, log });
+  return { exec, callNs, compile: compile_, load10kMs: load.ms, maps };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -16,6 +16,7 @@ const T_NONE = 0x40;
 const T_I32 = 0x7f;
 const T_I64 = 0x7e;
 const T_UNREACHABLE = -1;
+const T_FUNCREF = 0x70;
 const TUPLE_BASE = 0x1000;
 
 // Parts are int32s in one arena: a byte (0..255), a child node (-(id + 1)), or a reference
@@ -25,6 +26,7 @@ const REF_OPEN = 2 << 24; // a labelled scope opens (id 0xffffff: no label)
 const REF_CLOSE = 3 << 24;
 const REF_FUNC = 4 << 24; // function index
 const REF_GLOBAL = 5 << 24; // global index
+const REF_SIG = 6 << 24; // type index of a call_indirect signature
 const ID_MASK = 0xffffff;
 const NO_LABEL = ID_MASK;
 
@@ -47,6 +49,13 @@ interface Global {
   readonly type: Type;
   readonly mutable: boolean;
   readonly init: Expr;
+}
+interface GlobalImport {
+  readonly name: string;
+  readonly module: string;
+  readonly base: string;
+  readonly type: Type;
+  readonly mutable: boolean;
 }
 
 const ARITH_I32 = { add: 0x6a, sub: 0x6b, mul: 0x6c, div_s: 0x6d, div_u: 0x6e, rem_s: 0x6f, rem_u: 0x70, and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shr_s: 0x75, shr_u: 0x76, rotl: 0x77, rotr: 0x78 };
@@ -109,6 +118,10 @@ export class DirectModule implements IrModule {
   private readonly funcs: Func[] = [];
   private readonly imports: FuncImport[] = [];
   private readonly globals: Global[] = [];
+  private readonly globalImports: GlobalImport[] = [];
+  private tableImport: { module: string; base: string } | undefined;
+  /** call_indirect signatures, resolved to type indices when the binary is written. */
+  private readonly indirectSigs: Array<[params: Type, results: Type]> = [];
   private readonly exports: Array<{ name: string; kind: 0 | 3; internal: string }> = [];
   private memory: { initial: number; maximum: number; shared: boolean; module: string; base: string } | undefined;
   private start = 0;
@@ -124,6 +137,8 @@ export class DirectModule implements IrModule {
   readonly i64: IrI64Ops;
   readonly local: IrModule["local"];
   readonly global: IrModule["global"];
+  readonly table: IrModule["table"];
+  readonly ref: IrModule["ref"];
 
   constructor() {
     this.types = {
@@ -131,6 +146,7 @@ export class DirectModule implements IrModule {
       i32: T_I32,
       i64: T_I64,
       unreachable: T_UNREACHABLE,
+      funcref: T_FUNCREF,
       createType: (types) => {
         if (types.length === 0) return T_NONE;
         if (types.length === 1) return types[0]!;
@@ -147,6 +163,17 @@ export class DirectModule implements IrModule {
         return this.close(T_I32);
       },
       wrap: (a: Expr) => this.unary(T_I32, a, 0xa7),
+      atomic: {
+        load: (offset: number, ptr: Expr) => {
+          this.open();
+          this.child(ptr);
+          this.b(0xfe);
+          this.u32(0x10); // i32.atomic.load
+          this.b(2);
+          this.u32(offset);
+          return this.close(T_I32);
+        },
+      },
     };
     this.i64 = {
       ...this.intOps(T_I64, ARITH_I64, CMP_I64, 0x50, 0xc2, 0xc3, LOAD_I64, STORE_I64),
@@ -201,6 +228,24 @@ export class DirectModule implements IrModule {
         return this.close(T_NONE);
       },
     };
+    // One table (index 0): the machine's program table. Reference-types opcodes.
+    this.table = {
+      get: (_name, index) => {
+        this.open();
+        this.child(index);
+        this.b(0x25);
+        this.b(0);
+        return this.close(T_FUNCREF);
+      },
+      size: () => {
+        this.open();
+        this.b(0xfc);
+        this.u32(16);
+        this.b(0);
+        return this.close(T_I32);
+      },
+    };
+    this.ref = { is_null: (value) => this.unary(T_I32, value, 0xd1) };
   }
 
   // ---- node construction: open(), then parts, then close(type) ----
@@ -430,6 +475,16 @@ export class DirectModule implements IrModule {
     return this.close(returnType);
   }
 
+  call_indirect(_table: string, target: Expr, operands: readonly Expr[], params: Type, results: Type): Expr {
+    this.open();
+    for (const o of operands) this.child(o);
+    this.child(target);
+    this.b(0x11);
+    this.b(REF_SIG | (this.indirectSigs.push([params, results]) - 1));
+    this.b(0); // table 0
+    return this.close(results);
+  }
+
   return(value?: Expr): Expr {
     this.open();
     if (value !== undefined) this.child(value);
@@ -460,6 +515,14 @@ export class DirectModule implements IrModule {
 
   addFunctionImport(name: string, module: string, base: string, params: Type, results: Type): void {
     this.imports.push({ name, module, base, params, results });
+  }
+
+  addGlobalImport(name: string, module: string, base: string, type: Type, mutable = false): void {
+    this.globalImports.push({ name, module, base, type, mutable });
+  }
+
+  addTableImport(_name: string, module: string, base: string): void {
+    this.tableImport = { module, base };
   }
 
   addFunction(name: string, params: Type, results: Type, vars: readonly Type[], body: Expr): void {
@@ -493,7 +556,8 @@ export class DirectModule implements IrModule {
   emitBinary(): Uint8Array {
     const funcIndex = new Map<string, number>();
     [...this.imports, ...this.funcs].forEach((f, k) => funcIndex.set(f.name, k));
-    const globalIndex = new Map(this.globals.map((g, k) => [g.name, k]));
+    // Imported globals come first in the global index space (core spec §2.5.1).
+    const globalIndex = new Map([...this.globalImports, ...this.globals].map((g, k) => [g.name, k]));
     const resolve = (names: Names, index: Map<string, number>, what: string): Int32Array =>
       Int32Array.from(names.list, (name) => {
         const k = index.get(name);
@@ -517,6 +581,7 @@ export class DirectModule implements IrModule {
     };
     const importSigs = this.imports.map((f) => sigOf(f.params, f.results));
     const funcSigs = this.funcs.map((f) => sigOf(f.params, f.results));
+    const indirect = Int32Array.from(this.indirectSigs, ([ps, rs]) => sigOf(ps, rs));
     this.insnOfNode = new Int32Array(this.nodeType.length).fill(-1);
     for (let k = 0; k < this.tagged.length; k += 2) this.insnOfNode[this.tagged.data[k]!] = this.tagged.data[k + 1]!;
     const bodyMarks: Array<{ offsets: number[]; insns: number[]; at: number }> = [];
@@ -533,7 +598,9 @@ export class DirectModule implements IrModule {
       }
     });
     const mem = this.memory;
-    this.section(out, 2, this.imports.length + (mem ? 1 : 0), (s) => {
+    const table = this.tableImport;
+    const importCount = this.imports.length + (mem ? 1 : 0) + (table ? 1 : 0) + this.globalImports.length;
+    this.section(out, 2, importCount, (s) => {
       if (mem) {
         s.name(mem.module);
         s.name(mem.base);
@@ -542,6 +609,21 @@ export class DirectModule implements IrModule {
         s.byte(mem.shared ? 0x03 : hasMax ? 0x01 : 0x00);
         s.u32(mem.initial);
         if (hasMax || mem.shared) s.u32(mem.maximum);
+      }
+      if (table) {
+        s.name(table.module);
+        s.name(table.base);
+        s.byte(0x01);
+        s.byte(T_FUNCREF);
+        s.byte(0x00); // limits: min only
+        s.u32(0);
+      }
+      for (const g of this.globalImports) {
+        s.name(g.module);
+        s.name(g.base);
+        s.byte(0x03);
+        s.byte(g.type);
+        s.byte(g.mutable ? 1 : 0);
       }
       this.imports.forEach((f, k) => {
         s.name(f.module);
@@ -555,7 +637,7 @@ export class DirectModule implements IrModule {
       for (const g of this.globals) {
         s.byte(g.type);
         s.byte(g.mutable ? 1 : 0);
-        this.write(s, g.init, funcs, globals);
+        this.write(s, g.init, funcs, globals, indirect);
         s.byte(0x0b);
       }
     });
@@ -581,7 +663,7 @@ export class DirectModule implements IrModule {
           body.byte(t);
         }
         const marks = { offsets: [0] as number[], insns: [-1] as number[], at: 0 };
-        this.write(body, f.body, funcs, globals, marks);
+        this.write(body, f.body, funcs, globals, indirect, marks);
         body.byte(0x0b);
         marks.at = s.length + uleb128Size(body.length); // where the body starts inside the section
         bodyMarks.push(marks);
@@ -623,6 +705,7 @@ export class DirectModule implements IrModule {
     root: Expr,
     funcs: Int32Array,
     globals: Int32Array,
+    sigs: Int32Array,
     marks?: { offsets: number[]; insns: number[] },
   ): void {
     const insnOf = this.insnOfNode;
@@ -681,6 +764,9 @@ export class DirectModule implements IrModule {
             break;
           case REF_GLOBAL:
             out.u32(globals[id]!);
+            break;
+          case REF_SIG:
+            out.u32(sigs[id]!);
             break;
         }
       }

@@ -1,7 +1,8 @@
 // Calls (RFC 9669 §4.3.1, §4.3.2):
 //   - helper `call N`: a wasm import `helpers.N` taking r1..r5 and returning r0 (the engine binds
 //     it to HelperDef.impl). An id the machine's table lacks is refused at compile time, as the
-//     kernel's verifier refuses it at load ("invalid func unknown#N").
+//     kernel's verifier refuses it at load ("invalid func unknown#N"). Map helpers call the maps
+//     runtime's exports wasm-to-wasm instead (lower/maps.ts), array lookups inline.
 //   - bpf-to-bpf `call`: a direct wasm call of the callee's function with r1..r5 and the callee's
 //     frame pointer r10 - 512 (each frame has its own 512 bytes below the caller's). r6..r9 are
 //     the caller's locals, so they are preserved as eBPF requires. When the static call graph can
@@ -13,12 +14,10 @@
 //     each arm. Compared with a funcref table + call_indirect this needs no table of mostly-null
 //     entries (ids are sparse, up to ~200), keeps direct calls, and an unknown id faults with the
 //     id and instruction index instead of V8's "null function or function signature mismatch".
-//   - tail calls (helper 12, bpf_tail_call) are a jump, not a call (vm/helpers/tailcall.ts). Not
-//     implemented yet: refused at load with a clear error. The plan: a `tailEntry(r1, fp, count)`
-//     export per program and the PROG_ARRAY lookup (TailCalls.target) from a `call 12` import;
-//     on success the caller returns the target's r0 (frame reuse, limit 33 carried in `count`).
+//   - tail calls (helper 12, bpf_tail_call) are a jump, not a call: lower/tailcall.ts.
 
 import { BpfError } from "../../vm/errors.js";
+import { TAIL_CALL_ID, tailCallHelper } from "../../vm/helpers/tailcall.js";
 import { STACK_SIZE } from "../../vm/isa/opcodes.js";
 import type { OpDef } from "../../vm/isa/table.js";
 import type { Expr } from "../ir.js";
@@ -35,9 +34,21 @@ import {
   type FnLowering,
   type ModuleState,
 } from "./context.js";
+import { lowerMapCall, mapCallFor } from "./maps.js";
+import { lowerTailCall } from "./tailcall.js";
 
 export const CALLX = "callx";
-const BPF_FUNC_TAIL_CALL = 12;
+
+/** bpf_tail_call is the runtime's jump (vm/runtime/README.md §8.3), which the JIT implements. */
+export const isTailCallJump = (helpers: ModuleState["helpers"]): boolean => helpers.get(TAIL_CALL_ID) === tailCallHelper;
+
+/** Slots whose lowering uses register facts (known.ts): map helper calls and tail calls. */
+export function wantsFacts(mod: ModuleState, i: number): boolean {
+  const def = mod.decoded[i];
+  if (def?.kind !== "call" || def.target !== "helper") return false;
+  const id = mod.insns[i]!.imm;
+  return (id === TAIL_CALL_ID && mod.tailCallJump) || mapCallFor(mod, id) !== undefined;
+}
 
 const args = (f: FnLowering): Expr[] => [1, 2, 3, 4, 5].map((r) => f.get(r));
 
@@ -51,7 +62,7 @@ export function lowerCall(f: FnLowering, def: Extract<OpDef, { kind: "call" | "c
   if (def.target === "kfunc") {
     throw new BpfError(`call to kernel function (kfunc) ${ins.imm} at insn ${i}: kfuncs are not supported`, { insn: i });
   }
-  if (def.target === "helper") return f.set(0, callHelper(f, ins.imm, i));
+  if (def.target === "helper") return callHelper(f, ins.imm, i);
   const callee = f.mod.cfg.funcAt.get(callTarget(ins, i))!;
   const fp = m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
   // r1..r5 come back from the callee through globals (context.ts: one shared register file).
@@ -69,18 +80,16 @@ export function lowerCall(f: FnLowering, def: Extract<OpDef, { kind: "call" | "c
   );
 }
 
+/** `call id` → the r0 assignment (or, for a tail call, the jump). */
 function callHelper(f: FnLowering, id: number, i: number): Expr {
-  if (id === BPF_FUNC_TAIL_CALL) {
-    throw new BpfError(
-      `bpf_tail_call at insn ${i}: the JIT does not implement tail calls yet (the interpreter does: vm/runtime/README.md §6)`,
-      { insn: i },
-    );
-  }
   if (!f.mod.helpers.has(id)) {
     throw new BpfError(`call to unknown helper ${id} at insn ${i}: not a helper of this machine's table`, { insn: i });
   }
+  if (id === TAIL_CALL_ID && f.mod.tailCallJump) return lowerTailCall(f, i);
+  const mapCall = mapCallFor(f.mod, id);
+  if (mapCall) return lowerMapCall(f, mapCall, i);
   f.mod.usedHelpers.add(id);
-  return f.m.call(helperName(id), args(f), f.bn.i64);
+  return f.set(0, f.m.call(helperName(id), args(f), f.bn.i64));
 }
 
 /**

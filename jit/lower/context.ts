@@ -13,10 +13,13 @@
 
 import type { HelperTable } from "../../vm/helpers/registry.js";
 import type { Insn } from "../../vm/isa/instruction.js";
+import type { MapDescriptor } from "../../vm/maps/descriptor.js";
+import type { MapsExports } from "../../vm/maps/runtime.js";
 import type { Expr, IrModule, IrTypes } from "../ir.js";
-import type { ProgramCfg } from "../cfg.js";
+import type { FuncCfg, ProgramCfg } from "../cfg.js";
 import type { Decoded } from "../decode.js";
 import type { Fault } from "../faults.js";
+import type { RegFacts } from "../known.js";
 
 const REG_LOCAL = [6, 0, 1, 2, 3, 4, 7, 8, 9, 10, 5] as const;
 export const PARAM_COUNT = 11; // r1..r5, r10, r0, r6..r9
@@ -49,15 +52,50 @@ export interface ModuleState {
   readonly usedHelpers: Set<number>;
   /** Whether some function uses callx (the module then gets a `$callx` dispatcher). */
   callx: boolean;
+  /** The machine's maps (empty without a maps runtime): what `lddw map_fd` constants point at. */
+  readonly maps: ReadonlyMap<number, MapDescriptor>;
+  /** Map helpers call the maps runtime wasm-to-wasm (else through their JS HelperDef). */
+  readonly mapImports: boolean;
+  /** Inline ARRAY / PERCPU_ARRAY lookups of known maps. */
+  readonly inlineArrays: boolean;
+  /** Bytes of memory the module is compiled for: pointer checks stay below it. */
+  readonly memoryBytes: number;
+  /** Helper 12 is bpf_tail_call, the jump the JIT implements (lower/tailcall.ts). */
+  readonly tailCallJump: boolean;
+  /** Maps runtime exports the module imports (`maps.<name>`). */
+  readonly usedMapExports: Set<keyof MapsExports>;
+  /** What tail calls need: the program table, and the JS imports of the slow paths. */
+  readonly tail: { table: boolean; lookup: boolean };
 }
 
 export const funcName = (index: number): string => "f" + index;
 export const helperName = (id: number): string => "h" + id;
+export const mapExportName = (name: string): string => "m_" + name;
 export const FAULT_GLOBAL = "fault";
 export const FAULT_INSN_GLOBAL = "faultInsn";
 export const FAULT_ARG_GLOBAL = "faultArg";
 /** The lowest frame pointer + 512 of the running CPU's stack: frames must stay above it. */
 export const STACK_LOW_GLOBAL = "stackLow";
+/** The running CPU (per-CPU map values, the maps runtime's `cpu` argument). */
+export const CPU_GLOBAL = "cpu";
+/** Tail calls taken in this run (kernel tail_call_cnt, at most MAX_TAIL_CALLS). */
+export const TAIL_CALLS_GLOBAL = "tailCalls";
+/** The machine's program table: program id → the `tail` export of its module. */
+export const PROGRAM_TABLE = "programs";
+
+/**
+ * The run state every module of a machine imports from "run" (jit/link.ts creates one set per
+ * thread): a tail call continues in another module, which must see the same CPU, count, stack
+ * bound and fault registers.
+ */
+export const RUN_GLOBALS: ReadonlyArray<readonly [name: string, type: "i32" | "i64"]> = [
+  [CPU_GLOBAL, "i32"],
+  [TAIL_CALLS_GLOBAL, "i32"],
+  [STACK_LOW_GLOBAL, "i64"],
+  [FAULT_GLOBAL, "i32"],
+  [FAULT_INSN_GLOBAL, "i32"],
+  [FAULT_ARG_GLOBAL, "i64"],
+];
 /** r1..r5 as a callee left them, read back by the caller after the call. */
 export const RESULT_REG_GLOBALS = ["r1", "r2", "r3", "r4", "r5"] as const;
 
@@ -65,10 +103,30 @@ export const RESULT_REG_GLOBALS = ["r1", "r2", "r3", "r4", "r5"] as const;
 export class FnLowering {
   readonly m: IrModule;
   readonly bn: IrTypes;
+  /** Some bpf-to-bpf call enters this function: returning from it hands r1..r5 back. */
+  readonly callee: boolean;
 
-  constructor(readonly mod: ModuleState) {
+  constructor(
+    readonly mod: ModuleState,
+    func?: FuncCfg,
+    private readonly facts: ReadonlyMap<number, RegFacts> = new Map(),
+  ) {
     this.m = mod.m;
     this.bn = mod.bn;
+    this.callee = func !== undefined && mod.called.has(func.index);
+  }
+
+  /** What is known about the registers just before slot `i` (only at slots the analysis was asked about). */
+  factsAt(i: number): RegFacts | undefined {
+    return this.facts.get(i);
+  }
+
+  /** `return value` from this function, handing r1..r5 back first when it is a callee. */
+  ret(value: Expr): Expr {
+    const m = this.m;
+    if (!this.callee) return m.return(value);
+    const handBack = RESULT_REG_GLOBALS.map((g, k) => m.global.set(g, this.get(k + 1)));
+    return m.block(null, [...handBack, m.return(value)], this.bn.unreachable);
   }
 
   get insns(): readonly Insn[] {

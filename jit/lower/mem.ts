@@ -74,7 +74,9 @@ export function lowerMemory(f: FnLowering, def: OpDef, i: number): Expr {
  * context; the offset is imm (ABS) or src + imm (IND) taken as a signed 32-bit int; when
  * offset < 0 or offset + size > data_end - data the current function returns 0, otherwise r0 is
  * the big-endian value at data + offset, zero-extended. (The kernel's negative "special"
- * offsets SKF_NET_OFF/SKF_LL_OFF are not supported: they return 0 too.)
+ * offsets SKF_NET_OFF/SKF_LL_OFF are not supported: they return 0 too.) "The current function"
+ * is the subprogram: a callee returns 0 to its caller, which goes on, exactly like an `exit`
+ * with r0 = 0 (r1..r5 handed back as at any exit); the interpreter does the same.
  */
 function lowerPacketLoad(f: FnLowering, bytes: 1 | 2 | 4, ind: boolean, i: number): Expr {
   const { m, bn } = f;
@@ -104,7 +106,7 @@ function lowerPacketLoad(f: FnLowering, bytes: 1 | 2 | 4, ind: boolean, i: numbe
     [
       m.local.set(off, offset),
       setData,
-      m.if(outside, m.return(m.i64.const(0n))),
+      m.if(outside, f.ret(m.i64.const(0n))),
       f.set(0, value),
     ],
     bn.none,

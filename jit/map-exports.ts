@@ -1,0 +1,85 @@
+// Which map helper (linux/bpf.h id) is which export of the maps runtime (vm/maps/as/index.ts),
+// and how each register becomes an export argument — vm/runtime/README.md §4 as data.
+//
+// The JIT reads this table to import the exports wasm-to-wasm and to know what the helper's
+// checks are (the map pointer's type, the key/value/data memory, a ring buffer record), so that
+// it can prove them at compile time or test them in wasm before taking the fast path. The
+// interpreter's helpers (vm/helpers/maps.ts) call the same exports through JS; this file is pure
+// data with no JIT dependency so that they can be derived from it too (one source of truth:
+// proposed to move to vm/helpers/map-exports.ts, see jit/README.md).
+
+import type { MapsExports } from "../vm/maps/runtime.js";
+
+/** What a register holds for the helper, i.e. what its check is (vm/helpers/maps.ts Checks). */
+export type ArgRole =
+  /** A map of the machine whose type the helper accepts (check_map_func_compatibility). */
+  | "map"
+  /** key_size bytes of readable memory past the null guard. */
+  | "key"
+  /** value_size bytes of memory past the null guard. */
+  | "value"
+  /** As many bytes as the next register says (0: no check). */
+  | "data"
+  /** A ring buffer record bpf_ringbuf_reserve handed out, not yet submitted or discarded. */
+  | "record"
+  /** Any value (sizes, flags). */
+  | "scalar";
+
+/** One export parameter: a register (low 32 bits as i32, or all 64 as i64) or the running CPU. */
+export type ExportParam = { readonly reg: 1 | 2 | 3 | 4 | 5; readonly as: "i32" | "i64" } | { readonly cpu: true };
+
+export interface MapHelperExport {
+  /** BPF_FUNC_* id. */
+  readonly id: number;
+  /** HelperDef.name of the helper (the machine's helper table must hold it under `id`). */
+  readonly helper: string;
+  readonly export: keyof MapsExports;
+  /** r1, r2, ... in order: what each argument register holds. */
+  readonly roles: readonly ArgRole[];
+  readonly params: readonly ExportParam[];
+  /** "u32": an address (or 0) zero-extended to r0; "i64": r0 as is; "void": r0 = 0 (RET_VOID). */
+  readonly result: "u32" | "i64" | "void";
+}
+
+const r = (reg: 1 | 2 | 3 | 4 | 5, as: "i32" | "i64" = "i32"): ExportParam => ({ reg, as });
+const CPU: ExportParam = { cpu: true };
+
+export const MAP_HELPER_EXPORTS: readonly MapHelperExport[] = [
+  { id: 1, helper: "map_lookup_elem", export: "map_lookup", roles: ["map", "key"], params: [r(1), r(2), CPU], result: "u32" },
+  {
+    id: 2,
+    helper: "map_update_elem",
+    export: "map_update",
+    roles: ["map", "key", "value", "scalar"],
+    params: [r(1), r(2), r(3), r(4, "i64"), CPU],
+    result: "i64",
+  },
+  { id: 3, helper: "map_delete_elem", export: "map_delete", roles: ["map", "key"], params: [r(1), r(2)], result: "i64" },
+  { id: 87, helper: "map_push_elem", export: "map_push", roles: ["map", "value", "scalar"], params: [r(1), r(2), r(3, "i64")], result: "i64" },
+  { id: 88, helper: "map_pop_elem", export: "map_pop", roles: ["map", "value"], params: [r(1), r(2)], result: "i64" },
+  { id: 89, helper: "map_peek_elem", export: "map_peek", roles: ["map", "value"], params: [r(1), r(2)], result: "i64" },
+  {
+    id: 130,
+    helper: "ringbuf_output",
+    export: "ringbuf_output",
+    roles: ["map", "data", "scalar", "scalar"],
+    params: [r(1), r(2), r(3, "i64"), r(4, "i64")],
+    result: "i64",
+  },
+  {
+    id: 131,
+    helper: "ringbuf_reserve",
+    export: "ringbuf_reserve",
+    roles: ["map", "scalar", "scalar"],
+    params: [r(1), r(2, "i64"), r(3, "i64")],
+    result: "u32",
+  },
+  { id: 132, helper: "ringbuf_submit", export: "ringbuf_submit", roles: ["record", "scalar"], params: [r(1), r(2, "i64")], result: "void" },
+  { id: 133, helper: "ringbuf_discard", export: "ringbuf_discard", roles: ["record", "scalar"], params: [r(1), r(2, "i64")], result: "void" },
+  { id: 134, helper: "ringbuf_query", export: "ringbuf_query", roles: ["map", "scalar"], params: [r(1), r(2, "i64")], result: "i64" },
+];
+
+const BY_ID = new Map(MAP_HELPER_EXPORTS.map((e) => [e.id, e]));
+
+/** The export behind helper `id`, if it is a map helper. */
+export const mapHelperExport = (id: number): MapHelperExport | undefined => BY_ID.get(id);
