@@ -105,11 +105,13 @@ class Loaded implements InterpretedProgram {
     checkSpan(resultsAddr, count * 8, bytes, "batch results");
     if (ctx) checkSpan(ctx.addr, Math.max(ctx.dataOff, ctx.dataEndOff) + 4, bytes, "batch context");
     const ctxEnd = ctx ? ctx.addr + Math.max(ctx.dataOff, ctx.dataEndOff) + 4 : 0;
+    const { mapsBase, mapsSize } = this.machine.layout;
+    const mapsEnd = this.machine.maps ? mapsBase + mapsSize : 0;
     for (let i = 0; i < count; i++) {
       const ptr = view.getUint32(descAddr + 8 * i, true);
       const len = view.getUint32(descAddr + 8 * i + 4, true);
       checkSpan(ptr, len, bytes, `batch packet ${i}`);
-      st.regions.setPacket(ptr, ptr + len, ctx ? ctx.addr : 0, ctxEnd);
+      st.regions.setPacket(ptr, ptr + len, ctx ? ctx.addr : 0, ctxEnd, mapsBase, mapsEnd);
       if (ctx) {
         view.setUint32(ctx.addr + ctx.dataOff, ptr, true);
         view.setUint32(ctx.addr + ctx.dataEndOff, ptr + len, true);

@@ -43,19 +43,25 @@ export class RegionSet {
   }
 
   /**
-   * Regions of one batch run without allocating: the packet [start, end) (writable) and, when
-   * ctxEnd > ctxStart, the context (read-only).
+   * Regions of one batch run without allocating: the packet [start, end) (writable), the
+   * context (read-only) when ctxEnd > ctxStart, and the maps arena (writable: map values that
+   * helpers return) when mapsEnd > mapsStart.
    */
-  setPacket(start: number, end: number, ctxStart: number, ctxEnd: number): void {
-    this.start[0] = start;
-    this.end[0] = end;
-    this.writable[0] = 1;
-    this.start[1] = ctxStart;
-    this.end[1] = ctxEnd;
-    this.writable[1] = 0;
-    this.count = ctxEnd > ctxStart ? 2 : 1;
-    if (this.names.length !== 2) this.names = ["packet", "ctx"];
+  setPacket(start: number, end: number, ctxStart: number, ctxEnd: number, mapsStart = 0, mapsEnd = 0): void {
+    this.count = 0;
+    this.names.length = 0;
+    this.push(start, end, 1, "packet");
+    if (ctxEnd > ctxStart) this.push(ctxStart, ctxEnd, 0, "ctx");
+    if (mapsEnd > mapsStart) this.push(mapsStart, mapsEnd, 1, "maps");
     this.source = undefined;
+  }
+
+  private push(start: number, end: number, writable: number, name: string): void {
+    const i = this.count++;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.writable[i] = writable;
+    this.names[i] = name;
   }
 
   /** The region holding [addr, addr + size) with the required access, or -1. */
