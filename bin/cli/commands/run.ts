@@ -2,6 +2,9 @@
 // the input memory, r2 = its length) N times on an engine, and report r0 and timing. This is
 // how engines are compared on any program: `--json` prints r0 (hex), ns_per_run (the median of
 // the rounds' means) and, for the interpreter, insns_per_run.
+//
+// With an object file as argument (`run PROG.o ...`) it runs one of the object's programs over
+// packets instead: run-object.ts.
 
 import { basename } from "node:path";
 import { assemble } from "../../../vm/asm/assembler.js";
@@ -13,16 +16,25 @@ import { positiveInt, stringOption, UsageError, type CommandSpec, type ParsedArg
 import type { Command } from "../command.js";
 import { parseHexBytes } from "../hex.js";
 import { readBytes, readText } from "../io.js";
+import { joinMapOptions, OBJECT_OPTIONS, runObject } from "./run-object.js";
 
 const spec: CommandSpec = {
   name: "run",
-  summary: "Run a program (raw bytecode, assembly or ELF) N times and report r0 and ns per run",
-  usage: "run (--raw PROG.bin | --asm PROG.s | --elf PROG.o) [--mem FILE | --mem-hex HEX] [--engine NAME] [--repeat N] [--json]",
-  details: `The program runs as the conformance program type: r1 = pointer to a copy of the input
-memory, r2 = its length. It runs once for r0 (and, on the interpreter, the executed instruction
-count), then --repeat times split into --rounds timed rounds; ns_per_run is the median over
-rounds. The input is restored before each round, not before each run, so a program that
-writes its input sees its own earlier writes within a round.`,
+  summary: "Run a BPF object's program over packets, or a raw program N times (r0 and ns per run)",
+  usage: `run PROG.o [--program NAME] [--pcap FILE | --gen SPEC] [--engine interpreter|jit|kernel] [--map NAME=FILE.json]
+                 [--out FILE.pcap] [--json] [--per-packet] [--no-verify]
+       ebpf-wasm run (--raw PROG.bin | --asm PROG.s | --elf PROG.o) [--mem FILE | --mem-hex HEX] [--engine NAME] [--repeat N] [--json]`,
+  details: `With PROG.o: the program (xdp, tc/classifier or socket filter) is loaded with its maps,
+global data and PROG_ARRAY slots, VERIFIED, and run once per packet; the report has the verdict
+counts by name, the number of packets, every map's entries after the run ({key, value} hex
+strings; per-CPU values as arrays, one per CPU) and the time spent in runs. --engine kernel runs
+it in the Linux kernel (BPF_PROG_TEST_RUN) instead. --no-verify skips verification and says so.
+
+With --raw/--asm/--elf: the program runs as the conformance program type: r1 = pointer to a copy
+of the input memory, r2 = its length. It runs once for r0 (and, on the interpreter, the executed
+instruction count), then --repeat times split into --rounds timed rounds; ns_per_run is the
+median over rounds. The input is restored before each round, not before each run, so a program
+that writes its input sees its own earlier writes within a round.`,
   options: {
     raw: { type: "string", valueName: "FILE", description: "raw bytecode: little-endian 8-byte instruction slots" },
     asm: { type: "string", valueName: "FILE", description: "assembly source (the conformance .data syntax)" },
@@ -33,8 +45,9 @@ writes its input sees its own earlier writes within a round.`,
     repeat: { type: "number", valueName: "N", default: 1000, description: "timed runs" },
     rounds: { type: "number", valueName: "R", default: 10, description: "timed rounds the runs are split into (at most N)" },
     json: { type: "boolean", description: "print one JSON object instead of text" },
+    ...OBJECT_OPTIONS,
   },
-  maxPositionals: 0,
+  maxPositionals: 1,
 };
 
 function readProgram(args: ParsedArgs): { insns: Insn[]; path: string } {
@@ -63,7 +76,16 @@ const median = (xs: number[]): number => {
 
 export const run: Command = {
   spec,
+  normalize: joinMapOptions,
   async run(args, io) {
+    const object = args.positionals[0];
+    if (object !== undefined) {
+      const conformanceOnly = ["raw", "asm", "elf", "mem", "mem-hex"].filter((k) => args.options[k] !== undefined);
+      if (conformanceOnly.length > 0) throw new UsageError(`--${conformanceOnly[0]} is for raw programs; with an object file give --program, --pcap or --gen`);
+      return runObject(object, args, io);
+    }
+    const objectOnly = Object.keys(OBJECT_OPTIONS).filter((k) => args.options[k] !== undefined);
+    if (objectOnly.length > 0) throw new UsageError(`--${objectOnly[0]} needs an object file: ebpf-wasm run PROG.o --${objectOnly[0]} ...`);
     const repeat = positiveInt(args, "repeat");
     const rounds = Math.min(positiveInt(args, "rounds"), repeat);
     const { insns, path } = readProgram(args);

@@ -1,0 +1,338 @@
+// `ebpf-wasm run PROG.o`: run one program of a BPF object over packets (a pcap/pcapng capture or
+// the seeded generator) on an engine, and report verdict counts, the maps afterwards and
+// throughput (issue 5 item 5). The object is loaded with vm/elf/load, verified (unless
+// --no-verify, which is announced on stderr and in the report), instantiated on a machine with
+// its maps, global data and PROG_ARRAY slots, and run through the PacketRunner
+// (vm/runtime/run.ts); --engine kernel runs it in the Linux kernel instead (run-kernel.ts).
+
+import { writeFileSync } from "node:fs";
+import { generate } from "../../../corpus/gen/index.js";
+import { BpfError } from "../../../vm/errors.js";
+import { findProgram, loadObject, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
+import { instantiateObjectNode } from "../../../vm/elf/load/machine.node.js";
+import { getEngine } from "../../../vm/engines.js";
+import type { MapSet } from "../../../vm/maps/mapset.js";
+import { BpfMap } from "../../../vm/maps/map.js";
+import { QueueMap } from "../../../vm/maps/queue.js";
+import { RingBuf } from "../../../vm/maps/ringbuf.js";
+import { isPerCpu } from "../../../vm/maps/types.js";
+import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/packets/index.js";
+import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
+import { CliError, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
+import type { Io } from "../command.js";
+import { readBytes, readText } from "../io.js";
+
+/** Options of the object mode (merged into `run`'s spec). */
+export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  program: { type: "string", valueName: "NAME", description: "PROG.o: the program to run (function or section name; default: the object's entry program)" },
+  pcap: { type: "string", valueName: "FILE", description: "PROG.o: packets from a pcap or pcapng capture (non-Ethernet link types adapted or skipped)" },
+  gen: { type: "string", valueName: "SPEC", description: "PROG.o: generated packets, KIND:COUNT[:seed=N] (default mix:1000:seed=1)" },
+  map: { type: "string", valueName: "NAME=FILE.json", description: "PROG.o: initial entries of a map, [{\"key\": HEX, \"value\": HEX}] (repeatable)" },
+  out: { type: "string", valueName: "FILE.pcap", description: "PROG.o: write the packets as they leave the program (dropped ones left out)" },
+  "per-packet": { type: "boolean", description: "PROG.o: list every packet's verdict, r0 and length" },
+  "no-verify": { type: "boolean", description: "PROG.o: DO NOT VERIFY the program (conformance experiments only; announced loudly)" },
+};
+
+const DEFAULT_GEN = "mix:1000:seed=1";
+/** Verdicts after which the packet goes nowhere (left out of --out). */
+const DROPPED = new Set(["XDP_DROP", "XDP_ABORTED", "TC_ACT_SHOT", "TC_ACT_STOLEN", "drop"]);
+/** Packets per runBatch call: progress updates between chunks. */
+const CHUNK = 65_536;
+
+/** Repeated --map options become one comma-separated value (parseArgs keeps the last only). */
+export function joinMapOptions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  const maps: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === "--map" && i + 1 < argv.length) maps.push(argv[++i]!);
+    else if (a.startsWith("--map=")) maps.push(a.slice(6));
+    else out.push(a);
+  }
+  return maps.length > 0 ? ["--map", maps.join(","), ...out] : out;
+}
+
+export interface MapInit {
+  readonly map: string;
+  readonly file: string;
+  readonly entries: ReadonlyArray<{ readonly key?: Uint8Array; readonly value: Uint8Array | Uint8Array[] }>;
+}
+
+export interface RunReport {
+  readonly verdicts: Record<string, number>;
+  readonly packets: number;
+  readonly results: PacketResult[] | undefined;
+  readonly maps: Record<string, unknown[]>;
+  /** Time inside the runs, in ms. */
+  readonly ms: number;
+  /** bpf_trace_printk lines, oldest first. */
+  readonly trace?: readonly string[];
+  /** What the reader should know about this run (engine differences). */
+  readonly notes?: readonly string[];
+}
+
+export async function runObject(path: string, args: ParsedArgs, io: Io): Promise<number> {
+  const engineName = stringOption(args, "engine")!;
+  const verify = args.options["no-verify"] !== true;
+  if (!verify) {
+    io.stderr("ebpf-wasm run: WARNING: --no-verify: the program runs WITHOUT verification; a program the verifier would reject may fault or misbehave. Use it for conformance experiments only.\n");
+  }
+  const obj = readObject(path);
+  const entry = findProgram(obj, stringOption(args, "program"));
+  const { packets, input, notes } = readPackets(args);
+  const inits = readMapInits(args, obj);
+  const wantResults = args.options["per-packet"] === true || stringOption(args, "out") !== undefined;
+  let report: RunReport;
+  if (engineName === "kernel") {
+    const { runInKernel } = await import("./run-kernel.js");
+    report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults });
+  } else {
+    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults });
+  }
+  const out = stringOption(args, "out");
+  if (out !== undefined) writeOut(out, packets, report.results!);
+  const summary = {
+    program: entry.name,
+    section: entry.section,
+    type: entry.type,
+    engine: engineName,
+    verified: verify,
+    input,
+    ...(notes.length + (report.notes?.length ?? 0) > 0 ? { notes: [...notes, ...(report.notes ?? [])] } : {}),
+    packets: report.packets,
+    verdicts: report.verdicts,
+    maps: report.maps,
+    ms: round3(report.ms),
+    ns_per_packet: report.packets > 0 ? round3((report.ms * 1e6) / report.packets) : null,
+    mpps: report.ms > 0 ? round3(report.packets / report.ms / 1000) : null,
+    ...(report.trace ? { trace: report.trace } : {}),
+    ...(args.options["per-packet"] === true
+      ? { results: report.results!.map((r, index) => ({ index, verdict: r.verdict, retval: `0x${r.retval.toString(16)}`, len: r.packet.length })) }
+      : {}),
+  };
+  io.stdout(args.options.json === true ? `${JSON.stringify(summary)}\n` : formatText(summary));
+  return 0;
+}
+
+function readObject(path: string): BpfObject {
+  try {
+    return loadObject(readBytes(path, "BPF object"));
+  } catch (err) {
+    if (err instanceof BpfError) throw new CliError(`cannot load '${path}': ${err.message}`);
+    throw err;
+  }
+}
+
+function readPackets(args: ParsedArgs): { packets: Packet[]; input: string; notes: string[] } {
+  const pcap = stringOption(args, "pcap");
+  const gen = stringOption(args, "gen");
+  if (pcap !== undefined && gen !== undefined) throw new UsageError("give only one of --pcap, --gen");
+  if (pcap === undefined) {
+    const spec = gen ?? DEFAULT_GEN;
+    return { packets: generate(spec), input: `gen ${spec}`, notes: [] };
+  }
+  let capture;
+  try {
+    capture = readCapture(readBytes(pcap, "capture"));
+  } catch (err) {
+    if (err instanceof BpfError) throw new CliError(`cannot read capture '${pcap}': ${err.message}`);
+    throw err;
+  }
+  const eth = toEthernet(capture.packets);
+  const notes = [
+    ...Object.entries(eth.adapted).map(([lt, n]) => `${n} ${lt} packets adapted to Ethernet`),
+    ...Object.entries(eth.skipped).map(([why, n]) => `${n} packets skipped: ${why}`),
+  ];
+  return { packets: eth.packets, input: `pcap ${pcap}`, notes };
+}
+
+// ---- --map NAME=FILE.json ------------------------------------------------------------------
+
+function parseHex(text: unknown, what: string): Uint8Array {
+  if (typeof text !== "string") throw new CliError(`${what}: expected a hex string, got ${JSON.stringify(text)}`);
+  const clean = text.replace(/^0x/i, "").replace(/[\s:_-]/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new CliError(`${what}: '${text}' is not a whole number of hex bytes`);
+  return Uint8Array.from(clean.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+function readMapInits(args: ParsedArgs, obj: BpfObject): MapInit[] {
+  const value = stringOption(args, "map");
+  if (value === undefined) return [];
+  return value.split(",").map((item) => {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--map takes NAME=FILE.json, got '${item}'`);
+    const map = item.slice(0, eq);
+    const file = item.slice(eq + 1);
+    const def = obj.maps.find((m) => m.name === map);
+    if (!def) throw new CliError(`--map ${map}: the object has no map '${map}' (maps: ${obj.maps.map((m) => m.name).join(", ") || "none"})`);
+    let json: unknown;
+    try {
+      json = JSON.parse(readText(file, "map file"));
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new CliError(`map file '${file}': not JSON: ${err.message}`);
+      throw err;
+    }
+    const list = Array.isArray(json) ? json : (json as { entries?: unknown })?.entries;
+    if (!Array.isArray(list)) throw new CliError(`map file '${file}': expected an array of {"key": HEX, "value": HEX} (or {"entries": [...]})`);
+    const keyless = def.spec.keySize === 0;
+    const entries = list.map((e: unknown, i) => {
+      const what = `map file '${file}' entry ${i}`;
+      if (typeof e !== "object" || e === null) throw new CliError(`${what}: expected an object {"key": HEX, "value": HEX}`);
+      const { key, value } = e as { key?: unknown; value?: unknown };
+      const k = keyless ? undefined : parseHex(key, `${what} key`);
+      if (k && k.length !== def.spec.keySize) throw new CliError(`${what}: key is ${k.length} bytes, map '${map}' has ${def.spec.keySize}-byte keys`);
+      const v = Array.isArray(value) ? value.map((x, c) => parseHex(x, `${what} value for CPU ${c}`)) : parseHex(value, `${what} value`);
+      for (const one of Array.isArray(v) ? v : [v]) {
+        if (one.length !== def.spec.valueSize) throw new CliError(`${what}: value is ${one.length} bytes, map '${map}' has ${def.spec.valueSize}-byte values`);
+      }
+      return k ? { key: k, value: v } : { value: v };
+    });
+    return { map, file, entries };
+  });
+}
+
+function applyMapInits(maps: MapSet, inits: readonly MapInit[]): void {
+  for (const init of inits) {
+    const map = maps.get(init.map)!;
+    const fail = (why: string): never => {
+      throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
+    };
+    for (const e of init.entries) {
+      try {
+        if (map instanceof QueueMap) map.push(single(e.value, fail));
+        else if (map instanceof RingBuf) fail("a ring buffer has no entries to set");
+        else if (map.typeName === "prog_array") fail("PROG_ARRAY slots hold program ids; they are set from the object's static initialisation");
+        else if (isPerCpu(map.type)) (map as unknown as BpfMap<Uint8Array[], Uint8Array | Uint8Array[]>).update(e.key!, e.value);
+        else (map as BpfMap).update(e.key!, single(e.value, fail));
+      } catch (err) {
+        if (err instanceof BpfError) fail(err.message);
+        throw err;
+      }
+    }
+  }
+}
+
+function single(v: Uint8Array | Uint8Array[], fail: (why: string) => never): Uint8Array {
+  return Array.isArray(v) ? fail("one value per CPU is only for per-CPU maps") : v;
+}
+
+// ---- runs --------------------------------------------------------------------------------
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Every map's contents after the run: {key, value} hex strings, per-CPU values as arrays. */
+function dumpMaps(maps: MapSet): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const map of maps) {
+    if (map instanceof RingBuf) out[map.name] = map.drain().map((r) => ({ value: hex(r) }));
+    else if (map instanceof QueueMap) {
+      const values: unknown[] = [];
+      for (let v = map.pop(); v; v = map.pop()) values.push({ value: hex(v) });
+      out[map.name] = values;
+    } else {
+      const entries: unknown[] = [];
+      for (const [key, value] of (map as BpfMap<Uint8Array | Uint8Array[]>).entries()) {
+        entries.push({ key: hex(key), value: Array.isArray(value) ? value.map(hex) : hex(value) });
+      }
+      out[map.name] = entries;
+    }
+  }
+  return out;
+}
+
+async function runHere(
+  obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
+  options: { verify: boolean; results: boolean },
+): Promise<RunReport> {
+  const engine = await getEngine(engineName);
+  const loaded = instantiateObjectNode(obj, entry, { verify: options.verify });
+  applyMapInits(loaded.machine.maps, inits);
+  const runner = await loadRunner(engine, loaded.program, loaded.machine);
+  try {
+    const verdicts: Record<string, number> = {};
+    const results: PacketResult[] | undefined = options.results ? [] : undefined;
+    const progress = new Progress(packets.length);
+    let ms = 0;
+    for (let start = 0; start < packets.length; start += CHUNK) {
+      const chunk = packets.slice(start, start + CHUNK);
+      const t0 = performance.now();
+      const batch = runner.runBatch(chunk, { results: options.results });
+      ms += performance.now() - t0;
+      for (const [name, n] of Object.entries(batch.verdicts)) verdicts[name] = (verdicts[name] ?? 0) + n;
+      if (results) results.push(...batch.results!);
+      progress.update(start + chunk.length);
+    }
+    progress.done();
+    const trace = loaded.machine.trace.texts;
+    return { verdicts, packets: packets.length, results, maps: dumpMaps(loaded.machine.maps), ms, ...(trace.length > 0 ? { trace } : {}) };
+  } finally {
+    runner.dispose();
+  }
+}
+
+/** A progress line on stderr for long runs, only when stderr is a terminal. */
+class Progress {
+  private readonly on: boolean;
+  private last = 0;
+
+  constructor(private readonly total: number) {
+    this.on = process.stderr.isTTY === true && total >= 4 * CHUNK;
+  }
+
+  update(done: number): void {
+    if (!this.on || performance.now() - this.last < 200) return;
+    this.last = performance.now();
+    process.stderr.write(`\rrun: ${Math.floor((100 * done) / this.total)}% (${done}/${this.total} packets)`);
+  }
+
+  done(): void {
+    if (this.on) process.stderr.write("\r\x1b[K");
+  }
+}
+
+function writeOut(file: string, input: readonly Packet[], results: readonly PacketResult[]): void {
+  const out: Packet[] = [];
+  results.forEach((r, i) => {
+    if (DROPPED.has(r.verdict)) return;
+    const p = input[i]!;
+    // A capture cut at the snaplen keeps its missing tail on the wire.
+    const origLen = r.packet.length + Math.max(0, p.origLen - p.data.length);
+    out.push({ data: r.packet, ts: p.ts, origLen, linkType: p.linkType, iface: 0 });
+  });
+  try {
+    writeFileSync(file, writePcap(out));
+  } catch (err) {
+    throw new CliError(`cannot write '${file}': ${(err as Error).message}`);
+  }
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function formatText(s: Record<string, unknown> & { maps: Record<string, unknown[]> }): string {
+  const verdicts = Object.entries(s.verdicts as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ${n}`).join(", ");
+  const lines = [
+    `program      ${String(s.program)} (section '${String(s.section)}', ${String(s.type)}) on ${String(s.engine)}${s.verified ? ", verified" : ", NOT VERIFIED (--no-verify)"}`,
+    `input        ${String(s.input)}`,
+    ...((s.notes as string[] | undefined) ?? []).map((n) => `             ${n}`),
+    `packets      ${String(s.packets)}`,
+    `verdicts     ${verdicts || "none"}`,
+    `time         ${String(s.ms)} ms in runs${s.ns_per_packet !== null ? ` (${String(s.ns_per_packet)} ns/packet, ${String(s.mpps)} Mpps)` : ""}`,
+  ];
+  const names = Object.keys(s.maps);
+  if (names.length > 0) lines.push("maps");
+  for (const name of names) {
+    const entries = s.maps[name]!;
+    lines.push(`  ${name}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}`);
+    for (const e of entries.slice(0, 8)) lines.push(`    ${JSON.stringify(e)}`);
+    if (entries.length > 8) lines.push(`    ... ${entries.length - 8} more (--json prints all)`);
+  }
+  const trace = s.trace as string[] | undefined;
+  if (trace) lines.push(`trace_printk (${trace.length} lines)`, ...trace.slice(0, 20).map((t) => `  ${t}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (--json prints all)`] : []));
+  const results = s.results as Array<Record<string, unknown>> | undefined;
+  if (results) for (const r of results) lines.push(`#${String(r.index)} ${String(r.verdict)} r0=${String(r.retval)} len=${String(r.len)}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,159 @@
+// BTF-defined maps (libbpf's `.maps` convention, Documentation/bpf/btf.rst and
+// tools/lib/bpf/bpf_helpers.h): each map is a global VAR in the `.maps` DATASEC whose type is an
+// anonymous struct, one member per attribute:
+//
+//   __uint(name, N)   →  int (*name)[N]     a PTR to an ARRAY with nelems N: the value is N
+//   __type(name, T)   →  T *name            a PTR to T: key/value size = sizeof(T)
+//   __array(values, int (struct xdp_md *)) → an ARRAY of PTR to FUNC_PROTO: PROG_ARRAY slots,
+//                       initialised by relocations in .rel.maps (`.values = { [i] = &prog }`)
+//
+// Attributes: type, max_entries, map_flags, key_size/key, value_size/value, numa_node,
+// map_extra, pinning (recorded, not acted on: nothing is pinned here), values. Unknown members,
+// conflicting sizes and malformed encodings are refused the way libbpf's parse_btf_map_def
+// refuses them, naming the map and the member.
+
+import { BpfError } from "../errors.js";
+import type { Btf } from "./btf.js";
+import { BtfKind, kindName } from "./kinds.js";
+import { hex } from "./reader.js";
+import type { BtfMember, BtfType, BtfVar } from "./types.js";
+
+/** enum bpf_map_type values this file needs to know. */
+const BPF_MAP_TYPE_PROG_ARRAY = 3;
+const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
+const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
+
+export interface BtfMapDef {
+  /** The VAR's name: the map's name. */
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly numaNode?: number;
+  readonly mapExtra?: number;
+  /** LIBBPF_PIN_NONE (0) / LIBBPF_PIN_BY_NAME (1): recorded only. */
+  readonly pinning?: number;
+  /** BTF ids of the key and value types when given with __type (for printing). */
+  readonly keyType?: number;
+  readonly valueType?: number;
+  /** Byte offset of the `values` member inside the definition, when there is one. */
+  readonly valuesOffset?: number;
+  /** The VAR's type id and the file offset of the VAR (for messages). */
+  readonly varId: number;
+  readonly at: number;
+}
+
+const INT_FIELDS = {
+  type: "type", max_entries: "maxEntries", map_flags: "flags", key_size: "keySize", value_size: "valueSize",
+  numa_node: "numaNode", map_extra: "mapExtra", pinning: "pinning",
+} as const;
+type IntField = (typeof INT_FIELDS)[keyof typeof INT_FIELDS];
+
+class MapDefReader {
+  constructor(private readonly btf: Btf, private readonly v: BtfVar) {}
+
+  fail(message: string, at = this.v.at): never {
+    throw new BpfError(`BTF map '${this.v.name}': ${message} (at byte ${hex(at)})`, { offset: at });
+  }
+
+  /** `int (*name)[N]` → N (libbpf get_map_field_int). */
+  intField(m: BtfMember, owner: BtfType): number {
+    const ptr = this.btf.resolve(m.type, `map '${this.v.name}' member '${m.name}'`);
+    if (ptr.kind !== BtfKind.PTR) this.fail(`member '${m.name}' is ${kindName(ptr.kind)}, not a PTR to an array (__uint(${m.name}, N))`, owner.at);
+    const arr = this.btf.resolve(ptr.type, `map '${this.v.name}' member '${m.name}'`);
+    if (arr.kind !== BtfKind.ARRAY) this.fail(`member '${m.name}' points at ${kindName(arr.kind)}, not an array (__uint(${m.name}, N))`, owner.at);
+    return arr.nelems;
+  }
+
+  /** `T *name` → (sizeof T, T) (libbpf: key/value). */
+  typeField(m: BtfMember, owner: BtfType): { size: number; type: number } {
+    const ptr = this.btf.resolve(m.type, `map '${this.v.name}' member '${m.name}'`);
+    if (ptr.kind !== BtfKind.PTR) this.fail(`member '${m.name}' is ${kindName(ptr.kind)}, not a PTR to its type (__type(${m.name}, T))`, owner.at);
+    return { size: this.btf.sizeOf(ptr.type, `map '${this.v.name}' ${m.name} type`), type: ptr.type };
+  }
+
+  /** `values`: an array of pointers to functions (PROG_ARRAY) or to inner map definitions. */
+  valuesField(m: BtfMember, owner: BtfType, type: number | undefined, last: boolean): void {
+    if (!last) this.fail("'values' must be the last member", owner.at);
+    const arr = this.btf.resolve(m.type, `map '${this.v.name}' member 'values'`);
+    if (arr.kind !== BtfKind.ARRAY) this.fail(`'values' is ${kindName(arr.kind)}, not an array`, owner.at);
+    const ptr = this.btf.resolve(arr.elemType, `map '${this.v.name}' values element`);
+    if (ptr.kind !== BtfKind.PTR) this.fail(`'values' elements are ${kindName(ptr.kind)}, not pointers`, owner.at);
+    const target = this.btf.resolve(ptr.type, `map '${this.v.name}' values element`);
+    if (type === BPF_MAP_TYPE_ARRAY_OF_MAPS || type === BPF_MAP_TYPE_HASH_OF_MAPS) {
+      this.fail("map-in-map definitions (ARRAY_OF_MAPS / HASH_OF_MAPS with an inner map) are not supported");
+    }
+    if (type !== BPF_MAP_TYPE_PROG_ARRAY) {
+      this.fail(`'values' is only supported for PROG_ARRAY (type ${BPF_MAP_TYPE_PROG_ARRAY}); this map has type ${type ?? "(not yet given: 'type' must come before 'values')"}`, owner.at);
+    }
+    if (target.kind !== BtfKind.FUNC_PROTO) this.fail(`prog-array 'values' point at ${kindName(target.kind)}, not a function prototype`, owner.at);
+  }
+}
+
+/** Read one map definition: `v` is a VAR of the `.maps` DATASEC. */
+export function btfMapDefinition(btf: Btf, v: BtfVar): BtfMapDef {
+  const r = new MapDefReader(btf, v);
+  const def = btf.resolve(v.type, `map '${v.name}'`);
+  if (def.kind !== BtfKind.STRUCT) return r.fail(`the definition is ${kindName(def.kind)}, expected a struct`);
+  const ints: Partial<Record<IntField, number>> = {};
+  let key: { size: number; type: number } | undefined;
+  let value: { size: number; type: number } | undefined;
+  let valuesOffset: number | undefined;
+  def.members.forEach((m, i) => {
+    if (m.bitfieldSize !== 0 || m.bitOffset % 8 !== 0) r.fail(`member '${m.name}' is a bitfield`, def.at);
+    if (Object.hasOwn(INT_FIELDS, m.name)) {
+      ints[INT_FIELDS[m.name as keyof typeof INT_FIELDS]] = r.intField(m, def);
+    } else if (m.name === "key") {
+      key = r.typeField(m, def);
+    } else if (m.name === "value") {
+      value = r.typeField(m, def);
+    } else if (m.name === "values") {
+      r.valuesField(m, def, ints.type, i === def.members.length - 1);
+      valuesOffset = m.bitOffset / 8;
+    } else {
+      r.fail(`unknown field '${m.name || "(anon)"}' (known: ${[...Object.keys(INT_FIELDS), "key", "value", "values"].join(", ")})`, def.at);
+    }
+  });
+  if (ints.type === undefined) return r.fail("no 'type' member (__uint(type, BPF_MAP_TYPE_...))");
+  const keySize = size("key", ints.keySize, key, r);
+  // libbpf: a PROG_ARRAY (or map-in-map) with 'values' has 4-byte values (program / map fds).
+  const valueSize = valuesOffset !== undefined ? size("value", ints.valueSize ?? 4, value, r) : size("value", ints.valueSize, value, r);
+  return {
+    name: v.name,
+    type: ints.type,
+    keySize,
+    valueSize,
+    maxEntries: ints.maxEntries ?? 0,
+    flags: ints.flags ?? 0,
+    ...(ints.numaNode !== undefined ? { numaNode: ints.numaNode } : {}),
+    ...(ints.mapExtra !== undefined ? { mapExtra: ints.mapExtra } : {}),
+    ...(ints.pinning !== undefined ? { pinning: ints.pinning } : {}),
+    ...(key ? { keyType: key.type } : {}),
+    ...(value ? { valueType: value.type } : {}),
+    ...(valuesOffset !== undefined ? { valuesOffset } : {}),
+    varId: v.id,
+    at: v.at,
+  };
+}
+
+function size(what: "key" | "value", explicit: number | undefined, typed: { size: number } | undefined, r: MapDefReader): number {
+  if (explicit !== undefined && typed && explicit !== typed.size) {
+    r.fail(`conflicting ${what} size ${explicit} (${what}_size) != ${typed.size} (sizeof ${what} type)`);
+  }
+  return explicit ?? typed?.size ?? 0;
+}
+
+/** Every map of the `.maps` DATASEC, in its order (libbpf creates them in this order). */
+export function btfMapDefinitions(btf: Btf, section = ".maps"): BtfMapDef[] {
+  const sec = btf.datasec(section);
+  if (!sec) return [];
+  return sec.vars.map((entry, i) => {
+    const v = btf.type(entry.type, `DATASEC '${section}' entry ${i}`);
+    if (v.kind !== BtfKind.VAR) {
+      throw new BpfError(`BTF: DATASEC '${section}' entry ${i} is ${kindName(v.kind)} '${v.name}', not a VAR (at byte ${hex(sec.at)})`, { offset: sec.at });
+    }
+    return btfMapDefinition(btf, v);
+  });
+}

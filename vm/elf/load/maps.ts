@@ -1,0 +1,195 @@
+// The maps of an object, in the order they get fds (= indices in the machine's MapSet,
+// vm/runtime/README.md §1): the legacy `maps` section's records, then the BTF-defined maps of
+// `.maps` (in their DATASEC order, as libbpf creates them), then one single-entry ARRAY per
+// global data section (.data*, .rodata*, .bss*, in section order; libbpf's internal maps),
+// holding the section's initial contents.
+
+import { BpfError } from "../../errors.js";
+import type { Btf } from "../../btf/btf.js";
+import { btfMapDefinitions, type BtfMapDef } from "../../btf/maps.js";
+import type { MapSpec } from "../../maps/types.js";
+import { hex } from "../bytes.js";
+import { SHF, SHT, STT } from "../constants.js";
+import type { ElfObject } from "../object.js";
+import { SHDR, type ElfSection } from "../sections.js";
+import { SYMBOL_FIELDS, type ElfSymbol } from "../symbols.js";
+import { BPF_MAP_TYPE_ARRAY } from "./map-types.js";
+
+export type MapOrigin = "legacy" | "btf" | "data";
+
+/** A map as the object defines it (created by instantiating the object in a machine). */
+export interface ObjectMap {
+  readonly name: string;
+  readonly origin: MapOrigin;
+  /** Where the definition (legacy, btf) or the data (data) lives. */
+  readonly section: string;
+  readonly sectionIndex: number;
+  /** Byte offset of the definition inside its section (0 for data maps). */
+  readonly offset: number;
+  /** Bytes the definition occupies in its section (data maps: the section's size). */
+  readonly size: number;
+  /** What BPF_MAP_CREATE gets (type as enum bpf_map_type). */
+  readonly spec: MapSpec & { readonly type: number; readonly flags: number };
+  /** BPF_F_RDONLY_PROG: programs may not write it (.rodata). */
+  readonly readonly: boolean;
+  /** Initial value of element 0 (.data, .rodata); undefined: all zero (.bss). */
+  readonly initial?: Uint8Array;
+  /** PROG_ARRAY slots initialised statically: `.values = { [index] = &program }`. */
+  readonly slots?: ReadonlyArray<{ readonly index: number; readonly program: string }>;
+  /** libbpf pinning attribute (recorded only). */
+  readonly pinning?: number;
+  /** C spelling of the key and value types, when BTF gives them. */
+  readonly keyType?: string;
+  readonly valueType?: string;
+  /** Byte offset of the `values` member of a BTF definition. */
+  readonly valuesOffset?: number;
+}
+
+export type DataKind = "data" | "rodata" | "bss";
+
+/** libbpf's global data sections: .data / .rodata / .bss and their ".xxx" variants. */
+export function dataSectionKind(name: string): DataKind | undefined {
+  for (const kind of ["data", "rodata", "bss"] as const) {
+    if (name === `.${kind}` || name.startsWith(`.${kind}.`)) return kind;
+  }
+  return undefined;
+}
+
+const LEGACY_SECTION = "maps";
+const BTF_SECTION = ".maps";
+/** struct bpf_map_def: type, key_size, value_size, max_entries, map_flags (u32 each). */
+const MAP_DEF_FIELDS = ["type", "keySize", "valueSize", "maxEntries", "flags"] as const;
+
+export function collectMaps(elf: ElfObject, btf: Btf | undefined): ObjectMap[] {
+  const maps = [...legacyMaps(elf), ...btfMaps(elf, btf), ...dataMaps(elf)];
+  const seen = new Map<string, ObjectMap>();
+  for (const m of maps) {
+    const other = seen.get(m.name);
+    if (other) {
+      throw new BpfError(`map name '${m.name}' is used twice (sections '${other.section}' and '${m.section}')`, {
+        offset: elf.sections[m.sectionIndex]!.headerOffset,
+      });
+    }
+    seen.set(m.name, m);
+  }
+  return maps;
+}
+
+/** Named symbols placed in section `s` (not the section symbol). */
+function symbolsIn(elf: ElfObject, s: ElfSection): ElfSymbol[] {
+  return elf.symbols.filter((sym) => sym.shndx === s.index && sym.type !== STT.SECTION && sym.type !== STT.FILE && sym.name !== "");
+}
+
+function legacyMaps(elf: ElfObject): ObjectMap[] {
+  const s = elf.sectionsByName.get(LEGACY_SECTION);
+  if (!s || s.type === SHT.NOBITS) return [];
+  const syms = symbolsIn(elf, s);
+  if (syms.length === 0) {
+    if (s.size === 0) return [];
+    throw new BpfError(`section '${LEGACY_SECTION}' has ${s.size} bytes but no map symbols`, { offset: s.headerOffset + SHDR.SIZE });
+  }
+  // libbpf (bpf_object__init_user_maps): one record per map symbol, all of one size.
+  if (s.size === 0 || s.size % syms.length !== 0) {
+    throw new BpfError(
+      `section '${LEGACY_SECTION}': ${syms.length} map definitions cannot share its ${s.size} bytes (the record size must divide the section)`,
+      { offset: s.headerOffset + SHDR.SIZE },
+    );
+  }
+  const recordSize = s.size / syms.length;
+  const view = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
+  return syms.map((sym) => {
+    if (sym.value % recordSize !== 0 || sym.value + recordSize > s.size) {
+      throw new BpfError(
+        `map '${sym.name}' at '${LEGACY_SECTION}'+${hex(sym.value)} is not one of the section's ${recordSize}-byte records`,
+        { offset: sym.entryOffset + SYMBOL_FIELDS.VALUE },
+      );
+    }
+    // A record shorter than struct bpf_map_def leaves the missing fields 0; a longer one
+    // (iproute2's struct bpf_elf_map: id, pinning, inner map) has extra fields we do not use.
+    const field = (i: number) => (4 * i + 4 <= recordSize ? view.getUint32(sym.value + 4 * i, true) : 0);
+    const values = Object.fromEntries(MAP_DEF_FIELDS.map((f, i) => [f, field(i)])) as Record<(typeof MAP_DEF_FIELDS)[number], number>;
+    return {
+      name: sym.name,
+      origin: "legacy",
+      section: s.name,
+      sectionIndex: s.index,
+      offset: sym.value,
+      size: recordSize,
+      spec: { name: sym.name, ...values },
+      readonly: false,
+    } satisfies ObjectMap;
+  });
+}
+
+function btfMaps(elf: ElfObject, btf: Btf | undefined): ObjectMap[] {
+  const s = elf.sectionsByName.get(BTF_SECTION);
+  if (!s) return [];
+  if (!btf) {
+    throw new BpfError(`section '${BTF_SECTION}' (BTF-defined maps) needs the object's .BTF section, and it has none`, {
+      offset: s.headerOffset,
+    });
+  }
+  const syms = new Map(symbolsIn(elf, s).map((sym) => [sym.name, sym]));
+  const defs = btfMapDefinitions(btf, BTF_SECTION);
+  if (defs.length === 0 && syms.size > 0) {
+    throw new BpfError(`section '${BTF_SECTION}' has map symbols but the BTF has no '${BTF_SECTION}' DATASEC`, { offset: s.headerOffset });
+  }
+  return defs.map((def) => btfMap(s, def, syms.get(def.name), btf));
+}
+
+function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: Btf): ObjectMap {
+  // clang writes 0 for DATASEC entry offsets; libbpf takes them from the symbol table.
+  if (!sym) throw new BpfError(`BTF map '${def.name}' has no symbol in section '${s.name}'`, { offset: def.at });
+  const size = sym.size;
+  if (def.valuesOffset !== undefined && def.valuesOffset > size) {
+    throw new BpfError(`map '${def.name}': 'values' at byte ${def.valuesOffset} lies past its ${size}-byte definition`, {
+      offset: sym.entryOffset + SYMBOL_FIELDS.SIZE,
+    });
+  }
+  return {
+    name: def.name,
+    origin: "btf",
+    section: s.name,
+    sectionIndex: s.index,
+    offset: sym.value,
+    size,
+    spec: { name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags },
+    readonly: false,
+    ...(def.pinning !== undefined ? { pinning: def.pinning } : {}),
+    ...(def.keyType !== undefined ? { keyType: btf.typeName(def.keyType) } : {}),
+    ...(def.valueType !== undefined ? { valueType: btf.typeName(def.valueType) } : {}),
+    ...(def.valuesOffset !== undefined ? { valuesOffset: def.valuesOffset } : {}),
+  };
+}
+
+function dataMaps(elf: ElfObject): ObjectMap[] {
+  const out: ObjectMap[] = [];
+  for (const s of elf.sections) {
+    const kind = dataSectionKind(s.name);
+    if (!kind || (s.type !== SHT.PROGBITS && s.type !== SHT.NOBITS) || (s.flags & SHF.EXECINSTR) !== 0) continue;
+    // libbpf creates no map for an empty section (nothing can refer into it).
+    if (s.size === 0) continue;
+    if (s.size > 0x40000000) {
+      throw new BpfError(`global data section '${s.name}' is ${s.size} bytes: too large for a map value`, { offset: s.headerOffset + SHDR.SIZE });
+    }
+    const bss = s.type === SHT.NOBITS;
+    out.push({
+      name: s.name,
+      origin: "data",
+      section: s.name,
+      sectionIndex: s.index,
+      offset: 0,
+      size: s.size,
+      spec: { name: s.name, type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1, flags: 0 },
+      readonly: kind === "rodata",
+      ...(bss ? {} : { initial: s.data.slice() }),
+    });
+  }
+  return out;
+}
+
+/** The map whose definition holds byte `offset` of section `index`, if any. */
+export function mapAt(maps: readonly ObjectMap[], index: number, offset: number): { map: ObjectMap; fd: number } | undefined {
+  const fd = maps.findIndex((m) => m.sectionIndex === index && offset >= m.offset && offset < m.offset + Math.max(m.size, 1));
+  return fd < 0 ? undefined : { map: maps[fd]!, fd };
+}

@@ -1,0 +1,95 @@
+// Verifying an object's programs with the object's maps, as BPF_PROG_LOAD would: the program's
+// type (from its section), its maps in fd order (with .rodata read-only), the helpers its type
+// may call, and the kernel's license rule for GPL-only helpers (check_helper_call:
+// "cannot call GPL-restricted function from non-GPL compatible program").
+
+import type { HelperTable } from "../../helpers/registry.js";
+import { CallSrc, Cls, JmpOp } from "../../isa/opcodes.js";
+import type { ProgramTypeName } from "../../programs/types.js";
+import { verify, type VerifyResult } from "../../verifier/verifier.js";
+import type { VerifierMap } from "../../verifier/env.js";
+import type { BpfObject, ObjectProgram } from "./object.js";
+
+/** The object's maps as the verifier sees them, in fd order. */
+export function verifierMaps(obj: BpfObject): VerifierMap[] {
+  return obj.maps.map((m) => ({
+    name: m.name,
+    type: m.spec.type,
+    keySize: m.spec.keySize,
+    valueSize: m.spec.valueSize,
+    maxEntries: m.spec.maxEntries,
+    readonly: m.readonly,
+  }));
+}
+
+/** Helpers whose kernel bpf_func_proto has gpl_only = true (of those the runtime implements). */
+const GPL_ONLY: ReadonlyMap<number, string> = new Map([
+  [6, "bpf_trace_printk"],
+  [25, "bpf_perf_event_output"],
+  [177, "bpf_trace_vprintk"],
+]);
+
+const CALL = Cls.JMP | JmpOp.CALL;
+
+export type VerifyStatus = "accepted" | "rejected" | "unsupported" | "error";
+
+export interface ProgramVerification {
+  readonly program: ObjectProgram;
+  readonly status: VerifyStatus;
+  /** The verifier's result (accepted / rejected). */
+  readonly result?: VerifyResult;
+  /** Why: the rejection (insn N: ...: reason), the unsupported type, or the link error. */
+  readonly message?: string;
+  readonly insn?: number;
+}
+
+export interface VerifyObjectOptions {
+  /** The helper table a program of `type` gets (a machine's helpers, or signatures only). */
+  readonly helpers: (type: ProgramTypeName) => HelperTable;
+  readonly log?: 0 | 1 | 2;
+  readonly maxInsns?: number;
+}
+
+/** Verify one program of `obj`: unsupported types and link errors are reported, not verified. */
+export function verifyObjectProgram(obj: BpfObject, program: ObjectProgram, options: VerifyObjectOptions): ProgramVerification {
+  if (program.error) return { program, status: "error", message: program.error.message };
+  if (!program.type) return { program, status: "unsupported", message: program.unsupported ?? "unsupported program type" };
+  const licence = obj.gplCompatible ? undefined : gplViolation(program, obj.license);
+  if (licence) {
+    return { program, status: "rejected", message: licence.message, insn: licence.insn };
+  }
+  const result = verify(program.insns, {
+    type: program.type,
+    maps: verifierMaps(obj),
+    helpers: options.helpers(program.type),
+    log: options.log ?? 0,
+    ...(options.maxInsns !== undefined ? { maxInsns: options.maxInsns } : {}),
+  });
+  return {
+    program,
+    status: result.accepted ? "accepted" : "rejected",
+    result,
+    ...(result.message !== undefined ? { message: result.message } : {}),
+    ...(result.insn !== undefined ? { insn: result.insn } : {}),
+  };
+}
+
+/** The first call of a GPL-only helper, when the license does not allow it. */
+function gplViolation(program: ObjectProgram, license: string): { insn: number; message: string } | undefined {
+  const insns = program.insns;
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i]!;
+    if (ins.opcode === CALL && ins.src === CallSrc.HELPER && GPL_ONLY.has(ins.imm)) {
+      return {
+        insn: i,
+        message: `insn ${i}: call ${GPL_ONLY.get(ins.imm)}#${ins.imm}: cannot call GPL-restricted function from non-GPL compatible program (license "${license}")`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Every program of the object, in order. */
+export function verifyObject(obj: BpfObject, options: VerifyObjectOptions): ProgramVerification[] {
+  return obj.programs.map((p) => verifyObjectProgram(obj, p, options));
+}
