@@ -2,7 +2,7 @@
 // table and saving all figures to bench/results/latest.json with the machine they ran on.
 // Figures are measured here and printed; nothing is asserted.
 //
-//   node dist/bench/main.js [--quick] [--only NAME[,NAME...]] [--list]
+//   node dist/bench/main.js [--quick | --long] [--only NAME[,NAME...]] [--list]
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -12,6 +12,9 @@ import { packageRoot } from "./root.js";
 export interface SuiteOptions {
   /** Smaller workloads and shorter timing (smoke runs). */
   readonly quick: boolean;
+  /** Everything, however long it takes (`--long` or EBPF_WASM_BENCH_LONG=1): the default run
+   * keeps the whole `npm run bench` under 3 minutes on 2 cores. */
+  readonly long: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -39,18 +42,29 @@ export const SUITES: BenchSuite[] = [
     summary: "ns per map operation (hash/array lookup hit/miss, update) from wasm, from JS and through the user API",
     run: async (o) => (await import("./micro/maps.js")).runMapsBench(o),
   },
+  {
+    name: "verifier",
+    summary: "verification ms and processed instructions per corpus/programs program, next to the kernel verifier's (BPF_LOG_STATS, verified_insns)",
+    run: async (o) => (await import("./micro/verifier.js")).runVerifierBench(o),
+  },
+  {
+    name: "line-rate",
+    summary: "Mpps, ns/packet, Gbit/s of corpus programs × packet corpora: interpreter, JIT on 1..N workers, kernel (--long: all programs)",
+    run: async (o) => (await import("./line-rate/index.js")).runLineRateBench(o),
+  },
 ];
 
-function parseArgv(argv: readonly string[]): { quick: boolean; only: string[] | undefined; list: boolean } {
+function parseArgv(argv: readonly string[]): { quick: boolean; long: boolean; only: string[] | undefined; list: boolean } {
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter(Boolean) : undefined;
   const unknown = only?.filter((n) => !SUITES.some((s) => s.name === n)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(", ")} (suites: ${SUITES.map((s) => s.name).join(", ")})`);
-  return { quick: argv.includes("--quick"), only, list: argv.includes("--list") };
+  const long = argv.includes("--long") || process.env["EBPF_WASM_BENCH_LONG"] === "1";
+  return { quick: argv.includes("--quick"), long, only, list: argv.includes("--list") };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const { quick, only, list } = parseArgv(argv);
+  const { quick, long, only, list } = parseArgv(argv);
   if (list) {
     for (const s of SUITES) console.log(`${s.name.padEnd(14)}${s.summary}`);
     return 0;
@@ -69,7 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const suite of SUITES.filter((s) => !only || only.includes(s.name))) {
     const t0 = performance.now();
     try {
-      results[suite.name] = await suite.run({ quick, log: (line) => console.log(line) });
+      results[suite.name] = await suite.run({ quick, long, log: (line) => console.log(line) });
     } catch (err) {
       failed++;
       const message = err instanceof Error ? err.message : String(err);

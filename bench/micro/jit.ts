@@ -68,6 +68,8 @@ export interface JitBenchReport {
 
 export interface JitBenchOptions {
   readonly quick?: boolean;
+  /** Measure compile latency at every size and level, however long (bench --long). */
+  readonly long?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -158,10 +160,12 @@ async function callCost(rounds: number, machine: Machine): Promise<JitBenchRepor
  * Above this projected time a size is skipped (with the reason printed). Opt 0 scales linearly;
  * Binaryen's passes on our nested structure scale about quadratically (measured: 10k insns at
  * opt 1 in 1.2 s, 100k in 250 s), so opt >= 1 projects with the square of the size ratio.
+ * The default run keeps `npm run bench` under 3 minutes; `--long` measures up to 10 minutes a row.
  */
-const SKIP_PROJECTED_MS = 60_000;
+const SKIP_PROJECTED_MS = { default: 5_000, long: 600_000 };
 
-async function compileRows(sizes: number[], quick: boolean, log: (s: string) => void): Promise<CompileRow[]> {
+async function compileRows(sizes: number[], quick: boolean, long: boolean, log: (s: string) => void): Promise<CompileRow[]> {
+  const budget = long ? SKIP_PROJECTED_MS.long : SKIP_PROJECTED_MS.default;
   const rows: CompileRow[] = [];
   const target = { pages: conformanceMachine().layout.pages, shared: false, helpers: baseHelpers() };
   for (const opt of [0, 1, 2, 3] as const) {
@@ -175,8 +179,8 @@ async function compileRows(sizes: number[], quick: boolean, log: (s: string) => 
         log(`  ${String(size).padStart(7)}  opt ${opt}  ${skipped}`);
         continue;
       }
-      if (projected > SKIP_PROJECTED_MS || previous?.skipped) {
-        const skipped = `skipped: ${previous?.insns} insns took ${fmt((previous?.ms ?? 0) / 1000, 1)} s at opt ${opt}; ${size} would take over ${fmt(projected / 1000, 0)} s`;
+      if (projected > budget || previous?.skipped) {
+        const skipped = `skipped: ${previous?.insns} insns took ${fmt((previous?.ms ?? 0) / 1000, 1)} s at opt ${opt}; ${size} would take over ${fmt(projected / 1000, 0)} s${long ? "" : " (--long measures it)"}`;
         rows.push({ insns: size, opt, skipped });
         log(`  ${String(size).padStart(7)}  opt ${opt}  ${skipped}`);
         previous = rows[rows.length - 1];
@@ -229,7 +233,7 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   );
 
   log("JIT compile latency (synthetic programs: ALU, stack, if/else, loops, calls), median");
-  const compile_ = await compileRows(quick ? [1_000, 10_000] : [1_000, 10_000, 100_000], quick, log);
+  const compile_ = await compileRows(quick ? [1_000, 10_000] : [1_000, 10_000, 100_000], quick, options.long ?? false, log);
   const p10k = synthetic(10_000, 42);
   const load = await timeAsync(async () => (await new JitEngine().load({ insns: p10k, name: "10k" }, machine)).dispose(), quick ? 1 : 5);
   log(`  JitEngine.load of the 10k program (validate + compile + instantiate): ${fmt(load.ms, 1)} ms (cpu ${fmt(load.cpuMs, 1)} ms)`);

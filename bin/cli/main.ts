@@ -15,6 +15,7 @@ const COMMANDS: Record<string, CommandLoader> = {
   plugin: async () => (await import("./commands/plugin.js")).plugin,
   run: async () => (await import("./commands/run.js")).run,
   fuzz: async () => (await import("./commands/fuzz.js")).fuzzCommand,
+  bench: async () => (await import("./commands/bench.js")).bench,
   disasm: async () => (await import("./commands/disasm.js")).disasm,
   maps: async () => (await import("./commands/maps.js")).maps,
   verify: async () => (await import("./commands/verify.js")).verifyCommand,

@@ -1,0 +1,132 @@
+// The programs the line-rate benchmark runs: corpus/programs objects (or any .o a user names),
+// loaded with ./elf-loader.ts, plus what each needs in its maps before it does real work — the
+// same entries in our maps and in the kernel's, so both engines see the same state.
+
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { BpfError } from "../../vm/errors.js";
+import type { Insn } from "../../vm/isa/instruction.js";
+import type { MapSpec } from "../../vm/maps/types.js";
+import type { ProgramTypeName } from "../../vm/programs/types.js";
+import { packageRoot } from "../root.js";
+import { loadObject, type LoadedObject } from "./elf-loader.js";
+import type { PacketLike } from "./corpora.js";
+
+/** A map write both engines apply before running: key and value bytes. */
+export interface MapEntry {
+  readonly map: string;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+export interface BenchProgram {
+  /** What rows call it: the object's base name, or object:function when it has several programs. */
+  readonly name: string;
+  readonly file: string;
+  readonly type: ProgramTypeName;
+  readonly insns: Insn[];
+  readonly maps: readonly MapSpec[];
+  readonly object: LoadedObject;
+  /** The entry's function name. */
+  readonly entry: string;
+  /** Entries to write into the maps, given the packets the program will see. */
+  setup(packets: readonly PacketLike[]): MapEntry[];
+}
+
+/** The programs of the default suite, in order: the reference workloads of issue 7 first. */
+export const DEFAULT_PROGRAMS = ["xdp_parser", "xdp_firewall", "proto_counter"];
+/** Every corpus program (--program all). */
+export const ALL_PROGRAMS = [
+  "xdp_parser", "xdp_firewall", "proto_counter", "syn_limiter", "l4_lb", "ipv6_parser", "calls_loop",
+  "ringbuf_logger", "tail_calls", "socket_ldabs", "tc_classifier",
+];
+
+const u32le = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);
+
+/** Most `allow` entries: each is one BPF_MAP_UPDATE_ELEM round trip for the kernel engine. */
+const MAX_ALLOW = 4096;
+
+/**
+ * The firewall's `allow` map: every other distinct {saddr, daddr, dport} of the IPv4 TCP/UDP
+ * packets the program will see, up to 4096 entries — so flows pass and are dropped, and every
+ * lookup is a real hash probe (flood64's 65536 random sources mostly miss).
+ */
+function firewallEntries(packets: readonly PacketLike[]): MapEntry[] {
+  const seen = new Set<string>();
+  const entries: MapEntry[] = [];
+  let k = 0;
+  for (const p of packets) {
+    const key = flowKey(p.data);
+    if (!key) continue;
+    const id = key.join(",");
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (k++ % 2 === 0 && entries.length < MAX_ALLOW) entries.push({ map: "allow", key, value: u32le(1) });
+  }
+  return entries;
+}
+
+/** struct flow_key { __be32 saddr, daddr; __be16 dport; __u16 pad; } of a frame, as xdp_firewall.c reads it. */
+export function flowKey(frame: Uint8Array): Uint8Array | undefined {
+  let off = 14;
+  if (frame.length < 14) return undefined;
+  let proto = (frame[12]! << 8) | frame[13]!;
+  if (proto === 0x8100) {
+    if (frame.length < 18) return undefined;
+    proto = (frame[16]! << 8) | frame[17]!;
+    off = 18;
+  }
+  if (proto !== 0x0800 || frame.length < off + 20) return undefined;
+  const l4 = off + (frame[off]! & 0x0f) * 4;
+  const ipProto = frame[off + 9]!;
+  const l4Size = ipProto === 6 ? 20 : ipProto === 17 ? 8 : 0;
+  if (l4Size === 0 || frame.length < l4 + l4Size) return undefined;
+  const key = new Uint8Array(12);
+  key.set(frame.subarray(off + 12, off + 20), 0);
+  key.set(frame.subarray(l4 + 2, l4 + 4), 8);
+  return key;
+}
+
+/** l4_lb: four backends 10.1.0.1..4 with MACs 02:00:00:00:00:01..04. */
+function loadBalancerEntries(): MapEntry[] {
+  const backends = [1, 2, 3, 4].map((i) => {
+    const value = new Uint8Array(12);
+    value.set([10, 1, 0, i], 0);
+    value.set([2, 0, 0, 0, 0, i], 4);
+    return { map: "backends", key: u32le(i - 1), value };
+  });
+  return [{ map: "backend_count", key: u32le(0), value: u32le(4) }, ...backends];
+}
+
+const SETUPS: Record<string, (packets: readonly PacketLike[]) => MapEntry[]> = {
+  xdp_firewall: firewallEntries,
+  l4_lb: loadBalancerEntries,
+};
+
+/** Resolve a program argument: a corpus program name, NAME:FUNCTION, or a path to a .o. */
+export function loadBenchProgram(spec: string): BenchProgram {
+  const [path, fn] = splitSpec(spec);
+  const file = path.endsWith(".o") ? path : join(packageRoot(), "corpus", "programs", `${path}.o`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new BpfError(`program '${spec}': cannot read ${file}: ${(err as Error).message}`);
+  }
+  const base = basename(file, ".o");
+  const object = loadObject(bytes, basename(file));
+  // The entry: the named function, else the one program no PROG_ARRAY slot points at.
+  const targets = new Set(object.progArrayInit.map((e) => e.program));
+  const entry = fn ? object.programs.find((p) => p.name === fn) : object.programs.find((p) => !targets.has(p.name));
+  if (!entry) {
+    throw new BpfError(`program '${spec}': ${fn ? `no program '${fn}' in ${file}` : `no program in ${file}`} (programs: ${object.programs.map((p) => p.name).join(", ") || "none"})`);
+  }
+  const name = object.programs.length - targets.size > 1 || fn ? `${base}:${entry.name}` : base;
+  const setup = SETUPS[base] ?? ((): MapEntry[] => []);
+  return { name, file, type: entry.type, insns: entry.insns, maps: object.maps, object, entry: entry.name, setup };
+}
+
+function splitSpec(spec: string): [string, string | undefined] {
+  const at = spec.lastIndexOf(":");
+  return at > 0 && !spec.slice(at).includes("/") ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, undefined];
+}

@@ -1,0 +1,326 @@
+// The line-rate benchmark: programs × packet corpora × engines (interpreter, JIT on 1..N
+// workers, the kernel), all in one run so that the ratios between them are measured under the
+// same conditions. Per program: one machine with shared memory (its maps, entries written by
+// the program's setup), one CpuPool with a worker per CPU, each corpus loaded into the corpus
+// region in turn. Before timing, one pass per engine with every r0 kept checks that the engines
+// agree packet by packet (the kernel on its sample).
+
+import { createNodeMachine } from "../../vm/runtime/machine.node.js";
+import type { RuntimeMachine } from "../../vm/runtime/machine.js";
+import { CpuPool, corpusRegionSize, type PoolProgram } from "../../vm/pool/index.js";
+import { isPerCpu, parseMapType, type MapType } from "../../vm/maps/types.js";
+import type { JitOptions } from "../../jit/compile.js";
+import { loadCorpus, type BenchCorpus } from "./corpora.js";
+import { measureDispatch, type DispatchOptions, type DispatchRow } from "./dispatch.js";
+import { KernelSession, kernelAvailability, kernelUnsupported, type KernelOptions } from "./kernel.js";
+import { measurePool, type TimingOptions } from "./measure.js";
+import { loadBenchProgram, type BenchProgram, type MapEntry } from "./programs.js";
+
+export type EngineName = "interpreter" | "jit" | "kernel";
+
+export interface EngineRun {
+  readonly engine: EngineName;
+  /** Worker counts to measure (the kernel runs on one CPU: [1]). */
+  readonly workers: readonly number[];
+}
+
+export interface LineRateOptions {
+  readonly programs: readonly string[];
+  readonly corpora: readonly string[];
+  readonly engines: readonly EngineRun[];
+  readonly timing: { readonly interpreter: TimingOptions; readonly jit: TimingOptions };
+  readonly kernel: KernelOptions;
+  readonly jit?: JitOptions;
+  /** Measure the pool's dispatch costs under several Piscina settings (first program and corpus). */
+  readonly dispatch?: DispatchOptions;
+  readonly log: (line: string) => void;
+}
+
+/** One measurement (bench/results JSON rows). */
+export interface Row {
+  readonly program: string;
+  readonly corpus: string;
+  readonly engine: EngineName;
+  readonly workers: number;
+  /** Packets timed per round (the kernel: packets sampled, each run `repeat` times). */
+  readonly packets: number;
+  readonly corpus_packets: number;
+  readonly mpps: number;
+  readonly mpps_min: number;
+  readonly mpps_max: number;
+  readonly ns_per_packet: number;
+  /** CPU time per packet on one CPU (busy / packets); the kernel's per-run average. */
+  readonly cpu_ns_per_packet: number;
+  /** Bit rate on the wire at this packet rate (frames + FCS + preamble + gap). */
+  readonly gbps: number;
+  readonly rounds: number;
+  readonly warmup_ms?: number;
+  readonly cold_mpps?: number;
+  /** Share of a round the busiest worker was not running packets (dispatch, waiting). */
+  readonly overhead?: number;
+  /** Ran on the corpus bytes (true) or a per-CPU copy (false). */
+  readonly in_place?: boolean;
+  readonly repeat?: number;
+  /** What makes this figure differ from the others of its program (see kernel rows). */
+  readonly note?: string;
+}
+
+export interface Skip {
+  readonly program: string;
+  readonly corpus?: string;
+  readonly engine?: EngineName;
+  readonly reason: string;
+}
+
+/** The engines' agreement on one corpus pass, and its verdicts. */
+export interface Check {
+  readonly program: string;
+  readonly corpus: string;
+  /** Verdict counts of one pass (first pool engine). */
+  readonly verdicts: Record<string, number>;
+  /** Packets whose r0 differs between the JIT and the interpreter (when both ran). */
+  readonly jit_vs_interpreter?: number;
+  /** Sampled packets whose retval differs between the kernel and our first engine. */
+  readonly kernel_vs_ours?: number;
+  readonly kernel_compared?: number;
+}
+
+export interface Ratio {
+  readonly program: string;
+  readonly corpus: string;
+  /** JIT (1 worker) Mpps over interpreter (1 worker) Mpps. */
+  readonly jit_over_interpreter?: number;
+  /** JIT Mpps on N workers over 1 worker, by N. */
+  readonly workers_scaling?: Record<string, number>;
+  /** JIT ns/packet (1 worker) over the kernel's: 1.5 = 50% slower than the kernel. */
+  readonly jit_ns_over_kernel_ns?: number;
+  /** JIT Mpps (1 worker) over 14.88 (10GbE line rate of 64-byte frames). */
+  readonly jit_over_10gbe?: number;
+}
+
+export interface LineRateResult {
+  readonly rows: Row[];
+  readonly skipped: Skip[];
+  readonly checks: Check[];
+  readonly ratios: Ratio[];
+  readonly corpora: Array<{ name: string; packets: number; avg_wire_bytes: number; notes: string[] }>;
+  readonly kernel: string;
+  /** Pool dispatch costs by Piscina setting and schedule (dispatch.ts). */
+  readonly dispatch: DispatchRow[];
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export async function runLineRate(options: LineRateOptions): Promise<LineRateResult> {
+  const { log } = options;
+  const result: LineRateResult = { rows: [], skipped: [], checks: [], ratios: [], corpora: [], kernel: "", dispatch: [] };
+  const wantKernel = options.engines.some((e) => e.engine === "kernel");
+  const kernel = wantKernel ? kernelAvailability() : undefined;
+  (result as { kernel: string }).kernel = kernel ? (kernel.ok ? kernel.reason : `unavailable: ${kernel.reason}`) : "not asked for";
+  if (kernel && !kernel.ok) log(`kernel engine skipped: ${kernel.reason}`);
+  const corpora = options.corpora.map((spec) => {
+    const c = loadCorpus(spec);
+    result.corpora.push({ name: c.name, packets: c.packets.length, avg_wire_bytes: round3(c.wireBits / 8), notes: c.notes });
+    return c;
+  });
+  for (const spec of options.programs) {
+    let program: BenchProgram;
+    try {
+      program = loadBenchProgram(spec);
+    } catch (err) {
+      skip(result, log, { program: spec, reason: (err as Error).message });
+      continue;
+    }
+    await benchProgram(program, corpora, options, kernel?.ok === true, result);
+  }
+  if (options.dispatch && corpora[0] && options.programs[0]) {
+    log(`pool dispatch (${options.programs[0]} on ${corpora[0].name}, JIT, ${options.dispatch.workers} workers):`);
+    try {
+      result.dispatch.push(...(await measureDispatch(loadBenchProgram(options.programs[0]), corpora[0], options.dispatch, log)));
+    } catch (err) {
+      skip(result, log, { program: options.programs[0], corpus: corpora[0].name, engine: "jit", reason: `dispatch measurement: ${(err as Error).message}` });
+    }
+  }
+  return result;
+}
+
+function skip(result: LineRateResult, log: (line: string) => void, s: Skip): void {
+  result.skipped.push(s);
+  log(`  skipped ${[s.program, s.corpus, s.engine].filter(Boolean).join(" / ")}: ${s.reason}`);
+}
+
+/** Write map entries through the user-space API (per-CPU maps: the same value on every CPU). */
+function writeEntries(machine: RuntimeMachine, program: BenchProgram, entries: readonly MapEntry[]): void {
+  for (const e of entries) {
+    const spec = program.maps.find((m) => m.name === e.map)!;
+    const type = (typeof spec.type === "number" ? spec.type : parseMapType(spec.type)) as MapType;
+    if (isPerCpu(type)) machine.maps.perCpu(e.map).update(e.key, e.value);
+    else machine.maps.keyed(e.map).update(e.key, e.value);
+  }
+}
+
+/** PROG_ARRAY slots of the object (tail calls): programs added to the machine's table. */
+function wireTailCalls(machine: RuntimeMachine, program: BenchProgram): void {
+  for (const slot of program.object.progArrayInit) {
+    const target = program.object.programs.find((p) => p.name === slot.program)!;
+    const id = machine.programs.add({ insns: target.insns, name: target.name });
+    machine.maps.keyed(slot.map).update(new Uint8Array(new Uint32Array([slot.index]).buffer), new Uint8Array(new Uint32Array([id]).buffer));
+  }
+}
+
+async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus[], options: LineRateOptions, kernelOk: boolean, result: LineRateResult): Promise<void> {
+  const { log } = options;
+  const poolEngines = options.engines.filter((e) => e.engine !== "kernel");
+  const cpus = Math.max(1, ...poolEngines.flatMap((e) => e.workers));
+  const allPackets = corpora.flatMap((c) => c.packets);
+  const entries = program.setup(allPackets);
+  const maxLength = Math.max(0, ...allPackets.map((p) => p.data.length));
+  const machine = createNodeMachine({
+    type: program.type,
+    shared: true,
+    cpus,
+    maps: program.maps,
+    packetMax: Math.max(2048, maxLength),
+    corpusSize: Math.max(...corpora.map((c) => corpusRegionSize(c.packets, cpus))),
+  });
+  writeEntries(machine, program, entries);
+  wireTailCalls(machine, program);
+  log(`${program.name} (${program.type}, ${program.insns.length} insns${entries.length ? `, ${entries.length} map entries` : ""})`);
+  const pool = poolEngines.length > 0 ? await CpuPool.create(machine, { workers: cpus }) : undefined;
+  const kernel: KernelState = { ok: kernelOk, session: undefined };
+  try {
+    const loaded = new Map<EngineName, PoolProgram>();
+    for (const e of poolEngines) {
+      try {
+        loaded.set(e.engine, await pool!.load({ insns: program.insns, name: program.name }, { engine: e.engine as "jit" | "interpreter", jit: options.jit }));
+      } catch (err) {
+        skip(result, log, { program: program.name, engine: e.engine, reason: (err as Error).message });
+      }
+    }
+    const first = loaded.values().next().value as PoolProgram | undefined;
+    if (first) log(`  ${first.ref.inPlace ? "runs in place on the corpus" : "runs on a per-CPU copy"}: ${first.packetWrites.reason}`);
+    for (const corpus of corpora) {
+      if (corpus.packets.length === 0) {
+        skip(result, log, { program: program.name, corpus: corpus.name, reason: "the corpus has no packets" });
+        continue;
+      }
+      const check: { -readonly [K in keyof Check]: Check[K] } = { program: program.name, corpus: corpus.name, verdicts: {} };
+      let reference: BigUint64Array | undefined;
+      if (pool) {
+        pool.loadCorpus(corpus.packets);
+        reference = await checkEngines(pool, loaded, check);
+      }
+      const rows: Row[] = [];
+      for (const e of options.engines) {
+        if (e.engine === "kernel") {
+          const writes = first?.packetWrites.writes ?? false;
+          const row = kernelRow(program, corpus, entries, options, kernel, result, check, reference, writes);
+          if (row) rows.push(row);
+          continue;
+        }
+        const prog = loaded.get(e.engine);
+        if (!prog) continue;
+        for (const workers of e.workers) {
+          const timing = options.timing[e.engine];
+          const s = await measurePool(pool!, prog, workers, timing);
+          rows.push({
+            program: program.name, corpus: corpus.name, engine: e.engine, workers,
+            packets: s.packetsPerRound, corpus_packets: corpus.packets.length,
+            mpps: round3(s.mpps.median), mpps_min: round3(s.mpps.min), mpps_max: round3(s.mpps.max),
+            ns_per_packet: round3(s.nsPerPacket), cpu_ns_per_packet: round3(s.cpuNsPerPacket),
+            gbps: round3((s.mpps.median * corpus.wireBits) / 1000), rounds: s.rounds,
+            warmup_ms: Math.round(s.warmupMs), cold_mpps: round3(s.coldMpps), overhead: round3(s.overhead), in_place: prog.ref.inPlace,
+          });
+        }
+      }
+      for (const row of rows) log(`  ${formatRowLine(row)}`);
+      result.rows.push(...rows);
+      result.checks.push(check);
+      result.ratios.push(ratiosOf(program.name, corpus.name, rows));
+      const disagree = [check.jit_vs_interpreter ? `JIT and interpreter differ on ${check.jit_vs_interpreter} packets` : "", check.kernel_vs_ours ? `the kernel differs on ${check.kernel_vs_ours} of ${check.kernel_compared} sampled packets` : ""].filter(Boolean);
+      if (disagree.length > 0) log(`  WARNING ${corpus.name}: ${disagree.join("; ")}`);
+    }
+  } finally {
+    kernel.session?.close();
+    await pool?.close();
+  }
+}
+
+/** One pass per pool engine keeping every r0: the verdicts, and whether the engines agree. */
+async function checkEngines(pool: CpuPool, loaded: ReadonlyMap<EngineName, PoolProgram>, check: { -readonly [K in keyof Check]: Check[K] }): Promise<BigUint64Array | undefined> {
+  const r0: Partial<Record<EngineName, BigUint64Array>> = {};
+  for (const [engine, prog] of loaded) {
+    const run = await pool.run(prog, { workers: 1, results: true });
+    r0[engine] = pool.readResults();
+    if (Object.keys(check.verdicts).length === 0) check.verdicts = run.verdicts;
+  }
+  if (r0.jit && r0.interpreter) {
+    let differ = 0;
+    for (let i = 0; i < r0.jit.length; i++) if (r0.jit[i] !== r0.interpreter[i]) differ++;
+    check.jit_vs_interpreter = differ;
+  }
+  return r0.interpreter ?? r0.jit;
+}
+
+/** The program in the kernel, loaded on first use (maps created and filled once per program). */
+interface KernelState {
+  ok: boolean;
+  session: KernelSession | undefined;
+}
+
+function kernelRow(
+  program: BenchProgram, corpus: BenchCorpus, entries: readonly MapEntry[], options: LineRateOptions, kernel: KernelState,
+  result: LineRateResult, check: { -readonly [K in keyof Check]: Check[K] }, reference: BigUint64Array | undefined, writes: boolean,
+): Row | undefined {
+  const base = { program: program.name, corpus: corpus.name, engine: "kernel" as const };
+  if (!kernel.ok) return undefined; // said once at the start, or when the program failed to load
+  try {
+    if (!kernel.session) {
+      const unsupported = kernelUnsupported(program);
+      if (unsupported) throw new Error(unsupported);
+      kernel.session = KernelSession.open(program, entries);
+    }
+    const k = kernel.session.measure(corpus, options.kernel);
+    if (reference) {
+      let differ = 0;
+      for (const [i, retval] of k.retvals) if (BigInt(retval) !== (reference[i]! & 0xffffffffn)) differ++;
+      check.kernel_vs_ours = differ;
+      check.kernel_compared = k.retvals.size;
+    }
+    return {
+      ...base, workers: 1, packets: k.packets, corpus_packets: corpus.packets.length,
+      mpps: round3(k.mpps.median), mpps_min: round3(k.mpps.min), mpps_max: round3(k.mpps.max),
+      ns_per_packet: round3(k.ns.median), cpu_ns_per_packet: round3(k.ns.median),
+      gbps: round3((k.mpps.median * corpus.wireBits) / 1000), rounds: options.kernel.rounds, repeat: options.kernel.repeat,
+      // BPF_PROG_TEST_RUN reruns one buffer `repeat` times: runs after the first see the packet
+      // as the program left it (l4_lb: no longer addressed to the VIP, so it takes another path).
+      ...(writes && options.kernel.repeat > 1 ? { note: "program rewrites its packet: repeated test runs time it on its own output" } : {}),
+    };
+  } catch (err) {
+    if (!kernel.session) kernel.ok = false; // not loadable: one skip for the program, not one per corpus
+    skip(result, options.log, { program: program.name, engine: "kernel", ...(kernel.session ? { corpus: corpus.name } : {}), reason: (err as Error).message });
+    return undefined;
+  }
+}
+
+function ratiosOf(program: string, corpus: string, rows: readonly Row[]): Ratio {
+  const find = (engine: EngineName, workers = 1): Row | undefined => rows.find((r) => r.engine === engine && r.workers === workers);
+  const jit1 = find("jit");
+  const interp = find("interpreter");
+  const kernel = find("kernel");
+  const ratio: { -readonly [K in keyof Ratio]: Ratio[K] } = { program, corpus };
+  if (jit1 && interp) ratio.jit_over_interpreter = round3(jit1.mpps / interp.mpps);
+  if (jit1) {
+    const scaling: Record<string, number> = {};
+    for (const r of rows) if (r.engine === "jit" && r.workers > 1) scaling[String(r.workers)] = round3(r.mpps / jit1.mpps);
+    if (Object.keys(scaling).length > 0) ratio.workers_scaling = scaling;
+    ratio.jit_over_10gbe = round3(jit1.mpps / 14.88);
+  }
+  if (jit1 && kernel) ratio.jit_ns_over_kernel_ns = round3(jit1.ns_per_packet / kernel.ns_per_packet);
+  return ratio;
+}
+
+export function formatRowLine(r: Row): string {
+  const spread = `[${r.mpps_min.toFixed(2)}..${r.mpps_max.toFixed(2)}]`;
+  return `${r.corpus.padEnd(10)} ${r.engine.padEnd(11)} ×${String(r.workers).padEnd(2)} ${r.mpps.toFixed(2).padStart(8)} Mpps ${spread.padEnd(16)} ${r.ns_per_packet.toFixed(1).padStart(8)} ns/pkt ${r.gbps.toFixed(2).padStart(7)} Gbit/s`;
+}

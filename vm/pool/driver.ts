@@ -1,0 +1,157 @@
+// The packet loop of a worker, as a small hand-assembled wasm module: one JS→wasm call runs a
+// program over a range of corpus packets, calling the JIT module's `run` export wasm-to-wasm (an
+// import bound to the other instance's export: no JavaScript, no BigInt per packet).
+//
+//   xdp(desc, first, count, ctx, fp, slot, results, hist, cpu)   all i32
+//     for i in [first, first + count):
+//       ptr, len = descriptor i (u32 pair at desc + 8i)
+//       if slot: memory.copy(slot, ptr, len); ptr = slot        the per-CPU copy
+//       xdp_md.data = ptr, .data_end = ptr + len, .data_meta = ptr  (vm/runtime/README.md §2)
+//       r0 = run(r1 = ctx, 0, 0, 0, 0, fp[, cpu])
+//       if results: results[i] = r0                             u64 per packet
+//       hist[bin(u32 r0)] += 1                                  u64 × 16 per CPU (corpus.ts)
+//
+// The JIT's own `runBatch` export does the in-place half of this too; the driver adds the copy,
+// data_meta, the verdict histogram and a start index, and it works for any module that exports
+// `run(r1..r5: i64, fp: i32) -> i64` or `run(r1..r5: i64, fp: i32, cpu: i32) -> i64` (jit/entry.ts;
+// the arity of the export says which). It imports the memory as shared with maximum 65536 pages,
+// which any shared memory satisfies.
+
+import { HIST_MINUS_ONE, HIST_OTHER } from "./corpus.js";
+
+const enc = new TextEncoder();
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+const name = (s: string): number[] => [...uleb(enc.encode(s).length), ...enc.encode(s)];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+const I32 = 0x7f;
+const I64 = 0x7e;
+const Op = {
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, call: 0x10,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, i64Load: 0x29, i32Store: 0x36, i64Store: 0x37,
+  i32Const: 0x41, i64Const: 0x42, i32Eq: 0x46, i32GeU: 0x4f, i32LtU: 0x49, i32Add: 0x6a, i32Shl: 0x74,
+  i64Add: 0x7c, i32WrapI64: 0xa7, i64ExtendI32U: 0xad, void: 0x40,
+} as const;
+const memoryCopy = [0xfc, ...uleb(10), 0x00, 0x00];
+
+// Parameters and locals of `xdp`.
+const DESC = 0, FIRST = 1, COUNT = 2, CTX = 3, FP = 4, SLOT = 5, RESULTS = 6, HIST = 7, CPU = 8;
+const I = 9, END = 10, PTR = 11, LEN = 12, D = 13, K = 14, R0 = 15;
+
+const get = (l: number): number[] => [Op.localGet, l];
+const set = (l: number): number[] => [Op.localSet, l];
+const i32 = (v: number): number[] => [Op.i32Const, ...sleb32(v)];
+const mem = (op: number, align: number, offset: number): number[] => [op, align, ...uleb(offset)];
+
+function sleb32(v: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function xdpBody(withCpu: boolean): number[] {
+  const code = [
+    ...get(FIRST), ...set(I),
+    ...get(FIRST), ...get(COUNT), Op.i32Add, ...set(END),
+    Op.block, Op.void,
+    Op.loop, Op.void,
+    ...get(I), ...get(END), Op.i32GeU, Op.brIf, 1,
+    ...get(DESC), ...get(I), ...i32(3), Op.i32Shl, Op.i32Add, ...set(D),
+    ...get(D), ...mem(Op.i32Load, 2, 0), ...set(PTR),
+    ...get(D), ...mem(Op.i32Load, 2, 4), ...set(LEN),
+    ...get(SLOT), Op.if, Op.void,
+    ...get(SLOT), ...get(PTR), ...get(LEN), ...memoryCopy,
+    ...get(SLOT), ...set(PTR),
+    Op.end,
+    ...get(CTX), ...get(PTR), ...mem(Op.i32Store, 2, 0),
+    ...get(CTX), ...get(PTR), ...get(LEN), Op.i32Add, ...mem(Op.i32Store, 2, 4),
+    ...get(CTX), ...get(PTR), ...mem(Op.i32Store, 2, 8),
+    ...get(CTX), Op.i64ExtendI32U, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, ...get(FP),
+    ...(withCpu ? get(CPU) : []),
+    Op.call, 0, ...set(R0),
+    ...get(RESULTS), Op.if, Op.void,
+    ...get(RESULTS), ...get(I), ...i32(3), Op.i32Shl, Op.i32Add, ...get(R0), ...mem(Op.i64Store, 3, 0),
+    Op.end,
+    // The verdict bin of u32 r0 (corpus.ts histBin): r0 below 14 itself, 0xffffffff (-1,
+    // TC_ACT_UNSPEC) 15, anything else 14.
+    ...get(R0), Op.i32WrapI64, ...set(K),
+    ...get(K), ...i32(HIST_OTHER), Op.i32LtU, Op.if, Op.void, Op.else,
+    ...get(K), ...i32(-1), Op.i32Eq, Op.if, I32, ...i32(HIST_MINUS_ONE), Op.else, ...i32(HIST_OTHER), Op.end, ...set(K),
+    Op.end,
+    ...get(HIST), ...get(K), ...i32(3), Op.i32Shl, Op.i32Add, Op.localTee, K,
+    ...get(K), ...mem(Op.i64Load, 3, 0), Op.i64Const, 1, Op.i64Add, ...mem(Op.i64Store, 3, 0),
+    ...get(I), ...i32(1), Op.i32Add, ...set(I),
+    Op.br, 0,
+    Op.end,
+    Op.end,
+    Op.end,
+  ];
+  const locals = vec([[6, I32], [1, I64]]); // i, end, ptr, len, d, k: i32; r0: i64
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/** `run`'s parameter count: 6 (r1..r5, fp) or 7 (r1..r5, fp, cpu). */
+export type RunArity = 6 | 7;
+
+/** The driver's binary for a `run` of `arity` parameters. */
+export function driverBinary(arity: RunArity): Uint8Array<ArrayBuffer> {
+  const runParams = [[I64], [I64], [I64], [I64], [I64], [I32], ...(arity === 7 ? [[I32]] : [])];
+  const runType = [0x60, ...vec(runParams), ...vec([[I64]])];
+  const xdpType = [0x60, ...vec(Array.from({ length: 9 }, () => [I32])), 0x00];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([runType, xdpType])),
+    ...section(2, vec([
+      [...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)],
+      [...name("prog"), ...name("run"), 0x00, 0x00],
+    ])),
+    ...section(3, vec([[1]])),
+    ...section(7, vec([[...name("xdp"), 0x00, 1]])),
+    ...section(10, vec([xdpBody(arity === 7)])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+export interface DriverExports {
+  xdp(desc: number, first: number, count: number, ctx: number, fp: number, slot: number, results: number, hist: number, cpu: number): void;
+}
+
+const compiled = new Map<RunArity, WebAssembly.Module>();
+
+export function driverModule(arity: RunArity): WebAssembly.Module {
+  let module = compiled.get(arity);
+  if (!module) {
+    module = new WebAssembly.Module(driverBinary(arity));
+    compiled.set(arity, module);
+  }
+  return module;
+}
+
+/** A driver bound to one program instance's `run` export (a wasm exported function). */
+export function instantiateDriver(memory: WebAssembly.Memory, run: (...args: never[]) => unknown): DriverExports {
+  const arity = run.length;
+  if (arity !== 6 && arity !== 7) throw new Error(`the program's run export takes ${arity} parameters; the driver knows 6 (r1..r5, fp) and 7 (+ cpu)`);
+  const instance = new WebAssembly.Instance(driverModule(arity), { env: { memory }, prog: { run } });
+  return instance.exports as unknown as DriverExports;
+}
