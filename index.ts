@@ -35,3 +35,32 @@ export { translateClassic, parseClassicText, parseTcpdumpDd, parseTcpdumpDdd, de
 // Conformance: bpf_conformance data files and their runner.
 export { parseDataFile, type ConformanceTest } from "./vm/conformance/datafile.js";
 export { runConformanceTest, conformanceMachine, conformanceInput } from "./vm/conformance/run.js";
+
+// Objects from clang: the ELF reader and loader (programs, maps, global data, BTF).
+export { parseElf } from "./vm/elf/index.js";
+export {
+  loadObject,
+  findProgram,
+  instantiateObject,
+  verifyObject,
+  type BpfObject,
+  type ObjectProgram,
+  type LoadedObjectProgram,
+} from "./vm/elf/load/index.js";
+export { parseBtf, parseBtfExt, btfMapDefinitions, Btf } from "./vm/btf/index.js";
+
+// The verifier: only programs it accepts should run (the CLI and the loader verify by default).
+export { verify, type VerifyOptions, type VerifyResult, type VerifierMap } from "./vm/verifier/index.js";
+
+// Running packets: machines with maps and helpers per program type, contexts, the runner.
+export {
+  createMachine,
+  attachMachine,
+  describeMachine,
+  PacketRunner,
+  loadRunner,
+  type RuntimeMachine,
+  type MachineOptions,
+  type PacketResult,
+  type BatchResult,
+} from "./vm/runtime/index.js";
