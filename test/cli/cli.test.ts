@@ -110,7 +110,14 @@ describe("ebpf-wasm plugin (bpf_conformance protocol)", () => {
   it("--elf with main in section xdp runs as XDP (the runner's --xdp_prolog)", () => {
     const prolog = "mov %r6, %r1\nldxw %r1, [%r6+0]\nldxw %r2, [%r6+4]\nsub %r2, %r1\n";
     const elf = conformanceStyleObject(encode(assemble(`${prolog}ldxb %r0, [%r1+1]\nlsh %r2, 8\nadd %r0, %r2\nexit`)), "xdp");
-    expect(cli(["plugin", mem, "--elf"], runnerHex(elf)).stdout).toBe("802\n");
+    expect(cli(["plugin", mem, "--elf", "--no-verify"], runnerHex(elf)).stdout).toBe("802\n");
+  });
+  it("--elf verifies first: a packet read without a bounds check is refused, as the kernel does", () => {
+    const prolog = "mov %r6, %r1\nldxw %r1, [%r6+0]\nldxw %r2, [%r6+4]\nsub %r2, %r1\n";
+    const elf = conformanceStyleObject(encode(assemble(`${prolog}ldxb %r0, [%r1+1]\nexit`)), "xdp");
+    const r = cli(["plugin", mem, "--elf"], runnerHex(elf));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the verifier rejected the program: insn 4: .*invalid access to packet/);
   });
   it("a fault: exit 1, the error on stderr, nothing on stdout", () => {
     const r = cli(["plugin", mem], programHex("ldxdw %r0, [%r1+8]\nexit"));

@@ -13,6 +13,9 @@ import { engineNames, getEngine } from "../../../vm/engines.js";
 import { conformanceInput, conformanceMachine, xdpInput } from "../../../vm/conformance/run.js";
 import { elfFunction, parseElf } from "../../../vm/elf/index.js";
 import { formatInsn } from "../../../vm/asm/disassembler.js";
+import { baseHelpers } from "../../../vm/helpers/index.js";
+import { programType } from "../../../vm/programs/index.js";
+import { verify } from "../../../vm/verifier/index.js";
 import { CliError, stringOption, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command, Io } from "../command.js";
 import { formatHexBytes, parseHexBytes } from "../hex.js";
@@ -25,11 +28,16 @@ const spec: CommandSpec = {
 hex bytes. The program runs with r1 = pointer to a copy of the memory and r2 = its length
 (with --xdp, or an ELF program in section 'xdp': r1 = struct xdp_md over that memory).
 Prints r0 in hex and exits 0; on failure prints the error on stderr and exits 1.
+An ELF program (--elf) is VERIFIED first, as every object load path is (conformance type with
+the memory's size, or xdp): the verifier refuses what the kernel's refuses (e.g. shift
+immediates out of range, callx). --no-verify runs it unverified, for ISA conformance runs
+(bpf_conformance_runner ... --elf true --plugin_options "--no-verify").
 Use with: bpf_conformance_runner --plugin_path bin/bpf-conformance-plugin ...`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
     elf: { type: "boolean", description: "stdin is a hex-encoded ELF64 relocatable object (function 'main')" },
     xdp: { type: "boolean", description: "run as XDP: r1 = struct xdp_md whose data/data_end frame the memory" },
+    "no-verify": { type: "boolean", description: "with --elf: DO NOT VERIFY the program (ISA conformance experiments only)" },
     debug: { type: "boolean", description: "print the input and the program to stderr" },
   },
   maxPositionals: 1,
@@ -70,6 +78,7 @@ export const plugin: Command = {
     if (bytes.length === 0) throw new CliError("no program on stdin (expected hex bytes)");
     const program = loadProgram(bytes, args);
     if (args.options.debug === true) debugDump(io, mem, program);
+    if (args.options.elf === true && args.options["no-verify"] !== true) verifyElfProgram(program, mem);
 
     const engine = await getEngine(stringOption(args, "engine")!);
     const machine = conformanceMachine();
@@ -83,6 +92,14 @@ export const plugin: Command = {
     return 0;
   },
 };
+
+/** The ELF load path verifies (issue: every load path verifies by default); raw bytecode is the
+ * ISA-conformance path and runs as given. */
+function verifyElfProgram(program: PluginProgram, mem: Uint8Array): void {
+  const type = programType(program.xdp ? "xdp" : "conformance");
+  const result = verify({ insns: program.insns, name: "main" }, { type, maps: [], helpers: baseHelpers(), memSize: mem.length });
+  if (!result.accepted) throw new CliError(`the verifier rejected the program: ${result.message} (--no-verify runs it anyway)`);
+}
 
 function debugDump(io: Io, mem: Uint8Array, program: PluginProgram): void {
   io.stderr(`memory (${mem.length} bytes): ${formatHexBytes(mem)}\n`);
