@@ -50,6 +50,16 @@ export const SUITES: BenchSuite[] = [
   },
 ];
 
+/**
+ * The top-level `rows` of latest.json (issue 7 item 4): one row per line-rate measurement with
+ * program, corpus, engine (interpreter | jit | kernel), workers, packets, mpps, ns_per_packet,
+ * the same records as the suite's own, so runs compare across versions and machines.
+ */
+function measurementRows(results: Record<string, unknown>): unknown[] {
+  const lineRate = results["line-rate"] as { rows?: unknown } | undefined;
+  return Array.isArray(lineRate?.rows) ? lineRate.rows : [];
+}
+
 function parseArgv(argv: readonly string[]): { quick: boolean; long: boolean; only: string[] | undefined; list: boolean } {
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter(Boolean) : undefined;
@@ -91,7 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const dir = join(packageRoot(), "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "latest.json");
-  writeFileSync(file, `${JSON.stringify({ machine, quick, results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, quick, long, rows: measurementRows(results), results }, null, 2)}\n`);
   console.log(`saved ${file}`);
   return failed === 0 ? 0 : 1;
 }

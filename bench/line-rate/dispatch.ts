@@ -6,10 +6,9 @@
 // time workers did not run packets, per task handed out.
 
 import { CpuPool, corpusRegionSize, type PoolOptions, type RunOptions } from "../../vm/pool/index.js";
-import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import type { BenchCorpus } from "./corpora.js";
 import { stats } from "./measure.js";
-import type { BenchProgram } from "./programs.js";
+import { benchMachine, type BenchProgram } from "./programs.js";
 
 export interface DispatchRow {
   readonly atomics: string;
@@ -44,8 +43,8 @@ export async function measureDispatch(program: BenchProgram, corpus: BenchCorpus
   const rows: DispatchRow[] = [];
   const { workers } = options;
   for (const setting of SETTINGS) {
-    const machine = createNodeMachine({
-      type: program.type, shared: true, cpus: workers, maps: program.maps,
+    const machine = benchMachine(program, {
+      shared: true, cpus: workers,
       packetMax: Math.max(2048, ...corpus.packets.map((p) => p.data.length)),
       corpusSize: corpusRegionSize(corpus.packets, workers),
     });

@@ -1,6 +1,7 @@
 // The line-rate suite of `npm run bench` (bench/main.ts): default settings short enough for the
 // whole `npm run bench` to finish in under 3 minutes on 2 cores; `--quick` shorter still; `--long`
-// (npm run bench -- --long, or EBPF_WASM_BENCH_LONG=1) every corpus program with longer rounds.
+// (npm run bench -- --long, or EBPF_WASM_BENCH_LONG=1, parsed by bench/main.ts) every corpus
+// program with longer rounds and the pool dispatch study.
 // Writes bench/results/line-rate.{json,md,svg} and returns the JSON for latest.json.
 
 import { availableParallelism } from "node:os";
@@ -23,51 +24,54 @@ export function workerCounts(cores = availableParallelism()): number[] {
   return [...counts].sort((a, b) => a - b);
 }
 
+type PresetSettings = Omit<LineRateOptions, "engines" | "log" | "jit">;
+
+/**
+ * What each preset measures. The default: every engine row on the reference programs and every
+ * corpus with short rounds and no dispatch study, so the whole `npm run bench` stays under
+ * 3 minutes on 2 cores; quick: smoke runs; long: every program, longer rounds, the dispatch study.
+ */
+const PRESETS: Record<Preset, () => PresetSettings> = {
+  quick: () => ({
+    programs: DEFAULT_PROGRAMS,
+    corpora: ["flood64", "tcpdump"],
+    timing: { interpreter: { roundMs: 40, rounds: 3, warmupMs: 40, maxWarmupMs: 300 }, jit: { roundMs: 50, rounds: 3, warmupMs: 150, maxWarmupMs: 600 } },
+    kernel: { repeat: 1000, rounds: 1, sample: 12 },
+  }),
+  default: () => ({
+    programs: DEFAULT_PROGRAMS,
+    corpora: DEFAULT_CORPORA,
+    timing: { interpreter: { roundMs: 80, rounds: 3, warmupMs: 100, maxWarmupMs: 500 }, jit: { roundMs: 100, rounds: 5, warmupMs: 300, maxWarmupMs: 1500 } },
+    kernel: { repeat: 1000, rounds: 2, sample: 24 },
+  }),
+  long: () => ({
+    programs: ALL_PROGRAMS,
+    corpora: DEFAULT_CORPORA,
+    timing: { interpreter: { roundMs: 200, rounds: 5, warmupMs: 200, maxWarmupMs: 1000 }, jit: { roundMs: 250, rounds: 9, warmupMs: 500, maxWarmupMs: 3000 } },
+    kernel: { repeat: 10000, rounds: 3, sample: 128 },
+    dispatch: { workers: Math.max(2, availableParallelism()), roundMs: 50, rounds: 5 },
+  }),
+};
+
 export function presetOptions(preset: Preset, log: (line: string) => void): LineRateOptions {
   const engines: EngineRun[] = [
     { engine: "interpreter", workers: [1] },
     { engine: "jit", workers: workerCounts() },
     { engine: "kernel", workers: [1] },
   ];
-  const base = { engines, log };
-  if (preset === "quick") {
-    return {
-      ...base,
-      programs: DEFAULT_PROGRAMS,
-      corpora: ["flood64", "tcpdump"],
-      timing: { interpreter: { roundMs: 40, rounds: 3, warmupMs: 40, maxWarmupMs: 300 }, jit: { roundMs: 50, rounds: 3, warmupMs: 150, maxWarmupMs: 600 } },
-      kernel: { repeat: 1000, rounds: 1, sample: 12 },
-    };
-  }
-  if (preset === "long") {
-    return {
-      ...base,
-      programs: ALL_PROGRAMS,
-      corpora: DEFAULT_CORPORA,
-      timing: { interpreter: { roundMs: 200, rounds: 5, warmupMs: 200, maxWarmupMs: 1000 }, jit: { roundMs: 250, rounds: 9, warmupMs: 500, maxWarmupMs: 3000 } },
-      kernel: { repeat: 10000, rounds: 3, sample: 128 },
-      dispatch: { workers: Math.max(2, availableParallelism()), roundMs: 50, rounds: 5 },
-    };
-  }
-  return {
-    ...base,
-    programs: DEFAULT_PROGRAMS,
-    corpora: DEFAULT_CORPORA,
-    timing: { interpreter: { roundMs: 80, rounds: 3, warmupMs: 100, maxWarmupMs: 500 }, jit: { roundMs: 100, rounds: 5, warmupMs: 300, maxWarmupMs: 1500 } },
-    kernel: { repeat: 1000, rounds: 2, sample: 24 },
-    dispatch: { workers: Math.max(2, availableParallelism()), roundMs: 20, rounds: 3 },
-  };
+  return { ...PRESETS[preset](), engines, log };
 }
 
 export interface LineRateSuiteOptions {
   readonly quick: boolean;
+  /** bench/main.ts SuiteOptions.long: every program, longer rounds, the dispatch study. */
+  readonly long: boolean;
   readonly log: (line: string) => void;
 }
 
 /** The `line-rate` entry of bench/main.ts. */
 export async function runLineRateBench(options: LineRateSuiteOptions): Promise<LineRateJson> {
-  const long = process.argv.includes("--long") || process.env["EBPF_WASM_BENCH_LONG"] === "1";
-  const preset: Preset = long ? "long" : options.quick ? "quick" : "default";
+  const preset: Preset = options.long ? "long" : options.quick ? "quick" : "default";
   const machine = machineInfo();
   const settings = presetOptions(preset, options.log);
   options.log(`line rate (${preset}): ${settings.programs.join(", ")} × ${settings.corpora.join(", ")}; JIT workers ${workerCounts().join(", ")}`);

@@ -46,7 +46,7 @@ export function kernelAvailability(): Availability {
 /** Why the kernel cannot run this program in the benchmark, or undefined. */
 export function kernelUnsupported(program: BenchProgram): string | undefined {
   if (PROG_TYPES[program.type] === undefined) return `program type ${program.type} is not test-run by the kernel engine`;
-  if (program.object.progArrayInit.length > 0) return "tail-call chains (PROG_ARRAY slots holding program fds) are not wired into the kernel by the benchmark";
+  if (program.tailCalls) return "tail-call chains (PROG_ARRAY slots holding program fds) are not wired into the kernel by the benchmark";
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 // The programs the line-rate benchmark runs: corpus/programs objects (or any .o a user names),
-// loaded with ./elf-loader.ts, plus what each needs in its maps before it does real work — the
-// same entries in our maps and in the kernel's, so both engines see the same state.
+// loaded with the object loader (vm/elf/load), plus what each needs in its maps before it does
+// real work — the same entries in our maps and in the kernel's, so both engines see the same state.
 
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -8,8 +8,10 @@ import { BpfError } from "../../vm/errors.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import type { MapSpec } from "../../vm/maps/types.js";
 import type { ProgramTypeName } from "../../vm/programs/types.js";
+import { findProgram, loadObject, type BpfObject, type ObjectProgram } from "../../vm/elf/load/index.js";
+import { instantiateObjectNode, type NodeObjectMachineOptions } from "../../vm/elf/load/machine.node.js";
+import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { packageRoot } from "../root.js";
-import { loadObject, type LoadedObject } from "./elf-loader.js";
 import type { PacketLike } from "./corpora.js";
 
 /** A map write both engines apply before running: key and value bytes. */
@@ -24,11 +26,14 @@ export interface BenchProgram {
   readonly name: string;
   readonly file: string;
   readonly type: ProgramTypeName;
-  readonly insns: Insn[];
+  readonly insns: readonly Insn[];
+  /** The object's maps in fd order. */
   readonly maps: readonly MapSpec[];
-  readonly object: LoadedObject;
-  /** The entry's function name. */
-  readonly entry: string;
+  readonly object: BpfObject;
+  /** The entry program of the object. */
+  readonly entry: ObjectProgram;
+  /** Whether the object fills PROG_ARRAY slots (a tail-call chain). */
+  readonly tailCalls: boolean;
   /** Entries to write into the maps, given the packets the program will see. */
   setup(packets: readonly PacketLike[]): MapEntry[];
 }
@@ -114,16 +119,33 @@ export function loadBenchProgram(spec: string): BenchProgram {
     throw new BpfError(`program '${spec}': cannot read ${file}: ${(err as Error).message}`);
   }
   const base = basename(file, ".o");
-  const object = loadObject(bytes, basename(file));
-  // The entry: the named function, else the one program no PROG_ARRAY slot points at.
-  const targets = new Set(object.progArrayInit.map((e) => e.program));
-  const entry = fn ? object.programs.find((p) => p.name === fn) : object.programs.find((p) => !targets.has(p.name));
-  if (!entry) {
-    throw new BpfError(`program '${spec}': ${fn ? `no program '${fn}' in ${file}` : `no program in ${file}`} (programs: ${object.programs.map((p) => p.name).join(", ") || "none"})`);
+  let object: BpfObject;
+  let entry: ObjectProgram;
+  try {
+    object = loadObject(bytes);
+    // The entry: the named function, else the one program no PROG_ARRAY slot points at.
+    entry = findProgram(object, fn);
+    if (entry.error) throw entry.error;
+    if (!entry.type) throw new BpfError(entry.unsupported ?? "unsupported program type");
+  } catch (err) {
+    if (!(err instanceof BpfError)) throw err;
+    throw new BpfError(`program '${spec}' (${file}): ${err.message}`, err.where);
   }
+  const targets = new Set(object.maps.flatMap((m) => (m.slots ?? []).map((s) => s.program)));
   const name = object.programs.length - targets.size > 1 || fn ? `${base}:${entry.name}` : base;
   const setup = SETUPS[base] ?? ((): MapEntry[] => []);
-  return { name, file, type: entry.type, insns: entry.insns, maps: object.maps, object, entry: entry.name, setup };
+  return {
+    name, file, type: entry.type!, insns: entry.insns, maps: object.maps.map((m) => m.spec), object, entry,
+    tailCalls: targets.size > 0, setup,
+  };
+}
+
+/**
+ * A machine for the program (its maps, global data, PROG_ARRAY slots filled), the program and
+ * every tail-call target verified, as `ebpf-wasm run` does (vm/elf/load instantiateObject).
+ */
+export function benchMachine(program: BenchProgram, options: Omit<NodeObjectMachineOptions, "verify" | "log">): RuntimeMachine {
+  return instantiateObjectNode(program.object, program.entry, options).machine;
 }
 
 function splitSpec(spec: string): [string, string | undefined] {

@@ -5,7 +5,6 @@
 // region in turn. Before timing, one pass per engine with every r0 kept checks that the engines
 // agree packet by packet (the kernel on its sample).
 
-import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { CpuPool, corpusRegionSize, type PoolProgram } from "../../vm/pool/index.js";
 import { isPerCpu, parseMapType, type MapType } from "../../vm/maps/types.js";
@@ -14,7 +13,7 @@ import { loadCorpus, type BenchCorpus } from "./corpora.js";
 import { measureDispatch, type DispatchOptions, type DispatchRow } from "./dispatch.js";
 import { KernelSession, kernelAvailability, kernelUnsupported, type KernelOptions } from "./kernel.js";
 import { measurePool, type TimingOptions } from "./measure.js";
-import { loadBenchProgram, type BenchProgram, type MapEntry } from "./programs.js";
+import { benchMachine, loadBenchProgram, type BenchProgram, type MapEntry } from "./programs.js";
 
 export type EngineName = "interpreter" | "jit" | "kernel";
 
@@ -159,15 +158,6 @@ function writeEntries(machine: RuntimeMachine, program: BenchProgram, entries: r
   }
 }
 
-/** PROG_ARRAY slots of the object (tail calls): programs added to the machine's table. */
-function wireTailCalls(machine: RuntimeMachine, program: BenchProgram): void {
-  for (const slot of program.object.progArrayInit) {
-    const target = program.object.programs.find((p) => p.name === slot.program)!;
-    const id = machine.programs.add({ insns: target.insns, name: target.name });
-    machine.maps.keyed(slot.map).update(new Uint8Array(new Uint32Array([slot.index]).buffer), new Uint8Array(new Uint32Array([id]).buffer));
-  }
-}
-
 async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus[], options: LineRateOptions, kernelOk: boolean, result: LineRateResult): Promise<void> {
   const { log } = options;
   const poolEngines = options.engines.filter((e) => e.engine !== "kernel");
@@ -175,16 +165,19 @@ async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus
   const allPackets = corpora.flatMap((c) => c.packets);
   const entries = program.setup(allPackets);
   const maxLength = Math.max(0, ...allPackets.map((p) => p.data.length));
-  const machine = createNodeMachine({
-    type: program.type,
-    shared: true,
-    cpus,
-    maps: program.maps,
-    packetMax: Math.max(2048, maxLength),
-    corpusSize: Math.max(...corpora.map((c) => corpusRegionSize(c.packets, cpus))),
-  });
+  let machine: RuntimeMachine;
+  try {
+    machine = benchMachine(program, {
+      shared: true,
+      cpus,
+      packetMax: Math.max(2048, maxLength),
+      corpusSize: Math.max(...corpora.map((c) => corpusRegionSize(c.packets, cpus))),
+    });
+  } catch (err) {
+    skip(result, log, { program: program.name, reason: (err as Error).message });
+    return;
+  }
   writeEntries(machine, program, entries);
-  wireTailCalls(machine, program);
   log(`${program.name} (${program.type}, ${program.insns.length} insns${entries.length ? `, ${entries.length} map entries` : ""})`);
   const pool = poolEngines.length > 0 ? await CpuPool.create(machine, { workers: cpus }) : undefined;
   const kernel: KernelState = { ok: kernelOk, session: undefined };

@@ -72,7 +72,7 @@ function loopSource(fd: number, n: number, offset: number, call: boolean): strin
     exit`;
 }
 
-function nsPerRun(prog: LoadedProgram, input: RunInput, rounds: number): number {
+function nsPerRun(prog: LoadedProgram, input: RunInput, rounds: number, warmups: number): number {
   const once = (reps: number): number => {
     const t0 = process.cpuUsage();
     for (let k = 0; k < reps; k++) prog.run(input);
@@ -82,7 +82,7 @@ function nsPerRun(prog: LoadedProgram, input: RunInput, rounds: number): number 
   // Warm up until V8 has tiered the code up (the first runs execute baseline code).
   let reps = 1;
   while (once(reps) * reps < 20e6) reps *= 2;
-  for (let w = 0; w < 5; w++) once(reps);
+  for (let w = 0; w < warmups; w++) once(reps);
   const xs = Array.from({ length: rounds }, () => once(reps)).sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)]!;
 }
@@ -108,11 +108,13 @@ function machineWithMaps(): RuntimeMachine {
   return m;
 }
 
-export async function runJitMapsBench(options: { quick?: boolean; log?: (line: string) => void } = {}): Promise<JitMapsReport> {
+export async function runJitMapsBench(options: { quick?: boolean; long?: boolean; log?: (line: string) => void } = {}): Promise<JitMapsReport> {
   const log = options.log ?? console.log;
   const quick = options.quick ?? false;
   const n = quick ? 2_000 : 20_000;
-  const rounds = quick ? 3 : 9;
+  // Rounds of >= 20 ms CPU each, after warm-up rounds (the default keeps `npm run bench` < 3 min).
+  const rounds = quick ? 3 : options.long ? 9 : 5;
+  const warmups = quick ? 2 : options.long ? 5 : 3;
   const m = machineWithMaps();
   // The interpreter checks every access: the map values are a region it may read.
   const input: RunInput = { args: [BigInt(m.layout.cpu(0).ctx)], regions: [{ start: m.layout.mapsBase, end: m.layout.mapsBase + m.layout.mapsSize, writable: false, name: "maps" }] };
@@ -132,7 +134,7 @@ export async function runJitMapsBench(options: { quick?: boolean; log?: (line: s
     const engineName = engine.name;
     if (loopNs[engineName] === undefined) {
       const base = await engine.load({ insns: assemble(loopSource(FD.hash, n, 0, false)), name: "loop" }, m);
-      loopNs[engineName] = nsPerRun(base, input, rounds) / n;
+      loopNs[engineName] = nsPerRun(base, input, rounds, warmups) / n;
       base.dispose();
     }
     for (const map of maps) {
@@ -142,7 +144,7 @@ export async function runJitMapsBench(options: { quick?: boolean; log?: (line: s
         const r0 = prog.run(input);
         const want = op === "lookup hit" ? hitSum : 0n;
         if (r0 !== want) throw new Error(`${via} ${map} ${op}: r0 = ${r0}, expected ${want}`);
-        rows.push({ map, op, via, ns: nsPerRun(prog, input, rounds) / n - loopNs[engineName]! });
+        rows.push({ map, op, via, ns: nsPerRun(prog, input, rounds, warmups) / n - loopNs[engineName]! });
         prog.dispose();
       }
     }

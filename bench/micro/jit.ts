@@ -115,10 +115,11 @@ async function execRow(
   const ti = await timeAsync(() => interp.run(), rounds);
   interp.dispose();
   const jit: ExecRow["jit"] = [];
+  const want = expect(bounds.jit);
   for (const opt of [0, 1, 2] as const) {
     const prog = await new JitEngine({ opt }).load({ insns: build(bounds.jit), name }, machine);
     const r0 = prog.run();
-    if (r0 !== expect(bounds.jit)) throw new Error(`${name}: JIT (opt ${opt}) r0 = 0x${r0.toString(16)}, expected 0x${expect(bounds.jit).toString(16)}`);
+    if (r0 !== want) throw new Error(`${name}: JIT (opt ${opt}) r0 = 0x${r0.toString(16)}, expected 0x${want.toString(16)}`);
     const tj = await timeAsync(() => prog.run(), rounds);
     prog.dispose();
     jit.push({ opt, insnsPerRun: jitInsns, nsPerInsn: (tj.ms * 1e6) / jitInsns, cpuNsPerInsn: (tj.cpuMs * 1e6) / jitInsns });
@@ -180,7 +181,10 @@ async function compileRows(sizes: number[], quick: boolean, long: boolean, log: 
         continue;
       }
       if (projected > budget || previous?.skipped) {
-        const skipped = `skipped: ${previous?.insns} insns took ${fmt((previous?.ms ?? 0) / 1000, 1)} s at opt ${opt}; ${size} would take over ${fmt(projected / 1000, 0)} s${long ? "" : " (--long measures it)"}`;
+        const why = previous?.skipped
+          ? `${previous.insns} insns at opt ${opt} was skipped already`
+          : `${previous?.insns} insns took ${fmt((previous?.ms ?? 0) / 1000, 1)} s at opt ${opt}; ${size} would take over ${fmt(projected / 1000, 0)} s`;
+        const skipped = `skipped: ${why}${long ? "" : " (--long measures it)"}`;
         rows.push({ insns: size, opt, skipped });
         log(`  ${String(size).padStart(7)}  opt ${opt}  ${skipped}`);
         previous = rows[rows.length - 1];
@@ -191,7 +195,7 @@ async function compileRows(sizes: number[], quick: boolean, long: boolean, log: 
       const heavy = size * (opt + 1) >= 100_000;
       const t = await timeAsync(async () => {
         split = (await compile(insns, target, { opt })).stats.ms;
-      }, heavy || quick ? 1 : 5, heavy ? 0 : 1);
+      }, heavy || quick ? 1 : long ? 5 : 3, heavy ? 0 : 1);
       const row: CompileRow = { insns: size, opt, ms: t.ms, cpuMs: t.cpuMs, insnsPerMs: size / t.ms, split };
       rows.push(row);
       previous = row;
@@ -237,7 +241,7 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   const p10k = synthetic(10_000, 42);
   const load = await timeAsync(async () => (await new JitEngine().load({ insns: p10k, name: "10k" }, machine)).dispose(), quick ? 1 : 5);
   log(`  JitEngine.load of the 10k program (validate + compile + instantiate): ${fmt(load.ms, 1)} ms (cpu ${fmt(load.cpuMs, 1)} ms)`);
-  const maps = await runJitMapsBench({ quick, log });
+  const maps = await runJitMapsBench({ quick, long: options.long ?? false, log });
   return { exec, callNs, compile: compile_, load10kMs: load.ms, maps };
 }
 
