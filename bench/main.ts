@@ -42,7 +42,11 @@ export const SUITES: BenchSuite[] = [
     summary: "ns per map operation (hash/array lookup hit/miss, update) from wasm, from JS and through the user API",
     run: async (o) => (await import("./micro/maps.js")).runMapsBench(o),
   },
-
+  {
+    name: "verifier",
+    summary: "verification ms and processed instructions per corpus/programs program, next to the kernel verifier's (BPF_LOG_STATS, verified_insns)",
+    run: async (o) => (await import("./micro/verifier.js")).runVerifierBench(o),
+  },
   {
     name: "line-rate",
     summary: "Mpps, ns/packet, Gbit/s of corpus programs × packet corpora: interpreter, JIT on 1..N workers, kernel (--long: all programs)",

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AluOp, Cls, JmpOp, Mode, Pseudo, Size, Src, CallSrc } from "../../vm/isa/opcodes.js";
 import { insn, type Insn } from "../../vm/isa/instruction.js";
 import { BpfError } from "../../vm/errors.js";
-import { KernelBridge, KernelError, kernelBridge, MapType, ProgType } from "../../vm/node/kernel/engine.js";
+import { KernelBridge, KernelError, kernelBridge, MapType, ProgType, verifierStats } from "../../vm/node/kernel/engine.js";
 import { kernelAvailability } from "./available.js";
 
 const status = kernelAvailability();
@@ -103,6 +103,31 @@ describe.skipIf(!status.ok)("KernelBridge (bpf() through build/bpf-runner)", () 
     } finally {
       prog.close();
     }
+  });
+
+  it("reports the verifier's statistics (BPF_LOG_STATS) and verified_insns (BPF_OBJ_GET_INFO_BY_FD)", () => {
+    const prog = bridge.load(bumpFirstByte, { type: ProgType.XDP, name: "bump", log: 4 });
+    try {
+      // Level 4 alone: the statistics, not the instruction trace.
+      expect(prog.log).not.toContain("r2 = *(u32 *)");
+      const stats = verifierStats(prog.log);
+      expect(stats, prog.log).toBeDefined();
+      expect(stats!.usec).toBeGreaterThanOrEqual(0);
+      // Both sides of the bounds check are explored: 10 instructions, then 2 from the branch.
+      expect(stats!.processedInsns).toBeGreaterThanOrEqual(10);
+      expect(stats!.processedInsns).toBeLessThan(20);
+      expect(stats!.stackDepth).toEqual([0]);
+      const info = prog.info();
+      expect(info.verifiedInsns).toBe(stats!.processedInsns);
+      expect(info.xlatedLen).toBeGreaterThan(0);
+      expect(info.loadTime).toBeGreaterThan(0n);
+    } finally {
+      prog.close();
+    }
+  });
+
+  it("PROG_INFO of an fd the runner did not create is EBADF", () => {
+    expect(() => bridge.progInfo(0)).toThrow(/EBADF/);
   });
 
   it("refuses a program with the verifier's log and the instruction it stopped at", () => {
@@ -244,5 +269,16 @@ describe("KernelBridge without a runner binary", () => {
     expect(why.reason).toMatch(/not built|Linux-only/);
     expect(() => missing.load([movImm(0, 0), exit()], { type: ProgType.XDP })).toThrow(BpfError);
     expect(() => missing.load([movImm(0, 0), exit()], { type: ProgType.XDP })).toThrow(/kernel engine unavailable/);
+  });
+});
+
+describe("verifierStats (parsing the kernel's BPF_LOG_STATS lines)", () => {
+  it("reads time, processed instructions, states and stack depths", () => {
+    const log = "verification time 785 usec\nstack depth 0+8+0\nprocessed 685 insns (limit 1000000) max_states_per_insn 4 total_states 25 peak_states 25 mark_read 0\n";
+    expect(verifierStats(log)).toEqual({ usec: 785, processedInsns: 685, maxStatesPerInsn: 4, totalStates: 25, peakStates: 25, stackDepth: [0, 8, 0] });
+  });
+
+  it("is undefined for a log without the statistics", () => {
+    expect(verifierStats("0: (b7) r0 = 0\n1: (95) exit\n")).toBeUndefined();
   });
 });

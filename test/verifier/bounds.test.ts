@@ -4,7 +4,7 @@
 // written independently of vm/verifier (RFC 9669 §4 with the kernel's choices).
 
 import { describe, expect, test } from "vitest";
-import { UNKNOWN, scalarConst, scalarURange, sync, type Scalar } from "../../vm/verifier/bounds.js";
+import { UNKNOWN, scalarConst, scalarFromFacts, scalarURange, type Scalar } from "../../vm/verifier/bounds.js";
 import { branchTaken, refine, type Cond } from "../../vm/verifier/compare.js";
 import { scalarAlu, scalarEnd, scalarMovsx, scalarNeg } from "../../vm/verifier/scalar-alu.js";
 import { tnumIn, tnumConst, U64 } from "../../vm/verifier/tnum.js";
@@ -56,12 +56,12 @@ function randomAbstract(): [Scalar, bigint[]] {
     members = [lo, hi, lo + (hi - lo) / 2n, lo + BigInt(Math.floor(rnd() * 1000)) % (hi - lo + 1n)];
   } else if (kind === 2) {
     const mask = pick([0xffn, 0xfff0n, 0xffffffffn, 7n, U64 ^ 7n]);
-    s = sync({ ...UNKNOWN, t: { value: a & ~mask & U64, mask } })!;
+    s = scalarFromFacts({ t: { value: a & ~mask & U64, mask } })!;
     members = [a & ~mask & U64, (a & ~mask & U64) | mask, (a & ~mask & U64) | (b & mask)];
   } else if (kind === 3) {
     const lo = BigInt.asIntN(64, a) < BigInt.asIntN(64, b) ? BigInt.asIntN(64, a) : BigInt.asIntN(64, b);
     const hi = BigInt.asIntN(64, a) < BigInt.asIntN(64, b) ? BigInt.asIntN(64, b) : BigInt.asIntN(64, a);
-    s = sync({ ...UNKNOWN, smin: lo, smax: hi })!;
+    s = scalarFromFacts({ smin: lo, smax: hi })!;
     members = [lo, hi, lo + (hi - lo) / 3n].map((x) => BigInt.asUintN(64, x));
   } else {
     s = UNKNOWN;

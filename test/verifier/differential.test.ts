@@ -12,9 +12,10 @@ import { PROGRAM_TYPES, type ProgramTypeName } from "../../vm/programs/types.js"
 import { kernelAvailability } from "../kernel/available.js";
 import { kernelHelperTable } from "./kernel-helpers.js";
 import { loadCorpus, type CorpusMap } from "./corpus.js";
-import { loadElfPrograms } from "./elf-programs.js";
+import { loadCorpusPrograms } from "./elf-programs.js";
 
-const MUTANTS_PER_SEED = Number(process.env["VERIFIER_FUZZ_MUTANTS"] ?? 40);
+// A quick default for every test run; EBPF_WASM_LONG=1 for a long run (or set the count).
+const MUTANTS_PER_SEED = Number(process.env["VERIFIER_FUZZ_MUTANTS"] ?? (process.env["EBPF_WASM_LONG"] === "1" ? 600 : 40));
 const status = kernelAvailability();
 
 interface Seed {
@@ -129,7 +130,7 @@ describe.skipIf(!status.ok)("differential fuzz against the kernel verifier", () 
     const helpers = kernelHelperTable();
     const seeds: Seed[] = [
       ...loadCorpus().filter((e) => e.expect === undefined),
-      ...loadElfPrograms(),
+      ...loadCorpusPrograms(),
     ].filter((s) => mutable(s.insns));
     const tally = { bothAccept: 0, bothReject: 0, unsafe: 0, strict: 0, uninit: 0, budget: 0 };
     const budget: string[] = [];

@@ -1,12 +1,18 @@
-// corpus/programs as the verifier sees them: each program section function linked the way
-// libbpf links it (the entry function, then all of .text when it calls into .text; call
-// immediates rewritten; map references turned into `lddw rX, map_fd N`). A stop-gap for the
-// verifier tests until vm/elf has the full program/map loader (issue 5): map key/value sizes
-// come from the table below (they are in BTF, which vm/elf does not read yet).
+// corpus/programs as the verifier sees them.
+//
+// loadCorpusPrograms(): loaded by vm/elf/load (issue 5's object loader: programs linked as libbpf
+// links them, maps in fd order with their sizes from BTF) — what the verifier tests use.
+//
+// loadElfPrograms(): the verifier tests' earlier stop-gap linker (each program section function
+// linked the way libbpf links it: the entry function, then all of .text when it calls into
+// .text; call immediates rewritten; map references turned into `lddw rX, map_fd N`, map sizes
+// from the table below). Kept only because test/loader/loader.test.ts checks vm/elf/load
+// against it, instruction by instruction.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseElf, relocationsFor, R_BPF, STT, type ElfObject } from "../../vm/elf/index.js";
+import { loadObject, verifierMaps } from "../../vm/elf/load/index.js";
 import { decode, type Insn } from "../../vm/isa/instruction.js";
 import { Pseudo } from "../../vm/isa/opcodes.js";
 import type { ProgramTypeName } from "../../vm/programs/types.js";
@@ -38,7 +44,19 @@ export interface ElfProgram {
   readonly name: string; // object:function
   readonly type: ProgramTypeName;
   readonly maps: readonly CorpusMap[];
-  readonly insns: Insn[];
+  readonly insns: readonly Insn[];
+}
+
+/** Every program of corpus/programs whose type we run, loaded by vm/elf/load. */
+export function loadCorpusPrograms(): ElfProgram[] {
+  return readdirSync(DIR).filter((f) => f.endsWith(".o")).sort().flatMap((file) => {
+    const obj = loadObject(readFileSync(`${DIR}${file}`));
+    const maps = verifierMaps(obj).map((m) => ({ ...m, readonly: m.readonly ?? false }));
+    return obj.programs.flatMap((p) => {
+      if (p.error) throw new Error(`${file}: ${p.name}: ${p.error.message}`);
+      return p.type ? [{ name: `${file.slice(0, -2)}:${p.name}`, type: p.type, maps, insns: p.insns }] : [];
+    });
+  });
 }
 
 export function loadElfPrograms(): ElfProgram[] {

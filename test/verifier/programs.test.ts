@@ -8,9 +8,9 @@ import { KernelError, kernelBridge } from "../../vm/node/kernel/engine.js";
 import { PROGRAM_TYPES } from "../../vm/programs/types.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { kernelHelperTable } from "./kernel-helpers.js";
-import { loadElfPrograms } from "./elf-programs.js";
+import { loadCorpusPrograms } from "./elf-programs.js";
 
-const programs = loadElfPrograms();
+const programs = loadCorpusPrograms();
 const helpers = kernelHelperTable();
 const figures: string[] = [];
 const kernelFigures: string[] = [];

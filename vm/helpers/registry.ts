@@ -20,7 +20,10 @@ export type HelperArg =
   | "ptr_to_alloc_mem"
   // map_pop_elem / map_peek_elem's output buffer (ARG_PTR_TO_MAP_VALUE | MEM_UNINIT): written,
   // so it need not be initialised (H7).
-  | "ptr_to_uninit_map_value";
+  | "ptr_to_uninit_map_value"
+  // ARG_PTR_TO_MEM | PTR_MAYBE_NULL (| MEM_RDONLY): memory the helper reads, or NULL when the
+  // size argument after it is 0 (csum_diff's from/to, trace_vprintk's data) (H14).
+  | "ptr_to_mem_or_null";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";

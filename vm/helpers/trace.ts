@@ -106,7 +106,7 @@ export function traceHelpers(log: TraceLog): HelperDef[] {
       id: 177,
       name: "trace_vprintk",
       // The kernel's data is ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY (NULL with data_len 0).
-      args: ["ptr_to_mem", "const_size", "ptr_to_mem", "const_size_or_zero"],
+      args: ["ptr_to_mem", "const_size", "ptr_to_mem_or_null", "const_size_or_zero"],
       ret: "integer",
       impl: (ctx, fmt, fmtSize, data, dataLenReg) => {
         const mem = memOf(ctx.memory);

@@ -3,7 +3,7 @@
 // `ptr += scalar` / `ptr -= scalar` on 64 bits for pointers that can be offset, `ptr - ptr`
 // giving a scalar; everything else on a pointer is refused with the kernel's words.
 
-import { S64_MIN, scalarIsConst, type Scalar } from "./bounds.js";
+import { constNumS, isConstValue, scalarIsConst, sminNum, sminUnbounded, type Scalar } from "./bounds.js";
 import { reject } from "./messages.js";
 import {
   UNKNOWN_SCALAR, isPointer, scalarReg, typeName, type Reg,
@@ -14,6 +14,7 @@ import type { AluName, OpDef } from "../isa/table.js";
 import type { Insn } from "../isa/instruction.js";
 import type { Env } from "./env.js";
 import type { VState } from "./state.js";
+import { markPrecise } from "./precision.js";
 
 /** The kernel's bpf_alu_string, for messages. */
 const ALU_STRING: Record<AluName, string> = {
@@ -60,7 +61,7 @@ function mov(env: Env, st: VState, ins: Insn, wide: boolean, reg: boolean): void
   // A copy of an unknown scalar shares an id with it, so that a comparison of one bounds
   // both (the kernel's find_equal_scalars / sync_linked_regs). A 32-bit copy is the same
   // value when the source already fits in 32 bits (check_alu_op, BPF_MOV32).
-  const fits = wide || src.s.umax <= 0xffff_ffffn;
+  const fits = wide || src.s.umaxH === 0;
   if (fits && src.type === "scalar" && !scalarIsConst(src.s) && ins.src !== ins.dst) {
     const linked = src.id ? src : { ...src, id: env.nextId() };
     regs[ins.src] = linked;
@@ -86,7 +87,8 @@ function binary(env: Env, st: VState, ins: Insn, def: Extract<OpDef, { kind: "al
   const dst = readReg(st, ins.dst);
   const src = def.reg ? readReg(st, ins.src) : scalarReg(immScalar(ins.imm));
   if (dst.type === "scalar" && src.type === "scalar") {
-    regs[ins.dst] = scalarReg(scalarAlu(op, dst.s, src.s, def.wide));
+    const result = kernelTracks(op, src.s, def.wide) ? scalarReg(scalarAlu(op, dst.s, src.s, def.wide)) : UNKNOWN_SCALAR;
+    regs[ins.dst] = linkAfterAlu(dst, src, op, def.wide, result);
     return;
   }
   if (isPointer(dst) && isPointer(src)) {
@@ -98,7 +100,44 @@ function binary(env: Env, st: VState, ins: Insn, def: Extract<OpDef, { kind: "al
     reject(`R${ins.dst} pointer ${ALU_STRING[op]} pointer prohibited`);
   }
   const ptrIsDst = isPointer(dst);
+  // The scalar moves a pointer: its value decides what the pointer may reach.
+  if (def.reg) markPrecise(env, st, ptrIsDst ? ins.src : ins.dst);
   regs[ins.dst] = pointerArith(env, ins.dst, op, def.wide, ptrIsDst ? dst : src, ptrIsDst ? src : dst, ptrIsDst);
+}
+
+/**
+ * is_safe_to_compute_dst_reg_range: the kernel computes a result's bounds for add, sub, and, or,
+ * xor and mul, and for shifts by a known amount below the width; anything else (div, mod, their
+ * signed forms, shifts by a register that is not constant) gives an unknown scalar. scalar-alu.ts
+ * could say more, soundly, but a verifier that accepts what the kernel rejects is not one the
+ * differential tests can vouch for, so the results stay as the kernel's.
+ */
+function kernelTracks(op: AluName, src: Scalar, wide: boolean): boolean {
+  switch (op) {
+    case "add": case "sub": case "and": case "or": case "xor": case "mul": case "mov":
+      return true;
+    case "lsh": case "rsh": case "arsh": {
+      const t = src.t;
+      if (wide) return t.mh === 0 && t.ml === 0 && t.vh === 0 && t.vl >>> 0 < 64;
+      return t.ml === 0 && t.vl >>> 0 < 32;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Linked scalars with a constant offset (kernel 6.11+, BPF_ADD_CONST): after `r2 = r1` the two
+ * share an id; `r2 += 4` keeps the link as "r2 = r1 + 4" (off = 4), so a bound learnt on either
+ * bounds the other (branch.ts setScalar). Like the kernel: 64-bit add/sub of a constant in s32
+ * range, once (a second constant clears the link); any other change of the value clears it.
+ */
+function linkAfterAlu(dst: Reg, src: Reg, op: AluName, wide: boolean, result: Reg): Reg {
+  if (dst.id === 0 || !wide || (op !== "add" && op !== "sub") || !scalarIsConst(src.s) || dst.off !== 0) return result;
+  const v = constNumS(src.s);
+  if (v < -0x80000000 || v > 0x7fffffff || (op === "sub" && v === -0x80000000)) return result;
+  const off = op === "add" ? v : -v;
+  return off === 0 ? { ...result, id: dst.id } : { ...result, id: dst.id, off };
 }
 
 /** Types whose pointers may be moved by arithmetic (adjust_ptr_min_max_vals). */
@@ -113,7 +152,7 @@ function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Re
     reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited, null-check it first`);
   }
   const known = scalarIsConst(off.s);
-  const okMapPtr = ptr.type === "map_ptr" && known && off.s.t.value === 0n && op === "add";
+  const okMapPtr = ptr.type === "map_ptr" && known && isConstValue(off.s, 0) && op === "add";
   if (!OFFSETTABLE.has(ptr.type) && !okMapPtr) reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited`);
   checkSaneOffset(off.s, ptr);
   switch (op) {
@@ -135,13 +174,13 @@ function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Re
 /** check_reg_sane_offset: the offset and the pointer's own offsets must stay far from overflow. */
 function checkSaneOffset(off: Scalar, ptr: Reg): void {
   const name = typeName(ptr.type);
-  const limit = BigInt(MAX_VAR_OFF);
+  const limit = MAX_VAR_OFF;
   if (scalarIsConst(off)) {
-    const v = BigInt.asIntN(64, off.t.value);
-    if (v >= limit || v <= -limit) reject(`math between ${name} pointer and ${v} is not allowed`);
-  } else if (off.smin === S64_MIN) {
+    const v = constNumS(off);
+    if (v >= limit || v <= -limit) reject(`math between ${name} pointer and ${BigInt.asIntN(64, off.t.value)} is not allowed`);
+  } else if (sminUnbounded(off)) {
     reject(`math between ${name} pointer and register with unbounded min value is not allowed`);
-  } else if (off.smin >= limit || off.smin <= -limit) {
+  } else if (sminNum(off) >= limit || sminNum(off) <= -limit) {
     reject(`value ${off.smin} makes ${name} pointer be out of bounds`);
   }
   if (ptr.off >= MAX_VAR_OFF || ptr.off <= -MAX_VAR_OFF) reject(`${name} pointer offset ${ptr.off} is not allowed`);
@@ -150,7 +189,7 @@ function checkSaneOffset(off: Scalar, ptr: Reg): void {
 /** ptr ± scalar: a constant moves the fixed offset; anything else the variable part. */
 function movePointer(env: Env, ptr: Reg, off: Scalar, sign: 1 | -1): Reg {
   if (scalarIsConst(off)) {
-    const v = Number(BigInt.asIntN(64, off.t.value)) * sign;
+    const v = constNumS(off) * sign;
     return { ...ptr, off: ptr.off + v };
   }
   const s = scalarAlu(sign === 1 ? "add" : "sub", ptr.s, off, true);

@@ -5,15 +5,17 @@
 //    every copy with the same id (mark_ptr_or_null_regs);
 //  - packet pointer vs data_end: the proven packet range (find_good_pkt_pointers).
 
-import { ZERO, type Scalar } from "./bounds.js";
+import { ZERO, scalarConst, umaxNum, type Scalar } from "./bounds.js";
 import { branchTaken, negate, refine, type Cond } from "./compare.js";
 import { readReg } from "./alu.js";
-import { immScalar } from "./scalar-alu.js";
+import { immScalar, scalarAlu } from "./scalar-alu.js";
 import { MAX_PACKET_OFF } from "./memory.js";
-import { fixedOffset, isOrNull, isPointer, scalarReg, type Reg } from "./regs.js";
+import { fixedOffset, isNullScalar, isOrNull, isPointer, scalarReg, type Reg } from "./regs.js";
 import type { Insn } from "../isa/instruction.js";
 import type { OpDef } from "../isa/table.js";
 import type { VState } from "./state.js";
+import type { Env } from "./env.js";
+import { markPrecise } from "./precision.js";
 
 export interface BranchOutcome {
   /** State for the fall-through side, undefined if that side cannot happen. */
@@ -24,31 +26,51 @@ export interface BranchOutcome {
 
 type JcondDef = Extract<OpDef, { kind: "jcond" }>;
 
-export function checkCondJmp(st: VState, ins: Insn, def: JcondDef): BranchOutcome {
+export function checkCondJmp(env: Env, st: VState, ins: Insn, def: JcondDef): BranchOutcome {
   const a = readReg(st, ins.dst);
   const b = def.reg ? readReg(st, ins.src) : scalarReg(immScalar(ins.imm));
   const cond: Cond = def.cond;
-  if (a.type === "scalar" && b.type === "scalar") return scalarBranch(st, ins, def, a.s, b.s, cond);
+  if (a.type === "scalar" && b.type === "scalar") return scalarBranch(env, st, ins, def, a.s, b.s, cond);
   const decided = pointerDecided(a, b, cond, def.wide);
-  if (decided !== undefined) return decided ? { jump: st } : { fall: st };
+  // Decided by a scalar being 0, or a null check by a register holding 0: that value counts.
+  const markZero = (): void => {
+    if (a.type === "scalar") markPrecise(env, st, ins.dst);
+    if (def.reg && b.type === "scalar") markPrecise(env, st, ins.src);
+  };
+  if (decided !== undefined) {
+    markZero();
+    return decided ? { jump: st } : { fall: st };
+  }
   const jump = st.clone();
   const fall = st;
   if (def.wide && (cond === "jeq" || cond === "jne")) {
     const nullSide = cond === "jeq" ? jump : fall;
     const otherSide = cond === "jeq" ? fall : jump;
-    if (markNull(a, b, nullSide, otherSide) || markNull(b, a, nullSide, otherSide)) return { fall, jump };
+    if (markNull(a, b, nullSide, otherSide) || markNull(b, a, nullSide, otherSide)) {
+      markZero();
+      return { fall, jump };
+    }
   }
   if (def.wide && isPointer(a) && isPointer(b)) matchPacketPointers(a, b, cond, fall, jump);
   return { fall, jump };
 }
 
-function scalarBranch(st: VState, ins: Insn, def: JcondDef, a: Scalar, b: Scalar, cond: Cond): BranchOutcome {
+function scalarBranch(env: Env, st: VState, ins: Insn, def: JcondDef, a: Scalar, b: Scalar, cond: Cond): BranchOutcome {
+  // A side left unexplored because of what the operands are makes their values count
+  // (check_cond_jmp_op: mark_chain_precision when is_branch_taken decides).
+  const operandsCount = (): void => {
+    markPrecise(env, st, ins.dst);
+    if (def.reg) markPrecise(env, st, ins.src);
+  };
   const decided = branchTaken(a, b, cond, def.wide);
-  if (decided === true) return { jump: st };
-  if (decided === false) return { fall: st };
+  if (decided !== undefined) {
+    operandsCount();
+    return decided ? { jump: st } : { fall: st };
+  }
   const jump = st.clone();
   const okJump = applyRefinement(jump, ins, def, a, b, cond);
   const okFall = applyRefinement(st, ins, def, a, b, negate(cond));
+  if (!okJump || !okFall) operandsCount();
   return { jump: okJump ? jump : undefined, fall: okFall ? st : undefined };
 }
 
@@ -62,21 +84,37 @@ function applyRefinement(st: VState, ins: Insn, def: JcondDef, a: Scalar, b: Sca
   return true;
 }
 
-/** Give a register a refined value, and every register linked to it (same id) too. */
+/**
+ * Give a register a refined value, and every register linked to it (same id) too
+ * (sync_linked_regs): a copy made with a constant added (off) gets the value plus the difference.
+ */
 function setScalar(st: VState, regno: number, s: Scalar): void {
   const old = st.regs[regno]!;
   if (old.id === 0) {
     st.regs[regno] = { ...old, s };
     return;
   }
-  const id = old.id;
-  st.mapRegs((r) => (r.type === "scalar" && r.id === id ? { ...r, s } : r));
+  const { id, off } = old;
+  const linked = (r: Reg): Reg => ({ ...r, s: r.off === off ? s : scalarAlu("add", s, scalarConst(BigInt(r.off - off)), true) });
+  for (const frame of st.frames) {
+    const regs = frame.regs;
+    for (let i = 0; i < 10; i++) {
+      const r = regs[i]!;
+      if (r.id === id && r.type === "scalar") regs[i] = linked(r);
+    }
+    for (let k = 0; k < frame.slotsUsed; k++) {
+      const r = frame.spills[k];
+      if (r === undefined || r.id !== id || r.type !== "scalar") continue;
+      frame.own();
+      frame.spills[k] = linked(r);
+    }
+  }
 }
 
 /** A pointer that cannot be null compared with 0 (is_branch_taken for pointers). */
 function pointerDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | undefined {
   if (!wide || (cond !== "jeq" && cond !== "jne")) return undefined;
-  const isZero = (r: Reg): boolean => r.type === "scalar" && r.s.umax === 0n;
+  const isZero = isNullScalar;
   // reg_not_null: only these types are known non-null (not ctx, stack or packet pointers).
   const nonNullPtr = (r: Reg): boolean => r.type === "map_value" || r.type === "mem" || r.type === "map_ptr";
   if ((nonNullPtr(a) && isZero(b)) || (nonNullPtr(b) && isZero(a))) return cond === "jne";
@@ -85,7 +123,7 @@ function pointerDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | un
 
 /** `ptr == 0` where ptr may be null: on the null side it (and its copies) is 0, else not null. */
 function markNull(p: Reg, z: Reg, nullSide: VState, otherSide: VState): boolean {
-  if (!isOrNull(p) || z.type !== "scalar" || z.s.umax !== 0n || p.id === 0) return false;
+  if (!isOrNull(p) || !isNullScalar(z) || p.id === 0) return false;
   const id = p.id;
   const nonNull = p.type === "map_value_or_null" ? "map_value" : "mem";
   nullSide.mapRegs((r) => (isOrNull(r) && r.id === id ? scalarReg(ZERO) : r));
@@ -126,7 +164,8 @@ function flipCond(c: Cond): Cond {
 /** find_good_pkt_pointers: every packet pointer with data's id gets range >= data.off. */
 function goodPkt(st: VState, data: Reg, rightOpen: boolean): undefined {
   if (data.off < 0 || (data.off === 0 && rightOpen)) return undefined;
-  if (data.s.umax > BigInt(MAX_PACKET_OFF) || data.s.umax + BigInt(data.off) > BigInt(MAX_PACKET_OFF)) return undefined;
+  const umax = umaxNum(data.s);
+  if (umax > MAX_PACKET_OFF || umax + data.off > MAX_PACKET_OFF) return undefined;
   const range = data.off + (rightOpen ? 1 : 0);
   st.mapRegs((r) => (r.type === data.type && r.id === data.id && r.range < range ? { ...r, range } : r));
   return undefined;

@@ -24,7 +24,11 @@ export interface Cfg {
   readonly callees: ReadonlyArray<readonly number[]>;
 }
 
-export function buildCfg(insns: readonly Insn[]): Cfg {
+/**
+ * `helperArgs(id)`: how many argument registers helper `id` reads (its signature), undefined for
+ * an unknown helper (then all of r1-r5 count as read: it is refused later anyway).
+ */
+export function buildCfg(insns: readonly Insn[], helperArgs: (id: number) => number | undefined = () => undefined): Cfg {
   let subprogs: Subprogram[];
   try {
     subprogs = validate(insns);
@@ -41,7 +45,7 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   const succ = successors(insns, defs);
   checkReachable(insns, defs, succ);
   const prunePoint = prunePoints(insns, defs, succ);
-  const liveIn = liveness(insns, defs, succ);
+  const liveIn = liveness(insns, defs, succ, helperArgs);
   const callees = subprogs.map(() => [] as number[]);
   defs.forEach((d, i) => {
     if (d?.kind === "call" && d.target === "local") callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
@@ -100,13 +104,19 @@ function checkReachable(insns: readonly Insn[], defs: ReadonlyArray<OpDef | unde
   }
 }
 
+/**
+ * Where states are compared, as the kernel's check_cfg marks them (mark_prune_point, push_insn
+ * with BRANCH): each conditional jump itself and its target, the target of each `ja`, the
+ * instruction after each call, each call of a subprogram and its target. Every loop contains one.
+ */
 function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][]): Uint8Array {
   const p = new Uint8Array(insns.length + 2);
   defs.forEach((def, i) => {
     if (!def) return;
-    if (def.kind === "ja" || def.kind === "jcond") for (const s of succ[i]!) p[s] = 1;
+    if (def.kind === "ja") p[succ[i]![0]!] = 1;
+    if (def.kind === "jcond") p[i] = p[succ[i]![1]!] = 1;
     if (def.kind === "call") p[i + 1] = 1;
-    if (def.kind === "call" && def.target === "local") p[localCallTarget(insns, i)] = 1;
+    if (def.kind === "call" && def.target === "local") p[i] = p[localCallTarget(insns, i)] = 1;
   });
   return p;
 }
@@ -142,11 +152,30 @@ function useDef(ins: Insn, def: OpDef): [number, number] {
   }
 }
 
-/** Backward dataflow to a fixpoint: live-in = use ∪ (live-out − def). r10 is always live. */
-function liveness(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][]): Uint16Array {
+/**
+ * Backward dataflow to a fixpoint: live-in = use ∪ (live-out − def). r10 is always live. A helper
+ * call reads only its arguments (as check_helper_call does); a call of a subprogram reads the
+ * argument registers the subprogram reads before writing (its entry's live-in), found by the
+ * same fixpoint.
+ */
+function liveness(
+  insns: readonly Insn[],
+  defs: ReadonlyArray<OpDef | undefined>,
+  succ: number[][],
+  helperArgs: (id: number) => number | undefined,
+): Uint16Array {
   const n = insns.length;
   const live = new Uint16Array(n);
   const ud = defs.map((d, i) => (d ? useDef(insns[i]!, d) : ([0, 0] as [number, number])));
+  const callee = new Int32Array(n).fill(-1);
+  defs.forEach((d, i) => {
+    if (d?.kind !== "call") return;
+    if (d.target === "local") callee[i] = localCallTarget(insns, i);
+    else {
+      const args = helperArgs(insns[i]!.imm);
+      if (args !== undefined) ud[i] = [R1_R5 & ((1 << (args + 1)) - 2), R0_R5];
+    }
+  });
   let changed = true;
   while (changed) {
     changed = false;
@@ -154,7 +183,8 @@ function liveness(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>
       if (!defs[i]) continue;
       let out = 0;
       for (const s of succ[i]!) out |= live[s] ?? 0;
-      const [use, def] = ud[i]!;
+      const [ownUse, def] = ud[i]!;
+      const use = callee[i]! >= 0 ? live[callee[i]!]! & R1_R5 : ownUse;
       const v = (use | (out & ~def) | bit(10)) & 0x7ff;
       if (v !== live[i]) {
         live[i] = v;

@@ -10,17 +10,20 @@ import { checkHelperMem } from "./memory.js";
 import { stackConst } from "./stack.js";
 import { MAX_VAR_OFF } from "./memory.js";
 import { MapType, helperRule, SPECIAL_MAPS } from "./helper-rules.js";
-import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, pointer, regConst, typeName, type Reg } from "./regs.js";
+import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, isNullScalar, pointer, regConst, typeName, type Reg } from "./regs.js";
+import { uminNum, umaxNum } from "./bounds.js";
+import { markPrecise, markStackPrecise } from "./precision.js";
 import type { HelperArg, HelperDef } from "../helpers/registry.js";
 import type { Env } from "./env.js";
 import { Slot, type VState } from "./state.js";
 
 interface CallMeta {
   map?: number;
-  /** The key, when it is a constant on the stack (for array lookups that cannot fail). */
+  /** The key, when it is a constant on the stack (for array lookups that cannot fail), and where. */
   constKey?: bigint;
-  /** The pending memory argument a size argument refers to. */
-  mem?: { regno: number; access: "read" | "write" };
+  keyAt?: { frame: number; off: number; size: number };
+  /** The pending memory argument a size argument refers to; `isNull`: a NULL where the kernel allows one. */
+  mem?: { regno: number; access: "read" | "write"; isNull?: boolean };
   allocSize?: number;
   release?: { regno: number; ref: number };
 }
@@ -73,18 +76,29 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       const size = kind === "ptr_to_map_key" ? map.keySize : map.valueSize;
       if (size === 0) reject("invalid zero-sized read");
       checkHelperMem(env, st, regno, size, kind === "ptr_to_uninit_map_value" ? "write" : "read");
-      if (kind === "ptr_to_map_key" && r.type === "stack" && fixedOffset(r)) meta.constKey = constantKey(st, r, size);
+      if (kind === "ptr_to_map_key" && r.type === "stack" && fixedOffset(r)) {
+        meta.constKey = constantKey(st, r, size);
+        meta.keyAt = { frame: r.frame, off: r.off, size };
+      }
       return;
     }
+    case "ptr_to_mem_or_null":
+      // ARG_PTR_TO_MEM | PTR_MAYBE_NULL: a known NULL passes the type check; its size must then
+      // be exactly 0 (check_helper_mem_access: "zero-byte read from NULL"). Pointers that may be
+      // null (map_value_or_null...) are refused here although the kernel folds PTR_MAYBE_NULL
+      // away for them: a non-zero size would make the helper read at address 0.
+      if (isNullScalar(r)) {
+        markPrecise(env, st, regno);
+        meta.mem = { regno, access: "read", isNull: true };
+        return;
+      }
+      return memArg(regno, r, "read", meta);
     case "ptr_to_mem":
     case "ptr_to_uninit_mem":
-      if (!["stack", "packet", "packet_meta", "map_value", "mem"].includes(r.type)) {
-        expected(regno, r, "fp, pkt, pkt_meta, map_value, ringbuf_mem");
-      }
-      meta.mem = { regno, access: kind === "ptr_to_mem" ? "read" : "write" };
-      return;
+      return memArg(regno, r, kind === "ptr_to_mem" ? "read" : "write", meta);
     case "const_size":
     case "const_size_or_zero":
+      markPrecise(env, st, regno);
       return checkSize(env, st, regno, r, kind === "const_size_or_zero", meta);
     case "ptr_to_ctx":
       if (r.type !== "ctx") expected(regno, r, "ctx");
@@ -96,6 +110,7 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       meta.release = { regno, ref: r.ref };
       return;
     case "const_alloc_size_or_zero": {
+      markPrecise(env, st, regno);
       const c = regConst(r);
       if (c === undefined) reject(`R${regno} is not a known constant'`);
       meta.allocSize = Number(c);
@@ -103,6 +118,14 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
     }
   }
 }
+
+/** A pointer to memory the helper reads or writes; its size argument comes next. */
+function memArg(regno: number, r: Reg, access: "read" | "write", meta: CallMeta): void {
+  if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_value, ringbuf_mem");
+  meta.mem = { regno, access };
+}
+
+const MEM_TYPES: ReadonlySet<string> = new Set(["stack", "packet", "packet_meta", "map_value", "mem"]);
 
 /**
  * get_constant_map_key: the key is known when its bytes are all STACK_ZERO, or when it is a
@@ -122,10 +145,15 @@ function checkSize(env: Env, st: VState, regno: number, r: Reg, zeroOk: boolean,
   const mem = meta.mem;
   if (!mem) reject(`R${regno} size argument without a memory argument before it`);
   meta.mem = undefined;
-  if (r.s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
-  if (r.s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
-  if (r.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-  checkHelperMem(env, st, mem!.regno, Number(r.s.umax), mem!.access);
+  if (r.s.sminH < 0) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+  if (uminNum(r.s) === 0 && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
+  const size = umaxNum(r.s);
+  if (size >= MAX_VAR_OFF) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+  if (mem!.isNull) {
+    if (!zeroOk || size !== 0) reject(`R${mem!.regno} type=scalar expected=fp`);
+    return;
+  }
+  checkHelperMem(env, st, mem!.regno, size, mem!.access);
 }
 
 /** check_map_func_compatibility, both directions. */
@@ -155,6 +183,8 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
       const map = env.maps[meta.map!]!;
       const arrayish = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
       if (def.id === 1 && arrayish && meta.constKey !== undefined && meta.constKey < BigInt(map.maxEntries)) {
+        // The key's value decided that: the stack slots holding it count.
+        markStackPrecise(env, st, meta.keyAt!.frame, meta.keyAt!.off, meta.keyAt!.off + meta.keyAt!.size);
         return pointer("map_value", { map: meta.map! });
       }
       return pointer("map_value_or_null", { map: meta.map!, id: env.nextId() });

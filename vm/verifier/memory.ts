@@ -5,7 +5,7 @@
 
 import { ctxFieldAt } from "../programs/context.js";
 import { STACK_SIZE } from "../isa/opcodes.js";
-import { scalarIsConst } from "./bounds.js";
+import { constNumS, scalarIsConst, smaxNum, sminNum, umaxNum } from "./bounds.js";
 import { reject } from "./messages.js";
 import { loadedScalar, pointer, typeName, type Reg } from "./regs.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
@@ -53,8 +53,8 @@ function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
   if (!scalarIsConst(reg.s)) {
     reject(`variable ctx access var_off=${tnumString(reg.s.t)} disallowed`);
   }
-  if (reg.off !== 0 || reg.s.t.value !== 0n) {
-    reject(`dereference of modified ctx ptr R${op.regno} off=${reg.off + Number(BigInt.asIntN(32, reg.s.t.value))} disallowed`);
+  if (reg.off !== 0 || reg.s.t.vh !== 0 || reg.s.t.vl !== 0) {
+    reject(`dereference of modified ctx ptr R${op.regno} off=${reg.off + reg.s.t.vl} disallowed`);
   }
   const layout = env.type.ctx;
   const bad = (): never => reject(`invalid bpf_context access off=${op.off} size=${op.size}`);
@@ -80,33 +80,34 @@ function packetAccess(env: Env, reg: Reg, op: MemOp): Reg {
   if (op.access === "write" ? !env.rules.packetWrite : !env.rules.packetRead) {
     reject(op.access === "write" ? "cannot write into packet" : "cannot read from packet");
   }
-  if (reg.s.smin < 0n) {
+  if (reg.s.sminH < 0) {
     reject(`R${op.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
   const off = reg.off + op.off;
-  if (off < 0 || off + op.size > reg.range || reg.s.umax + BigInt(off) > BigInt(MAX_PACKET_OFF)) {
+  if (off < 0 || off + op.size > reg.range || umaxNum(reg.s) + off > MAX_PACKET_OFF) {
     reject(`invalid access to packet, off=${off} size=${op.size}, R${op.regno}(id=${reg.id},off=${off},r=${reg.range})`);
   }
   return loaded(op);
 }
 
-/** Offsets [lo, hi] the access may start at, given the pointer's fixed and variable parts. */
-function offsetRange(reg: Reg, op: MemOp): [bigint, bigint] {
-  const base = BigInt(reg.off + op.off);
-  return [base + reg.s.smin, base + reg.s.umax];
-}
-
-/** check_mem_region_access: [min, max + size) within [0, limit). */
+/**
+ * check_mem_region_access: [min, max + size) within [0, limit). Offsets are the pointer's fixed
+ * part plus smin (lowest) or umax (highest) of its variable part; numbers are exact wherever an
+ * access can pass (messages take the exact bigint).
+ */
 function regionAccess(reg: Reg, op: MemOp, limit: number, what: (off: bigint) => string): void {
-  if (reg.s.smin < 0n && (reg.s.smin <= -BigInt(MAX_VAR_OFF) || BigInt(reg.off + op.off) + reg.s.smin < 0n)) {
+  const base = reg.off + op.off;
+  const smin = sminNum(reg.s);
+  if (smin < 0 && (smin <= -MAX_VAR_OFF || base + smin < 0)) {
     reject(`R${op.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
-  const [lo, hi] = offsetRange(reg, op);
-  if (lo < 0n || lo + BigInt(op.size) > BigInt(limit)) reject(what(lo));
-  if (reg.s.umax >= BigInt(MAX_VAR_OFF)) {
+  const lo = base + smin;
+  if (lo < 0 || lo + op.size > limit) reject(what(BigInt(base) + reg.s.smin));
+  const umax = umaxNum(reg.s);
+  if (umax >= MAX_VAR_OFF) {
     reject(`R${op.regno} unbounded memory access, make sure to bounds check any such access`);
   }
-  if (hi + BigInt(op.size) > BigInt(limit)) reject(what(hi));
+  if (base + umax + op.size > limit) reject(what(BigInt(base) + reg.s.umax));
 }
 
 function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {
@@ -129,16 +130,16 @@ function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
   const fixed = scalarIsConst(reg.s);
   const base = reg.off + op.off;
   // Stack accesses must be aligned: spill tracking relies on it (check_ptr_alignment, strict).
-  const lowBits = BigInt(op.size - 1);
-  if (((reg.s.t.value + BigInt(base)) & lowBits) !== 0n || (reg.s.t.mask & lowBits) !== 0n) {
+  const lowBits = op.size - 1;
+  if (((reg.s.t.vl + base) & lowBits) !== 0 || (reg.s.t.ml & lowBits) !== 0) {
     const varOff = scalarIsConst(reg.s) ? `${BigInt.asIntN(64, reg.s.t.value)}` : tnumString(reg.s.t);
     reject(`misaligned stack access off ${varOff}+${reg.off}+${op.off} size ${op.size}`);
   }
-  if (!fixed && (reg.s.smax >= BigInt(MAX_VAR_OFF) || reg.s.smin <= -BigInt(MAX_VAR_OFF))) {
+  if (!fixed && (smaxNum(reg.s) >= MAX_VAR_OFF || sminNum(reg.s) <= -MAX_VAR_OFF)) {
     reject(`invalid unbounded variable-offset${dir} stack R${op.regno}`);
   }
-  const lo = fixed ? base + Number(BigInt.asIntN(64, reg.s.t.value)) : base + Number(reg.s.smin);
-  const hi = (fixed ? lo : base + Number(reg.s.smax)) + op.size; // exclusive end of the last access
+  const lo = fixed ? base + constNumS(reg.s) : base + sminNum(reg.s);
+  const hi = (fixed ? lo : base + smaxNum(reg.s)) + op.size; // exclusive end of the last access
   if (lo < -STACK_SIZE || hi > 0) {
     reject(fixed
       ? `invalid${dir} stack R${op.regno} off=${lo} size=${op.size}`
@@ -186,11 +187,11 @@ export function checkHelperMem(env: Env, st: VState, regno: number, size: number
 function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
   const frame = st.frames[reg.frame]!;
   const fixed = scalarIsConst(reg.s);
-  if (!fixed && (reg.s.smax >= BigInt(MAX_VAR_OFF) || reg.s.smin <= -BigInt(MAX_VAR_OFF))) {
+  if (!fixed && (smaxNum(reg.s) >= MAX_VAR_OFF || sminNum(reg.s) <= -MAX_VAR_OFF)) {
     reject(`invalid unbounded variable-offset indirect access to stack R${op.regno}`);
   }
-  const lo = reg.off + Number(fixed ? BigInt.asIntN(64, reg.s.t.value) : reg.s.smin);
-  const hi = reg.off + Number(fixed ? BigInt.asIntN(64, reg.s.t.value) : reg.s.smax) + op.size;
+  const lo = reg.off + (fixed ? constNumS(reg.s) : sminNum(reg.s));
+  const hi = reg.off + (fixed ? constNumS(reg.s) : smaxNum(reg.s)) + op.size;
   const dir = op.access === "read" ? " read from" : " write to";
   if (lo < -STACK_SIZE || hi > 0) {
     reject(fixed

@@ -2,8 +2,8 @@
 // checkpoint whose state is "within" a state already proven safe from the same instruction is
 // safe too, and need not be explored again. Within means: for every live register and every
 // stack byte the old state cared about, each value the current state allows, the old one
-// allowed too. All scalars count as precise here (the kernel's precision tracking is not
-// ported), which prunes less than the kernel but is simply sound.
+// allowed too — where scalars count only if the old state's are precise (precision.ts: some
+// path after it relied on their values).
 //
 // Liveness is static (cfg.ts): a register not live at the instruction is never read before
 // being written, so its value cannot matter.
@@ -64,8 +64,11 @@ function regWithin(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
   if (o.type !== c.type) return false;
   switch (o.type) {
     case "scalar":
-      // Linked scalars: if the old state relied on two registers being equal, so must this one.
-      if (o.id !== 0 && (c.id === 0 || !ids.ok(o.id, c.id))) return false;
+      // No path after the checkpoint relied on this value (precision.ts): any scalar will do.
+      if (!o.precise) return true;
+      // Linked scalars: if the old state relied on two registers being equal (or one being the
+      // other plus a constant), so must this one.
+      if (o.id !== 0 && (c.id === 0 || o.off !== c.off || !ids.ok(o.id, c.id))) return false;
       return scalarWithin(o.s, c.s);
     case "packet":
     case "packet_meta":
@@ -89,7 +92,10 @@ function regEquals(o: Reg, c: Reg, ids: IdMap): boolean {
 
 function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean {
   if (fo.sameStack(fc) && !hasIds(fo)) return true;
-  for (let k = 0; k < fo.spills.length; k++) {
+  // Slots never written in the old frame were never read on its path (all INVALID); an exact
+  // comparison needs the current frame's written slots too.
+  const slots = exact ? Math.max(fo.slotsUsed, fc.slotsUsed) : fo.slotsUsed;
+  for (let k = 0; k < slots; k++) {
     const base = 512 - 8 * (k + 1);
     const so = fo.spills[k];
     const sc = fc.spills[k];
@@ -107,8 +113,9 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean 
         continue;
       }
       if (to === Slot.INVALID) continue; // never read on the old path
-      // A byte the old path knew as a constant may have been relied on (e.g. a map key).
-      if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b]) return false;
+      // A byte the old path knew as a constant and relied on (a map key, a value read back
+      // and used: precision.ts marks the slot) must be that constant here too.
+      if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b] && fo.knownPrecise(k)) return false;
       if (to === tc) continue;
       // MISC reads as an unknown scalar: a known zero or a spilled scalar's byte is within it.
       if (to === Slot.MISC && (tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar"))) continue;
@@ -123,12 +130,18 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean 
  * no information, and keeping it would make the checkpoint needlessly hard to match.
  */
 export function clearSingularIds(st: VState): void {
-  const count = new Map<number, number>();
-  st.mapRegs((r) => {
-    if (r.type === "scalar" && r.id) count.set(r.id, (count.get(r.id) ?? 0) + 1);
-    return r;
-  });
-  st.mapRegs((r) => (r.type === "scalar" && r.id && count.get(r.id) === 1 ? { ...r, id: 0 } : r));
+  let ids: number[] | undefined;
+  const note = (r: Reg | undefined): void => {
+    if (r !== undefined && r.id !== 0 && r.type === "scalar") (ids ??= []).push(r.id);
+  };
+  for (const f of st.frames) {
+    for (let i = 0; i < 10; i++) note(f.regs[i]);
+    for (let k = 0; k < f.slotsUsed; k++) note(f.spills[k]);
+  }
+  if (!ids) return;
+  const all = ids;
+  const once = (id: number): boolean => all.indexOf(id) === all.lastIndexOf(id);
+  st.mapRegs((r) => (r.type === "scalar" && r.id !== 0 && once(r.id) ? { ...r, id: 0, off: 0 } : r));
 }
 
 /**
@@ -143,8 +156,8 @@ export function stateDigest(cfg: Cfg, st: VState): number {
     if ((live & (1 << i)) === 0) continue;
     const r = regs[i]!;
     h = (Math.imul(h, 31) + r.type.length + r.off * 7 + r.range * 13) | 0;
-    if (r.type === "scalar" || r.s.t.mask !== 0n || r.s.t.value !== 0n) {
-      h = (Math.imul(h, 31) + Number(BigInt.asUintN(32, r.s.t.value)) + Number(BigInt.asUintN(32, r.s.umax))) | 0;
+    if (r.type === "scalar" || r.s.t.ml !== 0 || r.s.t.vl !== 0) {
+      h = (Math.imul(h, 31) + r.s.t.vl + r.s.umaxL) | 0;
     }
   }
   return h;
@@ -152,5 +165,9 @@ export function stateDigest(cfg: Cfg, st: VState): number {
 
 /** Spilled registers whose ids must still be matched even when the stacks are the same arrays. */
 function hasIds(f: Frame): boolean {
-  return f.spills.some((r) => r !== undefined && (r.id !== 0 || r.ref !== 0));
+  for (let k = 0; k < f.slotsUsed; k++) {
+    const r = f.spills[k];
+    if (r !== undefined && (r.id !== 0 || r.ref !== 0)) return true;
+  }
+  return false;
 }

@@ -4,7 +4,7 @@
 // For pointers, `off` is the fixed part of the offset and `s` the variable part (a Scalar, as
 // the kernel keeps var_off and the min/max fields for both scalars and pointers).
 
-import { UNKNOWN, ZERO, scalarConst, scalarIsConst, scalarString, scalarURange, sync, type Scalar } from "./bounds.js";
+import { UNKNOWN, ZERO, isConstValue, scalarConst, scalarFromFacts, scalarIsConst, scalarString, scalarURange, type Scalar } from "./bounds.js";
 
 export type RegType =
   | "not_init"
@@ -37,9 +37,15 @@ export interface Reg {
   readonly frame: number;
   /** mem(_or_null) from an acquiring helper (ringbuf_reserve): the reference to release. */
   readonly ref: number;
+  /**
+   * Scalars in checkpoints (precision.ts): some path after the checkpoint relied on this value,
+   * so pruning must compare it; an imprecise scalar matches any scalar. Always false in the
+   * states being explored (the kernel's bpf_reg_state.precise, for CAP_BPF).
+   */
+  readonly precise: boolean;
 }
 
-const BASE: Reg = { type: "not_init", s: UNKNOWN, off: 0, id: 0, range: 0, map: -1, frame: 0, ref: 0 };
+const BASE: Reg = { type: "not_init", s: UNKNOWN, off: 0, id: 0, range: 0, map: -1, frame: 0, ref: 0, precise: false };
 
 export const NOT_INIT: Reg = BASE;
 export const UNKNOWN_SCALAR: Reg = { ...BASE, type: "scalar" };
@@ -47,15 +53,21 @@ export const UNKNOWN_SCALAR: Reg = { ...BASE, type: "scalar" };
 export const scalarReg = (s: Scalar): Reg => (s === UNKNOWN ? UNKNOWN_SCALAR : { ...BASE, type: "scalar", s });
 export const constReg = (v: bigint): Reg => scalarReg(scalarConst(v));
 
-/** A value loaded from memory of `bytes` width: zero-extended, or sign-extended (ldxs*). */
-export function loadedScalar(bytes: number, signed = false): Reg {
+function loadedScalarOf(bytes: number, signed: boolean): Reg {
   if (bytes >= 8) return UNKNOWN_SCALAR;
   const bits = BigInt(bytes * 8);
   if (!signed) return scalarReg(scalarURange(0n, (1n << bits) - 1n));
-  return scalarReg(scalarSigned(-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n));
+  return scalarReg(scalarFromFacts({ smin: -(1n << (bits - 1n)), smax: (1n << (bits - 1n)) - 1n }) ?? UNKNOWN);
 }
 
-const scalarSigned = (lo: bigint, hi: bigint): Scalar => sync({ ...UNKNOWN, smin: lo, smax: hi }) ?? UNKNOWN;
+/** Loaded values by width and signedness (they are immutable: computed once). */
+const LOADED = [1, 2, 4, 8].map((b) => [loadedScalarOf(b, false), loadedScalarOf(b, true)] as const);
+const LOADED_INDEX = [0, 0, 1, 2, 2, 3, 3, 3, 3]; // by bytes (odd widths round up: still sound)
+
+/** A value loaded from memory of `bytes` width: zero-extended, or sign-extended (ldxs*). */
+export function loadedScalar(bytes: number, signed = false): Reg {
+  return LOADED[LOADED_INDEX[bytes >= 8 ? 8 : bytes]!]![signed ? 1 : 0];
+}
 
 export function pointer(type: RegType, fields: Partial<Reg> = {}): Reg {
   return { ...BASE, type, s: ZERO, ...fields };
@@ -69,8 +81,11 @@ export const isPacketLike = (r: Reg): boolean => r.type === "packet" || r.type =
 /** Constant value of a scalar register, if known. */
 export const regConst = (r: Reg): bigint | undefined => (r.type === "scalar" && scalarIsConst(r.s) ? r.s.t.value : undefined);
 
+/** A scalar known to be 0 (the kernel's register_is_null). */
+export const isNullScalar = (r: Reg): boolean => r.type === "scalar" && isConstValue(r.s, 0);
+
 /** The pointer's offset is exactly `off` (no variable part). */
-export const fixedOffset = (r: Reg): boolean => scalarIsConst(r.s) && r.s.t.value === 0n;
+export const fixedOffset = (r: Reg): boolean => isConstValue(r.s, 0);
 
 /** Names as the kernel's reg_type_str() prints them. */
 const TYPE_NAME: Record<RegType, string> = {

@@ -5,10 +5,11 @@
 // (something was written) or ZERO (a known zero was written). Reading a byte never written is
 // an uninitialised read.
 
-import { ZERO as ZERO_SCALAR, scalarConst } from "./bounds.js";
+import { ZERO as ZERO_SCALAR, scalarConstHL, scalarIsConst } from "./bounds.js";
+import { P } from "./u64.js";
 import { reject } from "./messages.js";
 import { scalarMovsx } from "./scalar-alu.js";
-import { loadedScalar, regConst, scalarReg, type Reg } from "./regs.js";
+import { isNullScalar, loadedScalar, scalarReg, type Reg } from "./regs.js";
 import { Slot, type Frame } from "./state.js";
 
 const idx = (off: number): number => 512 + off;
@@ -33,8 +34,28 @@ export function spillSize(frame: Frame, k: number): number {
 
 /** Remember the bytes of a stored constant (little-endian), or forget what was there. */
 function noteBytes(frame: Frame, off: number, size: number, value: Reg | undefined): void {
-  const c = value && regConst(value);
-  for (let i = 0; i < size; i++) frame.known[idx(off + i)] = c === undefined ? -1 : Number((c >> BigInt(8 * i)) & 0xffn);
+  const at = idx(off);
+  if (!value || value.type !== "scalar" || !scalarIsConst(value.s)) {
+    frame.known.fill(-1, at, at + size);
+    return;
+  }
+  const { vh, vl } = value.s.t;
+  for (let i = 0; i < size; i++) frame.known[at + i] = i < 4 ? (vl >>> (8 * i)) & 0xff : (vh >>> (8 * (i - 4))) & 0xff;
+}
+
+/** The constant stored in [off, off+size) (size <= 8) into P, if every byte of it is known. */
+function stackConstPair(frame: Frame, off: number, size: number): boolean {
+  let h = 0;
+  let l = 0;
+  for (let i = 0; i < size; i++) {
+    const b = frame.known[idx(off + i)]!;
+    if (b < 0) return false;
+    if (i < 4) l |= b << (8 * i);
+    else h |= b << (8 * (i - 4));
+  }
+  P.h = h;
+  P.l = l;
+  return true;
 }
 
 /** The constant stored in [off, off+size), if every byte of it is known. */
@@ -55,6 +76,7 @@ export function stackConst(frame: Frame, off: number, size: number): bigint | un
  */
 export function stackWriteFixed(frame: Frame, off: number, size: number, value: Reg | undefined): void {
   frame.own();
+  frame.touch(off);
   noteBytes(frame, off, size, value);
   const k = slotOf(off);
   if (value && (off & 7) === 0 && (size === 8 ? value.type !== "not_init" : value.type === "scalar")) {
@@ -66,7 +88,7 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
     return;
   }
   scrub(frame, off); // stack accesses are aligned, so they stay within one slot
-  const zero = value !== undefined && regConst(value) === 0n;
+  const zero = value !== undefined && isNullScalar(value);
   frame.bytes.fill(zero ? Slot.ZERO : Slot.MISC, idx(off), idx(off) + size);
 }
 
@@ -77,7 +99,7 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
   if (spilled && (off & 7) === 0 && size === spillSize(frame, k)) {
     // A fill of exactly what was spilled: the register comes back (check_stack_read_fixed_off).
     if (size === 8) return spilled;
-    if (spilled.s.umax < 1n << BigInt(8 * size)) {
+    if (spilled.s.umaxH === 0 && (size === 4 || spilled.s.umaxL >>> 0 < 1 << (8 * size))) {
       return signed ? scalarReg(scalarMovsx(spilled.s, (8 * size) as 8 | 16 | 32, true)) : spilled;
     }
   }
@@ -89,8 +111,15 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
   }
   if (allZero) return scalarReg(ZERO_SCALAR);
   // Bytes of stored constants (spilled or not) read as what they are (little-endian).
-  const c = stackConst(frame, off, size);
-  if (c !== undefined) return scalarReg(scalarConst(signed ? BigInt.asIntN(size * 8, c) : c));
+  if (stackConstPair(frame, off, size)) {
+    if (signed && size < 8) {
+      // Sign-extend from size * 8 bits.
+      const shift = size === 1 ? 24 : size === 2 ? 16 : 0;
+      P.l = (P.l << shift) >> shift;
+      P.h = P.l >> 31;
+    }
+    return scalarReg(scalarConstHL(P.h, P.l));
+  }
   return loadedScalar(size, signed);
 }
 
@@ -107,6 +136,7 @@ export function stackCheckInit(frame: Frame, lo: number, hi: number, what: (byte
 /** Something of unknown value was written somewhere in [lo, hi) (var-offset stores, helpers). */
 export function stackClobber(frame: Frame, lo: number, hi: number): void {
   frame.own();
+  frame.touch(lo);
   for (let o = lo; o < hi; o++) scrub(frame, o);
   frame.bytes.fill(Slot.MISC, idx(lo), idx(hi));
   frame.known.fill(-1, idx(lo), idx(hi));

@@ -13,6 +13,14 @@ export const SLOTS = STACK_SIZE / 8;
 export class Frame {
   /** The stack arrays are shared with another frame (copy-on-write: copied before a change). */
   private shared = false;
+  /**
+   * Checkpoints only (precision.ts): slots whose constant bytes (`known`, outside spills) some
+   * path after the checkpoint relied on; pruning compares those bytes. Bit k = slot k.
+   */
+  knownPreciseLo = 0;
+  knownPreciseHi = 0;
+  /** Slots [0, slotsUsed) may have been written; the others are all INVALID, no spill. */
+  slotsUsed = 0;
 
   constructor(
     /** r0..r10. */
@@ -40,9 +48,16 @@ export class Frame {
   /** A copy; the stack is shared until either side writes to it (see own()). */
   clone(): Frame {
     const f = new Frame(this.regs.slice(), this.bytes, this.spills, this.known, this.callsite, this.subprog, this.frameno);
+    f.slotsUsed = this.slotsUsed;
     this.shared = true;
     f.shared = true;
     return f;
+  }
+
+  /** A write reaches down to frame offset `off` (negative). */
+  touch(off: number): void {
+    const k = ((-off - 1) >> 3) + 1;
+    if (k > this.slotsUsed) this.slotsUsed = k;
   }
 
   /** Make the stack arrays this frame's own before changing them. */
@@ -52,6 +67,22 @@ export class Frame {
     this.spills = this.spills.slice();
     this.known = this.known.slice();
     this.shared = false;
+  }
+
+  knownPrecise(k: number): boolean {
+    return k < 32 ? (this.knownPreciseLo & (1 << k)) !== 0 : (this.knownPreciseHi & (1 << (k - 32))) !== 0;
+  }
+
+  markKnownPrecise(k: number): void {
+    if (k < 32) this.knownPreciseLo |= 1 << k;
+    else this.knownPreciseHi |= 1 << (k - 32);
+  }
+
+  /** Some byte of slot k (not spilled) holds a known constant. */
+  slotHasKnown(k: number): boolean {
+    const base = 512 - 8 * (k + 1);
+    for (let b = base; b < base + 8; b++) if (this.known[b]! >= 0) return true;
+    return false;
   }
 
   /** Both frames hold the very same stack arrays (so the stacks are equal). */
@@ -78,11 +109,28 @@ export interface Checkpoint {
   readonly digest: number;
 }
 
-/** Jumps taken on the way here (kernel: jmp_history), kept as a shared linked list. */
-export interface PathStep {
-  readonly from: number;
-  readonly to: number;
-  readonly prev: PathStep | undefined;
+/** PathStep.to of the entries that are not jumps. */
+export const STACK_ENTRY = -1;
+export const LINKED_ENTRY = -2;
+
+/**
+ * What happened on the way here (the kernel's jmp_history), a linked list shared by the states
+ * that branched from it: every jump taken (from -> to), and for precision tracking (precision.ts)
+ * the stack slot each fixed-offset stack access touched (to = STACK_ENTRY, slot = frame * 64 + k)
+ * and the scalars linked by id at a conditional jump (to = LINKED_ENTRY).
+ */
+export class PathStep {
+  constructor(
+    /** The instruction (a jump's source). */
+    readonly from: number,
+    /** A jump's target, or STACK_ENTRY / LINKED_ENTRY. */
+    readonly to: number,
+    readonly prev: PathStep | undefined,
+    /** STACK_ENTRY: frame * 64 + slot. */
+    readonly slot = 0,
+    /** LINKED_ENTRY: the registers (frame * 16 + r) and spill slots (1024 + frame * 64 + k) sharing an id. */
+    readonly linked: readonly number[] = [],
+  ) {}
 }
 
 export class VState {
@@ -110,7 +158,7 @@ export class VState {
   mapRegs(f: (r: Reg) => Reg): void {
     for (const frame of this.frames) {
       for (let i = 0; i < frame.regs.length; i++) frame.regs[i] = f(frame.regs[i]!);
-      for (let k = 0; k < frame.spills.length; k++) {
+      for (let k = 0; k < frame.slotsUsed; k++) {
         const sp = frame.spills[k];
         if (!sp) continue;
         const r = f(sp);
@@ -125,7 +173,7 @@ export class VState {
 /** The path as ranges of instructions, e.g. "0-6 -> 12-14": where the state came from. */
 export function pathString(path: PathStep | undefined, pc: number): string {
   const steps: PathStep[] = [];
-  for (let p = path; p; p = p.prev) steps.push(p);
+  for (let p = path; p; p = p.prev) if (p.to >= 0) steps.push(p);
   steps.reverse();
   const parts: string[] = [];
   let start = 0;

@@ -20,8 +20,11 @@ import { checkHelperCall } from "./helpers.js";
 import { checkMemAccess } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { clearSingularIds, stateDigest, statesWithin } from "./prune.js";
-import { NOT_INIT, constReg, loadedScalar, pointer, type Reg } from "./regs.js";
-import { Frame, VState, pathString, type Checkpoint } from "./state.js";
+import { NOT_INIT, constReg, loadedScalar, pointer, scalarReg, type Reg } from "./regs.js";
+import { immScalar } from "./scalar-alu.js";
+import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, VState, pathString, type Checkpoint } from "./state.js";
+import { propagatePrecision } from "./precision.js";
+import { constNumS, scalarIsConst } from "./bounds.js";
 import { MapType } from "./helper-rules.js";
 
 export interface VerifyOptions {
@@ -79,8 +82,9 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     ...extra,
   });
   try {
-    const cfg = buildCfg(insns);
-    env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], options.helpers ?? baseHelpers(),
+    const helpers = options.helpers ?? baseHelpers();
+    const cfg = buildCfg(insns, (id) => helpers.get(id)?.args.length);
+    env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
       log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0);
     const run = new Run(env, cfg);
     run.explore((st) => (at = st));
@@ -101,16 +105,23 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
 }
 
 class Run {
-  /** Checkpoints being explored, by instruction and digest; and those proven safe. */
-  private readonly active = new Map<number, Map<number, Set<Checkpoint>>>();
-  private readonly activeCount = new Map<number, number>();
-  private readonly done = new Map<number, Checkpoint[]>();
+  /**
+   * Checkpoints by instruction: being explored (ancestors of some path; by digest, since a loop
+   * may stack up thousands at one instruction), how many, and those proven safe.
+   */
+  private readonly active: Array<Map<number, Checkpoint[]> | undefined>;
+  private readonly activeCount: Int32Array;
+  private readonly done: Array<Checkpoint[] | undefined>;
   private readonly pending: VState[] = [];
 
   constructor(
     private readonly env: Env,
     private readonly cfg: Cfg,
-  ) {}
+  ) {
+    this.active = new Array(env.insns.length);
+    this.activeCount = new Int32Array(env.insns.length);
+    this.done = new Array(env.insns.length);
+  }
 
   private initial(): VState {
     const main = Frame.fresh(-1, 0, 0);
@@ -166,23 +177,30 @@ class Run {
         checkAlu(this.env, st, ins, def);
         return advance(st, 1);
       case "ldx": {
-        readReg(st, ins.src);
+        const base = readReg(st, ins.src);
         st.regs[ins.dst] = checkMemAccess(this.env, st, { regno: ins.src, off: ins.off, size: def.bytes, access: "read", signed: def.signed });
+        noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
       }
-      case "st":
-        readReg(st, ins.dst);
-        checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value: constReg(BigInt(ins.imm)) });
+      case "st": {
+        const base = readReg(st, ins.dst);
+        checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value: scalarReg(immScalar(ins.imm)) });
+        noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
+      }
       case "stx": {
         const value = readReg(st, ins.src);
-        readReg(st, ins.dst);
+        const base = readReg(st, ins.dst);
         checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value });
+        noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
       }
-      case "atomic":
+      case "atomic": {
+        const base = st.regs[ins.dst]!;
         this.atomic(st, ins, def);
+        noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
+      }
       case "lddw":
         st.regs[ins.dst] = this.lddw(pc, ins, def.pseudo);
         return advance(st, 2);
@@ -196,12 +214,14 @@ class Run {
       case "jcond":
         return this.condJump(st, ins, def);
       case "call":
+        this.env.jmpsProcessed++; // the kernel counts every BPF_JMP-class instruction
         if (def.target === "local") return this.callLocal(st);
         checkHelperCall(this.env, st, pc, ins.imm);
         return advance(st, 1);
       case "callx":
         return reject("callx (call through a register) is not supported by the kernel");
       case "exit":
+        this.env.jmpsProcessed++;
         return this.exit(st);
     }
   }
@@ -257,7 +277,8 @@ class Run {
     this.env.jmpsProcessed++;
     const pc = st.pc;
     const target = pc + 1 + ins.off;
-    const { fall, jump } = checkCondJmp(st, ins, def);
+    noteLinkedScalars(st, pc, st.regs[ins.dst]!, def.reg ? st.regs[ins.src]! : undefined);
+    const { fall, jump } = checkCondJmp(this.env, st, ins, def);
     if (fall && jump) {
       // The jump side is explored later; it shares the current checkpoint ancestry.
       if (jump.parent) jump.parent.branches++;
@@ -306,35 +327,45 @@ class Run {
     const digest = stateDigest(this.cfg, st);
     // Checkpoints still being explored (ancestors of this path): only an identical state
     // means a loop that can never end; otherwise they prove nothing yet.
-    const active = this.active.get(pc);
-    for (const cp of active?.get(digest) ?? []) {
-      if (statesWithin(this.cfg, cp.state, st, true)) reject(`infinite loop detected at insn ${pc}`);
+    const active = this.active[pc];
+    const same = active?.get(digest);
+    if (same) {
+      for (const cp of same) if (statesWithin(this.cfg, cp.state, st, true)) reject(`infinite loop detected at insn ${pc}`);
     }
-    const looping = (this.activeCount.get(pc) ?? 0) > 0;
-    let done = this.done.get(pc);
-    for (const cp of done ?? []) {
-      if (statesWithin(this.cfg, cp.state, st, false)) {
-        cp.hits++;
-        return true;
+    // Not every prune point becomes a checkpoint (is_state_visited's add_new_state): only after
+    // at least 2 jumps and 8 instructions since the last one, and inside a loop after 20 jumps
+    // or 100 instructions, where states rarely match. Fewer checkpoints only prune less.
+    const jmps = env.jmpsProcessed - env.lastCheckpointJmps;
+    const insns = env.insnsProcessed - env.lastCheckpointInsns;
+    const addNew = jmps >= 2 && insns >= 8 && !(this.activeCount[pc]! > 0 && jmps < 20 && insns < 100);
+    const done = this.done[pc];
+    if (done) {
+      for (let i = 0; i < done.length; i++) {
+        const cp = done[i]!;
+        if (statesWithin(this.cfg, cp.state, st, false)) {
+          cp.hits++;
+          // What cp's safety relied on must now hold on this path too.
+          propagatePrecision(env, this.cfg, cp.state, st);
+          return true;
+        }
+        // Forget checkpoints that keep missing (the kernel's miss_cnt heuristic, which counts
+        // a miss only when a new checkpoint is about to be added).
+        if (addNew && ++cp.misses > cp.hits * 3 + 3) {
+          done[i--] = done[done.length - 1]!;
+          done.pop();
+        }
       }
-      cp.misses++;
     }
-    // Forget checkpoints that keep missing (the kernel's miss_cnt heuristic).
-    if (done && done.length > 8) this.done.set(pc, (done = done.filter((cp) => cp.misses <= cp.hits * 3 + 3)));
-    // Inside a loop, do not checkpoint every iteration: states there rarely match.
-    if (looping && env.jmpsProcessed - env.lastCheckpointJmps < 20 && env.insnsProcessed - env.lastCheckpointInsns < 100) {
-      return false;
-    }
+    if (!addNew) return false;
     const snapshot = st.clone();
     clearSingularIds(snapshot);
     const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest };
     st.parent = cp;
-    let byDigest = active;
-    if (!byDigest) this.active.set(pc, (byDigest = new Map()));
-    let set = byDigest.get(digest);
-    if (!set) byDigest.set(digest, (set = new Set()));
-    set.add(cp);
-    this.activeCount.set(pc, (this.activeCount.get(pc) ?? 0) + 1);
+    const byDigest = (this.active[pc] ??= new Map());
+    const list = byDigest.get(digest);
+    if (list) list.push(cp);
+    else byDigest.set(digest, [cp]);
+    this.activeCount[pc]!++;
     env.statesStored++;
     env.lastCheckpointJmps = env.jmpsProcessed;
     env.lastCheckpointInsns = env.insnsProcessed;
@@ -347,13 +378,40 @@ class Run {
       cp.branches--;
       if (cp.branches > 0) break;
       // Everything below cp is safe: it can now prune other paths.
-      this.active.get(cp.insn)?.get(cp.digest)?.delete(cp);
-      this.activeCount.set(cp.insn, this.activeCount.get(cp.insn)! - 1);
-      let done = this.done.get(cp.insn);
-      if (!done) this.done.set(cp.insn, (done = []));
-      done.push(cp);
+      const list = this.active[cp.insn]!.get(cp.digest)!;
+      list.splice(list.lastIndexOf(cp), 1);
+      this.activeCount[cp.insn]!--;
+      (this.done[cp.insn] ??= []).push(cp);
     }
   }
+}
+
+/** History for precision tracking: the stack slot a fixed-offset stack access touched. */
+function noteStackAccess(st: VState, pc: number, base: Reg, off: number): void {
+  if (base.type !== "stack" || !scalarIsConst(base.s)) return;
+  const o = base.off + off + constNumS(base.s);
+  if (o < -512 || o >= 0) return;
+  st.path = new PathStep(pc, STACK_ENTRY, st.path, base.frame * 64 + ((-o - 1) >> 3));
+}
+
+/**
+ * History for precision tracking: the scalars sharing an id with a compared register (a
+ * refinement of one is a refinement of all), recorded before the states of both sides part.
+ */
+function noteLinkedScalars(st: VState, pc: number, a: Reg, b: Reg | undefined): void {
+  const idA = a.type === "scalar" ? a.id : 0;
+  const idB = b?.type === "scalar" ? b.id : 0;
+  if (idA === 0 && idB === 0) return;
+  const linked: number[] = [];
+  st.frames.forEach((f, k) => {
+    f.regs.forEach((r, i) => {
+      if (r.type === "scalar" && r.id !== 0 && (r.id === idA || r.id === idB)) linked.push(k * 16 + i);
+    });
+    f.spills.forEach((r, s) => {
+      if (r && r.type === "scalar" && r.id !== 0 && (r.id === idA || r.id === idB)) linked.push(1024 + k * 64 + s);
+    });
+  });
+  if (linked.length > 1) st.path = new PathStep(pc, LINKED_ENTRY, st.path, 0, linked);
 }
 
 function advance(st: VState, n: number): VState {
@@ -362,7 +420,7 @@ function advance(st: VState, n: number): VState {
 }
 
 function jumpTo(st: VState, target: number): VState {
-  st.path = { from: st.pc, to: target, prev: st.path };
+  st.path = new PathStep(st.pc, target, st.path);
   st.pc = target;
   return st;
 }

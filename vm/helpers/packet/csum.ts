@@ -24,7 +24,7 @@ export const csumDiff: HelperDef = {
   id: 28,
   name: "csum_diff",
   // The kernel's from/to are ARG_PTR_TO_MEM | PTR_MAYBE_NULL: NULL is allowed with size 0.
-  args: ["ptr_to_mem", "const_size_or_zero", "ptr_to_mem", "const_size_or_zero", "anything"],
+  args: ["ptr_to_mem_or_null", "const_size_or_zero", "ptr_to_mem_or_null", "const_size_or_zero", "anything"],
   ret: "integer",
   impl: (ctx, fromReg, fromSizeReg, toReg, toSizeReg, seedReg) => {
     const mem = memOf(ctx.memory);

@@ -46,6 +46,7 @@ enum op {
   OP_MAP_NEXT_KEY = 8,
   OP_CLOSE = 9,
   OP_TEST_RUN_MANY = 10,
+  OP_PROG_INFO = 11,
 };
 
 #define MAX_FD 65536
@@ -212,7 +213,9 @@ static int op_map_create(struct in *i, struct out *o) {
 
 // PROG_LOAD: u32 prog_type, expected_attach_type, prog_flags, log_level, n_maps, u32 map_fd[n_maps],
 //            u32 n_insns, n_insns × 8 bytes
-//   -> ok:   u32 prog_fd, then the verifier log if log_level > 0 (1: summary, 2: every state)
+//   -> ok:   u32 prog_fd, then the verifier log if log_level > 0 (1: summary, 2: every state,
+//            4 = BPF_LOG_STATS: only "verification time N usec", "processed N insns ..."; the
+//            levels combine as bits)
 //   -> fail: err, payload = the verifier log (the load is retried with log_level 1 to get it:
 //            loading without a log first keeps the common, accepted case fast)
 // lddw with src_reg BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE carries a map *index* in imm;
@@ -451,6 +454,30 @@ static int op_map_next_key(struct in *i, struct out *o) {
   return 0;
 }
 
+// PROG_INFO: u32 prog_fd -> u32 verified_insns, u32 xlated_prog_len, u32 jited_prog_len,
+//            u64 load_time (ns since boot)
+// BPF_OBJ_GET_INFO_BY_FD on a program this process loaded. verified_insns (Linux >= 5.16) is the
+// verifier's "processed N insns" figure for the load.
+static int op_prog_info(struct in *i, struct out *o) {
+  uint32_t fd = in_u32(i);
+  if (i->bad) return EINVAL;
+  if (!is_owned((int)fd)) return EBADF;
+  struct bpf_prog_info info;
+  memset(&info, 0, sizeof info);
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.info.bpf_fd = fd;
+  attr.info.info_len = sizeof info;
+  attr.info.info = (uint64_t)(uintptr_t)&info;
+  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0) return errno;
+  out_u32(o, info.verified_insns);
+  out_u32(o, info.xlated_prog_len);
+  out_u32(o, info.jited_prog_len);
+  uint64_t load_time = info.load_time;
+  out_put(o, &load_time, 8);
+  return 0;
+}
+
 // CLOSE: u32 fd -> ()   Only fds this process created; anything else is EBADF.
 static int op_close(struct in *i) {
   uint32_t fd = in_u32(i);
@@ -500,6 +527,7 @@ static int serve(int pin) {
       case OP_MAP_NEXT_KEY: err = op_map_next_key(&in, &o); break;
       case OP_CLOSE: err = op_close(&in); break;
       case OP_TEST_RUN_MANY: err = op_test_run_many(&in, &o); break;
+      case OP_PROG_INFO: err = op_prog_info(&in, &o); break;
       default: err = ENOSYS; break;
     }
     if (respond(err, &o) < 0) break;

@@ -68,9 +68,11 @@ export interface LoadOptions {
   readonly maps?: readonly KernelMapSpec[];
   /**
    * Keep the verifier log of an accepted program too (slower: the verifier writes it): true or 1
-   * for the summary, 2 for every instruction with its register state (BPF_LOG_LEVEL2).
+   * for the summary, 2 for every instruction with its register state (BPF_LOG_LEVEL2), 4
+   * (BPF_LOG_STATS) for the statistics alone — "verification time N usec", "processed N insns"
+   * (see verifierStats) — without the cost of the instruction log. Levels combine as bits (5 = 1|4).
    */
-  readonly log?: boolean | 1 | 2;
+  readonly log?: boolean | number;
   readonly name?: string;
 }
 
@@ -216,6 +218,46 @@ export class KernelMap {
   }
 }
 
+/** BPF_OBJ_GET_INFO_BY_FD figures of a loaded program. */
+export interface KernelProgramInfo {
+  /** The verifier's processed instructions for this load (bpf_prog_info.verified_insns, Linux >= 5.16). */
+  readonly verifiedInsns: number;
+  /** Bytes of the program after the verifier's rewrites, and of its native code. */
+  readonly xlatedLen: number;
+  readonly jitedLen: number;
+  /** When it was loaded, ns since boot. */
+  readonly loadTime: bigint;
+}
+
+/** What the kernel verifier's BPF_LOG_STATS lines say (print_verification_stats). */
+export interface VerifierStats {
+  /** "verification time N usec": bpf_check() from its start to the end of its fix-ups. */
+  readonly usec: number;
+  /** "processed N insns". */
+  readonly processedInsns: number;
+  readonly totalStates: number;
+  readonly peakStates: number;
+  readonly maxStatesPerInsn: number;
+  /** "stack depth A+B+...": bytes per subprogram. */
+  readonly stackDepth: readonly number[];
+}
+
+/** Parse the statistics lines of a verifier log (any level with BPF_LOG_STATS, 4, set). */
+export function verifierStats(log: string): VerifierStats | undefined {
+  const time = /verification time (\d+) usec/.exec(log);
+  const processed = /processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+)/.exec(log);
+  if (!time || !processed) return undefined;
+  const stack = /stack depth ([\d+]+)/.exec(log);
+  return {
+    usec: Number(time[1]),
+    processedInsns: Number(processed[1]),
+    maxStatesPerInsn: Number(processed[2]),
+    totalStates: Number(processed[3]),
+    peakStates: Number(processed[4]),
+    stackDepth: stack ? stack[1]!.split("+").filter(Boolean).map(Number) : [],
+  };
+}
+
 /** A program the kernel verifier accepted. */
 export class KernelProgram {
   constructor(
@@ -228,6 +270,11 @@ export class KernelProgram {
 
   testRun(options: TestRunOptions = {}): TestRunResult {
     return this.bridge.testRun(this.fd, options);
+  }
+
+  /** BPF_OBJ_GET_INFO_BY_FD: the verifier's processed instructions and the program's sizes. */
+  info(): KernelProgramInfo {
+    return this.bridge.progInfo(this.fd);
   }
 
   /** Test-run every packet (one BPF_PROG_TEST_RUN each) in one round trip to the runner. */
@@ -354,6 +401,14 @@ export class KernelBridge {
       for (const map of maps) map.close();
       throw err;
     }
+  }
+
+  progInfo(progFd: number): KernelProgramInfo {
+    const res = this.request(Op.PROG_INFO, new FrameWriter(Op.PROG_INFO).u32(progFd));
+    const verifiedInsns = res.payload.u32();
+    const xlatedLen = res.payload.u32();
+    const jitedLen = res.payload.u32();
+    return { verifiedInsns, xlatedLen, jitedLen, loadTime: res.payload.u64() };
   }
 
   testRun(progFd: number, options: TestRunOptions = {}): TestRunResult {

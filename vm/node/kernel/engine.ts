@@ -12,8 +12,8 @@ import type { Engine, LoadedProgram, Machine, Program, Region, RunInput } from "
 import { KernelBridge, kernelBridge, KernelError, ProgType, type Availability, type KernelProgram } from "./bridge.js";
 import { conformancePacket, conformanceResult, MAX_CAPACITY, TRAILER_SIZE, WRAPPER_LENGTH, wrapConformance, XDP_PASS } from "./wrap.js";
 
-export { KernelBridge, kernelBridge, KernelError, KernelMap, KernelProgram, MapType, ProgType } from "./bridge.js";
-export type { Availability, KernelMapSpec, LoadOptions, PacketResult, TestRunManyOptions, TestRunOptions, TestRunResult } from "./bridge.js";
+export { KernelBridge, kernelBridge, KernelError, KernelMap, KernelProgram, MapType, ProgType, verifierStats } from "./bridge.js";
+export type { Availability, KernelMapSpec, KernelProgramInfo, LoadOptions, PacketResult, TestRunManyOptions, TestRunOptions, TestRunResult, VerifierStats } from "./bridge.js";
 
 export interface KernelEngineOptions {
   /** Memory bytes the wrapper hands the program (the verifier's bound). Default 2048. */

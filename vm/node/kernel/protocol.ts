@@ -17,6 +17,7 @@ export const Op = {
   MAP_NEXT_KEY: 8,
   CLOSE: 9,
   TEST_RUN_MANY: 10,
+  PROG_INFO: 11,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -87,6 +88,13 @@ export class FrameReader {
     this.need(4);
     const v = this.view.getUint32(this.at, true);
     this.at += 4;
+    return v;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.at, true);
+    this.at += 8;
     return v;
   }
 

@@ -1,0 +1,24 @@
+# linked scalars with a constant offset: r2 = r1 - 4 <= 8 (r1 >= 4) bounds r1 <= 12
+# type: xdp
+# map: vals array key=4 value=16 entries=1
+# expect: accept
+# kernel: accept
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r7, %r0
+ldxb %r1, [%r7+0]
+jlt %r1, 4, out
+mov %r2, %r1
+sub %r2, 4
+jgt %r2, 8, out
+mov %r3, %r7
+add %r3, %r1
+ldxw %r0, [%r3+0]
+exit
+out:
+mov %r0, 0
+exit
