@@ -8,14 +8,16 @@
 //     Ethernet header it pulls, while a packet socket's filter (and our runtime) sees the frame
 //     from its first byte; each frame is therefore sent behind a dummy header, and that header is
 //     cut from the packet the kernel returns;
-//   - static PROG_ARRAY slots need several programs sharing one set of maps, which the kernel
-//     bridge cannot load yet (it creates maps per program): refused with that reason;
+//   - static PROG_ARRAY slots (libbpf's `.values = { [i] = &prog }`): the object's maps are
+//     created once, every program of a slot is loaded onto them and its fd put in its slot, as
+//     libbpf does;
 //   - ring buffers and queues cannot be read through the bridge: they are left out of `maps`.
 
 import { BpfError } from "../../../vm/errors.js";
-import { verifierMaps, verifyObjectProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
+import { findProgram, verifierMaps, verifyObjectProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
+import type { KernelProgram } from "../../../vm/node/kernel/bridge.js";
 import type { Packet } from "../../../vm/packets/index.js";
 import { PROGRAM_TYPES, SK_BUFF_SOCKET, SK_BUFF_TC } from "../../../vm/programs/index.js";
 import type { PacketResult } from "../../../vm/runtime/run.js";
@@ -36,14 +38,6 @@ export function runInKernel(
 ): RunReport {
   if (entry.error) throw entry.error;
   if (!entry.type) throw new BpfError(`program '${entry.name}' cannot run: ${entry.unsupported}`);
-  const slotted = obj.maps.find((m) => m.slots?.length);
-  if (slotted) {
-    throw new CliError(`--engine kernel: map '${slotted.name}' is a statically initialised PROG_ARRAY; its programs must share the object's maps, which the kernel bridge cannot load yet (run it on interpreter or jit)`);
-  }
-  if (options.verify) {
-    const v = verifyObjectProgram(obj, entry, { helpers: nodeHelperTables() });
-    if (v.status !== "accepted") throw new BpfError(`program '${entry.name}' was rejected by the verifier: ${v.message}`);
-  }
   const bridge = kernelBridge();
   const status = bridge.available();
   if (!status.ok) throw new CliError(`--engine kernel is not available here: ${status.reason}`);
@@ -52,21 +46,39 @@ export function runInKernel(
     name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
     flags: obj.maps[fd]!.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0),
   }));
-  let prog;
+  const kmaps: KernelMap[] = [];
+  const programs: KernelProgram[] = [];
+  const load = (p: ObjectProgram): KernelProgram => {
+    if (p.error) throw p.error;
+    if (options.verify) {
+      const v = verifyObjectProgram(obj, p, { helpers: nodeHelperTables() });
+      if (v.status !== "accepted") throw new BpfError(`program '${p.name}' was rejected by the verifier: ${v.message}`);
+    }
+    const k = bridge.load(p.insns, { type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name });
+    programs.push(k);
+    return k;
+  };
+  let prog: KernelProgram;
   try {
-    prog = bridge.load(entry.insns, { type: type.kernelType!, maps: specs, name: entry.name });
+    for (const spec of specs) kmaps.push(bridge.createMap(spec));
+    prog = load(entry);
+    obj.maps.forEach((m, fd) => {
+      for (const slot of m.slots ?? []) kmaps[fd]!.update(u32(slot.index), u32(load(findProgram(obj, slot.program)).fd));
+    });
   } catch (err) {
+    for (const p of programs) p.close();
+    for (const m of kmaps) m.close();
     if (err instanceof KernelError) throw new CliError(`--engine kernel: ${err.message}`);
     throw err;
   }
   try {
     const cpus = status.possibleCpus ?? 1;
     obj.maps.forEach((m, fd) => {
-      if (m.origin === "data" && m.initial) prog.maps[fd]!.update(u32(0), m.initial);
+      if (m.origin === "data" && m.initial) kmaps[fd]!.update(u32(0), m.initial);
     });
     for (const init of inits) {
       const fd = obj.maps.findIndex((m) => m.name === init.map);
-      const map = prog.maps[fd]!;
+      const map = kmaps[fd]!;
       if (UNREADABLE.has(map.spec.type)) throw new CliError(`--map ${init.map}: cannot fill a kernel ${UNREADABLE.get(map.spec.type)} through the bridge`);
       for (const e of init.entries) map.update(e.key!, kernelValue(map, e.value, cpus));
     }
@@ -90,7 +102,7 @@ export function runInKernel(
     });
     const maps: Record<string, unknown[]> = {};
     const notes: string[] = [];
-    prog.maps.forEach((map, fd) => {
+    kmaps.forEach((map, fd) => {
       const name = obj.maps[fd]!.name;
       if (UNREADABLE.has(map.spec.type)) notes.push(`map '${name}' (${UNREADABLE.get(map.spec.type)}) cannot be read through the kernel bridge`);
       else maps[name] = dumpKernelMap(map, cpus);
@@ -98,7 +110,8 @@ export function runInKernel(
     if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb)");
     return { verdicts, packets: packets.length, results: options.results ? results : undefined, maps, ms: ns / 1e6, ...(notes.length ? { notes } : {}) };
   } finally {
-    prog.close();
+    for (const p of programs) p.close();
+    for (const m of kmaps) m.close();
   }
 }
 

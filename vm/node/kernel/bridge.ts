@@ -67,6 +67,12 @@ export interface LoadOptions {
    */
   readonly maps?: readonly KernelMapSpec[];
   /**
+   * Instead of `maps`: maps already created (createMap) that the program refers to by index, as
+   * several programs of one object do (a tail-call chain and its PROG_ARRAY). They stay open
+   * when the program closes: their creator closes them.
+   */
+  readonly sharedMaps?: readonly KernelMap[];
+  /**
    * Keep the verifier log of an accepted program too (slower: the verifier writes it): true or 1
    * for the summary, 2 for every instruction with its register state (BPF_LOG_LEVEL2), 4
    * (BPF_LOG_STATS) for the statistics alone — "verification time N usec", "processed N insns"
@@ -266,6 +272,8 @@ export class KernelProgram {
     readonly maps: readonly KernelMap[],
     /** The verifier log, when LoadOptions.log asked for it. */
     readonly log: string,
+    /** The maps were created for this program (not LoadOptions.sharedMaps): close them with it. */
+    private readonly ownsMaps = true,
   ) {}
 
   testRun(options: TestRunOptions = {}): TestRunResult {
@@ -282,10 +290,10 @@ export class KernelProgram {
     return this.bridge.testRunMany(this.fd, packets, options);
   }
 
-  /** Close the program and the maps created for it. */
+  /** Close the program and the maps created for it (shared maps stay open). */
   close(): void {
     this.bridge.closeFd(this.fd);
-    for (const map of this.maps) map.close();
+    if (this.ownsMaps) for (const map of this.maps) map.close();
   }
 }
 
@@ -377,9 +385,10 @@ export class KernelBridge {
 
   /** Create the maps, load the program; refusal → KernelError with the verifier log. */
   load(insns: readonly Insn[], options: LoadOptions): KernelProgram {
-    const maps: KernelMap[] = [];
+    const owned = options.sharedMaps === undefined;
+    const maps: KernelMap[] = owned ? [] : [...options.sharedMaps!];
     try {
-      for (const spec of options.maps ?? []) maps.push(this.createMap(spec));
+      if (owned) for (const spec of options.maps ?? []) maps.push(this.createMap(spec));
       const frame = new FrameWriter(Op.PROG_LOAD)
         .u32(options.type)
         .u32(options.expectedAttachType ?? 0)
@@ -396,9 +405,9 @@ export class KernelBridge {
         throw new KernelError(`kernel verifier refused ${what} (${errnoName(res.err)}): ${why}`, res.err, log, lastInsnOf(log));
       }
       const fd = res.payload.u32();
-      return new KernelProgram(this, fd, maps, res.payload.text());
+      return new KernelProgram(this, fd, maps, res.payload.text(), owned);
     } catch (err) {
-      for (const map of maps) map.close();
+      if (owned) for (const map of maps) map.close();
       throw err;
     }
   }
