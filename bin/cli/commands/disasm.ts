@@ -3,14 +3,13 @@
 // linked subprogram starts, and what each relocated instruction refers to (map, global data,
 // callee). Programs that failed to link show their error.
 
-import { BpfError } from "../../../vm/errors.js";
 import { formatInsn } from "../../../vm/asm/disassembler.js";
-import { findProgram, loadObject, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
+import { findProgram, type ObjectProgram } from "../../../vm/elf/load/index.js";
 import type { LineInfo } from "../../../vm/btf/ext.js";
 import { describe } from "../../../vm/isa/table.js";
-import { CliError, stringOption, UsageError, type CommandSpec } from "../args.js";
+import { stringOption, UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
-import { readBytes } from "../io.js";
+import { readObject } from "../object-file.js";
 
 const spec: CommandSpec = {
   name: "disasm",
@@ -31,13 +30,7 @@ export const disasm: Command = {
   async run(args, io) {
     const path = args.positionals[0];
     if (path === undefined) throw new UsageError("give the object file to disassemble");
-    let obj: BpfObject;
-    try {
-      obj = loadObject(readBytes(path, "BPF object"));
-    } catch (err) {
-      if (err instanceof BpfError) throw new CliError(`cannot load '${path}': ${err.message}`);
-      throw err;
-    }
+    const obj = readObject(path);
     const name = stringOption(args, "program");
     const programs = name === undefined ? obj.programs : [findProgram(obj, name)];
     if (programs.length === 0) io.stdout(`${path}: no programs\n`);

@@ -2,11 +2,10 @@
 // (and C types when BTF gives them), max_entries, flags, where they are defined, initial
 // contents of global data and static PROG_ARRAY slots.
 
-import { BpfError } from "../../../vm/errors.js";
-import { anyMapTypeName, loadObject, mapFlagsText, type BpfObject, type ObjectMap } from "../../../vm/elf/load/index.js";
-import { CliError, UsageError, type CommandSpec } from "../args.js";
+import { anyMapTypeName, mapFlagsText, type BpfObject, type ObjectMap } from "../../../vm/elf/load/index.js";
+import { UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
-import { readBytes } from "../io.js";
+import { readObject } from "../object-file.js";
 
 const spec: CommandSpec = {
   name: "maps",
@@ -25,13 +24,7 @@ export const maps: Command = {
   async run(args, io) {
     const path = args.positionals[0];
     if (path === undefined) throw new UsageError("give the object file");
-    let obj: BpfObject;
-    try {
-      obj = loadObject(readBytes(path, "BPF object"));
-    } catch (err) {
-      if (err instanceof BpfError) throw new CliError(`cannot load '${path}': ${err.message}`);
-      throw err;
-    }
+    const obj = readObject(path);
     io.stdout(args.options.json === true ? `${JSON.stringify(obj.maps.map(jsonOf))}\n` : table(obj));
     return 0;
   },

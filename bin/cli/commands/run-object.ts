@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { generate } from "../../../corpus/gen/index.js";
 import { BpfError } from "../../../vm/errors.js";
-import { findProgram, loadObject, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
+import { findProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
 import { instantiateObjectNode } from "../../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../../vm/engines.js";
 import type { MapSet } from "../../../vm/maps/mapset.js";
@@ -20,6 +20,7 @@ import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/pac
 import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
 import { CliError, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
 import type { Io } from "../command.js";
+import { readObject } from "../object-file.js";
 import { readBytes, readText } from "../io.js";
 
 /** Options of the object mode (merged into `run`'s spec). */
@@ -116,15 +117,6 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   };
   io.stdout(args.options.json === true ? `${JSON.stringify(summary)}\n` : formatText(summary));
   return 0;
-}
-
-function readObject(path: string): BpfObject {
-  try {
-    return loadObject(readBytes(path, "BPF object"));
-  } catch (err) {
-    if (err instanceof BpfError) throw new CliError(`cannot load '${path}': ${err.message}`);
-    throw err;
-  }
 }
 
 function readPackets(args: ParsedArgs): { packets: Packet[]; input: string; notes: string[] } {

@@ -4,11 +4,11 @@
 // never as accepted), 2 when the object or a selected program cannot be loaded.
 
 import { BpfError } from "../../../vm/errors.js";
-import { findProgram, loadObject, verifyObjectProgram, type BpfObject, type ProgramVerification } from "../../../vm/elf/load/index.js";
+import { findProgram, verifyObjectProgram, type ProgramVerification } from "../../../vm/elf/load/index.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { CliError, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { readBytes } from "../io.js";
+import { readObject } from "../object-file.js";
 
 const spec: CommandSpec = {
   name: "verify",
@@ -35,22 +35,13 @@ function logLevel(args: ParsedArgs): 0 | 1 | 2 {
   return level;
 }
 
-function readObject(path: string): BpfObject {
-  try {
-    return loadObject(readBytes(path, "BPF object"));
-  } catch (err) {
-    if (err instanceof BpfError || err instanceof CliError) throw new CliError(`cannot load '${path}': ${err.message}`, 2);
-    throw err;
-  }
-}
-
 export const verifyCommand: Command = {
   spec,
   async run(args, io) {
     const path = args.positionals[0];
     if (path === undefined) throw new UsageError("give the object file to verify");
     const log = logLevel(args);
-    const obj = readObject(path);
+    const obj = readObject(path, 2);
     const name = stringOption(args, "program");
     let selected = obj.programs;
     if (name !== undefined) {
