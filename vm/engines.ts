@@ -6,11 +6,17 @@
 import { BpfError } from "./errors.js";
 import type { Engine } from "./engine.js";
 
-export type EngineFactory = () => Promise<Engine>;
+/** Options an engine may take; the others ignore them. */
+export interface EngineOptions {
+  /** JIT optimisation level: 0 = none (the default), 1–3 = Binaryen's passes (docs/jit.md). */
+  readonly opt?: 0 | 1 | 2 | 3;
+}
+
+export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
 
 const ENGINES: Record<string, EngineFactory> = {
   interpreter: async () => new (await import("./interpreter/engine.js")).Interpreter(),
-  jit: async () => new (await import("../jit/engine.js")).JitEngine(),
+  jit: async (o) => new (await import("../jit/engine.js")).JitEngine(o.opt === undefined ? {} : { opt: o.opt }),
   kernel: async () => (await import("./node/kernel/engine.js")).kernelEngine(),
 };
 
@@ -20,8 +26,8 @@ export function engineNames(): string[] {
 }
 
 /** The engine called `name`; a BpfError listing the known names if there is none. */
-export async function getEngine(name: string): Promise<Engine> {
+export async function getEngine(name: string, options: EngineOptions = {}): Promise<Engine> {
   const factory = Object.hasOwn(ENGINES, name) ? ENGINES[name] : undefined;
   if (!factory) throw new BpfError(`unknown engine '${name}' (known: ${engineNames().join(", ")})`);
-  return factory();
+  return factory(options);
 }

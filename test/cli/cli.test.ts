@@ -69,6 +69,13 @@ describe("ebpf-wasm conformance", () => {
     const f = cli(["conformance", "--filter", "^lock_.*32$"]);
     expect(f.stdout.trimEnd().split("\n").at(-1)).toBe("10 passed, 0 failed");
   });
+  it("--opt selects the JIT's optimisation level (Binaryen passes); other values are refused", () => {
+    const f = cli(["conformance", "--engine", "jit", "--opt", "1", "--filter", "^lock_.*32$"]);
+    expect(f.stdout.trimEnd().split("\n").at(-1)).toBe("10 passed, 0 failed");
+    const bad = cli(["conformance", "--engine", "jit", "--opt", "7"]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--opt takes 0, 1, 2 or 3, got '7'/);
+  });
   it("a missing directory is a one-line error", () => {
     const r = cli(["conformance", join(dir, "nope")]);
     expect(r.status).toBe(1);

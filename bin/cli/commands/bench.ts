@@ -9,9 +9,9 @@ import { runLineRate, type EngineName, type EngineRun } from "../../../bench/lin
 import { machineInfo } from "../../../bench/report/machine.js";
 import { formatTable } from "../../../bench/report/table.js";
 import { lineRateJson, writeJson, writeReports } from "../../../bench/report/write.js";
-import type { OptLevel } from "../../../jit/compile.js";
 import { positiveInt, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
+import { engineOptions, OPT_OPTION } from "../engine-options.js";
 
 const ENGINES: readonly EngineName[] = ["interpreter", "jit", "kernel"];
 
@@ -39,7 +39,7 @@ Each figure is the median over timed rounds after an explicit warm-up, with min 
     "warmup-ms": { type: "number", valueName: "MS", description: "least warm-up before timing, at most 5 times that (overrides the preset)" },
     "kernel-repeat": { type: "number", valueName: "N", description: "BPF_PROG_TEST_RUN repeat per packet" },
     "kernel-sample": { type: "number", valueName: "N", description: "packets of each corpus the kernel runs" },
-    opt: { type: "number", valueName: "0-3", default: 0, description: "JIT optimisation level (Binaryen)" },
+    opt: OPT_OPTION,
     json: { type: "string", valueName: "FILE", description: "write the machine and one row per measurement as JSON" },
     report: { type: "string", valueName: "DIR", description: "write line-rate.json, line-rate.md and line-rate.svg into DIR" },
   },
@@ -83,8 +83,7 @@ export const bench: Command = {
   async run(args, io) {
     const preset = stringOption(args, "preset") as Preset;
     if (!["quick", "default", "long"].includes(preset)) throw new UsageError(`unknown preset '${preset}' (quick, default, long)`);
-    const opt = args.options["opt"];
-    if (![0, 1, 2, 3].includes(opt as number)) throw new UsageError(`--opt takes 0, 1, 2 or 3, got '${String(opt)}'`);
+    const { opt } = engineOptions(args);
     const log = (line: string): void => io.stderr(`${line}\n`);
     const base = presetOptions(preset, log);
     const override = (name: string): number | undefined => (args.options[name] === undefined ? undefined : positiveInt(args, name));
@@ -105,7 +104,7 @@ export const bench: Command = {
       engines: engineRuns(args),
       timing: { interpreter: timing(base.timing.interpreter), jit: timing(base.timing.jit) },
       kernel: { ...base.kernel, repeat: override("kernel-repeat") ?? base.kernel.repeat, sample: override("kernel-sample") ?? base.kernel.sample },
-      jit: { opt: opt as OptLevel },
+      jit: { opt },
     };
     const machine = machineInfo();
     const result = await runLineRate(options);

@@ -10,6 +10,7 @@ import { conformanceMachine, runConformanceTest, type ConformanceOutcome } from 
 import { CliError, stringOption, UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
 import { findFiles, packageRoot, readText } from "../io.js";
+import { engineOptions, OPT_OPTION } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "conformance",
@@ -21,6 +22,7 @@ r0 is compared with '-- result' as a 64-bit value. Prints PASS/FAIL/SKIP per tes
 'N passed, N failed'. Exit status: 0 when nothing failed, 1 otherwise.`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
+    opt: OPT_OPTION,
     filter: { type: "string", valueName: "REGEX", description: "only tests whose name matches REGEX" },
     quiet: { type: "boolean", description: "print only failures and the summary" },
   },
@@ -44,7 +46,7 @@ export const conformance: Command = {
     const selected = files.filter((f) => !filter || filter.test(testName(f)));
     if (selected.length === 0) throw new CliError(`no .data tests found in ${paths.join(", ")}${filter ? ` matching /${filterText}/` : ""}`);
 
-    const engine = await getEngine(stringOption(args, "engine")!);
+    const engine = await getEngine(stringOption(args, "engine")!, engineOptions(args));
     const machine = conformanceMachine();
     const quiet = args.options.quiet === true;
     const counts = { pass: 0, fail: 0, skip: 0 };

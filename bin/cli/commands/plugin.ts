@@ -19,6 +19,7 @@ import { verify } from "../../../vm/verifier/index.js";
 import { CliError, stringOption, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command, Io } from "../command.js";
 import { formatHexBytes, parseHexBytes } from "../hex.js";
+import { engineOptions, OPT_OPTION } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "plugin",
@@ -35,6 +36,7 @@ immediates out of range, callx). --no-verify runs it unverified, for ISA conform
 Use with: bpf_conformance_runner --plugin_path bin/bpf-conformance-plugin ...`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
+    opt: OPT_OPTION,
     elf: { type: "boolean", description: "stdin is a hex-encoded ELF64 relocatable object (function 'main')" },
     xdp: { type: "boolean", description: "run as XDP: r1 = struct xdp_md whose data/data_end frame the memory" },
     "no-verify": { type: "boolean", description: "with --elf: DO NOT VERIFY the program (ISA conformance experiments only)" },
@@ -80,7 +82,7 @@ export const plugin: Command = {
     if (args.options.debug === true) debugDump(io, mem, program);
     if (args.options.elf === true && args.options["no-verify"] !== true) verifyElfProgram(program, mem);
 
-    const engine = await getEngine(stringOption(args, "engine")!);
+    const engine = await getEngine(stringOption(args, "engine")!, engineOptions(args));
     const machine = conformanceMachine();
     const loaded = await engine.load({ insns: program.insns, name: "plugin" }, machine);
     try {

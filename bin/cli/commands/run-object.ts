@@ -10,7 +10,7 @@ import { generate } from "../../../corpus/gen/index.js";
 import { BpfError } from "../../../vm/errors.js";
 import { findProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
 import { instantiateObjectNode } from "../../../vm/elf/load/machine.node.js";
-import { getEngine } from "../../../vm/engines.js";
+import { getEngine, type EngineOptions } from "../../../vm/engines.js";
 import type { MapSet } from "../../../vm/maps/mapset.js";
 import { BpfMap } from "../../../vm/maps/map.js";
 import { QueueMap } from "../../../vm/maps/queue.js";
@@ -21,6 +21,7 @@ import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
 import { CliError, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
 import type { Io } from "../command.js";
 import { readObject } from "../object-file.js";
+import { engineOptions } from "../engine-options.js";
 import { readBytes, readText } from "../io.js";
 
 /** Options of the object mode (merged into `run`'s spec). */
@@ -92,7 +93,7 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
     const { runInKernel } = await import("./run-kernel.js");
     report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults });
   } else {
-    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults });
+    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args) });
   }
   const out = stringOption(args, "out");
   if (out !== undefined) writeOut(out, packets, report.results!);
@@ -238,9 +239,9 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
 
 async function runHere(
   obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean },
+  options: { verify: boolean; results: boolean; engine: EngineOptions },
 ): Promise<RunReport> {
-  const engine = await getEngine(engineName);
+  const engine = await getEngine(engineName, options.engine);
   const loaded = instantiateObjectNode(obj, entry, { verify: options.verify });
   applyMapInits(loaded.machine.maps, inits);
   const runner = await loadRunner(engine, loaded.program, loaded.machine);
