@@ -9,50 +9,9 @@ import { JitEngine } from "../../jit/engine.js";
 import { BpfRuntimeError } from "../../vm/errors.js";
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
-import { ENGINE_NAMES, frame, jit, machine, outcome, planOf, program, readU64, runner, u32, type EngineName } from "./runtime.js";
+import { ENGINE_NAMES, frame, jit, machine, outcome, planOf, program, runner, u32, type EngineName } from "./runtime.js";
+import { count, counting, drain, MAPS, stage } from "../runtime/tailcall-programs.js";
 
-const MAPS = [
-  { name: "jmp", type: "prog_array", keySize: 4, valueSize: 4, maxEntries: 4 },
-  { name: "trace", type: "queue", keySize: 0, valueSize: 8, maxEntries: 64 },
-  { name: "count", type: "array", keySize: 4, valueSize: 8, maxEntries: 1 },
-] as const;
-
-/** Push `mark` to the trace queue, then tail-call slot `next`; on fall-through return `fallback`. */
-const stage = (mark: number, next: number, fallback: number): string => `
-  mov %r6, %r1
-  stdw [%r10-8], ${mark}
-  lddw %r1, map_fd 1
-  mov %r2, %r10
-  add %r2, -8
-  mov %r3, 0
-  call 87
-  mov %r1, %r6
-  lddw %r2, map_fd 0
-  mov %r3, ${next}
-  call 12
-  mov %r0, ${fallback}
-  exit`;
-
-/** count[0]++, then `body`. */
-const counting = (body: string): string => `
-  mov %r6, %r1
-  stw [%r10-4], 0
-  lddw %r1, map_fd 2
-  mov %r2, %r10
-  add %r2, -4
-  call 1
-  jeq %r0, 0, skip
-  mov %r1, 1
-  lock add [%r0], %r1
-  skip:
-  ${body}`;
-
-const drain = (m: RuntimeMachine): bigint[] => {
-  const out: bigint[] = [];
-  for (let v = m.maps.queue("trace").pop(); v; v = m.maps.queue("trace").pop()) out.push(readU64(v));
-  return out;
-};
-const count = (m: RuntimeMachine): bigint => readU64(m.maps.keyed("count").lookup(u32(0))!);
 const slot = (m: RuntimeMachine, index: number, id: number): void => m.maps.keyed("jmp").update(u32(index), u32(id));
 
 describe.each(ENGINE_NAMES)("bpf_tail_call on the %s", (name: EngineName) => {
