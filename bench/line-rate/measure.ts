@@ -28,8 +28,13 @@ export interface PoolSample {
   readonly mpps: Stats;
   /** ns per packet of the whole pool (1000 / median Mpps). */
   readonly nsPerPacket: number;
-  /** ns one CPU spends per packet (busy time / packets), median over rounds. */
+  /**
+   * ns one CPU spends per packet, median over rounds: the workers' on-CPU time / packets where
+   * the thread clock exists (vm/pool/thread-cpu.ts), else their busy wall time / packets.
+   */
   readonly cpuNsPerPacket: number;
+  /** Median share of the workers' busy wall time they were on a CPU (1 = never preempted), when known. */
+  readonly onCpu?: number;
   readonly rounds: number;
   readonly packetsPerRound: number;
   readonly warmupMs: number;
@@ -47,10 +52,12 @@ export function stats(xs: readonly number[]): Stats {
 }
 
 const mppsOf = (r: PoolRun): number => (r.ms > 0 ? r.packets / r.ms / 1000 : 0);
+const sum = (r: PoolRun, ms: (c: PoolRun["perCpu"][number]) => number | undefined): number => r.perCpu.reduce((t, c) => t + (ms(c) ?? NaN), 0);
 const busyNs = (r: PoolRun): number => {
-  const busy = r.perCpu.reduce((sum, c) => sum + c.busyMs, 0);
-  return r.packets > 0 ? (busy * 1e6) / r.packets : 0;
+  const busy = sum(r, (c) => c.cpuMs);
+  return r.packets > 0 ? ((Number.isNaN(busy) ? sum(r, (c) => c.busyMs) : busy) * 1e6) / r.packets : 0;
 };
+const onCpuShare = (r: PoolRun): number => sum(r, (c) => c.cpuMs) / sum(r, (c) => c.busyMs);
 
 /** Packets for `ms` of work on `workers` CPUs at the program's last measured speed. */
 function packetsFor(program: PoolProgram, ms: number, workers: number, fallback: number): number {
@@ -79,10 +86,12 @@ export async function measurePool(pool: CpuPool, program: PoolProgram, workers: 
   const runs: PoolRun[] = [];
   for (let k = 0; k < timing.rounds; k++) runs.push(await pool.run(program, { workers, packets }));
   const mpps = stats(runs.map(mppsOf));
+  const onCpu = stats(runs.map(onCpuShare)).median;
   return {
     mpps,
     nsPerPacket: 1000 / mpps.median,
     cpuNsPerPacket: stats(runs.map(busyNs)).median,
+    ...(Number.isNaN(onCpu) ? {} : { onCpu }),
     rounds: runs.length,
     packetsPerRound: packets,
     warmupMs,

@@ -48,8 +48,10 @@ export interface Row {
   readonly mpps_min: number;
   readonly mpps_max: number;
   readonly ns_per_packet: number;
-  /** CPU time per packet on one CPU (busy / packets); the kernel's per-run average. */
+  /** CPU time per packet on one CPU (workers' on-CPU time / packets); the kernel's per-run average. */
   readonly cpu_ns_per_packet: number;
+  /** Share of the workers' busy wall time they were on a CPU: below 1, other work took cores from them. */
+  readonly on_cpu?: number;
   /** Bit rate on the wire at this packet rate (frames + FCS + preamble + gap). */
   readonly gbps: number;
   readonly rounds: number;
@@ -60,6 +62,8 @@ export interface Row {
   /** Ran on the corpus bytes (true) or a per-CPU copy (false). */
   readonly in_place?: boolean;
   readonly repeat?: number;
+  /** Kernel rows: ns per run of a program that only returns — BPF_PROG_TEST_RUN's own cost. */
+  readonly floor_ns?: number;
   /** What makes this figure differ from the others of its program (see kernel rows). */
   readonly note?: string;
 }
@@ -89,8 +93,14 @@ export interface Ratio {
   readonly corpus: string;
   /** JIT (1 worker) Mpps over interpreter (1 worker) Mpps. */
   readonly jit_over_interpreter?: number;
-  /** JIT Mpps on N workers over 1 worker, by N. */
+  /** JIT Mpps on N workers over 1 worker, by N (wall clock: needs N idle cores). */
   readonly workers_scaling?: Record<string, number>;
+  /**
+   * N × (CPU ns/packet on 1 worker) / (CPU ns/packet on N workers), by N: the speed-up N workers
+   * give when each has a core of its own. Contention between workers (shared cache lines, locks)
+   * lowers it; other processes taking the cores do not.
+   */
+  readonly workers_cpu_scaling?: Record<string, number>;
   /** JIT ns/packet (1 worker) over the kernel's: 1.5 = 50% slower than the kernel. */
   readonly jit_ns_over_kernel_ns?: number;
   /** JIT Mpps (1 worker) over 14.88 (10GbE line rate of 64-byte frames). */
@@ -223,6 +233,7 @@ async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus
             ns_per_packet: round3(s.nsPerPacket), cpu_ns_per_packet: round3(s.cpuNsPerPacket),
             gbps: round3((s.mpps.median * corpus.wireBits) / 1000), rounds: s.rounds,
             warmup_ms: Math.round(s.warmupMs), cold_mpps: round3(s.coldMpps), overhead: round3(s.overhead), in_place: prog.ref.inPlace,
+            ...(s.onCpu === undefined ? {} : { on_cpu: round3(s.onCpu) }),
           });
         }
       }
@@ -285,6 +296,7 @@ function kernelRow(
       mpps: round3(k.mpps.median), mpps_min: round3(k.mpps.min), mpps_max: round3(k.mpps.max),
       ns_per_packet: round3(k.ns.median), cpu_ns_per_packet: round3(k.ns.median),
       gbps: round3((k.mpps.median * corpus.wireBits) / 1000), rounds: options.kernel.rounds, repeat: options.kernel.repeat,
+      floor_ns: round3(k.floorNs.median),
       // BPF_PROG_TEST_RUN reruns one buffer `repeat` times: runs after the first see the packet
       // as the program left it (l4_lb: no longer addressed to the VIP, so it takes another path).
       ...(writes && options.kernel.repeat > 1 ? { note: "program rewrites its packet: repeated test runs time it on its own output" } : {}),
@@ -305,8 +317,14 @@ function ratiosOf(program: string, corpus: string, rows: readonly Row[]): Ratio 
   if (jit1 && interp) ratio.jit_over_interpreter = round3(jit1.mpps / interp.mpps);
   if (jit1) {
     const scaling: Record<string, number> = {};
-    for (const r of rows) if (r.engine === "jit" && r.workers > 1) scaling[String(r.workers)] = round3(r.mpps / jit1.mpps);
+    const cpuScaling: Record<string, number> = {};
+    for (const r of rows) {
+      if (r.engine !== "jit" || r.workers === 1) continue;
+      scaling[String(r.workers)] = round3(r.mpps / jit1.mpps);
+      cpuScaling[String(r.workers)] = round3((r.workers * jit1.cpu_ns_per_packet) / r.cpu_ns_per_packet);
+    }
     if (Object.keys(scaling).length > 0) ratio.workers_scaling = scaling;
+    if (Object.keys(cpuScaling).length > 0) ratio.workers_cpu_scaling = cpuScaling;
     ratio.jit_over_10gbe = round3(jit1.mpps / 14.88);
   }
   if (jit1 && kernel) ratio.jit_ns_over_kernel_ns = round3(jit1.ns_per_packet / kernel.ns_per_packet);

@@ -3,7 +3,7 @@
 
 import type { LineRateResult } from "../line-rate/suite.js";
 import { describeMachine, type MachineInfo } from "./machine.js";
-import { ROW_HEADER, rowCells } from "./table.js";
+import { RATIO_HEADER, ratioCells, ROW_HEADER, rowCells } from "./table.js";
 
 const f = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
 const mdRow = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
@@ -24,15 +24,15 @@ export function renderMarkdown(result: LineRateResult, machine: MachineInfo, cha
     "",
     "## Ratios",
     "",
-    mdRow(["program", "corpus", "JIT / interpreter", "N workers / 1 worker", "JIT ns / kernel ns", "JIT / 10GbE line rate"]),
-    mdRow(["---", "---", "---", "---", "---", "---"]),
-    ...result.ratios.map((r) =>
-      mdRow([
-        r.program, r.corpus, f(r.jit_over_interpreter, 1),
-        r.workers_scaling ? Object.entries(r.workers_scaling).map(([n, x]) => `${n}: ${f(x)}`).join(", ") : "–",
-        f(r.jit_ns_over_kernel_ns), f(r.jit_over_10gbe),
-      ]),
-    ),
+    mdRow(RATIO_HEADER),
+    mdRow(RATIO_HEADER.map(() => "---")),
+    ...result.ratios.map((r) => mdRow(ratioCells(r))),
+    "",
+    "N workers / 1 (wall) is the throughput the machine gave; it needs N idle cores. (CPU time)",
+    "compares the CPU time per packet, so it shows whether workers slow each other down whatever",
+    "else runs on the machine. \"on CPU\" is the share of their busy time the workers were running",
+    "(below 100%, other processes had the cores). The kernel's \"test-run floor\" is its ns per run of",
+    "a program that only returns: BPF_PROG_TEST_RUN's own cost, included in every kernel figure.",
     "",
     ...(result.dispatch.length
       ? [

@@ -1,7 +1,7 @@
 // The terminal table of a line-rate run: one line per measurement, then the ratios measured in
 // the same run, then what was skipped and whether the engines agreed.
 
-import type { LineRateResult, Row } from "../line-rate/suite.js";
+import type { LineRateResult, Ratio, Row } from "../line-rate/suite.js";
 import { describeMachine, type MachineInfo } from "./machine.js";
 
 const pad = (s: string, n: number, right = false): string => (right ? s.padStart(n) : s.padEnd(n));
@@ -18,10 +18,24 @@ export function rowCells(r: Row): string[] {
   return [
     r.program, r.corpus, r.engine, String(r.workers), f(r.mpps), `${f(r.mpps_min)}..${f(r.mpps_max)}`, f(r.ns_per_packet, 1),
     f(r.gbps), r.in_place === undefined ? "" : r.in_place ? "yes" : "copy", r.overhead === undefined ? "" : `${f(r.overhead * 100, 1)}%`,
+    r.on_cpu === undefined ? "" : `${f(r.on_cpu * 100, 0)}%`,
+    r.floor_ns === undefined ? "" : f(r.floor_ns, 1),
   ];
 }
 
-export const ROW_HEADER = ["program", "corpus", "engine", "workers", "Mpps", "min..max", "ns/pkt", "Gbit/s", "in place", "dispatch"];
+/** "on CPU": share of the workers' busy time they ran (below 100%, other work took the cores). */
+export const ROW_HEADER = ["program", "corpus", "engine", "workers", "Mpps", "min..max", "ns/pkt", "Gbit/s", "in place", "dispatch", "on CPU", "test-run floor ns"];
+
+const byWorkers = (x: Record<string, number> | undefined): string => (x ? Object.entries(x).map(([n, v]) => `${n}: ${f(v)}`).join(", ") : "-");
+
+export const RATIO_HEADER = ["program", "corpus", "JIT/interp", "N workers / 1 (wall)", "N workers / 1 (CPU time)", "JIT ns / kernel ns", "JIT / 10GbE"];
+
+export function ratioCells(r: Ratio): string[] {
+  return [
+    r.program, r.corpus, f(r.jit_over_interpreter, 1), byWorkers(r.workers_scaling), byWorkers(r.workers_cpu_scaling),
+    f(r.jit_ns_over_kernel_ns), f(r.jit_over_10gbe),
+  ];
+}
 
 export function formatTable(result: LineRateResult, machine: MachineInfo): string {
   const out: string[] = [`line rate — ${describeMachine(machine)}`, `kernel: ${result.kernel}`, ""];
@@ -29,12 +43,7 @@ export function formatTable(result: LineRateResult, machine: MachineInfo): strin
   const ratios = result.ratios.filter((r) => Object.keys(r).length > 2);
   if (ratios.length > 0) {
     out.push("", "ratios (same run):");
-    const header = ["program", "corpus", "JIT/interp", "N workers / 1", "JIT ns / kernel ns", "JIT / 10GbE"];
-    out.push(...grid(header, ratios.map((r) => [
-      r.program, r.corpus, f(r.jit_over_interpreter, 1),
-      r.workers_scaling ? Object.entries(r.workers_scaling).map(([n, x]) => `${n}: ${f(x)}`).join(", ") : "-",
-      f(r.jit_ns_over_kernel_ns), f(r.jit_over_10gbe),
-    ]), 2));
+    out.push(...grid(RATIO_HEADER, ratios.map(ratioCells), 2));
   }
   if (result.dispatch.length > 0) {
     out.push("", "pool dispatch (time workers did not run packets, per task handed out):");

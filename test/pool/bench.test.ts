@@ -81,9 +81,9 @@ describe("report", () => {
     ns_per_packet: 1000 / mpps, cpu_ns_per_packet: 1000 / mpps, gbps: mpps * 0.672, rounds: 3,
   });
   const result: LineRateResult = {
-    rows: [row("interpreter", 1, 2), row("jit", 1, 40), row("jit", 2, 75), row("kernel", 1, 30)],
+    rows: [row("interpreter", 1, 2), row("jit", 1, 40), { ...row("jit", 2, 75), on_cpu: 0.5 }, { ...row("kernel", 1, 30), floor_ns: 28.25 }],
     skipped: [], checks: [{ program: "p", corpus: "c", verdicts: { XDP_PASS: 100 }, jit_vs_interpreter: 0 }],
-    ratios: [{ program: "p", corpus: "c", jit_over_interpreter: 20, workers_scaling: { 2: 1.875 }, jit_ns_over_kernel_ns: 0.75, jit_over_10gbe: 2.688 }],
+    ratios: [{ program: "p", corpus: "c", jit_over_interpreter: 20, workers_scaling: { 2: 1.875 }, workers_cpu_scaling: { 2: 1.96 }, jit_ns_over_kernel_ns: 0.75, jit_over_10gbe: 2.688 }],
     corpora: [{ name: "c", packets: 100, avg_wire_bytes: 84, notes: [] }], kernel: "test", dispatch: [],
   };
 
@@ -95,8 +95,9 @@ describe("report", () => {
 
   it("prints the rows and the ratios", () => {
     const table = formatTable(result, machineInfo());
-    expect(table).toMatch(/p\s+c\s+jit\s+2\s+75\.00/);
-    expect(table).toMatch(/p\s+c\s+20\.0\s+2: 1\.88\s+0\.75\s+2\.69/);
-    expect(renderMarkdown(result, machineInfo())).toContain("| p | c | 20.0 | 2: 1.88 | 0.75 | 2.69 |");
+    expect(table).toMatch(/p\s+c\s+jit\s+2\s+75\.00.*\s50%/);
+    expect(table).toMatch(/p\s+c\s+kernel\s+1\s+30\.00.*\s28\.3/);
+    expect(table).toMatch(/p\s+c\s+20\.0\s+2: 1\.88\s+2: 1\.96\s+0\.75\s+2\.69/);
+    expect(renderMarkdown(result, machineInfo())).toContain("| p | c | 20.0 | 2: 1.88 | 2: 1.96 | 0.75 | 2.69 |");
   });
 });

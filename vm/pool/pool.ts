@@ -87,6 +87,8 @@ export interface CpuStats {
   readonly packets: number;
   /** ms the CPU spent running packets. */
   readonly busyMs: number;
+  /** Of busyMs, ms its worker thread was actually on a CPU (Linux; see thread-cpu.ts). */
+  readonly cpuMs?: number;
   readonly tasks: number;
 }
 
@@ -299,12 +301,13 @@ export class CpuPool {
 
   private summarise(program: PoolProgram, results: readonly RunTaskResult[], packets: number, ms: number, tasks: number): PoolRun {
     const hist = new Array<number>(HIST_BINS).fill(0);
-    const byCpu = new Map<number, { packets: number; busyMs: number; tasks: number }>();
+    const byCpu = new Map<number, { packets: number; busyMs: number; cpuMs?: number; tasks: number }>();
     for (const r of results) {
       r.hist.forEach((n, bin) => (hist[bin]! += n));
-      const s = byCpu.get(r.cpu) ?? { packets: 0, busyMs: 0, tasks: 0 };
+      const s = byCpu.get(r.cpu) ?? { packets: 0, busyMs: 0, ...(r.cpuMs === undefined ? {} : { cpuMs: 0 }), tasks: 0 };
       s.packets += r.packets;
       s.busyMs += r.busyMs;
+      if (s.cpuMs !== undefined) s.cpuMs += r.cpuMs ?? NaN;
       s.tasks++;
       byCpu.set(r.cpu, s);
     }

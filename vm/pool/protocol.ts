@@ -70,6 +70,8 @@ export interface RunTaskResult {
   readonly packets: number;
   /** Time spent running packets in this task (ms). */
   readonly busyMs: number;
+  /** Of that, the time the worker's thread was on a CPU (ms; thread-cpu.ts), when known. */
+  readonly cpuMs?: number;
   /** Verdict bins: runs by min(u32 r0, 7). */
   readonly hist: readonly number[];
 }

@@ -12,6 +12,7 @@ import { attachMachine, type RuntimeMachine } from "../runtime/machine.js";
 import { histAddress, HIST_BINS, type SharedCorpusInfo } from "./corpus.js";
 import type { SpanRunner } from "./cpu-runner.js";
 import { loadRunner } from "./load.js";
+import { openThreadCpuClock } from "./thread-cpu.js";
 import type { HelloResult, PoolTask, RunTask, RunTaskResult, WorkerInit } from "./protocol.js";
 
 const init = workerData as WorkerInit;
@@ -21,6 +22,7 @@ const machine: RuntimeMachine = attachMachine(init.machine, init.memory, init.ma
 const cpu: CpuRegion = machine.layout.cpu(cpuId);
 const control = (corpus: SharedCorpusInfo): Int32Array => new Int32Array(init.memory.buffer, corpus.control, 64);
 const hist = new BigUint64Array(init.memory.buffer);
+const threadCpu = openThreadCpuClock();
 
 /** The first CPU no live worker owns. The main thread frees a CPU when its worker exits. */
 function claimCpu(): number {
@@ -66,6 +68,7 @@ async function run(task: RunTask): Promise<RunTaskResult> {
   const words = control(task.corpus);
   const cancel = task.cursor + 1;
   let packets = 0;
+  const cpu0 = threadCpu?.now();
   const t0 = performance.now();
   try {
     if (task.chunk === 0) {
@@ -88,7 +91,8 @@ async function run(task: RunTask): Promise<RunTaskResult> {
     throw new BpfError(`CPU ${cpu.cpu}: program '${task.program.name}': ${message}`);
   }
   const busyMs = performance.now() - t0;
-  return { cpu: cpu.cpu, packets, busyMs, hist: Array.from(hist.subarray(h, h + HIST_BINS), Number) };
+  const cpuMs = cpu0 === undefined ? undefined : (threadCpu!.now() - cpu0) / 1e6;
+  return { cpu: cpu.cpu, packets, busyMs, ...(cpuMs === undefined ? {} : { cpuMs }), hist: Array.from(hist.subarray(h, h + HIST_BINS), Number) };
 }
 
 /** Every CPU has a worker (all claimed): the pool is ready. */
