@@ -26,6 +26,8 @@ export { Interpreter, type InterpreterOptions } from "./vm/interpreter/index.js"
 export { Layout, type CpuRegion, type LayoutOptions } from "./vm/memory/layout.js";
 export { HelperTable, baseHelpers, type HelperDef, type HelperContext } from "./vm/helpers/index.js";
 export * from "./vm/maps/index.js";
+// The maps runtime from bytes, a Response or a URL (browsers; Node can use ebpf-wasm/node's loadMapsModule).
+export { compileMapsModule, type MapsWasmBytes, type MapsWasmSource } from "./vm/maps/load.js";
 
 // Packets: pcap / pcapng, link types, the seeded generator; classic BPF.
 export * from "./vm/packets/index.js";

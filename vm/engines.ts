@@ -17,8 +17,24 @@ export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
 const ENGINES: Record<string, EngineFactory> = {
   interpreter: async () => new (await import("./interpreter/engine.js")).Interpreter(),
   jit: async (o) => new (await import("../jit/engine.js")).JitEngine(o.opt === undefined ? {} : { opt: o.opt }),
-  kernel: async () => (await import("./node/kernel/engine.js")).kernelEngine(),
+  kernel: async () => (await importKernelEngine()).kernelEngine(),
 };
+
+/**
+ * The kernel engine is Node-only (bpf() through a native helper process; it imports node:fs and
+ * node:child_process). Its path is a variable with the bundlers' ignore comments so that
+ * bundling this module for a browser does not follow it into Node built-ins (docs/browser.md);
+ * where it cannot load, the error says why.
+ */
+const KERNEL_ENGINE_MODULE = "./node/kernel/engine.js";
+
+async function importKernelEngine(): Promise<typeof import("./node/kernel/engine.js")> {
+  try {
+    return await import(/* @vite-ignore */ /* webpackIgnore: true */ KERNEL_ENGINE_MODULE);
+  } catch (err) {
+    throw new BpfError(`cannot load the kernel engine, which needs Node.js on Linux (bpf() through a native helper process): ${(err as Error).message}`);
+  }
+}
 
 /** Names of all known engines, in registration order. */
 export function engineNames(): string[] {

@@ -48,9 +48,14 @@ export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "sys_push", "sys_pop", "sys_peek", "sys_count",
 ];
 
-/** Which build a memory needs: the shared one for a SharedArrayBuffer-backed memory. */
+/**
+ * Which build a memory needs: the shared one for a SharedArrayBuffer-backed memory. Checked by
+ * the buffer's tag, not `instanceof SharedArrayBuffer`: a browser page that is not
+ * cross-origin isolated hides the SharedArrayBuffer global, yet Chromium still creates shared
+ * memories there (docs/browser.md).
+ */
 export function isSharedMemory(memory: WebAssembly.Memory): boolean {
-  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+  return Object.prototype.toString.call(memory.buffer) === "[object SharedArrayBuffer]";
 }
 
 /** One instance of the maps runtime on one memory (one per thread: main or worker). */

@@ -13,6 +13,7 @@
 //   corpusBase ..        the packet corpus: packets and their descriptors, loaded once and
 //                        read in place by every CPU (tasks carry packet indices, not bytes)
 
+import { BpfError } from "../errors.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 
 export const WASM_PAGE = 65536;
@@ -105,6 +106,17 @@ export class Layout {
 
   /** Create the one memory for this layout. Shared when workers will run on it. */
   createMemory(shared = false): WebAssembly.Memory {
-    return new WebAssembly.Memory({ initial: this.pages, maximum: this.pages, shared });
+    try {
+      return new WebAssembly.Memory({ initial: this.pages, maximum: this.pages, shared });
+    } catch (err) {
+      const size = `${this.pages} pages of 64 KiB`;
+      if (!shared) throw new BpfError(`cannot create the machine's memory (${size}): ${(err as Error).message}`);
+      // Browsers may refuse shared memories outside a cross-origin isolated page; say so
+      // instead of passing on the engine's bare TypeError (docs/browser.md).
+      throw new BpfError(
+        `cannot create a shared memory (${size}): ${(err as Error).message}. In a browser page shared memories ` +
+          "need cross-origin isolation (COOP/COEP headers, docs/browser.md); without it use an unshared machine (shared: false), which runs on one thread",
+      );
+    }
   }
 }
