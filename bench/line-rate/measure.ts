@@ -30,7 +30,7 @@ export interface PoolSample {
   readonly nsPerPacket: number;
   /**
    * ns one CPU spends per packet, median over rounds: the workers' on-CPU time / packets where
-   * the thread clock exists (vm/pool/thread-cpu.ts), else their busy wall time / packets.
+   * the thread clock exists (vm/pool/thread-cpu.node.ts), else their busy wall time / packets.
    */
   readonly cpuNsPerPacket: number;
   /** Median share of the workers' busy wall time they were on a CPU (1 = never preempted), when known. */

@@ -91,3 +91,34 @@ describe("the import graph of dist/index.js (what a browser or bundler loads)", 
     expect(packages.map((e) => `${e.from} → ${e.specifier}${e.dynamic ? " (dynamic)" : ""}`)).toEqual(["dist/jit/binaryen.js → binaryen (dynamic)"]);
   });
 });
+
+// The web pool is its own entry (a page imports dist/vm/pool/web/index.js, and its workers
+// dist/vm/pool/web/worker.js): core code like dist/index.js, none of the Node pool's.
+const POOL_ENTRIES: ReadonlyArray<[entry: string, core: string]> = [
+  ["dist/vm/pool/web/index.js", "dist/vm/pool/base.js"],
+  ["dist/vm/pool/web/worker.js", "dist/vm/pool/cpu.js"],
+];
+for (const [entry, core] of POOL_ENTRIES) {
+  describe(`the import graph of ${entry} (the Web Worker pool)`, () => {
+    const file = resolve(ROOT, entry);
+    if (!existsSync(file)) {
+      it("needs the build", () => {
+        expect.fail(`${file} is missing: run npm run build first`);
+      });
+      return;
+    }
+    const graph = importGraph(file);
+    const files = [...graph.modules.keys()].map((f) => relative(ROOT, f));
+
+    it("reaches the shared pool core and nothing Node-only", () => {
+      expect(files).toContain(core);
+      expect(files.filter((f) => /^dist\/(bin|bench|vm\/node)\/|\.node\.js$/.test(f))).toEqual([]);
+      expect(graph.missing).toEqual([]);
+    });
+
+    it("imports no Node built-in and no package but Binaryen, on demand", () => {
+      expect(graph.bare.filter((e) => isBuiltin(e.specifier))).toEqual([]);
+      expect(graph.bare.filter((e) => !isBuiltin(e.specifier)).map((e) => `${e.from} → ${e.specifier}${e.dynamic ? " (dynamic)" : ""}`)).toEqual(["dist/jit/binaryen.js → binaryen (dynamic)"]);
+    });
+  });
+}

@@ -6,34 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/index.js";
 import { BpfError, BpfRuntimeError } from "../../vm/errors.js";
 import type { PoolProgram } from "../../vm/pool/index.js";
+import { FAULT_LENGTHS, FAULTY, LENGTH, LENGTH_VERDICTS } from "./fault-programs.js";
 import { poolFor, type PoolFixture } from "./fixture.js";
-
-// XDP_PASS, except for packets of exactly 61 bytes: those load from an address far outside the
-// memory — a wasm trap in the JIT, a fault in the interpreter (which checks every access).
-const FAULTY = `
-  ldxw %r2, [%r1+0]
-  ldxw %r3, [%r1+4]
-  sub %r3, %r2
-  jne %r3, 61, +3
-  lddw %r5, 0x7ffffff0
-  ldxdw %r0, [%r5+0]
-  mov %r0, 2
-  exit
-`;
-// The packet's length minus 58 as the verdict: 60 bytes → XDP_PASS, 61 → XDP_TX, 62 → XDP_REDIRECT.
-const LENGTH = `
-  ldxw %r2, [%r1+0]
-  ldxw %r0, [%r1+4]
-  sub %r0, %r2
-  sub %r0, 58
-  exit
-`;
 
 const frames = (lengths: number[]): Uint8Array[] => lengths.map((n, i) => new Uint8Array(n).fill(i & 0xff));
 
 describe("pool errors", () => {
   let fx: PoolFixture;
-  const packets = frames(Array.from({ length: 4000 }, (_, i) => (i === 2500 ? 61 : 60 + (i % 3 === 0 ? 2 : 0))));
+  const packets = frames([...FAULT_LENGTHS]);
   const programs: Record<string, PoolProgram> = {};
 
   beforeAll(async () => {
@@ -59,9 +39,8 @@ describe("pool errors", () => {
       expect(before.verdicts).toEqual({ XDP_PASS: 2500 });
       // And another program over everything, exactly.
       const lengths = await fx.pool.run(programs[`length-${engine}`]!, { workers: 2 });
-      const names: Record<number, string> = { 60: "XDP_PASS", 61: "XDP_TX", 62: "XDP_REDIRECT" };
       const want: Record<string, number> = {};
-      for (const p of packets) want[names[p.length]!] = (want[names[p.length]!] ?? 0) + 1;
+      for (const p of packets) want[LENGTH_VERDICTS[p.length]!] = (want[LENGTH_VERDICTS[p.length]!] ?? 0) + 1;
       expect(lengths.verdicts).toEqual(want);
       expect(lengths.perCpu.reduce((n, c) => n + c.packets, 0)).toBe(packets.length);
     }, 60_000);

@@ -1,5 +1,5 @@
 // Shared set-up of the pool tests: corpus programs loaded as the benchmark loads them (vm/elf/load), a
-// shared machine sized for a corpus, and a pool on it. The workers run dist/vm/pool/worker.js
+// shared machine sized for a corpus, and a pool on it. The workers run dist/vm/pool/worker.node.js
 // (worker threads cannot load TypeScript): `npm test` builds first; `npx vitest run test/pool`
 // alone needs an up-to-date `npm run build`.
 

@@ -1,39 +1,16 @@
 // Exact per-CPU results: corpus/programs/proto_counter (a PERCPU_ARRAY indexed by the IPv4
 // protocol / IPv6 next header, slot 256 = not IP) run by the pool over a corpus gives, summed over
-// CPUs, exactly the per-protocol counts of the corpus — counted here independently — on 1 and N
-// workers, with both schedules and both engines; and each CPU's slots add up to the packets that
-// CPU ran (each worker sees its own slot).
+// CPUs, exactly the per-protocol counts of the corpus — counted independently by proto-key.ts —
+// on 1 and N workers, with both schedules and both engines; and each CPU's slots add up to the
+// packets that CPU ran (each worker sees its own slot).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PacketLike } from "../../bench/line-rate/corpora.js";
 import type { PoolProgram, PoolRun, RunOptions } from "../../vm/pool/index.js";
 import { asProgram, corpusProgram, mixedCorpus, poolFor, type PoolFixture } from "./fixture.js";
+import { expectedCounts, NOT_IP, SLOTS } from "./proto-key.js";
 
-const NOT_IP = 256;
-const SLOTS = 257;
 const CPUS = 4;
-
-/** proto_counter.c's key for one frame, from the bytes (Ethernet, one optional 802.1Q tag). */
-function protoKey(f: Uint8Array): number {
-  if (f.length < 14) return NOT_IP;
-  let type = (f[12]! << 8) | f[13]!;
-  let off = 14;
-  if (type === 0x8100) {
-    if (f.length < 18) return NOT_IP;
-    type = (f[16]! << 8) | f[17]!;
-    off = 18;
-  }
-  if (type === 0x0800) return f.length >= off + 20 ? f[off + 9]! : NOT_IP;
-  if (type === 0x86dd) return f.length >= off + 40 ? f[off + 6]! : NOT_IP;
-  return NOT_IP;
-}
-
-/** Expected count per slot for packet indices [first, first + n) of the corpus (wrapping). */
-function expectedCounts(packets: readonly PacketLike[], first: number, n: number): number[] {
-  const counts = new Array<number>(SLOTS).fill(0);
-  for (let i = first; i < first + n; i++) counts[protoKey(packets[i % packets.length]!.data)]!++;
-  return counts;
-}
 
 const key = (slot: number): Uint8Array => new Uint8Array(new Uint32Array([slot]).buffer);
 const u64 = (b: Uint8Array): number => Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));

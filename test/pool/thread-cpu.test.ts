@@ -1,13 +1,15 @@
-// The workers' thread CPU clock (vm/pool/thread-cpu.ts): on Linux each run reports, per CPU,
+// The workers' thread CPU clock (vm/pool/thread-cpu.node.ts): on Linux each run reports, per CPU,
 // how long its worker was actually on a CPU, never more than its busy wall time; the bench uses
 // it to tell contention between workers from a machine busy with other work.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/index.js";
-import { openThreadCpuClock } from "../../vm/pool/thread-cpu.js";
+import { openThreadCpuClock } from "../../vm/pool/thread-cpu.node.js";
 import { poolFor, type PoolFixture } from "./fixture.js";
 
 const linux = process.platform === "linux";
+/** The longest scheduler tick of a Linux kernel (HZ=100). */
+const TICK_MS = 10;
 const why = linux ? "" : ` (skipped: no /proc/thread-self/schedstat on ${process.platform})`;
 
 describe(`thread CPU clock${why}`, () => {
@@ -38,14 +40,20 @@ describe(`thread CPU clock${why}`, () => {
     }, 120_000);
     afterAll(async () => fx?.pool.close());
 
-    it("each CPU's on-CPU time is reported and within its busy time", async () => {
+    // The clock moves only when the scheduler accounts the thread's time (thread-cpu.node.ts: at a
+    // tick or a switch, up to 4 ms apart at this kernel's HZ=250), so a run of a few ms may read 0
+    // on a CPU, or up to a tick more than its busy time: the run is long (tens of ms, after a
+    // warm-up that instantiates the program) and the bound allows a tick.
+    it("each CPU's on-CPU time is reported and within its busy time (to a scheduler tick)", async () => {
       const p = await fx.pool.load({ insns: assemble("mov %r0, 2\nexit"), name: "pass" }, { engine: "jit" });
-      const run = await fx.pool.run(p, { workers: 2, packets: 200_000 });
+      await fx.pool.run(p, { workers: 2, packets: 10_000 });
+      const run = await fx.pool.run(p, { workers: 2, packets: 4_000_000 });
       for (const c of run.perCpu) {
         expect(c.cpuMs, `CPU ${c.cpu}`).toBeDefined();
-        expect(c.cpuMs!).toBeGreaterThan(0);
-        expect(c.cpuMs!).toBeLessThanOrEqual(c.busyMs + 1);
+        expect(c.cpuMs!).toBeGreaterThanOrEqual(0);
+        expect(c.cpuMs!).toBeLessThanOrEqual(c.busyMs + TICK_MS);
       }
+      expect(run.perCpu.reduce((sum, c) => sum + c.cpuMs!, 0)).toBeGreaterThan(0);
     });
   });
 });

@@ -1,23 +1,14 @@
-// What the pool's main thread and its workers say to each other: plain, structured-clonable
-// data. A WebAssembly.Module and a shared WebAssembly.Memory clone by reference (the compiled
-// code and the bytes are shared, not copied).
+// What a pool's main thread and its workers say to each other about programs and runs: plain,
+// structured-clonable data, the same for the Node pool (Piscina tasks) and the web pool
+// (postMessage). A WebAssembly.Module and a shared WebAssembly.Memory clone by reference (the
+// compiled code and the bytes are shared, not copied). How a worker starts differs per host:
+// protocol.node.ts (Piscina's workerData) and web/protocol.ts (an init message).
 
 import type { JitModule } from "../../jit/modules.js";
 import type { Program } from "../engine.js";
-import type { MachineDescription } from "../runtime/machine.js";
 import type { SharedCorpusInfo } from "./corpus.js";
 
 export type PoolEngine = "jit" | "interpreter";
-
-/** Piscina's workerData: everything a worker needs to become one CPU of the machine. */
-export interface WorkerInit {
-  readonly memory: WebAssembly.Memory;
-  /** The maps runtime built for shared memory (build/maps.wasm). */
-  readonly mapsModule: WebAssembly.Module;
-  readonly machine: MachineDescription;
-  /** Int32 per CPU: the threadId of the worker that is that CPU (0 = free). */
-  readonly owners: SharedArrayBuffer;
-}
 
 /** A program as workers load it (cached per worker by id). */
 export interface ProgramRef {
@@ -58,25 +49,13 @@ export interface RunTask {
   readonly results: boolean;
 }
 
-/** Wait until every CPU has a worker; answers the worker's CPU. */
-export interface HelloTask {
-  readonly kind: "hello";
-}
-
-export type PoolTask = RunTask | HelloTask;
-
 export interface RunTaskResult {
   readonly cpu: number;
   readonly packets: number;
   /** Time spent running packets in this task (ms). */
   readonly busyMs: number;
-  /** Of that, the time the worker's thread was on a CPU (ms; thread-cpu.ts), when known. */
+  /** Of that, the time the worker's thread was on a CPU (ms), when the host has a thread clock. */
   readonly cpuMs?: number;
-  /** Verdict bins: runs by min(u32 r0, 7). */
+  /** Verdict bins (corpus.ts histBin): runs per bin. */
   readonly hist: readonly number[];
-}
-
-export interface HelloResult {
-  readonly cpu: number;
-  readonly threadId: number;
 }

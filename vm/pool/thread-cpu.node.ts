@@ -1,9 +1,11 @@
-// The calling thread's own CPU time, so the pool can tell a worker that ran from one that was
-// runnable but waiting for a core (the machine busy with other work). Node 20 has no per-thread
-// CPU clock (process.threadCpuUsage arrived in Node 23.9); on Linux each thread reads its own
-// /proc/thread-self/schedstat, whose first field is the time it has spent on a CPU, in ns
-// (Documentation/scheduler/sched-stats.rst). Elsewhere the clock is absent and the pool reports
-// wall-clock busy time only.
+// The calling thread's own CPU time (Node only), so the pool can tell a worker that ran from one
+// that was runnable but waiting for a core (the machine busy with other work). Node 20 has no
+// per-thread CPU clock (process.threadCpuUsage arrived in Node 23.9); on Linux each thread reads
+// its own /proc/thread-self/schedstat, whose first field is the time it has spent on a CPU, in ns
+// (Documentation/scheduler/sched-stats.rst). It is the scheduler's se.sum_exec_runtime, which
+// moves only when the scheduler accounts the running thread (a tick, a switch): it lags by up to
+// a tick (1/HZ), so it suits runs of tens of ms, not single ms. Elsewhere the clock is absent
+// and the pool reports wall-clock busy time only.
 
 import { closeSync, openSync, readSync } from "node:fs";
 
