@@ -8,6 +8,7 @@
 // data with no JIT dependency so that they can be derived from it too (one source of truth:
 // proposed to move to vm/helpers/map-exports.ts, see jit/README.md).
 
+import * as abi from "../vm/maps/abi.js";
 import type { MapsExports } from "../vm/maps/runtime.js";
 
 /** What a register holds for the helper, i.e. what its check is (vm/helpers/maps.ts Checks). */
@@ -44,7 +45,8 @@ export interface MapHelperExport {
 const r = (reg: 1 | 2 | 3 | 4 | 5, as: "i32" | "i64" = "i32"): ExportParam => ({ reg, as });
 const CPU: ExportParam = { cpu: true };
 
-export const MAP_HELPER_EXPORTS: readonly MapHelperExport[] = [
+/** The generic export of each map helper: it dispatches on the map's type at run time. */
+const GENERIC: readonly MapHelperExport[] = [
   { id: 1, helper: "map_lookup_elem", export: "map_lookup", roles: ["map", "key"], params: [r(1), r(2), CPU], result: "u32" },
   {
     id: 2,
@@ -79,7 +81,32 @@ export const MAP_HELPER_EXPORTS: readonly MapHelperExport[] = [
   { id: 134, helper: "ringbuf_query", export: "ringbuf_query", roles: ["map", "scalar"], params: [r(1), r(2, "i64")], result: "i64" },
 ];
 
-const BY_ID = new Map(MAP_HELPER_EXPORTS.map((e) => [e.id, e]));
+/**
+ * bpf_map_lookup_elem of a map whose type is known at compile time (a map pointer from lddw):
+ * the type's own lookup, with no dispatch on the type at run time — as the kernel's verifier
+ * makes such a call go straight to the type's map_lookup_elem.
+ */
+const lookupOf = (name: keyof MapsExports, params: readonly ExportParam[]): MapHelperExport => ({
+  id: 1, helper: "map_lookup_elem", export: name, roles: ["map", "key"], params, result: "u32",
+});
+const HASH_LOOKUP = lookupOf("hash_lookup", [r(1), r(2)]);
+const LRU_HASH_LOOKUP = lookupOf("lru_hash_lookup", [r(1), r(2)]);
+const PERCPU_HASH_LOOKUP = lookupOf("percpu_hash_lookup", [r(1), r(2), CPU]);
+const TYPED: ReadonlyMap<number, MapHelperExport> = new Map([
+  [abi.BPF_MAP_TYPE_HASH, HASH_LOOKUP],
+  [abi.BPF_MAP_TYPE_LRU_HASH, LRU_HASH_LOOKUP],
+  [abi.BPF_MAP_TYPE_PERCPU_HASH, PERCPU_HASH_LOOKUP],
+  [abi.BPF_MAP_TYPE_LRU_PERCPU_HASH, PERCPU_HASH_LOOKUP],
+]);
+
+/** Every export the JIT may import: the generic ones and the typed lookups. */
+export const MAP_HELPER_EXPORTS: readonly MapHelperExport[] = [...GENERIC, HASH_LOOKUP, LRU_HASH_LOOKUP, PERCPU_HASH_LOOKUP];
+
+const BY_ID = new Map(GENERIC.map((e) => [e.id, e]));
 
 /** The export behind helper `id`, if it is a map helper. */
 export const mapHelperExport = (id: number): MapHelperExport | undefined => BY_ID.get(id);
+
+/** The export for helper `entry` on a map known to be of `mapType`: a typed one, or `entry`. */
+export const typedMapExport = (entry: MapHelperExport, mapType: number): MapHelperExport =>
+  (entry.id === 1 && TYPED.get(mapType)) || entry;

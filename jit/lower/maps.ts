@@ -2,7 +2,9 @@
 // runtime is another wasm instance on the same memory, and the JIT module imports its exported
 // functions, so a lookup is a wasm-to-wasm call with no JavaScript in between (DESIGN.md "The
 // JIT": hot paths never cross into JS). ARRAY and PERCPU_ARRAY lookups of a known map are
-// inlined (vm/maps/descriptor.ts: values + cpu * cpuStride + i * valueStride, NULL past the end).
+// inlined (vm/maps/descriptor.ts: values + cpu * cpuStride + i * valueStride, NULL past the end);
+// lookups of a known hash map call that type's own export (hash_lookup, ...: map-exports.ts),
+// which skips map_lookup's dispatch on the type.
 //
 // The interpreter's helpers (vm/helpers/maps.ts) check what the kernel verifier proves — the
 // map pointer is a map of this machine of a type the helper takes, keys and values lie in memory
@@ -18,7 +20,7 @@ import { NULL_GUARD } from "../../vm/memory/layout.js";
 import { helperRule, SPECIAL_MAPS } from "../../vm/verifier/helper-rules.js";
 import type { Expr } from "../ir.js";
 import type { Known } from "../known.js";
-import { mapHelperExport, type ArgRole, type MapHelperExport } from "../map-exports.js";
+import { mapHelperExport, typedMapExport, type ArgRole, type MapHelperExport } from "../map-exports.js";
 import { CPU_GLOBAL, helperName, mapExportName, type FnLowering, type ModuleState } from "./context.js";
 
 /** More candidate maps than this for an unknown map pointer: not worth a compare chain, use JS. */
@@ -58,7 +60,7 @@ export function lowerMapCall(f: FnLowering, entry: MapHelperExport, i: number): 
   const g = guards(f, entry, f.factsAt(i));
   if (!g) return f.set(0, slowCall(f, entry.id));
   const inline = entry.id === 1 && g.map && f.mod.inlineArrays && isArray(g.map);
-  const fast = inline ? inlineLookup(f, g.map!) : exportCall(f, entry);
+  const fast = inline ? inlineLookup(f, g.map!) : exportCall(f, g.map ? typedMapExport(entry, g.map.type) : entry);
   if (g.checks.length === 0) return f.set(0, fast);
   const ok = g.checks.reduce((a, b) => m.i32.and(a, b));
   return f.set(0, m.if(ok, fast, slowCall(f, entry.id)));

@@ -62,7 +62,7 @@ describe("map helpers: the JIT's wasm-to-wasm calls agree with the interpreter",
     expect(outcomes.slice(21, 23)).toEqual(["0xa", "0xb"]); // per-CPU values by CPU
     // The fast path was taken: no map helper went through JS, array lookups were inlined.
     for (const p of jitPrograms) expect(planOf(p).helpers).toEqual([]);
-    expect(planOf(jitPrograms[2]!).mapExports).toEqual(["map_lookup"]);
+    expect(planOf(jitPrograms[2]!).mapExports).toEqual(["hash_lookup"]); // a known HASH: its typed lookup
     expect(planOf(jitPrograms[13]!).mapExports).toEqual([]);
     expect(planOf(jitPrograms[21]!).mapExports).toEqual([]);
   });

@@ -123,7 +123,7 @@ describe("one compiled module, instantiated per CPU on one shared memory", () =>
     const { m, corpus } = sharedMachine();
     m.maps.keyed("total").update(u32(0), new Uint8Array(8));
     const jm = await compileModule({ insns: assemble(SOURCE), name: "count" }, m);
-    expect(jm.plan).toMatchObject({ memory: { pages: m.layout.pages, shared: true }, helpers: [], mapExports: ["map_lookup"] });
+    expect(jm.plan).toMatchObject({ memory: { pages: m.layout.pages, shared: true }, helpers: [], mapExports: ["hash_lookup"] });
     // CPU 1 runs on a second view of the same machine, as a worker would (its own link and maps runtime instance).
     const view = attachMachine(describeMachine(m), m.memory, loadMapsModule(true));
     const cpu0 = await instantiate(jm, m, 0);

@@ -112,6 +112,29 @@ describe("BPF_MAP_TYPE_PERCPU_ARRAY", () => {
   });
 });
 
+describe("a program's update whose value lies in the element it replaces", () => {
+  // The verifier lets a program pass a map value pointer (with an offset) as the new value; the
+  // copy must then behave as memmove whatever the value size (vm/maps/as/bytes.ts copyBytes).
+  for (const valueSize of [5, 12, 16, 24, 40, 80]) {
+    test(`${valueSize}-byte values, value pointer 1..3 bytes either side of the element`, () => {
+      for (const shift of [-3, -1, 1, 3]) {
+        const { maps, memory, layout } = makeMaps();
+        maps.create({ name: "arr", type: "array", keySize: 4, valueSize, maxEntries: 4 });
+        const a = maps.keyed("arr");
+        const bytes = Uint8Array.from({ length: a.descriptor.valueStride * 4 }, (_, i) => (i * 7 + 1) & 0xff);
+        const mem = new Uint8Array(memory.buffer);
+        mem.set(bytes, a.descriptor.values);
+        const element = a.descriptor.values + a.descriptor.valueStride; // index 1
+        const key = layout.cpu(0).scratch;
+        new DataView(memory.buffer).setUint32(key, 1, true);
+        const want = mem.slice(element + shift, element + shift + valueSize);
+        expect(maps.runtime.exports.map_update(a.address, key, element + shift, 0n, 0)).toBe(0n);
+        expect(mem.slice(element, element + valueSize), `shift ${shift}`).toEqual(want);
+      }
+    });
+  }
+});
+
 describe("BPF_MAP_TYPE_PROG_ARRAY", () => {
   test("slots hold program ids; only BPF_ANY; delete empties; tail calls read the slot", () => {
     const { maps } = makeMaps();

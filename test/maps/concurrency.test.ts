@@ -1,6 +1,7 @@
 // Two workers (CPUs) × 1,000,000 rounds on one shared memory: atomic adds on one HASH value,
-// updates of each CPU's own keys in the same HASH, a PERCPU_ARRAY counter, queue pushes, and
-// LPM trie updates on one CPU racing lockless lookups on the other.
+// updates of each CPU's own keys in the same HASH racing lockless lookups of them on the other
+// CPU (a key being replaced is never missing), a PERCPU_ARRAY counter, queue pushes, and LPM
+// trie updates on one CPU racing lockless lookups on the other.
 // Exact totals at the end show that no update was lost and no bucket or free list corrupted.
 
 import { Worker } from "node:worker_threads";
@@ -31,13 +32,18 @@ test(`${CPUS} workers × ${ITERATIONS} map operations end with exact totals`, as
   const queue = maps.create({ name: "q", type: "queue", keySize: 0, valueSize: 8, maxEntries: CPUS * ITERATIONS / 16 });
   const lpm = maps.create({ name: "lpm", type: "lpm_trie", keySize: 8, valueSize: 4, maxEntries: 1 << 16, flags: abi.BPF_F_NO_PREALLOC });
   maps.keyed("shared").update(0n, 0n);
+  // Every CPU's keys exist from the start, so the workers' updates all replace an element, and
+  // a lookup of any of them must always find it.
+  for (let cpu = 0; cpu < CPUS; cpu++) {
+    for (let r = 0; r < DISTINCT; r++) maps.keyed("keys").update((BigInt(cpu + 1) << 32n) | BigInt(r), 0n);
+  }
   maps.keyed("lpm").update(new Uint8Array([8, 0, 0, 0, 10, 0, 0, 0]), 8);
 
   const module = loadMapsModule(true);
   const results = await Promise.all(
     Array.from({ length: CPUS }, (_, cpu) =>
       runWorker({
-        module, memory, cpu, iterations: ITERATIONS, distinctKeys: DISTINCT,
+        module, memory, cpu, cpus: CPUS, iterations: ITERATIONS, distinctKeys: DISTINCT,
         shared: shared.address, hash: hash.address, percpu: percpu.address, queue: queue.address, lpm: lpm.address,
         scratch: layout.cpu(cpu).scratch,
       }),

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 
-const { module, memory, cpu, iterations, distinctKeys, shared, hash, percpu, queue, lpm, scratch } = workerData;
+const { module, memory, cpu, cpus, iterations, distinctKeys, shared, hash, percpu, queue, lpm, scratch } = workerData;
 const rt = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const dv = new DataView(memory.buffer);
 const i64 = new BigInt64Array(memory.buffer);
@@ -28,6 +28,10 @@ for (let i = 0; i < iterations; i++) {
   dv.setBigUint64(key, (BigInt(cpu + 1) << 32n) | BigInt(i % distinctKeys), true);
   dv.setBigUint64(value, BigInt(i), true);
   if (rt.map_update(hash, key, value, 0n, cpu) !== 0n) failures++;
+  //    ... while the other CPU replaces its own: a lockless lookup of one of them (through the
+  //    HASH-typed export JIT code calls) must find it whatever the replacement is doing.
+  dv.setBigUint64(key, (BigInt(((cpu + 1) % cpus) + 1) << 32n) | BigInt((i * 7) % distinctKeys), true);
+  if (rt.hash_lookup(hash, key) === 0) failures++;
 
   // 3. A per-CPU counter: this CPU's copy only, no atomics needed.
   dv.setUint32(key, 0, true);

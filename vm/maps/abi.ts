@@ -63,8 +63,10 @@ export const ALL_CPUS = -1;
 
 // ---- map header: every map starts with one, at a 64-byte aligned address -------------------
 // The map pointer a program holds (lddw BPF_PSEUDO_MAP_FD) is the header's address. Words
-// 0..63 are written once at creation by the TS side (vm/maps/plan.ts); 64.. are the mutable
-// state, on their own cache lines so lookups on other CPUs do not bounce the read-only line.
+// 0..127 are written once at creation by the TS side (vm/maps/plan.ts): the first cache line
+// holds everything a lookup reads, the second what only updates, LRU eviction and setup read.
+// 128.. are the mutable state, on lines of their own so that updates on one CPU do not evict the
+// read-only lines from the caches of CPUs that only look up.
 export const H_TYPE = 0;
 export const H_KEY_SIZE = 4;
 export const H_VALUE_SIZE = 8;
@@ -77,33 +79,39 @@ export const H_NCPUS = 24;
 export const H_CPU_STRIDE = 28;
 /** Array values / per-CPU value planes / queue slots / ring buffer data. */
 export const H_VALUES = 32;
-/** Hash bucket array (8 bytes a bucket: head, lock). */
+/** Hash bucket heads (a u32 each: first element or the chain's nulls marker). */
 export const H_BUCKETS = 36;
 export const H_BUCKET_MASK = 40;
-/** Element (hash) or node (LPM) pool. */
-export const H_ELEMS = 44;
-export const H_ELEM_SIZE = 48;
-export const H_N_ELEMS = 52;
+/** Hash maps: the u64 seed of the key hash (the kernel's htab->hashrnd), 0 with BPF_F_ZERO_SEED. */
+export const H_SEED = 48;
 /** round_up(key_size, 8) for hash maps; data size (key_size - 4) for LPM tries. */
 export const H_KEY_STRIDE = 56;
 /** Offset of the value inside an element or node (non-per-CPU maps). */
 export const H_VALUE_OFF = 60;
+// second read-only line: not on any lookup's path
+/** Element (hash) or node (LPM) pool. */
+export const H_ELEMS = 64;
+export const H_ELEM_SIZE = 68;
+export const H_N_ELEMS = 72;
+/** Hash bucket locks (a u32 spin lock per bucket, apart from the heads lookups read). */
+export const H_LOCKS = 76;
 // mutable state
-export const H_LOCK = 64;
-export const H_SEQ = 68;
-export const H_COUNT = 72;
-export const H_HAND = 76;
+export const H_LOCK = 128;
+export const H_SEQ = 132;
+export const H_COUNT = 136;
+export const H_HAND = 140;
 /** u64 free-list head: low word element address (0 = empty), high word an ABA tag. */
-export const H_FREE = 80;
-export const H_ROOT = 88;
-export const H_HEAD = 88;
-export const H_TAIL = 92;
-// 96..127: scratch words of the runtime (LPM descent results), used under the map's lock.
+export const H_FREE = 144;
+export const H_ROOT = 152;
+export const H_HEAD = 152;
+export const H_TAIL = 156;
+/** 160..191: scratch words of the runtime (LPM descent results), used under the map's lock. */
+export const H_SCRATCH = 160;
 /** Ring buffer positions (u64, as the kernel's unsigned long on 64-bit). */
-export const H_CONSUMER_POS = 128;
-export const H_PRODUCER_POS = 192;
-export const H_PENDING_POS = 200;
-export const HEADER_SIZE = 256;
+export const H_CONSUMER_POS = 192;
+export const H_PRODUCER_POS = 256;
+export const H_PENDING_POS = 264;
+export const HEADER_SIZE = 320;
 
 // ---- hash element: [next | hash | free link | state | per-CPU value base | pad | key | value]
 export const E_NEXT = 0;

@@ -6,7 +6,9 @@
 //   PERCPU_ARRAY:  value(i, cpu) = values + cpu * cpuStride + i * valueStride
 // Out-of-range indices give NULL, as array_map_lookup_elem does. Values are 8-byte aligned
 // (valueStride = round_up(valueSize, 8)), so 64-bit atomics on them are aligned in wasm too.
-// Every other lookup goes through the runtime's map_lookup(address, key, cpu).
+// Every other lookup goes through the runtime: map_lookup(address, key, cpu), or for a hash map
+// whose type the caller knows, that type's export (hash_lookup, lru_hash_lookup,
+// percpu_hash_lookup), which skips the dispatch on the type.
 
 import type { MapType } from "./types.js";
 

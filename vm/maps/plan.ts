@@ -7,7 +7,8 @@
 //   ARRAY           values: max_entries × stride
 //   PERCPU_ARRAY    ncpus planes of max_entries × stride, each plane cache-line aligned
 //   PROG_ARRAY      max_entries × 8 (u32 program id a slot)
-//   *HASH           buckets (next pow2 ≥ max_entries, 8 bytes each) | element pool
+//   *HASH           bucket heads (next pow2 ≥ max_entries, 4 bytes each) | bucket locks (as many,
+//                   4 bytes each, on lines of their own) | element pool
 //                   [| ncpus planes of pool-size × stride for per-CPU values]
 //                   pool = max_entries + ncpus + 1 for HASH (replacements need a spare element
 //                   per concurrent writer, user space included), max_entries otherwise
@@ -43,6 +44,7 @@ export interface MapPlan {
 interface Storage {
   values: number;
   buckets: number;
+  locks: number;
   bucketCount: number;
   elems: number;
   elemSize: number;
@@ -61,11 +63,12 @@ function hashStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage 
   const nElems = spec.maxEntries + (percpu || lru ? 0 : ncpus + 1);
   const elemSize = abi.E_KEY + keyStride + (percpu ? 0 : stride);
   const buckets = abi.HEADER_SIZE;
-  const elems = align(buckets + bucketCount * 8, LINE);
+  const locks = align(buckets + bucketCount * 4, LINE);
+  const elems = align(locks + bucketCount * 4, LINE);
   const cpuStride = percpu ? align(nElems * stride, LINE) : 0;
   const values = align(elems + nElems * elemSize, LINE);
   const end = values + ncpus * cpuStride;
-  return { values, buckets, bucketCount, elems, elemSize, nElems, keyStride, valueOff: abi.E_KEY + keyStride, cpuStride, end };
+  return { values, buckets, locks, bucketCount, elems, elemSize, nElems, keyStride, valueOff: abi.E_KEY + keyStride, cpuStride, end };
 }
 
 function lpmStorage(spec: CheckedSpec, stride: number): Storage {
@@ -75,13 +78,13 @@ function lpmStorage(spec: CheckedSpec, stride: number): Storage {
   const nElems = 2 * spec.maxEntries + 1;
   const elems = abi.HEADER_SIZE;
   return {
-    values: 0, buckets: 0, bucketCount: 0, elems, elemSize, nElems, keyStride: dataSize, valueOff, cpuStride: 0,
+    values: 0, buckets: 0, locks: 0, bucketCount: 0, elems, elemSize, nElems, keyStride: dataSize, valueOff, cpuStride: 0,
     end: elems + nElems * elemSize,
   };
 }
 
 function flatStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage {
-  const none = { buckets: 0, bucketCount: 0, elems: 0, elemSize: 0, nElems: 0, keyStride: 0, valueOff: 0 };
+  const none = { buckets: 0, locks: 0, bucketCount: 0, elems: 0, elemSize: 0, nElems: 0, keyStride: 0, valueOff: 0 };
   if (spec.type === MapType.RingBuf) {
     return { ...none, values: abi.RB_DATA, cpuStride: 0, end: abi.RB_DATA + 2 * spec.maxEntries };
   }
@@ -90,6 +93,25 @@ function flatStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage 
   const cpuStride = isPerCpu(spec.type) ? align(slots * stride, LINE) : 0;
   const end = values + (cpuStride ? ncpus * cpuStride : slots * stride);
   return { ...none, values, cpuStride, end };
+}
+
+/**
+ * Random bits drawn once per process (per thread: workers only attach to maps, reading their
+ * seeds from the headers). A map's seed mixes them with the map's address.
+ */
+const SECRET = globalThis.crypto.getRandomValues(new Uint32Array(2));
+
+/**
+ * The seed of a hash map's key hash, as the kernel's htab->hashrnd: random, so that keys that
+ * collide in one bucket cannot be chosen without reading the map's memory; 0 with
+ * BPF_F_ZERO_SEED, which the kernel offers for a reproducible bucket order. The kernel draws
+ * each map's seed; here it is the process's random bits mixed with the map's address, so that
+ * maps differ while two machines of one process with the same layout lay their maps out
+ * byte for byte alike (tests compare an engine's maps arena with another's).
+ */
+function hashSeed(flags: number, base: number): [number, number] {
+  if (flags & abi.BPF_F_ZERO_SEED) return [0, 0];
+  return [Math.imul(SECRET[0]! ^ base, 0x9e3779b1) >>> 0, Math.imul(SECRET[1]! ^ base, 0x85ebca77) >>> 0];
 }
 
 export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
@@ -114,23 +136,29 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
     stagingSize,
     valueStride: ring ? 0 : stride,
     cpuStride: s.cpuStride,
-    headerWords: (base) => [
-      [abi.H_TYPE, spec.type],
-      [abi.H_KEY_SIZE, spec.keySize],
-      [abi.H_VALUE_SIZE, spec.valueSize],
-      [abi.H_MAX_ENTRIES, spec.maxEntries],
-      [abi.H_FLAGS, spec.flags],
-      [abi.H_VALUE_STRIDE, ring ? 0 : stride],
-      [abi.H_NCPUS, ncpus],
-      [abi.H_CPU_STRIDE, s.cpuStride],
-      [abi.H_VALUES, at(base, s.values)],
-      [abi.H_BUCKETS, at(base, s.buckets)],
-      [abi.H_BUCKET_MASK, s.bucketCount ? s.bucketCount - 1 : 0],
-      [abi.H_ELEMS, at(base, s.elems)],
-      [abi.H_ELEM_SIZE, s.elemSize],
-      [abi.H_N_ELEMS, s.nElems],
-      [abi.H_KEY_STRIDE, s.keyStride],
-      [abi.H_VALUE_OFF, s.valueOff],
-    ],
+    headerWords: (base) => {
+      const seed = isHash(spec.type) ? hashSeed(spec.flags, base) : [0, 0];
+      return [
+        [abi.H_TYPE, spec.type],
+        [abi.H_KEY_SIZE, spec.keySize],
+        [abi.H_VALUE_SIZE, spec.valueSize],
+        [abi.H_MAX_ENTRIES, spec.maxEntries],
+        [abi.H_FLAGS, spec.flags],
+        [abi.H_VALUE_STRIDE, ring ? 0 : stride],
+        [abi.H_NCPUS, ncpus],
+        [abi.H_CPU_STRIDE, s.cpuStride],
+        [abi.H_VALUES, at(base, s.values)],
+        [abi.H_BUCKETS, at(base, s.buckets)],
+        [abi.H_BUCKET_MASK, s.bucketCount ? s.bucketCount - 1 : 0],
+        [abi.H_LOCKS, at(base, s.locks)],
+        [abi.H_SEED, seed[0]!],
+        [abi.H_SEED + 4, seed[1]!],
+        [abi.H_ELEMS, at(base, s.elems)],
+        [abi.H_ELEM_SIZE, s.elemSize],
+        [abi.H_N_ELEMS, s.nElems],
+        [abi.H_KEY_STRIDE, s.keyStride],
+        [abi.H_VALUE_OFF, s.valueOff],
+      ];
+    },
   };
 }

@@ -8,6 +8,7 @@ import {
 import {
   cpuStride, isAllCpus, maxEntries, mapType, ncpus, readPerCpu, values, valueSize, valueStride, writePerCpu,
 } from "./header";
+import { copyBytes } from "./bytes";
 
 @inline function slot(m: usize, index: u32): usize {
   return values(m) + index * valueStride(m);
@@ -33,7 +34,7 @@ export function arrayUpdate(m: usize, key: usize, value: usize, flags: u64, cpu:
     if (!isAllCpus(cpu) && cpu >= ncpus(m)) return -EINVAL;
     writePerCpu(m, slot(m, index), value, cpu, false);
   } else {
-    memory.copy(slot(m, index), value, valueSize(m));
+    copyBytes(slot(m, index), value, valueSize(m));
   }
   return 0;
 }

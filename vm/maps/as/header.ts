@@ -4,6 +4,7 @@ import {
   H_TYPE, H_KEY_SIZE, H_VALUE_SIZE, H_MAX_ENTRIES, H_VALUE_STRIDE, H_NCPUS, H_CPU_STRIDE,
   H_VALUES, H_ELEMS, H_ELEM_SIZE, H_N_ELEMS, H_VALUE_OFF, ALL_CPUS,
 } from "../abi";
+import { copyBytes } from "./bytes";
 
 @inline export function mapType(m: usize): u32 { return load<u32>(m, H_TYPE); }
 @inline export function keySize(m: usize): u32 { return load<u32>(m, H_KEY_SIZE); }
@@ -34,7 +35,7 @@ export function writePerCpu(m: usize, base: usize, value: usize, cpu: u32, fresh
   const stride = cpuStride(m);
   const vstride = valueStride(m);
   if (isAllCpus(cpu)) {
-    for (let c: u32 = 0; c < n; c++) memory.copy(base + c * stride, value + c * vstride, size);
+    for (let c: u32 = 0; c < n; c++) copyBytes(base + c * stride, value + c * vstride, size);
     return;
   }
   if (fresh) {
@@ -42,7 +43,7 @@ export function writePerCpu(m: usize, base: usize, value: usize, cpu: u32, fresh
       if (c != cpu) memory.fill(base + c * stride, 0, size);
     }
   }
-  memory.copy(base + cpu * stride, value, size);
+  copyBytes(base + cpu * stride, value, size);
 }
 
 /** Copy every CPU's value out to a user buffer of ncpus × round_up(size, 8) bytes. */
@@ -51,5 +52,5 @@ export function readPerCpu(m: usize, base: usize, out: usize): void {
   const n = ncpus(m);
   const stride = cpuStride(m);
   const vstride = valueStride(m);
-  for (let c: u32 = 0; c < n; c++) memory.copy(out + c * vstride, base + c * stride, size);
+  for (let c: u32 = 0; c < n; c++) copyBytes(out + c * vstride, base + c * stride, size);
 }

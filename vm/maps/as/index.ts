@@ -21,7 +21,9 @@ import {
   progArrayUpdate,
 } from "./array";
 import { mapType } from "./header";
-import { htabDelete, htabGetNextKey, htabInit, htabLookup, htabReadAll, htabUpdate } from "./htab";
+import {
+  htabDelete, htabGetNextKey, htabInit, htabLookupHash, htabLookupLru, htabLookupPerCpu, htabReadAll, htabUpdate,
+} from "./htab";
 import { lpmDelete, lpmGetNextKey, lpmInit, lpmLookup, lpmUpdate } from "./lpm";
 import { queuePush, queueTake } from "./queue";
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from "./ringbuf";
@@ -50,17 +52,43 @@ export function map_init(map: u32): void {
 
 // ---- program side -----------------------------------------------------------------------------
 
-function lookup(map: usize, key: usize, cpu: u32, touch: bool): usize {
-  const t = mapType(map);
-  if (isArray(t)) return arrayLookup(map, key, cpu);
-  if (isHash(t)) return htabLookup(map, key, cpu, touch);
-  if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmLookup(map, key);
+// One switch on the type (a jump table), then code with the type's choices made. `prog`: a
+// program's call (LRU reference bits, a key just written: ./htab.ts), else user space's.
+@inline function lookup(map: usize, key: usize, cpu: u32, prog: bool): usize {
+  switch (mapType(map)) {
+    case BPF_MAP_TYPE_HASH: return htabLookupHash(map, key, prog);
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY: return arrayLookup(map, key, cpu);
+    case BPF_MAP_TYPE_LRU_HASH: return htabLookupLru(map, key, prog);
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH: return htabLookupPerCpu(map, key, cpu, prog);
+    case BPF_MAP_TYPE_LPM_TRIE: return lpmLookup(map, key);
+  }
   return 0; // prog arrays, queues, stacks, ring buffers: no values to point at
 }
 
 /** bpf_map_lookup_elem: the value's address (this CPU's copy for per-CPU maps), or 0. */
 export function map_lookup(map: u32, key: u32, cpu: u32): u32 {
   return <u32>lookup(map, key, cpu, true);
+}
+
+// bpf_map_lookup_elem of a map whose type the caller knows (JIT code, for a map pointer known
+// at compile time, as the kernel's verifier calls the type's map_lookup_elem directly): no
+// type dispatch. `map` must be of the type the name says.
+
+/** BPF_MAP_TYPE_HASH */
+export function hash_lookup(map: u32, key: u32): u32 {
+  return <u32>htabLookupHash(map, key, true);
+}
+
+/** BPF_MAP_TYPE_LRU_HASH (sets the element's reference bit) */
+export function lru_hash_lookup(map: u32, key: u32): u32 {
+  return <u32>htabLookupLru(map, key, true);
+}
+
+/** BPF_MAP_TYPE_PERCPU_HASH and BPF_MAP_TYPE_LRU_PERCPU_HASH: CPU `cpu`'s value */
+export function percpu_hash_lookup(map: u32, key: u32, cpu: u32): u32 {
+  return <u32>htabLookupPerCpu(map, key, cpu, true);
 }
 
 function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32 {

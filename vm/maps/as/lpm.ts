@@ -12,11 +12,12 @@
 
 import {
   BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, H_COUNT, H_KEY_STRIDE, H_LOCK,
-  H_MAX_ENTRIES, H_ROOT, H_SEQ, N_CHILD0, N_CHILD1, N_DATA, N_FLAGS, N_PREFIXLEN, NODE_INTERMEDIATE,
+  H_MAX_ENTRIES, H_ROOT, H_SCRATCH, H_SEQ, N_CHILD0, N_CHILD1, N_DATA, N_FLAGS, N_PREFIXLEN, NODE_INTERMEDIATE,
 } from "../abi";
 import { freePop, freePush } from "./freelist";
 import { elems, elemSize, nElems, valueOff, valueSize } from "./header";
 import { seqBegin, seqRetry, seqWriteBegin, seqWriteEnd, spinLock, spinUnlock } from "./sync";
+import { copyBytes } from "./bytes";
 
 @inline function dataSize(m: usize): u32 { return load<u32>(m, H_KEY_STRIDE); }
 @inline function maxPrefixlen(m: usize): u32 { return dataSize(m) << 3; }
@@ -123,16 +124,16 @@ function newNode(m: usize, key: usize, value: usize): usize {
   store<u32>(node, 0, N_CHILD1);
   store<u32>(node, load<u32>(key), N_PREFIXLEN);
   store<u32>(node, 0, N_FLAGS);
-  memory.copy(node + N_DATA, key + 4, dataSize(m));
-  if (value) memory.copy(node + valueOff(m), value, valueSize(m));
+  copyBytes(node + N_DATA, key + 4, dataSize(m));
+  if (value) copyBytes(node + valueOff(m), value, valueSize(m));
   return node;
 }
 
 // Scratch words for descend()'s extra results, in the header's reserved mutable area; only
 // touched with the trie lock held.
-const SLOT: usize = 96;
-const PARENT: usize = 100;
-const PARENT_SLOT: usize = 104;
+const SLOT: usize = H_SCRATCH;
+const PARENT: usize = H_SCRATCH + 4;
+const PARENT_SLOT: usize = H_SCRATCH + 8;
 
 function update(m: usize, key: usize, value: usize, flags: u64): i32 {
   const fresh = newNode(m, key, value);
@@ -177,7 +178,7 @@ function update(m: usize, key: usize, value: usize, flags: u64): i32 {
   }
   store<u32>(im, len, N_PREFIXLEN);
   store<u32>(im, NODE_INTERMEDIATE, N_FLAGS);
-  memory.copy(im + N_DATA, node + N_DATA, dataSize(m));
+  copyBytes(im + N_DATA, node + N_DATA, dataSize(m));
   if (extractBit(key + 4, len)) {
     store<u32>(im, <u32>node, N_CHILD0);
     store<u32>(im, <u32>fresh, N_CHILD1);
@@ -208,7 +209,7 @@ function remove(m: usize, key: usize, out: usize): i32 {
   if (!node || prefixlen(node) != load<u32>(key) || matchLen(m, node, key) != prefixlen(node) || isIntermediate(node)) {
     return -ENOENT;
   }
-  if (out) memory.copy(out, node + valueOff(m), valueSize(m));
+  if (out) copyBytes(out, node + valueOff(m), valueSize(m));
   store<u32>(m + H_COUNT, load<u32>(m, H_COUNT) - 1);
   const c0 = <usize>load<u32>(node, N_CHILD0);
   const c1 = <usize>load<u32>(node, N_CHILD1);
@@ -293,7 +294,7 @@ function nextKey(m: usize, key: usize, next: usize): i32 {
     }
   }
   store<u32>(next, prefixlen(result));
-  memory.copy(next + 4, result + N_DATA, dataSize(m));
+  copyBytes(next + 4, result + N_DATA, dataSize(m));
   return 0;
 }
 

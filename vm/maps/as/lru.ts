@@ -11,7 +11,7 @@
 import { E_FLINK, E_HASH, E_STATE, ELEM_LINKED, ELEM_REF, H_COUNT, H_HAND } from "../abi";
 import { freePop, freePush } from "./freelist";
 import { elems, elemSize, nElems } from "./header";
-import { bucketAt, bucketIndex, unlinkLocked } from "./htab";
+import { bucketAt, bucketIndex, lockAt, unlinkLocked } from "./htab";
 import { spinLock, spinUnlock } from "./sync";
 
 /** Mark `e` recently used (bpf_lru_node_set_ref: write only when not already set). */
@@ -42,15 +42,16 @@ function evict(m: usize): usize {
     }
     // Take the victim's bucket lock and unlink it only if it is still in that chain: it may
     // have been deleted and reused since we read its state.
-    const bucket = bucketAt(m, bucketIndex(m, load<u32>(e, E_HASH)));
-    spinLock(bucket + 4);
+    const bucket = bucketIndex(m, load<u32>(e, E_HASH));
+    const lock = lockAt(m, bucket);
+    spinLock(lock);
     let got = false;
-    if (atomic.load<u32>(e, E_STATE) == ELEM_LINKED && unlinkLocked(bucket, e)) {
+    if (atomic.load<u32>(e, E_STATE) == ELEM_LINKED && unlinkLocked(bucketAt(m, bucket), e)) {
       atomic.store<u32>(e + E_STATE, 0);
       atomic.sub<u32>(m + H_COUNT, 1);
       got = true;
     }
-    spinUnlock(bucket + 4);
+    spinUnlock(lock);
     if (got) return e;
   }
   return 0;

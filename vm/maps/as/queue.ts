@@ -7,6 +7,7 @@ import {
 } from "../abi";
 import { mapType, maxEntries, values, valueSize, valueStride } from "./header";
 import { spinLock, spinUnlock } from "./sync";
+import { copyBytes } from "./bytes";
 
 @inline function slots(m: usize): u32 { return maxEntries(m) + 1; }
 @inline function slotAt(m: usize, index: u32): usize { return values(m) + index * valueStride(m); }
@@ -27,7 +28,7 @@ export function queuePush(m: usize, value: usize, flags: u64): i32 {
     tail = tail + 1 >= size ? 0 : tail + 1;
     store<u32>(m + H_TAIL, tail);
   }
-  memory.copy(slotAt(m, head), value, valueSize(m));
+  copyBytes(slotAt(m, head), value, valueSize(m));
   store<u32>(m + H_HEAD, next);
   spinUnlock(m + H_LOCK);
   return 0;
@@ -45,10 +46,10 @@ export function queueTake(m: usize, out: usize, remove: bool): i32 {
   }
   if (mapType(m) == BPF_MAP_TYPE_STACK) {
     const index = head == 0 ? size - 1 : head - 1;
-    memory.copy(out, slotAt(m, index), valueSize(m));
+    copyBytes(out, slotAt(m, index), valueSize(m));
     if (remove) store<u32>(m + H_HEAD, index);
   } else {
-    memory.copy(out, slotAt(m, tail), valueSize(m));
+    copyBytes(out, slotAt(m, tail), valueSize(m));
     if (remove) store<u32>(m + H_TAIL, tail + 1 >= size ? 0 : tail + 1);
   }
   spinUnlock(m + H_LOCK);
