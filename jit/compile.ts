@@ -8,7 +8,9 @@
 // to optimise (opt >= 1), to validate (tests), or as the alternative IR builder (backend
 // "binaryen"). ir.ts has the measurements behind that split. Everything up to the binary is
 // synchronous once Binaryen (when needed) is loaded: `compileSync` serves the tail-call targets
-// a running program reaches for the first time (link.ts).
+// a running program reaches for the first time (link.ts). compile() builds the WebAssembly.Module
+// synchronously too unless it is very large (moduleOf: V8 compiles function bodies lazily, so
+// that is only decoding and validation). docs/jit.md has the compile-latency figures.
 //
 // What the module imports is in its ImportPlan (imports.ts); its name section names it uniquely
 // (names.ts) so faults in any module of a machine are traced to their program.
@@ -76,7 +78,12 @@ export interface CompileStats {
   /** Functions lowered as a dispatch loop (irreducible flow). */
   readonly dispatchFunctions: number;
   readonly bytes: number;
-  readonly ms: { readonly build: number; readonly opt: number; readonly emit: number; readonly wasm: number };
+  /**
+   * Where the time went: analysis (decode + CFG), build (lowering into the IR builder), opt
+   * (Binaryen reading, validating and optimising), emit (writing the binary), wasm (V8's
+   * WebAssembly.Module: decoding and validation; function bodies are compiled lazily, at first call).
+   */
+  readonly ms: { readonly analysis: number; readonly build: number; readonly opt: number; readonly emit: number; readonly wasm: number };
 }
 
 export interface Compiled {
@@ -134,12 +141,35 @@ export async function compile(
   const t1 = performance.now();
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(built.binary as Uint8Array<ArrayBuffer>);
+    module = await moduleOf(built.binary as Uint8Array<ArrayBuffer>);
   } catch (err) {
     throw failure(err, "", insns, name);
   }
   times.wasm = performance.now() - t1;
   return compiled(module, built, times, insns.length, funcs);
+}
+
+/**
+ * Binaries up to this size are compiled with the synchronous `new WebAssembly.Module` even by the
+ * async compile(): V8 compiles function bodies lazily (on first call), so the constructor only
+ * decodes and validates — 0.05–0.7 ms for a 10k-instruction program (86 KB) here — while
+ * `WebAssembly.compile` hands the same work to background threads and resolves its promise
+ * through the event loop: 0.9–100 ms for the same module on this 2-core machine, the more the
+ * busier the cores. 8 MB is the largest module Chromium lets the main thread compile
+ * synchronously since version 114; larger ones go through WebAssembly.compile.
+ */
+export const SYNC_COMPILE_LIMIT = 8 << 20;
+
+/** A WebAssembly.Module of `binary`: synchronously up to SYNC_COMPILE_LIMIT, else (or if refused) asynchronously. */
+export async function moduleOf(binary: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module> {
+  if (binary.length > SYNC_COMPILE_LIMIT) return WebAssembly.compile(binary);
+  try {
+    return new WebAssembly.Module(binary);
+  } catch (err) {
+    // An engine that refuses synchronous compilation here (a RangeError) may still compile it asynchronously.
+    if (err instanceof RangeError) return WebAssembly.compile(binary);
+    throw err;
+  }
 }
 
 /**
@@ -182,9 +212,10 @@ function buildBinary(
   name: string,
   bn: Binaryen | undefined,
 ): { built: Built; times: Times; funcs: number } {
+  const t0 = performance.now();
   const decoded = decodeProgram(insns);
   const cfg = buildCfg(insns, decoded);
-  const times = { build: 0, opt: 0, emit: 0, wasm: 0 };
+  const times = { analysis: performance.now() - t0, build: 0, opt: 0, emit: 0, wasm: 0 };
   const built =
     options.backend === "binaryen"
       ? buildWithBinaryen(bn!, insns, decoded, cfg, target, options, name, times)
@@ -199,7 +230,7 @@ interface Built {
   readonly dispatchFunctions: number;
 }
 
-type Times = { build: number; opt: number; emit: number; wasm: number };
+type Times = { analysis: number; build: number; opt: number; emit: number; wasm: number };
 
 /**
  * The default path: write the binary directly (ir.ts says why), then — only for opt >= 1 or
@@ -216,7 +247,7 @@ function buildDirect(
   times: Times,
 ): Built {
   const t0 = performance.now();
-  const m = new DirectModule();
+  const m = new DirectModule(insns.length);
   let lowered: { plan: ImportPlan; dispatchFunctions: number };
   let binary: Uint8Array;
   try {
@@ -252,8 +283,7 @@ function buildDirect(
     times.opt = performance.now() - t1;
   }
   if (opt !== 0) return { binary, ...lowered };
-  const sourceMap = { offsets: m.sourceMap.offsets.data.slice(0, m.sourceMap.offsets.length), insns: m.sourceMap.insns.data.slice(0, m.sourceMap.insns.length) };
-  return { binary, sourceMap, ...lowered };
+  return { binary, sourceMap: m.sourceMap, ...lowered };
 }
 
 /** The Binaryen-IR path (options.backend = "binaryen"): same lowering, Binaryen's builder. */

@@ -19,20 +19,22 @@ const hex = (n: number): string => "0x" + n.toString(16).padStart(2, "0");
 
 export function decodeProgram(insns: readonly Insn[]): Decoded[] {
   if (insns.length === 0) throw new BpfError("program has no instructions");
-  const out: Decoded[] = new Array(insns.length);
+  // Filled by push: `new Array(n)` of a large n makes V8 start with slow (dictionary) elements.
+  const out: Decoded[] = [];
   for (let i = 0; i < insns.length; i++) {
     const ins = insns[i]!;
     const def = describe(ins);
     if (!def) throw new BpfError(`unknown opcode ${hex(ins.opcode)} at insn ${i}`, { insn: i });
     checkRegisters(def, ins, i);
-    out[i] = def;
+    out.push(def);
     if (def.kind === "lddw") {
       const next = insns[i + 1];
       if (!next) throw new BpfError(`lddw at insn ${i} has no second slot`, { insn: i });
       if (next.opcode !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) {
         throw new BpfError(`lddw at insn ${i}: second slot must be opcode 0 with only imm set`, { insn: i + 1 });
       }
-      out[++i] = undefined;
+      out.push(undefined);
+      i++;
     }
   }
   return out;
@@ -40,16 +42,17 @@ export function decodeProgram(insns: readonly Insn[]): Decoded[] {
 
 /** The registers each kind reads (as `src`) and writes (as `dst`), for the r10/r11 checks. */
 function checkRegisters(def: OpDef, ins: Insn, i: number): void {
-  const bad = (why: string): never => {
-    throw new BpfError(`${why} at insn ${i} (${def.mnemonic})`, { insn: i });
-  };
-  if (ins.dst >= NUM_REGS) bad(`invalid register r${ins.dst}`);
-  if (ins.src >= NUM_REGS && usesSrcRegister(def)) bad(`invalid register r${ins.src}`);
-  if (ins.dst === R10 && writesDst(def)) bad("frame pointer r10 is read only");
+  if (ins.dst >= NUM_REGS) bad(def, i, `invalid register r${ins.dst}`);
+  if (ins.src >= NUM_REGS && usesSrcRegister(def)) bad(def, i, `invalid register r${ins.src}`);
+  if (ins.dst === R10 && writesDst(def)) bad(def, i, "frame pointer r10 is read only");
   // Fetching atomics write the old value back into src (cmpxchg writes r0 instead).
   if (def.kind === "atomic" && def.fetch && def.aop !== "cmpxchg" && ins.src === R10) {
-    bad("frame pointer r10 is read only");
+    bad(def, i, "frame pointer r10 is read only");
   }
+}
+
+function bad(def: OpDef, i: number, why: string): never {
+  throw new BpfError(`${why} at insn ${i} (${def.mnemonic})`, { insn: i });
 }
 
 function usesSrcRegister(def: OpDef): boolean {

@@ -1,6 +1,6 @@
 // One eBPF subprogram → one wasm function `f<k>(r1..r5, r10, r0, r6..r9: i64) -> i64` (see
 // lower/context.ts for why every register is a parameter): lower each basic block's
-// instructions, let the structure plan decide how its jumps become branches, and nest the bodies
+// instructions, let the structure plan decide how its jumps become branches, and nest the code
 // into blocks and loops. Each instruction's code is tagged with its index, so a trap can be
 // traced back to it (faults.ts).
 
@@ -22,70 +22,77 @@ export interface FunctionStats {
 }
 
 export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
-  const { m, bn } = mod;
-  const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, (i) => wantsFacts(mod, i)));
+  const { m, bn, decoded } = mod;
+  const f = new FnLowering(mod, func, knownAt(func, mod.insns, decoded, factSlots(mod, func)));
   const plan = planStructure(func.blocks.length, jumpEdges(mod, func));
-  const bodies = func.blocks.map((block, k) => {
-    const out: Expr[] = [];
+  const exprs = new Uint32Array(func.end - func.start); // at most one expression per slot
+  const starts = new Int32Array(func.blocks.length + 1);
+  let n = 0;
+  for (let k = 0; k < func.blocks.length; k++) {
+    const block = func.blocks[k]!;
+    starts[k] = n;
     for (let i = block.start; i < block.end; i++) {
-      const def = mod.decoded[i];
+      const def = decoded[i];
       if (!def) continue;
-      const before = out.length;
-      lowerInsn(f, func, plan, def, i, k, out);
-      if (m.tag) for (let e = before; e < out.length; e++) m.tag(out[e]!, i);
+      const e = lowerInsn(f, func, plan, def, i, k);
+      if (e === undefined) continue;
+      m.tag?.(e, i);
+      exprs[n++] = e;
     }
-    return out;
-  });
-  const body = m.block(null, [plan.build(m, bn, bodies, PC_LOCAL), m.unreachable()], bn.i64);
+  }
+  starts[func.blocks.length] = n;
+  const body = m.block(null, [plan.build(m, bn, { exprs, starts }, PC_LOCAL), m.unreachable()], bn.i64);
   const params = bn.createType(Array<number>(PARAM_COUNT).fill(bn.i64));
   m.addFunction(funcName(func.index), params, bn.i64, varTypes(bn), body);
   return { mode: plan.mode, blocks: func.blocks.length };
 }
 
+/** The helper calls of `func` whose lowering uses register facts (known.ts). */
+function factSlots(mod: ModuleState, func: FuncCfg): Set<number> {
+  const slots = new Set<number>();
+  for (let i = func.start; i < func.end; i++) if (mod.decoded[i]?.kind === "call" && wantsFacts(mod, i)) slots.add(i);
+  return slots;
+}
+
 /** Jump edges between blocks (block indices), from each block's last instruction. */
 function jumpEdges(mod: ModuleState, func: FuncCfg): Array<[number, number]> {
   const edges: Array<[number, number]> = [];
-  func.blocks.forEach((block, k) => {
-    const last = lastSlot(mod, block.end);
+  for (let k = 0; k < func.blocks.length; k++) {
+    const last = lastSlot(mod, func.blocks[k]!.end);
     const target = jumpTarget(mod.decoded[last], mod.insns[last]!, last);
     if (target !== undefined) edges.push([k, func.blockAt[target]!]);
-  });
+  }
   return edges;
 }
 
 /** The last real instruction before `end` (skipping an lddw's second slot). */
 const lastSlot = (mod: ModuleState, end: number): number => (mod.decoded[end - 1] ? end - 1 : end - 2);
 
-function lowerInsn(f: FnLowering, func: FuncCfg, plan: Plan, def: OpDef, i: number, k: number, out: Expr[]): void {
+/** The code of the instruction at slot i (in block k), or undefined when it needs none (a fall-through jump). */
+function lowerInsn(f: FnLowering, func: FuncCfg, plan: Plan, def: OpDef, i: number, k: number): Expr | undefined {
   switch (def.kind) {
     case "alu":
     case "neg":
     case "movsx":
     case "end":
     case "lddw":
-      out.push(lowerAluLike(f, def, i));
-      return;
+      return lowerAluLike(f, def, i);
     case "ldx":
     case "st":
     case "stx":
     case "ldpkt":
-      out.push(lowerMemory(f, def, i));
-      return;
+      return lowerMemory(f, def, i);
     case "atomic":
-      out.push(lowerAtomic(f, def, i));
-      return;
+      return lowerAtomic(f, def, i);
     case "call":
     case "callx":
-      out.push(lowerCall(f, def, i));
-      return;
+      return lowerCall(f, def, i);
     case "exit":
-      out.push(lowerExit(f, f.mod.called.has(func.index)));
-      return;
+      return lowerExit(f, f.mod.called.has(func.index));
     case "ja":
     case "jcond": {
       const to = func.blockAt[jumpTarget(def, f.insns[i]!, i)!]!;
-      const e = branch(f, plan.edge(k, to), def.kind === "jcond" ? condition(f, def, i) : undefined);
-      if (e !== undefined) out.push(e);
+      return branch(f, plan.edge(k, to), def.kind === "jcond" ? condition(f, def, i) : undefined);
     }
   }
 }

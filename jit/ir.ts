@@ -34,6 +34,8 @@ type Rmw = (offset: number, ptr: Expr, value: Expr) => Expr;
 
 /** Operators both integer widths have, under Binaryen's names. */
 export interface IrIntOps {
+  /** A constant of this width (for i64: any safe integer, sign-extended). */
+  const(value: number): Expr;
   add: Binary;
   sub: Binary;
   mul: Binary;
@@ -89,7 +91,12 @@ export interface IrRmwOps {
 }
 
 export interface IrI64Ops extends IrIntOps {
-  const(value: bigint): Expr;
+  /**
+   * A 64-bit constant: a bigint (taken modulo 2^64), or an integer number within the safe range
+   * — the lowering passes sign-extended immediates as numbers so the hot path needs no BigInt
+   * (binaryen.js 132 accepts both).
+   */
+  const(value: bigint | number): Expr;
   extend_s: Unary;
   extend_u: Unary;
   extend32_s: Unary;

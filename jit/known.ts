@@ -92,19 +92,17 @@ function join(into: Known[], from: readonly Known[]): boolean {
 }
 
 /**
- * Facts before every slot of `func` for which `wanted(slot)` holds (helper calls the lowering
- * cares about). Returns an empty map, without any analysis, when no slot is wanted.
+ * Facts before every slot of `func` in `wanted` (helper calls the lowering cares about). Returns
+ * an empty map, without any analysis, when no slot is wanted.
  */
 export function knownAt(
   func: FuncCfg,
   insns: readonly Insn[],
   decoded: readonly Decoded[],
-  wanted: (slot: number) => boolean,
+  wanted: ReadonlySet<number>,
 ): Map<number, RegFacts> {
   const out = new Map<number, RegFacts>();
-  let any = false;
-  for (let i = func.start; i < func.end && !any; i++) any = wanted(i);
-  if (!any) return out;
+  if (wanted.size === 0) return out;
   const n = func.blocks.length;
   const entry: Array<Known[] | undefined> = new Array(n).fill(undefined);
   entry[0] = entryFacts();
@@ -121,7 +119,7 @@ export function knownAt(
     for (let i = block.start; i < block.end; i++) {
       const def = decoded[i];
       if (!def) continue;
-      if (wanted(i)) out.set(i, [...regs]);
+      if (wanted.has(i)) out.set(i, [...regs]);
       step(regs, def, insns[i]!, insns[i + 1]);
       last = def;
       lastSlot = i;

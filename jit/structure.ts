@@ -12,7 +12,7 @@
 //   - a forward block opens at the start of the innermost loop that holds both j-1 and j (or at
 //     the function start), so all blocks of one scope open together, each the first child of
 //     the one around it — a chain both builders write without recursion (Binaryen's binary
-//     writer special-cases it; direct/module.ts never recurses), so tens of thousands of targets
+//     writer special-cases it; direct/writer.ts never recurses), so tens of thousands of targets
 //     nest without deep stacks.
 // That fails only when a forward jump enters a loop from before its header: flow that is
 // irreducible in program order. The whole subprogram then becomes a dispatch loop: forward
@@ -26,24 +26,26 @@ export type Edge =
   | { kind: "br"; label: string }
   | { kind: "dispatch"; label: string; pc: number }; // pc = target; br label
 
+/**
+ * The code of every block, in order: block k is exprs[starts[k]] up to exprs[starts[k + 1]]
+ * (excluded). Unsigned: Binaryen's expression references are addresses in its wasm memory.
+ */
+export interface BlockCode {
+  readonly exprs: Uint32Array;
+  readonly starts: Int32Array;
+}
+
 export interface Plan {
   readonly mode: "structured" | "dispatch";
   edge(from: number, to: number): Edge;
-  /** Nest per-block bodies into the scopes; `pcLocal` is the dispatch mode's i32 local. */
-  build(m: IrModule, bn: IrTypes, bodies: readonly Expr[][], pcLocal: number): Expr;
+  /** Nest the blocks' code into the scopes; `pcLocal` is the dispatch mode's i32 local. */
+  build(m: IrModule, bn: IrTypes, code: BlockCode, pcLocal: number): Expr;
 }
 
 interface Loop {
   readonly header: number;
   end: number; // last position inside (inclusive)
   parent: Loop | undefined;
-}
-
-/** Scopes opened at one position, outermost first. */
-interface Scope {
-  readonly label: string;
-  readonly loop: boolean;
-  readonly last: number; // last position inside (inclusive)
 }
 
 // Label names are cached so every branch to a block reuses one string (its hash is computed once).
@@ -57,14 +59,16 @@ const DISPATCH = "dispatch";
 export function planStructure(count: number, edges: ReadonlyArray<readonly [number, number]>): Plan {
   const loops = findLoops(count, edges);
   const loopAt = innermostLoops(count, loops);
-  const blockStart = new Map<number, number>(); // forward target j → position its block opens at
-  for (const [from, to] of edges) {
+  const blockStart = new Int32Array(count + 1).fill(-1); // forward target j → position its block opens at
+  for (let k = 0; k < edges.length; k++) {
+    const from = edges[k]![0];
+    const to = edges[k]![1];
     if (to <= from || to === from + 1) continue;
     let scope = loopAt[to];
     while (scope && scope.header > to - 1) scope = scope.parent;
     const start = scope ? scope.header : 0;
     if (from < start) return dispatchPlan(count);
-    blockStart.set(to, start);
+    blockStart[to] = start;
   }
   return structuredPlan(count, loops, blockStart);
 }
@@ -72,7 +76,11 @@ export function planStructure(count: number, edges: ReadonlyArray<readonly [numb
 /** Loops from back edges, merged so that no two cross. */
 function findLoops(count: number, edges: ReadonlyArray<readonly [number, number]>): Loop[] {
   const ends = new Int32Array(count).fill(-1);
-  for (const [from, to] of edges) if (to <= from && from > ends[to]!) ends[to] = from;
+  for (let k = 0; k < edges.length; k++) {
+    const from = edges[k]![0];
+    const to = edges[k]![1];
+    if (to <= from && from > ends[to]!) ends[to] = from;
+  }
   const loops: Loop[] = [];
   const open: Loop[] = [];
   for (let h = 0; h < count; h++) {
@@ -89,7 +97,7 @@ function findLoops(count: number, edges: ReadonlyArray<readonly [number, number]
 
 /** For each position, the innermost loop holding it. */
 function innermostLoops(count: number, loops: readonly Loop[]): Array<Loop | undefined> {
-  const at: Array<Loop | undefined> = new Array(count);
+  const at = slots<Loop>(count);
   const open: Loop[] = [];
   let next = 0;
   for (let p = 0; p < count; p++) {
@@ -100,46 +108,98 @@ function innermostLoops(count: number, loops: readonly Loop[]): Array<Loop | und
   return at;
 }
 
-function structuredPlan(count: number, loops: readonly Loop[], blockStart: ReadonlyMap<number, number>): Plan {
-  const opening: Array<Scope[] | undefined> = new Array(count);
-  const open = (at: number, scope: Scope): void => void (opening[at] ??= []).push(scope);
-  for (const loop of loops) open(loop.header, { label: loopLabel(loop.header), loop: true, last: loop.end });
-  for (const [target, start] of blockStart) open(start, { label: blockLabel(target), loop: false, last: target - 1 });
-  // Outermost first: the scope that covers more; on a tie the block (its end follows the loop's).
-  for (const list of opening) if (list && list.length > 1) list.sort((a, b) => b.last - a.last || Number(a.loop) - Number(b.loop));
+/**
+ * Scopes (a block ending before forward target j, or a loop with header h) as linked lists per
+ * position where they open, outermost first, in typed arrays: no object per scope.
+ */
+class Scopes {
+  readonly head: Int32Array; // position → first scope opening there (-1: none)
+  private readonly tail: Int32Array;
+  next: Int32Array; // scope → next scope opening at the same position
+  last: Int32Array; // scope → last position inside (inclusive)
+  at: Int32Array; // scope → target j (block) or header h (loop)
+  loop: Uint8Array;
+  count = 0;
+
+  constructor(positions: number, expected: number) {
+    this.head = new Int32Array(positions).fill(-1);
+    this.tail = new Int32Array(positions).fill(-1);
+    this.next = new Int32Array(expected);
+    this.last = new Int32Array(expected);
+    this.at = new Int32Array(expected);
+    this.loop = new Uint8Array(expected);
+  }
+
+  /** Append a scope to the list of position `p`. */
+  open(p: number, loop: boolean, at: number, last: number): void {
+    const s = this.count++;
+    this.next[s] = -1;
+    this.last[s] = last;
+    this.at[s] = at;
+    this.loop[s] = loop ? 1 : 0;
+    if (this.tail[p]! < 0) this.head[p] = s;
+    else this.next[this.tail[p]!] = s;
+    this.tail[p] = s;
+  }
+
+  label(s: number): string {
+    return this.loop[s] ? loopLabel(this.at[s]!) : blockLabel(this.at[s]!);
+  }
+}
+
+function structuredPlan(count: number, loops: readonly Loop[], blockStart: Int32Array): Plan {
+  let blocks = 0;
+  for (let j = 0; j <= count; j++) if (blockStart[j]! >= 0) blocks++;
+  const scopes = new Scopes(count, blocks + loops.length);
+  // Loops by their last position (linked lists, like the scopes).
+  const endHead = new Int32Array(count).fill(-1);
+  const endNext = new Int32Array(loops.length);
+  loops.forEach((loop, k) => {
+    endNext[k] = endHead[loop.end]!;
+    endHead[loop.end] = k;
+  });
+  // Outermost first at each position: the scope that covers more; on a tie the block (its end
+  // follows the loop's). Visiting scopes by their last position, from the end, appends them in
+  // that order (a bucket order: no comparison sort).
+  for (let last = count - 1; last >= 0; last--) {
+    const start = blockStart[last + 1]!;
+    if (start >= 0) scopes.open(start, false, last + 1, last);
+    for (let k = endHead[last]!; k >= 0; k = endNext[k]!) scopes.open(loops[k]!.header, true, loops[k]!.header, last);
+  }
   return {
     mode: "structured",
-    edge: (from, to) =>
-      to === from + 1 ? { kind: "fall" } : { kind: "br", label: to > from ? blockLabel(to) : loopLabel(to) },
-    build: (m, bn, bodies) => nest(m, bn, count, opening, bodies),
+    edge: (from, to) => (to === from + 1 ? FALL : to > from ? toBlock(to) : toLoop(to)),
+    build: (m, bn, code) => nest(m, bn, count, scopes, code),
   };
 }
 
+// Edges are cached like the labels: plans hand them out per jump without allocating.
+const FALL: Edge = { kind: "fall" };
+const blockEdges: Edge[] = [];
+const loopEdges: Edge[] = [];
+const toBlock = (j: number): Edge => (blockEdges[j] ??= { kind: "br", label: blockLabel(j) });
+const toLoop = (h: number): Edge => (loopEdges[h] ??= { kind: "br", label: loopLabel(h) });
+
 /** Build the nested expression with one pass over positions and a stack of open scopes. */
-function nest(
-  m: IrModule,
-  bn: IrTypes,
-  count: number,
-  opening: ReadonlyArray<Scope[] | undefined>,
-  bodies: readonly Expr[][],
-): Expr {
-  interface Frame {
-    scope: Scope | undefined;
-    children: Expr[];
-  }
-  const stack: Frame[] = [{ scope: undefined, children: [] }];
+function nest(m: IrModule, bn: IrTypes, count: number, scopes: Scopes, { exprs, starts }: BlockCode): Expr {
+  const open: number[] = []; // scope ids, innermost last
+  const children: Expr[][] = [[]]; // children[k + 1]: what open[k] holds so far
   for (let p = 0; p < count; p++) {
-    for (const scope of opening[p] ?? []) stack.push({ scope, children: [] });
-    const top = stack[stack.length - 1]!;
-    for (const e of bodies[p]!) top.children.push(e);
-    while (stack.length > 1 && stack[stack.length - 1]!.scope!.last === p) {
-      const { scope, children } = stack.pop()!;
-      const body = m.block(scope!.loop ? null : scope!.label, children, bn.none);
-      stack[stack.length - 1]!.children.push(scope!.loop ? m.loop(scope!.label, body) : body);
+    for (let s = scopes.head[p]!; s >= 0; s = scopes.next[s]!) {
+      open.push(s);
+      children.push([]);
+    }
+    const top = children[children.length - 1]!;
+    for (let k = starts[p]!; k < starts[p + 1]!; k++) top.push(exprs[k]!);
+    while (open.length > 0 && scopes.last[open[open.length - 1]!] === p) {
+      const s = open.pop()!;
+      const loop = scopes.loop[s] === 1;
+      const inner = m.block(loop ? null : scopes.label(s), children.pop()!, bn.none);
+      children[children.length - 1]!.push(loop ? m.loop(scopes.label(s), inner) : inner);
     }
   }
-  if (stack.length !== 1) throw new Error(`structure: ${stack.length - 1} scopes left open`);
-  return m.block(null, stack[0]!.children, bn.none);
+  if (open.length !== 0) throw new Error(`structure: ${open.length} scopes left open`);
+  return m.block(null, children[0]!, bn.none);
 }
 
 /**
@@ -152,15 +212,25 @@ function dispatchPlan(count: number): Plan {
     mode: "dispatch",
     edge: (from, to) =>
       to === from + 1
-        ? { kind: "fall" }
+        ? FALL
         : to > from
-          ? { kind: "br", label: blockLabel(to) }
+          ? toBlock(to)
           : { kind: "dispatch", label: DISPATCH, pc: to },
-    build: (m, bn, bodies, pcLocal) => {
+    build: (m, bn, { exprs, starts }, pcLocal) => {
       const labels = Array.from({ length: count }, (_, k) => blockLabel(k));
       let inner = m.block(labels[0]!, [m.switch(labels, labels[0]!, m.local.get(pcLocal, bn.i32))], bn.none);
-      for (let k = 0; k < count; k++) inner = m.block(labels[k + 1] ?? null, [inner, ...bodies[k]!], bn.none);
+      for (let k = 0; k < count; k++) {
+        const children = [inner, ...exprs.subarray(starts[k]!, starts[k + 1]!)];
+        inner = m.block(labels[k + 1] ?? null, children, bn.none);
+      }
       return m.loop(DISPATCH, inner);
     },
   };
+}
+
+/** `count` empty slots, with fast elements (`new Array(n)` of a large n starts as a dictionary). */
+function slots<T>(count: number): Array<T | undefined> {
+  const out: Array<T | undefined> = [];
+  for (let k = 0; k < count; k++) out.push(undefined);
+  return out;
 }

@@ -4,7 +4,8 @@
 //     the JIT at opt 1 and 2, to show what Binaryen's optimiser buys at run time;
 //   - the cost of one run() (JS→wasm, BigInt in and out) and of one program run in runBatch;
 //   - compile latency (ms, instructions/ms) for 1k, 10k and 100k-instruction programs at each
-//     optimisation level, split into lowering, Binaryen passes, binary emission and V8's compile;
+//     optimisation level, cold (first compile in a fresh process) and warm (steady state), split
+//     into phases (bench/micro/jit-compile.ts);
 //   - ns per map lookup from JIT code: hash hit and miss (wasm-to-wasm), array hit (inlined),
 //     against JS helpers and the interpreter (bench/micro/jit-maps.ts).
 // Each figure is the median of rounds, wall clock, plus process CPU time: on a loaded machine
@@ -26,8 +27,8 @@ import { baseHelpers } from "../../vm/helpers/index.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import { Interpreter } from "../../vm/interpreter/index.js";
 import { aluLoopAsm, aluLoopResult, scaledPrime } from "./interpreter.js";
+import { runCompileBench, type CompileReport } from "./jit-compile.js";
 import { runJitMapsBench, type JitMapsReport } from "./jit-maps.js";
-import { synthetic } from "./jit-programs.js";
 
 export interface Timing {
   /** Wall clock ms per run, median. */
@@ -46,23 +47,10 @@ export interface ExecRow {
   readonly cpuSpeedup: number;
 }
 
-export interface CompileRow {
-  readonly insns: number;
-  readonly opt: OptLevel;
-  readonly ms?: number;
-  readonly cpuMs?: number;
-  readonly insnsPerMs?: number;
-  readonly split?: { build: number; opt: number; emit: number; wasm: number };
-  /** Why the size/level was not measured. */
-  readonly skipped?: string;
-}
-
 export interface JitBenchReport {
   readonly exec: ExecRow[];
   readonly callNs: { readonly run: number; readonly rawRun: number; readonly runBatchPerProgram: number };
-  readonly compile: CompileRow[];
-  /** JitEngine.load of the 10k program: validate + compile + instantiate. */
-  readonly load10kMs: number;
+  readonly compile: CompileReport;
   readonly maps: JitMapsReport;
 }
 
@@ -157,57 +145,6 @@ async function callCost(rounds: number, machine: Machine): Promise<JitBenchRepor
   return { run: (run.ms * 1e6) / calls, rawRun: (rawRun.ms * 1e6) / calls, runBatchPerProgram: (batch.ms * 1e6) / calls };
 }
 
-/**
- * Above this projected time a size is skipped (with the reason printed). Opt 0 scales linearly;
- * Binaryen's passes on our nested structure scale about quadratically (measured: 10k insns at
- * opt 1 in 1.2 s, 100k in 250 s), so opt >= 1 projects with the square of the size ratio.
- * The default run keeps `npm run bench` under 3 minutes; `--long` measures up to 10 minutes a row.
- */
-const SKIP_PROJECTED_MS = { default: 5_000, long: 600_000 };
-
-async function compileRows(sizes: number[], quick: boolean, long: boolean, log: (s: string) => void): Promise<CompileRow[]> {
-  const budget = long ? SKIP_PROJECTED_MS.long : SKIP_PROJECTED_MS.default;
-  const rows: CompileRow[] = [];
-  const target = { pages: conformanceMachine().layout.pages, shared: false, helpers: baseHelpers() };
-  for (const opt of [0, 1, 2, 3] as const) {
-    let previous: CompileRow | undefined;
-    for (const size of sizes) {
-      const ratio = previous ? size / previous.insns : 1;
-      const projected = previous?.ms !== undefined ? previous.ms * (opt === 0 ? ratio : ratio * ratio) : 0;
-      if (quick && opt >= 2 && size > 1_000) {
-        const skipped = "skipped: --quick measures opt 2 and 3 on 1k only (10k takes 10-50 s)";
-        rows.push({ insns: size, opt, skipped });
-        log(`  ${String(size).padStart(7)}  opt ${opt}  ${skipped}`);
-        continue;
-      }
-      if (projected > budget || previous?.skipped) {
-        const why = previous?.skipped
-          ? `${previous.insns} insns at opt ${opt} was skipped already`
-          : `${previous?.insns} insns took ${fmt((previous?.ms ?? 0) / 1000, 1)} s at opt ${opt}; ${size} would take over ${fmt(projected / 1000, 0)} s`;
-        const skipped = `skipped: ${why}${long ? "" : " (--long measures it)"}`;
-        rows.push({ insns: size, opt, skipped });
-        log(`  ${String(size).padStart(7)}  opt ${opt}  ${skipped}`);
-        previous = rows[rows.length - 1];
-        continue;
-      }
-      const insns = synthetic(size, 42);
-      let split = { build: 0, opt: 0, emit: 0, wasm: 0 };
-      const heavy = size * (opt + 1) >= 100_000;
-      const t = await timeAsync(async () => {
-        split = (await compile(insns, target, { opt })).stats.ms;
-      }, heavy || quick ? 1 : long ? 5 : 3, heavy ? 0 : 1);
-      const row: CompileRow = { insns: size, opt, ms: t.ms, cpuMs: t.cpuMs, insnsPerMs: size / t.ms, split };
-      rows.push(row);
-      previous = row;
-      log(
-        `  ${String(size).padStart(7)}  opt ${opt}  ${fmt(t.ms, 1).padStart(9)} ms  (cpu ${fmt(t.cpuMs, 1).padStart(8)} ms)  ${fmt(size / t.ms, 0).padStart(6)} insns/ms` +
-          `   lowering ${fmt(split.build, 1)}, passes ${fmt(split.opt, 1)}, emit ${fmt(split.emit, 1)}, V8 ${fmt(split.wasm, 1)}`,
-      );
-    }
-  }
-  return rows;
-}
-
 export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBenchReport> {
   const log = options.log ?? console.log;
   const quick = options.quick ?? false;
@@ -236,13 +173,9 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
     `  a 2-instruction program: JitProgram.run() ${fmt(callNs.run, 1)} ns/call; the raw export (BigInt in and out) ${fmt(callNs.rawRun, 1)} ns/call; inside runBatch ${fmt(callNs.runBatchPerProgram, 1)} ns/program`,
   );
 
-  log("JIT compile latency (synthetic programs: ALU, stack, if/else, loops, calls), median");
-  const compile_ = await compileRows(quick ? [1_000, 10_000] : [1_000, 10_000, 100_000], quick, options.long ?? false, log);
-  const p10k = synthetic(10_000, 42);
-  const load = await timeAsync(async () => (await new JitEngine().load({ insns: p10k, name: "10k" }, machine)).dispose(), quick ? 1 : 5);
-  log(`  JitEngine.load of the 10k program (validate + compile + instantiate): ${fmt(load.ms, 1)} ms (cpu ${fmt(load.cpuMs, 1)} ms)`);
+  const compileReport = await runCompileBench({ quick, long: options.long ?? false, log });
   const maps = await runJitMapsBench({ quick, long: options.long ?? false, log });
-  return { exec, callNs, compile: compile_, load10kMs: load.ms, maps };
+  return { exec, callNs, compile: compileReport, maps };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

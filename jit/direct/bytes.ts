@@ -1,5 +1,6 @@
 // A growable byte buffer for the wasm binary's sections, with the unsigned LEB128 encoding of
-// indices and sizes (WebAssembly core spec §5.2.2). Expression bytes live in DirectModule's arena.
+// indices and sizes (WebAssembly core spec §5.2.2). Expression bytes are built in the direct
+// builder's arena (arena.ts) and copied here by the writer (writer.ts).
 
 export class ByteSink {
   private buf = new Uint8Array(1024);
@@ -23,6 +24,18 @@ export class ByteSink {
     this.room(bs.length);
     this.buf.set(bs, this.length);
     this.length += bs.length;
+  }
+
+  /** Append src[from, to). */
+  copy(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.room(n);
+    const buf = this.buf;
+    // Most runs between holes are a few bytes: a loop beats creating a subarray for them.
+    if (n < 16) for (let k = 0; k < n; k++) buf[this.length + k] = src[from + k]!;
+    else buf.set(src.subarray(from, to), this.length);
+    this.length += n;
   }
 
   u32(v: number): void {

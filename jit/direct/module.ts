@@ -1,16 +1,18 @@
 // DirectModule: the IrModule (../ir.ts) that writes the wasm binary itself (WebAssembly core spec
 // §5, threads proposal for the atomic opcodes) instead of building Binaryen IR.
 //
-// Each expression is a node: its result type and its encoding as a list of parts in stack-machine
-// order (operands first). A part is a byte, a child node, or a reference resolved when the
-// function is written: a branch label (→ relative depth), a function or global name (→ index),
-// or the opening/closing of a labelled construct. Unnamed blocks are written inline — on a stack
-// machine a sequence needs no wrapper — so only named blocks, loops and ifs become wasm blocks.
-// Functions are written with an explicit stack, never recursion, so scopes nested tens of
-// thousands deep cost nothing special.
+// Each expression is a node of the arena (arena.ts): its encoding in stack-machine order, with
+// holes for what is resolved when the function is written (writer.ts) — branch labels, function
+// and global names, the scopes labels open. Operands built in the order they are written are not
+// copied or linked: the node that uses them starts where they start. Unnamed blocks are written
+// inline — on a stack machine a sequence needs no wrapper — so only named blocks, loops and ifs
+// become wasm blocks.
 
 import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, Type } from "../ir.js";
+import { ExprArena, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_OPEN, REF_SIG } from "./arena.js";
 import { ByteSink } from "./bytes.js";
+import { Labels } from "./labels.js";
+import { Marks, writeExpr, type Resolved } from "./writer.js";
 
 const T_NONE = 0x40;
 const T_I32 = 0x7f;
@@ -19,16 +21,6 @@ const T_UNREACHABLE = -1;
 const T_FUNCREF = 0x70;
 const TUPLE_BASE = 0x1000;
 
-// Parts are int32s in one arena: a byte (0..255), a child node (-(id + 1)), or a reference
-// (kind << 24 | id) resolved when the function is written. Names are interned to ids.
-const REF_LABEL = 1 << 24; // relative depth of a label
-const REF_OPEN = 2 << 24; // a labelled scope opens (id 0xffffff: no label)
-const REF_CLOSE = 3 << 24;
-const REF_FUNC = 4 << 24; // function index
-const REF_GLOBAL = 5 << 24; // global index
-const REF_SIG = 6 << 24; // type index of a call_indirect signature
-const ID_MASK = 0xffffff;
-const NO_LABEL = ID_MASK;
 
 interface Func {
   readonly name: string;
@@ -73,22 +65,7 @@ const RMW32_U_I64 = 6; // i64.atomic.rmw32.<op>_u
 
 const log2 = (align: number): number => 31 - Math.clz32(align || 1);
 
-/** A growable Int32Array. */
-class Ints {
-  data = new Int32Array(1 << 12);
-  length = 0;
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-}
-
-/** Interned names → small ids (labels, functions, globals). */
+/** Interned names → small ids (functions, globals). */
 class Names {
   private readonly ids = new Map<string, number>();
   readonly list: string[] = [];
@@ -107,11 +84,8 @@ class Names {
 export class DirectModule implements IrModule {
   /** The type constants and tuple constructor matching this builder (binaryen's namespace shape). */
   readonly types: IrTypes;
-  private arena = new Ints();
-  private nodeStart = new Ints();
-  private nodeEnd = new Ints();
-  private nodeType = new Ints();
-  private readonly labels = new Names();
+  private x: ExprArena;
+  private readonly labels = new Labels();
   private readonly funcNames = new Names();
   private readonly globalNames = new Names();
   private readonly tuples: Type[][] = [];
@@ -124,14 +98,11 @@ export class DirectModule implements IrModule {
   private readonly indirectSigs: Array<[params: Type, results: Type]> = [];
   private readonly exports: Array<{ name: string; kind: 0 | 3; internal: string }> = [];
   private memory: { initial: number; maximum: number; shared: boolean; module: string; base: string } | undefined;
-  private start = 0;
-  private readonly tagged = new Ints(); // node, insn, node, insn, ...
-  private insnOfNode: Int32Array | undefined;
   /**
    * After emitBinary: module byte offsets (ascending) where the code of an instruction starts,
    * and the instruction (-1 where a function begins: code there belongs to no instruction).
    */
-  readonly sourceMap = { offsets: new Ints(), insns: new Ints() };
+  sourceMap: { offsets: Int32Array; insns: Int32Array } = { offsets: new Int32Array(0), insns: new Int32Array(0) };
 
   readonly i32: IrI32Ops;
   readonly i64: IrI64Ops;
@@ -140,7 +111,9 @@ export class DirectModule implements IrModule {
   readonly table: IrModule["table"];
   readonly ref: IrModule["ref"];
 
-  constructor() {
+  /** `insns`: how many eBPF instructions will be lowered into it (a capacity hint). */
+  constructor(insns = 0) {
+    this.x = new ExprArena(insns);
     this.types = {
       none: T_NONE,
       i32: T_I32,
@@ -156,32 +129,33 @@ export class DirectModule implements IrModule {
     };
     this.i32 = {
       ...this.intOps(T_I32, ARITH_I32, CMP_I32, 0x45, 0xc0, 0xc1, LOAD_I32, STORE_I32),
-      const: (v: number) => {
-        this.open();
-        this.b(0x41);
-        this.s32(v);
-        return this.close(T_I32);
-      },
+      const: (v: number) => this.x.leafS32(0x41, v, T_I32),
       wrap: (a: Expr) => this.unary(T_I32, a, 0xa7),
       atomic: {
         load: (offset: number, ptr: Expr) => {
-          this.open();
-          this.child(ptr);
-          this.b(0xfe);
-          this.u32(0x10); // i32.atomic.load
-          this.b(2);
-          this.u32(offset);
-          return this.close(T_I32);
+          const x = this.x;
+          x.open1(ptr);
+          x.byte(0xfe);
+          x.u32(0x10); // i32.atomic.load
+          x.byte(2);
+          x.u32(offset);
+          return x.close(T_I32);
         },
       },
     };
     this.i64 = {
       ...this.intOps(T_I64, ARITH_I64, CMP_I64, 0x50, 0xc2, 0xc3, LOAD_I64, STORE_I64),
-      const: (v: bigint) => {
-        this.open();
-        this.b(0x42);
-        this.s64(v);
-        return this.close(T_I64);
+      const: (v: bigint | number) => {
+        if (typeof v === "number") {
+          if (v === (v | 0)) return this.x.leafS32(0x42, v, T_I64);
+          if (!Number.isSafeInteger(v)) throw new RangeError(`i64.const: ${v} is not a safe integer (pass a bigint)`);
+          v = BigInt(v);
+        }
+        const x = this.x;
+        x.open0();
+        x.byte(0x42);
+        x.s64(v);
+        return x.close(T_I64);
       },
       extend_s: (a: Expr) => this.unary(T_I64, a, 0xac),
       extend_u: (a: Expr) => this.unary(T_I64, a, 0xad),
@@ -192,137 +166,51 @@ export class DirectModule implements IrModule {
       atomic: { rmw: this.rmwOps(RMW_I64, 3), rmw32_u: this.rmwOps(RMW32_U_I64, 2) },
     };
     this.local = {
-      get: (index, type) => {
-        this.open();
-        this.b(0x20);
-        this.u32(index);
-        return this.close(type);
-      },
-      set: (index, value) => {
-        this.open();
-        this.child(value);
-        this.b(0x21);
-        this.u32(index);
-        return this.close(T_NONE);
-      },
-      tee: (index, value, type) => {
-        this.open();
-        this.child(value);
-        this.b(0x22);
-        this.u32(index);
-        return this.close(type);
-      },
+      get: (index, type) => this.x.leafU32(0x20, index, type),
+      set: (index, value) => this.x.unaryU32(value, 0x21, index, T_NONE),
+      tee: (index, value, type) => this.x.unaryU32(value, 0x22, index, type),
     };
     this.global = {
       get: (name, type) => {
-        this.open();
-        this.b(0x23);
-        this.b(REF_GLOBAL | this.globalNames.id(name));
-        return this.close(type);
+        const x = this.x;
+        x.open0();
+        x.byte(0x23);
+        x.ref(REF_GLOBAL | this.globalNames.id(name));
+        return x.close(type);
       },
       set: (name, value) => {
-        this.open();
-        this.child(value);
-        this.b(0x24);
-        this.b(REF_GLOBAL | this.globalNames.id(name));
-        return this.close(T_NONE);
+        const x = this.x;
+        x.open1(value);
+        x.byte(0x24);
+        x.ref(REF_GLOBAL | this.globalNames.id(name));
+        return x.close(T_NONE);
       },
     };
     // One table (index 0): the machine's program table. Reference-types opcodes.
     this.table = {
       get: (_name, index) => {
-        this.open();
-        this.child(index);
-        this.b(0x25);
-        this.b(0);
-        return this.close(T_FUNCREF);
+        const x = this.x;
+        x.open1(index);
+        x.byte(0x25);
+        x.byte(0);
+        return x.close(T_FUNCREF);
       },
       size: () => {
-        this.open();
-        this.b(0xfc);
-        this.u32(16);
-        this.b(0);
-        return this.close(T_I32);
+        const x = this.x;
+        x.open0();
+        x.byte(0xfc);
+        x.u32(16);
+        x.byte(0);
+        return x.close(T_I32);
       },
     };
     this.ref = { is_null: (value) => this.unary(T_I32, value, 0xd1) };
   }
 
-  // ---- node construction: open(), then parts, then close(type) ----
-
-  private open(): void {
-    this.start = this.arena.length;
-  }
-
-  private close(type: Type): Expr {
-    this.nodeStart.push(this.start);
-    this.nodeEnd.push(this.arena.length);
-    this.nodeType.push(type);
-    return this.nodeType.length - 1;
-  }
-
-  /** A byte or a reference part. */
-  private b(v: number): void {
-    this.arena.push(v);
-  }
-
-  private child(e: Expr): void {
-    this.arena.push(-e - 1);
-  }
-
-  private u32(v: number): void {
-    let x = v >>> 0;
-    do {
-      const byte = x & 0x7f;
-      x >>>= 7;
-      this.arena.push(x === 0 ? byte : byte | 0x80);
-    } while (x !== 0);
-  }
-
-  private s32(v: number): void {
-    let x = v | 0;
-    for (;;) {
-      const byte = x & 0x7f;
-      x >>= 7;
-      if ((x === 0 && (byte & 0x40) === 0) || (x === -1 && (byte & 0x40) !== 0)) {
-        this.arena.push(byte);
-        return;
-      }
-      this.arena.push(byte | 0x80);
-    }
-  }
-
-  private s64(v: bigint): void {
-    if (v >= -0x80000000n && v <= 0x7fffffffn) return this.s32(Number(v));
-    let x = BigInt.asIntN(64, v);
-    for (;;) {
-      const byte = Number(x & 0x7fn);
-      x >>= 7n;
-      if ((x === 0n && (byte & 0x40) === 0) || (x === -1n && (byte & 0x40) !== 0)) {
-        this.arena.push(byte);
-        return;
-      }
-      this.arena.push(byte | 0x80);
-    }
-  }
-
-  private typeOf(e: Expr): Type {
-    return this.nodeType.data[e]!;
-  }
+  // ---- expressions of one opcode ----
 
   private unary(t: Type, a: Expr, code: number): Expr {
-    this.open();
-    this.child(a);
-    this.b(code);
-    return this.close(t);
-  }
-
-  private binary(t: Type, a: Expr, b: Expr, code: number): Expr {
-    this.open();
-    this.child(a);
-    this.child(b);
-    this.b(code);
-    return this.close(t);
+    return this.x.unary(a, code, t);
   }
 
   private intOps(
@@ -336,8 +224,8 @@ export class DirectModule implements IrModule {
     stores: Record<string, number>,
   ): IrIntOps {
     const ops: Record<string, unknown> = {};
-    for (const [name, code] of Object.entries(arith)) ops[name] = (a: Expr, b: Expr) => this.binary(t, a, b, code);
-    for (const [name, code] of Object.entries(cmp)) ops[name] = (a: Expr, b: Expr) => this.binary(T_I32, a, b, code);
+    for (const [name, code] of Object.entries(arith)) ops[name] = (a: Expr, b: Expr) => this.x.binary(a, b, code, t);
+    for (const [name, code] of Object.entries(cmp)) ops[name] = (a: Expr, b: Expr) => this.x.binary(a, b, code, T_I32);
     for (const [name, code] of Object.entries(loads)) ops[name] = this.load(t, code);
     for (const [name, code] of Object.entries(stores)) ops[name] = this.store(code);
     ops.eqz = (a: Expr) => this.unary(T_I32, a, eqz);
@@ -347,46 +235,36 @@ export class DirectModule implements IrModule {
   }
 
   private load(t: Type, code: number) {
-    return (offset: number, align: number, ptr: Expr): Expr => {
-      this.open();
-      this.child(ptr);
-      this.b(code);
-      this.b(log2(align));
-      this.u32(offset);
-      return this.close(t);
-    };
+    return (offset: number, align: number, ptr: Expr): Expr => this.x.load(ptr, code, log2(align), offset, t);
   }
 
   private store(code: number) {
-    return (offset: number, align: number, ptr: Expr, value: Expr): Expr => {
-      this.open();
-      this.child(ptr);
-      this.child(value);
-      this.b(code);
-      this.b(log2(align));
-      this.u32(offset);
-      return this.close(T_NONE);
-    };
+    return (offset: number, align: number, ptr: Expr, value: Expr): Expr => this.x.store(ptr, value, code, log2(align), offset, T_NONE);
   }
 
   private rmwOps(variant: number, alignLog2: number): IrRmwOps {
-    const emit = (operands: Expr[], code: number, offset: number): Expr => {
-      this.open();
-      for (const o of operands) this.child(o);
-      this.b(0xfe);
-      this.u32(code);
-      this.b(alignLog2);
-      this.u32(offset);
-      return this.close(T_I64);
+    const emit = (code: number, offset: number): Expr => {
+      const x = this.x;
+      x.byte(0xfe);
+      x.u32(code);
+      x.byte(alignLog2);
+      x.u32(offset);
+      return x.close(T_I64);
     };
-    const op = (base: number) => (offset: number, ptr: Expr, value: Expr) => emit([ptr, value], base + variant, offset);
+    const op = (base: number) => (offset: number, ptr: Expr, value: Expr) => {
+      this.x.open2(ptr, value);
+      return emit(base + variant, offset);
+    };
     return {
       add: op(RMW_BASE.add),
       and: op(RMW_BASE.and),
       or: op(RMW_BASE.or),
       xor: op(RMW_BASE.xor),
       xchg: op(RMW_BASE.xchg),
-      cmpxchg: (offset, ptr, expected, replacement) => emit([ptr, expected, replacement], RMW_BASE.cmpxchg + variant, offset),
+      cmpxchg: (offset, ptr, expected, replacement) => {
+        this.x.openN([ptr, expected, replacement]);
+        return emit(RMW_BASE.cmpxchg + variant, offset);
+      },
     };
   }
 
@@ -400,96 +278,103 @@ export class DirectModule implements IrModule {
     return name === null ? NO_LABEL : this.labels.id(name);
   }
 
+  /** `block`/`loop` opening: opcode, block type, the scope (its children are holes after it). */
+  private scope(opcode: number, t: Type, label: string | null): void {
+    const x = this.x;
+    x.open0();
+    x.byte(opcode);
+    x.byte(this.blockType(t));
+    x.ref(REF_OPEN | this.label(label));
+  }
+
+  private endScope(t: Type): Expr {
+    const x = this.x;
+    x.room(1);
+    x.ref(REF_CLOSE);
+    x.byte(0x0b);
+    return x.close(t);
+  }
+
   // ---- control flow ----
 
   block(label: string | null, children: readonly Expr[], resultType?: Type): Expr {
-    const last = children.length ? this.typeOf(children[children.length - 1]!) : T_NONE;
-    const t = resultType ?? last;
-    this.open();
-    if (label !== null) {
-      this.b(0x02);
-      this.b(this.blockType(t));
-      this.b(REF_OPEN | this.label(label));
+    const x = this.x;
+    const t = resultType ?? (children.length ? x.typeOf(children[children.length - 1]!) : T_NONE);
+    if (label === null) {
+      x.openN(children);
+      return x.close(t);
     }
-    for (const c of children) this.child(c);
-    if (label !== null) {
-      this.b(REF_CLOSE);
-      this.b(0x0b);
-    }
-    return this.close(t);
+    this.scope(0x02, t, label);
+    for (let k = 0; k < children.length; k++) x.child(children[k]!);
+    return this.endScope(t);
   }
 
   loop(label: string | null, body: Expr): Expr {
-    const t = this.typeOf(body);
-    this.open();
-    this.b(0x03);
-    this.b(this.blockType(t));
-    this.b(REF_OPEN | this.label(label));
-    this.child(body);
-    this.b(REF_CLOSE);
-    this.b(0x0b);
-    return this.close(t);
+    const t = this.x.typeOf(body);
+    this.scope(0x03, t, label);
+    this.x.child(body);
+    return this.endScope(t);
   }
 
   if(condition: Expr, ifTrue: Expr, ifFalse?: Expr): Expr {
-    const a = this.typeOf(ifTrue);
-    const t = ifFalse === undefined ? T_NONE : a !== T_UNREACHABLE ? a : this.typeOf(ifFalse);
-    this.open();
-    this.child(condition);
-    this.b(0x04);
-    this.b(this.blockType(t));
-    this.b(REF_OPEN | NO_LABEL);
-    this.child(ifTrue);
+    const x = this.x;
+    const a = x.typeOf(ifTrue);
+    const t = ifFalse === undefined ? T_NONE : a !== T_UNREACHABLE ? a : x.typeOf(ifFalse);
+    x.open1(condition);
+    x.byte(0x04);
+    x.byte(this.blockType(t));
+    x.ref(REF_OPEN | NO_LABEL);
+    x.child(ifTrue);
     if (ifFalse !== undefined) {
-      this.b(0x05);
-      this.child(ifFalse);
+      x.room(1);
+      x.byte(0x05);
+      x.child(ifFalse);
     }
-    this.b(REF_CLOSE);
-    this.b(0x0b);
-    return this.close(t);
+    return this.endScope(t);
   }
 
   br(label: string, condition?: Expr): Expr {
-    this.open();
-    if (condition !== undefined) this.child(condition);
-    this.b(condition === undefined ? 0x0c : 0x0d);
-    this.b(REF_LABEL | this.label(label));
-    return this.close(condition === undefined ? T_UNREACHABLE : T_NONE);
+    const x = this.x;
+    if (condition !== undefined) x.open1(condition);
+    else x.open0();
+    x.byte(condition === undefined ? 0x0c : 0x0d);
+    x.ref(REF_LABEL | this.label(label));
+    return x.close(condition === undefined ? T_UNREACHABLE : T_NONE);
   }
 
   switch(labels: readonly string[], defaultLabel: string, condition: Expr): Expr {
-    this.open();
-    this.child(condition);
-    this.b(0x0e);
-    this.u32(labels.length);
-    for (const l of labels) this.b(REF_LABEL | this.label(l));
-    this.b(REF_LABEL | this.label(defaultLabel));
-    return this.close(T_UNREACHABLE);
+    const x = this.x;
+    x.open1(condition);
+    x.byte(0x0e);
+    x.u32(labels.length);
+    for (let k = 0; k < labels.length; k++) x.ref(REF_LABEL | this.label(labels[k]!));
+    x.ref(REF_LABEL | this.label(defaultLabel));
+    return x.close(T_UNREACHABLE);
   }
 
   call(name: string, operands: readonly Expr[], returnType: Type): Expr {
-    this.open();
-    for (const o of operands) this.child(o);
-    this.b(0x10);
-    this.b(REF_FUNC | this.funcNames.id(name));
-    return this.close(returnType);
+    const x = this.x;
+    x.openN(operands);
+    x.byte(0x10);
+    x.ref(REF_FUNC | this.funcNames.id(name));
+    return x.close(returnType);
   }
 
   call_indirect(_table: string, target: Expr, operands: readonly Expr[], params: Type, results: Type): Expr {
-    this.open();
-    for (const o of operands) this.child(o);
-    this.child(target);
-    this.b(0x11);
-    this.b(REF_SIG | (this.indirectSigs.push([params, results]) - 1));
-    this.b(0); // table 0
-    return this.close(results);
+    const x = this.x;
+    x.openN(operands, target);
+    x.byte(0x11);
+    x.ref(REF_SIG | (this.indirectSigs.push([params, results]) - 1));
+    x.byte(0); // table 0
+    return x.close(results);
   }
 
   return(value?: Expr): Expr {
-    this.open();
-    if (value !== undefined) this.child(value);
-    this.b(0x0f);
-    return this.close(T_UNREACHABLE);
+    const x = this.x;
+    if (value !== undefined) x.open1(value);
+    else x.open0();
+    x.byte(0x0f);
+    return x.close(T_UNREACHABLE);
   }
 
   drop(value: Expr): Expr {
@@ -497,9 +382,10 @@ export class DirectModule implements IrModule {
   }
 
   unreachable(): Expr {
-    this.open();
-    this.b(0x00);
-    return this.close(T_UNREACHABLE);
+    const x = this.x;
+    x.open0();
+    x.byte(0x00);
+    return x.close(T_UNREACHABLE);
   }
 
   // ---- module ----
@@ -541,16 +427,13 @@ export class DirectModule implements IrModule {
     this.exports.push({ name, kind: 3, internal });
   }
 
+  /** Tag an expression before it becomes an operand: it then stays a hole, whose start the writer records. */
   tag(expr: Expr, insn: number): void {
-    this.tagged.push(expr);
-    this.tagged.push(insn);
+    this.x.tag(expr, insn);
   }
 
   dispose(): void {
-    this.arena = new Ints();
-    this.nodeStart = new Ints();
-    this.nodeEnd = new Ints();
-    this.nodeType = new Ints();
+    this.x = new ExprArena();
   }
 
   emitBinary(): Uint8Array {
@@ -564,8 +447,6 @@ export class DirectModule implements IrModule {
         if (k === undefined) throw new Error(`DirectModule: reference to unknown ${what} '${name}'`);
         return k;
       });
-    const funcs = resolve(this.funcNames, funcIndex, "function");
-    const globals = resolve(this.globalNames, globalIndex, "global");
     const sigs = new Map<string, number>();
     const sigList: Array<[Type[], Type[]]> = [];
     const sigOf = (params: Type, results: Type): number => {
@@ -581,10 +462,13 @@ export class DirectModule implements IrModule {
     };
     const importSigs = this.imports.map((f) => sigOf(f.params, f.results));
     const funcSigs = this.funcs.map((f) => sigOf(f.params, f.results));
-    const indirect = Int32Array.from(this.indirectSigs, ([ps, rs]) => sigOf(ps, rs));
-    this.insnOfNode = new Int32Array(this.nodeType.length).fill(-1);
-    for (let k = 0; k < this.tagged.length; k += 2) this.insnOfNode[this.tagged.data[k]!] = this.tagged.data[k + 1]!;
-    const bodyMarks: Array<{ offsets: number[]; insns: number[]; at: number }> = [];
+    const names: Resolved = {
+      funcs: resolve(this.funcNames, funcIndex, "function"),
+      globals: resolve(this.globalNames, globalIndex, "global"),
+      sigs: Int32Array.from(this.indirectSigs, ([ps, rs]) => sigOf(ps, rs)),
+      labels: this.labels,
+    };
+    const bodyMarks: Array<{ marks: Marks; at: number }> = [];
 
     const out = new ByteSink();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -637,7 +521,7 @@ export class DirectModule implements IrModule {
       for (const g of this.globals) {
         s.byte(g.type);
         s.byte(g.mutable ? 1 : 0);
-        this.write(s, g.init, funcs, globals, indirect);
+        writeExpr(this.x, s, g.init, names);
         s.byte(0x0b);
       }
     });
@@ -662,22 +546,27 @@ export class DirectModule implements IrModule {
           body.u32(n);
           body.byte(t);
         }
-        const marks = { offsets: [0] as number[], insns: [-1] as number[], at: 0 };
-        this.write(body, f.body, funcs, globals, indirect, marks);
+        const marks = new Marks();
+        marks.add(0, -1);
+        writeExpr(this.x, body, f.body, names, marks);
         body.byte(0x0b);
-        marks.at = s.length + uleb128Size(body.length); // where the body starts inside the section
-        bodyMarks.push(marks);
+        bodyMarks.push({ marks, at: s.length + uleb128Size(body.length) }); // where the body starts inside the section
         s.sized(body);
       }
     });
     // The code section is the last one written: its payload ends where the module does.
     const codePayload = out.length - this.codeSectionSize;
-    for (const marks of bodyMarks) {
-      marks.offsets.forEach((o, k) => {
-        this.sourceMap.offsets.push(codePayload + marks.at + o);
-        this.sourceMap.insns.push(marks.insns[k]!);
-      });
+    const total = bodyMarks.reduce((n, { marks }) => n + marks.length, 0);
+    const offsets = new Int32Array(total);
+    const insns = new Int32Array(total);
+    let k = 0;
+    for (const { marks, at } of bodyMarks) {
+      for (let j = 0; j < marks.length; j++, k++) {
+        offsets[k] = codePayload + at + marks.offsets[j]!;
+        insns[k] = marks.insns[j]!;
+      }
     }
+    this.sourceMap = { offsets, insns };
     return out.view().slice();
   }
 
@@ -697,80 +586,6 @@ export class DirectModule implements IrModule {
     out.byte(id);
     out.sized(s);
     this.codeSectionSize = s.length;
-  }
-
-  /** Write an expression tree with an explicit stack, resolving labels to relative depths. */
-  private write(
-    out: ByteSink,
-    root: Expr,
-    funcs: Int32Array,
-    globals: Int32Array,
-    sigs: Int32Array,
-    marks?: { offsets: number[]; insns: number[] },
-  ): void {
-    const insnOf = this.insnOfNode;
-    const arena = this.arena.data;
-    const starts = this.nodeStart.data;
-    const ends = this.nodeEnd.data;
-    const depthOf = new Int32Array(this.labels.list.length).fill(-1);
-    const scopeLabel: number[] = [];
-    const scopePrev: number[] = [];
-    const pos: number[] = [starts[root]!];
-    const end: number[] = [ends[root]!];
-    while (pos.length) {
-      const top = pos.length - 1;
-      const i = pos[top]!;
-      if (i >= end[top]!) {
-        pos.pop();
-        end.pop();
-        continue;
-      }
-      pos[top] = i + 1;
-      const v = arena[i]!;
-      if (v < 0) {
-        const child = -v - 1;
-        if (marks && insnOf && insnOf[child]! >= 0) {
-          marks.offsets.push(out.length);
-          marks.insns.push(insnOf[child]!);
-        }
-        pos.push(starts[child]!);
-        end.push(ends[child]!);
-      } else if (v < 256) {
-        out.byte(v);
-      } else {
-        const id = v & ID_MASK;
-        switch (v & ~ID_MASK) {
-          case REF_LABEL: {
-            const at = depthOf[id]!;
-            if (at < 0) throw new Error(`DirectModule: branch to '${this.labels.list[id]}' outside its scope`);
-            out.u32(scopeLabel.length - 1 - at);
-            break;
-          }
-          case REF_OPEN:
-            scopeLabel.push(id);
-            if (id !== NO_LABEL) {
-              scopePrev.push(depthOf[id]!);
-              depthOf[id] = scopeLabel.length - 1;
-            } else scopePrev.push(-1);
-            break;
-          case REF_CLOSE: {
-            const id2 = scopeLabel.pop()!;
-            const prev = scopePrev.pop()!;
-            if (id2 !== NO_LABEL) depthOf[id2] = prev;
-            break;
-          }
-          case REF_FUNC:
-            out.u32(funcs[id]!);
-            break;
-          case REF_GLOBAL:
-            out.u32(globals[id]!);
-            break;
-          case REF_SIG:
-            out.u32(sigs[id]!);
-            break;
-        }
-      }
-    }
   }
 }
 

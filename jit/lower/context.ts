@@ -15,7 +15,7 @@ import type { HelperTable } from "../../vm/helpers/registry.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import type { MapDescriptor } from "../../vm/maps/descriptor.js";
 import type { MapsExports } from "../../vm/maps/runtime.js";
-import type { Expr, IrModule, IrTypes } from "../ir.js";
+import type { Expr, IrModule, IrTypes, Type } from "../ir.js";
 import type { FuncCfg, ProgramCfg } from "../cfg.js";
 import type { Decoded } from "../decode.js";
 import type { Fault } from "../faults.js";
@@ -103,8 +103,12 @@ export const RESULT_REG_GLOBALS = ["r1", "r2", "r3", "r4", "r5"] as const;
 export class FnLowering {
   readonly m: IrModule;
   readonly bn: IrTypes;
+  readonly insns: readonly Insn[];
   /** Some bpf-to-bpf call enters this function: returning from it hands r1..r5 back. */
   readonly callee: boolean;
+  // Read once: every register access goes through these (thousands per program).
+  private readonly local: IrModule["local"];
+  private readonly i64: Type;
 
   constructor(
     readonly mod: ModuleState,
@@ -113,6 +117,9 @@ export class FnLowering {
   ) {
     this.m = mod.m;
     this.bn = mod.bn;
+    this.insns = mod.insns;
+    this.local = mod.m.local;
+    this.i64 = mod.bn.i64;
     this.callee = func !== undefined && mod.called.has(func.index);
   }
 
@@ -129,10 +136,6 @@ export class FnLowering {
     return m.block(null, [...handBack, m.return(value)], this.bn.unreachable);
   }
 
-  get insns(): readonly Insn[] {
-    return this.mod.insns;
-  }
-
   /** Registers passed to a callee, in parameter order (with `fp` as its r10). */
   callArgs(fp: Expr): Expr[] {
     return [this.get(1), this.get(2), this.get(3), this.get(4), this.get(5), fp, this.get(0), this.get(6), this.get(7), this.get(8), this.get(9)];
@@ -140,11 +143,11 @@ export class FnLowering {
 
   /** rN as an i64. */
   get(r: number): Expr {
-    return this.m.local.get(REG_LOCAL[r]!, this.bn.i64);
+    return this.local.get(REG_LOCAL[r]!, this.i64);
   }
 
   set(r: number, value: Expr): Expr {
-    return this.m.local.set(REG_LOCAL[r]!, value);
+    return this.local.set(REG_LOCAL[r]!, value);
   }
 
   /** The low 32 bits of rN (what ALU32 and JMP32 operate on). */
@@ -157,9 +160,9 @@ export class FnLowering {
     return this.set(r, this.m.i64.extend_u(value32));
   }
 
-  /** An imm as a 64-bit operand: sign-extended (RFC 9669 §4.1). */
+  /** An imm as a 64-bit operand: sign-extended (RFC 9669 §4.1). A number: no BigInt on the hot path. */
   imm64(imm: number): Expr {
-    return this.m.i64.const(BigInt(imm | 0));
+    return this.m.i64.const(imm | 0);
   }
 
   /** The dispatch loop's i32 block index (irreducible flow only). */

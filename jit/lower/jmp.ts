@@ -9,7 +9,7 @@ import { RESULT_REG_GLOBALS, type FnLowering } from "./context.js";
 
 type IntOps = IrIntOps;
 
-const CONDITIONS: Record<CondName, (o: IntOps, a: Expr, b: Expr, zero: Expr) => Expr> = {
+const CONDITIONS: Record<CondName, (o: IntOps, a: Expr, b: Expr) => Expr> = {
   jeq: (o, a, b) => o.eq(a, b),
   jne: (o, a, b) => o.ne(a, b),
   jgt: (o, a, b) => o.gt_u(a, b),
@@ -20,19 +20,20 @@ const CONDITIONS: Record<CondName, (o: IntOps, a: Expr, b: Expr, zero: Expr) => 
   jsge: (o, a, b) => o.ge_s(a, b),
   jslt: (o, a, b) => o.lt_s(a, b),
   jsle: (o, a, b) => o.le_s(a, b),
-  jset: (o, a, b, zero) => o.ne(o.and(a, b), zero),
+  jset: (o, a, b) => o.ne(o.and(a, b), o.const(0)),
 };
 
 /** The i32 condition of a conditional jump at slot i. */
 export function condition(f: FnLowering, def: Extract<OpDef, { kind: "jcond" }>, i: number): Expr {
   const { m } = f;
   const ins = f.insns[i]!;
+  // Operands are built in the order they are written (the direct builder then needs no links).
   if (def.wide) {
-    const b = def.reg ? f.get(ins.src) : f.imm64(ins.imm);
-    return CONDITIONS[def.cond](m.i64, f.get(ins.dst), b, m.i64.const(0n));
+    const a = f.get(ins.dst);
+    return CONDITIONS[def.cond](m.i64, a, def.reg ? f.get(ins.src) : f.imm64(ins.imm));
   }
-  const b = def.reg ? f.get32(ins.src) : m.i32.const(ins.imm);
-  return CONDITIONS[def.cond](m.i32, f.get32(ins.dst), b, m.i32.const(0));
+  const a = f.get32(ins.dst);
+  return CONDITIONS[def.cond](m.i32, a, def.reg ? f.get32(ins.src) : m.i32.const(ins.imm));
 }
 
 /**
