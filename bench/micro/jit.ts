@@ -29,6 +29,7 @@ import { Interpreter } from "../../vm/interpreter/index.js";
 import { aluLoopAsm, aluLoopResult, scaledPrime } from "./interpreter.js";
 import { runCompileBench, type CompileReport } from "./jit-compile.js";
 import { runJitMapsBench, type JitMapsReport } from "./jit-maps.js";
+import { nativeLoops } from "../native/reference.js";
 
 export interface Timing {
   /** Wall clock ms per run, median. */
@@ -47,8 +48,14 @@ export interface ExecRow {
   readonly cpuSpeedup: number;
 }
 
+/** The same loops compiled from C (bench/native/loops.c): the ceiling for any JIT on this CPU. */
+export type NativeReport =
+  | { readonly compiler: string; readonly rows: Array<{ readonly program: string; readonly nsPerInsn: number; readonly jitOverNative: number; readonly interpOverNative: number }> }
+  | { readonly skipped: string };
+
 export interface JitBenchReport {
   readonly exec: ExecRow[];
+  readonly native: NativeReport;
   readonly callNs: { readonly run: number; readonly rawRun: number; readonly runBatchPerProgram: number };
   readonly compile: CompileReport;
   readonly maps: JitMapsReport;
@@ -168,6 +175,14 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
     );
   }
   log("  reference: uBPF x86-64 JIT 0.141 ns/insn (ALU loop), 1.11 ns/insn (prime); kernel JIT 0.28 (prime)");
+  const native = nativeReference(exec, aluIters.jit, primes.jit, rounds);
+  if ("skipped" in native) log(`  native C reference skipped: ${native.skipped}`);
+  else {
+    log(`  native C (${native.compiler}, bench/native/loops.c; ns per eBPF instruction of the same work):`);
+    for (const r of native.rows) {
+      log(`    ${r.program.padEnd(9)} ${fmt(r.nsPerInsn)} ns/insn: JIT time / native time ${fmt(r.jitOverNative, 2)}; interpreter time / native time ${fmt(r.interpOverNative, 1)} (a JIT as fast as C is that many times the interpreter)`);
+    }
+  }
   const callNs = await callCost(rounds, machine);
   log(
     `  a 2-instruction program: JitProgram.run() ${fmt(callNs.run, 1)} ns/call; the raw export (BigInt in and out) ${fmt(callNs.rawRun, 1)} ns/call; inside runBatch ${fmt(callNs.runBatchPerProgram, 1)} ns/program`,
@@ -175,7 +190,20 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
 
   const compileReport = await runCompileBench({ quick, long: options.long ?? false, log });
   const maps = await runJitMapsBench({ quick, long: options.long ?? false, log });
-  return { exec, callNs, compile: compileReport, maps };
+  return { exec, native, callNs, compile: compileReport, maps };
+}
+
+/** Run loops.c on the JIT rows' bounds; its results must be the eBPF programs' r0. */
+function nativeReference(exec: readonly ExecRow[], aluIterations: number, prime: number, calls: number): NativeReport {
+  const n = nativeLoops(aluIterations, prime, calls);
+  if (typeof n === "string") return { skipped: n };
+  if (n.aluR0 !== aluLoopResult(aluIterations) || n.primeR0 !== 1n) return { skipped: "bench/native/loops.c computed a different result from the eBPF programs" };
+  const row = (program: string, ns: number) => {
+    const e = exec.find((x) => x.program === program)!;
+    const nsPerInsn = ns / e.jit[0]!.insnsPerRun;
+    return { program, nsPerInsn, jitOverNative: e.jit[0]!.nsPerInsn / nsPerInsn, interpOverNative: e.interpreter.nsPerInsn / nsPerInsn };
+  };
+  return { compiler: n.compiler, rows: [row("alu-loop", n.aluNs), row("prime", n.primeNs)] };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -63,12 +63,12 @@ function lowerAlu(f: FnLowering, def: AluDef, i: number): Expr {
   const ops: IntOps = def.wide ? m.i64 : m.i32;
   const dst = def.wide ? f.get(ins.dst) : f.get32(ins.dst);
   const src = def.reg ? (def.wide ? f.get(ins.src) : f.get32(ins.src)) : def.wide ? f.imm64(ins.imm) : m.i32.const(ins.imm);
-  const write = (v: Expr): Expr => (def.wide ? f.set(ins.dst, v) : f.set32(ins.dst, v));
-  if (def.op === "mov") return write(src);
   const direct = DIRECT[def.op];
-  if (direct) return write(direct(ops, dst, src));
-  const divisor = def.reg ? undefined : def.wide ? BigInt(ins.imm) : BigInt(ins.imm >>> 0);
-  return write(division(f, def, ops, i, divisor));
+  let value: Expr;
+  if (def.op === "mov") value = src;
+  else if (direct) value = direct(ops, dst, src);
+  else value = division(f, def, ops, i, def.reg ? undefined : def.wide ? BigInt(ins.imm) : BigInt(ins.imm >>> 0));
+  return def.wide ? f.set(ins.dst, value) : f.set32(ins.dst, value);
 }
 
 /**
