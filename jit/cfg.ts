@@ -2,13 +2,15 @@
 // each, DESIGN.md "The JIT") and each subprogram into basic blocks in program order.
 //
 // Subprograms start at slot 0 and at every target of a bpf-to-bpf call (`call` with
-// src = BPF_PSEUDO_CALL, RFC 9669 §4.3.2); each runs to the next start, as the kernel's
+// src = BPF_PSEUDO_CALL, RFC 9669 §4.3.2) or of a callback's address (`lddw` with
+// src = BPF_PSEUDO_FUNC: bpf_loop calls it, lower/loop.ts); each runs to the next start, as the kernel's
 // check_subprogs() splits them. A jump may not leave its subprogram, and the last instruction
 // of a subprogram must be `exit` or `ja` (kernel: "last insn is not an exit or jmp") — falling
 // into the next subprogram is refused.
 
 import { BpfError } from "../vm/errors.js";
 import type { Insn } from "../vm/isa/instruction.js";
+import { Pseudo } from "../vm/isa/opcodes.js";
 import { subprogramStarts } from "../vm/program/subprograms.js";
 import type { Decoded } from "./decode.js";
 
@@ -26,7 +28,11 @@ export interface FuncCfg {
   readonly blocks: readonly BasicBlock[];
   /** Slot → index (within its function) of the block it starts; only meaningful at leaders. */
   readonly blockAt: Int32Array;
-  /** Indices of the functions this one calls (bpf-to-bpf). */
+  /**
+   * Indices of the functions this one calls (bpf-to-bpf), and of the callbacks whose address it
+   * takes (called where it calls bpf_loop: they count as its callees for the frame depth, as
+   * the kernel's check_max_stack_depth counts them).
+   */
   readonly callees: ReadonlySet<number>;
 }
 
@@ -50,6 +56,7 @@ export function callTarget(ins: Insn, i: number): number {
 }
 
 const isLocalCall = (def: Decoded): boolean => def?.kind === "call" && def.target === "local";
+const isFuncAddress = (def: Decoded): boolean => def?.kind === "lddw" && def.pseudo === Pseudo.FUNC;
 
 export function buildCfg(insns: readonly Insn[], decoded: readonly Decoded[]): ProgramCfg {
   const entries = functionEntries(insns, decoded);
@@ -65,6 +72,7 @@ export function buildCfg(insns: readonly Insn[], decoded: readonly Decoded[]): P
 function functionEntries(insns: readonly Insn[], decoded: readonly Decoded[]): number[] {
   decoded.forEach((def, i) => {
     if (isLocalCall(def)) checkSlot(decoded, callTarget(insns[i]!, i), i, "call");
+    if (isFuncAddress(def)) checkSlot(decoded, callTarget(insns[i]!, i), i, "callback address");
   });
   return subprogramStarts(insns);
 }
@@ -108,7 +116,7 @@ function buildFunc(
       leader[target - start] = 1;
     }
     if ((target !== undefined || def.kind === "exit") && i + 1 < end) leader[i + 1 - start] = 1;
-    if (isLocalCall(def)) callees.add(funcAt.get(callTarget(insns[i]!, i))!);
+    if (isLocalCall(def) || isFuncAddress(def)) callees.add(funcAt.get(callTarget(insns[i]!, i))!);
   }
   const lastDef = decoded[last]!;
   if (lastDef.kind !== "exit" && lastDef.kind !== "ja") {

@@ -14,6 +14,8 @@ export const Fault = {
   CALL_DEPTH: 1,
   /** `callx` to an id that is not a helper of the machine's table. */
   UNKNOWN_HELPER: 2,
+  /** bpf_loop's r2 is not the address of one of the program's callbacks (lower/loop.ts). */
+  NOT_CALLBACK: 3,
 } as const;
 export type Fault = (typeof Fault)[keyof typeof Fault];
 
@@ -75,6 +77,11 @@ export function runtimeError(
       return new BpfRuntimeError(`${slotName(insns, fault.insn)}: callx: no helper with id ${BigInt.asUintN(64, fault.arg)}`, {
         insn: fault.insn,
       });
+    case Fault.NOT_CALLBACK:
+      return new BpfRuntimeError(
+        `${slotName(insns, fault.insn)}: bpf_loop: R2 (0x${BigInt.asUintN(64, fault.arg).toString(16)}) is not the address of a callback of this program`,
+        { insn: fault.insn },
+      );
   }
   const offset = trapOffset(err);
   const insn = offset === undefined ? undefined : insnAt(offset);

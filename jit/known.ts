@@ -1,6 +1,7 @@
 // What the JIT knows about registers at a helper call, from a forward data-flow pass over one
 // subprogram's basic blocks: a register holds a known 64-bit constant (a map pointer loaded by
-// `lddw rX, map_fd N`, already resolved to the map's address by resolveLddw), or the frame
+// `lddw rX, map_fd N`, already resolved to the map's address by resolveLddw, or a callback's
+// address from `lddw rX, func`), or the frame
 // pointer plus a known offset (a key on the stack: `r2 = r10; r2 += -4`), or something unknown.
 //
 // The map helper lowering (lower/maps.ts) uses it to prove at compile time what the helper would
@@ -11,7 +12,8 @@
 // as the kernel verifier tracks const_map_ptr and stack pointers.
 
 import type { Insn } from "../vm/isa/instruction.js";
-import { NUM_REGS, R10 } from "../vm/isa/opcodes.js";
+import { NUM_REGS, Pseudo, R10 } from "../vm/isa/opcodes.js";
+import { funcAddressOf } from "../vm/program/lddw.js";
 import type { OpDef } from "../vm/isa/table.js";
 import { jumpTarget, type FuncCfg } from "./cfg.js";
 import type { Decoded } from "./decode.js";
@@ -35,11 +37,15 @@ function entryFacts(): Known[] {
   return regs;
 }
 
-/** The effect of one instruction on the facts (in place). */
-function step(regs: Known[], def: OpDef, ins: Insn, next: Insn | undefined): void {
+/** The effect of the instruction at slot i on the facts (in place). */
+function step(regs: Known[], def: OpDef, insns: readonly Insn[], i: number): void {
+  const ins = insns[i]!;
   switch (def.kind) {
     case "lddw":
-      regs[ins.dst] = { kind: "const", value: U64((BigInt(next!.imm >>> 0) << 32n) | BigInt(ins.imm >>> 0)) };
+      // A callback's address is the value that names its subprogram (vm/program/callbacks.ts).
+      regs[ins.dst] = def.pseudo === Pseudo.FUNC
+        ? { kind: "const", value: funcAddressOf(insns, i) }
+        : { kind: "const", value: U64((BigInt(insns[i + 1]!.imm >>> 0) << 32n) | BigInt(ins.imm >>> 0)) };
       return;
     case "alu":
       regs[ins.dst] = aluFact(regs, def, ins);
@@ -120,7 +126,7 @@ export function knownAt(
       const def = decoded[i];
       if (!def) continue;
       if (wanted.has(i)) out.set(i, [...regs]);
-      step(regs, def, insns[i]!, insns[i + 1]);
+      step(regs, def, insns, i);
       last = def;
       lastSlot = i;
     }

@@ -9,6 +9,8 @@
 
 import { BpfError } from "../../vm/errors.js";
 import { imm64 } from "../../vm/isa/instruction.js";
+import { Pseudo } from "../../vm/isa/opcodes.js";
+import { funcAddressOf } from "../../vm/program/lddw.js";
 import type { AluName, OpDef } from "../../vm/isa/table.js";
 import type { Expr, IrIntOps } from "../ir.js";
 import type { FnLowering } from "./context.js";
@@ -45,6 +47,8 @@ export function lowerAluLike(f: FnLowering, def: OpDef, i: number): Expr {
     case "end":
       return f.set(ins.dst, byteSwap(f, def.order, def.bits, f.get(ins.dst)));
     case "lddw":
+      // A callback's address (vm/program/callbacks.ts): the value that names its subprogram.
+      if (def.pseudo === Pseudo.FUNC) return f.set(ins.dst, f.m.i64.const(BigInt.asIntN(64, funcAddressOf(f.insns, i))));
       if (def.pseudo !== 0) {
         throw new BpfError(
           `lddw at insn ${i} has src=${def.pseudo} (a map, BTF or function reference): the loader must resolve it before the JIT runs`,

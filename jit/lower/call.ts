@@ -15,6 +15,8 @@
 //     entries (ids are sparse, up to ~200), keeps direct calls, and an unknown id faults with the
 //     id and instruction index instead of V8's "null function or function signature mismatch".
 //   - tail calls (helper 12, bpf_tail_call) are a jump, not a call: lower/tailcall.ts.
+//   - bpf_loop (helper 181) calls back into the program: a wasm loop around a call of the
+//     callback's function, lower/loop.ts.
 
 import { BpfError } from "../../vm/errors.js";
 import { TAIL_CALL_ID, tailCallHelper } from "../../vm/helpers/tailcall.js";
@@ -36,6 +38,8 @@ import {
 } from "./context.js";
 import { lowerMapCall, mapCallFor } from "./maps.js";
 import { lowerTailCall } from "./tailcall.js";
+import { isLoopHelper, lowerLoop } from "./loop.js";
+import { LOOP_ID } from "../../vm/helpers/loop.js";
 
 export const CALLX = "callx";
 
@@ -47,7 +51,7 @@ export function wantsFacts(mod: ModuleState, i: number): boolean {
   const def = mod.decoded[i];
   if (def?.kind !== "call" || def.target !== "helper") return false;
   const id = mod.insns[i]!.imm;
-  return (id === TAIL_CALL_ID && mod.tailCallJump) || mapCallFor(mod, id) !== undefined;
+  return (id === TAIL_CALL_ID && mod.tailCallJump) || (id === LOOP_ID && isLoopHelper(mod.helpers)) || mapCallFor(mod, id) !== undefined;
 }
 
 const args = (f: FnLowering): Expr[] => [1, 2, 3, 4, 5].map((r) => f.get(r));
@@ -86,6 +90,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
     throw new BpfError(`call to unknown helper ${id} at insn ${i}: not a helper of this machine's table`, { insn: i });
   }
   if (id === TAIL_CALL_ID && f.mod.tailCallJump) return lowerTailCall(f, i);
+  if (id === LOOP_ID && isLoopHelper(f.mod.helpers)) return lowerLoop(f, i);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
   f.mod.usedHelpers.add(id);

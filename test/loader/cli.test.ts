@@ -62,11 +62,11 @@ describe("ebpf-wasm verify", () => {
   });
 
   it("a rejected program: exit 1 and the verifier's message with the instruction", () => {
-    const r = cli("verify", fixtureFile("callbacks"));
+    const r = cli("verify", fixtureFile("unsafe"));
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^REJECT with_loop \(section 'xdp', xdp\): insn 5: lddw %r2, func \+8: callbacks/);
-    const [row] = jsonLines(cli("verify", fixtureFile("callbacks"), "--json"));
-    expect(row).toMatchObject({ status: "rejected", accepted: false, insn: 5 });
+    expect(r.stdout).toMatch(/^REJECT unchecked \(section 'xdp', xdp\): insn 1: ldxb %r1, \[%r1\+12\]: invalid access to packet/);
+    const [row] = jsonLines(cli("verify", fixtureFile("unsafe"), "--json"));
+    expect(row).toMatchObject({ status: "rejected", accepted: false, insn: 1 });
   });
 
   it("--log 1 prints the verifier's log before the verdict", () => {
@@ -199,9 +199,9 @@ describe("ebpf-wasm run PROG.o", () => {
   });
 
   it("--no-verify runs a program the verifier rejects, and says so loudly", () => {
-    const refused = cli("run", fixtureFile("callbacks"), "--gen", "mix:10");
+    const refused = cli("run", fixtureFile("unsafe"), "--gen", "mix:10");
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/program 'with_loop' \(section 'xdp'\) was rejected by the verifier: insn 5/);
+    expect(refused.stderr).toMatch(/program 'unchecked' \(section 'xdp'\) was rejected by the verifier: insn 1/);
     const r = cli("run", corpusFile("xdp_parser"), "--gen", "mix:10", "--no-verify", "--json");
     expect(r.stderr).toMatch(/WARNING: --no-verify: the program runs WITHOUT verification/);
     expect(json(r).verified).toBe(false);

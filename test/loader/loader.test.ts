@@ -28,6 +28,7 @@ const EXPECTED: Record<string, { programs: string[][]; maps: Array<[string, numb
   calls_loop: { programs: [["calls_loop", "xdp", "xdp"]], maps: [["verdicts", 2, 4, 8, 2, 0]] },
   ipv6_parser: { programs: [["ipv6_parser", "xdp", "xdp"]], maps: [["l4_count", 2, 4, 8, 256, 0]] },
   l4_lb: { programs: [["l4_lb", "xdp", "xdp"]], maps: [["backend_count", 2, 4, 4, 1, 0], ["backends", 2, 4, 12, 16, 0]] },
+  loop_parser: { programs: [["loop_parser", "xdp", "xdp"]], maps: [["l4_count", 2, 4, 8, 256, 0], ["udp_bytes", 2, 4, 8, 1, 0]] },
   proto_counter: { programs: [["proto_counter", "xdp", "xdp"]], maps: [["proto_count", 6, 4, 8, 257, 0]] },
   ringbuf_logger: { programs: [["ringbuf_logger", "xdp", "xdp"]], maps: [["events", 27, 0, 0, 262144, 0], ["ring_full", 2, 4, 8, 1, 0]] },
   socket_ldabs: { programs: [["socket_ldabs", "socket", "socket_filter"]], maps: [] },
@@ -42,7 +43,7 @@ const EXPECTED: Record<string, { programs: string[][]; maps: Array<[string, numb
 };
 
 describe("corpus/programs: every object loads", () => {
-  it("all 11 objects are covered", () => {
+  it("all 12 objects are covered", () => {
     expect(CORPUS_NAMES).toEqual(Object.keys(EXPECTED).sort());
   });
 
@@ -73,7 +74,7 @@ describe("corpus/programs: every object loads", () => {
   it("map references per object (each lddw of a map, counted)", () => {
     const refs = Object.fromEntries(Object.keys(EXPECTED).map((n) => [n, load(n).programs.reduce((k, p) => k + p.relocations.filter((r) => r.kind === "map").length, 0)]));
     expect(refs).toEqual({
-      calls_loop: 1, ipv6_parser: 1, l4_lb: 2, proto_counter: 1, ringbuf_logger: 2, socket_ldabs: 0,
+      calls_loop: 1, ipv6_parser: 1, l4_lb: 2, loop_parser: 2, proto_counter: 1, ringbuf_logger: 2, socket_ldabs: 0,
       syn_limiter: 2, tail_calls: 10, tc_classifier: 0, xdp_firewall: 1, xdp_parser: 0,
     });
   });
@@ -187,11 +188,18 @@ describe("instantiated and run (interpreter)", () => {
   });
 
   it("verification is on by default and refuses a rejected program; verify: false skips it", () => {
-    const obj = loadObject(fixture("callbacks"));
-    expect(() => instantiateObjectNode(obj, "with_loop")).toThrow(/program 'with_loop' \(section 'xdp'\) was rejected by the verifier: insn 5: .*callbacks/);
-    const loaded = instantiateObjectNode(obj, "with_loop", { verify: false });
+    const obj = loadObject(fixture("unsafe"));
+    expect(() => instantiateObjectNode(obj, "unchecked")).toThrow(/program 'unchecked' \(section 'xdp'\) was rejected by the verifier: insn 1: .*invalid access to packet/);
+    const loaded = instantiateObjectNode(obj, "unchecked", { verify: false });
     expect(loaded.verified).toBe(false);
     expect(loaded.verification.size).toBe(0);
+  });
+
+  it("callbacks.o: a bpf_loop callback verifies and runs (sum of 0..9 = 45: XDP_PASS)", () => {
+    const loaded = instantiateObjectNode(loadObject(fixture("callbacks")), "with_loop");
+    expect(loaded.verified).toBe(true);
+    const runner = new PacketRunner(loaded.machine, interp.loadSync(loaded.program, loaded.machine));
+    expect(runner.runBatch(packets).verdicts).toEqual({ XDP_PASS: packets.length });
   });
 
   it("the core API takes the maps module explicitly (browser path)", () => {

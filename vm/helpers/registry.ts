@@ -23,7 +23,11 @@ export type HelperArg =
   | "ptr_to_uninit_map_value"
   // ARG_PTR_TO_MEM | PTR_MAYBE_NULL (| MEM_RDONLY): memory the helper reads, or NULL when the
   // size argument after it is 0 (csum_diff's from/to, trace_vprintk's data) (H14).
-  | "ptr_to_mem_or_null";
+  | "ptr_to_mem_or_null"
+  // ARG_PTR_TO_FUNC: a subprogram's address (lddw func), which the helper calls back; and
+  // ARG_PTR_TO_STACK_OR_NULL: the context handed to that callback (bpf_loop).
+  | "ptr_to_func"
+  | "ptr_to_stack_or_null";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";

@@ -21,6 +21,7 @@ import {
   atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, tailCall, wideAddress,
 } from "./slow.js";
 import { SAVED_PER_FRAME, type Prepared, type RunState } from "./state.js";
+import { nextLoop, startLoop } from "./loop.js";
 
 /**
  * Run from slot 0 until the main program exits. r0 is left in st.lo[0] / st.hi[0]. A tail call
@@ -263,6 +264,36 @@ export function execute(first: Prepared, st: RunState): void {
         code = next.code;
         pc = 0;
         seg = 0;
+        if (count > maxInsns) throw budgetExceeded(p, pc);
+        continue;
+      }
+
+      case 137 /* LOOP */:
+      case 138 /* LOOP_NEXT */: {
+        // bpf_loop (loop.ts): LOOP starts it at the `call 181` slot, LOOP_NEXT is the slot each
+        // callback returns to. Either ends the loop (r0 set, on after the call) or enters the
+        // callback like a bpf-to-bpf call that returns to LOOP_NEXT.
+        const start = (w & 255) === 137;
+        const target = start ? startLoop(p, st, pc, depth) : nextLoop(st, depth);
+        if (target < 0) {
+          pc = start ? pc + 1 : st.loopRet[depth]!;
+          if (!start) seg = pc;
+          continue;
+        }
+        if (depth === MAX_CALL_FRAMES - 1) throw callTooDeep(p, pc, MAX_CALL_FRAMES);
+        if (start) count += pc - seg + 1;
+        const f = depth * SAVED_PER_FRAME;
+        for (let r = 0; r < 5; r++) {
+          frameRegs[f + r] = lo[6 + r]!;
+          frameRegs[f + 5 + r] = hi[6 + r]!;
+        }
+        frameRet[depth] = p.loopSlot;
+        frameProg[depth] = p;
+        depth++;
+        lo[10] = lo[10]! - STACK_SIZE;
+        stackLo = (lo[10]! >>> 0) - STACK_SIZE;
+        pc = target;
+        seg = pc;
         if (count > maxInsns) throw budgetExceeded(p, pc);
         continue;
       }

@@ -39,6 +39,10 @@ export const Op = {
   ATOMIC: 135,
   // bpf_tail_call (`call 12` when the machine's helper 12 is vm/helpers/tailcall.ts's): a jump.
   TAIL_CALL: 136,
+  // bpf_loop (`call 181` when the machine's helper 181 is vm/helpers/loop.ts's): the loop starts
+  // at the call and goes on in LOOP_NEXT, the slot each callback returns to (loop.ts).
+  LOOP: 137,
+  LOOP_NEXT: 138,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -4,9 +4,12 @@
 
 import type { HelperDef, HelperTable } from "../helpers/registry.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
+import { loopHelper } from "../helpers/loop.js";
+import { callbackStarts } from "../program/subprograms.js";
 import type { Insn } from "../isa/instruction.js";
 import { describe, type OpDef } from "../isa/table.js";
-import { resolveLddw, type LddwMap } from "../program/lddw.js";
+import { funcAddressOf, resolveLddw, type LddwMap } from "../program/lddw.js";
+import { Pseudo } from "../isa/opcodes.js";
 import { validate } from "../program/validate.js";
 import { Op, opFor } from "./ops.js";
 import type { Prepared } from "./state.js";
@@ -22,7 +25,7 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
   validate(insns, { helpers });
   const resolved = resolveLddw(insns, maps);
   const n = insns.length;
-  const code = new Int32Array((n + 1) * 4);
+  const code = new Int32Array((n + 2) * 4);
   const defs: Array<OpDef | undefined> = new Array(n).fill(undefined);
   const helperAt: Array<HelperDef | undefined> = new Array(n).fill(undefined);
   for (let i = 0; i < n; i++) {
@@ -37,19 +40,26 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
     if (def.kind === "call" && def.target === "helper") {
       const helper = helpers.get(ins.imm);
       helperAt[i] = helper;
-      // bpf_tail_call is a jump the loop performs itself (vm/runtime/README.md §6).
+      // bpf_tail_call is a jump the loop performs itself (vm/runtime/README.md §6), and
+      // bpf_loop a loop it runs itself (loop.ts).
       if (helper === tailCallHelper) code[k] = Op.TAIL_CALL;
+      if (helper === loopHelper) code[k] = Op.LOOP;
     }
     if (def.kind === "lddw") {
-      code[k + 2] = resolved[i]!.imm;
-      code[k + 3] = resolved[i + 1]!.imm;
+      const value = def.pseudo === Pseudo.FUNC ? funcAddressOf(insns, i) : undefined;
+      code[k + 2] = value === undefined ? resolved[i]!.imm : Number(value & 0xffffffffn) | 0;
+      code[k + 3] = value === undefined ? resolved[i + 1]!.imm : Number(value >> 32n) | 0;
       code[k + 4] = DATA_SLOT;
       i++;
     }
   }
-  // One `exit` slot after the program, where a packet load that leaves the packet continues.
+  // One `exit` slot after the program, where a packet load that leaves the packet continues,
+  // and one slot where bpf_loop's callbacks return to.
   code[n * 4] = Op.EXIT;
-  return { code, insns, defs, helperAt, helpers, maxInsns, exitSlot: n };
+  code[(n + 1) * 4] = Op.LOOP_NEXT;
+  const callbacks = new Uint8Array(n);
+  for (const start of callbackStarts(insns)) callbacks[start] = 1;
+  return { code, insns, defs, helperAt, helpers, maxInsns, exitSlot: n, loopSlot: n + 1, callbacks };
 }
 
 /** Word 1: the absolute target of jumps and local calls, else the memory offset. */

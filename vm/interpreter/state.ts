@@ -27,8 +27,12 @@ export interface Prepared {
   readonly helpers: HelperTable;
   /** Executed instructions after which a run stops (runaway loops). */
   readonly maxInsns: number;
-  /** A synthetic `exit` slot after the program (code has insns.length + 1 slots). */
+  /** A synthetic `exit` slot after the program (code has insns.length + 2 slots). */
   readonly exitSlot: number;
+  /** A synthetic LOOP_NEXT slot after that: where bpf_loop's callbacks return to (loop.ts). */
+  readonly loopSlot: number;
+  /** 1 at the slots that start a callback (a subprogram whose address some lddw func takes). */
+  readonly callbacks: Uint8Array;
 }
 
 /** Where a tail call goes: the prepared target, or undefined to fall through (tailcall.ts). */
@@ -52,6 +56,16 @@ export class RunState {
   tail: TailCallTargets | undefined = undefined;
   /** Tail calls taken in the current run (kernel tail_call_cnt). */
   tailCalls = 0;
+  /**
+   * bpf_loop in progress in each active caller frame (by its depth, loop.ts): the index of the
+   * iteration running, nr_loops, the callback's slot, callback_ctx and where the loop returns.
+   */
+  readonly loopIndex = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopCount = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopTarget = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopCtxLo = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopCtxHi = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopRet = new Int32Array(MAX_CALL_FRAMES);
   readonly regions = new RegionSet();
   readonly memory: WebAssembly.Memory;
   buffer!: ArrayBufferLike;

@@ -5,6 +5,11 @@
 // maps runtime (vm/maps) takes as the map. The kernel does this in resolve_pseudo_ldimm64
 // (kernel/bpf/verifier.c); its checks and messages are followed here.
 //
+// A function address (`lddw rX, func`, a callback) stands for the tagged value of callbacks.ts
+// that names the subprogram it points at (pseudoLddwValue). resolveLddw leaves it as it is: it
+// needs no machine, and the engines must still see which subprograms are callbacks (an engine
+// loads the value where it lowers the lddw, funcAddressOf).
+//
 // fd and idx are one thing here: the index of the map in the machine's MapSet (the kernel's
 // MAP_IDX indexes the fd_array passed to BPF_PROG_LOAD; we have no separate fd table).
 
@@ -12,6 +17,7 @@ import { BpfError } from "../errors.js";
 import { insn, type Insn } from "../isa/instruction.js";
 import { Cls, Mode, Pseudo, Size } from "../isa/opcodes.js";
 import { describe } from "../isa/table.js";
+import { funcAddress } from "./callbacks.js";
 
 /** What lddw needs to know about a map: plain data (vm/maps MapDescriptor has all of it). */
 export interface LddwMap {
@@ -58,9 +64,12 @@ export function pseudoLddwValue(insns: readonly Insn[], i: number, maps: readonl
   const second = insns[i + 1];
   if (!second) return fail(i, "invalid bpf_ld_imm64 insn: no second slot");
   const name = NAMES[ins.src] ?? `src ${ins.src}`;
+  // resolve_pseudo_ldimm64 leaves BPF_PSEUDO_FUNC alone (check_ld_imm types it PTR_TO_FUNC);
+  // validate() has checked that the target is an instruction of the program.
+  if (ins.src === Pseudo.FUNC) return funcAddress(i + 1 + ins.imm);
   const withOffset = ins.src === Pseudo.MAP_VALUE || ins.src === Pseudo.MAP_IDX_VALUE;
   if (!withOffset && ins.src !== Pseudo.MAP_FD && ins.src !== Pseudo.MAP_IDX) {
-    return fail(i, `lddw ${name}: ${ins.src === Pseudo.FUNC ? "function pointers (callbacks)" : "BTF ids (ksyms)"} are not supported`);
+    return fail(i, `lddw ${name}: BTF ids (ksyms) are not supported`);
   }
   // resolve_pseudo_ldimm64: "unrecognized bpf_ld_imm64 insn" when a map pointer carries an offset.
   if (!withOffset && second.imm !== 0) return fail(i, `unrecognized bpf_ld_imm64 insn: lddw ${name} with a nonzero second immediate (${second.imm})`);
@@ -81,9 +90,13 @@ export function pseudoLddwValue(insns: readonly Insn[], i: number, maps: readonl
   return BigInt(map.values + off);
 }
 
+/** The value the `lddw rX, func` at slot `i` loads: the address of the subprogram it names. */
+export const funcAddressOf = (insns: readonly Insn[], i: number): bigint => funcAddress(i + 1 + insns[i]!.imm);
+
 /**
- * The program with every pseudo lddw replaced by a plain lddw of its value (src 0). Returns the
- * same array when there is none. Slot indices do not change.
+ * The program with every pseudo lddw of a map replaced by a plain lddw of its value (src 0);
+ * function addresses stay (see above). Returns the same array when there is nothing to replace.
+ * Slot indices do not change.
  */
 export function resolveLddw(insns: readonly Insn[], maps: readonly LddwMap[] | undefined): readonly Insn[] {
   let out: Insn[] | undefined;
@@ -91,7 +104,7 @@ export function resolveLddw(insns: readonly Insn[], maps: readonly LddwMap[] | u
     const ins = insns[i]!;
     const def = describe(ins);
     if (def?.kind !== "lddw") continue;
-    if (def.pseudo !== Pseudo.NONE) {
+    if (def.pseudo !== Pseudo.NONE && def.pseudo !== Pseudo.FUNC) {
       const value = pseudoLddwValue(insns, i, maps);
       out ??= insns.slice();
       out[i] = insn(Cls.LD | Mode.IMM | Size.DW, ins.dst, Pseudo.NONE, 0, Number(value & 0xffffffffn) | 0);

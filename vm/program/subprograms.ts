@@ -1,10 +1,13 @@
 // Subprograms (bpf-to-bpf functions): instruction 0 starts the main program, and every target
-// of a local call (`call` with src = BPF_PSEUDO_CALL, target = pc + 1 + imm) starts another one.
-// A subprogram runs up to the next start. This is how the kernel splits a program
-// (kernel/bpf/verifier.c: add_subprog_and_kfunc / check_subprogs), and what the JIT needs to
-// emit one wasm function per subprogram.
+// of a local call (`call` with src = BPF_PSEUDO_CALL, target = pc + 1 + imm) or of a function
+// address (`lddw` with src = BPF_PSEUDO_FUNC, a callback such as bpf_loop's, target = pc + 1 +
+// imm) starts another one. A subprogram runs up to the next start. This is how the kernel splits
+// a program (kernel/bpf/verifier.c: add_subprog_and_kfunc / check_subprogs: both
+// bpf_pseudo_call and bpf_pseudo_func name a subprogram), and what the JIT needs to emit one
+// wasm function per subprogram.
 
 import type { Insn } from "../isa/instruction.js";
+import { Pseudo } from "../isa/opcodes.js";
 import { describe } from "../isa/table.js";
 
 /** One subprogram: instruction slots [start, end). */
@@ -13,13 +16,19 @@ export interface Subprogram {
   readonly end: number;
 }
 
-/** The target slot of a local call at slot `i`. */
+/** The target slot of a local call, or of a function address (lddw func), at slot `i`. */
 export const localCallTarget = (insns: readonly Insn[], i: number): number => i + 1 + insns[i]!.imm;
 
 /** True if slot `i` is a bpf-to-bpf call. */
 export function isLocalCall(ins: Insn): boolean {
   const def = describe(ins);
   return def?.kind === "call" && def.target === "local";
+}
+
+/** True if slot `i` loads a function's address (`lddw rX, func`: a callback). */
+export function isFuncAddress(ins: Insn): boolean {
+  const def = describe(ins);
+  return def?.kind === "lddw" && def.pseudo === Pseudo.FUNC;
 }
 
 /**
@@ -29,9 +38,21 @@ export function isLocalCall(ins: Insn): boolean {
 export function subprogramStarts(insns: readonly Insn[]): number[] {
   const starts = new Set<number>([0]);
   for (let i = 0; i < insns.length; i++) {
-    if (!isLocalCall(insns[i]!)) continue;
+    if (!isLocalCall(insns[i]!) && !isFuncAddress(insns[i]!)) continue;
     const target = localCallTarget(insns, i);
     if (target >= 0 && target < insns.length) starts.add(target);
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
+/** Start slots of the subprograms whose address some `lddw func` takes (callbacks), ascending. */
+export function callbackStarts(insns: readonly Insn[]): number[] {
+  const starts = new Set<number>();
+  for (let i = 0; i < insns.length; i++) {
+    if (!isFuncAddress(insns[i]!)) continue;
+    const target = localCallTarget(insns, i);
+    if (target >= 0 && target < insns.length) starts.add(target);
+    i++; // the second slot
   }
   return [...starts].sort((a, b) => a - b);
 }

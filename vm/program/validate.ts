@@ -1,10 +1,10 @@
 // Structural validation: the checks every engine needs before it runs a program, whatever it
 // later proves about values. A program that passes has only known opcodes with clean encodings,
 // registers r0..r10 with r10 never written, jumps that land on an instruction of their own
-// subprogram (never on lddw's second slot), local calls that land on an instruction, known
-// helpers, and subprograms that cannot fall off their end. Each refusal is a BpfError naming
-// the instruction slot and the reason, in the kernel's words where the kernel has a check
-// (kernel/bpf/verifier.c: check_subprogs, check_cfg, check_alu_op, ...).
+// subprogram (never on lddw's second slot), local calls and callback addresses (lddw func) that
+// land on an instruction, known helpers, and subprograms that cannot fall off their end. Each
+// refusal is a BpfError naming the instruction slot and the reason, in the kernel's words where
+// the kernel has a check (kernel/bpf/verifier.c: check_subprogs, check_cfg, check_alu_op, ...).
 //
 // What it does not check is the verifier's job (issue 6): types, bounds, uninitialised reads,
 // loops. Constant division by zero and out-of-range shift immediates are accepted, as RFC 9669
@@ -12,7 +12,7 @@
 
 import { BpfError } from "../errors.js";
 import type { Insn } from "../isa/instruction.js";
-import { NUM_REGS, R10 } from "../isa/opcodes.js";
+import { NUM_REGS, Pseudo, R10 } from "../isa/opcodes.js";
 import { describe, knownOpcodes, type OpDef } from "../isa/table.js";
 import { refinementViolation, reservedFieldViolation } from "./reserved.js";
 import { localCallTarget, subprogramOf, subprograms, type Subprogram } from "./subprograms.js";
@@ -125,6 +125,9 @@ function checkFlow(
     if (target < sub.start || target >= sub.end) {
       fail(i, `jump out of range from insn ${i} to ${target} (outside its subprogram, insns ${sub.start}..${sub.end - 1})`);
     }
+  } else if (def.kind === "lddw" && def.pseudo === Pseudo.FUNC) {
+    // A callback's address names a subprogram like a local call does (add_subprog).
+    checkTarget(insns, defs, i, localCallTarget(insns, i), "call");
   } else if (def.kind === "call") {
     if (def.target === "local") checkTarget(insns, defs, i, localCallTarget(insns, i), "call");
     else if (def.target === "kfunc") fail(i, "kernel function calls (kfunc) are not supported");

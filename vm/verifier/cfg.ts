@@ -10,6 +10,8 @@ import type { Insn } from "../isa/instruction.js";
 import { describe, type OpDef } from "../isa/table.js";
 import { BpfError } from "../errors.js";
 import { reject } from "./messages.js";
+import type { HelperArg } from "../helpers/registry.js";
+import type { Frame } from "./state.js";
 
 export interface Cfg {
   readonly defs: ReadonlyArray<OpDef | undefined>;
@@ -20,15 +22,24 @@ export interface Cfg {
   readonly prunePoint: Uint8Array;
   /** Registers that may be read before being written, from each slot on (bit i = r_i). */
   readonly liveIn: Uint16Array;
-  /** Local calls each subprogram makes: subprogram indices. */
+  /**
+   * Local calls each subprogram makes: subprogram indices. A callback whose address the
+   * subprogram takes (lddw func) counts as called there (check_max_stack_depth does the same).
+   */
   readonly callees: ReadonlyArray<readonly number[]>;
+  /** Helper calls that call a callback (bpf_loop): checkpointed always (mark_force_checkpoint). */
+  readonly callsCallback: Uint8Array;
 }
 
+/** What the cfg needs to know about helper `id`: its argument kinds (undefined: unknown helper). */
+export type HelperArgs = (id: number) => readonly HelperArg[] | undefined;
+
 /**
- * `helperArgs(id)`: how many argument registers helper `id` reads (its signature), undefined for
- * an unknown helper (then all of r1-r5 count as read: it is refused later anyway).
+ * `helperArgs(id)`: the argument kinds of helper `id` (its signature: how many registers it
+ * reads, and whether one is a callback), undefined for an unknown helper (then all of r1-r5
+ * count as read: it is refused later anyway).
  */
-export function buildCfg(insns: readonly Insn[], helperArgs: (id: number) => number | undefined = () => undefined): Cfg {
+export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => undefined): Cfg {
   let subprogs: Subprogram[];
   try {
     subprogs = validate(insns);
@@ -44,14 +55,22 @@ export function buildCfg(insns: readonly Insn[], helperArgs: (id: number) => num
   for (let i = 0; i < insns.length; i++) subprogOf[i] = subprogramOf(subprogs, i);
   const succ = successors(insns, defs);
   checkReachable(insns, defs, succ);
-  const prunePoint = prunePoints(insns, defs, succ);
+  const callsCallback = new Uint8Array(insns.length);
+  defs.forEach((d, i) => {
+    if (d?.kind === "call" && d.target === "helper" && helperArgs(insns[i]!.imm)?.includes("ptr_to_func")) callsCallback[i] = 1;
+  });
+  const prunePoint = prunePoints(insns, defs, succ, callsCallback);
   const liveIn = liveness(insns, defs, succ, helperArgs);
   const callees = subprogs.map(() => [] as number[]);
   defs.forEach((d, i) => {
-    if (d?.kind === "call" && d.target === "local") callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
+    if ((d?.kind === "call" && d.target === "local") || isFuncLddw(d)) {
+      callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
+    }
   });
-  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees };
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback };
 }
+
+const isFuncLddw = (d: OpDef | undefined): boolean => d?.kind === "lddw" && d.pseudo === Pseudo.FUNC;
 
 /** Each slot's definition; the data half of an lddw has none (scanning from 0, as validate() did). */
 function describeAll(insns: readonly Insn[]): Array<OpDef | undefined> {
@@ -90,8 +109,8 @@ function checkReachable(insns: readonly Insn[], defs: ReadonlyArray<OpDef | unde
     const i = work.pop()!;
     const def = defs[i]!;
     const next = [...succ[i]!];
-    if (def.kind === "call" && def.target === "local") next.push(localCallTarget(insns, i));
-    if (def.kind === "lddw" && def.pseudo === Pseudo.FUNC) reject("callbacks (lddw of a BPF_PSEUDO_FUNC address) are not supported", i);
+    // A callback is reached through its address (visit_func_call_insn for bpf_pseudo_func).
+    if ((def.kind === "call" && def.target === "local") || isFuncLddw(def)) next.push(localCallTarget(insns, i));
     for (const n of next) {
       if (n >= 0 && n < insns.length && !seen[n]) {
         seen[n] = 1;
@@ -107,9 +126,11 @@ function checkReachable(insns: readonly Insn[], defs: ReadonlyArray<OpDef | unde
 /**
  * Where states are compared, as the kernel's check_cfg marks them (mark_prune_point, push_insn
  * with BRANCH): each conditional jump itself and its target, the target of each `ja`, the
- * instruction after each call, each call of a subprogram and its target. Every loop contains one.
+ * instruction after each call, each call of a subprogram and its target, each lddw of a
+ * callback's address and the instruction after it, and each helper call that calls a callback
+ * (the loop through the callback comes back to it). Every loop contains one.
  */
-function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][]): Uint8Array {
+function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][], callsCallback: Uint8Array): Uint8Array {
   const p = new Uint8Array(insns.length + 2);
   defs.forEach((def, i) => {
     if (!def) return;
@@ -117,6 +138,8 @@ function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefin
     if (def.kind === "jcond") p[i] = p[succ[i]![1]!] = 1;
     if (def.kind === "call") p[i + 1] = 1;
     if (def.kind === "call" && def.target === "local") p[i] = p[localCallTarget(insns, i)] = 1;
+    if (isFuncLddw(def)) p[i] = p[i + 2] = 1;
+    if (callsCallback[i]) p[i] = 1;
   });
   return p;
 }
@@ -162,7 +185,7 @@ function liveness(
   insns: readonly Insn[],
   defs: ReadonlyArray<OpDef | undefined>,
   succ: number[][],
-  helperArgs: (id: number) => number | undefined,
+  helperArgs: HelperArgs,
 ): Uint16Array {
   const n = insns.length;
   const live = new Uint16Array(n);
@@ -172,7 +195,7 @@ function liveness(
     if (d?.kind !== "call") return;
     if (d.target === "local") callee[i] = localCallTarget(insns, i);
     else {
-      const args = helperArgs(insns[i]!.imm);
+      const args = helperArgs(insns[i]!.imm)?.length;
       if (args !== undefined) ud[i] = [R1_R5 & ((1 << (args + 1)) - 2), R0_R5];
     }
   });
@@ -193,6 +216,17 @@ function liveness(
     }
   }
   return live;
+}
+
+/**
+ * The registers of frame k that matter while a callee (frame k + 1) runs: those live where
+ * frame k resumes. After a subprogram call that is the instruction after the call, with r0-r5
+ * written by the return; after a callback, the helper call itself, which reads its arguments
+ * again (the callback's return does not touch the caller's registers).
+ */
+export function callerLive(cfg: Cfg, frames: readonly Frame[], k: number): number {
+  const callee = frames[k + 1]!;
+  return callee.callback ? cfg.liveIn[callee.callsite]! : cfg.liveIn[callee.callsite + 1]! & ~0x3f;
 }
 
 /** check_max_stack_depth: the deepest chain of calls must fit in 512 bytes (frames rounded to 32). */

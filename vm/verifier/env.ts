@@ -29,6 +29,8 @@ export class Env {
   insnsProcessed = 0;
   jmpsProcessed = 0;
   statesStored = 0;
+  /** Scalars marked precise in checkpoints so far (loops.ts: has a propagation changed anything?). */
+  precisionMarks = 0;
   /** Kernel-style heuristics: progress at the last checkpoint added (is_state_visited). */
   lastCheckpointInsns = 0;
   lastCheckpointJmps = 0;

@@ -85,6 +85,9 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [133, { name: "ringbuf_discard" }],
   [134, { name: "ringbuf_query", mapTypes: [MapType.RINGBUF] }],
   [181, { name: "loop" }],
+  [188, { name: "xdp_get_buff_len", types: XDP }],
+  [189, { name: "xdp_load_bytes", types: XDP }],
+  [190, { name: "xdp_store_bytes", types: XDP }],
 ];
 
 const BY_ID: ReadonlyMap<number, HelperRule> = new Map(RULES);

@@ -12,6 +12,7 @@ import { MAX_VAR_OFF } from "./memory.js";
 import { MapType, helperRule, SPECIAL_MAPS } from "./helper-rules.js";
 import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, isNullScalar, pointer, regConst, typeName, type Reg } from "./regs.js";
 import { uminNum, umaxNum } from "./bounds.js";
+import { tnumString } from "./tnum.js";
 import { markPrecise, markStackPrecise } from "./precision.js";
 import type { HelperArg, HelperDef } from "../helpers/registry.js";
 import type { Env } from "./env.js";
@@ -26,14 +27,26 @@ interface CallMeta {
   mem?: { regno: number; access: "read" | "write"; isNull?: boolean };
   allocSize?: number;
   release?: { regno: number; ref: number };
+  /** ptr_to_func: the subprogram the helper calls back. */
+  callback?: number;
 }
 
-export function checkHelperCall(env: Env, st: VState, pc: number, id: number): void {
+/**
+ * A helper that calls a callback (bpf_loop) has the verifier explore the callback as a call
+ * made at this instruction, before the helper's own effects on the state (callbacks.ts).
+ */
+export type CallbackHook = (st: VState, helper: number, subprog: number) => void;
+
+export function checkHelperCall(env: Env, st: VState, pc: number, id: number, onCallback?: CallbackHook): void {
   const def = lookup(env, id);
   const meta: CallMeta = {};
   def.args.forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
   if (meta.mem) reject(`R${meta.mem.regno} memory argument of ${def.name} has no size argument`);
   if (meta.map !== undefined) checkMapCompat(env, def, meta.map);
+  if (meta.callback !== undefined) {
+    if (!onCallback) reject(`helper ${def.name} calls back a function, which this caller cannot verify`);
+    onCallback!(st, def.id, meta.callback);
+  }
   const rule = helperRule(id);
   // A tail call does not return: references held now could never be released.
   if (id === 12 && st.refs.length) reject("tail_call would lead to reference leak");
@@ -109,6 +122,18 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       if (r.off !== 0 || !fixedOffset(r)) reject(`R${regno} must have zero offset when passed to release func`);
       meta.release = { regno, ref: r.ref };
       return;
+    case "ptr_to_func":
+      // ARG_PTR_TO_FUNC: a subprogram's address, unmodified (check_func_arg_reg_off).
+      if (r.type !== "func") expected(regno, r, "func");
+      checkUnmodified(regno, r);
+      meta.callback = r.map;
+      return;
+    case "ptr_to_stack_or_null":
+      // ARG_PTR_TO_STACK | PTR_MAYBE_NULL: a NULL, or any pointer into a stack (fixed and
+      // variable offsets are both allowed; the callback's accesses are checked where it makes them).
+      if (isNullScalar(r)) return;
+      if (r.type !== "stack") expected(regno, r, "fp");
+      return;
     case "const_alloc_size_or_zero": {
       markPrecise(env, st, regno);
       const c = regConst(r);
@@ -117,6 +142,14 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       return;
     }
   }
+}
+
+/** __check_ptr_off_reg: a pointer passed as it was made, with no offset at all. */
+function checkUnmodified(regno: number, r: Reg): void {
+  const name = typeName(r.type);
+  if (r.off < 0) reject(`negative offset ${name} ptr R${regno} off=${r.off} disallowed`);
+  if (r.off !== 0) reject(`dereference of modified ${name} ptr R${regno} off=${r.off} disallowed`);
+  if (!fixedOffset(r)) reject(`variable ${name} access var_off=${tnumString(r.s.t)} disallowed`);
 }
 
 /** A pointer to memory the helper reads or writes; its size argument comes next. */

@@ -19,8 +19,8 @@
 // always sound, merely slower.
 
 import type { Env } from "./env.js";
-import { LINKED_ENTRY, STACK_ENTRY, type Frame, type PathStep, type VState } from "./state.js";
-import type { Cfg } from "./cfg.js";
+import { LINKED_ENTRY, STACK_ENTRY, Step, type Frame, type PathStep, type VState } from "./state.js";
+import { callerLive, type Cfg } from "./cfg.js";
 
 const MAX_FRAMES = 8;
 
@@ -114,7 +114,7 @@ export function propagatePrecision(env: Env, cfg: Cfg, old: VState, st: VState):
   const w = WANTED.reset();
   const top = old.frames.length - 1;
   old.frames.forEach((f, k) => {
-    const live = k === top ? cfg.liveIn[st.pc]! : cfg.liveIn[f.callsite + 1]! & ~0x3f;
+    const live = k === top ? cfg.liveIn[st.pc]! : callerLive(cfg, old.frames, k);
     for (let r = 0; r < 10; r++) {
       const reg = f.regs[r]!;
       if ((live & (1 << r)) !== 0 && reg.type === "scalar" && reg.precise) w.setReg(k, r);
@@ -139,7 +139,7 @@ function backtrack(env: Env, st: VState, w: Wanted): void {
     if (!cp) return; // no checkpoint left to mark
     if (pos === cp.insn && head === cp.state.path) {
       if (frame !== cp.state.frames.length - 1) return markAll(st);
-      if (!markIn(cp.state, w, frame)) return;
+      if (!markIn(env, cp.state, w, frame)) return;
       cp = cp.parent;
       continue;
     }
@@ -147,14 +147,28 @@ function backtrack(env: Env, st: VState, w: Wanted): void {
     let prev: number;
     if (head && head.to === pos) {
       prev = head.from;
+      const kind = head.slot;
       head = head.prev;
       const def = env.defs[prev]!;
-      if (def.kind === "call" && def.target === "local") {
+      if (kind === Step.CALLBACK_ENTRY) {
+        // `pos` is a callback's first instruction, entered from the helper call at `prev`
+        // before the call took effect: back into the caller, at that call.
+        if (!callbackToCaller(w, frame)) return markAll(st);
+        frame--;
+        pos = prev;
+        continue;
+      }
+      if (kind === Step.CALLBACK_RETURN) {
+        // `pos` is the helper call a callback returned to: back into the callback's frame.
+        if (!callbackToCallee(w, frame)) return markAll(st);
+        frame++;
+      } else if (def.kind === "call" && def.target === "local") {
         // `pos` is a subprogram's first instruction: back into the caller's frame.
         if (!toCaller(w, frame)) return markAll(st);
         frame--;
-      } else if (def.kind === "exit") {
-        // `pos` follows a call that returned: back into the callee's frame.
+      } else if (def.kind === "exit" || kind === Step.TAIL_CALL_RETURN) {
+        // `pos` follows a call that returned (at an exit, or through a tail call): back into
+        // the callee's frame.
         if (!toCallee(w, frame)) return markAll(st);
         frame++;
       }
@@ -201,6 +215,28 @@ function toCallee(w: Wanted, frame: number): boolean {
   w.slotsLo[frame + 1] = 0;
   w.slotsHi[frame + 1] = 0;
   w.regs[frame]! &= ~1;
+  return true;
+}
+
+/**
+ * A callback's arguments: r1 is the loop index the helper made up (nothing to follow), r2 the
+ * caller's r3 (callback_ctx); nothing else exists at its entry. The caller's own registers
+ * were not touched by the callback.
+ */
+function callbackToCaller(w: Wanted, frame: number): boolean {
+  const regs = w.regs[frame]!;
+  if ((regs & ~0b110) !== 0 || w.hasSlots(frame) || frame === 0) return false;
+  if (regs & 0b100) w.setReg(frame - 1, 3);
+  w.regs[frame] = 0;
+  return true;
+}
+
+/** Returning from a callback changes none of the caller's registers; its r0 is not passed on. */
+function callbackToCallee(w: Wanted, frame: number): boolean {
+  if (frame + 1 >= MAX_FRAMES) return false;
+  w.regs[frame + 1] = 0;
+  w.slotsLo[frame + 1] = 0;
+  w.slotsHi[frame + 1] = 0;
   return true;
 }
 
@@ -290,7 +326,7 @@ function backtrackInsn(env: Env, i: number, frame: number, stack: PathStep | und
  * not scalars, or already precise (their origins were marked when they were), are dropped.
  * Returns whether anything is still wanted further back.
  */
-function markIn(cp: VState, w: Wanted, frame: number): boolean {
+function markIn(env: Env, cp: VState, w: Wanted, frame: number): boolean {
   for (let f = 0; f <= frame; f++) {
     const fr = cp.frames[f]!;
     const regs = w.regs[f]!;
@@ -298,7 +334,10 @@ function markIn(cp: VState, w: Wanted, frame: number): boolean {
       if ((regs & (1 << r)) === 0) continue;
       const reg = fr.regs[r]!;
       if (reg.type !== "scalar" || reg.precise) w.clearReg(f, r);
-      else fr.regs[r] = { ...reg, precise: true };
+      else {
+        fr.regs[r] = { ...reg, precise: true };
+        env.precisionMarks++;
+      }
     }
     if (!w.hasSlots(f)) continue;
     for (let k = 0; k < 64; k++) {
@@ -317,14 +356,15 @@ function markIn(cp: VState, w: Wanted, frame: number): boolean {
         fr.markKnownPrecise(k);
         marked = true;
       }
-      if (!marked) w.clearSlot(f, k);
+      if (marked) env.precisionMarks++;
+      else w.clearSlot(f, k);
     }
   }
   return !w.empty();
 }
 
 /** mark_all_scalars_precise: every scalar of every checkpoint above st. */
-function markAll(st: VState): void {
+export function markAll(st: VState): void {
   for (let cp = st.parent; cp; cp = cp.parent) {
     for (const fr of cp.state.frames) markFrameAll(fr);
   }

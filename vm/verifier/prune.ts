@@ -11,8 +11,8 @@
 import { scalarEquals, scalarWithin } from "./bounds.js";
 import { Slot, type Frame, type VState } from "./state.js";
 import { spillSize } from "./stack.js";
-import type { Reg } from "./regs.js";
-import type { Cfg } from "./cfg.js";
+import { UNKNOWN_SCALAR, type Reg } from "./regs.js";
+import { callerLive, type Cfg } from "./cfg.js";
 
 /** One-to-one correspondence of ids between the old and the current state (check_ids). */
 class IdMap {
@@ -33,8 +33,18 @@ class IdMap {
   }
 }
 
+/**
+ * How states are compared (the kernel's enum exact_level): WITHIN for pruning against a state
+ * proven safe (imprecise scalars match anything), RANGE for a loop's earlier iteration still
+ * being explored (every value by its range: precision is not known yet), EXACT for infinite
+ * loops.
+ */
+export const Compare = { WITHIN: 0, RANGE: 1, EXACT: 2 } as const;
+export type CompareMode = (typeof Compare)[keyof typeof Compare];
+
 /** old ⊒ cur (or old = cur when exact), at the same instruction. */
-export function statesWithin(cfg: Cfg, old: VState, cur: VState, exact: boolean): boolean {
+export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMode): boolean {
+  const exact = mode === Compare.EXACT;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
@@ -43,13 +53,13 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, exact: boolean)
     const fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite) return false;
     const top = k === old.frames.length - 1;
-    // A caller's r0-r5 are rewritten when the callee returns; r6-r10 live as after the call.
-    const live = top ? cfg.liveIn[cur.pc]! : cfg.liveIn[fo.callsite + 1]! & ~0x3f;
+    // A caller's registers count as live where it resumes (cfg.ts callerLive).
+    const live = top ? cfg.liveIn[cur.pc]! : callerLive(cfg, old.frames, k);
     for (let i = 0; i <= 10; i++) {
       if ((live & (1 << i)) === 0) continue;
-      if (!regWithin(fo.regs[i]!, fc.regs[i]!, ids, exact)) return false;
+      if (!regWithin(fo.regs[i]!, fc.regs[i]!, ids, mode)) return false;
     }
-    if (!stackWithin(fo, fc, ids, exact)) return false;
+    if (!stackWithin(fo, fc, ids, mode)) return false;
   }
   for (let i = 0; i < old.refs.length; i++) {
     if (!ids.ok(old.refs[i]!.id, cur.refs[i]!.id)) return false;
@@ -57,15 +67,15 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, exact: boolean)
   return true;
 }
 
-function regWithin(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+function regWithin(o: Reg, c: Reg, ids: IdMap, mode: CompareMode): boolean {
   if (o === c) return true;
-  if (exact) return regEquals(o, c, ids);
+  if (mode === Compare.EXACT) return regEquals(o, c, ids);
   if (o.type === "not_init") return true; // the old path never read it
   if (o.type !== c.type) return false;
   switch (o.type) {
     case "scalar":
       // No path after the checkpoint relied on this value (precision.ts): any scalar will do.
-      if (!o.precise) return true;
+      if (!o.precise && mode === Compare.WITHIN) return true;
       // Linked scalars: if the old state relied on two registers being equal (or one being the
       // other plus a constant), so must this one.
       if (o.id !== 0 && (c.id === 0 || o.off !== c.off || !ids.ok(o.id, c.id))) return false;
@@ -90,8 +100,9 @@ function regEquals(o: Reg, c: Reg, ids: IdMap): boolean {
   );
 }
 
-function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean {
+function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode): boolean {
   if (fo.sameStack(fc) && !hasIds(fo)) return true;
+  const exact = mode === Compare.EXACT;
   // Slots never written in the old frame were never read on its path (all INVALID); an exact
   // comparison needs the current frame's written slots too.
   const slots = exact ? Math.max(fo.slotsUsed, fc.slotsUsed) : fo.slotsUsed;
@@ -99,7 +110,7 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean 
     const base = 512 - 8 * (k + 1);
     const so = fo.spills[k];
     const sc = fc.spills[k];
-    if (so && (!sc || spillSize(fo, k) !== spillSize(fc, k) || !regWithin(so, sc, ids, exact))) return false;
+    if (so && (!sc || spillSize(fo, k) !== spillSize(fc, k) || !regWithin(so, sc, ids, mode))) return false;
     if (exact && !so && sc) return false;
     for (let b = base; b < base + 8; b++) {
       const to = fo.bytes[b]!;
@@ -115,7 +126,7 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean 
       if (to === Slot.INVALID) continue; // never read on the old path
       // A byte the old path knew as a constant and relied on (a map key, a value read back
       // and used: precision.ts marks the slot) must be that constant here too.
-      if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b] && fo.knownPrecise(k)) return false;
+      if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b] && (fo.knownPrecise(k) || mode === Compare.RANGE)) return false;
       if (to === tc) continue;
       // MISC reads as an unknown scalar: a known zero or a spilled scalar's byte is within it.
       if (to === Slot.MISC && (tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar"))) continue;
@@ -123,6 +134,49 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, exact: boolean): boolean 
     }
   }
   return true;
+}
+
+/**
+ * widen_imprecise_scalars, for callbacks (callbacks.ts): `cur` returns to a helper call that
+ * `old` (the previous iteration's checkpoint there, same frames) went through. A scalar that
+ * `old` holds imprecise — nothing relied on its value so far — and that changed becomes
+ * unknown in `cur`, so that the next comparison with it can succeed instead of unrolling the
+ * callback once per value. Constant bytes of plain stores (tracked here, never by the kernel,
+ * for which they are unknown) are forgotten whenever they changed, relied on or not: a loop the
+ * kernel sees converge must converge here too.
+ */
+export function widenImprecise(old: VState, cur: VState): void {
+  const ids = new IdMap();
+  const widen = (o: Reg | undefined, c: Reg): Reg =>
+    o !== undefined && o.type === "scalar" && c.type === "scalar" && !o.precise && !regEquals(o, c, ids) ? UNKNOWN_SCALAR : c;
+  for (let k = old.frames.length - 1; k >= 0; k--) {
+    const fo = old.frames[k]!;
+    const fc = cur.frames[k]!;
+    for (let i = 0; i < 10; i++) fc.regs[i] = widen(fo.regs[i], fc.regs[i]!);
+    for (let s = 0; s < fc.slotsUsed; s++) {
+      const so = fo.spills[s];
+      const sc = fc.spills[s];
+      if (so && sc) {
+        const w = widen(so, sc);
+        if (w !== sc) {
+          fc.own();
+          fc.spills[s] = w;
+          fc.known.fill(-1, 512 - 8 * (s + 1), 512 - 8 * s); // the spilled constant's bytes too
+        }
+      }
+      forgetChangedBytes(fo, fc, s);
+    }
+  }
+}
+
+/** Constant bytes of plain stores in slot s that differ from `fo`'s are no longer known in `fc`. */
+function forgetChangedBytes(fo: Frame, fc: Frame, s: number): void {
+  const base = 512 - 8 * (s + 1);
+  for (let b = base; b < base + 8; b++) {
+    if (fc.known[b]! < 0 || fc.known[b] === fo.known[b] || fc.bytes[b] === Slot.SPILL) continue;
+    fc.own();
+    fc.known[b] = -1;
+  }
 }
 
 /**

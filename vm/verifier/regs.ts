@@ -18,7 +18,9 @@ export type RegType =
   | "map_value_or_null"
   | "map_ptr"
   | "mem"
-  | "mem_or_null";
+  | "mem_or_null"
+  // PTR_TO_FUNC: a subprogram's address (`lddw rX, func`), only to be passed as a callback.
+  | "func";
 
 export interface Reg {
   readonly type: RegType;
@@ -31,7 +33,7 @@ export interface Reg {
   readonly id: number;
   /** packet / packet_meta: bytes proven in bounds from the pointer's base; mem: its size. */
   readonly range: number;
-  /** map_ptr, map_value(_or_null): index of the map. */
+  /** map_ptr, map_value(_or_null): index of the map; func: index of the subprogram. */
   readonly map: number;
   /** stack: which call frame's stack it points into. */
   readonly frame: number;
@@ -101,6 +103,7 @@ const TYPE_NAME: Record<RegType, string> = {
   map_ptr: "map_ptr",
   mem: "ringbuf_mem",
   mem_or_null: "ringbuf_mem_or_null",
+  func: "func",
 };
 
 export const typeName = (t: RegType): string => TYPE_NAME[t];
@@ -122,7 +125,7 @@ export function regString(r: Reg): string {
       if (r.off) parts.push(`off=${r.off}`);
       if (r.type === "packet" || r.type === "packet_meta") parts.push(`r=${r.range}`);
       if (r.type === "mem" || r.type === "mem_or_null") parts.push(`size=${r.range}`);
-      if (r.map >= 0) parts.push(`map=${r.map}`);
+      if (r.map >= 0) parts.push(`${r.type === "func" ? "subprog" : "map"}=${r.map}`);
       if (!fixedOffset(r)) parts.push(scalarString(r.s));
       return `${TYPE_NAME[r.type]}(${parts.join(",")})`;
     }

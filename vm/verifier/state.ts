@@ -4,6 +4,7 @@
 
 import { STACK_SIZE } from "../isa/opcodes.js";
 import { NOT_INIT, pointer, type Reg } from "./regs.js";
+import type { LoopVisit } from "./loops.js";
 
 /** What a stack byte holds (the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO). */
 export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3 } as const;
@@ -21,6 +22,11 @@ export class Frame {
   knownPreciseHi = 0;
   /** Slots [0, slotsUsed) may have been written; the others are all INVALID, no spill. */
   slotsUsed = 0;
+  /**
+   * Callback iterations this frame has had explored since its last callback-calling helper call
+   * went on without one (the kernel's bpf_func_state.callback_depth; callbacks.ts).
+   */
+  callbackDepth = 0;
 
   constructor(
     /** r0..r10. */
@@ -37,18 +43,24 @@ export class Frame {
     public readonly subprog: number,
     /** Its own number (0 = main), as stack pointers name it. */
     public readonly frameno: number,
+    /**
+     * A callback called by a helper (bpf_loop) at `callsite`, not a subprogram called there: it
+     * returns to the helper call itself, and its r0 is no value of the caller's (callbacks.ts).
+     */
+    public readonly callback = false,
   ) {}
 
-  static fresh(callsite: number, subprog: number, frameno: number): Frame {
+  static fresh(callsite: number, subprog: number, frameno: number, callback = false): Frame {
     const regs = new Array<Reg>(11).fill(NOT_INIT);
     regs[10] = pointer("stack", { frame: frameno });
-    return new Frame(regs, new Uint8Array(STACK_SIZE), new Array(SLOTS).fill(undefined), new Int16Array(STACK_SIZE).fill(-1), callsite, subprog, frameno);
+    return new Frame(regs, new Uint8Array(STACK_SIZE), new Array(SLOTS).fill(undefined), new Int16Array(STACK_SIZE).fill(-1), callsite, subprog, frameno, callback);
   }
 
   /** A copy; the stack is shared until either side writes to it (see own()). */
   clone(): Frame {
-    const f = new Frame(this.regs.slice(), this.bytes, this.spills, this.known, this.callsite, this.subprog, this.frameno);
+    const f = new Frame(this.regs.slice(), this.bytes, this.spills, this.known, this.callsite, this.subprog, this.frameno, this.callback);
     f.slotsUsed = this.slotsUsed;
+    f.callbackDepth = this.callbackDepth;
     this.shared = true;
     f.shared = true;
     return f;
@@ -107,11 +119,20 @@ export interface Checkpoint {
   misses: number;
   /** Cheap digest of the live registers: states with different digests are not identical. */
   readonly digest: number;
+  /** The callback loop visit it belongs to or opens (loops.ts). */
+  visit: LoopVisit | undefined;
 }
 
 /** PathStep.to of the entries that are not jumps. */
 export const STACK_ENTRY = -1;
 export const LINKED_ENTRY = -2;
+/**
+ * PathStep.slot of a jump that is a change of frame precision.ts must know of besides calls and
+ * exits: entering a callback (from the helper call to the callback's first instruction),
+ * returning from one (to the helper call), and returning from a subprogram through a tail call
+ * (from the `call 12`, which is no exit, to the instruction after the subprogram's call).
+ */
+export const Step = { CALLBACK_ENTRY: 1, CALLBACK_RETURN: 2, TAIL_CALL_RETURN: 3 } as const;
 
 /**
  * What happened on the way here (the kernel's jmp_history), a linked list shared by the states
@@ -126,7 +147,7 @@ export class PathStep {
     /** A jump's target, or STACK_ENTRY / LINKED_ENTRY. */
     readonly to: number,
     readonly prev: PathStep | undefined,
-    /** STACK_ENTRY: frame * 64 + slot. */
+    /** STACK_ENTRY: frame * 64 + slot. A jump: 0, or a Step. */
     readonly slot = 0,
     /** LINKED_ENTRY: the registers (frame * 16 + r) and spill slots (1024 + frame * 64 + k) sharing an id. */
     readonly linked: readonly number[] = [],
@@ -134,6 +155,12 @@ export class PathStep {
 }
 
 export class VState {
+  /**
+   * Callback entries on this path (the kernel's callback_unroll_depth): two states of different
+   * iterations of a callback are not an infinite loop even when they are equal.
+   */
+  callbackUnroll = 0;
+
   constructor(
     public frames: Frame[],
     public refs: Reference[],
@@ -151,7 +178,9 @@ export class VState {
   }
 
   clone(): VState {
-    return new VState(this.frames.map((f) => f.clone()), this.refs.slice(), this.pc, this.parent, this.path);
+    const st = new VState(this.frames.map((f) => f.clone()), this.refs.slice(), this.pc, this.parent, this.path);
+    st.callbackUnroll = this.callbackUnroll;
+    return st;
   }
 
   /** Every register and spilled register of every frame, for marking copies (ids). */

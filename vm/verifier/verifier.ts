@@ -16,16 +16,19 @@ import { checkAlu, readReg } from "./alu.js";
 import { checkCondJmp } from "./branch.js";
 import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
-import { checkHelperCall } from "./helpers.js";
+import { checkHelperCall, type CallbackHook } from "./helpers.js";
+import { callbackCall, callbackExit } from "./callbacks.js";
 import { checkMemAccess } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
-import { clearSingularIds, stateDigest, statesWithin } from "./prune.js";
-import { NOT_INIT, constReg, loadedScalar, pointer, scalarReg, type Reg } from "./regs.js";
+import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
+import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, type Reg } from "./regs.js";
 import { immScalar } from "./scalar-alu.js";
-import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, VState, pathString, type Checkpoint } from "./state.js";
+import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, Step, VState, pathString, type Checkpoint } from "./state.js";
 import { propagatePrecision } from "./precision.js";
+import { visitOf } from "./loops.js";
 import { constNumS, scalarIsConst } from "./bounds.js";
 import { MapType } from "./helper-rules.js";
+import { TAIL_CALL_ID } from "../helpers/tailcall.js";
 
 export interface VerifyOptions {
   /** The program type (or its name): its ctx layout, helpers and rules. */
@@ -83,7 +86,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
   });
   try {
     const helpers = options.helpers ?? baseHelpers();
-    const cfg = buildCfg(insns, (id) => helpers.get(id)?.args.length);
+    const cfg = buildCfg(insns, (id) => helpers.get(id)?.args);
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
       log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0);
     const run = new Run(env, cfg);
@@ -216,7 +219,8 @@ class Run {
       case "call":
         this.env.jmpsProcessed++; // the kernel counts every BPF_JMP-class instruction
         if (def.target === "local") return this.callLocal(st);
-        checkHelperCall(this.env, st, pc, ins.imm);
+        checkHelperCall(this.env, st, pc, ins.imm, this.onCallback);
+        if (ins.imm === TAIL_CALL_ID && st.frames.length > 1) return this.tailCallInSubprogram(st);
         return advance(st, 1);
       case "callx":
         return reject("callx (call through a register) is not supported by the kernel");
@@ -248,6 +252,9 @@ class Run {
         if (!maps[ins.imm]) reject(`fd ${ins.imm} is not pointing to valid bpf_map`);
         return pointer("map_ptr", { map: ins.imm });
       }
+      case Pseudo.FUNC:
+        // check_ld_imm: PTR_TO_FUNC naming the subprogram (validate() checked the target).
+        return pointer("func", { map: this.cfg.subprogOf[localCallTarget(this.env.insns, pc)]! });
       case Pseudo.MAP_VALUE:
       case Pseudo.MAP_IDX_VALUE: {
         const map = maps[ins.imm];
@@ -304,16 +311,43 @@ class Run {
     return jumpTo(st, target);
   }
 
-  private exit(st: VState): VState | undefined {
+  /** A helper calls a callback (callbacks.ts): the callback's entry is explored later. */
+  private readonly onCallback: CallbackHook = (st, helper, subprog) => {
+    callbackCall(this.env, st, helper, subprog, (entry) => {
+      if (entry.parent) entry.parent.branches++;
+      this.pending.push(entry);
+      if (this.pending.length > JMP_SEQ_LIMIT) reject(`The sequence of ${this.pending.length} jumps is too complex.`);
+    });
+  };
+
+  /**
+   * bpf_tail_call in a subprogram (check_helper_call, kernel 6.13+): when it falls through the
+   * subprogram goes on (queued), and when it is taken the target's r0 comes back to the
+   * subprogram's caller as the subprogram's own (any scalar; packet pointers are stale).
+   */
+  private tailCallInSubprogram(st: VState): VState | undefined {
+    const fall = advance(st.clone(), 1);
+    if (fall.parent) fall.parent.branches++;
+    this.pending.push(fall);
+    st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
+    st.regs[0] = UNKNOWN_SCALAR;
+    return this.exit(st, Step.TAIL_CALL_RETURN);
+  }
+
+  private exit(st: VState, step = 0): VState | undefined {
     const r0 = readReg(st, 0);
     if (st.frames.length > 1) {
       // Its frame is gone after the return (prepare_func_exit is conservative about any frame).
       if (r0.type === "stack") reject("cannot return stack pointer to the caller");
+      if (st.frame.callback) {
+        callbackExit(this.env, st, r0);
+        return st;
+      }
       const callee = st.frames.pop()!;
       const caller = st.frame;
       caller.regs[0] = r0;
       for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
-      return jumpTo(st, callee.callsite + 1);
+      return jumpTo(st, callee.callsite + 1, step);
     }
     if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
     this.pathDone(st);
@@ -325,27 +359,38 @@ class Run {
     const env = this.env;
     const pc = st.pc;
     const digest = stateDigest(this.cfg, st);
+    const callsCallback = this.cfg.callsCallback[pc] === 1;
+    if (callsCallback && this.callbackConverged(st)) return true;
     // Checkpoints still being explored (ancestors of this path): only an identical state
     // means a loop that can never end; otherwise they prove nothing yet.
     const active = this.active[pc];
     const same = active?.get(digest);
-    if (same) {
-      for (const cp of same) if (statesWithin(this.cfg, cp.state, st, true)) reject(`infinite loop detected at insn ${pc}`);
+    if (same && !callsCallback) {
+      for (const cp of same) {
+        // Two iterations of a callback may meet the same state: not a loop of the program.
+        if (cp.state.callbackUnroll === st.callbackUnroll && statesWithin(this.cfg, cp.state, st, Compare.EXACT)) {
+          reject(`infinite loop detected at insn ${pc}`);
+        }
+      }
     }
     // Not every prune point becomes a checkpoint (is_state_visited's add_new_state): only after
     // at least 2 jumps and 8 instructions since the last one, and inside a loop after 20 jumps
-    // or 100 instructions, where states rarely match. Fewer checkpoints only prune less.
+    // or 100 instructions, where states rarely match. Fewer checkpoints only prune less. A call
+    // of a callback always is one (mark_force_checkpoint): iterations converge there.
     const jmps = env.jmpsProcessed - env.lastCheckpointJmps;
     const insns = env.insnsProcessed - env.lastCheckpointInsns;
-    const addNew = jmps >= 2 && insns >= 8 && !(this.activeCount[pc]! > 0 && jmps < 20 && insns < 100);
+    const addNew = callsCallback || (jmps >= 2 && insns >= 8 && !(this.activeCount[pc]! > 0 && jmps < 20 && insns < 100));
     const done = this.done[pc];
     if (done) {
       for (let i = 0; i < done.length; i++) {
         const cp = done[i]!;
-        if (statesWithin(this.cfg, cp.state, st, false)) {
+        // In a callback loop still being visited, marks are not final (loops.ts).
+        const open = cp.visit?.open === true;
+        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN)) {
           cp.hits++;
           // What cp's safety relied on must now hold on this path too.
           propagatePrecision(env, this.cfg, cp.state, st);
+          if (open) cp.visit!.addBackedge(st, cp.state);
           return true;
         }
         // Forget checkpoints that keep missing (the kernel's miss_cnt heuristic, which counts
@@ -359,7 +404,8 @@ class Run {
     if (!addNew) return false;
     const snapshot = st.clone();
     clearSingularIds(snapshot);
-    const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest };
+    const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest, visit: undefined };
+    cp.visit = visitOf(st, callsCallback, cp);
     st.parent = cp;
     const byDigest = (this.active[pc] ??= new Map());
     const list = byDigest.get(digest);
@@ -372,12 +418,35 @@ class Run {
     return false;
   }
 
+  /**
+   * At a call of a callback: `st` came back from an iteration of the callback; if it is within
+   * (range for range) the state of an earlier iteration on its path, which is still being
+   * explored, that exploration covers it (is_state_visited: calls_callback, RANGE_WITHIN).
+   * What the earlier state will turn out to rely on is not known yet: a back edge (loops.ts).
+   */
+  private callbackConverged(st: VState): boolean {
+    for (let cp = st.parent; cp; cp = cp.parent) {
+      if (cp.insn !== st.pc) continue;
+      // The earlier state explores the iterations it has left (nr_loops less its depth); st
+      // may have more left only if it is an earlier iteration of another run of this loop
+      // (an enclosing loop went round), which that exploration does not cover.
+      if (cp.state.frame.callbackDepth > st.frame.callbackDepth) continue;
+      if (!statesWithin(this.cfg, cp.state, st, Compare.RANGE)) continue;
+      if (this.env.log.on) this.env.log.line(`${st.pc}: callback iterations converged`);
+      propagatePrecision(this.env, this.cfg, cp.state, st);
+      cp.visit!.addBackedge(st, cp.state);
+      return true;
+    }
+    return false;
+  }
+
   /** A path ended safely: the checkpoints above it have one branch fewer to wait for. */
   private pathDone(st: VState): void {
     for (let cp = st.parent; cp; cp = cp.parent) {
       cp.branches--;
       if (cp.branches > 0) break;
       // Everything below cp is safe: it can now prune other paths.
+      if (cp.visit?.entry === cp) cp.visit.close(this.env, this.cfg);
       const list = this.active[cp.insn]!.get(cp.digest)!;
       list.splice(list.lastIndexOf(cp), 1);
       this.activeCount[cp.insn]!--;
@@ -419,8 +488,8 @@ function advance(st: VState, n: number): VState {
   return st;
 }
 
-function jumpTo(st: VState, target: number): VState {
-  st.path = new PathStep(st.pc, target, st.path);
+function jumpTo(st: VState, target: number, step = 0): VState {
+  st.path = new PathStep(st.pc, target, st.path, step);
   st.pc = target;
   return st;
 }

@@ -4,7 +4,7 @@
 // helper table is built for one program type.
 //
 //   xdp:           xdp_adjust_head/meta/tail, redirect (XDP), redirect_map, csum_diff,
-//                  perf_event_output (XDP)
+//                  perf_event_output (XDP), xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
 //                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb)
 //   socket_filter: skb_load_bytes, perf_event_output (skb)
@@ -20,6 +20,7 @@ import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
 import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { xdpAdjustHelpers } from "./xdp-adjust.js";
+import { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from "./xdp-bytes.js";
 
 export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
@@ -28,6 +29,7 @@ export { jhash, jhash2 } from "./jhash.js";
 export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 export { xdpAdjustHelpers } from "./xdp-adjust.js";
+export { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from "./xdp-bytes.js";
 export * as uapi from "./uapi.js";
 
 /** What the packet helpers need from a machine. */
@@ -48,7 +50,10 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
   const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
   switch (type) {
     case "xdp":
-      return [...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf)];
+      return [
+        ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf),
+        xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes,
+      ];
     case "sched_cls":
       return [
         skbLoadBytes, skbStoreBytes, l3CsumReplace, l4CsumReplace, csumDiff, tcRedirect(layout),

@@ -213,6 +213,10 @@ static int op_map_create(struct in *i, struct out *o) {
 
 // PROG_LOAD: u32 prog_type, expected_attach_type, prog_flags, log_level, n_maps, u32 map_fd[n_maps],
 //            u32 n_insns, n_insns × 8 bytes
+//            [optional: u32 btf_len, btf_len bytes of BTF, u32 n_func, n_func × (u32 insn_off,
+//             u32 type_id): func_info, which the kernel needs for a program that takes a
+//             callback's address (lddw BPF_PSEUDO_FUNC); the BTF fd is closed after the load,
+//             the program keeps its own reference]
 //   -> ok:   u32 prog_fd, then the verifier log if log_level > 0 (1: summary, 2: every state,
 //            4 = BPF_LOG_STATS: only "verification time N usec", "processed N insns ..."; the
 //            levels combine as bits)
@@ -221,6 +225,10 @@ static int op_map_create(struct in *i, struct out *o) {
 // lddw with src_reg BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE carries a map *index* in imm;
 // it is replaced by that map's fd here, the fd being this process's.
 static char *log_buf;
+
+static int load_insns(uint32_t type, uint32_t attach, uint32_t flags, uint32_t want_log,
+                      const unsigned char *maps, uint32_t n_maps, const unsigned char *raw, uint32_t n,
+                      int btf_fd, const unsigned char *func_info, uint32_t n_func, struct out *o);
 
 static int op_prog_load(struct in *i, struct out *o) {
   uint32_t type = in_u32(i), attach = in_u32(i), flags = in_u32(i), want_log = in_u32(i);
@@ -231,6 +239,35 @@ static int op_prog_load(struct in *i, struct out *o) {
   if (i->bad || n == 0 || n > (1u << 20)) return EINVAL;
   const unsigned char *raw = in_bytes(i, (size_t)n * 8);
   if (i->bad) return EINVAL;
+  const unsigned char *btf = NULL, *func_info = NULL;
+  uint32_t btf_len = 0, n_func = 0;
+  if (i->left > 0) {
+    btf_len = in_u32(i);
+    if (i->bad || btf_len == 0 || btf_len > (16u << 20)) return EINVAL;
+    btf = in_bytes(i, btf_len);
+    n_func = in_u32(i);
+    if (i->bad || n_func == 0 || n_func > n) return EINVAL;
+    func_info = in_bytes(i, (size_t)n_func * 8);
+    if (i->bad) return EINVAL;
+  }
+  int btf_fd = -1;
+  if (btf) {
+    union bpf_attr battr;
+    memset(&battr, 0, sizeof battr);
+    battr.btf = (uint64_t)(uintptr_t)btf;
+    battr.btf_size = btf_len;
+    long bfd = sys_bpf(BPF_BTF_LOAD, &battr);
+    if (bfd < 0) return errno;
+    btf_fd = (int)bfd;
+  }
+  int err = load_insns(type, attach, flags, want_log, maps, n_maps, raw, n, btf_fd, func_info, n_func, o);
+  if (btf_fd >= 0) close(btf_fd);
+  return err;
+}
+
+static int load_insns(uint32_t type, uint32_t attach, uint32_t flags, uint32_t want_log,
+                      const unsigned char *maps, uint32_t n_maps, const unsigned char *raw, uint32_t n,
+                      int btf_fd, const unsigned char *func_info, uint32_t n_func, struct out *o) {
   struct bpf_insn *insns = malloc((size_t)n * sizeof *insns);
   if (!insns) return ENOMEM;
   memcpy(insns, raw, (size_t)n * 8);
@@ -261,6 +298,12 @@ static int op_prog_load(struct in *i, struct out *o) {
     attr.insn_cnt = n;
     attr.license = (uint64_t)(uintptr_t)"GPL";
     strcpy(attr.prog_name, "ebpf_wasm");
+    if (btf_fd >= 0) {
+      attr.prog_btf_fd = (uint32_t)btf_fd;
+      attr.func_info_rec_size = 8; // sizeof(struct bpf_func_info)
+      attr.func_info = (uint64_t)(uintptr_t)func_info;
+      attr.func_info_cnt = n_func;
+    }
     if (logging) {
       log_buf[0] = 0;
       attr.log_level = level;

@@ -10,6 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BpfError } from "../../errors.js";
 import { encode, type Insn } from "../../isa/instruction.js";
+import { funcInfo } from "../../program/func-info.js";
+import { isFuncAddress } from "../../program/subprograms.js";
 import { RunnerChannel } from "./channel.js";
 import { FrameWriter, Op, type OpCode } from "./protocol.js";
 import type { FrameReader } from "./protocol.js";
@@ -397,6 +399,12 @@ export class KernelBridge {
         .u32(maps.length);
       for (const map of maps) frame.u32(map.fd);
       frame.u32(insns.length).raw(encode(insns));
+      // A callback's address (lddw func) is typed by the kernel only with BTF func_info.
+      if (insns.some(isFuncAddress)) {
+        const info = funcInfo(insns);
+        frame.u32(info.btf.length).raw(info.btf).u32(info.records.length / 2);
+        for (const v of info.records) frame.u32(v);
+      }
       const res = this.requireChannel().call(frame.finish());
       if (res.err) {
         const log = res.payload.text();

@@ -1,0 +1,70 @@
+// Callback loops and their back edges (the kernel's SCC visits: maybe_enter_scc,
+// add_scc_backedge, maybe_exit_scc, propagate_backedges, incomplete_read_marks).
+//
+// Iterations of a callback (callbacks.ts) stop when a state coming back to the helper call is
+// within an earlier iteration's state still being explored: a back edge. Pruning normally
+// relies on a finished checkpoint's precision marks, which say what its safety depended on;
+// a state stopped at a back edge relies on a checkpoint whose marks are not final yet, so the
+// checkpoints above the stopped state may lack marks that its continuation needs.
+//
+// So, as in the kernel (its strongly connected components: a call of a callback is a loop on
+// itself), a callback loop is visited as a whole: the first checkpoint at a call of a callback
+// opens a visit, and the checkpoints made inside the loop while it is open — at the call, or in
+// the callback (any frame of the state is a callback's), nested loops included — belong to it.
+// While the visit is open its checkpoints prune only states that are within them value for
+// value (Compare.RANGE: precision does not matter then), and each such pruning is a back edge
+// too. When the entry's exploration is finished, each back edge has its pruning state's
+// precision propagated along its path again, until nothing changes; from then on the marks are
+// final and the checkpoints prune as any other. What runs after the loop is not part of it: no
+// back edge passes there.
+
+import type { Cfg } from "./cfg.js";
+import type { Env } from "./env.js";
+import { markAll, propagatePrecision } from "./precision.js";
+import type { Checkpoint, VState } from "./state.js";
+
+/** The kernel's MAX_BACKEDGE_ITERS: past it every back edge's path is marked precise. */
+const MAX_BACKEDGE_ITERS = 64;
+
+interface Backedge {
+  /** The state that was stopped (its path and checkpoints above it). */
+  readonly st: VState;
+  /** The state it was found within. */
+  readonly equal: VState;
+}
+
+export class LoopVisit {
+  open = true;
+  private backedges: Backedge[] = [];
+
+  constructor(readonly entry: Checkpoint) {}
+
+  addBackedge(st: VState, equal: VState): void {
+    this.backedges.push({ st, equal });
+  }
+
+  /** The entry's exploration is finished: precision along the back edges to a fixpoint. */
+  close(env: Env, cfg: Cfg): void {
+    for (let iter = 0; this.backedges.length > 0; iter++) {
+      if (iter >= MAX_BACKEDGE_ITERS) {
+        for (const b of this.backedges) markAll(b.st);
+        break;
+      }
+      const before = env.precisionMarks;
+      for (const b of this.backedges) propagatePrecision(env, cfg, b.equal, b.st);
+      if (env.precisionMarks === before) break;
+    }
+    this.backedges = [];
+    this.open = false;
+  }
+}
+
+/**
+ * The visit a new checkpoint `cp` (of `st`, at a call of a callback or not) belongs to: none
+ * outside callback loops, else the open one of the checkpoint above, or a new one it opens.
+ */
+export function visitOf(st: VState, callsCallback: boolean, cp: Checkpoint): LoopVisit | undefined {
+  if (!callsCallback && !st.frames.some((f) => f.callback)) return undefined;
+  const above = st.parent?.visit;
+  return above?.open ? above : new LoopVisit(cp);
+}
