@@ -13,6 +13,7 @@ import { createMapSet } from "../../vm/maps/load.node.js";
 import type { MapSet } from "../../vm/maps/mapset.js";
 import { CTX_SIZE, Layout } from "../../vm/memory/layout.js";
 import { kernelBridge, ProgType, type KernelMap, type KernelMapSpec } from "../../vm/node/kernel/engine.js";
+import { perfSlotOf } from "../../vm/runtime/helpers.js";
 import { clearRecord, readRedirect, type Redirect } from "../../vm/runtime/record.js";
 import { kernelAvailability } from "../kernel/available.js";
 
@@ -52,7 +53,7 @@ export function makeRig(type: NetType, options: RigOptions = {}): Rig {
   const helpers = new HelperTable([
     ...baseHelpers().list(),
     ...traceHelpers(trace),
-    ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}) }),
+    ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}), ...(maps ? { perfSlot: perfSlotOf(maps) } : {}) }),
   ]);
   return { type, layout, memory, machine: { memory, layout, helpers }, trace, perf, maps };
 }

@@ -181,6 +181,22 @@ describe("ebpf-wasm run PROG.o", () => {
     expect([b.verdicts, b.maps]).toEqual([a.verdicts, a.maps]);
   });
 
+  it("DEVMAP redirects by target and perf_event_output records per CPU in the report; the kernel runs it too", () => {
+    const mapFile = join(dir, "tx_ports.json");
+    writeFileSync(mapFile, JSON.stringify([0, 1, 2, 3].map((k) => ({ key: `0${k}000000`, value: "01000000 00000000" }))));
+    const runs = ["interpreter", "jit", ...(kernelAvailability().ok ? ["kernel"] : [])].map((engine) =>
+      json(cli("run", fixtureFile("devmaps"), "--program", "devmap_redirect", "--gen", "flood64:10", "--map", `tx_ports=${mapFile}`, "--engine", engine, "--json")));
+    for (const out of runs) expect(out.verdicts, String(out.engine)).toEqual({ XDP_REDIRECT: 10 });
+    for (const out of runs.slice(0, 2)) {
+      const redirects = out.redirects as Record<string, number>;
+      expect(Object.values(redirects).reduce((a, b) => a + b)).toBe(10);
+      for (const target of Object.keys(redirects)) expect(target).toMatch(/^tx_ports\[[0-3]\] -> ifindex 1$/);
+      expect(out.perf).toEqual({ records: 10, byCpu: { 0: 10 }, first: Array.from({ length: 8 }, () => ({ cpu: 0, index: 0, data: "3c000000" })), lost: 0 }); // 60-byte frames (64 on the wire with the FCS)
+      expect((out.maps as Record<string, unknown>).events).toEqual([{ slot: 0, cpu: 0 }]);
+    }
+    if (runs[2]) expect(runs[2].notes).toEqual([expect.stringMatching(/perf event array.*-ENOENT/)]);
+  });
+
   it("--map fills a map before the run; --per-packet lists results; --out writes the packets that were not dropped", () => {
     const mapFile = join(dir, "allow.json");
     // Allow nothing specific: one entry, to see it come back.

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generate } from "../../corpus/gen/index.js";
 import { loadObject, verifyObjectProgram, type BpfObject } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode, nodeHelperTables } from "../../vm/elf/load/machine.node.js";
+import { withCpuSlots } from "../../vm/elf/load/maps.js";
 import { Interpreter } from "../../vm/interpreter/engine.js";
 import { BpfMap } from "../../vm/maps/map.js";
 import { RingBuf } from "../../vm/maps/ringbuf.js";
@@ -39,7 +40,8 @@ describe.skipIf(!status.ok)("the kernel accepts what the loader links (and so do
           const prog = kernelBridge().load(p.insns, {
             type: PROGRAM_TYPES[p.type!].kernelType!,
             name: p.name,
-            maps: obj.maps.map((m) => ({ name: m.name, type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0) })),
+            // withCpuSlots: libbpf's max_entries for a PERF_EVENT_ARRAY declared without one.
+            maps: obj.maps.map((m) => withCpuSlots({ name: m.name, type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0) }, status.possibleCpus ?? 1)),
           });
           prog.close();
         } catch (err) {

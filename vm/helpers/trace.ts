@@ -8,12 +8,15 @@
 //
 // perf_event_output: the kernel writes a record to the perf ring buffer of the
 // BPF_MAP_TYPE_PERF_EVENT_ARRAY slot `flags & BPF_F_INDEX_MASK` (BPF_F_CURRENT_CPU: this CPU's).
-// The maps runtime has no PERF_EVENT_ARRAY, so the records go to a PerfEventSink instead, one
-// per machine: each record is the `data` bytes followed by the first `flags >> 32` bytes of the
-// packet (BPF_F_CTXLEN_MASK), tagged with the CPU, the slot index and the map pointer the
-// program passed. The sink plays the user-space side of libbpf's perf_buffer: slot i holds an
-// event opened on CPU i for every i < entries (the number of CPUs by default), so an index that
-// is not the running CPU fails with -EOPNOTSUPP and one ≥ entries with -E2BIG, as in the kernel.
+// The records go to a PerfEventSink, one per machine (the user-space end of libbpf's perf_buffer,
+// one list tagged by CPU): each record is the `data` bytes followed by the first `flags >> 32`
+// bytes of the packet (BPF_F_CTXLEN_MASK), tagged with the CPU, the slot index and the map
+// pointer the program passed. Which slots have an event, and on which CPU, is the map's
+// (vm/maps/perf-event-array.ts, opened by user space): past max_entries -E2BIG, an empty slot
+// -ENOENT, an event on another CPU -EOPNOTSUPP, as __bpf_perf_event_output answers.
+// A map pointer that is not a PERF_EVENT_ARRAY (hand-written programs that the verifier cannot
+// type: a raw address) falls back to the sink's own slots: slot i holds an event on CPU i for
+// every i < `entries`.
 
 import type { HelperDef, HelperImpl } from "./registry.js";
 import { type PacketView, skbPacket, xdpPacket } from "./packet/context.js";
@@ -184,11 +187,22 @@ export class PerfEventSink {
 type PacketOf = (mem: Mem, helper: string, ctxReg: bigint) => PacketView;
 
 /**
+ * The PERF_EVENT_ARRAY slot a record goes to: the CPU of its event, or a negative errno as a
+ * signed bigint (-E2BIG, -ENOENT); undefined when `map` is not a PERF_EVENT_ARRAY (the sink's slots decide).
+ */
+export type PerfSlot = (map: number, index: number) => bigint | undefined;
+
+/** The sink's own slots (no PERF_EVENT_ARRAY): slot i is an event on CPU i, i < entries. */
+function sinkSlot(sink: PerfEventSink, index: number): bigint {
+  return index >= sink.entries ? BigInt(-E2BIG) : BigInt(index);
+}
+
+/**
  * bpf_xdp_event_output / bpf_skb_event_output → bpf_event_output → __bpf_perf_event_output:
  * flag bits outside CTXLEN and INDEX → -EINVAL; a ctx length beyond the packet → -EFAULT; the
  * slot checks; then the record.
  */
-function eventOutput(sink: PerfEventSink, packetOf: PacketOf): HelperImpl {
+function eventOutput(sink: PerfEventSink, packetOf: PacketOf, slotOf: PerfSlot | undefined): HelperImpl {
   return (ctx, ctxReg, mapReg, flags, dataReg, sizeReg) => {
     if (flags & ~(BPF_F_CTXLEN_MASK | BPF_F_INDEX_MASK)) return errno(EINVAL);
     const mem = memOf(ctx.memory);
@@ -199,23 +213,25 @@ function eventOutput(sink: PerfEventSink, packetOf: PacketOf): HelperImpl {
     const data = size ? mem.span("perf_event_output", "data", dataReg, size) : 0;
     let index = Number(flags & BPF_F_INDEX_MASK);
     if (BigInt(index) === BPF_F_CURRENT_CPU) index = ctx.cpu;
-    if (index >= sink.entries) return errno(E2BIG);
-    if (index !== ctx.cpu) return errno(EOPNOTSUPP); // the event of slot `index` is on CPU `index`
+    const map = u32(mapReg);
+    const eventCpu = slotOf?.(map, index) ?? sinkSlot(sink, index);
+    if (eventCpu < 0n) return BigInt.asUintN(64, eventCpu); // a signed -errno, as r0
+    if (eventCpu !== BigInt(ctx.cpu)) return errno(EOPNOTSUPP); // event->oncpu != this CPU
     const record = new Uint8Array(size + ctxLen);
     record.set(mem.bytes.subarray(data, data + size));
     record.set(mem.bytes.subarray(packet.data, packet.data + ctxLen), size);
-    return sink.push({ cpu: ctx.cpu, index, map: u32(mapReg), data: record }) ? 0n : errno(ENOSPC);
+    return sink.push({ cpu: ctx.cpu, index, map, data: record }) ? 0n : errno(ENOSPC);
   };
 }
 
 const PERF_ARGS = ["ptr_to_ctx", "const_map_ptr", "anything", "ptr_to_mem", "const_size_or_zero"] as const;
 
 /** perf_event_output for XDP programs (the packet is xdp_md.data .. data_end). */
-export function xdpPerfEventOutput(sink: PerfEventSink): HelperDef {
-  return { id: 25, name: "perf_event_output", args: PERF_ARGS, ret: "integer", impl: eventOutput(sink, xdpPacket) };
+export function xdpPerfEventOutput(sink: PerfEventSink, slotOf?: PerfSlot): HelperDef {
+  return { id: 25, name: "perf_event_output", args: PERF_ARGS, ret: "integer", impl: eventOutput(sink, xdpPacket, slotOf) };
 }
 
 /** perf_event_output for skb programs (socket filter, tc). */
-export function skbPerfEventOutput(sink: PerfEventSink): HelperDef {
-  return { id: 25, name: "perf_event_output", args: PERF_ARGS, ret: "integer", impl: eventOutput(sink, skbPacket) };
+export function skbPerfEventOutput(sink: PerfEventSink, slotOf?: PerfSlot): HelperDef {
+  return { id: 25, name: "perf_event_output", args: PERF_ARGS, ret: "integer", impl: eventOutput(sink, skbPacket, slotOf) };
 }

@@ -9,13 +9,16 @@
 export const BPF_MAP_TYPE_HASH = 1;
 export const BPF_MAP_TYPE_ARRAY = 2;
 export const BPF_MAP_TYPE_PROG_ARRAY = 3;
+export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
 export const BPF_MAP_TYPE_PERCPU_HASH = 5;
 export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 export const BPF_MAP_TYPE_LRU_HASH = 9;
 export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
 export const BPF_MAP_TYPE_LPM_TRIE = 11;
+export const BPF_MAP_TYPE_DEVMAP = 14;
 export const BPF_MAP_TYPE_QUEUE = 22;
 export const BPF_MAP_TYPE_STACK = 23;
+export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
 export const BPF_MAP_TYPE_RINGBUF = 27;
 
 // ---- map_update_elem flags ----------------------------------------------------------------

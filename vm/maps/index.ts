@@ -8,6 +8,7 @@ export { errnoName, MapError } from "./errors.js";
 export { BpfMap, MapHandle, type Batch, type ValueCodec } from "./map.js";
 export { MapSet, type AnyMap } from "./mapset.js";
 export { perCpuValues, sumPerCpu, type PerCpuInput, type PerCpuMap } from "./percpu.js";
+export { PerfEventArray } from "./perf-event-array.js";
 export { planMap, type MapPlan } from "./plan.js";
 export { QueueMap } from "./queue.js";
 export { RingBuf, type SampleCallback } from "./ringbuf.js";

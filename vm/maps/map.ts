@@ -186,7 +186,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** Entries in a hash map or LPM trie; max_entries for arrays (all their elements exist). */
   get size(): number {
-    return isHash(this.type) || this.type === MapType.LpmTrie ? this.rt.sys_count(this.address) : this.maxEntries;
+    return isHash(this.type) || this.type === MapType.LpmTrie || this.type === MapType.DevMapHash ? this.rt.sys_count(this.address) : this.maxEntries;
   }
 
   /** BPF_MAP_LOOKUP_BATCH: up to `count` entries after `cursor` (from the start without one). */

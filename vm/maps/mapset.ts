@@ -9,6 +9,7 @@ import { MemoryView } from "./codec.js";
 import type { MapDescriptor } from "./descriptor.js";
 import { BpfMap, sharedValues } from "./map.js";
 import { perCpuValues, type PerCpuMap } from "./percpu.js";
+import { PerfEventArray } from "./perf-event-array.js";
 import { planMap } from "./plan.js";
 import { QueueMap } from "./queue.js";
 import { RingBuf } from "./ringbuf.js";
@@ -80,6 +81,7 @@ export class MapSet implements Iterable<AnyMap> {
     let map: AnyMap;
     if (d.type === MapType.RingBuf) map = new RingBuf(d, fd, rt, this.view);
     else if (isQueueLike(d.type)) map = new QueueMap(d, fd, rt, this.view);
+    else if (d.type === MapType.PerfEventArray) map = new PerfEventArray(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (isPerCpu(d.type)) map = new BpfMap(d, fd, rt, this.view, perCpuValues(d.valueSize, d.ncpus));
     else map = new BpfMap(d, fd, rt, this.view, sharedValues(d.valueSize));
     this.maps.push(map);
@@ -127,6 +129,12 @@ export class MapSet implements Iterable<AnyMap> {
   queue(name: string): QueueMap {
     const map = this.need(name);
     return map instanceof QueueMap ? map : this.wrongKind(map, "a queue or stack");
+  }
+
+  /** A PERF_EVENT_ARRAY: open its slots to receive bpf_perf_event_output's records. */
+  perfEventArray(name: string): PerfEventArray {
+    const map = this.need(name);
+    return map instanceof PerfEventArray ? map : this.wrongKind(map, "a perf event array");
   }
 
   ringbuf(name: string): RingBuf {

@@ -7,6 +7,9 @@
 //   ARRAY           values: max_entries × stride
 //   PERCPU_ARRAY    ncpus planes of max_entries × stride, each plane cache-line aligned
 //   PROG_ARRAY      max_entries × 8 (u32 program id a slot)
+//   PERF_EVENT_ARRAY max_entries × 8 (u32 CPU + 1 of the slot's event, 0 = empty)
+//   DEVMAP          max_entries × stride (struct bpf_devmap_val; ifindex 0 = empty)
+//   DEVMAP_HASH     as HASH (u32 keys)
 //   *HASH           bucket heads (next pow2 ≥ max_entries, 4 bytes each) | bucket locks (as many,
 //                   4 bytes each, on lines of their own) | element pool
 //                   [| ncpus planes of pool-size × stride for per-CPU values]
@@ -117,7 +120,8 @@ function hashSeed(flags: number, base: number): [number, number] {
 export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
   const ring = spec.type === MapType.RingBuf;
   const stride = spec.type === MapType.ProgArray ? 8 : align(spec.valueSize, 8);
-  const s = isHash(spec.type)
+  const hashed = isHash(spec.type) || spec.type === MapType.DevMapHash;
+  const s = hashed
     ? hashStorage(spec, ncpus, stride)
     : spec.type === MapType.LpmTrie
       ? lpmStorage(spec, stride)
@@ -137,7 +141,7 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
     valueStride: ring ? 0 : stride,
     cpuStride: s.cpuStride,
     headerWords: (base) => {
-      const seed = isHash(spec.type) ? hashSeed(spec.flags, base) : [0, 0];
+      const seed = hashed ? hashSeed(spec.flags, base) : [0, 0];
       return [
         [abi.H_TYPE, spec.type],
         [abi.H_KEY_SIZE, spec.keySize],

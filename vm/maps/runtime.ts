@@ -31,6 +31,8 @@ export interface MapsExports {
   ringbuf_output(map: number, data: number, size: bigint, flags: bigint): bigint;
   ringbuf_query(map: number, flags: bigint): bigint;
   prog_array_get(map: number, index: number): number;
+  /** PERF_EVENT_ARRAY slot `index`: its event's CPU, or -E2BIG / -ENOENT / -EINVAL (not that type). */
+  perf_event_slot(map: number, index: number): bigint;
   // user space (i32 results)
   sys_lookup(map: number, key: number): number;
   sys_lookup_percpu(map: number, key: number, out: number): number;
@@ -48,6 +50,7 @@ export interface MapsExports {
 export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "map_init", "map_lookup", "hash_lookup", "lru_hash_lookup", "percpu_hash_lookup", "map_update", "map_delete", "map_push", "map_pop", "map_peek",
   "ringbuf_reserve", "ringbuf_submit", "ringbuf_discard", "ringbuf_output", "ringbuf_query", "prog_array_get",
+  "perf_event_slot",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",
   "sys_push", "sys_pop", "sys_peek", "sys_count",
 ];

@@ -93,9 +93,13 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   if (type === MapType.Array || type === MapType.PerCpuArray) {
     c.exactly("key_size", keySize, 4);
     c.range("value_size", valueSize, 1, MAX_VALUE, abi.E2BIG);
-  } else if (type === MapType.ProgArray) {
+  } else if (type === MapType.ProgArray || type === MapType.PerfEventArray) {
     c.exactly("key_size", keySize, 4);
     c.exactly("value_size", valueSize, 4);
+  } else if (type === MapType.DevMap || type === MapType.DevMapHash) {
+    // dev_map_alloc_check: a u32 key and a u32 ifindex or a struct bpf_devmap_val (8 bytes).
+    c.exactly("key_size", keySize, 4);
+    if (valueSize !== 4 && valueSize !== 8) c.fail(`value_size must be 4 (ifindex) or 8 (struct bpf_devmap_val), got ${valueSize}`);
   } else if (isHash(type)) {
     c.range("key_size", keySize, 1, MAX_HASH_KEY, abi.E2BIG);
     c.range("value_size", valueSize, 1, MAX_VALUE, abi.E2BIG);

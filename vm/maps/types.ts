@@ -15,6 +15,9 @@ export const MapType = {
   Queue: abi.BPF_MAP_TYPE_QUEUE,
   Stack: abi.BPF_MAP_TYPE_STACK,
   RingBuf: abi.BPF_MAP_TYPE_RINGBUF,
+  PerfEventArray: abi.BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  DevMap: abi.BPF_MAP_TYPE_DEVMAP,
+  DevMapHash: abi.BPF_MAP_TYPE_DEVMAP_HASH,
 } as const;
 export type MapType = (typeof MapType)[keyof typeof MapType];
 
@@ -31,12 +34,15 @@ const NAMES: ReadonlyMap<MapType, string> = new Map<MapType, string>([
   [MapType.Queue, "queue"],
   [MapType.Stack, "stack"],
   [MapType.RingBuf, "ringbuf"],
+  [MapType.PerfEventArray, "perf_event_array"],
+  [MapType.DevMap, "devmap"],
+  [MapType.DevMapHash, "devmap_hash"],
 ]);
 const BY_NAME = new Map([...NAMES].map(([type, name]) => [name, type]));
 
 export type MapTypeName =
   | "hash" | "array" | "prog_array" | "percpu_hash" | "percpu_array" | "lru_hash" | "lru_percpu_hash"
-  | "lpm_trie" | "queue" | "stack" | "ringbuf";
+  | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "devmap" | "devmap_hash";
 
 export function mapTypeName(type: number): string {
   return NAMES.get(type as MapType) ?? `unknown (${type})`;

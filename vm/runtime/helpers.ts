@@ -12,8 +12,9 @@ import { mapHelpers } from "../helpers/maps.js";
 import { packetHelpers } from "../helpers/packet/index.js";
 import { HelperTable, type HelperDef } from "../helpers/registry.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
-import { traceHelpers, type PerfEventSink, type TraceLog } from "../helpers/trace.js";
+import { traceHelpers, type PerfEventSink, type PerfSlot, type TraceLog } from "../helpers/trace.js";
 import type { MapSet } from "../maps/mapset.js";
+import { MapType } from "../maps/types.js";
 import type { Layout } from "../memory/layout.js";
 import type { ProgramType } from "../programs/types.js";
 import { helperRule } from "../verifier/helper-rules.js";
@@ -43,9 +44,18 @@ export const HELPER_SOURCES: readonly HelperSource[] = [
     layout: env.layout,
     perf: env.perf,
     mapLookup: (map, key, cpu) => env.maps.runtime.exports.map_lookup(map, key, cpu),
+    perfSlot: perfSlotOf(env.maps),
   }),
   (env) => traceHelpers(env.trace),
 ];
+
+/**
+ * perf_event_output's slot check on a machine's maps: only a PERF_EVENT_ARRAY of `maps` is asked
+ * (the maps runtime's perf_event_slot); other pointers fall back to the sink's own slots.
+ */
+export function perfSlotOf(maps: MapSet): PerfSlot {
+  return (map, index) => (maps.byAddress(map)?.type === MapType.PerfEventArray ? maps.runtime.exports.perf_event_slot(map, index) : undefined);
+}
 
 /** May a program of `type` call helper `id`? Helpers without a rule count as base helpers. */
 export function helperAllowed(id: number, type: ProgramType): boolean {

@@ -5,7 +5,9 @@
 // helpers written in wasm, JIT code and workers all see the same record.
 
 import type { CpuRegion } from "../memory/layout.js";
-import type { MapSet } from "../maps/mapset.js";
+import { BpfMap } from "../maps/map.js";
+import type { AnyMap, MapSet } from "../maps/mapset.js";
+import { MapType } from "../maps/types.js";
 
 export const RECORD_SIZE = 32;
 /** u32: RedirectKind. */
@@ -22,7 +24,24 @@ export const RedirectKind = { NONE: 0, IFINDEX: 1, MAP: 2 } as const;
 /** A redirect target as the run result reports it. */
 export type Redirect =
   | { readonly kind: "ifindex"; readonly ifindex: number; readonly flags: number }
-  | { readonly kind: "map"; readonly map: string; readonly key: number; readonly flags: number };
+  | {
+    readonly kind: "map"; readonly map: string; readonly key: number; readonly flags: number;
+    /** A DEVMAP / DEVMAP_HASH slot's device at the time the record is read (absent: broadcast, or not a devmap). */
+    readonly ifindex?: number;
+  };
+
+/** "ifindex 3", "tx[1] -> ifindex 3": a redirect as run reports count it. */
+export function redirectTarget(r: Redirect): string {
+  if (r.kind === "ifindex") return `ifindex ${r.ifindex}${r.flags ? " ingress" : ""}`;
+  return `${r.map}[${r.key}]${r.ifindex !== undefined ? ` -> ifindex ${r.ifindex}` : ""}${r.flags ? ` flags 0x${r.flags.toString(16)}` : ""}`;
+}
+
+/** The device in a DEVMAP / DEVMAP_HASH slot (its bpf_devmap_val's ifindex), if it holds one. */
+function devmapIfindex(map: AnyMap | undefined, key: number, flags: number): number | undefined {
+  if (!(map instanceof BpfMap) || (map.type !== MapType.DevMap && map.type !== MapType.DevMapHash) || flags) return undefined;
+  const value = (map as BpfMap).lookup(new Uint8Array(new Uint32Array([key]).buffer));
+  return value ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : undefined;
+}
 
 export function clearRecord(u8: Uint8Array, cpu: CpuRegion): void {
   u8.fill(0, cpu.scratch, cpu.scratch + RECORD_SIZE);
@@ -36,6 +55,21 @@ export function writeRedirect(view: DataView, cpu: CpuRegion, kind: number, targ
   view.setUint32(cpu.scratch + REC_REDIRECT_MAP, map >>> 0, true);
 }
 
+/** The record's words as one string: a cheap key to count redirects by before naming them. */
+export function redirectKey(view: DataView, cpu: CpuRegion): string {
+  const at = cpu.scratch;
+  return `${view.getUint32(at + REC_REDIRECT_KIND, true)}:${view.getUint32(at + REC_REDIRECT_TARGET, true)}:${view.getUint32(at + REC_REDIRECT_MAP, true)}:${view.getUint32(at + REC_REDIRECT_FLAGS, true)}`;
+}
+
+/** The redirect a redirectKey names (maps looked up now), as readRedirect would give it. */
+export function redirectOfKey(key: string, maps: MapSet | undefined): Redirect | undefined {
+  const [kind, target, map, flags] = key.split(":").map(Number) as [number, number, number, number];
+  const view = new DataView(new ArrayBuffer(RECORD_SIZE));
+  const cpu = { scratch: 0 } as CpuRegion;
+  writeRedirect(view, cpu, kind, target, flags, map);
+  return readRedirect(view, cpu, maps);
+}
+
 /** The recorded redirect, if any; a map pointer is named through `maps`. */
 export function readRedirect(view: DataView, cpu: CpuRegion, maps: MapSet | undefined): Redirect | undefined {
   const kind = view.getUint32(cpu.scratch + REC_REDIRECT_KIND, true);
@@ -44,8 +78,10 @@ export function readRedirect(view: DataView, cpu: CpuRegion, maps: MapSet | unde
   if (kind === RedirectKind.IFINDEX) return { kind: "ifindex", ifindex: target, flags };
   if (kind === RedirectKind.MAP) {
     const address = view.getUint32(cpu.scratch + REC_REDIRECT_MAP, true);
-    const map = maps?.byAddress(address)?.name ?? `map at 0x${address.toString(16)}`;
-    return { kind: "map", map, key: target, flags };
+    const found = maps?.byAddress(address);
+    const map = found?.name ?? `map at 0x${address.toString(16)}`;
+    const ifindex = devmapIfindex(found, target, flags);
+    return ifindex !== undefined ? { kind: "map", map, key: target, flags, ifindex } : { kind: "map", map, key: target, flags };
   }
   return undefined;
 }

@@ -9,7 +9,7 @@ import type { CtxLayout } from "../programs/context.js";
 import type { Packet } from "../packets/packet.js";
 import { ContextWriter, type ContextOptions, type Placed } from "./context.js";
 import type { RuntimeMachine } from "./machine.js";
-import { clearRecord, readRedirect, type Redirect } from "./record.js";
+import { clearRecord, readRedirect, redirectKey, redirectOfKey, redirectTarget, type Redirect } from "./record.js";
 
 export interface RunnerOptions extends ContextOptions {
   /** The CPU the runner's packets run on (its stack, ctx, packet slot, per-CPU values). Default 0. */
@@ -36,6 +36,8 @@ export interface BatchResult {
   readonly verdicts: Record<string, number>;
   /** Per-packet results, in order, when asked for. */
   readonly results?: PacketResult[];
+  /** Redirect verdicts by recorded target (redirectTarget: "ifindex 3", "tx[1] -> ifindex 3"). */
+  readonly redirects?: Record<string, number>;
 }
 
 const REDIRECT_VERDICTS = new Set(["XDP_REDIRECT", "TC_ACT_REDIRECT"]);
@@ -100,19 +102,51 @@ export class PacketRunner {
   runBatch(packets: Iterable<PacketInput>, options: { readonly results?: boolean } = {}): BatchResult {
     const byRetval = new Map<bigint, number>();
     const results: PacketResult[] | undefined = options.results ? [] : undefined;
+    const byRecord = new Map<string, number>();
     let count = 0;
     for (const packet of packets) {
       const retval = this.runOnly(packet);
       count++;
       if (results) results.push(this.result(retval));
       byRetval.set(retval, (byRetval.get(retval) ?? 0) + 1);
+      if (this.isRedirect(retval)) {
+        const key = redirectKey(this.view, this.cpu);
+        byRecord.set(key, (byRecord.get(key) ?? 0) + 1);
+      }
     }
     const verdicts: Record<string, number> = {};
     for (const [retval, n] of byRetval) {
       const name = this.machine.type.verdict(retval);
       verdicts[name] = (verdicts[name] ?? 0) + n;
     }
-    return results ? { packets: count, verdicts, results } : { packets: count, verdicts };
+    const base = results ? { packets: count, verdicts, results } : { packets: count, verdicts };
+    if (byRecord.size === 0) return base;
+    const redirects: Record<string, number> = {};
+    for (const [key, n] of byRecord) {
+      const r = redirectOfKey(key, this.machine.maps);
+      const target = r ? redirectTarget(r) : "unrecorded";
+      redirects[target] = (redirects[target] ?? 0) + n;
+    }
+    return { ...base, redirects };
+  }
+
+  /**
+   * Is r0 a redirect verdict? Memoised (the last r0, then a small map: programs return few
+   * distinct values) to keep verdict() off the per-packet path.
+   */
+  private readonly redirectByRetval = new Map<bigint, boolean>();
+  private lastRetval = -1n;
+  private lastIsRedirect = false;
+  private isRedirect(retval: bigint): boolean {
+    if (retval === this.lastRetval) return this.lastIsRedirect;
+    let is = this.redirectByRetval.get(retval);
+    if (is === undefined) {
+      is = REDIRECT_VERDICTS.has(this.machine.type.verdict(retval));
+      if (this.redirectByRetval.size < 64) this.redirectByRetval.set(retval, is);
+    }
+    this.lastRetval = retval;
+    this.lastIsRedirect = is;
+    return is;
   }
 
   /** Place, run, return r0. */

@@ -15,6 +15,7 @@
 
 import { BpfError } from "../../../vm/errors.js";
 import { findProgram, verifierMaps, verifyObjectProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
+import { withCpuSlots } from "../../../vm/elf/load/maps.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import type { KernelProgram } from "../../../vm/node/kernel/bridge.js";
@@ -26,7 +27,7 @@ import type { MapInit, RunReport } from "./run-object.js";
 
 const BPF_F_RDONLY_PROG = 1 << 7;
 const PERCPU = new Set([5, 6, 10]);
-const UNREADABLE = new Map([[22, "queue"], [23, "stack"], [27, "ring buffer"]]);
+const UNREADABLE = new Map([[4, "perf event array"], [22, "queue"], [23, "stack"], [27, "ring buffer"]]);
 const ETH_HLEN = 14;
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -42,10 +43,13 @@ export function runInKernel(
   const status = bridge.available();
   if (!status.ok) throw new CliError(`--engine kernel is not available here: ${status.reason}`);
   const type = PROGRAM_TYPES[entry.type];
-  const specs: KernelMapSpec[] = verifierMaps(obj).map((m, fd) => ({
+  // libbpf: a PERF_EVENT_ARRAY without max_entries has a slot per possible CPU (withCpuSlots).
+  const specs: KernelMapSpec[] = verifierMaps(obj).map((m, fd) => withCpuSlots({
     name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
-    flags: obj.maps[fd]!.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0),
-  }));
+    // The object's own read-only maps (.rodata); a DEVMAP is read-only to programs by itself
+    // and refuses BPF_F_RDONLY_PROG at creation.
+    flags: obj.maps[fd]!.spec.flags | (obj.maps[fd]!.readonly ? BPF_F_RDONLY_PROG : 0),
+  }, status.possibleCpus ?? 1));
   const kmaps: KernelMap[] = [];
   const programs: KernelProgram[] = [];
   const load = (p: ObjectProgram): KernelProgram => {
@@ -104,7 +108,8 @@ export function runInKernel(
     const notes: string[] = [];
     kmaps.forEach((map, fd) => {
       const name = obj.maps[fd]!.name;
-      if (UNREADABLE.has(map.spec.type)) notes.push(`map '${name}' (${UNREADABLE.get(map.spec.type)}) cannot be read through the kernel bridge`);
+      if (map.spec.type === 4) notes.push(`map '${name}' (perf event array): no perf event is opened in the kernel (that needs perf_event_open), so bpf_perf_event_output returns -ENOENT there; the other engines open slot i on CPU i`);
+      else if (UNREADABLE.has(map.spec.type)) notes.push(`map '${name}' (${UNREADABLE.get(map.spec.type)}) cannot be read through the kernel bridge`);
       else maps[name] = dumpKernelMap(map, cpus);
     });
     if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb)");

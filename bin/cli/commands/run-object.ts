@@ -15,6 +15,8 @@ import type { MapSet } from "../../../vm/maps/mapset.js";
 import { BpfMap } from "../../../vm/maps/map.js";
 import { QueueMap } from "../../../vm/maps/queue.js";
 import { RingBuf } from "../../../vm/maps/ringbuf.js";
+import { PerfEventArray } from "../../../vm/maps/perf-event-array.js";
+import type { PerfRecord } from "../../../vm/helpers/trace.js";
 import { isPerCpu } from "../../../vm/maps/types.js";
 import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/packets/index.js";
 import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
@@ -73,8 +75,31 @@ export interface RunReport {
   readonly ms: number;
   /** bpf_trace_printk lines, oldest first. */
   readonly trace?: readonly string[];
+  /** Redirect verdicts by recorded target ("tx[1] -> ifindex 3", "ifindex 2"). */
+  readonly redirects?: Record<string, number>;
+  /** bpf_perf_event_output records: count per CPU, the first few in hex. */
+  readonly perf?: PerfReport;
   /** What the reader should know about this run (engine differences). */
   readonly notes?: readonly string[];
+}
+
+export interface PerfReport {
+  readonly records: number;
+  readonly byCpu: Record<string, number>;
+  readonly first: ReadonlyArray<{ readonly cpu: number; readonly index: number; readonly data: string }>;
+  /** Records refused because the sink was full. */
+  readonly lost: number;
+}
+
+/** How many records the report shows in hex. */
+const PERF_SHOWN = 8;
+
+function perfReport(records: readonly PerfRecord[], lost: number): PerfReport | undefined {
+  if (records.length === 0 && lost === 0) return undefined;
+  const byCpu: Record<string, number> = {};
+  for (const r of records) byCpu[r.cpu] = (byCpu[r.cpu] ?? 0) + 1;
+  const first = records.slice(0, PERF_SHOWN).map((r) => ({ cpu: r.cpu, index: r.index, data: hex(r.data) }));
+  return { records: records.length, byCpu, first, lost };
 }
 
 export async function runObject(path: string, args: ParsedArgs, io: Io): Promise<number> {
@@ -112,6 +137,8 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
     ns_per_packet: report.packets > 0 ? round3((report.ms * 1e6) / report.packets) : null,
     mpps: report.ms > 0 ? round3(report.packets / report.ms / 1000) : null,
     ...(report.trace ? { trace: report.trace } : {}),
+    ...(report.redirects ? { redirects: report.redirects } : {}),
+    ...(report.perf ? { perf: report.perf } : {}),
     ...(args.options["per-packet"] === true
       ? { results: report.results!.map((r, index) => ({ index, verdict: r.verdict, retval: `0x${r.retval.toString(16)}`, len: r.packet.length })) }
       : {}),
@@ -222,6 +249,15 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const map of maps) {
     if (map instanceof RingBuf) out[map.name] = map.drain().map((r) => ({ value: hex(r) }));
+    else if (map instanceof PerfEventArray) {
+      // Slots hold an open event's CPU, not data: the records are in the report's `perf`.
+      const slots: unknown[] = [];
+      for (let i = 0; i < map.maxEntries; i++) {
+        const cpu = map.cpuOf(i);
+        if (cpu !== undefined) slots.push({ slot: i, cpu });
+      }
+      out[map.name] = slots;
+    }
     else if (map instanceof QueueMap) {
       const values: unknown[] = [];
       for (let v = map.pop(); v; v = map.pop()) values.push({ value: hex(v) });
@@ -244,10 +280,13 @@ async function runHere(
   const engine = await getEngine(engineName, options.engine);
   const loaded = instantiateObjectNode(obj, entry, { verify: options.verify });
   applyMapInits(loaded.machine.maps, inits);
+  // A perf event reader (libbpf's perf_buffer) opens slot i on CPU i of every PERF_EVENT_ARRAY.
+  for (const map of loaded.machine.maps) if (map instanceof PerfEventArray) map.openAll();
   const runner = await loadRunner(engine, loaded.program, loaded.machine);
   try {
     const verdicts: Record<string, number> = {};
     const results: PacketResult[] | undefined = options.results ? [] : undefined;
+    const redirects: Record<string, number> = {};
     const progress = new Progress(packets.length);
     let ms = 0;
     for (let start = 0; start < packets.length; start += CHUNK) {
@@ -257,11 +296,16 @@ async function runHere(
       ms += performance.now() - t0;
       for (const [name, n] of Object.entries(batch.verdicts)) verdicts[name] = (verdicts[name] ?? 0) + n;
       if (results) results.push(...batch.results!);
+      for (const [target, n] of Object.entries(batch.redirects ?? {})) redirects[target] = (redirects[target] ?? 0) + n;
       progress.update(start + chunk.length);
     }
     progress.done();
     const trace = loaded.machine.trace.texts;
-    return { verdicts, packets: packets.length, results, maps: dumpMaps(loaded.machine.maps), ms, ...(trace.length > 0 ? { trace } : {}) };
+    const perf = perfReport(loaded.machine.perf.take(), loaded.machine.perf.lost);
+    return {
+      verdicts, packets: packets.length, results, maps: dumpMaps(loaded.machine.maps), ms, ...(trace.length > 0 ? { trace } : {}),
+      ...(Object.keys(redirects).length > 0 ? { redirects } : {}), ...(perf ? { perf } : {}),
+    };
   } finally {
     runner.dispose();
   }
@@ -325,6 +369,15 @@ function formatText(s: Record<string, unknown> & { maps: Record<string, unknown[
   }
   const trace = s.trace as string[] | undefined;
   if (trace) lines.push(`trace_printk (${trace.length} lines)`, ...trace.slice(0, 20).map((t) => `  ${t}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (--json prints all)`] : []));
+  const redirects = s.redirects as Record<string, number> | undefined;
+  if (redirects) lines.push("redirects", ...Object.entries(redirects).sort((a, b) => b[1] - a[1]).map(([t, n]) => `  ${t}: ${n}`));
+  const perf = s.perf as PerfReport | undefined;
+  if (perf) {
+    const cpus = Object.entries(perf.byCpu).map(([c, n]) => `cpu ${c}: ${n}`).join(", ");
+    lines.push(`perf events  ${perf.records} records (${cpus || "none"})${perf.lost ? `, ${perf.lost} lost` : ""}`);
+    for (const r of perf.first) lines.push(`  cpu ${r.cpu} slot ${r.index}: ${r.data}`);
+    if (perf.records > perf.first.length) lines.push(`  ... ${perf.records - perf.first.length} more`);
+  }
   const results = s.results as Array<Record<string, unknown>> | undefined;
   if (results) for (const r of results) lines.push(`#${String(r.index)} ${String(r.verdict)} r0=${String(r.retval)} len=${String(r.len)}`);
   return lines.join("\n") + "\n";

@@ -10,7 +10,7 @@ import type { Program } from "../../engine.js";
 import { createMachine, type MachineOptions, type RuntimeMachine } from "../../runtime/machine.js";
 import type { VerifyResult } from "../../verifier/verifier.js";
 import { BPF_MAP_TYPE_PROG_ARRAY } from "./map-types.js";
-import type { ObjectMap } from "./maps.js";
+import { withCpuSlots, type ObjectMap } from "./maps.js";
 import { findProgram, type BpfObject, type ObjectProgram } from "./object.js";
 import { verifyObjectProgram } from "./verify.js";
 
@@ -40,7 +40,7 @@ export interface LoadedObjectProgram {
 export function instantiateObject(obj: BpfObject, name: string | ObjectProgram | undefined, options: ObjectMachineOptions): LoadedObjectProgram {
   const entry = typeof name === "object" ? name : findProgram(obj, name);
   const type = runnableType(entry);
-  const machine = createMachine({ ...options, type, maps: obj.maps.map((m) => m.spec) });
+  const machine = createMachine({ ...options, type, maps: obj.maps.map((m) => withCpuSlots(m.spec, options.cpus ?? 1)) });
   writeGlobalData(obj, machine);
   const check = options.verify ?? true;
   const verification = new Map<string, VerifyResult>();

@@ -16,6 +16,7 @@ export function anyMapTypeName(type: number): string {
 
 export const BPF_MAP_TYPE_ARRAY = 2;
 export const BPF_MAP_TYPE_PROG_ARRAY = 3;
+export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
 
 /** map_flags bits (linux/bpf.h) by name, for printing. */
 export const MAP_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [

@@ -13,7 +13,7 @@ import { SHF, SHT, STT } from "../constants.js";
 import type { ElfObject } from "../object.js";
 import { SHDR, type ElfSection } from "../sections.js";
 import { SYMBOL_FIELDS, type ElfSymbol } from "../symbols.js";
-import { BPF_MAP_TYPE_ARRAY } from "./map-types.js";
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY } from "./map-types.js";
 
 export type MapOrigin = "legacy" | "btf" | "data";
 
@@ -192,4 +192,14 @@ function dataMaps(elf: ElfObject): ObjectMap[] {
 export function mapAt(maps: readonly ObjectMap[], index: number, offset: number): { map: ObjectMap; fd: number } | undefined {
   const fd = maps.findIndex((m) => m.sectionIndex === index && offset >= m.offset && offset < m.offset + Math.max(m.size, 1));
   return fd < 0 ? undefined : { map: maps[fd]!, fd };
+}
+
+/**
+ * libbpf (bpf_object__create_map): a PERF_EVENT_ARRAY declared without max_entries gets one
+ * slot per possible CPU. Here that is the CPUs of the machine the object is loaded on (slot i
+ * is CPU i's, as perf_buffer opens them).
+ */
+export function withCpuSlots<S extends { readonly type: number | string; readonly maxEntries: number }>(spec: S, cpus: number): S {
+  const perf = spec.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || spec.type === "perf_event_array";
+  return perf && spec.maxEntries === 0 ? { ...spec, maxEntries: cpus } : spec;
 }

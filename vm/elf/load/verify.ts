@@ -10,6 +10,13 @@ import { verify, type VerifyResult } from "../../verifier/verifier.js";
 import type { VerifierMap } from "../../verifier/env.js";
 import type { BpfObject, ObjectProgram } from "./object.js";
 
+/**
+ * Map types the kernel makes read-only to programs whatever the object says: dev_map_alloc_check
+ * sets BPF_F_RDONLY_PROG on every DEVMAP / DEVMAP_HASH, as a lookup returns a pointer to the
+ * slot's own bpf_devmap_val ("write into map forbidden" in the verifier).
+ */
+const PROG_READONLY_TYPES: ReadonlySet<number | string> = new Set([14, 25, "devmap", "devmap_hash"]);
+
 /** The object's maps as the verifier sees them, in fd order. */
 export function verifierMaps(obj: BpfObject): VerifierMap[] {
   return obj.maps.map((m) => ({
@@ -18,7 +25,7 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     keySize: m.spec.keySize,
     valueSize: m.spec.valueSize,
     maxEntries: m.spec.maxEntries,
-    readonly: m.readonly,
+    readonly: m.readonly || PROG_READONLY_TYPES.has(m.spec.type),
   }));
 }
 

@@ -14,7 +14,7 @@
 import type { Layout } from "../../memory/layout.js";
 import type { ProgramTypeName } from "../../programs/types.js";
 import type { HelperDef } from "../registry.js";
-import { PerfEventSink, skbPerfEventOutput, xdpPerfEventOutput } from "../trace.js";
+import { PerfEventSink, type PerfSlot, skbPerfEventOutput, xdpPerfEventOutput } from "../trace.js";
 import { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
 import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
@@ -40,6 +40,8 @@ export interface PacketHelperOptions {
   readonly mapLookup?: MapLookup;
   /** Where perf_event_output records go. Default: a new sink with one slot per CPU. */
   readonly perf?: PerfEventSink;
+  /** perf_event_output's slot check in a PERF_EVENT_ARRAY (the maps runtime's perf_event_slot). */
+  readonly perfSlot?: PerfSlot;
   /** Seed of get_hash_recalc's flow hash. */
   readonly hashSeed?: number;
 }
@@ -51,16 +53,16 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
   switch (type) {
     case "xdp":
       return [
-        ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf),
+        ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf, options.perfSlot),
         xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes,
       ];
     case "sched_cls":
       return [
         skbLoadBytes, skbStoreBytes, l3CsumReplace, l4CsumReplace, csumDiff, tcRedirect(layout),
-        ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf),
+        ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf, options.perfSlot),
       ];
     case "socket_filter":
-      return [skbLoadBytes, skbPerfEventOutput(perf)];
+      return [skbLoadBytes, skbPerfEventOutput(perf, options.perfSlot)];
     case "conformance":
       return [];
   }

@@ -15,7 +15,10 @@ import {
   ALL_CPUS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
+  BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
 } from "../abi";
+import { devmapDelete, devmapHashUpdate, devmapLookup, devmapUpdate } from "./devmap";
+import { perfArrayDelete, perfArrayLookupSys, perfArraySlot, perfArrayUpdate } from "./perf";
 import {
   arrayGetNextKey, arrayLookup, arrayReadAll, arrayUpdate, progArrayDelete, progArrayGet, progArrayLookupSys,
   progArrayUpdate,
@@ -46,7 +49,7 @@ const ALL = <u32>ALL_CPUS;
 /** Build the empty structure of a map whose header ../plan.ts wrote (zeroed region). */
 export function map_init(map: u32): void {
   const t = mapType(map);
-  if (isHash(t)) htabInit(map);
+  if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH) htabInit(map);
   else if (t == BPF_MAP_TYPE_LPM_TRIE) lpmInit(map);
 }
 
@@ -63,6 +66,8 @@ export function map_init(map: u32): void {
     case BPF_MAP_TYPE_PERCPU_HASH:
     case BPF_MAP_TYPE_LRU_PERCPU_HASH: return htabLookupPerCpu(map, key, cpu, prog);
     case BPF_MAP_TYPE_LPM_TRIE: return lpmLookup(map, key);
+    case BPF_MAP_TYPE_DEVMAP: return devmapLookup(map, key);
+    case BPF_MAP_TYPE_DEVMAP_HASH: return htabLookupHash(map, key, prog);
   }
   return 0; // prog arrays, queues, stacks, ring buffers: no values to point at
 }
@@ -97,6 +102,9 @@ function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32
   if (isHash(t)) return htabUpdate(map, key, value, flags, cpu);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(map, key, value, flags);
+  if (t == BPF_MAP_TYPE_DEVMAP) return devmapUpdate(map, key, value, flags);
+  if (t == BPF_MAP_TYPE_DEVMAP_HASH) return devmapHashUpdate(map, key, value, flags, cpu);
+  if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayUpdate(map, key, value, flags);
   if (isQueue(t)) return queuePush(map, value, flags); // the syscall's update = push
   return -EINVAL;
 }
@@ -111,6 +119,9 @@ function remove(map: usize, key: usize): i32 {
   if (isHash(t)) return htabDelete(map, key, 0, 0);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmDelete(map, key, 0);
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(map, key);
+  if (t == BPF_MAP_TYPE_DEVMAP) return devmapDelete(map, key);
+  if (t == BPF_MAP_TYPE_DEVMAP_HASH) return htabDelete(map, key, 0, 0);
+  if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayDelete(map, key);
   return -EINVAL; // arrays cannot delete (array_map_delete_elem), nor queues by key
 }
 
@@ -168,6 +179,15 @@ export function prog_array_get(map: u32, index: u32): u32 {
   return progArrayGet(map, index);
 }
 
+/**
+ * bpf_perf_event_output's slot: the CPU the event in slot `index` is open on, -E2BIG past
+ * max_entries, -ENOENT for an empty slot, -EINVAL for a map of another type.
+ */
+export function perf_event_slot(map: u32, index: u32): i64 {
+  if (mapType(map) != BPF_MAP_TYPE_PERF_EVENT_ARRAY) return -EINVAL;
+  return perfArraySlot(map, index);
+}
+
 // ---- user space (the bpf() syscall's view) --------------------------------------------------
 
 /**
@@ -178,6 +198,7 @@ export function prog_array_get(map: u32, index: u32): u32 {
 export function sys_lookup(map: u32, key: u32): u32 {
   const t = mapType(map);
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return <u32>progArrayLookupSys(map, key);
+  if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return <u32>perfArrayLookupSys(map, key);
   return <u32>lookup(map, key, ALL, false);
 }
 
@@ -213,8 +234,10 @@ export function sys_lookup_and_delete(map: u32, key: u32, out: u32): i32 {
 /** BPF_MAP_GET_NEXT_KEY: `key` 0 asks for the first key. */
 export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
   const t = mapType(map);
-  if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY) return arrayGetNextKey(map, key, next);
-  if (isHash(t)) return htabGetNextKey(map, key, next);
+  if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+    return arrayGetNextKey(map, key, next);
+  }
+  if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH) return htabGetNextKey(map, key, next);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmGetNextKey(map, key, next);
   return -EINVAL;
 }
