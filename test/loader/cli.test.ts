@@ -247,4 +247,19 @@ describe("ebpf-wasm run PROG.o", () => {
     expect(there.engine).toBe("kernel");
     expect([there.verdicts, there.maps]).toEqual([here.verdicts, here.maps]);
   });
+
+  it.skipIf(!kernel.ok)("--engine kernel: ringbuf_logger's ring records (read back from the kernel) equal the interpreter's and the JIT's", () => {
+    // 11,000 SYNs of 24-byte records overflow the 256 KiB ring: 10,922 fit (the producer stays
+    // at most size - 1 bytes ahead), the other 78 are counted in ring_full.
+    const args = ["run", corpusFile("ringbuf_logger"), "--gen", "syn:11000:seed=3", "--json"];
+    const here = json(cli(...args));
+    const jit = json(cli(...args, "--engine", "jit"));
+    const there = json(cli(...args, "--engine", "kernel"));
+    expect(there.engine).toBe("kernel");
+    const maps = there.maps as Record<string, unknown[]>;
+    expect(maps["events"]!.length).toBe(10922);
+    expect(maps["ring_full"]).toEqual([{ key: "00000000", value: "4e00000000000000" }]);
+    expect([there.verdicts, there.maps]).toEqual([here.verdicts, here.maps]);
+    expect([jit.verdicts, jit.maps]).toEqual([here.verdicts, here.maps]);
+  });
 });

@@ -10,6 +10,7 @@ import { instantiateObjectNode, nodeHelperTables } from "../../vm/elf/load/machi
 import { withCpuSlots } from "../../vm/elf/load/maps.js";
 import { Interpreter } from "../../vm/interpreter/engine.js";
 import { BpfMap } from "../../vm/maps/map.js";
+import { QueueMap } from "../../vm/maps/queue.js";
 import { RingBuf } from "../../vm/maps/ringbuf.js";
 import { kernelBridge } from "../../vm/node/kernel/engine.js";
 import { PROGRAM_TYPES } from "../../vm/programs/index.js";
@@ -81,8 +82,18 @@ describe.skipIf(!status.ok)("runs here and in the kernel agree (r0, packets, map
       });
       for (const map of loaded.machine.maps) {
         const theirs = there.maps[map.name];
-        if (map instanceof RingBuf) continue; // not readable through the bridge
         expect(theirs, map.name).toBeDefined();
+        // Ring buffer records and queue / stack values: in the order a reader gets them.
+        if (map instanceof RingBuf) {
+          expect((theirs as Array<{ value: string }>).map((e) => e.value), map.name).toEqual(map.drain().map(hex));
+          continue;
+        }
+        if (map instanceof QueueMap) {
+          const values: string[] = [];
+          for (let v = map.pop(); v; v = map.pop()) values.push(hex(v));
+          expect((theirs as Array<{ value: string }>).map((e) => e.value), map.name).toEqual(values);
+          continue;
+        }
         const ours = [...(map as BpfMap<Uint8Array | Uint8Array[]>).entries()].map(([k, v]) => ({ key: hex(k), value: Array.isArray(v) ? v.map(hex) : hex(v) }));
         // Per-CPU maps: the kernel ran on some CPU, we on CPU 0 of one: compare the per-key sums.
         const norm = (entries: unknown[]) => (entries as Array<{ key: string; value: string | string[] }>)

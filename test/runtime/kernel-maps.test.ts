@@ -1,5 +1,6 @@
 // The kernel as the authority for the map types kernel.test.ts does not cover: PERCPU_HASH,
-// LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, STACK, QUEUE pop/peek, and ARRAY's error codes. Each test
+// LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, STACK, QUEUE pop/peek (and user space's push / peek / pop
+// on both), RINGBUF records read back from both, and ARRAY's error codes. Each test
 // loads the same small XDP program into the kernel (BPF_PROG_TEST_RUN through KernelBridge) and
 // into each of our engines (interpreter, JIT) with the same maps, runs the same frames, and
 // compares r0 per frame and the map contents afterwards (keys and values read back from both).
@@ -125,6 +126,8 @@ function unpinned(ctx: { skip(note?: string): void }): boolean {
 const sorted = (xs: string[]): string[] => [...xs].sort();
 const concat = (parts: Uint8Array[]): Uint8Array => { const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0)); let at = 0; for (const b of parts) { out.set(b, at); at += b.length; } return out; };
 const errno = (e: number): number => (-e) >>> 0;
+/** Pop every value of our queue or stack, in pop order, as hex. */
+const popAll = (q: { pop(): Uint8Array | undefined }): string[] => { const out: string[] = []; for (let v = q.pop(); v; v = q.pop()) out.push(hex(v)); return out; };
 
 // ---------------------------------------------------------------------------------------------
 // Hash maps: byte 12 % 5 = 0 update BPF_ANY, 1 update BPF_NOEXIST, 2 update BPF_EXIST,
@@ -379,14 +382,138 @@ describe.skipIf(!status.ok)("maps agree with the kernel", () => {
             const retvals = compareRuns(p, input).map((r) => r | 0);
             expect(retvals.filter((r) => r === -abi.E2BIG).length).toBe(2);
             expect(retvals.filter((r) => r === -abi.ENOENT).length).toBeGreaterThanOrEqual(4);
-            // The map after the run: our side empty, as the kernel's last pops said.
+            // The map after the run: empty on both sides, as the kernel's last pops said.
             expect(retvals.at(-1)).toBe(-abi.ENOENT);
-            expect(p.m.maps.queue("q").peek()).toBeUndefined();
+            const kq = p.kernel.maps[0]!;
+            const oq = p.m.maps.queue("q");
+            expect([kq.peek(), oq.peek()]).toEqual([undefined, undefined]);
+            // User space on both sides (BPF_MAP_UPDATE_ELEM / LOOKUP / LOOKUP_AND_DELETE with no
+            // key): push past full (-E2BIG, then BPF_EXIST drops the oldest), peek, let the
+            // program pop one and peek, then pop the rest from user space.
+            const value = (v: number): Uint8Array => Uint8Array.of(v, 0, 0, 0, 0, 0, 0, 0x80);
+            for (let v = 1; v <= 6; v++) {
+              const exist = v === 6;
+              let kernelErr = 0;
+              try {
+                kq.push(value(v), exist ? 2n : 0n);
+              } catch (err) {
+                kernelErr = (err as KernelError).errno;
+              }
+              expect(kernelErr ? -kernelErr : 0, `push ${v}`).toBe(oq.tryPush(value(v), exist ? abi.BPF_EXIST : abi.BPF_ANY));
+            }
+            expect(hex(kq.peek()!)).toBe(hex(oq.peek()!));
+            const after = compareRuns(p, frames([[POP, 0], [PEEK, 0]]));
+            expect(after.map((r) => r & 0xff)).toEqual(type === "queue" ? [2, 3] : [6, 4]);
+            const rest = kq.popAll().map(hex);
+            expect(rest).toEqual(popAll(oq));
+            expect(rest).toEqual((type === "queue" ? [3, 4, 6] : [4, 3, 2]).map((v) => hex(value(v))));
           } finally {
             p.close();
           }
         });
       }
+
+      // Ring buffer: byte 12 = 0 bpf_ringbuf_output of (byte 13 & 63) bytes of the frame (copied
+      // to the stack first: the helper may not read the packet), 1 = reserve 16 bytes, fill them
+      // from the frame and discard, 2 = the same and submit. r0 = output's result, or 0 / 1 when
+      // reserve gave a record / NULL. A 4096-byte ring, drained every 20 frames.
+      const RING_PROGRAM = `
+        ldxw %r2, [%r1]
+        ldxw %r3, [%r1+4]
+        mov %r4, %r2
+        add %r4, 64
+        jgt %r4, %r3, out
+        mov %r6, %r2
+        ldxb %r7, [%r6+12]
+        jne %r7, 0, reserve
+${Array.from({ length: 8 }, (_, k) => `        ldxdw %r5, [%r6+${k * 8}]
+        stxdw [%r10-${64 - k * 8}], %r5`).join("\n")}
+        ldxb %r3, [%r6+13]
+        and %r3, 63
+        lddw %r1, map_fd 0
+        mov %r2, %r10
+        add %r2, -64
+        mov %r4, 0
+        call 130
+        exit
+        reserve:
+        lddw %r1, map_fd 0
+        mov %r2, 16
+        mov %r3, 0
+        call 131
+        jeq %r0, 0, full
+        ldxdw %r5, [%r6+8]
+        stxdw [%r0], %r5
+        ldxdw %r5, [%r6+16]
+        stxdw [%r0+8], %r5
+        mov %r1, %r0
+        mov %r2, 0
+        jeq %r7, 1, discard
+        call 132
+        mov %r0, 0
+        exit
+        discard:
+        call 133
+        mov %r0, 0
+        exit
+        full:
+        mov %r0, 1
+        exit
+        out:
+        mov %r0, 2
+        exit`;
+      const long = base.filter((d) => d.length >= 64);
+      const ringFrames = (ops: readonly (readonly [op: number, len: number])[], from: number): Uint8Array[] =>
+        ops.map(([op, len], i) => {
+          const f = long[(from + i) % long.length]!.slice();
+          f[12] = op;
+          f[13] = len;
+          f[14] = from + i; // records differ even where the generated frames repeat
+          return f;
+        });
+
+      it("RINGBUF: output / reserve+submit / reserve+discard records read back alike, round the ring's end", async () => {
+        const p = await both(engine, RING_PROGRAM, [{ name: "rb", type: "ringbuf", keySize: 0, valueSize: 0, maxEntries: 4096 }]);
+        try {
+          const kr = p.kernel.maps[0]!;
+          const or = p.m.maps.ringbuf("rb");
+          let records = 0;
+          for (let batch = 0; batch < 20; batch++) {
+            const ops = Array.from({ length: 20 }, (_, i): [number, number] => [(batch + i) % 4 === 3 ? 1 : (batch + i) % 4 === 2 ? 2 : 0, (batch * 20 + i) * 11]);
+            expect(compareRuns(p, ringFrames(ops, batch * 20))).toEqual(ops.map(() => 0));
+            const theirs = kr.drainRing();
+            const ours = or.drain().map(hex);
+            expect(ours).toEqual(theirs.records.map(hex));
+            expect([or.consumerPosition, or.producerPosition]).toEqual([Number(theirs.consumerPos), Number(theirs.producerPos)]);
+            records += ours.length;
+          }
+          expect(Number(kr.drainRing().consumerPos)).toBeGreaterThan(2 * 4096); // wrapped round
+          expect(records).toBe(300); // 400 frames less the 100 discarded
+        } finally {
+          p.close();
+        }
+      });
+
+      it("RINGBUF full: the producer stays size - 1 bytes ahead at most; a partial drain makes room", async () => {
+        const p = await both(engine, RING_PROGRAM, [{ name: "rb", type: "ringbuf", keySize: 0, valueSize: 0, maxEntries: 4096 }]);
+        try {
+          // 64-byte records (56 + header): 63 fit (__bpf_ringbuf_reserve refuses a record that
+          // would put the producer size bytes ahead), then reserve's 24-byte records fill the rest.
+          const fill = compareRuns(p, ringFrames(Array.from({ length: 66 }, (): [number, number] => [0, 56]), 0));
+          expect(fill.map((r) => r | 0)).toEqual([...new Array(63).fill(0), -abi.EAGAIN, -abi.EAGAIN, -abi.EAGAIN]);
+          expect(compareRuns(p, ringFrames([[2, 0], [2, 0], [2, 0]], 66))).toEqual([0, 0, 1]);
+          const kr = p.kernel.maps[0]!;
+          const or = p.m.maps.ringbuf("rb");
+          const part = kr.drainRing(10);
+          expect(or.drain(10).map(hex)).toEqual(part.records.map(hex));
+          expect([or.consumerPosition, or.producerPosition]).toEqual([640, 4080]);
+          expect([part.consumerPos, part.producerPos]).toEqual([640n, 4080n]);
+          expect(compareRuns(p, ringFrames([[0, 56], [0, 56]], 69))).toEqual([0, 0]);
+          expect(or.drain().map(hex)).toEqual(kr.drain().map(hex));
+        } finally {
+          p.close();
+        }
+      });
 
       it("ARRAY error codes: update NOEXIST → -EEXIST, delete → -EINVAL, out of range, bad flags", async () => {
         // Byte 12: 0..3 = update with that flags value (3 is not a valid flag: -EINVAL),

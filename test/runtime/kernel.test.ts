@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generate, parseGenSpec } from "../../corpus/gen/index.js";
 import { assemble } from "../../vm/asm/index.js";
 import * as abi from "../../vm/maps/abi.js";
+import type { QueueMap } from "../../vm/maps/queue.js";
 import { parseMapType, type MapSpec } from "../../vm/maps/types.js";
 import { KernelBridge, ProgType, type KernelProgram } from "../../vm/node/kernel/engine.js";
 import { SK_BUFF_TC, ctxField } from "../../vm/programs/index.js";
@@ -28,6 +29,8 @@ afterAll(() => bridge.close());
 const packets = generate(parseGenSpec("mix:300:seed=21")).map((p) => p.data).filter((d) => d.length >= 14);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const off = (name: string): number => ctxField(SK_BUFF_TC, name).offset;
+/** Pop every value of our queue or stack, in pop order, as hex. */
+const drainQueue = (q: QueueMap): string[] => { const out: string[] = []; for (let v = q.pop(); v; v = q.pop()) out.push(hex(v)); return out; };
 
 type TypeName = "xdp" | "sched_cls" | "socket_filter";
 const KERNEL_TYPE: Record<TypeName, number> = { xdp: ProgType.XDP, sched_cls: ProgType.SCHED_CLS, socket_filter: ProgType.SOCKET_FILTER };
@@ -265,7 +268,7 @@ describe.skipIf(!status.ok)("the runtime agrees with the kernel", () => {
     ];
     // r0 = push(len) result, then ringbuf_output of 100 bytes; returns output's r0, or the ring's
     // available bytes (ringbuf_query) when it succeeded, with the push result in bits 16..23.
-    const { kernel, ours } = both("xdp", `
+    const { kernel, m, ours } = both("xdp", `
       ldxw %r2, [%r1]
       ldxw %r3, [%r1+4]
       mov %r6, %r3
@@ -309,8 +312,25 @@ describe.skipIf(!status.ok)("the runtime agrees with the kernel", () => {
       const retvals = compareRuns("xdp", kernel, ours, packets.slice(0, 40));
       expect(retvals.filter((r) => r >> 16 === 0).length).toBe(4); // four pushes fit
       expect(retvals.filter((r) => (r & 0xffff) === (-abi.EAGAIN & 0xffff)).length).toBe(4); // 36 records of 112 bytes fit
-      // (The bridge cannot peek a queue: its lookup passes a key, which the kernel refuses for
-      // key_size 0 with EINVAL; the push results above already show the same fill level.)
+      // Read back from both: the queue's values (the first four lengths) and the ring's records.
+      const [kq, kr] = kernel.maps;
+      expect(hex(kq!.peek()!)).toBe(hex(m.maps.queue("q").peek()!));
+      const queued = kq!.popAll().map(hex);
+      expect(queued.length).toBe(4);
+      expect(queued).toEqual(drainQueue(m.maps.queue("q")));
+      const kernelRecords = kr!.drainRing();
+      const ring = m.maps.ringbuf("rb");
+      expect([kernelRecords.consumerPos, kernelRecords.producerPos]).toEqual([BigInt(ring.producerPosition), BigInt(ring.producerPosition)]);
+      const records = kernelRecords.records.map(hex);
+      expect(records.length).toBe(36);
+      expect(records).toEqual(ring.drain().map(hex));
+      expect(ring.consumerPosition).toBe(Number(kernelRecords.consumerPos));
+      // Both drained: the queue and the ring take as many again.
+      const again = compareRuns("xdp", kernel, ours, packets.slice(40, 80));
+      expect(again.filter((r) => r >> 16 === 0).length).toBe(4);
+      expect(again.filter((r) => (r & 0xffff) === (-abi.EAGAIN & 0xffff)).length).toBe(4);
+      expect(kq!.popAll().map(hex)).toEqual(drainQueue(m.maps.queue("q")));
+      expect(kr!.drain().map(hex)).toEqual(ring.drain().map(hex));
     } finally {
       kernel.close();
     }

@@ -11,7 +11,10 @@
 //   - static PROG_ARRAY slots (libbpf's `.values = { [i] = &prog }`): the object's maps are
 //     created once, every program of a slot is loaded onto them and its fd put in its slot, as
 //     libbpf does;
-//   - ring buffers and queues cannot be read through the bridge: they are left out of `maps`.
+//   - read-back: keyed maps are iterated (BPF_MAP_GET_NEXT_KEY), queues and stacks popped until
+//     empty (BPF_MAP_LOOKUP_AND_DELETE_ELEM) and ring buffers drained through their mmap()ed
+//     pages (KernelMap.drain), so `maps` reads as on our engines (run-object.ts dumpMaps); a
+//     perf event array is left out (no perf event is opened in the kernel).
 
 import { BpfError } from "../../../vm/errors.js";
 import { findProgram, verifierMaps, verifyObjectProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
@@ -27,7 +30,10 @@ import type { MapInit, RunReport } from "./run-object.js";
 
 const BPF_F_RDONLY_PROG = 1 << 7;
 const PERCPU = new Set([5, 6, 10]);
-const UNREADABLE = new Map([[4, "perf event array"], [22, "queue"], [23, "stack"], [27, "ring buffer"]]);
+const PERF_EVENT_ARRAY = 4;
+const QUEUE = 22;
+const STACK = 23;
+const RINGBUF = 27;
 const ETH_HLEN = 14;
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -83,8 +89,7 @@ export function runInKernel(
     for (const init of inits) {
       const fd = obj.maps.findIndex((m) => m.name === init.map);
       const map = kmaps[fd]!;
-      if (UNREADABLE.has(map.spec.type)) throw new CliError(`--map ${init.map}: cannot fill a kernel ${UNREADABLE.get(map.spec.type)} through the bridge`);
-      for (const e of init.entries) map.update(e.key!, kernelValue(map, e.value, cpus));
+      fillKernelMap(map, init, cpus);
     }
     const socket = entry.type === "socket_filter";
     const ctx = entry.type === "sched_cls" ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
@@ -108,8 +113,7 @@ export function runInKernel(
     const notes: string[] = [];
     kmaps.forEach((map, fd) => {
       const name = obj.maps[fd]!.name;
-      if (map.spec.type === 4) notes.push(`map '${name}' (perf event array): no perf event is opened in the kernel (that needs perf_event_open), so bpf_perf_event_output returns -ENOENT there; the other engines open slot i on CPU i`);
-      else if (UNREADABLE.has(map.spec.type)) notes.push(`map '${name}' (${UNREADABLE.get(map.spec.type)}) cannot be read through the kernel bridge`);
+      if (map.spec.type === PERF_EVENT_ARRAY) notes.push(`map '${name}' (perf event array): no perf event is opened in the kernel (that needs perf_event_open), so bpf_perf_event_output returns -ENOENT there; the other engines open slot i on CPU i`);
       else maps[name] = dumpKernelMap(map, cpus);
     });
     if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb)");
@@ -142,7 +146,32 @@ function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: num
   return out;
 }
 
+/** --map entries into a kernel map: pushed onto a queue or stack, updated in any keyed map. */
+function fillKernelMap(map: KernelMap, init: MapInit, cpus: number): void {
+  const fail = (why: string): never => {
+    throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
+  };
+  if (map.spec.type === RINGBUF) fail("a ring buffer has no entries to set");
+  if (map.spec.type === PERF_EVENT_ARRAY) fail("a perf event array's slots are opened by a reader, not set");
+  for (const e of init.entries) {
+    try {
+      if (map.spec.type === QUEUE || map.spec.type === STACK) map.push(kernelValue(map, e.value, cpus));
+      else map.update(e.key!, kernelValue(map, e.value, cpus));
+    } catch (err) {
+      if (err instanceof KernelError) fail(`the kernel refused it: ${err.message}`);
+      throw err;
+    }
+  }
+}
+
+/**
+ * A kernel map's contents as run-object.ts dumps ours: records of a ring buffer and values of a
+ * queue or stack (both consumed, in the order a reader gets them) as {value}, keyed maps as
+ * {key, value} in the kernel's iteration order, per-CPU values one per possible CPU.
+ */
 function dumpKernelMap(map: KernelMap, cpus: number): unknown[] {
+  if (map.spec.type === RINGBUF) return map.drain().map((r) => ({ value: hex(r) }));
+  if (map.spec.type === QUEUE || map.spec.type === STACK) return map.popAll().map((v) => ({ value: hex(v) }));
   const entries: unknown[] = [];
   for (const key of map.keys()) {
     const value = map.lookup(key);

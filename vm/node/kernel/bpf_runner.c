@@ -1,6 +1,7 @@
 // bpf-runner: a tiny helper process that gives Node (which has no syscall access) the kernel's
 // bpf(2) for the kernel engine. It only ever LOADS programs, CREATES maps, TEST-RUNS programs
-// (BPF_PROG_TEST_RUN) and reads/writes map elements. It never attaches anything to an
+// (BPF_PROG_TEST_RUN), reads/writes map elements and consumes ring buffer records (mmap() of the
+// map, as libbpf's ring_buffer). It never attaches anything to an
 // interface, cgroup or hook, and it closes every fd it created when asked or when its input
 // ends (the parent went away).
 //
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -47,6 +49,8 @@ enum op {
   OP_CLOSE = 9,
   OP_TEST_RUN_MANY = 10,
   OP_PROG_INFO = 11,
+  OP_MAP_LOOKUP_AND_DELETE = 12,
+  OP_RINGBUF_DRAIN = 13,
 };
 
 #define MAX_FD 65536
@@ -429,11 +433,21 @@ static int op_test_run_many(struct in *i, struct out *o) {
   return 0;
 }
 
+// A key of key_len bytes from the request, or NULL when key_len is 0: the key-less maps (QUEUE,
+// STACK) take no key, and the kernel refuses a non-NULL one for them with EINVAL
+// (__bpf_copy_key in kernel/bpf/syscall.c).
+static const unsigned char *in_key(struct in *i, uint32_t klen) {
+  const unsigned char *key = in_bytes(i, klen);
+  return klen ? key : NULL;
+}
+
 // MAP_LOOKUP: u32 fd, u32 key_len, u32 value_len, u64 flags, key -> value bytes (ENOENT: absent)
-static int op_map_lookup(struct in *i, struct out *o) {
+// MAP_LOOKUP_AND_DELETE: the same payload and answer, BPF_MAP_LOOKUP_AND_DELETE_ELEM.
+// key_len 0 (QUEUE / STACK): lookup = peek, lookup-and-delete = pop.
+static int map_lookup_cmd(int cmd, struct in *i, struct out *o) {
   uint32_t fd = in_u32(i), klen = in_u32(i), vlen = in_u32(i);
   uint64_t flags = in_u64(i);
-  const unsigned char *key = in_bytes(i, klen);
+  const unsigned char *key = in_key(i, klen);
   if (i->bad || vlen > (64u << 20)) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
   unsigned char *value = malloc(vlen ? vlen : 1);
@@ -444,17 +458,21 @@ static int op_map_lookup(struct in *i, struct out *o) {
   attr.key = (uint64_t)(uintptr_t)key;
   attr.value = (uint64_t)(uintptr_t)value;
   attr.flags = flags;
-  if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr) < 0) { int err = errno; free(value); return err; }
+  if (sys_bpf(cmd, &attr) < 0) { int err = errno; free(value); return err; }
   out_put(o, value, vlen);
   free(value);
   return 0;
 }
 
+static int op_map_lookup(struct in *i, struct out *o) { return map_lookup_cmd(BPF_MAP_LOOKUP_ELEM, i, o); }
+static int op_map_lookup_and_delete(struct in *i, struct out *o) { return map_lookup_cmd(BPF_MAP_LOOKUP_AND_DELETE_ELEM, i, o); }
+
 // MAP_UPDATE: u32 fd, u32 key_len, u32 value_len, u64 flags, key, value -> ()
+// key_len 0 (QUEUE / STACK): push; flags BPF_EXIST drops the oldest value of a full map.
 static int op_map_update(struct in *i) {
   uint32_t fd = in_u32(i), klen = in_u32(i), vlen = in_u32(i);
   uint64_t flags = in_u64(i);
-  const unsigned char *key = in_bytes(i, klen);
+  const unsigned char *key = in_key(i, klen);
   const unsigned char *value = in_bytes(i, vlen);
   if (i->bad) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
@@ -470,7 +488,7 @@ static int op_map_update(struct in *i) {
 // MAP_DELETE: u32 fd, u32 key_len, key -> ()
 static int op_map_delete(struct in *i) {
   uint32_t fd = in_u32(i), klen = in_u32(i);
-  const unsigned char *key = in_bytes(i, klen);
+  const unsigned char *key = in_key(i, klen);
   if (i->bad) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
   union bpf_attr attr;
@@ -518,6 +536,78 @@ static int op_prog_info(struct in *i, struct out *o) {
   out_u32(o, info.jited_prog_len);
   uint64_t load_time = info.load_time;
   out_put(o, &load_time, 8);
+  return 0;
+}
+
+// RINGBUF_DRAIN: u32 map_fd, u32 max_records (0: all)
+//   -> u64 consumer_pos, u64 producer_pos (after the drain), u32 count, count × (u32 len, len bytes)
+// The consumer side of a BPF_MAP_TYPE_RINGBUF as libbpf's ringbuf_process_ring reads it: the
+// map is mmap()ed as the kernel lays it out (kernel/bpf/ringbuf.c) — the consumer page read-write
+// at offset 0, the producer page and the data read-only at offset page_size, the data mapped
+// twice in a row so a record that wraps round the end reads as one piece. From the consumer
+// position to the producer position: each record is an 8-byte header {u32 len | BUSY_BIT (1<<31)
+// | DISCARD_BIT (1<<30), u32 pg_off} and len bytes, the whole rounded up to 8. A BUSY record
+// (reserved, not submitted) ends the drain; a discarded one is skipped; the consumer position is
+// published after each record so the kernel can reuse the space. Mapped per request and unmapped
+// before the answer: drains are rare next to test runs, and nothing outlives the request.
+#define RB_BUSY_BIT (1u << 31)
+#define RB_DISCARD_BIT (1u << 30)
+#define RB_HDR_SZ 8u
+
+static int op_ringbuf_drain(struct in *i, struct out *o) {
+  uint32_t fd = in_u32(i), limit = in_u32(i);
+  if (i->bad) return EINVAL;
+  if (!is_owned((int)fd)) return EBADF;
+  struct bpf_map_info info;
+  memset(&info, 0, sizeof info);
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.info.bpf_fd = fd;
+  attr.info.info_len = sizeof info;
+  attr.info.info = (uint64_t)(uintptr_t)&info;
+  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0) return errno;
+  if (info.type != BPF_MAP_TYPE_RINGBUF) return EINVAL;
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t size = info.max_entries; // a power of 2, a multiple of the page size (the kernel checked)
+  size_t prod_len = page + 2 * size;
+  void *cons_map = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+  if (cons_map == MAP_FAILED) return errno;
+  void *prod_map = mmap(NULL, prod_len, PROT_READ, MAP_SHARED, (int)fd, (off_t)page);
+  if (prod_map == MAP_FAILED) { int err = errno; munmap(cons_map, page); return err; }
+  unsigned long *consumer_pos = cons_map;
+  const unsigned long *producer_pos = prod_map;
+  const unsigned char *data = (const unsigned char *)prod_map + page;
+  unsigned long mask = (unsigned long)size - 1;
+
+  unsigned long cons = __atomic_load_n(consumer_pos, __ATOMIC_ACQUIRE);
+  unsigned long prod = __atomic_load_n(producer_pos, __ATOMIC_ACQUIRE);
+  size_t head = o->len; // positions and count are filled in at the end
+  uint64_t zero64 = 0;
+  out_put(o, &zero64, 8);
+  out_put(o, &zero64, 8);
+  out_u32(o, 0);
+  uint32_t count = 0;
+  while (cons < prod && (limit == 0 || count < limit)) {
+    const unsigned char *hdr = data + (cons & mask);
+    uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+    if (len & RB_BUSY_BIT) break;
+    uint32_t size_of = len & ~(RB_BUSY_BIT | RB_DISCARD_BIT);
+    if (!(len & RB_DISCARD_BIT)) {
+      out_u32(o, size_of);
+      out_put(o, hdr + RB_HDR_SZ, size_of);
+      count++;
+    }
+    cons += (size_of + RB_HDR_SZ + 7) & ~7u;
+    __atomic_store_n(consumer_pos, cons, __ATOMIC_RELEASE);
+    // The producer may have moved on (not while we block the only caller, but as libbpf does).
+    if (cons >= prod) prod = __atomic_load_n(producer_pos, __ATOMIC_ACQUIRE);
+  }
+  uint64_t c64 = cons, p64 = prod;
+  memcpy(o->buf + head, &c64, 8);
+  memcpy(o->buf + head + 8, &p64, 8);
+  memcpy(o->buf + head + 16, &count, 4);
+  munmap(prod_map, prod_len);
+  munmap(cons_map, page);
   return 0;
 }
 
@@ -571,6 +661,8 @@ static int serve(int pin) {
       case OP_CLOSE: err = op_close(&in); break;
       case OP_TEST_RUN_MANY: err = op_test_run_many(&in, &o); break;
       case OP_PROG_INFO: err = op_prog_info(&in, &o); break;
+      case OP_MAP_LOOKUP_AND_DELETE: err = op_map_lookup_and_delete(&in, &o); break;
+      case OP_RINGBUF_DRAIN: err = op_ringbuf_drain(&in, &o); break;
       default: err = ENOSYS; break;
     }
     if (respond(err, &o) < 0) break;

@@ -1,5 +1,6 @@
 // KernelBridge: the Linux kernel's bpf(2) as a library — create maps, load programs (verifier
-// log on refusal), BPF_PROG_TEST_RUN them, read and write map elements, close. It talks to
+// log on refusal), BPF_PROG_TEST_RUN them, read and write map elements (push / peek / pop for
+// QUEUE and STACK; RINGBUF records drained through the map's mmap()ed pages), close. It talks to
 // build/bpf-runner (bpf_runner.c) over a synchronous channel (channel.ts).
 //
 // Only loading and test-running: nothing here attaches a program to anything.
@@ -33,8 +34,14 @@ export const MapType = {
   PERCPU_ARRAY: 6,
   LRU_HASH: 9,
   LRU_PERCPU_HASH: 10,
+  QUEUE: 22,
+  STACK: 23,
   RINGBUF: 27,
 } as const;
+
+/** Maps with no key (key_size 0): user space pushes, pops and peeks. */
+const KEYLESS_TYPES: ReadonlySet<number> = new Set([MapType.QUEUE, MapType.STACK]);
+const RINGBUF_TYPES: ReadonlySet<number> = new Set([MapType.RINGBUF]);
 
 const PERCPU_TYPES: ReadonlySet<number> = new Set([MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH]);
 
@@ -158,6 +165,16 @@ export function runnerPath(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), "../../../build/bpf-runner");
 }
 
+/** What one RINGBUF drain read: the submitted records, and the positions after it. */
+export interface RingDrain {
+  /** Each submitted record's bytes, oldest first (discarded ones are skipped, as libbpf does). */
+  readonly records: Uint8Array[];
+  /** The consumer position after the drain (published to the kernel), in bytes since creation. */
+  readonly consumerPos: bigint;
+  /** The producer position: equal to consumerPos unless a record was still BUSY (reserved). */
+  readonly producerPos: bigint;
+}
+
 /** A map created in the kernel, read and written through the runner. */
 export class KernelMap {
   /** Bytes a lookup returns: per-CPU maps return one 8-byte-aligned value per possible CPU. */
@@ -219,6 +236,60 @@ export class KernelMap {
   /** Every key, in the kernel's iteration order. */
   *keys(): Generator<Uint8Array> {
     for (let key = this.nextKey(); key; key = this.nextKey(key)) yield key;
+  }
+
+  private requireType(types: ReadonlySet<number>, what: string): void {
+    if (!types.has(this.spec.type)) throw new BpfError(`${this.label()}: ${what} (its type is ${this.spec.type})`);
+  }
+
+  /**
+   * QUEUE / STACK push: BPF_MAP_UPDATE_ELEM with no key. Flags BPF_ANY (0) or BPF_EXIST (2: a
+   * full map drops its oldest value); a full map without BPF_EXIST throws E2BIG.
+   */
+  push(value: Uint8Array, flags = 0n): void {
+    this.requireType(KEYLESS_TYPES, "push is for QUEUE and STACK maps");
+    this.update(new Uint8Array(0), value, flags);
+  }
+
+  /** QUEUE / STACK pop (BPF_MAP_LOOKUP_AND_DELETE_ELEM, no key): the next value, or undefined when empty. */
+  pop(): Uint8Array | undefined {
+    this.requireType(KEYLESS_TYPES, "pop is for QUEUE and STACK maps");
+    const frame = new FrameWriter(Op.MAP_LOOKUP_AND_DELETE).u32(this.fd).u32(0).u32(this.lookupSize).u64(0n);
+    const res = this.bridge.request(Op.MAP_LOOKUP_AND_DELETE, frame, [osConstants.errno.ENOENT]);
+    return res.err ? undefined : res.payload.rest();
+  }
+
+  /** QUEUE / STACK peek (BPF_MAP_LOOKUP_ELEM, no key): the next value left in place, or undefined. */
+  peek(): Uint8Array | undefined {
+    this.requireType(KEYLESS_TYPES, "peek is for QUEUE and STACK maps");
+    return this.lookup(new Uint8Array(0));
+  }
+
+  /** QUEUE / STACK: pop until empty, in pop order. */
+  popAll(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let v = this.pop(); v; v = this.pop()) out.push(v);
+    return out;
+  }
+
+  /**
+   * RINGBUF: consume up to `limit` submitted records (all when 0), as a libbpf ring_buffer
+   * consumer would, and say where the consumer and producer positions stand afterwards.
+   */
+  drainRing(limit = 0): RingDrain {
+    this.requireType(RINGBUF_TYPES, "drain is for RINGBUF maps");
+    const res = this.bridge.request(Op.RINGBUF_DRAIN, new FrameWriter(Op.RINGBUF_DRAIN).u32(this.fd).u32(limit));
+    const consumerPos = res.payload.u64();
+    const producerPos = res.payload.u64();
+    const count = res.payload.u32();
+    const records: Uint8Array[] = [];
+    for (let k = 0; k < count; k++) records.push(res.payload.bytesOf(res.payload.u32()));
+    return { records, consumerPos, producerPos };
+  }
+
+  /** RINGBUF: every submitted record available now, consumed (RingBuf.drain's counterpart). */
+  drain(limit = 0): Uint8Array[] {
+    return this.drainRing(limit).records;
   }
 
   close(): void {

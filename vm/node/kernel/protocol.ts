@@ -18,6 +18,10 @@ export const Op = {
   CLOSE: 9,
   TEST_RUN_MANY: 10,
   PROG_INFO: 11,
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: a QUEUE / STACK pop (no key). */
+  MAP_LOOKUP_AND_DELETE: 12,
+  /** Read a RINGBUF's committed records through its mmap()ed pages and consume them. */
+  RINGBUF_DRAIN: 13,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
