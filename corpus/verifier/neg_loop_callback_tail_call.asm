@@ -4,6 +4,7 @@
 # map: jt prog_array key=4 value=4 entries=4
 # expect: At callback return the register R0 has unknown scalar value should have been in [0, 1]
 # kernel: reject (6.18 stops with EFAULT, "verifier bug: callback unexpected regs")
+# kernel-says: (EFAULT)
 mov %r6, %r1
 stdw [%r10-8], 0
 stxdw [%r10-8], %r6

@@ -3,9 +3,13 @@
 //
 //   # what the program does wrong (first line, free text)
 //   # type: xdp | sched_cls | socket_filter
-//   # map: NAME TYPE key=K value=V entries=N [readonly]     (one line per map; lddw map_fd I = the I-th)
+//   # map: NAME TYPE key=K value=V entries=N [readonly] [writeonly]
+//         (one line per map; lddw map_fd I = the I-th; readonly = BPF_F_RDONLY_PROG, writeonly =
+//         BPF_F_WRONLY_PROG in the map's creation flags, for us and for the kernel)
 //   # expect: accept | <substring of the verifier's reason>
 //   # kernel: reject | accept (why the kernel differs) | skip (why it cannot be asked)
+//   # kernel-says: <substring of the kernel's message or log>   (optional; a rejected program's
+//         kernel message must contain it, or the `expect` reason when this line is absent)
 
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -18,11 +22,16 @@ import type { VerifierMap } from "../../vm/verifier/index.js";
 export const CORPUS_DIR = fileURLToPath(new URL("../../corpus/verifier/", import.meta.url));
 
 const MAP_TYPES: Record<string, number> = {
-  hash: 1, array: 2, prog_array: 3, percpu_hash: 5, percpu_array: 6, lru_hash: 9, queue: 22, ringbuf: 27,
+  hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, lru_hash: 9,
+  devmap: 14, cpumap: 16, queue: 22, devmap_hash: 25, ringbuf: 27,
 };
 
+/** Flag words of a map line: map_flags bits (include/uapi/linux/bpf.h). */
+const MAP_FLAGS: Record<string, number> = { readonly: 1 << 7, writeonly: 1 << 8 };
+
 export interface CorpusMap extends VerifierMap {
-  readonly readonly: boolean;
+  /** map_flags at creation (BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG). */
+  readonly flags: number;
 }
 
 export interface CorpusEntry {
@@ -34,6 +43,8 @@ export interface CorpusEntry {
   /** undefined = must be accepted; else a substring of the rejection reason. */
   readonly expect: string | undefined;
   readonly kernel: { readonly mode: "reject" | "accept" | "skip"; readonly why: string };
+  /** What the kernel's refusal must say; undefined = the `expect` reason (the kernel's words). */
+  readonly kernelSays: string | undefined;
   readonly slow: boolean;
   readonly insns: readonly Insn[];
 }
@@ -47,7 +58,13 @@ function parseMap(spec: string, file: string): CorpusMap {
     if (!m) throw new Error(`${file}: map '${name}' has no ${key}=`);
     return Number(m.slice(key.length + 1));
   };
-  return { name, type, keySize: num("key"), valueSize: num("value"), maxEntries: num("entries"), readonly: rest.includes("readonly") };
+  let flags = 0;
+  for (const word of rest.filter((r) => !r.includes("="))) {
+    const bit = MAP_FLAGS[word];
+    if (bit === undefined) throw new Error(`${file}: map '${name}': unknown flag '${word}'`);
+    flags |= bit;
+  }
+  return { name, type, keySize: num("key"), valueSize: num("value"), maxEntries: num("entries"), flags };
 }
 
 export function parseEntry(file: string, text: string): CorpusEntry {
@@ -55,7 +72,7 @@ export function parseEntry(file: string, text: string): CorpusEntry {
   const headers = new Map<string, string[]>();
   const description = lines[0]!.replace(/^#\s*/, "");
   for (const line of lines) {
-    const m = /^#\s*(type|map|expect|kernel|slow)\s*:\s*(.*)$/.exec(line);
+    const m = /^#\s*(type|map|expect|kernel-says|kernel|slow)\s*:\s*(.*)$/.exec(line);
     if (m) headers.set(m[1]!, [...(headers.get(m[1]!) ?? []), m[2]!.trim()]);
   }
   const one = (key: string): string => {
@@ -75,6 +92,7 @@ export function parseEntry(file: string, text: string): CorpusEntry {
     maps: (headers.get("map") ?? []).map((m) => parseMap(m, file)),
     expect: expect === "accept" ? undefined : expect,
     kernel: { mode, why: kernel.slice(mode.length).trim() },
+    kernelSays: headers.get("kernel-says")?.[0],
     slow: headers.has("slow"),
     insns: assemble(text),
   };

@@ -21,7 +21,7 @@ import type { CorpusMap } from "./corpus.js";
 const DIR = fileURLToPath(new URL("../../corpus/programs/", import.meta.url));
 
 const m = (name: string, type: number, keySize: number, valueSize: number, maxEntries: number): CorpusMap =>
-  ({ name, type, keySize, valueSize, maxEntries, readonly: false });
+  ({ name, type, keySize, valueSize, maxEntries, flags: 0 });
 
 /** Maps of each object (from the C sources: key/value types and max_entries). */
 const MAPS: Record<string, CorpusMap[]> = {
@@ -51,7 +51,7 @@ export interface ElfProgram {
 export function loadCorpusPrograms(): ElfProgram[] {
   return readdirSync(DIR).filter((f) => f.endsWith(".o")).sort().flatMap((file) => {
     const obj = loadObject(readFileSync(`${DIR}${file}`));
-    const maps = verifierMaps(obj).map((m) => ({ ...m, readonly: m.readonly ?? false }));
+    const maps = verifierMaps(obj).map((m) => ({ ...m, flags: m.flags ?? 0 }));
     return obj.programs.flatMap((p) => {
       if (p.error) throw new Error(`${file}: ${p.name}: ${p.error.message}`);
       return p.type ? [{ name: `${file.slice(0, -2)}:${p.name}`, type: p.type, maps, insns: p.insns }] : [];

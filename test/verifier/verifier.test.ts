@@ -180,3 +180,36 @@ describe("robustness", () => {
     console.log(`random programs accepted: ${accepted} of 3000`);
   });
 });
+
+// What a map's type and flags allow (map-rules.ts). The kernel's agreement on these rules is in
+// corpus/verifier (neg_map_rdonly_*, neg_map_wronly_*, neg_devmap_*, neg_helper_lookup_*).
+describe("map types and flags", () => {
+  const map = (type: number, flags?: number) => ({ type, keySize: 4, valueSize: 8, maxEntries: 4, name: "m", ...(flags === undefined ? {} : { flags }) });
+  const KEY = "stw [%r10-8], 1\nmov %r2, %r10\nadd %r2, -8\nlddw %r1, map_fd 0\n";
+  const LOOKUP = `${KEY}call 1\njeq %r0, 0, out\n`;
+  const reason = (src: string, m: ReturnType<typeof map>) =>
+    verify(assemble(`${src}out:\nmov %r0, 2\nexit`), { type: "xdp", maps: [m], helpers }).reason ?? "accepted";
+
+  test("BPF_F_RDONLY_PROG wins over BPF_F_WRONLY_PROG (bpf_map_flags_to_cap)", () => {
+    const both = map(1, (1 << 7) | (1 << 8));
+    expect(reason(`${LOOKUP}ldxdw %r3, [%r0+0]\n`, both)).toBe("accepted");
+    expect(reason(`${LOOKUP}stdw [%r0+0], 1\n`, both)).toBe("write into map forbidden, value_size=8 off=0 size=8");
+  });
+
+  test("the reported offset is the pointer's fixed offset plus the instruction's", () => {
+    expect(reason(`${LOOKUP}add %r0, 2\nldxh %r3, [%r0+4]\n`, map(1, 1 << 8))).toBe("read from map forbidden, value_size=8 off=6 size=2");
+  });
+
+  test("DEVMAP / DEVMAP_HASH are read-only whatever their flags say; CPUMAP takes only redirect_map", () => {
+    for (const type of [14, 25]) {
+      expect(reason(`${LOOKUP}ldxw %r3, [%r0+0]\n`, map(type))).toBe("accepted");
+      expect(reason(`${LOOKUP}stw [%r0+0], 1\n`, map(type, 0))).toBe("write into map forbidden, value_size=8 off=0 size=4");
+      expect(reason(`${KEY}call 3\n`, map(type))).toBe("write into map forbidden");
+    }
+    expect(reason(`${KEY}call 3\n`, map(16))).toBe("cannot pass map_type 16 into func bpf_map_delete_elem#3");
+  });
+
+  test("the helper's side: redirect_map refuses a hash map", () => {
+    expect(reason("lddw %r1, map_fd 0\nmov %r2, 0\nmov %r3, 0\ncall 51\n", map(1))).toBe("cannot pass map_type 1 into func bpf_redirect_map#51");
+  });
+});

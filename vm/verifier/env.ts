@@ -17,8 +17,12 @@ export interface VerifierMap {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly name: string;
-  /** BPF_F_RDONLY_PROG (e.g. .rodata): programs may read but not write its values. */
-  readonly readonly?: boolean;
+  /**
+   * map_flags as given to BPF_MAP_CREATE; the verifier reads BPF_F_RDONLY_PROG (1 << 7: programs
+   * may read the values, not write them; libbpf's .rodata) and BPF_F_WRONLY_PROG (1 << 8: write,
+   * not read). DEVMAP / DEVMAP_HASH are read-only whatever the flags say (map-rules.ts).
+   */
+  readonly flags?: number;
 }
 
 export class Env {

@@ -2,9 +2,13 @@
 // which program types may call each one (the <type>_func_proto functions of net/core/filter.c and
 // bpf_base_func_proto), which change packet data and so invalidate packet pointers
 // (bpf_helper_changes_pkt_data), which acquire or release a reference, and which map types
-// their map argument accepts (check_map_func_compatibility). Ids are linux/bpf.h's.
+// their map argument accepts (check_map_func_compatibility, the helper's side; the map's side
+// is in map-rules.ts). Ids are linux/bpf.h's.
 
 import type { ProgramTypeName } from "../programs/types.js";
+import { MapType, mapTypeTakesHelper } from "./map-rules.js";
+
+export { MapType };
 
 export interface HelperRule {
   readonly name: string;
@@ -13,18 +17,16 @@ export interface HelperRule {
   readonly pktChanging?: boolean;
   /** Returns a reference that must be released before exit (ringbuf_reserve). */
   readonly acquire?: boolean;
-  /** Map types its const_map_ptr argument accepts; undefined = any map that is not special. */
+  /** Map types its const_map_ptr argument accepts; undefined = any type whose own side allows it (map-rules.ts). */
   readonly mapTypes?: readonly number[];
 }
 
-/** enum bpf_map_type values used below. */
-export const MapType = {
-  HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6,
-  LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11, DEVMAP: 14, CPUMAP: 16, XSKMAP: 17,
-  QUEUE: 22, STACK: 23, DEVMAP_HASH: 25, RINGBUF: 27, BLOOM_FILTER: 30,
-} as const;
-
-/** Map types usable only through their own helpers (not map_lookup_elem and friends). */
+/**
+ * Map types usable only through their own helpers (not map_lookup_elem and friends), as the
+ * interpreter's map helpers (vm/helpers/maps.ts) and the JIT's inlined map calls
+ * (jit/lower/maps.ts) check them. The verifier uses the complete two-way rule, mapFuncCompatible
+ * (which also keeps programs from updating or deleting in device maps and cpumaps).
+ */
 export const SPECIAL_MAPS: ReadonlySet<number> = new Set([
   MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.RINGBUF, MapType.QUEUE, MapType.STACK,
   MapType.BLOOM_FILTER,
@@ -93,3 +95,14 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
 const BY_ID: ReadonlyMap<number, HelperRule> = new Map(RULES);
 
 export const helperRule = (id: number): HelperRule | undefined => BY_ID.get(id);
+
+/**
+ * check_map_func_compatibility, both sides: the map's type allows the helper (map-rules.ts) and
+ * the helper allows the map's type (HelperRule.mapTypes; helpers without a list take any type
+ * that the map's side allows).
+ */
+export function mapFuncCompatible(mapType: number, helper: number): boolean {
+  if (!mapTypeTakesHelper(mapType, helper)) return false;
+  const allowed = helperRule(helper)?.mapTypes;
+  return allowed === undefined || allowed.includes(mapType);
+}

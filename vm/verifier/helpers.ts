@@ -7,9 +7,10 @@
 import { reject } from "./messages.js";
 import { readReg } from "./alu.js";
 import { checkHelperMem } from "./memory.js";
-import { stackConst } from "./stack.js";
+import { spillSize, stackConst } from "./stack.js";
 import { MAX_VAR_OFF } from "./memory.js";
-import { MapType, helperRule, SPECIAL_MAPS } from "./helper-rules.js";
+import { MapType, helperRule, mapFuncCompatible } from "./helper-rules.js";
+import { checkMapWriteHelper } from "./map-rules.js";
 import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, isNullScalar, pointer, regConst, typeName, type Reg } from "./regs.js";
 import { uminNum, umaxNum } from "./bounds.js";
 import { tnumString } from "./tnum.js";
@@ -42,7 +43,12 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   const meta: CallMeta = {};
   def.args.forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
   if (meta.mem) reject(`R${meta.mem.regno} memory argument of ${def.name} has no size argument`);
-  if (meta.map !== undefined) checkMapCompat(env, def, meta.map);
+  if (meta.map !== undefined) {
+    // The kernel's order: record_func_map (a read-only map changed through a helper), then
+    // check_map_func_compatibility.
+    checkMapWriteHelper(env.maps[meta.map]!, def.id);
+    checkMapCompat(env, def, meta.map);
+  }
   if (meta.callback !== undefined) {
     if (!onCallback) reject(`helper ${def.name} calls back a function, which this caller cannot verify`);
     onCallback!(st, def.id, meta.callback);
@@ -161,15 +167,20 @@ function memArg(regno: number, r: Reg, access: "read" | "write", meta: CallMeta)
 const MEM_TYPES: ReadonlySet<string> = new Set(["stack", "packet", "packet_meta", "map_value", "mem"]);
 
 /**
- * get_constant_map_key: the key is known when its bytes are all STACK_ZERO, or when it is a
- * constant stored at an 8-byte-aligned slot (the only narrow stores the kernel tracks).
+ * get_constant_map_key: the key is known when its bytes are STACK_ZERO within the key's slot, or
+ * when it is a constant scalar spilled at the slot's start with exactly the key's size (an
+ * 8-byte spill read as a 4-byte key is not a constant to the kernel).
  */
 function constantKey(st: VState, r: Reg, size: number): bigint | undefined {
   const frame = st.frames[r.frame]!;
-  let zero = true;
-  for (let i = 0; i < size; i++) if (frame.bytes[512 + r.off + i] !== Slot.ZERO) zero = false;
+  const k = (-r.off - 1) >> 3;
+  const slotEnd = -8 * k;
+  let zero = r.off + size <= slotEnd;
+  for (let i = 0; zero && i < size; i++) if (frame.bytes[512 + r.off + i] !== Slot.ZERO) zero = false;
   if (zero) return 0n;
-  return (r.off & 7) === 0 ? stackConst(frame, r.off, size) : undefined;
+  const spilled = frame.spills[k];
+  if ((r.off & 7) !== 0 || spilled?.type !== "scalar" || spillSize(frame, k) !== size) return undefined;
+  return stackConst(frame, r.off, size);
 }
 
 /** check_mem_size_reg: a size argument bounds the memory argument before it. */
@@ -192,9 +203,7 @@ function checkSize(env: Env, st: VState, regno: number, r: Reg, zeroOk: boolean,
 /** check_map_func_compatibility, both directions. */
 function checkMapCompat(env: Env, def: HelperDef, mapIndex: number): void {
   const map = env.maps[mapIndex]!;
-  const allowed = helperRule(def.id)?.mapTypes;
-  const ok = allowed ? allowed.includes(map.type) : !SPECIAL_MAPS.has(map.type);
-  if (!ok) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
+  if (!mapFuncCompatible(map.type, def.id)) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
 }
 
 function releaseReference(st: VState, ref: number): void {

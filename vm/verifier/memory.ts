@@ -7,6 +7,7 @@ import { ctxFieldAt } from "../programs/context.js";
 import { STACK_SIZE } from "../isa/opcodes.js";
 import { constNumS, scalarIsConst, smaxNum, sminNum, umaxNum } from "./bounds.js";
 import { reject } from "./messages.js";
+import { checkMapAccessType } from "./map-rules.js";
 import { loadedScalar, pointer, typeName, type Reg } from "./regs.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
 import { tnumString } from "./tnum.js";
@@ -112,9 +113,8 @@ function regionAccess(reg: Reg, op: MemOp, limit: number, what: (off: bigint) =>
 
 function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {
   const map = env.maps[reg.map]!;
-  if (op.access === "write" && map.readonly) {
-    reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + op.off} size=${op.size}`);
-  }
+  // check_map_access_type before the bounds (check_mem_access, check_helper_mem_access).
+  checkMapAccessType(map, op.access, reg.off + op.off, op.size);
   regionAccess(reg, op, map.valueSize, (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${op.size}`);
   return loaded(op);
 }

@@ -96,6 +96,11 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
 export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean): Reg {
   const k = slotOf(off);
   const spilled = frame.spills[k];
+  // Part of a spilled pointer does not come back as anything (check_stack_read_fixed_off: a
+  // read of a spilled register that is not an 8-byte fill of an 8-byte spill must be a scalar's).
+  if (spilled && spilled.type !== "scalar" && (size !== 8 || spillSize(frame, k) !== 8)) {
+    reject("invalid size of register fill");
+  }
   if (spilled && (off & 7) === 0 && size === spillSize(frame, k)) {
     // A fill of exactly what was spilled: the register comes back (check_stack_read_fixed_off).
     if (size === 8) return spilled;

@@ -1,6 +1,7 @@
 // Verifying an object's programs with the object's maps, as BPF_PROG_LOAD would: the program's
-// type (from its section), its maps in fd order (with .rodata read-only), the helpers its type
-// may call, and the kernel's license rule for GPL-only helpers (check_helper_call:
+// type (from its section), its maps in fd order with their creation flags (.rodata gets
+// BPF_F_RDONLY_PROG, as libbpf creates it; what each map type and flag allows is the verifier's
+// rule, vm/verifier/map-rules.ts), the helpers its type may call, and the kernel's license rule for GPL-only helpers (check_helper_call:
 // "cannot call GPL-restricted function from non-GPL compatible program").
 
 import type { HelperTable } from "../../helpers/registry.js";
@@ -10,14 +11,10 @@ import { verify, type VerifyResult } from "../../verifier/verifier.js";
 import type { VerifierMap } from "../../verifier/env.js";
 import type { BpfObject, ObjectProgram } from "./object.js";
 
-/**
- * Map types the kernel makes read-only to programs whatever the object says: dev_map_alloc_check
- * sets BPF_F_RDONLY_PROG on every DEVMAP / DEVMAP_HASH, as a lookup returns a pointer to the
- * slot's own bpf_devmap_val ("write into map forbidden" in the verifier).
- */
-const PROG_READONLY_TYPES: ReadonlySet<number | string> = new Set([14, 25, "devmap", "devmap_hash"]);
+/** BPF_F_RDONLY_PROG: libbpf creates the .rodata maps with it. */
+const BPF_F_RDONLY_PROG = 1 << 7;
 
-/** The object's maps as the verifier sees them, in fd order. */
+/** The object's maps as BPF_MAP_CREATE would get them, in fd order. */
 export function verifierMaps(obj: BpfObject): VerifierMap[] {
   return obj.maps.map((m) => ({
     name: m.name,
@@ -25,7 +22,7 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     keySize: m.spec.keySize,
     valueSize: m.spec.valueSize,
     maxEntries: m.spec.maxEntries,
-    readonly: m.readonly || PROG_READONLY_TYPES.has(m.spec.type),
+    flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0),
   }));
 }
 

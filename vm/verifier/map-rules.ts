@@ -1,0 +1,95 @@
+// What each map lets a program do with it, from its type and its creation flags (kernel/bpf/
+// verifier.c): loads and stores through a value pointer (check_map_access_type, after
+// bpf_map_flags_to_cap), helpers that change a read-only map (record_func_map), and which
+// helpers may take which map types (check_map_func_compatibility, the map's side; the helper's
+// side is HelperRule.mapTypes in helper-rules.ts). Ids are linux/bpf.h's.
+
+import { reject } from "./messages.js";
+import type { VerifierMap } from "./env.js";
+import type { Access } from "./memory.js";
+
+/** enum bpf_map_type values the rules below name. */
+export const MapType = {
+  HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6,
+  STACK_TRACE: 7, CGROUP_ARRAY: 8, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11,
+  ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13, DEVMAP: 14, CPUMAP: 16, XSKMAP: 17, QUEUE: 22, STACK: 23,
+  DEVMAP_HASH: 25, RINGBUF: 27, BLOOM_FILTER: 30, USER_RINGBUF: 31,
+} as const;
+
+/** map_flags bits that limit what programs may do with the values (BPF_MAP_CREATE). */
+export const MapFlag = { RDONLY_PROG: 1 << 7, WRONLY_PROG: 1 << 8 } as const;
+
+/**
+ * Flags the kernel adds at creation whatever user space asked: dev_map_alloc_check makes every
+ * DEVMAP / DEVMAP_HASH BPF_F_RDONLY_PROG, as a lookup returns a pointer to the slot's own
+ * struct bpf_devmap_val (its ifindex and program fd must not change under the device).
+ */
+const FORCED_FLAGS: ReadonlyMap<number, number> = new Map([
+  [MapType.DEVMAP, MapFlag.RDONLY_PROG],
+  [MapType.DEVMAP_HASH, MapFlag.RDONLY_PROG],
+]);
+
+/** The map's flags as the verifier sees them (after the map type's own additions). */
+export const mapFlags = (map: VerifierMap): number => (map.flags ?? 0) | (FORCED_FLAGS.get(map.type) ?? 0);
+
+/** bpf_map_flags_to_cap: RDONLY_PROG wins over WRONLY_PROG; neither = read and write. */
+function mapCan(map: VerifierMap, access: Access): boolean {
+  const flags = mapFlags(map);
+  if (flags & MapFlag.RDONLY_PROG) return access === "read";
+  if (flags & MapFlag.WRONLY_PROG) return access === "write";
+  return true;
+}
+
+/**
+ * check_map_access_type: a load from a write-only map's value or a store into a read-only one,
+ * by the program or by a helper it passes the value to. `off` is the pointer's fixed offset plus
+ * the instruction's (the kernel prints that, not the variable part).
+ */
+export function checkMapAccessType(map: VerifierMap, access: Access, off: number, size: number): void {
+  if (mapCan(map, access)) return;
+  const what = access === "write" ? "write into" : "read from";
+  reject(`${what} map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+}
+
+/** Helpers that change a map's contents (record_func_map refuses them on a RDONLY_PROG map). */
+const MAP_WRITERS: ReadonlySet<number> = new Set([
+  2, // map_update_elem
+  3, // map_delete_elem
+  87, // map_push_elem
+  88, // map_pop_elem
+]);
+
+/** record_func_map: a read-only map must not be changed through a helper either. */
+export function checkMapWriteHelper(map: VerifierMap, helper: number): void {
+  if (MAP_WRITERS.has(helper) && mapFlags(map) & MapFlag.RDONLY_PROG) reject("write into map forbidden");
+}
+
+/**
+ * check_map_func_compatibility, the map's side: map types that only their own helpers may take
+ * (every other type: any helper with a map argument whose own side allows it).
+ */
+const MAP_HELPER_LIST: ReadonlyArray<readonly [number, readonly number[]]> = [
+  [MapType.PROG_ARRAY, [12]], // tail_call
+  // perf_event_read, perf_event_output, perf_event_read_value, skb_output, xdp_output
+  [MapType.PERF_EVENT_ARRAY, [22, 25, 55, 111, 121]],
+  // ringbuf_output, _reserve, _query, _reserve_dynptr, _submit_dynptr, _discard_dynptr
+  [MapType.RINGBUF, [130, 131, 134, 198, 199, 200]],
+  [MapType.USER_RINGBUF, [209]], // user_ringbuf_drain
+  [MapType.STACK_TRACE, [27]], // get_stackid
+  [MapType.CGROUP_ARRAY, [33, 37]], // skb_under_cgroup, current_task_under_cgroup
+  // Device maps: redirect_map, and lookups (of a read-only value, FORCED_FLAGS).
+  [MapType.DEVMAP, [51, 1]],
+  [MapType.DEVMAP_HASH, [51, 1]],
+  [MapType.CPUMAP, [51]],
+  [MapType.XSKMAP, [51, 1]],
+  [MapType.ARRAY_OF_MAPS, [1]],
+  [MapType.HASH_OF_MAPS, [1]],
+  [MapType.QUEUE, [89, 88, 87]], // map_peek_elem, map_pop_elem, map_push_elem
+  [MapType.STACK, [89, 88, 87]],
+  [MapType.BLOOM_FILTER, [89, 87]], // map_peek_elem, map_push_elem
+];
+const MAP_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map(MAP_HELPER_LIST.map(([type, ids]) => [type, new Set(ids)]));
+
+/** May a helper with a map argument take a map of this type, as far as the map's side says? */
+export const mapTypeTakesHelper = (mapType: number, helper: number): boolean =>
+  MAP_HELPERS.get(mapType)?.has(helper) ?? true;
