@@ -197,6 +197,28 @@ describe("ebpf-wasm run PROG.o", () => {
     if (runs[2]) expect(runs[2].notes).toEqual([expect.stringMatching(/perf event array.*-ENOENT/)]);
   });
 
+  it("--map .rodata sets const volatile configuration before loading: the verifier (ours and the kernel's) judges the values the program runs with", () => {
+    // rodata.o's rodata_offset reads data[field_off] and data[field_off + 1] after checking 14 bytes.
+    const rodata = (fieldOff: number): string => {
+      const file = join(dir, `rodata-${fieldOff}.json`);
+      writeFileSync(file, JSON.stringify([{ key: "00000000", value: `08000000 ${fieldOff.toString(16).padStart(2, "0")}000000` }]));
+      return `.rodata=${file}`;
+    };
+    const engines = ["interpreter", "jit", ...(kernelAvailability().ok ? ["kernel"] : [])];
+    const run = (engine: string, fieldOff: number) =>
+      cli("run", fixtureFile("rodata"), "--program", "rodata_offset", "--gen", "imix:50:seed=1", "--map", rodata(fieldOff), "--engine", engine, "--json");
+    for (const engine of engines) {
+      const ok = run(engine, 11); // bytes 11 and 12: in bounds, and not 0x08 at 11 on these frames
+      expect(ok.status, `${engine}: ${ok.stderr}`).toBe(0);
+      expect(json(ok).verdicts, engine).toEqual({ XDP_DROP: 50 });
+      expect((json(ok).maps as Record<string, unknown>)[".rodata"], engine).toEqual([{ key: "00000000", value: "080000000b000000" }]);
+      const bad = run(engine, 13); // byte 14 is past the 14 checked bytes
+      expect(bad.status, engine).not.toBe(0);
+      expect(bad.stderr, engine).toMatch(/invalid access to packet, off=14 size=1/);
+      noStackTrace(bad);
+    }
+  });
+
   it("--map fills a map before the run; --per-packet lists results; --out writes the packets that were not dropped", () => {
     const mapFile = join(dir, "allow.json");
     // Allow nothing specific: one entry, to see it come back.

@@ -13,6 +13,7 @@ import { BpfMap } from "../../vm/maps/map.js";
 import { QueueMap } from "../../vm/maps/queue.js";
 import { RingBuf } from "../../vm/maps/ringbuf.js";
 import { kernelBridge } from "../../vm/node/kernel/engine.js";
+import type { KernelMap } from "../../vm/node/kernel/bridge.js";
 import { PROGRAM_TYPES } from "../../vm/programs/index.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { runInKernel } from "../../bin/cli/commands/run-kernel.js";
@@ -37,16 +38,23 @@ describe.skipIf(!status.ok)("the kernel accepts what the loader links (and so do
         const ours = verifyObjectProgram(obj, p, { helpers });
         const BPF_F_RDONLY_PROG = 1 << 7;
         let kernel: string | undefined;
+        const maps: KernelMap[] = [];
         try {
-          const prog = kernelBridge().load(p.insns, {
-            type: PROGRAM_TYPES[p.type!].kernelType!,
-            name: p.name,
+          // As libbpf: create the maps, write .data / .rodata, freeze .rodata (BPF_MAP_FREEZE: its
+          // values are then constants for the verifier), and load.
+          for (const m of obj.maps) {
             // withCpuSlots: libbpf's max_entries for a PERF_EVENT_ARRAY declared without one.
-            maps: obj.maps.map((m) => withCpuSlots({ name: m.name, type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0) }, status.possibleCpus ?? 1)),
-          });
+            const map = kernelBridge().createMap(withCpuSlots({ name: m.name, type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0) }, status.possibleCpus ?? 1));
+            maps.push(map);
+            if (m.origin === "data" && m.initial) map.update(new Uint8Array(4), m.initial);
+            if (m.readonly) map.freeze();
+          }
+          const prog = kernelBridge().load(p.insns, { type: PROGRAM_TYPES[p.type!].kernelType!, name: p.name, sharedMaps: maps });
           prog.close();
         } catch (err) {
           kernel = (err as Error).message;
+        } finally {
+          for (const map of maps) map.close();
         }
         // unsafe.o: a packet read without a bounds check, which neither verifier lets through.
         if (file === "unsafe") {

@@ -49,13 +49,29 @@ export abstract class MapHandle {
     this.address = descriptor.address;
   }
 
+  private isFrozen = false;
+
+  /**
+   * BPF_MAP_FREEZE: from now on user space cannot change the map (updates and deletes fail with
+   * -EPERM, as map_get_sys_perms drops FMODE_CAN_WRITE for a frozen map); programs still can,
+   * unless the map is BPF_F_RDONLY_PROG. Enforced by this handle (the user-space API), not by
+   * the maps runtime: a handle made for the same map elsewhere (another worker) does not see it.
+   */
+  freeze(): void {
+    this.isFrozen = true;
+  }
+
+  get frozen(): boolean {
+    return this.isFrozen;
+  }
+
   get typeName(): string {
     return mapTypeName(this.type);
   }
 
   /** Throw MapError for a negative errno. */
   protected check(op: string, ret: number): void {
-    if (ret < 0) throw new MapError(this.name, op, ret);
+    if (ret < 0) throw new MapError(this.name, ret === -abi.EPERM && this.frozen ? `${op} of a frozen map` : op, ret);
   }
 }
 
@@ -127,6 +143,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** BPF_MAP_UPDATE_ELEM: 0 or the negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL, ...). */
   tryUpdate(key: MapBytes, value: In, flags: number = abi.BPF_ANY): number {
+    if (this.frozen) return -abi.EPERM;
     this.putKey(key);
     this.putValue(value);
     return this.rt.sys_update(this.address, this.keyAddr, this.valueAddr, flagArg(flags, `map '${this.name}': update`));
@@ -139,6 +156,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** BPF_MAP_DELETE_ELEM: 0 or the negative errno. */
   tryDelete(key: MapBytes): number {
+    if (this.frozen) return -abi.EPERM;
     this.putKey(key);
     return this.rt.sys_delete(this.address, this.keyAddr);
   }
@@ -153,6 +171,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps): the value, or undefined when absent. */
   lookupAndDelete(key: MapBytes): V | undefined {
+    if (this.frozen) this.check("lookup_and_delete", -abi.EPERM);
     this.putKey(key);
     const ret = this.rt.sys_lookup_and_delete(this.address, this.keyAddr, this.valueAddr);
     if (ret === -abi.ENOENT) return undefined;

@@ -23,6 +23,13 @@ export interface VerifierMap {
    * not read). DEVMAP / DEVMAP_HASH are read-only whatever the flags say (map-rules.ts).
    */
   readonly flags?: number;
+  /**
+   * The value bytes of a frozen single-entry ARRAY (libbpf's .rodata after BPF_MAP_FREEZE). With
+   * BPF_F_RDONLY_PROG, loads of 1/2/4/8 bytes at a constant offset read these bytes as a known
+   * constant (check_mem_access: bpf_map_is_rdonly → bpf_map_direct_read). Give it only when
+   * nobody can change the value any more (the runtime's map is frozen).
+   */
+  readonly frozen?: Uint8Array;
 }
 
 export class Env {

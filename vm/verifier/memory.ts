@@ -7,11 +7,11 @@ import { ctxFieldAt } from "../programs/context.js";
 import { STACK_SIZE } from "../isa/opcodes.js";
 import { constNumS, scalarIsConst, smaxNum, sminNum, umaxNum } from "./bounds.js";
 import { reject } from "./messages.js";
-import { checkMapAccessType } from "./map-rules.js";
-import { loadedScalar, pointer, typeName, type Reg } from "./regs.js";
+import { checkMapAccessType, MapFlag, mapFlags } from "./map-rules.js";
+import { constReg, loadedScalar, pointer, typeName, type Reg } from "./regs.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
 import { tnumString } from "./tnum.js";
-import type { Env } from "./env.js";
+import type { Env, VerifierMap } from "./env.js";
 import type { VState } from "./state.js";
 
 export type Access = "read" | "write";
@@ -116,8 +116,32 @@ function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {
   // check_map_access_type before the bounds (check_mem_access, check_helper_mem_access).
   checkMapAccessType(map, op.access, reg.off + op.off, op.size);
   regionAccess(reg, op, map.valueSize, (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${op.size}`);
+  if (op.access === "read" && op.value === undefined) {
+    const known = frozenRead(map, reg, op);
+    if (known !== undefined) return constReg(known);
+  }
   return loaded(op);
 }
+
+/**
+ * A load from a frozen read-only map value at a constant offset is the constant stored there
+ * (check_mem_access: tnum_is_const(var_off) && bpf_map_is_rdonly(map) → bpf_map_direct_read,
+ * sizes 1/2/4/8, little-endian, sign-extended only for ldxs*). Only single-entry ARRAYs have
+ * map_direct_value_addr; the bytes are given only once the map is frozen.
+ */
+function frozenRead(map: VerifierMap, reg: Reg, op: MemOp): bigint | undefined {
+  const bytes = map.frozen;
+  if (!bytes || !(mapFlags(map) & MapFlag.RDONLY_PROG) || map.type !== BPF_MAP_TYPE_ARRAY || map.maxEntries !== 1) return undefined;
+  if (!scalarIsConst(reg.s) || !DIRECT_READ_SIZES.has(op.size)) return undefined;
+  const off = reg.off + op.off + constNumS(reg.s);
+  if (off < 0 || off + op.size > bytes.length) return undefined;
+  let v = 0n;
+  for (let i = op.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[off + i]!);
+  return op.signed ? BigInt.asIntN(op.size * 8, v) : v;
+}
+
+const BPF_MAP_TYPE_ARRAY = 2;
+const DIRECT_READ_SIZES: ReadonlySet<number> = new Set([1, 2, 4, 8]);
 
 function memAccess(reg: Reg, op: MemOp): Reg {
   regionAccess(reg, op, reg.range, (o) => `invalid access to memory, mem_size=${reg.range} off=${o} size=${op.size}`);

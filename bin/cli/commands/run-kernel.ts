@@ -71,6 +71,13 @@ export function runInKernel(
   let prog: KernelProgram;
   try {
     for (const spec of specs) kmaps.push(bridge.createMap(spec));
+    // Global data as libbpf sets it up: written, and .rodata frozen, before any program is
+    // loaded — the kernel verifier reads a frozen read-only map's values as constants.
+    obj.maps.forEach((m, fd) => {
+      if (m.origin !== "data") return;
+      if (m.initial) kmaps[fd]!.update(u32(0), m.initial);
+      if (m.readonly) kmaps[fd]!.freeze();
+    });
     prog = load(entry);
     obj.maps.forEach((m, fd) => {
       for (const slot of m.slots ?? []) kmaps[fd]!.update(u32(slot.index), u32(load(findProgram(obj, slot.program)).fd));
@@ -83,9 +90,6 @@ export function runInKernel(
   }
   try {
     const cpus = status.possibleCpus ?? 1;
-    obj.maps.forEach((m, fd) => {
-      if (m.origin === "data" && m.initial) kmaps[fd]!.update(u32(0), m.initial);
-    });
     for (const init of inits) {
       const fd = obj.maps.findIndex((m) => m.name === init.map);
       const map = kmaps[fd]!;

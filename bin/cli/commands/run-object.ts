@@ -108,10 +108,9 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   if (!verify) {
     io.stderr("ebpf-wasm run: WARNING: --no-verify: the program runs WITHOUT verification; a program the verifier would reject may fault or misbehave. Use it for conformance experiments only.\n");
   }
-  const obj = readObject(path);
+  const { obj, inits } = withGlobalData(readObject(path), args);
   const entry = findProgram(obj, stringOption(args, "program"));
   const { packets, input, notes } = readPackets(args);
-  const inits = readMapInits(args, obj);
   const wantResults = args.options["per-packet"] === true || stringOption(args, "out") !== undefined;
   let report: RunReport;
   if (engineName === "kernel") {
@@ -213,6 +212,33 @@ function readMapInits(args: ParsedArgs, obj: BpfObject): MapInit[] {
     });
     return { map, file, entries };
   });
+}
+
+/**
+ * --map for global data (.data, .rodata, .bss) sets the object's initial contents, before
+ * anything is loaded — what a libbpf skeleton does with `skel->rodata->x = ...` before
+ * `__load()`: .rodata is frozen once written, and the verifier reads its frozen values (a loop
+ * bound, an offset) as constants, so it must see the values the programs will run with. The
+ * other maps' entries are written after loading (applyMapInits / fillKernelMap).
+ */
+function withGlobalData(obj: BpfObject, args: ParsedArgs): { obj: BpfObject; inits: MapInit[] } {
+  const all = readMapInits(args, obj);
+  const isData = (init: MapInit): boolean => obj.maps.find((m) => m.name === init.map)!.origin === "data";
+  const data = all.filter(isData);
+  if (data.length === 0) return { obj, inits: all };
+  const maps = obj.maps.map((m) => {
+    const init = data.find((d) => d.map === m.name);
+    if (!init) return m;
+    let value = m.initial ?? new Uint8Array(m.spec.valueSize);
+    for (const e of init.entries) {
+      if (e.key && new DataView(e.key.buffer, e.key.byteOffset).getUint32(0, true) !== 0) {
+        throw new CliError(`--map ${init.map}=${init.file}: global data has one entry, key 0 (00000000)`);
+      }
+      value = single(e.value, (why) => { throw new CliError(`--map ${init.map}=${init.file}: ${why}`); });
+    }
+    return { ...m, initial: value };
+  });
+  return { obj: { ...obj, maps }, inits: all.filter((i) => !isData(i)) };
 }
 
 function applyMapInits(maps: MapSet, inits: readonly MapInit[]): void {

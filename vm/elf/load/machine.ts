@@ -69,10 +69,17 @@ const u32 = (n: number): Uint8Array => {
   return b;
 };
 
-/** .data / .rodata contents into element 0 of their maps (.bss stays zero, as created). */
+/**
+ * .data / .rodata contents into element 0 of their maps (.bss stays zero, as created); .rodata is
+ * then frozen, as libbpf does (bpf_object__populate_internal_map: BPF_MAP_FREEZE), so the
+ * verifier may treat its bytes as constants (verify.ts) and user space can no longer change them.
+ */
 function writeGlobalData(obj: BpfObject, machine: RuntimeMachine): void {
   for (const m of obj.maps) {
-    if (m.origin === "data" && m.initial) machine.maps.keyed(m.name).update(u32(0), m.initial);
+    if (m.origin !== "data") continue;
+    const map = machine.maps.keyed(m.name);
+    if (m.initial) map.update(u32(0), m.initial);
+    if (m.readonly) map.freeze();
   }
 }
 

@@ -23,6 +23,9 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     valueSize: m.spec.valueSize,
     maxEntries: m.spec.maxEntries,
     flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0),
+    // libbpf writes .rodata and then BPF_MAP_FREEZEs it; so does instantiateObject
+    // (machine.ts): the verifier may read its bytes as constants.
+    ...(m.readonly ? { frozen: m.initial ?? new Uint8Array(m.spec.valueSize) } : {}),
   }));
 }
 

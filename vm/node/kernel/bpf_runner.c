@@ -51,6 +51,7 @@ enum op {
   OP_PROG_INFO = 11,
   OP_MAP_LOOKUP_AND_DELETE = 12,
   OP_RINGBUF_DRAIN = 13,
+  OP_MAP_FREEZE = 14,
 };
 
 #define MAX_FD 65536
@@ -485,6 +486,18 @@ static int op_map_update(struct in *i) {
   return sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0 ? errno : 0;
 }
 
+// MAP_FREEZE: u32 fd -> (); BPF_MAP_FREEZE (cmd 22): user space can no longer write the map,
+// and a BPF_F_RDONLY_PROG array's values become constants for the verifier (libbpf's .rodata).
+static int op_map_freeze(struct in *i) {
+  uint32_t fd = in_u32(i);
+  if (i->bad) return EINVAL;
+  if (!is_owned((int)fd)) return EBADF;
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.map_fd = fd;
+  return sys_bpf(BPF_MAP_FREEZE, &attr) < 0 ? errno : 0;
+}
+
 // MAP_DELETE: u32 fd, u32 key_len, key -> ()
 static int op_map_delete(struct in *i) {
   uint32_t fd = in_u32(i), klen = in_u32(i);
@@ -663,6 +676,7 @@ static int serve(int pin) {
       case OP_PROG_INFO: err = op_prog_info(&in, &o); break;
       case OP_MAP_LOOKUP_AND_DELETE: err = op_map_lookup_and_delete(&in, &o); break;
       case OP_RINGBUF_DRAIN: err = op_ringbuf_drain(&in, &o); break;
+      case OP_MAP_FREEZE: err = op_map_freeze(&in); break;
       default: err = ENOSYS; break;
     }
     if (respond(err, &o) < 0) break;

@@ -217,6 +217,14 @@ export class KernelMap {
     this.bridge.request(Op.MAP_UPDATE, frame);
   }
 
+  /**
+   * BPF_MAP_FREEZE: user space can no longer change the map (updates fail with EPERM); the
+   * verifier reads a frozen BPF_F_RDONLY_PROG array's values as constants.
+   */
+  freeze(): void {
+    this.bridge.request(Op.MAP_FREEZE, new FrameWriter(Op.MAP_FREEZE).u32(this.fd));
+  }
+
   /** Delete `key`; false when it was not there. */
   delete(key: Uint8Array): boolean {
     this.checkKey(key);

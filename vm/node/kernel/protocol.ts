@@ -22,6 +22,8 @@ export const Op = {
   MAP_LOOKUP_AND_DELETE: 12,
   /** Read a RINGBUF's committed records through its mmap()ed pages and consume them. */
   RINGBUF_DRAIN: 13,
+  /** BPF_MAP_FREEZE: no more writes from user space (libbpf freezes .rodata after writing it). */
+  MAP_FREEZE: 14,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
