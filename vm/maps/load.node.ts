@@ -11,14 +11,17 @@ import { isSharedMemory, MapsRuntime } from "./runtime.js";
 
 const cache = new Map<boolean, WebAssembly.Module>();
 
-/** The build/ directory of the package: found upwards from this file (source or dist/). */
+/**
+ * The build/ directory of the package: found upwards from this file (vm/maps/ in a checkout,
+ * dist/vm/maps/ when built or installed from npm, where package.json sits at the root too).
+ */
 function buildDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "asconfig.json"))) return join(dir, "build");
+    if (existsSync(join(dir, "package.json"))) return join(dir, "build");
     dir = dirname(dir);
   }
-  throw new BpfError("cannot find the package root (asconfig.json) above " + fileURLToPath(import.meta.url));
+  throw new BpfError("cannot find the package root (package.json) above " + fileURLToPath(import.meta.url));
 }
 
 /** Path of the maps runtime build for shared or unshared memories. */

@@ -406,7 +406,7 @@ export class KernelBridge {
   private probe(): Availability {
     if (process.platform !== "linux") return { ok: false, reason: `bpf() is Linux-only, this is ${process.platform}` };
     if (!existsSync(this.binary)) {
-      return { ok: false, reason: `${this.binary} not built (run \`npm run build:native\`; it needs a C compiler and <linux/bpf.h>)` };
+      return { ok: false, reason: `${this.binary} not built (run \`npm run build:native\` in a checkout, or \`node ${join(dirname(this.binary), "..", "vm", "node", "kernel", "build.mjs")}\` in an installed package; it needs a C compiler and <linux/bpf.h>)` };
     }
     try {
       this.channel = new RunnerChannel(this.binary, process.env["EBPF_WASM_KERNEL_PIN"] !== "0");
