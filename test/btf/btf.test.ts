@@ -148,7 +148,9 @@ describe("BTF of real objects", () => {
 });
 
 const vmlinux = "/sys/kernel/btf/vmlinux";
-describe.skipIf(!existsSync(vmlinux))("the running kernel's BTF (every kind)", () => {
+const vmlinuxSkip = existsSync(vmlinux) ? "" : ` (skipped: no ${vmlinux} on this machine)`;
+if (vmlinuxSkip) console.log(`skipped: no ${vmlinux} on this machine`);
+describe.skipIf(vmlinuxSkip !== "")(`the running kernel's BTF (every kind)${vmlinuxSkip}`, () => {
   it("parses, with the same type count and kinds as bpftool", () => {
     const bytes = new Uint8Array(readFileSync(vmlinux));
     const t0 = performance.now();

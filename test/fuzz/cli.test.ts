@@ -32,7 +32,7 @@ describe("ebpf-wasm fuzz", () => {
     expect(r.stdout).toMatch(/^90 of 90 instructions generated in 400 programs\n$/m);
   });
 
-  it.skipIf(!engineNames().includes("jit"))("runs interpreter vs jit and reports in JSON; --replay reruns one case", async () => {
+  it("runs interpreter vs jit and reports in JSON; --replay reruns one case", async () => {
     const r = await cli(["--engines", "interpreter,jit", "--iterations", "200", "--seed", "11", "--json"]);
     expect(r.stderr).toBe("");
     const stats = JSON.parse(r.stdout);

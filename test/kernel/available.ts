@@ -15,6 +15,7 @@ export function kernelAvailability(): Availability {
       execFileSync(process.execPath, [script], { stdio: "pipe" });
     } catch (err) {
       status = { ok: false, reason: `build:native failed: ${(err as Error).message}` };
+      console.log(`skipped: no kernel bpf() (${status.reason})`);
       return status;
     }
     status = kernelBridge().available();
