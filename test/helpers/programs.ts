@@ -109,9 +109,24 @@ short:
   exit
 `;
 
-/** Fill 40 stack bytes with 0x77, load `len` bytes at the packet's u32 at +0 into r10-40, copy
- * the 40 stack bytes to packet[8..48) and return r0 of the load. */
-export const LOAD_TC = (len: number) => `
+/** Where a context keeps its packet pointers, and which bytes-load helper it calls. */
+export interface LoadBytesCtx {
+  readonly data: number;
+  readonly dataEnd: number;
+  readonly helper: number;
+  /** Packet bytes checked before the packet's u32 offset is read (r0 = 0xdead when shorter). */
+  readonly first: number;
+}
+
+/** __sk_buff data / data_end and bpf_skb_load_bytes; 48 bytes checked up front. */
+export const SKB_LOAD: LoadBytesCtx = { data: 76, dataEnd: 80, helper: 26, first: 48 };
+
+/**
+ * Fill 40 stack bytes with 0x77, load `len` bytes at the packet's u32 at +0 into r10-40 with the
+ * context's helper, copy the 40 stack bytes to packet[8..48) when the packet has 48 bytes, and
+ * return r0 of the load.
+ */
+export const loadBytesProgram = (ctx: LoadBytesCtx, len: number) => `
   mov %r6, %r1
   lddw %r1, 0x7777777777777777
   stxdw [%r10-40], %r1
@@ -119,22 +134,22 @@ export const LOAD_TC = (len: number) => `
   stxdw [%r10-24], %r1
   stxdw [%r10-16], %r1
   stxdw [%r10-8], %r1
-  ldxw %r2, [%r6+76]
-  ldxw %r3, [%r6+80]
+  ldxw %r2, [%r6+${ctx.data}]
+  ldxw %r3, [%r6+${ctx.dataEnd}]
   mov %r4, %r2
-  add %r4, 48
+  add %r4, ${ctx.first}
   jgt %r4, %r3, short
   ldxw %r2, [%r2+0]
   mov %r1, %r6
   mov %r3, %r10
   add %r3, -40
   mov %r4, ${len}
-  call 26
-  ldxw %r2, [%r6+76]
-  ldxw %r3, [%r6+80]
+  call ${ctx.helper}
+  ldxw %r2, [%r6+${ctx.data}]
+  ldxw %r3, [%r6+${ctx.dataEnd}]
   mov %r4, %r2
   add %r4, 48
-  jgt %r4, %r3, short
+  jgt %r4, %r3, out
   ldxdw %r1, [%r10-40]
   stxdw [%r2+8], %r1
   ldxdw %r1, [%r10-32]
@@ -145,11 +160,14 @@ export const LOAD_TC = (len: number) => `
   stxdw [%r2+32], %r1
   ldxdw %r1, [%r10-8]
   stxdw [%r2+40], %r1
+out:
   exit
 short:
   mov %r0, 0xdead
   exit
 `;
+
+export const LOAD_TC = (len: number) => loadBytesProgram(SKB_LOAD, len);
 
 /** Socket filter: offsets are from the network header; r0 = result byte | loaded bytes 0..2 << 8. */
 export const LOAD_SOCKET = (offset: number, len: number) => `

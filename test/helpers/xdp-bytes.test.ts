@@ -9,51 +9,13 @@ import { packetHelpers } from "../../vm/helpers/packet/index.js";
 import { Layout } from "../../vm/memory/layout.js";
 import { verify } from "../../vm/verifier/index.js";
 import { expectKernelAgreement, kernel, load, low32, makeRig, neg, randomBytes, rng, runPacket } from "./harness.js";
+import { loadBytesProgram } from "./programs.js";
 
 /**
  * xdp_load_bytes of `len` bytes at the packet's u32 offset into a buffer prefilled with 0x77;
  * the buffer is then copied to packet bytes 8..47 (when the packet has 48). r0 = the result.
  */
-const LOAD = (len: number) => `
-  mov %r6, %r1
-  lddw %r1, 0x7777777777777777
-  stxdw [%r10-40], %r1
-  stxdw [%r10-32], %r1
-  stxdw [%r10-24], %r1
-  stxdw [%r10-16], %r1
-  stxdw [%r10-8], %r1
-  ldxw %r2, [%r6+0]
-  ldxw %r3, [%r6+4]
-  mov %r4, %r2
-  add %r4, 4
-  jgt %r4, %r3, short
-  ldxw %r2, [%r2+0]
-  mov %r1, %r6
-  mov %r3, %r10
-  add %r3, -40
-  mov %r4, ${len}
-  call 189
-  ldxw %r2, [%r6+0]
-  ldxw %r3, [%r6+4]
-  mov %r4, %r2
-  add %r4, 48
-  jgt %r4, %r3, out
-  ldxdw %r1, [%r10-40]
-  stxdw [%r2+8], %r1
-  ldxdw %r1, [%r10-32]
-  stxdw [%r2+16], %r1
-  ldxdw %r1, [%r10-24]
-  stxdw [%r2+24], %r1
-  ldxdw %r1, [%r10-16]
-  stxdw [%r2+32], %r1
-  ldxdw %r1, [%r10-8]
-  stxdw [%r2+40], %r1
-out:
-  exit
-short:
-  mov %r0, 0xdead
-  exit
-`;
+const LOAD = (len: number) => loadBytesProgram({ data: 0, dataEnd: 4, helper: 189, first: 4 }, len);
 
 /** xdp_store_bytes of `len` bytes of a fixed pattern at the packet's u32 offset; r0 = the result. */
 const STORE = (len: number) => `
