@@ -9,6 +9,7 @@ import { assemble } from "../../vm/asm/index.js";
 import { BpfError } from "../../vm/errors.js";
 import { KernelBridge, KernelError, MapType, ProgType } from "../../vm/node/kernel/engine.js";
 import { kernelAvailability } from "./available.js";
+import { ringProgram } from "./ring-program.js";
 
 const status = kernelAvailability();
 const bridge = new KernelBridge();
@@ -66,68 +67,8 @@ describe.skipIf(!status.ok)("kernel QUEUE and STACK from user space", () => {
   });
 });
 
-// XDP over 64-byte frames. Byte 1 picks: 0 = bpf_ringbuf_output of the frame's first (byte 0 & 63)
-// bytes (from a stack copy: the helper may not read the packet); 1 = reserve 16 bytes, fill them from the frame, discard; 2 = the same, submit.
-// r0 = the helper's result (output) or 0, 1 when reserve found no room.
-const RING_PROGRAM = `
-  ldxw %r2, [%r1]
-  ldxw %r3, [%r1+4]
-  mov %r4, %r2
-  add %r4, 64
-  jgt %r4, %r3, out
-  mov %r6, %r2
-  ldxb %r7, [%r6+1]
-  jne %r7, 0, reserve
-  ldxdw %r5, [%r6+0]
-  stxdw [%r10-64], %r5
-  ldxdw %r5, [%r6+8]
-  stxdw [%r10-56], %r5
-  ldxdw %r5, [%r6+16]
-  stxdw [%r10-48], %r5
-  ldxdw %r5, [%r6+24]
-  stxdw [%r10-40], %r5
-  ldxdw %r5, [%r6+32]
-  stxdw [%r10-32], %r5
-  ldxdw %r5, [%r6+40]
-  stxdw [%r10-24], %r5
-  ldxdw %r5, [%r6+48]
-  stxdw [%r10-16], %r5
-  ldxdw %r5, [%r6+56]
-  stxdw [%r10-8], %r5
-  ldxb %r3, [%r6]
-  and %r3, 63
-  lddw %r1, map_fd 0
-  mov %r2, %r10
-  add %r2, -64
-  mov %r4, 0
-  call 130
-  exit
-  reserve:
-  lddw %r1, map_fd 0
-  mov %r2, 16
-  mov %r3, 0
-  call 131
-  jeq %r0, 0, full
-  ldxdw %r5, [%r6]
-  stxdw [%r0], %r5
-  ldxdw %r5, [%r6+8]
-  stxdw [%r0+8], %r5
-  mov %r1, %r0
-  mov %r2, 0
-  jeq %r7, 1, discard
-  call 132
-  mov %r0, 0
-  exit
-  discard:
-  call 133
-  mov %r0, 0
-  exit
-  full:
-  mov %r0, 1
-  exit
-  out:
-  mov %r0, 2
-  exit`;
+// XDP over 64-byte frames (ring-program.ts): byte 1 picks the operation, byte 0 the output length.
+const RING_PROGRAM = ringProgram({ opAt: 1, lenAt: 0, fillAt: 0 });
 
 /** Frame k: length byte, op byte, then bytes that differ from frame to frame. */
 function ringFrame(k: number): Uint8Array {

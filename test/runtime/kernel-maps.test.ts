@@ -24,6 +24,7 @@ import { KernelBridge, KernelError, ProgType, type KernelMap, type KernelProgram
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { loadRunner, type PacketRunner } from "../../vm/runtime/run.js";
 import { kernelAvailability } from "../kernel/available.js";
+import { ringProgram } from "../kernel/ring-program.js";
 import { machine, u32 } from "./fixture.js";
 
 const available = kernelAvailability();
@@ -413,55 +414,9 @@ describe.skipIf(!status.ok)("maps agree with the kernel", () => {
         });
       }
 
-      // Ring buffer: byte 12 = 0 bpf_ringbuf_output of (byte 13 & 63) bytes of the frame (copied
-      // to the stack first: the helper may not read the packet), 1 = reserve 16 bytes, fill them
-      // from the frame and discard, 2 = the same and submit. r0 = output's result, or 0 / 1 when
-      // reserve gave a record / NULL. A 4096-byte ring, drained every 20 frames.
-      const RING_PROGRAM = `
-        ldxw %r2, [%r1]
-        ldxw %r3, [%r1+4]
-        mov %r4, %r2
-        add %r4, 64
-        jgt %r4, %r3, out
-        mov %r6, %r2
-        ldxb %r7, [%r6+12]
-        jne %r7, 0, reserve
-${Array.from({ length: 8 }, (_, k) => `        ldxdw %r5, [%r6+${k * 8}]
-        stxdw [%r10-${64 - k * 8}], %r5`).join("\n")}
-        ldxb %r3, [%r6+13]
-        and %r3, 63
-        lddw %r1, map_fd 0
-        mov %r2, %r10
-        add %r2, -64
-        mov %r4, 0
-        call 130
-        exit
-        reserve:
-        lddw %r1, map_fd 0
-        mov %r2, 16
-        mov %r3, 0
-        call 131
-        jeq %r0, 0, full
-        ldxdw %r5, [%r6+8]
-        stxdw [%r0], %r5
-        ldxdw %r5, [%r6+16]
-        stxdw [%r0+8], %r5
-        mov %r1, %r0
-        mov %r2, 0
-        jeq %r7, 1, discard
-        call 132
-        mov %r0, 0
-        exit
-        discard:
-        call 133
-        mov %r0, 0
-        exit
-        full:
-        mov %r0, 1
-        exit
-        out:
-        mov %r0, 2
-        exit`;
+      // Ring buffer (ring-program.ts): byte 12 picks output / reserve+discard / reserve+submit,
+      // byte 13 the output length. A 4096-byte ring, drained every 20 frames.
+      const RING_PROGRAM = ringProgram({ opAt: 12, lenAt: 13, fillAt: 8 });
       const long = base.filter((d) => d.length >= 64);
       const ringFrames = (ops: readonly (readonly [op: number, len: number])[], from: number): Uint8Array[] =>
         ops.map(([op, len], i) => {
