@@ -532,18 +532,24 @@ static int op_map_next_key(struct in *i, struct out *o) {
 //            u64 load_time (ns since boot)
 // BPF_OBJ_GET_INFO_BY_FD on a program this process loaded. verified_insns (Linux >= 5.16) is the
 // verifier's "processed N insns" figure for the load.
+// BPF_OBJ_GET_INFO_BY_FD into `info` (a struct bpf_prog_info or bpf_map_info): 0 or errno.
+static int obj_info(uint32_t fd, void *info, uint32_t len) {
+  memset(info, 0, len);
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.info.bpf_fd = fd;
+  attr.info.info_len = len;
+  attr.info.info = (uint64_t)(uintptr_t)info;
+  return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0 ? errno : 0;
+}
+
 static int op_prog_info(struct in *i, struct out *o) {
   uint32_t fd = in_u32(i);
   if (i->bad) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
   struct bpf_prog_info info;
-  memset(&info, 0, sizeof info);
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.info.bpf_fd = fd;
-  attr.info.info_len = sizeof info;
-  attr.info.info = (uint64_t)(uintptr_t)&info;
-  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0) return errno;
+  int err = obj_info(fd, &info, sizeof info);
+  if (err) return err;
   out_u32(o, info.verified_insns);
   out_u32(o, info.xlated_prog_len);
   out_u32(o, info.jited_prog_len);
@@ -572,13 +578,8 @@ static int op_ringbuf_drain(struct in *i, struct out *o) {
   if (i->bad) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
   struct bpf_map_info info;
-  memset(&info, 0, sizeof info);
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.info.bpf_fd = fd;
-  attr.info.info_len = sizeof info;
-  attr.info.info = (uint64_t)(uintptr_t)&info;
-  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0) return errno;
+  int err = obj_info(fd, &info, sizeof info);
+  if (err) return err;
   if (info.type != BPF_MAP_TYPE_RINGBUF) return EINVAL;
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   size_t size = info.max_entries; // a power of 2, a multiple of the page size (the kernel checked)
@@ -586,7 +587,7 @@ static int op_ringbuf_drain(struct in *i, struct out *o) {
   void *cons_map = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
   if (cons_map == MAP_FAILED) return errno;
   void *prod_map = mmap(NULL, prod_len, PROT_READ, MAP_SHARED, (int)fd, (off_t)page);
-  if (prod_map == MAP_FAILED) { int err = errno; munmap(cons_map, page); return err; }
+  if (prod_map == MAP_FAILED) { err = errno; munmap(cons_map, page); return err; }
   unsigned long *consumer_pos = cons_map;
   const unsigned long *producer_pos = prod_map;
   const unsigned char *data = (const unsigned char *)prod_map + page;
