@@ -2,8 +2,7 @@
 // into one-line messages (CliError) instead of stack traces.
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { CliError } from "./args.js";
 import type { Io } from "./command.js";
 
@@ -64,18 +63,5 @@ export function findFiles(path: string, ext: string): string[] {
   return out;
 }
 
-/** The package's root directory (where package.json is), found from this file's location. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string };
-      if (pkg.name === "ebpf-wasm") return dir;
-    } catch {
-      // not here: keep climbing
-    }
-    const up = resolve(dir, "..");
-    if (up === dir) throw new CliError("cannot find the ebpf-wasm package root (package.json)");
-    dir = up;
-  }
-}
+/** The package's root directory (where package.json is). */
+export { packageRoot } from "../../vm/node/package-root.js";

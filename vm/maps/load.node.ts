@@ -2,27 +2,17 @@
 // Browsers fetch the same files and call WebAssembly.compile themselves.
 
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { BpfError } from "../errors.js";
+import { packageRoot } from "../node/package-root.js";
 import type { Layout } from "../memory/layout.js";
 import { MapSet } from "./mapset.js";
 import { isSharedMemory, MapsRuntime } from "./runtime.js";
 
 const cache = new Map<boolean, WebAssembly.Module>();
 
-/**
- * The build/ directory of the package: found upwards from this file (vm/maps/ in a checkout,
- * dist/vm/maps/ when built or installed from npm, where package.json sits at the root too).
- */
-function buildDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "package.json"))) return join(dir, "build");
-    dir = dirname(dir);
-  }
-  throw new BpfError("cannot find the package root (package.json) above " + fileURLToPath(import.meta.url));
-}
+/** The package's build/ directory (vm/node/package-root.ts finds the root). */
+const buildDir = (): string => join(packageRoot(), "build");
 
 /** Path of the maps runtime build for shared or unshared memories. */
 export function mapsWasmPath(shared: boolean): string {

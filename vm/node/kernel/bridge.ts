@@ -7,9 +7,9 @@
 
 import { existsSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { BpfError } from "../../errors.js";
+import { packageRoot } from "../package-root.js";
 import { encode, type Insn } from "../../isa/instruction.js";
 import { funcInfo } from "../../program/func-info.js";
 import { isFuncAddress } from "../../program/subprograms.js";
@@ -154,15 +154,7 @@ export const errnoName = (err: number): string => ERRNO_NAMES.get(err) ?? `errno
 
 /** Where build/bpf-runner is: $EBPF_WASM_BPF_RUNNER, or build/ at the package root. */
 export function runnerPath(): string {
-  const override = process.env["EBPF_WASM_BPF_RUNNER"];
-  if (override) return override;
-  // This file sits at vm/node/kernel/ in the sources and dist/vm/node/kernel/ when built.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++) {
-    if (existsSync(join(dir, "package.json"))) return join(dir, "build", "bpf-runner");
-    dir = resolve(dir, "..");
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../build/bpf-runner");
+  return process.env["EBPF_WASM_BPF_RUNNER"] || join(packageRoot(), "build", "bpf-runner");
 }
 
 /** What one RINGBUF drain read: the submitted records, and the positions after it. */
@@ -406,7 +398,7 @@ export class KernelBridge {
   private probe(): Availability {
     if (process.platform !== "linux") return { ok: false, reason: `bpf() is Linux-only, this is ${process.platform}` };
     if (!existsSync(this.binary)) {
-      return { ok: false, reason: `${this.binary} not built (run \`npm run build:native\` in a checkout, or \`node ${join(dirname(this.binary), "..", "vm", "node", "kernel", "build.mjs")}\` in an installed package; it needs a C compiler and <linux/bpf.h>)` };
+      return { ok: false, reason: `${this.binary} not built (run \`npm run build:native\` in a checkout, or \`node ${join(packageRoot(), "vm", "node", "kernel", "build.mjs")}\` in an installed package; it needs a C compiler and <linux/bpf.h>)` };
     }
     try {
       this.channel = new RunnerChannel(this.binary, process.env["EBPF_WASM_KERNEL_PIN"] !== "0");
