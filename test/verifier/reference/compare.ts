@@ -5,25 +5,10 @@
 import { tnumAnd, tnumIntersect, tnumOr, U64 } from "./tnum.js";
 import { viewIsConst, viewOf, widthInfo, withView, type View, type WidthInfo } from "./views.js";
 import type { Scalar } from "./bounds.js";
-import type { CondName } from "../../../vm/isa/table.js";
+import { flip, negate, type Cond } from "../../../vm/verifier/compare.js";
 
-/** A condition or its negation; "jnset" is the false side of jset. */
-export type Cond = CondName | "jnset";
-
-const NEGATE: Record<Cond, Cond> = {
-  jeq: "jne", jne: "jeq", jgt: "jle", jle: "jgt", jge: "jlt", jlt: "jge",
-  jsgt: "jsle", jsle: "jsgt", jsge: "jslt", jslt: "jsge", jset: "jnset", jnset: "jset",
-};
-
-export const negate = (c: Cond): Cond => NEGATE[c];
-
-/** `a op b` with the operands swapped: `b op' a`. */
-const FLIP: Record<Cond, Cond> = {
-  jeq: "jeq", jne: "jne", jgt: "jlt", jlt: "jgt", jge: "jle", jle: "jge",
-  jsgt: "jslt", jslt: "jsgt", jsge: "jsle", jsle: "jsge", jset: "jset", jnset: "jnset",
-};
-
-export const flip = (c: Cond): Cond => FLIP[c];
+// The condition tables hold no arithmetic, so the reference shares them with vm/verifier.
+export type { Cond };
 
 /** true / false when `a cond b` is decided at this width, undefined when both may happen. */
 export function branchTaken(a: Scalar, b: Scalar, cond: Cond, wide: boolean): boolean | undefined {
@@ -47,7 +32,7 @@ function taken(a: View, b: View, cond: Cond): boolean | undefined {
       if (((a.t.value | a.t.mask) & (b.t.value | b.t.mask)) === 0n) return false;
       return undefined;
     default: {
-      const r = taken(a, b, NEGATE[cond]);
+      const r = taken(a, b, negate(cond));
       return r === undefined ? undefined : !r;
     }
   }
@@ -94,7 +79,7 @@ function refineView(a: View, b: View, cond: Cond, w: WidthInfo): [View, View] | 
     case "jsge":
       return [{ ...a, smin: max(a.smin, b.smin) }, { ...b, smax: min(b.smax, a.smax) }];
     case "jlt": case "jle": case "jslt": case "jsle": {
-      const r = refineView(b, a, FLIP[cond], w);
+      const r = refineView(b, a, flip(cond), w);
       return r && [r[1], r[0]];
     }
     case "jset": {
