@@ -98,7 +98,8 @@ export interface Ratio {
   /**
    * N × (CPU ns/packet on 1 worker) / (CPU ns/packet on N workers), by N: the speed-up N workers
    * give when each has a core of its own. Contention between workers (shared cache lines, locks)
-   * lowers it; other processes taking the cores do not.
+   * lowers it; other processes of this machine taking the cores do not (a VM's host slowing or
+   * stealing its CPUs still does: the guest's thread clock counts that time).
    */
   readonly workers_cpu_scaling?: Record<string, number>;
   /** JIT ns/packet (1 worker) over the kernel's: 1.5 = 50% slower than the kernel. */
