@@ -11,9 +11,10 @@ import { lowerAluLike } from "./lower/alu.js";
 import { lowerAtomic } from "./lower/atomic.js";
 import { knownAt } from "./known.js";
 import { lowerCall, wantsFacts } from "./lower/call.js";
-import { FnLowering, funcName, PARAM_COUNT, PC_LOCAL, varTypes, type ModuleState } from "./lower/context.js";
+import { FnLowering, funcName, PARAM_COUNT, PC_LOCAL, regLocal, varTypes, type ModuleState } from "./lower/context.js";
 import { branch, condition, lowerExit } from "./lower/jmp.js";
 import { lowerMemory } from "./lower/mem.js";
+import { templateFor } from "./lower/templates.js";
 import { planStructure, type Plan } from "./structure.js";
 
 export interface FunctionStats {
@@ -22,29 +23,55 @@ export interface FunctionStats {
 }
 
 export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
-  const { m, bn, decoded } = mod;
-  const f = new FnLowering(mod, func, knownAt(func, mod.insns, decoded, factSlots(mod, func)));
+  const { m, bn } = mod;
+  const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, factSlots(mod, func)));
   const plan = planStructure(func.blocks.length, jumpEdges(mod, func));
   const exprs = new Uint32Array(func.end - func.start); // at most one expression per slot
   const starts = new Int32Array(func.blocks.length + 1);
   let n = 0;
   for (let k = 0; k < func.blocks.length; k++) {
-    const block = func.blocks[k]!;
     starts[k] = n;
-    for (let i = block.start; i < block.end; i++) {
-      const def = decoded[i];
-      if (!def) continue;
-      const e = lowerInsn(f, func, plan, def, i, k);
-      if (e === undefined) continue;
-      m.tag?.(e, i);
-      exprs[n++] = e;
-    }
+    n = lowerBlock(f, func, plan, k, exprs, n);
   }
   starts[func.blocks.length] = n;
   const body = m.block(null, [plan.build(m, bn, { exprs, starts }, PC_LOCAL), m.unreachable()], bn.i64);
   const params = bn.createType(Array<number>(PARAM_COUNT).fill(bn.i64));
   m.addFunction(funcName(func.index), params, bn.i64, varTypes(bn), body);
   return { mode: plan.mode, blocks: func.blocks.length };
+}
+
+/**
+ * The code of block k's instructions into exprs from n on; returns the new n. Each instruction's
+ * code is tagged with its index; consecutive templated ones (lower/templates.ts) become one run
+ * when the builder writes runs (the direct builder: one loop over their bytes), else each is
+ * replayed through the builder's API.
+ */
+function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: Uint32Array, n: number): number {
+  const { m, mod } = f;
+  const { decoded, insns } = mod;
+  const block = func.blocks[k]!;
+  const run = m.templates;
+  let open = false;
+  for (let i = block.start; i < block.end; i++) {
+    const def = decoded[i];
+    if (!def) continue;
+    const ins = insns[i]!;
+    const code = templateFor(def, ins);
+    if (code !== undefined && run) {
+      if (!open) run.open();
+      open = true;
+      run.add(code, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off, i);
+      continue;
+    }
+    if (open) exprs[n++] = run!.close();
+    open = false;
+    const e = code !== undefined ? f.template(code, ins) : lowerInsn(f, func, plan, def, i, k);
+    if (e === undefined) continue;
+    m.tag?.(e, i);
+    exprs[n++] = e;
+  }
+  if (open) exprs[n++] = run!.close();
+  return n;
 }
 
 /** The helper calls of `func` whose lowering uses register facts (known.ts). */

@@ -10,6 +10,8 @@
 // For opt >= 1 its binary is read into Binaryen (readBinary) and optimised there. Keeping the
 // lowering written against this one interface means both paths share every line of semantics.
 
+import type { Code } from "./wasm/template.js";
+
 /** An expression handle (Binaryen's ExpressionRef; an index into DirectModule's node table). */
 export type Expr = number;
 /** A value type or a tuple of them (Binaryen's Type). */
@@ -143,4 +145,17 @@ export interface IrModule {
    * can be traced back to the instruction (DirectModule keeps a map of module byte offsets).
    */
   tag?(expr: Expr, insn: number): void;
+  /**
+   * Optional: templated instructions (wasm/template.ts, lower/templates.ts) written back to back
+   * as one expression of type none, each one's start marked for the source map like `tag`. A
+   * builder without it gets the same code through its other methods (lower/replay.ts).
+   */
+  templates?: TemplateRun;
+}
+
+/** A run of templated instructions: open, add each (dst and src are locals), close. */
+export interface TemplateRun {
+  open(): void;
+  add(code: Code, dst: number, src: number, imm: number, off: number, insn: number): void;
+  close(): Expr;
 }

@@ -20,6 +20,7 @@
 // bytes in place.
 
 import type { Expr, Type } from "../ir.js";
+import { Hole, type Code } from "../wasm/template.js";
 
 // Hole references: a child node is -(id + 1); anything else is kind << 24 | id.
 export const REF_LABEL = 1 << 24; // relative depth of a label
@@ -28,6 +29,7 @@ export const REF_CLOSE = 3 << 24;
 export const REF_FUNC = 4 << 24; // function index
 export const REF_GLOBAL = 5 << 24; // global index
 export const REF_SIG = 6 << 24; // type index of a call_indirect signature
+export const REF_MARK = 7 << 24; // no bytes: eBPF instruction id starts here (the source map)
 export const ID_MASK = 0xffffff;
 export const NO_LABEL = ID_MASK;
 
@@ -39,7 +41,7 @@ export const B1 = 1;
 export const H0 = 2;
 export const H1 = 3;
 const TYPE = 4;
-const INSN = 5;
+export const INSN = 5;
 
 /** Bytes one node's fixed part may take: opcode, prefix, memarg (align + u32 offset), LEBs. */
 const NODE_ROOM = 32;
@@ -141,6 +143,25 @@ export class ExprArena {
     this.bytes[this.len++] = alignLog2;
     this.u32(offset);
     return this.close(type);
+  }
+
+  /**
+   * A mark for instruction `insn` (the source map), then the bytes of its code template
+   * (../wasm/template.ts) with the placeholders filled: dst and src are locals, imm and off the
+   * instruction's fields. Part of the node under construction; one call per instruction.
+   */
+  fillMarked(code: Code, dst: number, src: number, imm: number, off: number, insn: number): void {
+    if (this.len + 5 * code.length > this.bytes.length) this.growBytes(5 * code.length);
+    this.ref(REF_MARK | insn);
+    for (let k = 0; k < code.length; k++) {
+      const c = code[k]!;
+      if (c < 0x100) this.bytes[this.len++] = c;
+      else if (c === Hole.DST) this.u32(dst);
+      else if (c === Hole.SRC) this.u32(src);
+      else if (c === Hole.IMM) this.s32(imm);
+      else if (c === Hole.OFF) this.u32(off);
+      else this.s32(off);
+    }
   }
 
   // ---- any other node: open*, then bytes and holes, then close(type) ----

@@ -1,12 +1,14 @@
 // A growable byte buffer for the wasm binary's sections, with the unsigned LEB128 encoding of
 // indices and sizes (WebAssembly core spec §5.2.2). Expression bytes are built in the direct
-// builder's arena (arena.ts) and copied here by the writer (writer.ts).
+// builder's arena (arena.ts) and copied here by the writer (writer.ts), which fills `buf` itself.
 
 export class ByteSink {
-  private buf = new Uint8Array(1024);
+  /** The bytes so far are buf[0, length); writers that fill buf themselves call room() first. */
+  buf = new Uint8Array(1024);
   length = 0;
 
-  private room(n: number): void {
+  /** Capacity for n more bytes. */
+  room(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + n) size *= 2;
@@ -24,18 +26,6 @@ export class ByteSink {
     this.room(bs.length);
     this.buf.set(bs, this.length);
     this.length += bs.length;
-  }
-
-  /** Append src[from, to). */
-  copy(src: Uint8Array, from: number, to: number): void {
-    const n = to - from;
-    if (n <= 0) return;
-    this.room(n);
-    const buf = this.buf;
-    // Most runs between holes are a few bytes: a loop beats creating a subarray for them.
-    if (n < 16) for (let k = 0; k < n; k++) buf[this.length + k] = src[from + k]!;
-    else buf.set(src.subarray(from, to), this.length);
-    this.length += n;
   }
 
   u32(v: number): void {

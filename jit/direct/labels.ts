@@ -10,7 +10,7 @@
 import { NO_LABEL } from "./arena.js";
 
 /** Ids from here on are names looked up in the Map; below, `b<j>` / `l<h>`. */
-const OTHERS = 1 << 22;
+export const OTHERS = 1 << 22;
 const CODE_B = 0x62;
 const CODE_L = 0x6c;
 const CODE_0 = 0x30;
@@ -54,6 +54,11 @@ export class Labels {
   /** Slots of a dense table indexed by label (the writer's depths): how many, and each id's. */
   get slots(): number {
     return this.arithmetic + this.otherNames.length;
+  }
+
+  /** Slots of the arithmetic ids (the others' slots follow them). */
+  get arithmeticSlots(): number {
+    return this.arithmetic;
   }
 
   slot(id: number): number {

@@ -8,11 +8,15 @@
 // inline — on a stack machine a sequence needs no wrapper — so only named blocks, loops and ifs
 // become wasm blocks.
 
-import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, Type } from "../ir.js";
+import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, TemplateRun, Type } from "../ir.js";
 import { ExprArena, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_OPEN, REF_SIG } from "./arena.js";
 import { ByteSink } from "./bytes.js";
 import { Labels } from "./labels.js";
-import { Marks, writeExpr, type Resolved } from "./writer.js";
+import { ArenaWriter, type Marks, type Resolved } from "./writer.js";
+import {
+  ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_S, I64_EXTEND_I32_U,
+  LOAD_I32, LOAD_I64, LOCAL_GET, LOCAL_SET, LOCAL_TEE, STORE_I32, STORE_I64, UNARY_I32, UNARY_I64,
+} from "../wasm/opcodes.js";
 
 const T_NONE = 0x40;
 const T_I32 = 0x7f;
@@ -50,14 +54,6 @@ interface GlobalImport {
   readonly mutable: boolean;
 }
 
-const ARITH_I32 = { add: 0x6a, sub: 0x6b, mul: 0x6c, div_s: 0x6d, div_u: 0x6e, rem_s: 0x6f, rem_u: 0x70, and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shr_s: 0x75, shr_u: 0x76, rotl: 0x77, rotr: 0x78 };
-const ARITH_I64 = { add: 0x7c, sub: 0x7d, mul: 0x7e, div_s: 0x7f, div_u: 0x80, rem_s: 0x81, rem_u: 0x82, and: 0x83, or: 0x84, xor: 0x85, shl: 0x86, shr_s: 0x87, shr_u: 0x88, rotl: 0x89, rotr: 0x8a };
-const CMP_I32 = { eq: 0x46, ne: 0x47, lt_s: 0x48, lt_u: 0x49, gt_s: 0x4a, gt_u: 0x4b, le_s: 0x4c, le_u: 0x4d, ge_s: 0x4e, ge_u: 0x4f };
-const CMP_I64 = { eq: 0x51, ne: 0x52, lt_s: 0x53, lt_u: 0x54, gt_s: 0x55, gt_u: 0x56, le_s: 0x57, le_u: 0x58, ge_s: 0x59, ge_u: 0x5a };
-const LOAD_I32 = { load: 0x28, load8_s: 0x2c, load8_u: 0x2d, load16_s: 0x2e, load16_u: 0x2f };
-const LOAD_I64 = { load: 0x29, load8_s: 0x30, load8_u: 0x31, load16_s: 0x32, load16_u: 0x33, load32_s: 0x34, load32_u: 0x35 };
-const STORE_I32 = { store: 0x36, store8: 0x3a, store16: 0x3b };
-const STORE_I64 = { store: 0x37, store8: 0x3c, store16: 0x3d, store32: 0x3e };
 /** Threads proposal: 0xFE-prefixed RMW opcodes come in groups of 7 per operation. */
 const RMW_BASE = { add: 0x1e, sub: 0x25, and: 0x2c, or: 0x33, xor: 0x3a, xchg: 0x41, cmpxchg: 0x48 };
 const RMW_I64 = 1; // i64.atomic.rmw.<op>
@@ -110,6 +106,7 @@ export class DirectModule implements IrModule {
   readonly global: IrModule["global"];
   readonly table: IrModule["table"];
   readonly ref: IrModule["ref"];
+  readonly templates: TemplateRun;
 
   /** `insns`: how many eBPF instructions will be lowered into it (a capacity hint). */
   constructor(insns = 0) {
@@ -128,9 +125,9 @@ export class DirectModule implements IrModule {
       },
     };
     this.i32 = {
-      ...this.intOps(T_I32, ARITH_I32, CMP_I32, 0x45, 0xc0, 0xc1, LOAD_I32, STORE_I32),
-      const: (v: number) => this.x.leafS32(0x41, v, T_I32),
-      wrap: (a: Expr) => this.unary(T_I32, a, 0xa7),
+      ...this.intOps(T_I32, ARITH_I32, CMP_I32, UNARY_I32, LOAD_I32, STORE_I32),
+      const: (v: number) => this.x.leafS32(I32_CONST, v, T_I32),
+      wrap: (a: Expr) => this.unary(T_I32, a, I32_WRAP_I64),
       atomic: {
         load: (offset: number, ptr: Expr) => {
           const x = this.x;
@@ -144,31 +141,31 @@ export class DirectModule implements IrModule {
       },
     };
     this.i64 = {
-      ...this.intOps(T_I64, ARITH_I64, CMP_I64, 0x50, 0xc2, 0xc3, LOAD_I64, STORE_I64),
+      ...this.intOps(T_I64, ARITH_I64, CMP_I64, UNARY_I64, LOAD_I64, STORE_I64),
       const: (v: bigint | number) => {
         if (typeof v === "number") {
-          if (v === (v | 0)) return this.x.leafS32(0x42, v, T_I64);
+          if (v === (v | 0)) return this.x.leafS32(I64_CONST, v, T_I64);
           if (!Number.isSafeInteger(v)) throw new RangeError(`i64.const: ${v} is not a safe integer (pass a bigint)`);
           v = BigInt(v);
         }
         const x = this.x;
         x.open0();
-        x.byte(0x42);
+        x.byte(I64_CONST);
         x.s64(v);
         return x.close(T_I64);
       },
-      extend_s: (a: Expr) => this.unary(T_I64, a, 0xac),
-      extend_u: (a: Expr) => this.unary(T_I64, a, 0xad),
-      extend32_s: (a: Expr) => this.unary(T_I64, a, 0xc4),
+      extend_s: (a: Expr) => this.unary(T_I64, a, I64_EXTEND_I32_S),
+      extend_u: (a: Expr) => this.unary(T_I64, a, I64_EXTEND_I32_U),
+      extend32_s: (a: Expr) => this.unary(T_I64, a, UNARY_I64.extend32_s),
       load32_s: this.load(T_I64, LOAD_I64.load32_s),
       load32_u: this.load(T_I64, LOAD_I64.load32_u),
       store32: this.store(STORE_I64.store32),
       atomic: { rmw: this.rmwOps(RMW_I64, 3), rmw32_u: this.rmwOps(RMW32_U_I64, 2) },
     };
     this.local = {
-      get: (index, type) => this.x.leafU32(0x20, index, type),
-      set: (index, value) => this.x.unaryU32(value, 0x21, index, T_NONE),
-      tee: (index, value, type) => this.x.unaryU32(value, 0x22, index, type),
+      get: (index, type) => this.x.leafU32(LOCAL_GET, index, type),
+      set: (index, value) => this.x.unaryU32(value, LOCAL_SET, index, T_NONE),
+      tee: (index, value, type) => this.x.unaryU32(value, LOCAL_TEE, index, type),
     };
     this.global = {
       get: (name, type) => {
@@ -205,6 +202,12 @@ export class DirectModule implements IrModule {
       },
     };
     this.ref = { is_null: (value) => this.unary(T_I32, value, 0xd1) };
+    // One node for the run, the instructions' bytes back to back, a mark before each.
+    this.templates = {
+      open: () => this.x.open0(),
+      add: (code, dst, src, imm, off, insn) => this.x.fillMarked(code, dst, src, imm, off, insn),
+      close: () => this.x.close(T_NONE),
+    };
   }
 
   // ---- expressions of one opcode ----
@@ -217,9 +220,7 @@ export class DirectModule implements IrModule {
     t: Type,
     arith: Record<string, number>,
     cmp: Record<string, number>,
-    eqz: number,
-    ext8: number,
-    ext16: number,
+    unary: { eqz: number; extend8_s: number; extend16_s: number },
     loads: Record<string, number>,
     stores: Record<string, number>,
   ): IrIntOps {
@@ -228,9 +229,9 @@ export class DirectModule implements IrModule {
     for (const [name, code] of Object.entries(cmp)) ops[name] = (a: Expr, b: Expr) => this.x.binary(a, b, code, T_I32);
     for (const [name, code] of Object.entries(loads)) ops[name] = this.load(t, code);
     for (const [name, code] of Object.entries(stores)) ops[name] = this.store(code);
-    ops.eqz = (a: Expr) => this.unary(T_I32, a, eqz);
-    ops.extend8_s = (a: Expr) => this.unary(t, a, ext8);
-    ops.extend16_s = (a: Expr) => this.unary(t, a, ext16);
+    ops.eqz = (a: Expr) => this.unary(T_I32, a, unary.eqz);
+    ops.extend8_s = (a: Expr) => this.unary(t, a, unary.extend8_s);
+    ops.extend16_s = (a: Expr) => this.unary(t, a, unary.extend16_s);
     return ops as unknown as IrIntOps;
   }
 
@@ -468,7 +469,8 @@ export class DirectModule implements IrModule {
       sigs: Int32Array.from(this.indirectSigs, ([ps, rs]) => sigOf(ps, rs)),
       labels: this.labels,
     };
-    const bodyMarks: Array<{ marks: Marks; at: number }> = [];
+    const writer = new ArenaWriter(this.x, names);
+    const bodyMarks: Array<{ marks: Marks; at: number; prefix: number }> = [];
 
     const out = new ByteSink();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -521,7 +523,7 @@ export class DirectModule implements IrModule {
       for (const g of this.globals) {
         s.byte(g.type);
         s.byte(g.mutable ? 1 : 0);
-        writeExpr(this.x, s, g.init, names);
+        writer.write(g.init, s);
         s.byte(0x0b);
       }
     });
@@ -546,27 +548,33 @@ export class DirectModule implements IrModule {
           body.u32(n);
           body.byte(t);
         }
-        const marks = new Marks();
-        marks.add(0, -1);
-        writeExpr(this.x, body, f.body, names, marks);
+        const prefix = body.length;
+        const marks = writer.write(f.body, body, true);
         body.byte(0x0b);
-        bodyMarks.push({ marks, at: s.length + uleb128Size(body.length) }); // where the body starts inside the section
+        // Where the body starts inside the section, and its code after the locals.
+        bodyMarks.push({ marks, at: s.length + uleb128Size(body.length), prefix });
         s.sized(body);
       }
     });
     // The code section is the last one written: its payload ends where the module does.
     const codePayload = out.length - this.codeSectionSize;
-    const total = bodyMarks.reduce((n, { marks }) => n + marks.length, 0);
+    // A function's first byte belongs to no instruction (-1); then its marks, in order.
+    const total = bodyMarks.reduce((n, { marks }) => n + 1 + marks.length, 0);
     const offsets = new Int32Array(total);
     const insns = new Int32Array(total);
     let k = 0;
-    for (const { marks, at } of bodyMarks) {
-      for (let j = 0; j < marks.length; j++, k++) {
-        offsets[k] = codePayload + at + marks.offsets[j]!;
-        insns[k] = marks.insns[j]!;
+    for (const { marks, at, prefix } of bodyMarks) {
+      offsets[k] = codePayload + at;
+      insns[k++] = -1;
+      const { pairs } = marks;
+      const base = codePayload + at + prefix;
+      for (let j = 0; j < 2 * marks.length; j += 2, k++) {
+        offsets[k] = base + pairs[j]!;
+        insns[k] = pairs[j + 1]!;
       }
     }
     this.sourceMap = { offsets, insns };
+    writer.dispose();
     return out.view().slice();
   }
 

@@ -1,10 +1,10 @@
-// ALU, ALU64, NEG, MOVSX, END and LDDW (RFC 9669 §4.1, §4.2, §5.4) with the kernel's answers
-// where wasm differs:
+// The ALU instructions without a code template (templates.ts has the regular ones): division
+// and modulo, MOVSX, END and LDDW (RFC 9669 §4.1, §4.2, §5.4), with the kernel's answers where
+// wasm differs:
 //   - division by zero gives 0 and modulo by zero leaves dst unchanged (its 32-bit form still
 //     zero-extends) where wasm would trap; a constant divisor is decided at compile time;
 //   - sdiv INT_MIN / -1 gives INT_MIN (wasm's div_s traps), smod INT_MIN % -1 gives 0 (wasm's
 //     rem_s already does);
-//   - shift amounts are masked (& 63 / & 31) — wasm shifts mask the same way;
 //   - ALU32 results are zero-extended into the 64-bit register.
 
 import { BpfError } from "../../vm/errors.js";
@@ -18,30 +18,12 @@ import type { FnLowering } from "./context.js";
 type AluDef = Extract<OpDef, { kind: "alu" }>;
 /** i32 or i64 operators: the same names on both. */
 type IntOps = IrIntOps;
-type Binary = (ops: IntOps, a: Expr, b: Expr) => Expr;
-
-/** Operators that map straight onto one wasm instruction. */
-const DIRECT: Partial<Record<AluName, Binary>> = {
-  add: (o, a, b) => o.add(a, b),
-  sub: (o, a, b) => o.sub(a, b),
-  mul: (o, a, b) => o.mul(a, b),
-  or: (o, a, b) => o.or(a, b),
-  and: (o, a, b) => o.and(a, b),
-  xor: (o, a, b) => o.xor(a, b),
-  lsh: (o, a, b) => o.shl(a, b),
-  rsh: (o, a, b) => o.shr_u(a, b),
-  arsh: (o, a, b) => o.shr_s(a, b),
-};
 
 export function lowerAluLike(f: FnLowering, def: OpDef, i: number): Expr {
   const ins = f.insns[i]!;
   switch (def.kind) {
     case "alu":
       return lowerAlu(f, def, i);
-    case "neg":
-      return def.wide
-        ? f.set(ins.dst, f.m.i64.sub(f.m.i64.const(0n), f.get(ins.dst)))
-        : f.set32(ins.dst, f.m.i32.sub(f.m.i32.const(0), f.get32(ins.dst)));
     case "movsx":
       return lowerMovsx(f, def.wide, def.bits, ins.dst, ins.src);
     case "end":
@@ -61,17 +43,15 @@ export function lowerAluLike(f: FnLowering, def: OpDef, i: number): Expr {
   }
 }
 
+/** The ALU operators without a template (templates.ts has the rest): division and modulo. */
 function lowerAlu(f: FnLowering, def: AluDef, i: number): Expr {
   const { m } = f;
   const ins = f.insns[i]!;
   const ops: IntOps = def.wide ? m.i64 : m.i32;
-  const dst = def.wide ? f.get(ins.dst) : f.get32(ins.dst);
-  const src = def.reg ? (def.wide ? f.get(ins.src) : f.get32(ins.src)) : def.wide ? f.imm64(ins.imm) : m.i32.const(ins.imm);
-  const direct = DIRECT[def.op];
-  let value: Expr;
-  if (def.op === "mov") value = src;
-  else if (direct) value = direct(ops, dst, src);
-  else value = division(f, def, ops, i, def.reg ? undefined : def.wide ? BigInt(ins.imm) : BigInt(ins.imm >>> 0));
+  if (def.op !== "div" && def.op !== "sdiv" && def.op !== "mod" && def.op !== "smod") {
+    throw new Error(`lowerAlu: ${def.mnemonic} at insn ${i} has a template (templates.ts)`);
+  }
+  const value = division(f, def, ops, i, def.reg ? undefined : def.wide ? BigInt(ins.imm) : BigInt(ins.imm >>> 0));
   return def.wide ? f.set(ins.dst, value) : f.set32(ins.dst, value);
 }
 

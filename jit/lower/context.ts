@@ -20,8 +20,12 @@ import type { FuncCfg, ProgramCfg } from "../cfg.js";
 import type { Decoded } from "../decode.js";
 import type { Fault } from "../faults.js";
 import type { RegFacts } from "../known.js";
+import type { Code } from "../wasm/template.js";
+import { replay } from "./replay.js";
 
 const REG_LOCAL = [6, 0, 1, 2, 3, 4, 7, 8, 9, 10, 5] as const;
+/** The local that holds rN. */
+export const regLocal = (r: number): number => REG_LOCAL[r]!;
 export const PARAM_COUNT = 11; // r1..r5, r10, r0, r6..r9
 const T64_BASE = 11;
 export const T64_COUNT = 3;
@@ -141,6 +145,11 @@ export class FnLowering {
     return [this.get(1), this.get(2), this.get(3), this.get(4), this.get(5), fp, this.get(0), this.get(6), this.get(7), this.get(8), this.get(9)];
   }
 
+  /** The code of a templated instruction (templates.ts) through the builder's API (replay.ts). */
+  template(code: Code, ins: Insn): Expr {
+    return replay(this.m, (local) => localType(this.bn, local), code, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off);
+  }
+
   /** rN as an i64. */
   get(r: number): Expr {
     return this.local.get(REG_LOCAL[r]!, this.i64);
@@ -192,6 +201,11 @@ export class FnLowering {
       this.bn.unreachable,
     );
   }
+}
+
+/** The type of local `index` (registers and the i64 temporaries are i64, the rest i32). */
+export function localType(bn: IrTypes, index: number): Type {
+  return index < T64_BASE + T64_COUNT ? bn.i64 : bn.i32;
 }
 
 /** The local types after the parameters, in the order the indices above assume. */

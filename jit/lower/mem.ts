@@ -1,72 +1,14 @@
-// Loads and stores (RFC 9669 §5.1, §5.2) and the legacy packet loads LD_ABS/LD_IND (§5.5).
-//
-// An eBPF pointer is an offset into the one memory (DESIGN.md "Memory model"), so an access is
-// `load/store(i32.wrap_i64(reg)) offset=off`: wasm's offset immediate is unsigned, so a negative
-// off (every stack access, r10 - 8) is folded into the address instead. Bounds are the
-// verifier's business; wasm's own bounds check is the last line of defence, not a semantic one
-// (a pointer whose high 32 bits are set wraps rather than faults).
+// The legacy packet loads LD_ABS/LD_IND (RFC 9669 §5.5). The ordinary loads and stores (§5.1,
+// §5.2) are code templates (templates.ts).
 
 import type { OpDef } from "../../vm/isa/table.js";
 import type { Expr } from "../ir.js";
 import { bswap16, bswap32 } from "./alu.js";
 import type { FnLowering } from "./context.js";
 
-/** The wasm pointer and offset immediate for reg + off. */
-function address(f: FnLowering, reg: number, off: number): { ptr: Expr; offset: number } {
-  const { m } = f;
-  if (off >= 0) return { ptr: f.get32(reg), offset: off };
-  return { ptr: m.i32.add(f.get32(reg), m.i32.const(off)), offset: 0 };
-}
-
-/** A load of `bytes` at ptr+offset as an i64, zero- or sign-extended. */
-export function load(f: FnLowering, bytes: 1 | 2 | 4 | 8, signed: boolean, ptr: Expr, offset: number): Expr {
-  const o = f.m.i64;
-  switch (bytes) {
-    case 1:
-      return signed ? o.load8_s(offset, 1, ptr) : o.load8_u(offset, 1, ptr);
-    case 2:
-      return signed ? o.load16_s(offset, 2, ptr) : o.load16_u(offset, 2, ptr);
-    case 4:
-      return signed ? o.load32_s(offset, 4, ptr) : o.load32_u(offset, 4, ptr);
-    case 8:
-      return o.load(offset, 8, ptr);
-  }
-}
-
-function store(f: FnLowering, bytes: 1 | 2 | 4 | 8, ptr: Expr, offset: number, value: Expr): Expr {
-  const o = f.m.i64;
-  switch (bytes) {
-    case 1:
-      return o.store8(offset, 1, ptr, value);
-    case 2:
-      return o.store16(offset, 2, ptr, value);
-    case 4:
-      return o.store32(offset, 4, ptr, value);
-    case 8:
-      return o.store(offset, 8, ptr, value);
-  }
-}
-
 export function lowerMemory(f: FnLowering, def: OpDef, i: number): Expr {
-  const ins = f.insns[i]!;
-  switch (def.kind) {
-    case "ldx": {
-      const { ptr, offset } = address(f, ins.src, ins.off);
-      return f.set(ins.dst, load(f, def.bytes, def.signed, ptr, offset));
-    }
-    case "st": {
-      const { ptr, offset } = address(f, ins.dst, ins.off);
-      return store(f, def.bytes, ptr, offset, f.imm64(ins.imm));
-    }
-    case "stx": {
-      const { ptr, offset } = address(f, ins.dst, ins.off);
-      return store(f, def.bytes, ptr, offset, f.get(ins.src));
-    }
-    case "ldpkt":
-      return lowerPacketLoad(f, def.bytes, def.ind, i);
-    default:
-      throw new Error(`lowerMemory: ${def.kind}`);
-  }
+  if (def.kind !== "ldpkt") throw new Error(`lowerMemory: ${def.mnemonic} at insn ${i} has a template (templates.ts)`);
+  return lowerPacketLoad(f, def.bytes, def.ind, i);
 }
 
 /**

@@ -59,6 +59,16 @@ describe("DirectModule: operands in any build order give the same bytes", () => 
     expect(f(5n, 0n)).toBe(20n);
   });
 
+  it("a node used twice at every level is written 2^16 times: more than the writer's first room for it", () => {
+    const { f, binary } = moduleWith((m) => {
+      let sum = m.local.get(0, m.types.i64);
+      for (let k = 0; k < 16; k++) sum = m.i64.add(sum, sum);
+      return sum;
+    });
+    expect(binary.length).toBeGreaterThan(2 * 65536);
+    expect(f(3n, 0n)).toBe(3n << 16n);
+  });
+
   it("an `if` whose arms are built before its condition, and a tagged operand", () => {
     const build = (m: DirectModule): Expr => {
       const yes = m.i64.const(1);

@@ -7,7 +7,7 @@
 // wasm function per subprogram.
 
 import type { Insn } from "../isa/instruction.js";
-import { Pseudo } from "../isa/opcodes.js";
+import { Cls, JmpOp, Mode, Pseudo, Size, Src } from "../isa/opcodes.js";
 import { describe } from "../isa/table.js";
 
 /** One subprogram: instruction slots [start, end). */
@@ -19,14 +19,20 @@ export interface Subprogram {
 /** The target slot of a local call, or of a function address (lddw func), at slot `i`. */
 export const localCallTarget = (insns: readonly Insn[], i: number): number => i + 1 + insns[i]!.imm;
 
+/** The only opcodes a local call or a function address can have (checked before describe(): it runs per instruction). */
+const CALL_OPCODE = Cls.JMP | JmpOp.CALL | Src.K;
+const LDDW_OPCODE = Cls.LD | Mode.IMM | Size.DW;
+
 /** True if slot `i` is a bpf-to-bpf call. */
 export function isLocalCall(ins: Insn): boolean {
+  if (ins.opcode !== CALL_OPCODE) return false;
   const def = describe(ins);
   return def?.kind === "call" && def.target === "local";
 }
 
 /** True if slot `i` loads a function's address (`lddw rX, func`: a callback). */
 export function isFuncAddress(ins: Insn): boolean {
+  if (ins.opcode !== LDDW_OPCODE) return false;
   const def = describe(ins);
   return def?.kind === "lddw" && def.pseudo === Pseudo.FUNC;
 }
