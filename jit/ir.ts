@@ -151,6 +151,8 @@ export interface IrModule {
    * builder without it gets the same code through its other methods (lower/replay.ts).
    */
   templates?: TemplateRun;
+  /** Optional: one code template filled in, as an expression of type `type` (no mark). */
+  template?(code: Code, type: Type, dst: number, src: number, imm: number, off: number): Expr;
 }
 
 /** A run of templated instructions: open, add each (dst and src are locals), close. */

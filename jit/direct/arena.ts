@@ -146,13 +146,13 @@ export class ExprArena {
   }
 
   /**
-   * A mark for instruction `insn` (the source map), then the bytes of its code template
-   * (../wasm/template.ts) with the placeholders filled: dst and src are locals, imm and off the
-   * instruction's fields. Part of the node under construction; one call per instruction.
+   * A mark for instruction `insn` (the source map; none when insn < 0), then the bytes of its
+   * code template (../wasm/template.ts) with the placeholders filled: dst and src are locals, imm
+   * and off the instruction's fields. Part of the node under construction; one call per instruction.
    */
   fillMarked(code: Code, dst: number, src: number, imm: number, off: number, insn: number): void {
     if (this.len + 5 * code.length > this.bytes.length) this.growBytes(5 * code.length);
-    this.ref(REF_MARK | insn);
+    if (insn >= 0) this.ref(REF_MARK | insn);
     for (let k = 0; k < code.length; k++) {
       const c = code[k]!;
       if (c < 0x100) this.bytes[this.len++] = c;

@@ -8,6 +8,7 @@
 // inline — on a stack machine a sequence needs no wrapper — so only named blocks, loops and ifs
 // become wasm blocks.
 
+import type { Code } from "../wasm/template.js";
 import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, TemplateRun, Type } from "../ir.js";
 import { ExprArena, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_OPEN, REF_SIG } from "./arena.js";
 import { ByteSink } from "./bytes.js";
@@ -426,6 +427,12 @@ export class DirectModule implements IrModule {
 
   addGlobalExport(internal: string, name: string): void {
     this.exports.push({ name, kind: 3, internal });
+  }
+
+  template(code: Code, type: Type, dst: number, src: number, imm: number, off: number): Expr {
+    this.x.open0();
+    this.x.fillMarked(code, dst, src, imm, off, -1);
+    return this.x.close(type);
   }
 
   /** Tag an expression before it becomes an operand: it then stays a hole, whose start the writer records. */

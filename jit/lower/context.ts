@@ -145,9 +145,13 @@ export class FnLowering {
     return [this.get(1), this.get(2), this.get(3), this.get(4), this.get(5), fp, this.get(0), this.get(6), this.get(7), this.get(8), this.get(9)];
   }
 
-  /** The code of a templated instruction (templates.ts) through the builder's API (replay.ts). */
-  template(code: Code, ins: Insn): Expr {
-    return replay(this.m, (local) => localType(this.bn, local), code, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off);
+  /** A code template (templates.ts) for `ins` as one expression of type `type` (default none). */
+  template(code: Code, ins: Insn, type = this.bn.none): Expr {
+    const m = this.m;
+    const dst = regLocal(ins.dst);
+    const src = regLocal(ins.src);
+    if (m.template) return m.template(code, type, dst, src, ins.imm, ins.off);
+    return replay(m, (local) => localType(this.bn, local), code, dst, src, ins.imm, ins.off);
   }
 
   /** rN as an i64. */

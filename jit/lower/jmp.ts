@@ -2,38 +2,16 @@
 // 64-bit registers (JMP) or their low 32 bits (JMP32); an immediate is sign-extended to 64 bits
 // for JMP and used as is for JMP32. Where control goes is the structure plan's business.
 
-import type { CondName, OpDef } from "../../vm/isa/table.js";
-import type { Expr, IrIntOps } from "../ir.js";
+import type { OpDef } from "../../vm/isa/table.js";
+import type { Expr } from "../ir.js";
 import type { Edge } from "../structure.js";
 import { RESULT_REG_GLOBALS, type FnLowering } from "./context.js";
+import { conditionFor } from "./templates.js";
 
-type IntOps = IrIntOps;
-
-const CONDITIONS: Record<CondName, (o: IntOps, a: Expr, b: Expr) => Expr> = {
-  jeq: (o, a, b) => o.eq(a, b),
-  jne: (o, a, b) => o.ne(a, b),
-  jgt: (o, a, b) => o.gt_u(a, b),
-  jge: (o, a, b) => o.ge_u(a, b),
-  jlt: (o, a, b) => o.lt_u(a, b),
-  jle: (o, a, b) => o.le_u(a, b),
-  jsgt: (o, a, b) => o.gt_s(a, b),
-  jsge: (o, a, b) => o.ge_s(a, b),
-  jslt: (o, a, b) => o.lt_s(a, b),
-  jsle: (o, a, b) => o.le_s(a, b),
-  jset: (o, a, b) => o.ne(o.and(a, b), o.const(0)),
-};
-
-/** The i32 condition of a conditional jump at slot i. */
+/** The i32 condition of a conditional jump at slot i (a code template, templates.ts). */
 export function condition(f: FnLowering, def: Extract<OpDef, { kind: "jcond" }>, i: number): Expr {
-  const { m } = f;
   const ins = f.insns[i]!;
-  // Operands are built in the order they are written (the direct builder then needs no links).
-  if (def.wide) {
-    const a = f.get(ins.dst);
-    return CONDITIONS[def.cond](m.i64, a, def.reg ? f.get(ins.src) : f.imm64(ins.imm));
-  }
-  const a = f.get32(ins.dst);
-  return CONDITIONS[def.cond](m.i32, a, def.reg ? f.get32(ins.src) : m.i32.const(ins.imm));
+  return f.template(conditionFor(def, ins), ins, f.bn.i32);
 }
 
 /**

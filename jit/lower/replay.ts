@@ -4,14 +4,15 @@
 
 import type { Expr, IrIntOps, IrModule, Type } from "../ir.js";
 import {
-  ARITH_I32, ARITH_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET, STORE_I64,
+  ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET, STORE_I64,
 } from "../wasm/opcodes.js";
 import { Hole, type Code } from "../wasm/template.js";
 
 type Name = keyof IrIntOps;
 /** Operator opcode → its width and Binaryen name. */
 const OPERATORS = new Map<number, ["i32" | "i64", Name]>();
-for (const [width, table] of [["i32", ARITH_I32], ["i64", ARITH_I64], ["i64", LOAD_I64], ["i64", STORE_I64]] as const) {
+const TABLES = [["i32", ARITH_I32], ["i64", ARITH_I64], ["i32", CMP_I32], ["i64", CMP_I64], ["i64", LOAD_I64], ["i64", STORE_I64]] as const;
+for (const [width, table] of TABLES) {
   for (const [name, opcode] of Object.entries(table)) OPERATORS.set(opcode, [width, name as Name]);
 }
 const isLoad = (opcode: number): boolean => Object.values(LOAD_I64).includes(opcode as never);

@@ -1,5 +1,6 @@
 // The regular instructions as wasm code templates, one table: ALU and ALU64 other than division
-// (RFC 9669 §4.1), NEG, and the loads and stores LDX, ST and STX (§5.1, §5.2). A template is the
+// (RFC 9669 §4.1), NEG, the loads and stores LDX, ST and STX (§5.1, §5.2), and the conditions of
+// the conditional jumps (§4.3; where they go is the structure plan's business, jmp.ts). A template is the
 // instruction's wasm code in stack-machine order with placeholders for its fields; the direct
 // builder copies it in one step (DirectModule.template) and any other builder replays it through
 // its API (replay.ts), so each of these instructions is defined here once for both.
@@ -20,10 +21,11 @@
 // Division and modulo (zero divisors, INT_MIN / -1), byte swaps, sign-extending moves and
 // everything else are lowered expression by expression (alu.ts, mem.ts, ...).
 
-import { describe, knownOpcodes, type AluName, type OpDef } from "../../vm/isa/table.js";
+import { describe, knownOpcodes, type AluName, type CondName, type OpDef } from "../../vm/isa/table.js";
 import { insn, type Insn } from "../../vm/isa/instruction.js";
 import {
-  ARITH_I32, ARITH_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET, STORE_I64,
+  ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET,
+  STORE_I64,
 } from "../wasm/opcodes.js";
 import { code, Hole, type Code } from "../wasm/template.js";
 
@@ -76,6 +78,23 @@ function access(reg: number, between: Part, op: number, bytes: 1 | 2 | 4 | 8, af
   };
 }
 
+/** Unsigned and signed comparisons (RFC 9669 §4.3); jset is `(a & b) != 0`. */
+const COMPARE: Record<Exclude<CondName, "jset">, keyof typeof CMP_I64> = {
+  jeq: "eq", jne: "ne", jgt: "gt_u", jge: "ge_u", jlt: "lt_u", jle: "le_u", jsgt: "gt_s", jsge: "ge_s", jslt: "lt_s", jsle: "le_s",
+};
+
+/**
+ * The i32 condition of a conditional jump: JMP compares the 64-bit registers (an immediate
+ * sign-extended), JMP32 their low 32 bits (§4.3).
+ */
+function conditionOf(def: Extract<OpDef, { kind: "jcond" }>): Code {
+  const { wide, reg } = def;
+  const a = wide ? reg64(DST) : reg32(DST);
+  const b = wide ? (reg ? reg64(SRC) : [I64_CONST, IMM]) : reg ? reg32(SRC) : [I32_CONST, IMM];
+  if (def.cond === "jset") return code(a, b, wide ? ARITH_I64.and : ARITH_I32.and, wide ? I64_CONST : I32_CONST, 0, wide ? CMP_I64.ne : CMP_I32.ne);
+  return code(a, b, wide ? CMP_I64[COMPARE[def.cond]] : CMP_I32[COMPARE[def.cond]]);
+}
+
 function templateOf(def: OpDef): Omit<Template, "def"> | undefined {
   switch (def.kind) {
     case "alu":
@@ -95,12 +114,17 @@ function templateOf(def: OpDef): Omit<Template, "def"> | undefined {
   }
 }
 
-/** By opcode byte; the definition an opcode's fields refine to must be the template's own. */
+/**
+ * By opcode byte: instructions, and the conditions of conditional jumps. The definition an
+ * opcode's fields refine to must be the template's own.
+ */
 const TABLE: Array<Template | undefined> = new Array(256).fill(undefined);
+const CONDITIONS: Array<Template | undefined> = new Array(256).fill(undefined);
 for (const opcode of knownOpcodes()) {
   // Only opcodes whose definition does not depend on the other fields (ALU refines off = 0).
   const def = describe(insn(opcode, 0, 0, 0, 0));
   if (def === undefined || def !== describe(insn(opcode, 1, 1, 0, 1))) continue;
+  if (def.kind === "jcond") CONDITIONS[opcode] = { def, code: conditionOf(def) };
   const t = templateOf(def);
   if (t) TABLE[opcode] = { def, ...t };
 }
@@ -110,4 +134,11 @@ export function templateFor(def: OpDef, ins: Insn): Code | undefined {
   const t = TABLE[ins.opcode];
   if (t === undefined || t.def !== def) return undefined;
   return ins.off < 0 && t.negOff !== undefined ? t.negOff : t.code;
+}
+
+/** The condition (an i32) of the conditional jump `ins`, decoded as `def`. */
+export function conditionFor(def: Extract<OpDef, { kind: "jcond" }>, ins: Insn): Code {
+  const t = CONDITIONS[ins.opcode];
+  if (t === undefined || t.def !== def) throw new Error(`conditionFor: ${def.mnemonic} has no condition template`);
+  return t.code;
 }
