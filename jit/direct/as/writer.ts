@@ -92,8 +92,12 @@ export function write(
     // The bytes up to the next hole, or to the node's end.
     const to = last ? i32At(stack, top + 2) : i32At(holePos, h);
     if (len + <usize>(to - at) + 5 > outEnd || markCount + 1 > marksCap) return NO_ROOM; // 5: a LEB after them
-    memory.copy(len, bytes + <usize>at, <usize>(to - at));
-    len += <usize>(to - at);
+    // Most runs between holes are a few bytes: a loop beats memory.copy's call into the engine.
+    const n = <usize>(to - at);
+    if (n < 16) {
+      for (let k: usize = 0; k < n; k++) store<u8>(len + k, load<u8>(bytes + <usize>at + k));
+    } else memory.copy(len, bytes + <usize>at, n);
+    len += n;
     if (last) {
       sp = top;
       continue;
