@@ -2,11 +2,19 @@
 // table and saving all figures to bench/results/latest.json with the machine they ran on.
 // Figures are measured here and printed; nothing is asserted.
 //
+// Each suite runs in a process of its own, so no suite measures in a state another left
+// behind: loading Binaryen (the JIT suite, opt >= 1) grows its memory, which detaches an
+// ArrayBuffer, and V8 then makes every typed-array access of optimised JavaScript slower for the
+// rest of the process (the interpreter by 40–60%, measured) — the maps and verifier suites
+// would have measured that.
+//
 //   node dist/bench/main.js [--quick | --long] [--only NAME[,NAME...]] [--list]
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { packageRoot } from "./root.js";
 
 export interface SuiteOptions {
@@ -64,17 +72,53 @@ function measurementRows(results: Record<string, unknown>): unknown[] {
   return Array.isArray(lineRate?.rows) ? lineRate.rows : [];
 }
 
-function parseArgv(argv: readonly string[]): { quick: boolean; long: boolean; only: string[] | undefined; list: boolean } {
+interface Argv {
+  quick: boolean;
+  long: boolean;
+  only: string[] | undefined;
+  list: boolean;
+  /** Child mode: run this one suite and write its figures to `result`. */
+  suite?: { name: string; result: string };
+}
+
+function parseArgv(argv: readonly string[]): Argv {
+  const suiteAt = argv.indexOf("--suite");
+  const resultAt = argv.indexOf("--result");
+  const suite = suiteAt >= 0 && resultAt >= 0 ? { name: argv[suiteAt + 1] ?? "", result: argv[resultAt + 1] ?? "" } : undefined;
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter(Boolean) : undefined;
   const unknown = only?.filter((n) => !SUITES.some((s) => s.name === n)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(", ")} (suites: ${SUITES.map((s) => s.name).join(", ")})`);
   const long = argv.includes("--long") || process.env["EBPF_WASM_BENCH_LONG"] === "1";
-  return { quick: argv.includes("--quick"), long, only, list: argv.includes("--list") };
+  return { quick: argv.includes("--quick"), long, only, list: argv.includes("--list"), ...(suite ? { suite } : {}) };
+}
+
+/** Child mode: one suite in this process, its figures as JSON in `result`. */
+async function runChild(name: string, result: string, quick: boolean, long: boolean): Promise<number> {
+  const suite = SUITES.find((s) => s.name === name);
+  if (!suite) throw new Error(`unknown suite ${name}`);
+  writeFileSync(result, JSON.stringify(await suite.run({ quick, long, log: (line) => console.log(line) })));
+  return 0;
+}
+
+/** Run a suite in a fresh Node process (its output goes straight to ours); its figures, or why it failed. */
+function runInChild(name: string, quick: boolean, long: boolean): { figures: unknown } | { error: string } {
+  const dir = mkdtempSync(join(tmpdir(), "ebpf-wasm-bench-"));
+  try {
+    const result = join(dir, "result.json");
+    const args = [fileURLToPath(import.meta.url), "--suite", name, "--result", result, ...(quick ? ["--quick"] : []), ...(long ? ["--long"] : [])];
+    const child = spawnSync(process.execPath, args, { stdio: "inherit" });
+    if (child.error) return { error: child.error.message };
+    if (child.status !== 0) return { error: `the suite's process exited with ${child.status ?? child.signal}` };
+    return { figures: JSON.parse(readFileSync(result, "utf8")) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const { quick, long, only, list } = parseArgv(argv);
+  const { quick, long, only, list, suite: child } = parseArgv(argv);
+  if (child) return runChild(child.name, child.result, quick, long);
   if (list) {
     for (const s of SUITES) console.log(`${s.name.padEnd(14)}${s.summary}`);
     return 0;
@@ -92,14 +136,12 @@ async function main(argv: readonly string[]): Promise<number> {
   let failed = 0;
   for (const suite of SUITES.filter((s) => !only || only.includes(s.name))) {
     const t0 = performance.now();
-    try {
-      results[suite.name] = await suite.run({ quick, long, log: (line) => console.log(line) });
-    } catch (err) {
+    const outcome = runInChild(suite.name, quick, long);
+    if ("error" in outcome) {
       failed++;
-      const message = err instanceof Error ? err.message : String(err);
-      console.error(`suite ${suite.name} failed: ${message}`);
-      results[suite.name] = { error: message };
-    }
+      console.error(`suite ${suite.name} failed: ${outcome.error}`);
+      results[suite.name] = { error: outcome.error };
+    } else results[suite.name] = outcome.figures;
     console.log(`  (${suite.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
   const dir = join(packageRoot(), "bench", "results");

@@ -71,8 +71,15 @@ export interface JitBenchOptions {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number, digits = 3): string => x.toFixed(digits);
 
-async function timeAsync(fn: () => unknown, rounds: number, warmup = 1): Promise<Timing> {
-  for (let k = 0; k < warmup; k++) await fn();
+/**
+ * Median of `rounds` runs after `warmupMs` of runs (at least one): V8 must have optimised the
+ * interpreter's loop — as the interpreter suite's 500 ms warm-up does — or the ratio over the
+ * JIT would count its tier-up.
+ */
+async function timeAsync(fn: () => unknown, rounds: number, warmupMs = 0): Promise<Timing> {
+  const until = performance.now() + warmupMs;
+  do await fn();
+  while (performance.now() < until);
   const xs: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let k = 0; k < rounds; k++) {
@@ -95,38 +102,37 @@ function countInsns(build: (bound: number) => Insn[], a: number, b: number, boun
   return ca + ((cb - ca) / (b - a)) * (bound - a);
 }
 
-async function execRow(
-  name: string,
-  build: (bound: number) => Insn[],
-  expect: (bound: number) => bigint,
-  bounds: { count: [number, number]; interp: number; jit: number },
-  rounds: number,
-  machine: Machine,
-): Promise<ExecRow> {
-  const interpInsns = countInsns(build, ...bounds.count, bounds.interp, machine);
-  const jitInsns = countInsns(build, ...bounds.count, bounds.jit, machine);
-  const interp = new Interpreter({ maxInsns: 1e12 }).loadSync({ insns: build(bounds.interp), name }, machine);
-  if (interp.run() !== expect(bounds.interp)) throw new Error(`${name}: interpreter result is wrong`);
-  const ti = await timeAsync(() => interp.run(), rounds);
+interface ExecProgram {
+  readonly name: string;
+  readonly build: (bound: number) => Insn[];
+  readonly expect: (bound: number) => bigint;
+  readonly bounds: { count: [number, number]; interp: number; jit: number };
+}
+
+/** The interpreter's ns/insn on `p`. */
+async function interpreterRow(p: ExecProgram, rounds: number, warmupMs: number, machine: Machine): Promise<ExecRow["interpreter"]> {
+  const insnsPerRun = countInsns(p.build, ...p.bounds.count, p.bounds.interp, machine);
+  const interp = new Interpreter({ maxInsns: 1e12 }).loadSync({ insns: p.build(p.bounds.interp), name: p.name }, machine);
+  if (interp.run() !== p.expect(p.bounds.interp)) throw new Error(`${p.name}: interpreter result is wrong`);
+  const t = await timeAsync(() => interp.run(), rounds, warmupMs);
   interp.dispose();
-  const jit: ExecRow["jit"] = [];
-  const want = expect(bounds.jit);
+  return { insnsPerRun, nsPerInsn: (t.ms * 1e6) / insnsPerRun, cpuNsPerInsn: (t.cpuMs * 1e6) / insnsPerRun };
+}
+
+/** The JIT's ns/insn on `p` at opt 0, 1 and 2. */
+async function jitRows(p: ExecProgram, rounds: number, warmupMs: number, machine: Machine): Promise<ExecRow["jit"]> {
+  const insnsPerRun = countInsns(p.build, ...p.bounds.count, p.bounds.jit, machine);
+  const want = p.expect(p.bounds.jit);
+  const rows: ExecRow["jit"] = [];
   for (const opt of [0, 1, 2] as const) {
-    const prog = await new JitEngine({ opt }).load({ insns: build(bounds.jit), name }, machine);
+    const prog = await new JitEngine({ opt }).load({ insns: p.build(p.bounds.jit), name: p.name }, machine);
     const r0 = prog.run();
-    if (r0 !== want) throw new Error(`${name}: JIT (opt ${opt}) r0 = 0x${r0.toString(16)}, expected 0x${want.toString(16)}`);
-    const tj = await timeAsync(() => prog.run(), rounds);
+    if (r0 !== want) throw new Error(`${p.name}: JIT (opt ${opt}) r0 = 0x${r0.toString(16)}, expected 0x${want.toString(16)}`);
+    const t = await timeAsync(() => prog.run(), rounds, warmupMs);
     prog.dispose();
-    jit.push({ opt, insnsPerRun: jitInsns, nsPerInsn: (tj.ms * 1e6) / jitInsns, cpuNsPerInsn: (tj.cpuMs * 1e6) / jitInsns });
+    rows.push({ opt, insnsPerRun, nsPerInsn: (t.ms * 1e6) / insnsPerRun, cpuNsPerInsn: (t.cpuMs * 1e6) / insnsPerRun });
   }
-  const interpreter = { insnsPerRun: interpInsns, nsPerInsn: (ti.ms * 1e6) / interpInsns, cpuNsPerInsn: (ti.cpuMs * 1e6) / interpInsns };
-  return {
-    program: name,
-    interpreter,
-    jit,
-    speedup: interpreter.nsPerInsn / jit[0]!.nsPerInsn,
-    cpuSpeedup: interpreter.cpuNsPerInsn / jit[0]!.cpuNsPerInsn,
-  };
+  return rows;
 }
 
 async function callCost(rounds: number, machine: Machine): Promise<JitBenchReport["callNs"]> {
@@ -156,16 +162,26 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   const log = options.log ?? console.log;
   const quick = options.quick ?? false;
   const rounds = quick ? 3 : 9;
+  const warmupMs = quick ? 100 : 500; // as the interpreter suite (bench/micro/interpreter.ts)
   const machine = conformanceMachine();
-  // Load Binaryen (used from opt 1) before anything is timed: 0.3–0.5 s that no row should carry.
-  await compile(assemble("mov %r0, 0\nexit"), { pages: machine.layout.pages, shared: false, helpers: baseHelpers() }, { opt: 1 });
-
   const aluIters = quick ? { count: [1000, 2000] as [number, number], interp: 200_000, jit: 5_000_000 } : { count: [1000, 2000] as [number, number], interp: 1_000_000, jit: 20_000_000 };
   const primes = quick ? { count: [1009, 2003] as [number, number], interp: 100_003, jit: 2_000_003 } : { count: [1009, 2003] as [number, number], interp: 1_000_003, jit: 20_000_003 };
-  const exec = [
-    await execRow("alu-loop", (n) => assemble(aluLoopAsm(n)), aluLoopResult, aluIters, rounds, machine),
-    await execRow("prime", scaledPrime, () => 1n, primes, rounds, machine),
+  const programs: ExecProgram[] = [
+    { name: "alu-loop", build: (n) => assemble(aluLoopAsm(n)), expect: aluLoopResult, bounds: aluIters },
+    { name: "prime", build: scaledPrime, expect: () => 1n, bounds: primes },
   ];
+  // The interpreter first: loading Binaryen (opt >= 1) grows its memory, which detaches an
+  // ArrayBuffer, and V8's typed arrays are slower in this process from then on (main.ts).
+  const interpreters = [];
+  for (const p of programs) interpreters.push(await interpreterRow(p, rounds, warmupMs, machine));
+  // Load Binaryen (used from opt 1) before the JIT rows are timed: 0.3–0.5 s that no row should carry.
+  await compile(assemble("mov %r0, 0\nexit"), { pages: machine.layout.pages, shared: false, helpers: baseHelpers() }, { opt: 1 });
+  const exec: ExecRow[] = [];
+  for (const [k, p] of programs.entries()) {
+    const interpreter = interpreters[k]!;
+    const jit = await jitRows(p, rounds, warmupMs, machine);
+    exec.push({ program: p.name, interpreter, jit, speedup: interpreter.nsPerInsn / jit[0]!.nsPerInsn, cpuSpeedup: interpreter.cpuNsPerInsn / jit[0]!.cpuNsPerInsn });
+  }
   log("JIT vs interpreter: ns per executed eBPF instruction (wall median; cpu = process CPU time)");
   log("  program    interpreter (cpu)      JIT opt 0 (cpu)     JIT opt 1   JIT opt 2   JIT/interp speed-up (cpu)");
   for (const e of exec) {

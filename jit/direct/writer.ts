@@ -28,7 +28,6 @@ export interface Marks {
 }
 
 interface WriterExports {
-  readonly memory: WebAssembly.Memory;
   write(...args: number[]): number;
   marks(): number;
   failedLabelId(): number;
@@ -40,29 +39,51 @@ const LAYOUT: Record<string, number> = {
   FIELDS, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK, OTHER_LABELS: OTHERS,
 };
 
-let instance: WriterExports | undefined;
-
-/** The writer module: compiled once per thread (1.4 KB, well under a millisecond). */
-function writer(): WriterExports {
-  if (instance) return instance;
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(WRITER_WASM)).exports as unknown as WriterExports;
-  for (const [name, value] of Object.entries(LAYOUT)) {
-    const theirs = (exports[name] as WebAssembly.Global).value;
-    if (theirs !== value) throw new Error(`direct writer: its ${name} is ${theirs}, the arena's ${value} (rebuild: npm run build:as)`);
-  }
-  instance = exports;
-  return exports;
-}
-
 /** Memory below this is the writer module's own (its stack and globals). */
 const BASE = 1 << 16;
+const PAGE = 1 << 16;
 const NO_ROOM = -2;
-/** A writer memory larger than this is dropped after use. */
-const KEEP_BYTES = 16 << 20;
 const BAD_LABEL = -1;
+/** A writer memory larger than this is not kept for the next module. */
+const KEEP_BYTES = 16 << 20;
+
+interface Writer {
+  readonly exports: WriterExports;
+  readonly memory: WebAssembly.Memory;
+}
+
+let compiled: WebAssembly.Module | undefined;
+let kept: Writer | undefined;
+
+/**
+ * A writer instance whose memory has at least `bytes`. The module (1.4 KB) is compiled once per
+ * thread. A larger memory is a new instance on a new memory, never memory.grow: growing a
+ * non-shared memory detaches its ArrayBuffer, and V8 then gives up, for the whole process, the
+ * assumption that no ArrayBuffer is ever detached — every typed-array access in optimised
+ * JavaScript gets slower (the interpreter by 40–60%, measured).
+ */
+function writerWith(bytes: number): Writer {
+  if (kept && kept.memory.buffer.byteLength >= bytes) return kept;
+  if (!compiled) {
+    const module = new WebAssembly.Module(WRITER_WASM);
+    const probe = instantiate(module, 1);
+    for (const [name, value] of Object.entries(LAYOUT)) {
+      const theirs = (probe.exports[name] as WebAssembly.Global).value;
+      if (theirs !== value) throw new Error(`direct writer: its ${name} is ${theirs}, the arena's ${value} (rebuild: npm run build:as)`);
+    }
+    compiled = module;
+  }
+  kept = instantiate(compiled, Math.ceil(bytes / PAGE));
+  return kept;
+}
+
+function instantiate(module: WebAssembly.Module, pages: number): Writer {
+  const memory = new WebAssembly.Memory({ initial: pages });
+  return { memory, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WriterExports };
+}
 
 export class ArenaWriter {
-  private readonly w = writer();
+  private w!: Writer;
   private readonly at: Record<"nodes" | "bytes" | "holePos" | "holeRef" | "funcs" | "globals" | "sigs" | "depthOf" | "scopes" | "stack" | "out", number>;
   private outCap: number;
   private marksCap: number;
@@ -94,23 +115,16 @@ export class ArenaWriter {
     };
     this.outCap = len + 5 * holes + 64;
     this.marksCap = holes + 1;
-    this.reserve();
-    const mem = this.w.memory.buffer;
-    new Int32Array(mem, this.at.nodes, count * FIELDS).set(arena.nodes.subarray(0, count * FIELDS));
-    new Uint8Array(mem, this.at.bytes, len).set(arena.bytes.subarray(0, len));
-    new Int32Array(mem, this.at.holePos, holes).set(arena.holePos.subarray(0, holes));
-    new Int32Array(mem, this.at.holeRef, holes).set(arena.holeRef.subarray(0, holes));
-    new Int32Array(mem, this.at.funcs, names.funcs.length).set(names.funcs);
-    new Int32Array(mem, this.at.globals, names.globals.length).set(names.globals);
-    new Int32Array(mem, this.at.sigs, names.sigs.length).set(names.sigs);
+    this.load();
   }
 
   /** Write `root` to `out`; with `marks`, return where its tagged and marked code starts. */
   write(root: Expr, out: ByteSink): void;
   write(root: Expr, out: ByteSink, marks: true): Marks;
   write(root: Expr, out: ByteSink, marks = false): Marks | void {
-    const { at, w, names } = this;
+    const { at, names } = this;
     for (;;) {
+      const w = this.w.exports;
       const length = w.write(
         root, at.nodes, at.bytes, at.holePos, at.holeRef, at.funcs, at.globals, at.sigs, at.depthOf,
         names.labels.slots, names.labels.arithmeticSlots, at.scopes, at.stack, at.out, at.out + this.outCap,
@@ -122,10 +136,10 @@ export class ArenaWriter {
       if (length === NO_ROOM) {
         this.outCap *= 2;
         this.marksCap *= 2;
-        this.reserve();
+        this.load();
         continue;
       }
-      const mem = w.memory.buffer;
+      const mem = this.w.memory.buffer;
       out.bytes(new Uint8Array(mem, at.out, length));
       if (!marks) return;
       const count = w.marks();
@@ -133,17 +147,24 @@ export class ArenaWriter {
     }
   }
 
-  /** Let a memory grown for a large program go (wasm memories do not shrink). */
+  /** Let a memory taken for a large program go. */
   dispose(): void {
-    if (this.w.memory.buffer.byteLength > KEEP_BYTES && instance === this.w) instance = undefined;
+    if (this.w.memory.buffer.byteLength > KEEP_BYTES && kept === this.w) kept = undefined;
   }
 
-  /** Room for out and the marks after it. */
-  private reserve(): void {
-    this.marksAt = (this.at.out + this.outCap + 7) & ~7;
-    const need = this.marksAt + this.marksCap * 8;
-    const memory = this.w.memory;
-    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+  /** A writer with room for the arena, out and the marks after it, and the arena copied in. */
+  private load(): void {
+    const { arena, names, at } = this;
+    const { count, holes, len } = arena;
+    this.marksAt = (at.out + this.outCap + 7) & ~7;
+    this.w = writerWith(this.marksAt + this.marksCap * 8);
+    const mem = this.w.memory.buffer;
+    new Int32Array(mem, at.nodes, count * FIELDS).set(arena.nodes.subarray(0, count * FIELDS));
+    new Uint8Array(mem, at.bytes, len).set(arena.bytes.subarray(0, len));
+    new Int32Array(mem, at.holePos, holes).set(arena.holePos.subarray(0, holes));
+    new Int32Array(mem, at.holeRef, holes).set(arena.holeRef.subarray(0, holes));
+    new Int32Array(mem, at.funcs, names.funcs.length).set(names.funcs);
+    new Int32Array(mem, at.globals, names.globals.length).set(names.globals);
+    new Int32Array(mem, at.sigs, names.sigs.length).set(names.sigs);
   }
 }
-

@@ -5,7 +5,9 @@
 // name. Every case runs the module in V8 as well as comparing bytes.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { moduleOf, SYNC_COMPILE_LIMIT } from "../../jit/compile.js";
+import { compile, moduleOf, SYNC_COMPILE_LIMIT } from "../../jit/compile.js";
+import { synthetic } from "../../bench/micro/jit-programs.js";
+import { baseHelpers } from "../../vm/helpers/index.js";
 import { Labels } from "../../jit/direct/labels.js";
 import { DirectModule } from "../../jit/direct/module.js";
 import type { Expr } from "../../jit/ir.js";
@@ -196,5 +198,25 @@ describe("moduleOf: the synchronous constructor, asynchronous when the engine sa
     expect(compile).toHaveBeenCalledOnce();
     vi.unstubAllGlobals();
     await expect(moduleOf(new Uint8Array([1, 2, 3, 4]))).rejects.toBeInstanceOf(WebAssembly.CompileError);
+  });
+});
+
+describe("the writer's memory", () => {
+  it("is never grown: a larger program gets a new memory (growing one detaches its ArrayBuffer, which slows V8's typed arrays process-wide)", async () => {
+    const grow = vi.spyOn(WebAssembly.Memory.prototype, "grow");
+    try {
+      const target = { pages: 1, shared: false, helpers: baseHelpers() };
+      const small = await compile(synthetic(1_000, 3), target);
+      const large = await compile(synthetic(50_000, 3), target); // far beyond the first memory
+      expect(grow).not.toHaveBeenCalled();
+      expect(WebAssembly.validate(small.binary as Uint8Array<ArrayBuffer>)).toBe(true);
+      expect(WebAssembly.validate(large.binary as Uint8Array<ArrayBuffer>)).toBe(true);
+      // Written again (on the large memory), the same code: only the module's unique name differs.
+      const again = await compile(synthetic(1_000, 3), target);
+      expect(again.sourceMap).toEqual(small.sourceMap);
+      expect(again.binary.length).toBe(small.binary.length);
+    } finally {
+      grow.mockRestore();
+    }
   });
 });
