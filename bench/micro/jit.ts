@@ -170,10 +170,12 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
     { name: "alu-loop", build: (n) => assemble(aluLoopAsm(n)), expect: aluLoopResult, bounds: aluIters },
     { name: "prime", build: scaledPrime, expect: () => 1n, bounds: primes },
   ];
-  // The interpreter first: loading Binaryen (opt >= 1) grows its memory, which detaches an
-  // ArrayBuffer, and V8's typed arrays are slower in this process from then on (main.ts).
+  // Everything that times the interpreter first: loading Binaryen (opt >= 1) grows its memory,
+  // which detaches an ArrayBuffer, and V8's typed arrays are slower in this process from then on
+  // (main.ts). The map lookups table (JIT at opt 0 and the interpreter) is printed first.
   const interpreters = [];
   for (const p of programs) interpreters.push(await interpreterRow(p, rounds, warmupMs, machine));
+  const maps = await runJitMapsBench({ quick, long: options.long ?? false, log });
   // Load Binaryen (used from opt 1) before the JIT rows are timed: 0.3–0.5 s that no row should carry.
   await compile(assemble("mov %r0, 0\nexit"), { pages: machine.layout.pages, shared: false, helpers: baseHelpers() }, { opt: 1 });
   const exec: ExecRow[] = [];
@@ -205,7 +207,6 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   );
 
   const compileReport = await runCompileBench({ quick, long: options.long ?? false, log });
-  const maps = await runJitMapsBench({ quick, long: options.long ?? false, log });
   return { exec, native, callNs, compile: compileReport, maps };
 }
 
