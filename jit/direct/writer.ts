@@ -4,8 +4,8 @@
 // starts. The loop itself is wasm (as/writer.ts, embedded as writer-binary.ts): it runs once per
 // hole, and a program's first compile runs it before V8 has optimised any JavaScript.
 //
-// ArenaWriter copies the arena into the writer's memory once per module, then writes any
-// expression of it.
+// ArenaWriter copies the arena into the writer's memory once per module (again if an expression
+// needs more room), then writes any expression of it.
 
 import type { Expr } from "../ir.js";
 import { FIELDS, ID_MASK, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_MARK, REF_OPEN, REF_SIG, type ExprArena } from "./arena.js";

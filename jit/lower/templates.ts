@@ -1,9 +1,10 @@
 // The regular instructions as wasm code templates, one table: ALU and ALU64 other than division
 // (RFC 9669 §4.1), NEG, the loads and stores LDX, ST and STX (§5.1, §5.2), and the conditions of
-// the conditional jumps (§4.3; where they go is the structure plan's business, jmp.ts). A template is the
-// instruction's wasm code in stack-machine order with placeholders for its fields; the direct
-// builder copies it in one step (DirectModule.template) and any other builder replays it through
-// its API (replay.ts), so each of these instructions is defined here once for both.
+// the conditional jumps (§4.3; where they go is the structure plan's business, jmp.ts). A
+// template is the instruction's wasm code in stack-machine order with placeholders for its
+// fields; the direct builder fills it in one step (DirectModule.templates / template) and any
+// other builder replays it through its API (replay.ts), so each of these instructions is defined
+// here once for both.
 //
 // Why a table: these are most of a program's instructions, and a program's first compile runs
 // before V8 has optimised the JIT's own code (bench/micro/jit-compile.ts, "cold"): one loop over
