@@ -9,6 +9,7 @@
 // would have measured that.
 //
 //   node dist/bench/main.js [--quick | --long] [--only NAME[,NAME...]] [--list]
+//   (--only saves bench/results/latest-NAME+....json: a partial run does not replace latest.json)
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -146,7 +147,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const dir = join(packageRoot(), "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, "latest.json");
+  // A partial run (--only) does not replace the full run's figures.
+  const file = join(dir, only ? `latest-${only.join("+")}.json` : "latest.json");
   writeFileSync(file, `${JSON.stringify({ machine, quick, long, rows: measurementRows(results), results }, null, 2)}\n`);
   console.log(`saved ${file}`);
   return failed === 0 ? 0 : 1;
