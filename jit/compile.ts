@@ -115,8 +115,13 @@ const needsBinaryen = (options: JitOptions): boolean => (options.opt ?? 0) > 0 |
 /** __sk_buff.data and __sk_buff.data_end (include/uapi/linux/bpf.h), as the interpreter reads them. */
 export const SKB_PACKET_FIELDS: PacketFields = { data: SKB_DATA_OFFSET, dataEnd: SKB_DATA_END_OFFSET };
 
-/** The short pass list of level 1: cheap clean-ups of the structure's blocks and branches. */
-const LEVEL1_PASSES = ["remove-unused-brs", "merge-blocks", "remove-unused-names", "vacuum"];
+/**
+ * The short pass list of level 1: cheap clean-ups of the structure's blocks and branches.
+ * Not merge-blocks: on the structure's chains of nested blocks it grows quadratically (measured:
+ * 237 ms for a 10k-instruction program, 849 ms for 20k, against 24 ms for these three passes
+ * together at 10k and 157 ms at 100k).
+ */
+const LEVEL1_PASSES = ["remove-unused-brs", "remove-unused-names", "vacuum"];
 
 /** A failure inside the JIT itself: a bug to report, with the program that triggered it. */
 export class JitInternalError extends BpfError {

@@ -174,14 +174,15 @@ function plan(opt: OptLevel, size: number, quick: boolean, long: boolean): { pro
   const warmup = Math.max(3, Math.ceil((quick ? WARMUP_INSNS / 4 : WARMUP_INSNS) / size));
   if (opt === 0) return quick ? { processes: 3, warmup, rounds: 5 } : { processes: long ? 9 : 5, warmup, rounds: size >= 100_000 ? 5 : 9 };
   // Binaryen's passes take 10 ms to minutes; the JIT's JavaScript warming up is lost in them.
-  const heavy = size * opt >= 10_000;
+  const heavy = opt >= 2 && size * opt >= 10_000;
   return { processes: heavy ? 0 : quick ? 1 : 3, warmup: heavy ? 0 : 1, rounds: heavy ? 1 : quick ? 1 : 3 };
 }
 
 /**
- * Above this projected time a size is skipped (with the reason printed). Opt 0 scales linearly;
- * Binaryen's passes on our nested structure scale about quadratically (measured: 10k insns at
- * opt 1 in 1.2 s, 100k in 250 s), so opt >= 1 projects with the square of the size ratio.
+ * Above this projected time a size is skipped (with the reason printed). Opt 0 and opt 1 (a short
+ * pass list, jit/compile.ts) scale about linearly; Binaryen's optimize() (opt 2, 3) on our nested
+ * structure about quadratically (measured: 10k insns at opt 2 in 12.8 s), so those levels project
+ * with the square of the size ratio.
  * The default run keeps `npm run bench` under 3 minutes; `--long` measures up to 10 minutes a row.
  */
 const SKIP_PROJECTED_MS = { default: 5_000, long: 600_000 };
@@ -216,7 +217,7 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
     for (const size of sizes) {
       const ratio = previous ? size / previous.insns : 1;
       const prevMs = previous?.warm?.ms;
-      const projected = prevMs !== undefined ? prevMs * (opt === 0 ? ratio : ratio * ratio) : 0;
+      const projected = prevMs !== undefined ? prevMs * (opt <= 1 ? ratio : ratio * ratio) : 0;
       let skipped: string | undefined;
       if (quick && opt >= 2 && size > 1_000) skipped = "skipped: --quick measures opt 2 and 3 on 1k only (10k takes 10-50 s)";
       else if (previous?.skipped) skipped = `skipped: ${previous.insns} insns at opt ${opt} was skipped already`;
