@@ -1,14 +1,12 @@
 // A growable byte buffer for the wasm binary's sections, with the unsigned LEB128 encoding of
 // indices and sizes (WebAssembly core spec §5.2.2). Expression bytes are built in the direct
-// builder's arena (arena.ts) and copied here by the writer (writer.ts), which fills `buf` itself.
+// builder's arena (arena.ts) and copied here by the writer (writer.ts).
 
 export class ByteSink {
-  /** The bytes so far are buf[0, length); writers that fill buf themselves call room() first. */
-  buf = new Uint8Array(1024);
+  private buf = new Uint8Array(1024);
   length = 0;
 
-  /** Capacity for n more bytes. */
-  room(n: number): void {
+  private room(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + n) size *= 2;

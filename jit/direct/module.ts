@@ -8,7 +8,6 @@
 // inline — on a stack machine a sequence needs no wrapper — so only named blocks, loops and ifs
 // become wasm blocks.
 
-import type { Code } from "../wasm/template.js";
 import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, TemplateRun, Type } from "../ir.js";
 import { ExprArena, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_OPEN, REF_SIG } from "./arena.js";
 import { ByteSink } from "./bytes.js";
@@ -18,6 +17,7 @@ import {
   ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_S, I64_EXTEND_I32_U,
   LOAD_I32, LOAD_I64, LOCAL_GET, LOCAL_SET, LOCAL_TEE, STORE_I32, STORE_I64, UNARY_I32, UNARY_I64,
 } from "../wasm/opcodes.js";
+import type { Code } from "../wasm/template.js";
 
 const T_NONE = 0x40;
 const T_I32 = 0x7f;
@@ -566,18 +566,17 @@ export class DirectModule implements IrModule {
     // The code section is the last one written: its payload ends where the module does.
     const codePayload = out.length - this.codeSectionSize;
     // A function's first byte belongs to no instruction (-1); then its marks, in order.
-    const total = bodyMarks.reduce((n, { marks }) => n + 1 + marks.length, 0);
+    const total = bodyMarks.reduce((n, { marks }) => n + 1 + marks.length / 2, 0);
     const offsets = new Int32Array(total);
     const insns = new Int32Array(total);
     let k = 0;
     for (const { marks, at, prefix } of bodyMarks) {
       offsets[k] = codePayload + at;
       insns[k++] = -1;
-      const { pairs } = marks;
       const base = codePayload + at + prefix;
-      for (let j = 0; j < 2 * marks.length; j += 2, k++) {
-        offsets[k] = base + pairs[j]!;
-        insns[k] = pairs[j + 1]!;
+      for (let j = 0; j < marks.length; j += 2, k++) {
+        offsets[k] = base + marks[j]!;
+        insns[k] = marks[j + 1]!;
       }
     }
     this.sourceMap = { offsets, insns };

@@ -8,7 +8,9 @@
 // needs more room), then writes any expression of it.
 
 import type { Expr } from "../ir.js";
-import { FIELDS, ID_MASK, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_MARK, REF_OPEN, REF_SIG, type ExprArena } from "./arena.js";
+import {
+  B0, B1, FIELDS, H0, H1, ID_MASK, INSN, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_MARK, REF_OPEN, REF_SIG, type ExprArena,
+} from "./arena.js";
 import type { ByteSink } from "./bytes.js";
 import { OTHERS, type Labels } from "./labels.js";
 import { WRITER_WASM } from "./writer-binary.js";
@@ -22,10 +24,7 @@ export interface Resolved {
 }
 
 /** Where tagged or marked code starts in a function body: (offset, instruction) pairs. */
-export interface Marks {
-  readonly pairs: Int32Array;
-  readonly length: number;
-}
+export type Marks = Int32Array;
 
 interface WriterExports {
   write(...args: number[]): number;
@@ -36,7 +35,8 @@ interface WriterExports {
 
 /** The arena layout as the wasm writer was built with it: checked against ours when it loads. */
 const LAYOUT: Record<string, number> = {
-  FIELDS, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK, OTHER_LABELS: OTHERS,
+  FIELDS, B0, B1, H0, H1, INSN, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK,
+  OTHER_LABELS: OTHERS,
 };
 
 /** Memory below this is the writer module's own (its stack and globals). */
@@ -142,8 +142,7 @@ export class ArenaWriter {
       const mem = this.w.memory.buffer;
       out.bytes(new Uint8Array(mem, at.out, length));
       if (!marks) return;
-      const count = w.marks();
-      return { pairs: new Int32Array(mem, this.marksAt, 2 * count).slice(), length: count };
+      return new Int32Array(mem, this.marksAt, 2 * w.marks()).slice();
     }
   }
 

@@ -15,8 +15,8 @@ const TABLES = [["i32", ARITH_I32], ["i64", ARITH_I64], ["i32", CMP_I32], ["i64"
 for (const [width, table] of TABLES) {
   for (const [name, opcode] of Object.entries(table)) OPERATORS.set(opcode, [width, name as Name]);
 }
-const isLoad = (opcode: number): boolean => Object.values(LOAD_I64).includes(opcode as never);
-const isStore = (opcode: number): boolean => Object.values(STORE_I64).includes(opcode as never);
+const LOADS = new Set<number>(Object.values(LOAD_I64));
+const STORES = new Set<number>(Object.values(STORE_I64));
 
 /** The template's code, with dst and src as locals (of the types `localType` gives), built through `m`. */
 export function replay(m: IrModule, localType: (local: number) => Type, code: Code, dst: number, src: number, imm: number, off: number): Expr {
@@ -63,10 +63,10 @@ function operator(m: IrModule, op: number, pop: () => Expr, immediate: (signed: 
   if (known === undefined) throw new Error(`replay: opcode 0x${op.toString(16)} is not a template operator`);
   const [width, name] = known;
   const ops = m[width] as unknown as Record<Name, (...args: number[]) => Expr>;
-  if (isLoad(op) || isStore(op)) {
+  if (LOADS.has(op) || STORES.has(op)) {
     const align = 1 << immediate(false);
     const offset = immediate(false);
-    if (isLoad(op)) return ops[name]!(offset, align, pop());
+    if (LOADS.has(op)) return ops[name]!(offset, align, pop());
     const value = pop();
     return ops[name]!(offset, align, pop(), value);
   }

@@ -15,11 +15,11 @@
 
 // ---- the arena's layout (../arena.ts) ----
 export const FIELDS: i32 = 6;
-const B0: i32 = 0;
-const B1: i32 = 1;
-const H0: i32 = 2;
-const H1: i32 = 3;
-const INSN: i32 = 5;
+export const B0: i32 = 0;
+export const B1: i32 = 1;
+export const H0: i32 = 2;
+export const H1: i32 = 3;
+export const INSN: i32 = 5;
 export const ID_MASK: i32 = 0xffffff;
 export const NO_LABEL: i32 = ID_MASK;
 export const REF_LABEL: i32 = 1 << 24;
