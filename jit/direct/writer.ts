@@ -33,12 +33,6 @@ interface WriterExports {
   readonly [constant: string]: unknown;
 }
 
-/** The arena layout as the wasm writer was built with it: checked against ours when it loads. */
-const LAYOUT: Record<string, number> = {
-  FIELDS, B0, B1, H0, H1, INSN, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK,
-  OTHER_LABELS: OTHERS,
-};
-
 /** Memory below this is the writer module's own (its stack and globals). */
 const BASE = 1 << 16;
 const PAGE = 1 << 16;
@@ -46,6 +40,12 @@ const NO_ROOM = -2;
 const BAD_LABEL = -1;
 /** A writer memory larger than this is not kept for the next module. */
 const KEEP_BYTES = 16 << 20;
+
+/** The arena's layout and write()'s results, as the wasm writer was built with them: checked when it loads. */
+const SHARED_CONSTANTS: Record<string, number> = {
+  FIELDS, B0, B1, H0, H1, INSN, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK,
+  OTHER_LABELS: OTHERS, NO_ROOM, BAD_LABEL,
+};
 
 interface Writer {
   readonly exports: WriterExports;
@@ -64,17 +64,17 @@ let kept: Writer | undefined;
  */
 function writerWith(bytes: number): Writer {
   if (kept && kept.memory.buffer.byteLength >= bytes) return kept;
+  const module = compiled ?? new WebAssembly.Module(WRITER_WASM);
+  const writer = instantiate(module, Math.ceil(bytes / PAGE));
   if (!compiled) {
-    const module = new WebAssembly.Module(WRITER_WASM);
-    const probe = instantiate(module, 1);
-    for (const [name, value] of Object.entries(LAYOUT)) {
-      const theirs = (probe.exports[name] as WebAssembly.Global).value;
-      if (theirs !== value) throw new Error(`direct writer: its ${name} is ${theirs}, the arena's ${value} (rebuild: npm run build:as)`);
+    for (const [name, value] of Object.entries(SHARED_CONSTANTS)) {
+      const theirs = (writer.exports[name] as WebAssembly.Global).value;
+      if (theirs !== value) throw new Error(`direct writer: its ${name} is ${theirs}, ours ${value} (rebuild: npm run build:as)`);
     }
     compiled = module;
   }
-  kept = instantiate(compiled, Math.ceil(bytes / PAGE));
-  return kept;
+  kept = writer;
+  return writer;
 }
 
 function instantiate(module: WebAssembly.Module, pages: number): Writer {
