@@ -10,7 +10,7 @@
 // For opt >= 1 its binary is read into Binaryen (readBinary) and optimised there. Keeping the
 // lowering written against this one interface means both paths share every line of semantics.
 
-import type { Code } from "./wasm/template.js";
+import type { TemplateId } from "./wasm/template.js";
 
 /** An expression handle (Binaryen's ExpressionRef; an index into DirectModule's node table). */
 export type Expr = number;
@@ -152,12 +152,12 @@ export interface IrModule {
    */
   templates?: TemplateRun;
   /** Optional: one code template filled in, as an expression of type `type` (no mark). */
-  template?(code: Code, type: Type, dst: number, src: number, imm: number, off: number): Expr;
+  template?(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number): Expr;
 }
 
 /** A run of templated instructions: open, add each (dst and src are locals), close. */
 export interface TemplateRun {
   open(): void;
-  add(code: Code, dst: number, src: number, imm: number, off: number, insn: number): void;
+  add(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number): void;
   close(): Expr;
 }

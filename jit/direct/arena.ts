@@ -2,7 +2,8 @@
 // type and a range of the arena — bytes of its encoding in stack-machine order (operands first),
 // with *holes* where something is only known when the function is written: a child written
 // elsewhere, a branch label (→ relative depth), a function, global or signature name (→ index),
-// the opening or closing of a labelled scope.
+// the opening or closing of a labelled scope, a run of templated instructions (recorded as
+// template ids and fields: the writer fills them in).
 //
 // Why ranges: the lowering builds operands before the expression that uses them, mostly in the
 // order they are written (`i64.add(local.get 1, i64.const 5)`). When a node's first operands are
@@ -20,7 +21,7 @@
 // bytes in place.
 
 import type { Expr, Type } from "../ir.js";
-import { Hole, type Code } from "../wasm/template.js";
+import type { TemplateId } from "../wasm/template.js";
 
 // Hole references: a child node is -(id + 1); anything else is kind << 24 | id.
 export const REF_LABEL = 1 << 24; // relative depth of a label
@@ -30,6 +31,7 @@ export const REF_FUNC = 4 << 24; // function index
 export const REF_GLOBAL = 5 << 24; // global index
 export const REF_SIG = 6 << 24; // type index of a call_indirect signature
 export const REF_MARK = 7 << 24; // no bytes: eBPF instruction id starts here (the source map)
+export const REF_RUN = 8 << 24; // a run of template instances (its index)
 export const ID_MASK = 0xffffff;
 export const NO_LABEL = ID_MASK;
 
@@ -42,6 +44,10 @@ export const H0 = 2;
 export const H1 = 3;
 const TYPE = 4;
 export const INSN = 5;
+
+// A template instance is six int32s: template id, dst local, src local, imm, off, and the eBPF
+// instruction whose code starts there (-1: none). A run is two: its first instance and the end.
+export const INSTANCE_FIELDS = 6;
 
 /** Bytes one node's fixed part may take: opcode, prefix, memarg (align + u32 offset), LEBs. */
 const NODE_ROOM = 32;
@@ -57,9 +63,14 @@ export class ExprArena {
   holes = 0;
   nodes: Int32Array<ArrayBuffer>;
   count = 0;
+  inst: Int32Array<ArrayBuffer>;
+  instances = 0;
+  runs: Int32Array<ArrayBuffer>;
+  runCount = 0;
   // Start of the node under construction.
   private b0 = 0;
   private h0 = 0;
+  private runFirst = 0;
 
   /** `insns`: the program's size, to start with room for it. */
   constructor(insns = 0) {
@@ -67,6 +78,8 @@ export class ExprArena {
     this.holePos = new Int32Array(Math.max(1 << 10, insns * PER_INSN.holes));
     this.holeRef = new Int32Array(this.holePos.length);
     this.nodes = new Int32Array(FIELDS * Math.max(1 << 10, insns * PER_INSN.nodes));
+    this.inst = new Int32Array(INSTANCE_FIELDS * Math.max(1 << 10, insns));
+    this.runs = new Int32Array(Math.max(1 << 10, insns));
   }
 
   // ---- reading nodes ----
@@ -146,22 +159,34 @@ export class ExprArena {
   }
 
   /**
-   * A mark for instruction `insn` (the source map; none when insn < 0), then the bytes of its
-   * code template (../wasm/template.ts) with the placeholders filled: dst and src are locals, imm
-   * and off the instruction's fields. Part of the node under construction; one call per instruction.
+   * Templated instructions (../wasm/template.ts) in the node under construction: beginRun, an
+   * instance per instruction, endRun. Only their template ids and fields are recorded here; the
+   * writer fills them in (as/writer.ts), one mark before each instance of an instruction (insn >= 0).
    */
-  fillMarked(code: Code, dst: number, src: number, imm: number, off: number, insn: number): void {
-    if (this.len + 5 * code.length > this.bytes.length) this.growBytes(5 * code.length);
-    if (insn >= 0) this.ref(REF_MARK | insn);
-    for (let k = 0; k < code.length; k++) {
-      const c = code[k]!;
-      if (c < 0x100) this.bytes[this.len++] = c;
-      else if (c === Hole.DST) this.u32(dst);
-      else if (c === Hole.SRC) this.u32(src);
-      else if (c === Hole.IMM) this.s32(imm);
-      else if (c === Hole.OFF) this.u32(off);
-      else this.s32(off);
-    }
+  beginRun(): void {
+    this.runFirst = this.instances;
+  }
+
+  /** Template `template` with its placeholders: dst and src are locals, imm and off the instruction's fields. */
+  instance(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number): void {
+    const o = this.instances * INSTANCE_FIELDS;
+    if (o + INSTANCE_FIELDS > this.inst.length) this.inst = grow32(this.inst, o + INSTANCE_FIELDS);
+    const inst = this.inst;
+    inst[o] = template;
+    inst[o + 1] = dst;
+    inst[o + 2] = src;
+    inst[o + 3] = imm;
+    inst[o + 4] = off;
+    inst[o + 5] = insn;
+    this.instances++;
+  }
+
+  endRun(): void {
+    const o = this.runCount * 2;
+    if (o + 2 > this.runs.length) this.runs = grow32(this.runs, o + 2);
+    this.runs[o] = this.runFirst;
+    this.runs[o + 1] = this.instances;
+    this.ref(REF_RUN | this.runCount++);
   }
 
   // ---- any other node: open*, then bytes and holes, then close(type) ----

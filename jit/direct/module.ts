@@ -17,7 +17,7 @@ import {
   ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_S, I64_EXTEND_I32_U,
   LOAD_I32, LOAD_I64, LOCAL_GET, LOCAL_SET, LOCAL_TEE, STORE_I32, STORE_I64, UNARY_I32, UNARY_I64,
 } from "../wasm/opcodes.js";
-import type { Code } from "../wasm/template.js";
+import type { TemplateId } from "../wasm/template.js";
 
 const T_NONE = 0x40;
 const T_I32 = 0x7f;
@@ -203,11 +203,17 @@ export class DirectModule implements IrModule {
       },
     };
     this.ref = { is_null: (value) => this.unary(T_I32, value, 0xd1) };
-    // One node for the run, the instructions' bytes back to back, a mark before each.
+    // One node for the run: one hole, whose instances the writer fills in, a mark before each.
     this.templates = {
-      open: () => this.x.open0(),
-      add: (code, dst, src, imm, off, insn) => this.x.fillMarked(code, dst, src, imm, off, insn),
-      close: () => this.x.close(T_NONE),
+      open: () => {
+        this.x.open0();
+        this.x.beginRun();
+      },
+      add: (template, dst, src, imm, off, insn) => this.x.instance(template, dst, src, imm, off, insn),
+      close: () => {
+        this.x.endRun();
+        return this.x.close(T_NONE);
+      },
     };
   }
 
@@ -429,10 +435,13 @@ export class DirectModule implements IrModule {
     this.exports.push({ name, kind: 3, internal });
   }
 
-  template(code: Code, type: Type, dst: number, src: number, imm: number, off: number): Expr {
-    this.x.open0();
-    this.x.fillMarked(code, dst, src, imm, off, -1);
-    return this.x.close(type);
+  template(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number): Expr {
+    const x = this.x;
+    x.open0();
+    x.beginRun();
+    x.instance(template, dst, src, imm, off, -1);
+    x.endRun();
+    return x.close(type);
   }
 
   /** Tag an expression before it becomes an operand: it then stays a hole, whose start the writer records. */

@@ -9,11 +9,13 @@
 
 import type { Expr } from "../ir.js";
 import {
-  B0, B1, FIELDS, H0, H1, ID_MASK, INSN, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_MARK, REF_OPEN, REF_SIG, type ExprArena,
+  B0, B1, FIELDS, H0, H1, ID_MASK, INSN, INSTANCE_FIELDS, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_MARK, REF_OPEN, REF_RUN,
+  REF_SIG, type ExprArena,
 } from "./arena.js";
 import type { ByteSink } from "./bytes.js";
 import { OTHERS, type Labels } from "./labels.js";
 import { WRITER_WASM } from "./writer-binary.js";
+import { Hole, packedTemplates } from "../wasm/template.js";
 
 /** Indices the names resolve to, by interned id. */
 export interface Resolved {
@@ -28,6 +30,7 @@ export type Marks = Int32Array;
 
 interface WriterExports {
   write(...args: number[]): number;
+  templates(instances: number, runs: number, index: number, codes: number, bounds: number): void;
   marks(): number;
   failedLabelId(): number;
   readonly [constant: string]: unknown;
@@ -43,8 +46,9 @@ const KEEP_BYTES = 16 << 20;
 
 /** The arena's layout and write()'s results, as the wasm writer was built with them: checked when it loads. */
 const SHARED_CONSTANTS: Record<string, number> = {
-  FIELDS, B0, B1, H0, H1, INSN, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK,
-  OTHER_LABELS: OTHERS, NO_ROOM, BAD_LABEL,
+  FIELDS, B0, B1, H0, H1, INSN, ID_MASK, NO_LABEL, REF_LABEL, REF_OPEN, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_SIG, REF_MARK, REF_RUN,
+  OTHER_LABELS: OTHERS, NO_ROOM, BAD_LABEL, INSTANCE_FIELDS,
+  HOLE_DST: Hole.DST, HOLE_SRC: Hole.SRC, HOLE_IMM: Hole.IMM, HOLE_OFF: Hole.OFF, HOLE_NEG_OFF: Hole.NEG_OFF,
 };
 
 interface Writer {
@@ -84,7 +88,10 @@ function instantiate(module: WebAssembly.Module, pages: number): Writer {
 
 export class ArenaWriter {
   private w!: Writer;
-  private readonly at: Record<"nodes" | "bytes" | "holePos" | "holeRef" | "funcs" | "globals" | "sigs" | "depthOf" | "scopes" | "stack" | "out", number>;
+  private readonly at: Record<
+    "nodes" | "bytes" | "holePos" | "holeRef" | "instances" | "runs" | "index" | "codes" | "bounds" | "funcs" | "globals" | "sigs" | "depthOf" | "scopes" | "stack" | "out",
+    number
+  >;
   private outCap: number;
   private marksCap: number;
   private marksAt = 0;
@@ -93,7 +100,8 @@ export class ArenaWriter {
     private readonly arena: ExprArena,
     private readonly names: Resolved,
   ) {
-    const { count, holes, len } = arena;
+    const { count, holes, len, instances, runCount } = arena;
+    const templates = packedTemplates();
     let top = BASE;
     const take = (bytes: number): number => {
       const at = top;
@@ -105,6 +113,11 @@ export class ArenaWriter {
       bytes: take(len),
       holePos: take(holes * 4),
       holeRef: take(holes * 4),
+      instances: take(instances * INSTANCE_FIELDS * 4),
+      runs: take(runCount * 8),
+      index: take(templates.index.length * 4),
+      codes: take(templates.codes.length * 2),
+      bounds: take(templates.bounds.length * 4),
       funcs: take(names.funcs.length * 4),
       globals: take(names.globals.length * 4),
       sigs: take(names.sigs.length * 4),
@@ -113,8 +126,8 @@ export class ArenaWriter {
       stack: take((count + 1) * 16),
       out: top,
     };
-    this.outCap = len + 5 * holes + 64;
-    this.marksCap = holes + 1;
+    this.outCap = len + 5 * holes + instances * templates.longest + 64;
+    this.marksCap = holes + instances + 1;
     this.load();
   }
 
@@ -162,6 +175,13 @@ export class ArenaWriter {
     new Uint8Array(mem, at.bytes, len).set(arena.bytes.subarray(0, len));
     new Int32Array(mem, at.holePos, holes).set(arena.holePos.subarray(0, holes));
     new Int32Array(mem, at.holeRef, holes).set(arena.holeRef.subarray(0, holes));
+    new Int32Array(mem, at.instances, arena.instances * INSTANCE_FIELDS).set(arena.inst.subarray(0, arena.instances * INSTANCE_FIELDS));
+    new Int32Array(mem, at.runs, arena.runCount * 2).set(arena.runs.subarray(0, arena.runCount * 2));
+    const templates = packedTemplates();
+    new Int32Array(mem, at.index, templates.index.length).set(templates.index);
+    new Int16Array(mem, at.codes, templates.codes.length).set(templates.codes);
+    new Int32Array(mem, at.bounds, templates.bounds.length).set(templates.bounds);
+    this.w.exports.templates(at.instances, at.runs, at.index, at.codes, at.bounds);
     new Int32Array(mem, at.funcs, names.funcs.length).set(names.funcs);
     new Int32Array(mem, at.globals, names.globals.length).set(names.globals);
     new Int32Array(mem, at.sigs, names.sigs.length).set(names.sigs);

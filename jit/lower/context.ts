@@ -20,7 +20,7 @@ import type { FuncCfg, ProgramCfg } from "../cfg.js";
 import type { Decoded } from "../decode.js";
 import type { Fault } from "../faults.js";
 import type { RegFacts } from "../known.js";
-import type { Code } from "../wasm/template.js";
+import type { TemplateId } from "../wasm/template.js";
 import { replay } from "./replay.js";
 
 const REG_LOCAL = [6, 0, 1, 2, 3, 4, 7, 8, 9, 10, 5] as const;
@@ -146,12 +146,12 @@ export class FnLowering {
   }
 
   /** A code template (templates.ts) for `ins` as one expression of type `type` (default none). */
-  template(code: Code, ins: Insn, type = this.bn.none): Expr {
+  template(template: TemplateId, ins: Insn, type = this.bn.none): Expr {
     const m = this.m;
     const dst = regLocal(ins.dst);
     const src = regLocal(ins.src);
-    if (m.template) return m.template(code, type, dst, src, ins.imm, ins.off);
-    return replay(m, (local) => localType(this.bn, local), code, dst, src, ins.imm, ins.off);
+    if (m.template) return m.template(template, type, dst, src, ins.imm, ins.off);
+    return replay(m, (local) => localType(this.bn, local), template, dst, src, ins.imm, ins.off);
   }
 
   /** rN as an i64. */

@@ -6,7 +6,7 @@ import type { Expr, IrIntOps, IrModule, Type } from "../ir.js";
 import {
   ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET, STORE_I64,
 } from "../wasm/opcodes.js";
-import { Hole, type Code } from "../wasm/template.js";
+import { Hole, templateCode, type TemplateId } from "../wasm/template.js";
 
 type Name = keyof IrIntOps;
 /** Operator opcode → its width and Binaryen name. */
@@ -19,7 +19,8 @@ const LOADS = new Set<number>(Object.values(LOAD_I64));
 const STORES = new Set<number>(Object.values(STORE_I64));
 
 /** The template's code, with dst and src as locals (of the types `localType` gives), built through `m`. */
-export function replay(m: IrModule, localType: (local: number) => Type, code: Code, dst: number, src: number, imm: number, off: number): Expr {
+export function replay(m: IrModule, localType: (local: number) => Type, template: TemplateId, dst: number, src: number, imm: number, off: number): Expr {
+  const code = templateCode(template);
   const stack: Expr[] = [];
   let k = 0;
   const pop = (): Expr => {

@@ -28,14 +28,14 @@ import {
   ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET,
   STORE_I64,
 } from "../wasm/opcodes.js";
-import { code, Hole, type Code } from "../wasm/template.js";
+import { code, Hole, type TemplateId } from "../wasm/template.js";
 
 interface Template {
   /** The definition this code is for: the opcode's only one (refined variants have none). */
   readonly def: OpDef;
-  readonly code: Code;
+  readonly code: TemplateId;
   /** Memory accesses: the code for a negative off. */
-  readonly negOff?: Code;
+  readonly negOff?: TemplateId;
 }
 
 const { DST, SRC, IMM, OFF, NEG_OFF } = Hole;
@@ -88,7 +88,7 @@ const COMPARE: Record<Exclude<CondName, "jset">, keyof typeof CMP_I64> = {
  * The i32 condition of a conditional jump: JMP compares the 64-bit registers (an immediate
  * sign-extended), JMP32 their low 32 bits (§4.3).
  */
-function conditionOf(def: Extract<OpDef, { kind: "jcond" }>): Code {
+function conditionOf(def: Extract<OpDef, { kind: "jcond" }>): TemplateId {
   const { wide, reg } = def;
   const a = wide ? reg64(DST) : reg32(DST);
   const b = wide ? (reg ? reg64(SRC) : [I64_CONST, IMM]) : reg ? reg32(SRC) : [I32_CONST, IMM];
@@ -131,14 +131,14 @@ for (const opcode of knownOpcodes()) {
 }
 
 /** The template of the instruction `ins` (decoded as `def`), or undefined when it has none. */
-export function templateFor(def: OpDef, ins: Insn): Code | undefined {
+export function templateFor(def: OpDef, ins: Insn): TemplateId | undefined {
   const t = TABLE[ins.opcode];
   if (t === undefined || t.def !== def) return undefined;
   return ins.off < 0 && t.negOff !== undefined ? t.negOff : t.code;
 }
 
 /** The condition (an i32) of the conditional jump `ins`, decoded as `def`. */
-export function conditionFor(def: Extract<OpDef, { kind: "jcond" }>, ins: Insn): Code {
+export function conditionFor(def: Extract<OpDef, { kind: "jcond" }>, ins: Insn): TemplateId {
   const t = CONDITIONS[ins.opcode];
   if (t === undefined || t.def !== def) throw new Error(`conditionFor: ${def.mnemonic} has no condition template`);
   return t.code;

@@ -1,8 +1,8 @@
 // The code templates (jit/lower/templates.ts): the regular instructions' wasm code, defined once.
-// The direct builder fills them in one pass; any other builder gets them through replay
-// (jit/lower/replay.ts). Replayed through the direct builder's own API, a template must give the
-// very bytes of the one-pass fill, for every templated opcode and for fields that stress the
-// encodings (negative offsets, multi-byte LEBs). The conformance corpus runs the templates on both
+// The direct builder's writer fills them in (jit/direct/as/writer.ts); any other builder gets them
+// through replay (jit/lower/replay.ts). Replayed through the direct builder's own API, a template
+// must give the very bytes of the writer's fill, for every templated opcode and for fields that
+// stress the encodings (negative offsets, multi-byte LEBs). The conformance corpus runs the templates on both
 // backends (backends.test.ts) and every engine (test/engines).
 
 import { describe, expect, it } from "vitest";
@@ -66,20 +66,20 @@ describe("templates", () => {
   });
 
   it.each(templated.map((opcode) => [`0x${opcode.toString(16).padStart(2, "0")}`, opcode]))(
-    "%s: replayed through the builder's API gives the bytes of the one-pass fill",
+    "%s: replayed through the builder's API gives the bytes of the writer's fill",
     (_name, opcode) => {
       const memory = ["ldx", "st", "stx"].includes(describeInsn(insn(opcode as number))!.kind);
       for (const fields of FIELDS) {
         // off refines ALU opcodes (sdiv, movsx): only memory accesses take any offset.
         const ins = insn(opcode as number, fields.dst, fields.src, memory ? fields.off : 0, fields.imm);
-        const code = templateFor(describeInsn(ins)!, ins)!;
+        const template = templateFor(describeInsn(ins)!, ins)!;
         const [dst, src] = [regLocal(ins.dst), regLocal(ins.src)];
         const filled = bytesOf((m) => {
           m.templates.open();
-          m.templates.add(code, dst, src, ins.imm, ins.off, 0);
+          m.templates.add(template, dst, src, ins.imm, ins.off, 0);
           return m.templates.close();
         });
-        const replayed = bytesOf((m) => replay(m, (local) => localType(m.types, local), code, dst, src, ins.imm, ins.off));
+        const replayed = bytesOf((m) => replay(m, (local) => localType(m.types, local), template, dst, src, ins.imm, ins.off));
         expect(replayed, JSON.stringify(fields)).toEqual(filled);
       }
     },

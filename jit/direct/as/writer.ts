@@ -2,11 +2,14 @@
 // arena (../arena.ts) written out as wasm code — the node's bytes copied, its holes filled: a
 // child written in place, a label as its relative depth (core spec §3.3.8.6: the innermost
 // enclosing scope is 0), a function, global or signature name as its index, a mark recorded as
-// the output offset where an eBPF instruction's code starts (the source map).
+// the output offset where an eBPF instruction's code starts (the source map), a run of templated
+// instructions filled in (../../wasm/template.ts: their code with the placeholders replaced by
+// the instruction's fields).
 //
-// Why wasm: this loop runs once per hole (2–3 per eBPF instruction), and a program's first
-// compile runs it before V8 has optimised any JavaScript; as wasm it runs at Liftoff speed from
-// the first call, 5–10× faster than the same loop as baseline JavaScript.
+// Why wasm: this loop runs once per hole and the template fill once per byte of most eBPF
+// instructions, and a program's first compile runs them before V8 has optimised any JavaScript;
+// as wasm they run at Liftoff speed from the first call, 5–10× faster than the same loops as
+// baseline JavaScript.
 //
 // The caller lays out every array in this module's memory and passes their addresses; nothing
 // here allocates. An explicit stack, never recursion, so scopes nested tens of thousands deep
@@ -29,8 +32,34 @@ export const REF_FUNC: i32 = 4 << 24;
 export const REF_GLOBAL: i32 = 5 << 24;
 export const REF_SIG: i32 = 6 << 24;
 export const REF_MARK: i32 = 7 << 24;
+export const REF_RUN: i32 = 8 << 24;
+/** A template instance: template id, dst local, src local, imm, off, instruction (-1: no mark). */
+export const INSTANCE_FIELDS: i32 = 6;
 /** Label ids from here on are numbered after the arithmetic ones (../labels.ts). */
 export const OTHER_LABELS: i32 = 1 << 22;
+
+// ---- the templates' placeholders (../../wasm/template.ts Hole) ----
+export const HOLE_DST: i32 = 0x100;
+export const HOLE_SRC: i32 = 0x101;
+export const HOLE_IMM: i32 = 0x102;
+export const HOLE_OFF: i32 = 0x103;
+export const HOLE_NEG_OFF: i32 = 0x104;
+
+// ---- template runs: the arena's instances and runs, and the registry (set by templates()) ----
+let instances: usize = 0;
+let runs: usize = 0;
+let templateIndex: usize = 0; // per template id: start and length in templateCodes
+let templateCodes: usize = 0; // i16: bytes and placeholders
+let templateBounds: usize = 0; // per template id: its longest filling
+
+/** Where the template instances, runs and registry are, for the writes that follow. */
+export function templates(instanceAt: usize, runAt: usize, indexAt: usize, codesAt: usize, boundsAt: usize): void {
+  instances = instanceAt;
+  runs = runAt;
+  templateIndex = indexAt;
+  templateCodes = codesAt;
+  templateBounds = boundsAt;
+}
 
 // ---- results besides the output length ----
 let markCount: i32 = 0;
@@ -145,6 +174,16 @@ export function write(
     else if (kind == REF_SIG) index = i32At(sigs, id);
     else if (kind == REF_MARK) {
       if (markAt != 0) addMark(markAt, <i32>(len - out), id);
+    } else if (kind == REF_RUN) {
+      const end = i32At(runs, id * 2 + 1);
+      for (let k = i32At(runs, id * 2); k < end; k++) {
+        const o = k * INSTANCE_FIELDS;
+        const template = i32At(instances, o);
+        if (len + <usize>i32At(templateBounds, template) > outEnd || markCount + 1 > marksCap) return NO_ROOM;
+        const insn = i32At(instances, o + 5);
+        if (markAt != 0 && insn >= 0) addMark(markAt, <i32>(len - out), insn);
+        len = fill(len, template, i32At(instances, o + 1), i32At(instances, o + 2), i32At(instances, o + 3), i32At(instances, o + 4));
+      }
     }
     if (index >= 0) len = unsignedLeb(len, <u32>index);
   }
@@ -160,6 +199,36 @@ export function write(
   setI32(markAt, markCount * 2, offset);
   setI32(markAt, markCount * 2 + 1, insn);
   markCount++;
+}
+
+/** Template `template` at p, its placeholders replaced by the fields; returns the next free address. */
+function fill(p: usize, template: i32, dst: i32, src: i32, imm: i32, off: i32): usize {
+  const code = templateCodes + (<usize>i32At(templateIndex, template * 2) << 1);
+  const n = <usize>i32At(templateIndex, template * 2 + 1);
+  for (let k: usize = 0; k < n; k++) {
+    const c = <i32>load<i16>(code + (k << 1));
+    if (c < 0x100) store<u8>(p++, <u8>c);
+    else if (c == HOLE_DST) p = unsignedLeb(p, <u32>dst);
+    else if (c == HOLE_SRC) p = unsignedLeb(p, <u32>src);
+    else if (c == HOLE_IMM) p = signedLeb(p, imm);
+    else if (c == HOLE_OFF) p = unsignedLeb(p, <u32>off);
+    else p = signedLeb(p, off);
+  }
+  return p;
+}
+
+/** Signed LEB128 of an int32 (core spec §5.2.2) at p; returns the next free address. */
+function signedLeb(p: usize, value: i32): usize {
+  let x = value;
+  let byte = x & 0x7f;
+  x >>= 7;
+  while (!((x == 0 && (byte & 0x40) == 0) || (x == -1 && (byte & 0x40) != 0))) {
+    store<u8>(p++, <u8>(byte | 0x80));
+    byte = x & 0x7f;
+    x >>= 7;
+  }
+  store<u8>(p++, <u8>byte);
+  return p;
 }
 
 /** Unsigned LEB128 (core spec §5.2.2) at p; returns the next free address. */
