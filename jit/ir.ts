@@ -153,6 +153,23 @@ export interface IrModule {
   templates?: TemplateRun;
   /** Optional: one code template filled in, as an expression of type `type` (no mark). */
   template?(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number): Expr;
+  /**
+   * Optional: expressions and scopes written in order as one expression, no node per scope (the
+   * direct builder). A builder without it gets the same code as nested `block`s and `loop`s
+   * (structure.ts, treeSequence).
+   */
+  sequence?(): Sequence;
+}
+
+/** A sequence under construction: scopes (of type none) opened and closed around expressions. */
+export interface Sequence {
+  /** Open a `loop` (loop true) or a `block` labelled `label`. */
+  open(loop: boolean, label: string): void;
+  add(e: Expr): void;
+  /** Close the innermost open scope. */
+  close(): void;
+  /** The whole sequence, of type none; nothing else may be built while a sequence is open. */
+  end(): Expr;
 }
 
 /** A run of templated instructions: open, add each (dst and src are locals), close. */

@@ -18,7 +18,7 @@
 // irreducible in program order. The whole subprogram then becomes a dispatch loop: forward
 // jumps still `br` to blocks, and only back edges set `pc` and re-enter a `br_table`.
 
-import type { Expr, IrModule, IrTypes } from "./ir.js";
+import type { Expr, IrModule, IrTypes, Sequence } from "./ir.js";
 
 /** How control gets from one block to another. */
 export type Edge =
@@ -169,7 +169,7 @@ function structuredPlan(count: number, loops: readonly Loop[], blockStart: Int32
   return {
     mode: "structured",
     edge: (from, to) => (to === from + 1 ? FALL : to > from ? toBlock(to) : toLoop(to)),
-    build: (m, bn, code) => nest(m, bn, count, scopes, code),
+    build: (m, bn, code) => nest(m.sequence?.() ?? treeSequence(m, bn), count, scopes, code),
   };
 }
 
@@ -180,26 +180,42 @@ const loopEdges: Edge[] = [];
 const toBlock = (j: number): Edge => (blockEdges[j] ??= { kind: "br", label: blockLabel(j) });
 const toLoop = (h: number): Edge => (loopEdges[h] ??= { kind: "br", label: loopLabel(h) });
 
-/** Build the nested expression with one pass over positions and a stack of open scopes. */
-function nest(m: IrModule, bn: IrTypes, count: number, scopes: Scopes, { exprs, starts }: BlockCode): Expr {
-  const open: number[] = []; // scope ids, innermost last
-  const children: Expr[][] = [[]]; // children[k + 1]: what open[k] holds so far
+/** The blocks' code in their scopes: one pass over positions with a stack of open scopes. */
+function nest(seq: Sequence, count: number, scopes: Scopes, { exprs, starts }: BlockCode): Expr {
+  const open = new Int32Array(scopes.count); // scope ids, innermost last
+  let depth = 0;
   for (let p = 0; p < count; p++) {
     for (let s = scopes.head[p]!; s >= 0; s = scopes.next[s]!) {
-      open.push(s);
-      children.push([]);
+      open[depth++] = s;
+      seq.open(scopes.loop[s] === 1, scopes.label(s));
     }
-    const top = children[children.length - 1]!;
-    for (let k = starts[p]!; k < starts[p + 1]!; k++) top.push(exprs[k]!);
-    while (open.length > 0 && scopes.last[open[open.length - 1]!] === p) {
-      const s = open.pop()!;
-      const loop = scopes.loop[s] === 1;
-      const inner = m.block(loop ? null : scopes.label(s), children.pop()!, bn.none);
-      children[children.length - 1]!.push(loop ? m.loop(scopes.label(s), inner) : inner);
+    for (let k = starts[p]!; k < starts[p + 1]!; k++) seq.add(exprs[k]!);
+    while (depth > 0 && scopes.last[open[depth - 1]!] === p) {
+      depth--;
+      seq.close();
     }
   }
-  if (open.length !== 0) throw new Error(`structure: ${open.length} scopes left open`);
-  return m.block(null, children[0]!, bn.none);
+  if (depth !== 0) throw new Error(`structure: ${depth} scopes left open`);
+  return seq.end();
+}
+
+/** A sequence as nested expressions, for builders without one of their own: a block or loop per scope. */
+function treeSequence(m: IrModule, bn: IrTypes): Sequence {
+  const children: Expr[][] = [[]]; // children[k + 1]: what the k-th open scope holds so far
+  const open: Array<{ loop: boolean; label: string }> = [];
+  return {
+    open: (loop, label) => {
+      open.push({ loop, label });
+      children.push([]);
+    },
+    add: (e) => children[children.length - 1]!.push(e),
+    close: () => {
+      const { loop, label } = open.pop()!;
+      const inner = m.block(loop ? null : label, children.pop()!, bn.none);
+      children[children.length - 1]!.push(loop ? m.loop(label, inner) : inner);
+    },
+    end: () => m.block(null, children[0]!, bn.none),
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
 // inline — on a stack machine a sequence needs no wrapper — so only named blocks, loops and ifs
 // become wasm blocks.
 
-import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, TemplateRun, Type } from "../ir.js";
+import type { Expr, IrI32Ops, IrI64Ops, IrIntOps, IrModule, IrRmwOps, IrTypes, Sequence, TemplateRun, Type } from "../ir.js";
 import { ExprArena, NO_LABEL, REF_CLOSE, REF_FUNC, REF_GLOBAL, REF_LABEL, REF_OPEN, REF_SIG } from "./arena.js";
 import { ByteSink } from "./bytes.js";
 import { Labels } from "./labels.js";
@@ -442,6 +442,31 @@ export class DirectModule implements IrModule {
     x.instance(template, dst, src, imm, off, -1);
     x.endRun();
     return x.close(type);
+  }
+
+  /**
+   * One node: each scope its opening bytes and label, each expression a child hole. The same
+   * bytes as nested blocks and loops (a loop's body block is unnamed, so inlined), without a node,
+   * a list of children and a label lookup per scope on top of the ones per branch.
+   */
+  sequence(): Sequence {
+    const x = this.x;
+    x.open0();
+    return {
+      open: (loop, label) => {
+        x.room(2);
+        x.byte(loop ? 0x03 : 0x02);
+        x.byte(T_NONE);
+        x.ref(REF_OPEN | this.label(label));
+      },
+      add: (e) => x.child(e),
+      close: () => {
+        x.room(1);
+        x.ref(REF_CLOSE);
+        x.byte(0x0b);
+      },
+      end: () => x.close(T_NONE),
+    };
   }
 
   /** Tag an expression before it becomes an operand: it then stays a hole, whose start the writer records. */
