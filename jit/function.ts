@@ -12,10 +12,10 @@ import { lowerAtomic } from "./lower/atomic.js";
 import { knownAt } from "./known.js";
 import { lowerCall, wantsFacts } from "./lower/call.js";
 import { FnLowering, funcName, PARAM_COUNT, PC_LOCAL, regLocal, varTypes, type ModuleState } from "./lower/context.js";
-import { branch, condition, lowerExit } from "./lower/jmp.js";
+import { dispatchJump, lowerExit } from "./lower/jmp.js";
 import { lowerMemory } from "./lower/mem.js";
-import { templateFor } from "./lower/templates.js";
-import { planStructure, type Plan } from "./structure.js";
+import { branchFor, templateFor, type Jump } from "./lower/templates.js";
+import { planStructure, type Edge, type Plan } from "./structure.js";
 
 export interface FunctionStats {
   readonly mode: Plan["mode"];
@@ -42,9 +42,9 @@ export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
 
 /**
  * The code of block k's instructions into exprs from n on; returns the new n. Each instruction's
- * code is tagged with its index; consecutive templated ones (lower/templates.ts) become one run
- * when the builder writes runs (the direct builder: one loop over their bytes), else each is
- * replayed through the builder's API.
+ * code is tagged with its index; consecutive templated ones (lower/templates.ts; a jump that
+ * leaves by a `br_if` is its branch template) become one run when the builder writes runs (the
+ * direct builder: its writer fills them in), else each is replayed through the builder's API.
  */
 function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: Uint32Array, n: number): number {
   const { m, mod } = f;
@@ -56,17 +56,19 @@ function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: 
     const def = decoded[i];
     if (!def) continue;
     const ins = insns[i]!;
-    const code = templateFor(def, ins);
-    if (code !== undefined && run) {
+    const edge = def.kind === "jcond" || def.kind === "ja" ? plan.edge(k, func.blockAt[jumpTarget(def, ins, i)!]!) : undefined;
+    if (edge?.kind === "fall") continue; // taken or not, control reaches the next block
+    const template = edge === undefined ? templateFor(def, ins) : edge.kind === "br" ? branchFor(def as Jump, ins) : undefined;
+    const label = edge?.kind === "br" ? edge.label : undefined;
+    if (template !== undefined && run) {
       if (!open) run.open();
       open = true;
-      run.add(code, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off, i);
+      run.add(template, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off, i, label);
       continue;
     }
     if (open) exprs[n++] = run!.close();
     open = false;
-    const e = code !== undefined ? f.template(code, ins) : lowerInsn(f, func, plan, def, i, k);
-    if (e === undefined) continue;
+    const e = template !== undefined ? f.template(template, ins, f.bn.none, label) : lowerInsn(f, func, def, i, edge);
     m.tag?.(e, i);
     exprs[n++] = e;
   }
@@ -95,8 +97,8 @@ function jumpEdges(mod: ModuleState, func: FuncCfg): Array<[number, number]> {
 /** The last real instruction before `end` (skipping an lddw's second slot). */
 const lastSlot = (mod: ModuleState, end: number): number => (mod.decoded[end - 1] ? end - 1 : end - 2);
 
-/** The code of the instruction at slot i (in block k), or undefined when it needs none (a fall-through jump). */
-function lowerInsn(f: FnLowering, func: FuncCfg, plan: Plan, def: OpDef, i: number, k: number): Expr | undefined {
+/** The code of the instruction at slot i; a jump's `edge` is a dispatch loop's back edge (the others are templates). */
+function lowerInsn(f: FnLowering, func: FuncCfg, def: OpDef, i: number, edge: Edge | undefined): Expr {
   switch (def.kind) {
     case "alu":
     case "neg":
@@ -117,9 +119,8 @@ function lowerInsn(f: FnLowering, func: FuncCfg, plan: Plan, def: OpDef, i: numb
     case "exit":
       return lowerExit(f, f.mod.called.has(func.index));
     case "ja":
-    case "jcond": {
-      const to = func.blockAt[jumpTarget(def, f.insns[i]!, i)!]!;
-      return branch(f, plan.edge(k, to), def.kind === "jcond" ? condition(f, def, i) : undefined);
-    }
+    case "jcond":
+      if (edge?.kind !== "dispatch") throw new Error(`lowerInsn: jump at insn ${i} is not a dispatch edge`);
+      return dispatchJump(f, def, i, edge);
   }
 }

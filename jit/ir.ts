@@ -152,7 +152,7 @@ export interface IrModule {
    */
   templates?: TemplateRun;
   /** Optional: one code template filled in, as an expression of type `type` (no mark). */
-  template?(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number): Expr;
+  template?(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number, label?: string): Expr;
   /**
    * Optional: expressions and scopes written in order as one expression, no node per scope (the
    * direct builder). A builder without it gets the same code as nested `block`s and `loop`s
@@ -172,9 +172,12 @@ export interface Sequence {
   end(): Expr;
 }
 
-/** A run of templated instructions: open, add each (dst and src are locals), close. */
+/**
+ * A run of templated instructions: open, add each (dst and src are locals; `label` fills a
+ * branch template's Hole.LABEL), close.
+ */
 export interface TemplateRun {
   open(): void;
-  add(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number): void;
+  add(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number, label?: string): void;
   close(): Expr;
 }

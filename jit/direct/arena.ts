@@ -167,7 +167,10 @@ export class ExprArena {
     this.runFirst = this.instances;
   }
 
-  /** Template `template` with its placeholders: dst and src are locals, imm and off the instruction's fields. */
+  /**
+   * Template `template` with its placeholders: dst and src are locals, imm and off the
+   * instruction's fields (off: a label id for a branch template's Hole.LABEL).
+   */
   instance(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number): void {
     const o = this.instances * INSTANCE_FIELDS;
     if (o + INSTANCE_FIELDS > this.inst.length) this.inst = grow32(this.inst, o + INSTANCE_FIELDS);

@@ -203,13 +203,14 @@ export class DirectModule implements IrModule {
       },
     };
     this.ref = { is_null: (value) => this.unary(T_I32, value, 0xd1) };
-    // One node for the run: one hole, whose instances the writer fills in, a mark before each.
+    // One node for the run: one hole, whose instances the writer fills in, a mark before each. A
+    // branch template's label goes in the off field (as an id: the writer writes its depth).
     this.templates = {
       open: () => {
         this.x.open0();
         this.x.beginRun();
       },
-      add: (template, dst, src, imm, off, insn) => this.x.instance(template, dst, src, imm, off, insn),
+      add: (template, dst, src, imm, off, insn, label) => this.x.instance(template, dst, src, imm, label === undefined ? off : this.label(label), insn),
       close: () => {
         this.x.endRun();
         return this.x.close(T_NONE);
@@ -435,11 +436,11 @@ export class DirectModule implements IrModule {
     this.exports.push({ name, kind: 3, internal });
   }
 
-  template(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number): Expr {
+  template(template: TemplateId, type: Type, dst: number, src: number, imm: number, off: number, label?: string): Expr {
     const x = this.x;
     x.open0();
     x.beginRun();
-    x.instance(template, dst, src, imm, off, -1);
+    x.instance(template, dst, src, imm, label === undefined ? off : this.label(label), -1);
     x.endRun();
     return x.close(type);
   }

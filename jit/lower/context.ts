@@ -145,13 +145,16 @@ export class FnLowering {
     return [this.get(1), this.get(2), this.get(3), this.get(4), this.get(5), fp, this.get(0), this.get(6), this.get(7), this.get(8), this.get(9)];
   }
 
-  /** A code template (templates.ts) for `ins` as one expression of type `type` (default none). */
-  template(template: TemplateId, ins: Insn, type = this.bn.none): Expr {
+  /**
+   * A code template (templates.ts) for `ins` as one expression of type `type` (default none);
+   * `label` for a branch template's Hole.LABEL.
+   */
+  template(template: TemplateId, ins: Insn, type = this.bn.none, label?: string): Expr {
     const m = this.m;
     const dst = regLocal(ins.dst);
     const src = regLocal(ins.src);
-    if (m.template) return m.template(template, type, dst, src, ins.imm, ins.off);
-    return replay(m, (local) => localType(this.bn, local), template, dst, src, ins.imm, ins.off);
+    if (m.template) return m.template(template, type, dst, src, ins.imm, ins.off, label);
+    return replay(m, (local) => localType(this.bn, local), template, { dst, src, imm: ins.imm, off: ins.off, label });
   }
 
   /** rN as an i64. */

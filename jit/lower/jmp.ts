@@ -2,17 +2,10 @@
 // 64-bit registers (JMP) or their low 32 bits (JMP32); an immediate is sign-extended to 64 bits
 // for JMP and used as is for JMP32. Where control goes is the structure plan's business.
 
-import type { OpDef } from "../../vm/isa/table.js";
 import type { Expr } from "../ir.js";
 import type { Edge } from "../structure.js";
 import { RESULT_REG_GLOBALS, type FnLowering } from "./context.js";
-import { conditionFor } from "./templates.js";
-
-/** The i32 condition of a conditional jump at slot i (a code template, templates.ts). */
-export function condition(f: FnLowering, def: Extract<OpDef, { kind: "jcond" }>, i: number): Expr {
-  const ins = f.insns[i]!;
-  return f.template(conditionFor(def, ins), ins, f.bn.i32);
-}
+import { conditionFor, type Jump } from "./templates.js";
 
 /**
  * Why unconditional branches are emitted as `br_if (i32.const 1)` and `exit` as
@@ -24,19 +17,16 @@ export function condition(f: FnLowering, def: Extract<OpDef, { kind: "jcond" }>,
  */
 const always = (f: FnLowering): Expr => f.m.i32.const(1);
 
-/** Go along `edge`, when `cond` holds if given; undefined when there is nothing to emit. */
-export function branch(f: FnLowering, edge: Edge, cond?: Expr): Expr | undefined {
+/**
+ * A back edge of a dispatch loop (structure.ts, irreducible flow): when the jump at slot i is
+ * taken, set pc to the target and re-enter the loop. (Other jumps are the structure's `br_if`s:
+ * branch templates, templates.ts.)
+ */
+export function dispatchJump(f: FnLowering, def: Jump, i: number, edge: Extract<Edge, { kind: "dispatch" }>): Expr {
   const { m } = f;
-  switch (edge.kind) {
-    case "fall":
-      return undefined; // taken or not, control reaches the next block
-    case "br":
-      return m.br(edge.label, cond ?? always(f));
-    case "dispatch": {
-      const go = m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], f.bn.none);
-      return m.if(cond ?? always(f), go);
-    }
-  }
+  const ins = f.insns[i]!;
+  const go = m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], f.bn.none);
+  return m.if(def.kind === "jcond" ? f.template(conditionFor(def, ins), ins, f.bn.i32) : always(f), go);
 }
 
 /** `exit`: return r0 to the caller (or to the run/runBatch entry); a callee also hands back r1..r5. */

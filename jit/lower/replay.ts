@@ -4,9 +4,9 @@
 
 import type { Expr, IrIntOps, IrModule, Type } from "../ir.js";
 import {
-  ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET, STORE_I64,
+  ARITH_I32, ARITH_I64, BR_IF, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET, STORE_I64,
 } from "../wasm/opcodes.js";
-import { Hole, templateCode, type TemplateId } from "../wasm/template.js";
+import { Hole, templateCode, type Fields, type TemplateId } from "../wasm/template.js";
 
 type Name = keyof IrIntOps;
 /** Operator opcode → its width and Binaryen name. */
@@ -18,9 +18,13 @@ for (const [width, table] of TABLES) {
 const LOADS = new Set<number>(Object.values(LOAD_I64));
 const STORES = new Set<number>(Object.values(STORE_I64));
 
-/** The template's code, with dst and src as locals (of the types `localType` gives), built through `m`. */
-export function replay(m: IrModule, localType: (local: number) => Type, template: TemplateId, dst: number, src: number, imm: number, off: number): Expr {
+/**
+ * The template's code with its placeholders filled from `fields` (dst and src are locals, of the
+ * types `localType` gives; `label` a branch's), built through `m`.
+ */
+export function replay(m: IrModule, localType: (local: number) => Type, template: TemplateId, fields: Fields & { readonly label?: string | undefined }): Expr {
   const code = templateCode(template);
+  const { dst, src, imm, off, label } = fields;
   const stack: Expr[] = [];
   let k = 0;
   const pop = (): Expr => {
@@ -53,6 +57,10 @@ export function replay(m: IrModule, localType: (local: number) => Type, template
     else if (op === I64_CONST) stack.push(m.i64.const(immediate(true)));
     else if (op === I32_WRAP_I64) stack.push(m.i32.wrap(pop()));
     else if (op === I64_EXTEND_I32_U) stack.push(m.i64.extend_u(pop()));
+    else if (op === BR_IF) {
+      if (code[k++] !== Hole.LABEL || label === undefined) throw new Error("replay: a branch template needs its label");
+      stack.push(m.br(label, pop()));
+    }
     else stack.push(operator(m, op, pop, immediate));
   }
   if (stack.length !== 1) throw new Error(`replay: template leaves ${stack.length} expressions`);

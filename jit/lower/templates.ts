@@ -1,10 +1,10 @@
 // The regular instructions as wasm code templates, one table: ALU and ALU64 other than division
 // (RFC 9669 §4.1), NEG, the loads and stores LDX, ST and STX (§5.1, §5.2), and the conditions of
-// the conditional jumps (§4.3; where they go is the structure plan's business, jmp.ts). A
-// template is the instruction's wasm code in stack-machine order with placeholders for its
-// fields; the direct builder fills it in one step (DirectModule.templates / template) and any
-// other builder replays it through its API (replay.ts), so each of these instructions is defined
-// here once for both.
+// the conditional jumps (§4.3), alone or as the `br_if` of a jump to a label (where jumps go is
+// the structure plan's business, structure.ts and jmp.ts). A template is the instruction's wasm
+// code in stack-machine order with placeholders for its fields; the direct builder's writer
+// fills it in (DirectModule.templates / template) and any other builder replays it through its
+// API (replay.ts), so each of these instructions is defined here once for both.
 //
 // Why a table: these are most of a program's instructions, and a program's first compile runs
 // before V8 has optimised the JIT's own code (bench/micro/jit-compile.ts, "cold"): one loop over
@@ -25,7 +25,7 @@
 import { describe, knownOpcodes, type AluName, type CondName, type OpDef } from "../../vm/isa/table.js";
 import { insn, type Insn } from "../../vm/isa/instruction.js";
 import {
-  ARITH_I32, ARITH_I64, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET,
+  ARITH_I32, ARITH_I64, BR_IF, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET,
   STORE_I64,
 } from "../wasm/opcodes.js";
 import { code, Hole, type TemplateId } from "../wasm/template.js";
@@ -38,7 +38,7 @@ interface Template {
   readonly negOff?: TemplateId;
 }
 
-const { DST, SRC, IMM, OFF, NEG_OFF } = Hole;
+const { DST, SRC, IMM, OFF, NEG_OFF, LABEL } = Hole;
 type Part = Parameters<typeof code>[number];
 
 const reg64 = (r: number): Part => [LOCAL_GET, r];
@@ -88,13 +88,20 @@ const COMPARE: Record<Exclude<CondName, "jset">, keyof typeof CMP_I64> = {
  * The i32 condition of a conditional jump: JMP compares the 64-bit registers (an immediate
  * sign-extended), JMP32 their low 32 bits (§4.3).
  */
-function conditionOf(def: Extract<OpDef, { kind: "jcond" }>): TemplateId {
+function conditionOf(def: Extract<OpDef, { kind: "jcond" }>): Part[] {
   const { wide, reg } = def;
   const a = wide ? reg64(DST) : reg32(DST);
   const b = wide ? (reg ? reg64(SRC) : [I64_CONST, IMM]) : reg ? reg32(SRC) : [I32_CONST, IMM];
-  if (def.cond === "jset") return code(a, b, wide ? ARITH_I64.and : ARITH_I32.and, wide ? I64_CONST : I32_CONST, 0, wide ? CMP_I64.ne : CMP_I32.ne);
-  return code(a, b, wide ? CMP_I64[COMPARE[def.cond]] : CMP_I32[COMPARE[def.cond]]);
+  if (def.cond === "jset") return [a, b, wide ? ARITH_I64.and : ARITH_I32.and, wide ? I64_CONST : I32_CONST, 0, wide ? CMP_I64.ne : CMP_I32.ne];
+  return [a, b, wide ? CMP_I64[COMPARE[def.cond]] : CMP_I32[COMPARE[def.cond]]];
 }
+
+/**
+ * A jump that leaves by a `br_if` to a label (the structure plan's "br" edges): the condition,
+ * or `i32.const 1` for `ja` (jmp.ts says why a constant condition rather than a plain `br`).
+ */
+const branchOf = (condition: Part[]): TemplateId => code(...condition, BR_IF, LABEL);
+const ALWAYS = branchOf([I32_CONST, 1]);
 
 function templateOf(def: OpDef): Omit<Template, "def"> | undefined {
   switch (def.kind) {
@@ -116,16 +123,20 @@ function templateOf(def: OpDef): Omit<Template, "def"> | undefined {
 }
 
 /**
- * By opcode byte: instructions, and the conditions of conditional jumps. The definition an
- * opcode's fields refine to must be the template's own.
+ * By opcode byte: instructions, and the conditions and branches of conditional jumps. The
+ * definition an opcode's fields refine to must be the template's own.
  */
 const TABLE: Array<Template | undefined> = new Array(256).fill(undefined);
 const CONDITIONS: Array<Template | undefined> = new Array(256).fill(undefined);
+const BRANCHES: Array<Template | undefined> = new Array(256).fill(undefined);
 for (const opcode of knownOpcodes()) {
   // Only opcodes whose definition does not depend on the other fields (ALU refines off = 0).
   const def = describe(insn(opcode, 0, 0, 0, 0));
   if (def === undefined || def !== describe(insn(opcode, 1, 1, 0, 1))) continue;
-  if (def.kind === "jcond") CONDITIONS[opcode] = { def, code: conditionOf(def) };
+  if (def.kind === "jcond") {
+    CONDITIONS[opcode] = { def, code: code(...conditionOf(def)) };
+    BRANCHES[opcode] = { def, code: branchOf(conditionOf(def)) };
+  }
   const t = templateOf(def);
   if (t) TABLE[opcode] = { def, ...t };
 }
@@ -137,9 +148,20 @@ export function templateFor(def: OpDef, ins: Insn): TemplateId | undefined {
   return ins.off < 0 && t.negOff !== undefined ? t.negOff : t.code;
 }
 
+export type Jump = Extract<OpDef, { kind: "jcond" | "ja" }>;
+
 /** The condition (an i32) of the conditional jump `ins`, decoded as `def`. */
 export function conditionFor(def: Extract<OpDef, { kind: "jcond" }>, ins: Insn): TemplateId {
-  const t = CONDITIONS[ins.opcode];
-  if (t === undefined || t.def !== def) throw new Error(`conditionFor: ${def.mnemonic} has no condition template`);
+  return jumpTemplate(CONDITIONS, def, ins);
+}
+
+/** The jump `ins` (decoded as `def`) as a `br_if` to a label (Hole.LABEL). */
+export function branchFor(def: Jump, ins: Insn): TemplateId {
+  return def.kind === "ja" ? ALWAYS : jumpTemplate(BRANCHES, def, ins);
+}
+
+function jumpTemplate(table: ReadonlyArray<Template | undefined>, def: Jump, ins: Insn): TemplateId {
+  const t = table[ins.opcode];
+  if (t === undefined || t.def !== def) throw new Error(`templates: ${def.mnemonic} has no condition template`);
   return t.code;
 }

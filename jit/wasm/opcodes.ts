@@ -2,6 +2,7 @@
 // atomics), by Binaryen's operator names. One table for the direct builder (direct/module.ts),
 // the instruction templates (lower/templates.ts) and their replay into Binaryen IR (lower/replay.ts).
 
+export const BR_IF = 0x0d;
 export const LOCAL_GET = 0x20;
 export const LOCAL_SET = 0x21;
 export const LOCAL_TEE = 0x22;

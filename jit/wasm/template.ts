@@ -20,6 +20,8 @@ export const Hole = {
   OFF: 0x103,
   /** off as a signed LEB: an i32.const added to a pointer (templates for off < 0). */
   NEG_OFF: 0x104,
+  /** A branch's label, written as its relative depth (unsigned LEB); given instead of off. */
+  LABEL: 0x105,
 } as const;
 
 /** A template's code: bytes and placeholders. */

@@ -11,6 +11,10 @@ import { baseHelpers } from "../../vm/helpers/index.js";
 import { Labels } from "../../jit/direct/labels.js";
 import { DirectModule } from "../../jit/direct/module.js";
 import type { Expr } from "../../jit/ir.js";
+import { branchFor, type Jump } from "../../jit/lower/templates.js";
+import { insn } from "../../vm/isa/instruction.js";
+import { Cls, JmpOp } from "../../vm/isa/opcodes.js";
+import { describe as describeInsn } from "../../vm/isa/table.js";
 
 /** A module exporting `f(a: i64, b: i64) -> i64` with the body `build` makes. */
 function moduleWith(build: (m: DirectModule) => Expr, tag = false): { binary: Uint8Array; f: (a: bigint, b: bigint) => bigint; m: DirectModule } {
@@ -164,6 +168,19 @@ describe("labels", () => {
     expect(() => moduleWith((m) => m.block(null, [m.block("b4", [], m.types.none), m.br("b4"), m.i64.const(0)], m.types.i64))).toThrow(
       /branch to 'b4' outside its scope/,
     );
+  });
+
+  it("so is a branch template's label outside its scope (the writer fills those in)", () => {
+    const ja = insn(Cls.JMP | JmpOp.JA);
+    const template = branchFor(describeInsn(ja) as Jump, ja);
+    expect(() =>
+      moduleWith((m) => {
+        const inner = m.block("b4", [], m.types.none);
+        m.templates.open();
+        m.templates.add(template, 0, 0, 0, 0, 0, "b4");
+        return m.block(null, [inner, m.templates.close(), m.i64.const(0)], m.types.i64);
+      }),
+    ).toThrow(/branch to 'b4' outside its scope/);
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { DirectModule } from "../../jit/direct/module.js";
 import { localType, regLocal } from "../../jit/lower/context.js";
 import { replay } from "../../jit/lower/replay.js";
-import { templateFor } from "../../jit/lower/templates.js";
+import { branchFor, templateFor, type Jump } from "../../jit/lower/templates.js";
 import { insn } from "../../vm/isa/instruction.js";
 import { AluOp, Cls, Mode, Size, Src } from "../../vm/isa/opcodes.js";
 import { describe as describeInsn, knownOpcodes } from "../../vm/isa/table.js";
@@ -79,7 +79,35 @@ describe("templates", () => {
           m.templates.add(template, dst, src, ins.imm, ins.off, 0);
           return m.templates.close();
         });
-        const replayed = bytesOf((m) => replay(m, (local) => localType(m.types, local), template, dst, src, ins.imm, ins.off));
+        const replayed = bytesOf((m) => replay(m, (local) => localType(m.types, local), template, { dst, src, imm: ins.imm, off: ins.off }));
+        expect(replayed, JSON.stringify(fields)).toEqual(filled);
+      }
+    },
+  );
+
+  const jumps = knownOpcodes().filter((opcode) => {
+    const def = describeInsn(insn(opcode));
+    return def?.kind === "jcond" || def?.kind === "ja";
+  });
+
+  it.each(jumps.map((opcode) => [`0x${opcode.toString(16).padStart(2, "0")}`, opcode]))(
+    "%s: its branch, replayed through the builder's API, gives the bytes of the writer's fill",
+    (_name, opcode) => {
+      for (const fields of FIELDS) {
+        const ins = insn(opcode as number, fields.dst, fields.src, 0, fields.imm);
+        const template = branchFor(describeInsn(ins) as Jump, ins);
+        const [dst, src] = [regLocal(ins.dst), regLocal(ins.src)];
+        // The branch leaves a block two scopes out: its label is written as relative depth 1.
+        const inScopes = (m: DirectModule, branch: () => number): number =>
+          m.block("outer", [m.block("inner", [branch()], m.types.none)], m.types.none);
+        const filled = bytesOf((m) =>
+          inScopes(m, () => {
+            m.templates.open();
+            m.templates.add(template, dst, src, ins.imm, 0, 0, "outer");
+            return m.templates.close();
+          }),
+        );
+        const replayed = bytesOf((m) => inScopes(m, () => replay(m, (local) => localType(m.types, local), template, { dst, src, imm: ins.imm, off: 0, label: "outer" })));
         expect(replayed, JSON.stringify(fields)).toEqual(filled);
       }
     },

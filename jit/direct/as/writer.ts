@@ -44,6 +44,7 @@ export const HOLE_SRC: i32 = 0x101;
 export const HOLE_IMM: i32 = 0x102;
 export const HOLE_OFF: i32 = 0x103;
 export const HOLE_NEG_OFF: i32 = 0x104;
+export const HOLE_LABEL: i32 = 0x105;
 
 // ---- template runs: the arena's instances and runs, and the registry (set by templates()) ----
 let instances: usize = 0;
@@ -60,6 +61,10 @@ export function templates(instanceAt: usize, runAt: usize, indexAt: usize, codes
   templateCodes = codesAt;
   templateBounds = boundsAt;
 }
+
+// ---- the labels' depths during a write (set by write()) ----
+let depthOf: usize = 0; // per label slot: the depth its scope opened at, -1 when not open
+let arithmeticSlots: i32 = 0;
 
 // ---- results besides the output length ----
 let markCount: i32 = 0;
@@ -99,9 +104,11 @@ export const NO_ROOM: i32 = -2;
  */
 export function write(
   root: i32, nodes: usize, bytes: usize, holePos: usize, holeRef: usize,
-  funcs: usize, globals: usize, sigs: usize, depthOf: usize, slots: i32, arithmeticSlots: i32,
+  funcs: usize, globals: usize, sigs: usize, depths: usize, slots: i32, arithmetic: i32,
   scopes: usize, stack: usize, out: usize, outEnd: usize, markAt: usize, marksCap: i32,
 ): i32 {
+  depthOf = depths;
+  arithmeticSlots = arithmetic;
   memory.fill(depthOf, 0xff, <usize>slots << 2); // every label: no open scope (-1)
   markCount = 0;
   failedLabel = -1;
@@ -150,17 +157,13 @@ export function write(
     const kind = ref & ~ID_MASK;
     let index = -1;
     if (kind == REF_LABEL) {
-      const open = i32At(depthOf, slotOf(id, arithmeticSlots));
-      if (open < 0) {
-        failedLabel = id;
-        return BAD_LABEL;
-      }
-      index = depth - 1 - open;
+      index = labelDepth(id, depth);
+      if (index < 0) return BAD_LABEL;
     } else if (kind == REF_OPEN) {
       // Remember the label's previous scope (a label may be reopened after it closed).
       setI32(scopes, depth * 2, id);
       if (id != NO_LABEL) {
-        const slot = slotOf(id, arithmeticSlots);
+        const slot = slotOf(id);
         setI32(scopes, depth * 2 + 1, i32At(depthOf, slot));
         setI32(depthOf, slot, depth);
       }
@@ -168,7 +171,7 @@ export function write(
     } else if (kind == REF_CLOSE) {
       depth--;
       const closed = i32At(scopes, depth * 2);
-      if (closed != NO_LABEL) setI32(depthOf, slotOf(closed, arithmeticSlots), i32At(scopes, depth * 2 + 1));
+      if (closed != NO_LABEL) setI32(depthOf, slotOf(closed), i32At(scopes, depth * 2 + 1));
     } else if (kind == REF_FUNC) index = i32At(funcs, id);
     else if (kind == REF_GLOBAL) index = i32At(globals, id);
     else if (kind == REF_SIG) index = i32At(sigs, id);
@@ -182,7 +185,8 @@ export function write(
         if (len + <usize>i32At(templateBounds, template) > outEnd || markCount + 1 > marksCap) return NO_ROOM;
         const insn = i32At(instances, o + 5);
         if (markAt != 0 && insn >= 0) addMark(markAt, <i32>(len - out), insn);
-        len = fill(len, template, i32At(instances, o + 1), i32At(instances, o + 2), i32At(instances, o + 3), i32At(instances, o + 4));
+        len = fill(len, template, i32At(instances, o + 1), i32At(instances, o + 2), i32At(instances, o + 3), i32At(instances, o + 4), depth);
+        if (len == 0) return BAD_LABEL;
       }
     }
     if (index >= 0) len = unsignedLeb(len, <u32>index);
@@ -191,7 +195,7 @@ export function write(
 }
 
 /** Label id → its slot in depthOf (../labels.ts Labels.slot). */
-@inline function slotOf(id: i32, arithmeticSlots: i32): i32 {
+@inline function slotOf(id: i32): i32 {
   return id < OTHER_LABELS ? id : arithmeticSlots + id - OTHER_LABELS;
 }
 
@@ -201,8 +205,21 @@ export function write(
   markCount++;
 }
 
-/** Template `template` at p, its placeholders replaced by the fields; returns the next free address. */
-function fill(p: usize, template: i32, dst: i32, src: i32, imm: i32, off: i32): usize {
+/** The relative depth of label `id` with `depth` scopes open, or -1 (failedLabel) when it is not open. */
+function labelDepth(id: i32, depth: i32): i32 {
+  const open = i32At(depthOf, slotOf(id));
+  if (open < 0) {
+    failedLabel = id;
+    return -1;
+  }
+  return depth - 1 - open;
+}
+
+/**
+ * Template `template` at p, its placeholders replaced by the fields (off: a label id for
+ * Hole.LABEL), with `depth` scopes open; returns the next free address, 0 for a label not open.
+ */
+function fill(p: usize, template: i32, dst: i32, src: i32, imm: i32, off: i32, depth: i32): usize {
   const code = templateCodes + (<usize>i32At(templateIndex, template * 2) << 1);
   const n = <usize>i32At(templateIndex, template * 2 + 1);
   for (let k: usize = 0; k < n; k++) {
@@ -212,7 +229,12 @@ function fill(p: usize, template: i32, dst: i32, src: i32, imm: i32, off: i32): 
     else if (c == HOLE_SRC) p = unsignedLeb(p, <u32>src);
     else if (c == HOLE_IMM) p = signedLeb(p, imm);
     else if (c == HOLE_OFF) p = unsignedLeb(p, <u32>off);
-    else p = signedLeb(p, off);
+    else if (c == HOLE_NEG_OFF) p = signedLeb(p, off);
+    else {
+      const label = labelDepth(off, depth);
+      if (label < 0) return 0;
+      p = unsignedLeb(p, <u32>label);
+    }
   }
   return p;
 }
