@@ -28,6 +28,8 @@ export interface FuncCfg {
   readonly blocks: readonly BasicBlock[];
   /** Slot → index (within its function) of the block it starts; only meaningful at leaders. */
   readonly blockAt: Int32Array;
+  /** Block → the block its last instruction jumps to (-1: none; a block holds at most one jump). */
+  readonly jumps: Int32Array;
   /**
    * Indices of the functions this one calls (bpf-to-bpf), and of the callbacks whose address it
    * takes (called where it calls bpf_loop: they count as its callees for the frame depth, as
@@ -99,6 +101,7 @@ function buildFunc(
 ): FuncCfg {
   const leader = new Uint8Array(end - start);
   leader[0] = 1;
+  const targetOf = new Int32Array(end - start).fill(-1); // a jump's slot → its target slot
   const callees = new Set<number>();
   let last = start;
   for (let i = start; i < end; i++) {
@@ -114,6 +117,7 @@ function buildFunc(
         });
       }
       leader[target - start] = 1;
+      targetOf[i - start] = target;
     }
     if ((target !== undefined || def.kind === "exit") && i + 1 < end) leader[i + 1 - start] = 1;
     if (isLocalCall(def) || isFuncAddress(def)) callees.add(funcAt.get(callTarget(insns[i]!, i))!);
@@ -126,11 +130,19 @@ function buildFunc(
     });
   }
   const blocks: BasicBlock[] = [];
+  const jumpFrom = new Int32Array(end - start); // block → the slot of its jump, + 1 (0: none)
   for (let i = start; i < end; i++) {
-    if (!leader[i - start]) continue;
-    if (blocks.length) (blocks[blocks.length - 1] as { end: number }).end = i;
-    blockAt[i] = blocks.length;
-    blocks.push({ start: i, end });
+    if (leader[i - start]) {
+      if (blocks.length) (blocks[blocks.length - 1] as { end: number }).end = i;
+      blockAt[i] = blocks.length;
+      blocks.push({ start: i, end });
+    }
+    if (targetOf[i - start]! >= 0) jumpFrom[blocks.length - 1] = i + 1; // a jump ends its block
   }
-  return { index, start, end, blocks, blockAt, callees };
+  const jumps = new Int32Array(blocks.length);
+  for (let k = 0; k < blocks.length; k++) {
+    const from = jumpFrom[k]! - 1;
+    jumps[k] = from < 0 ? -1 : blockAt[targetOf[from - start]!]!;
+  }
+  return { index, start, end, blocks, blockAt, jumps, callees };
 }

@@ -6,7 +6,7 @@
 
 import type { OpDef } from "../vm/isa/table.js";
 import type { Expr } from "./ir.js";
-import { jumpTarget, type FuncCfg } from "./cfg.js";
+import type { FuncCfg } from "./cfg.js";
 import { lowerAluLike } from "./lower/alu.js";
 import { lowerAtomic } from "./lower/atomic.js";
 import { knownAt } from "./known.js";
@@ -25,7 +25,7 @@ export interface FunctionStats {
 export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
   const { m, bn } = mod;
   const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, factSlots(mod, func)));
-  const plan = planStructure(func.blocks.length, jumpEdges(mod, func));
+  const plan = planStructure(func.blocks.length, func.jumps);
   const exprs = new Uint32Array(func.end - func.start); // at most one expression per slot
   const starts = new Int32Array(func.blocks.length + 1);
   let n = 0;
@@ -56,7 +56,7 @@ function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: 
     const def = decoded[i];
     if (!def) continue;
     const ins = insns[i]!;
-    const edge = def.kind === "jcond" || def.kind === "ja" ? plan.edge(k, func.blockAt[jumpTarget(def, ins, i)!]!) : undefined;
+    const edge = def.kind === "jcond" || def.kind === "ja" ? plan.edge(k, func.jumps[k]!) : undefined; // a jump ends its block
     if (edge?.kind === "fall") continue; // taken or not, control reaches the next block
     const template = edge === undefined ? templateFor(def, ins) : edge.kind === "br" ? branchFor(def as Jump, ins) : undefined;
     const label = edge?.kind === "br" ? edge.label : undefined;
@@ -82,20 +82,6 @@ function factSlots(mod: ModuleState, func: FuncCfg): Set<number> {
   for (let i = func.start; i < func.end; i++) if (mod.decoded[i]?.kind === "call" && wantsFacts(mod, i)) slots.add(i);
   return slots;
 }
-
-/** Jump edges between blocks (block indices), from each block's last instruction. */
-function jumpEdges(mod: ModuleState, func: FuncCfg): Array<[number, number]> {
-  const edges: Array<[number, number]> = [];
-  for (let k = 0; k < func.blocks.length; k++) {
-    const last = lastSlot(mod, func.blocks[k]!.end);
-    const target = jumpTarget(mod.decoded[last], mod.insns[last]!, last);
-    if (target !== undefined) edges.push([k, func.blockAt[target]!]);
-  }
-  return edges;
-}
-
-/** The last real instruction before `end` (skipping an lddw's second slot). */
-const lastSlot = (mod: ModuleState, end: number): number => (mod.decoded[end - 1] ? end - 1 : end - 2);
 
 /** The code of the instruction at slot i; a jump's `edge` is a dispatch loop's back edge (the others are templates). */
 function lowerInsn(f: FnLowering, func: FuncCfg, def: OpDef, i: number, edge: Edge | undefined): Expr {

@@ -55,14 +55,13 @@ export const blockLabel = (j: number): string => (blockLabels[j] ??= "b" + j);
 export const loopLabel = (h: number): string => (loopLabels[h] ??= "l" + h);
 const DISPATCH = "dispatch";
 
-/** Plan the scopes for `count` blocks with the given jump edges (block indices). */
-export function planStructure(count: number, edges: ReadonlyArray<readonly [number, number]>): Plan {
-  const loops = findLoops(count, edges);
+/** Plan the scopes for `count` blocks; `jumps[k]`: the block block k jumps to (-1: none). */
+export function planStructure(count: number, jumps: Int32Array): Plan {
+  const loops = findLoops(count, jumps);
   const loopAt = innermostLoops(count, loops);
   const blockStart = new Int32Array(count + 1).fill(-1); // forward target j → position its block opens at
-  for (let k = 0; k < edges.length; k++) {
-    const from = edges[k]![0];
-    const to = edges[k]![1];
+  for (let from = 0; from < count; from++) {
+    const to = jumps[from]!;
     if (to <= from || to === from + 1) continue;
     let scope = loopAt[to];
     while (scope && scope.header > to - 1) scope = scope.parent;
@@ -74,12 +73,11 @@ export function planStructure(count: number, edges: ReadonlyArray<readonly [numb
 }
 
 /** Loops from back edges, merged so that no two cross. */
-function findLoops(count: number, edges: ReadonlyArray<readonly [number, number]>): Loop[] {
+function findLoops(count: number, jumps: Int32Array): Loop[] {
   const ends = new Int32Array(count).fill(-1);
-  for (let k = 0; k < edges.length; k++) {
-    const from = edges[k]![0];
-    const to = edges[k]![1];
-    if (to <= from && from > ends[to]!) ends[to] = from;
+  for (let from = 0; from < count; from++) {
+    const to = jumps[from]!;
+    if (to >= 0 && to <= from && from > ends[to]!) ends[to] = from;
   }
   const loops: Loop[] = [];
   const open: Loop[] = [];

@@ -10,27 +10,34 @@ import { baseHelpers } from "../../vm/helpers/index.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import { A, AluOp, both, JmpOp, makeMachine, run } from "./util.js";
 
+/** planStructure of `count` blocks with these [from, to] jumps (each block ends in at most one). */
+function plan(count: number, edges: Array<[number, number]>): ReturnType<typeof planStructure> {
+  const jumps = new Int32Array(count).fill(-1);
+  for (const [from, to] of edges) jumps[from] = to;
+  return planStructure(count, jumps);
+}
+
 describe("planStructure", () => {
   it("straight-line code and forward jumps are structured", () => {
-    expect(planStructure(4, [[0, 2], [1, 3]]).mode).toBe("structured");
+    expect(plan(4, [[0, 2], [1, 3]]).mode).toBe("structured");
   });
   it("a back edge makes a loop: the jump re-enters it by label", () => {
-    const plan = planStructure(3, [[1, 0], [2, 1]]);
-    expect(plan.mode).toBe("structured");
-    expect(plan.edge(2, 1)).toEqual({ kind: "br", label: "l1" });
-    expect(plan.edge(0, 2)).toEqual({ kind: "br", label: "b2" });
-    expect(plan.edge(0, 1)).toEqual({ kind: "fall" });
+    const p = plan(3, [[1, 0], [2, 1]]);
+    expect(p.mode).toBe("structured");
+    expect(p.edge(2, 1)).toEqual({ kind: "br", label: "l1" });
+    expect(p.edge(0, 2)).toEqual({ kind: "br", label: "b2" });
+    expect(p.edge(0, 1)).toEqual({ kind: "fall" });
   });
   it("crossing loops are merged, not refused", () => {
     // loop A: 1..3, loop B: 2..5 (B's header inside A, its end after A's)
-    expect(planStructure(7, [[3, 1], [5, 2]]).mode).toBe("structured");
+    expect(plan(7, [[3, 1], [5, 2]]).mode).toBe("structured");
   });
   it("a jump into the middle of a loop from before it is irreducible: dispatch loop", () => {
     // 0 → 2 jumps into the loop 1..3 past its header 1.
-    const plan = planStructure(5, [[0, 2], [3, 1]]);
-    expect(plan.mode).toBe("dispatch");
-    expect(plan.edge(3, 1)).toEqual({ kind: "dispatch", label: "dispatch", pc: 1 });
-    expect(plan.edge(0, 2)).toEqual({ kind: "br", label: "b2" });
+    const p = plan(5, [[0, 2], [3, 1]]);
+    expect(p.mode).toBe("dispatch");
+    expect(p.edge(3, 1)).toEqual({ kind: "dispatch", label: "dispatch", pc: 1 });
+    expect(p.edge(0, 2)).toEqual({ kind: "br", label: "b2" });
   });
 });
 
