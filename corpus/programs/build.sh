@@ -9,6 +9,9 @@ if [ -z "$CLANG" ]; then
   exit 0
 fi
 for src in *.c; do
-  "$CLANG" -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/"$(uname -m)"-linux-gnu -c "$src" -o "${src%.c}.o"
+  # *_v4.c use the v4 ISA (sign-extending loads/moves, bswap, signed division); the rest v3.
+  cpu=v3
+  case "$src" in *_v4.c) cpu=v4 ;; esac
+  "$CLANG" -O2 -g -target bpf -mcpu=$cpu -Wall -Werror -I/usr/include/"$(uname -m)"-linux-gnu -c "$src" -o "${src%.c}.o"
   echo "built ${src%.c}.o"
 done

@@ -38,12 +38,17 @@ const EXPECTED: Record<string, { programs: string[][]; maps: Array<[string, numb
     maps: [["jmp_table", 3, 4, 4, 4, 0], ["l4_proto", 6, 4, 4, 1, 0], ["stage_hits", 2, 4, 8, 4, 0]],
   },
   tc_classifier: { programs: [["tc_classifier", "tc", "sched_cls"]], maps: [] },
+  tc_pull_relative: { programs: [["tc_pull_relative", "tc", "sched_cls"]], maps: [["res", 2, 4, 8, 16, 0]] },
+  tc_snat: { programs: [["tc_snat", "tc", "sched_cls"]], maps: [["nat", 1, 8, 16, 4096, 0], [".data", 2, 4, 4, 1, 0], [".bss", 2, 4, 32, 1, 0]] },
+  xdp_alu_v4: { programs: [["xdp_alu_v4", "xdp", "xdp"]], maps: [["buckets", 2, 4, 8, 64, 0], [".rodata", 2, 4, 64, 1, 0]] },
   xdp_firewall: { programs: [["xdp_firewall", "xdp", "xdp"]], maps: [["allow", 1, 12, 4, 65536, 0]] },
+  xdp_lpm_acl: { programs: [["xdp_lpm_acl", "xdp", "xdp"]], maps: [["prefixes", 11, 8, 4, 1024, 1], ["hits", 10, 8, 8, 512, 0], [".bss", 2, 4, 16, 1, 0]] },
   xdp_parser: { programs: [["xdp_parser", "xdp", "xdp"]], maps: [] },
+  xdp_qinq_v6ext: { programs: [["xdp_qinq_v6ext", "xdp", "xdp"]], maps: [["vlan_l4", 5, 8, 8, 256, 0], [".bss", 2, 4, 24, 1, 0]] },
 };
 
 describe("corpus/programs: every object loads", () => {
-  it("all 12 objects are covered", () => {
+  it("all 17 objects are covered", () => {
     expect(CORPUS_NAMES).toEqual(Object.keys(EXPECTED).sort());
   });
 
@@ -76,6 +81,7 @@ describe("corpus/programs: every object loads", () => {
     expect(refs).toEqual({
       calls_loop: 1, ipv6_parser: 1, l4_lb: 2, loop_parser: 2, proto_counter: 1, ringbuf_logger: 2, socket_ldabs: 0,
       syn_limiter: 2, tail_calls: 10, tc_classifier: 0, xdp_firewall: 1, xdp_parser: 0,
+      tc_pull_relative: 14, tc_snat: 3, xdp_alu_v4: 1, xdp_lpm_acl: 9, xdp_qinq_v6ext: 2,
     });
   });
 

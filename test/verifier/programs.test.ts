@@ -48,7 +48,7 @@ describe.skipIf(!status.ok)("the kernel accepts them too", () => {
         const prog = kernelBridge().load(p.insns, {
           type: PROGRAM_TYPES[p.type].kernelType!,
           log: true,
-          maps: p.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries })),
+          maps: p.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags })), // LPM_TRIE needs BPF_F_NO_PREALLOC
         });
         const ms = performance.now() - t0;
         const processed = /processed (\d+) insns/.exec(prog.log)?.[1] ?? "?";

@@ -6,8 +6,9 @@
 //   xdp:           xdp_adjust_head/meta/tail, redirect (XDP), redirect_map, csum_diff,
 //                  perf_event_output (XDP), xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
-//                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb)
-//   socket_filter: skb_load_bytes, perf_event_output (skb)
+//                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb),
+//                  skb_pull_data, skb_load_bytes_relative, csum_update
+//   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
 //
 // trace_printk / trace_vprintk are for every type: ../trace.ts traceHelpers.
 
@@ -19,6 +20,7 @@ import { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
 import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
+import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 import { xdpAdjustHelpers } from "./xdp-adjust.js";
 import { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from "./xdp-bytes.js";
 
@@ -28,6 +30,7 @@ export { FLOW_HASH_SEED, flowHash, flowHashHelpers, flowKeys, type FlowKeys } fr
 export { jhash, jhash2 } from "./jhash.js";
 export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
+export { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 export { xdpAdjustHelpers } from "./xdp-adjust.js";
 export { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from "./xdp-bytes.js";
 export * as uapi from "./uapi.js";
@@ -60,9 +63,10 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
       return [
         skbLoadBytes, skbStoreBytes, l3CsumReplace, l4CsumReplace, csumDiff, tcRedirect(layout),
         ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf, options.perfSlot),
+        skbPullData, skbLoadBytesRelative(layout), csumUpdate,
       ];
     case "socket_filter":
-      return [skbLoadBytes, skbPerfEventOutput(perf, options.perfSlot)];
+      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot)];
     case "conformance":
       return [];
   }

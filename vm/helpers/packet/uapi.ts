@@ -7,6 +7,7 @@ export const EFAULT = 14;
 export const EACCES = 13;
 export const E2BIG = 7;
 export const ENOENT = 2;
+export const ENOMEM = 12;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const EBUSY = 16;
