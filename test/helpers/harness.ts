@@ -68,8 +68,10 @@ export async function load(rig: Rig, source: string, engine: EngineName = "inter
 
 export interface PacketRun {
   readonly r0: bigint;
-  /** What BPF_PROG_TEST_RUN returns as data_out: XDP from data_meta, skb the whole frame. */
+  /** The packet afterwards: XDP from data to data_end, skb the whole frame (KernelRun.data). */
   readonly data: Uint8Array;
+  /** XDP: the metadata, data_meta to data (KernelRun.meta); empty otherwise. */
+  readonly meta: Uint8Array;
   /** Address of the context. */
   readonly ctx: number;
 }
@@ -105,15 +107,17 @@ export function runPacket(rig: Rig, prog: LoadedProgram, packet: Uint8Array, cpu
   ];
   const r0 = prog.run({ args: [BigInt(slot.ctx)], cpu, regions });
   let data: Uint8Array;
+  let meta = new Uint8Array(0);
   if (rig.type === "xdp") {
     const d = view.getUint32(slot.ctx + 0, true);
     const e = view.getUint32(slot.ctx + 4, true);
     const m = view.getUint32(slot.ctx + 8, true);
-    data = bytes.slice(Math.min(m, d), e);
+    data = bytes.slice(d, e);
+    meta = bytes.slice(Math.min(m, d), d);
   } else {
     data = bytes.slice(start, view.getUint32(slot.ctx + 80, true));
   }
-  return { r0, data, ctx: slot.ctx };
+  return { r0, data, meta, ctx: slot.ctx };
 }
 
 /** Point the CPU's xdp_md at [data, end) with data_meta = meta (for hand-made set-ups). */
@@ -145,6 +149,7 @@ export interface KernelRun {
   readonly errno: number;
   readonly retval: number;
   readonly data: Uint8Array;
+  readonly meta: Uint8Array;
 }
 
 /** Load `source` into the kernel and test-run it over each packet (one BPF_PROG_TEST_RUN each). */
@@ -172,6 +177,7 @@ export async function expectKernelAgreement(type: NetType, source: string, packe
       const got = runPacket(rig, prog, packet);
       expect(low32(got.r0), `${engine}, ${label(k)}: r0`).toBe(want[k]!.retval);
       expect(got.data, `${engine}, ${label(k)}: packet`).toEqual(want[k]!.data);
+      expect(got.meta, `${engine}, ${label(k)}: metadata`).toEqual(want[k]!.meta);
     });
     prog.dispose();
   }

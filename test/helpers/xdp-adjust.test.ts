@@ -104,8 +104,8 @@ describe("xdp_adjust_head", () => {
       exit`;
     const run = runPacket(rig, await load(rig, src), Uint8Array.from({ length: 64 }, (_, i) => i));
     expect(run.r0).toBe(0n);
-    expect([...run.data.subarray(0, 8)]).toEqual([0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0]);
-    expect([...run.data.subarray(8, 12)]).toEqual([4, 5, 6, 7]);
+    expect([...run.meta]).toEqual([0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0]);
+    expect([...run.data.subarray(0, 4)]).toEqual([4, 5, 6, 7]);
   });
 
   it("works in each CPU's own slot", async () => {

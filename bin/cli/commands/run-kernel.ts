@@ -8,6 +8,10 @@
 //     Ethernet header it pulls, while a packet socket's filter (and our runtime) sees the frame
 //     from its first byte; each frame is therefore sent behind a dummy header, and that header is
 //     cut from the packet the kernel returns;
+//   - BTF: each program is loaded with the object's BTF (DATASEC sizes and offsets filled in) and
+//     its func_info from .BTF.ext, as libbpf does (vm/elf/load/kernel-btf.ts);
+//   - XDP metadata (bpf_xdp_adjust_meta) is not part of the packet a result shows, as on our
+//     engines: the bridge splits it off the test run's data_out (KernelBridge.testRun);
 //   - static PROG_ARRAY slots (libbpf's `.values = { [i] = &prog }`): the object's maps are
 //     created once, every program of a slot is loaded onto them and its fd put in its slot, as
 //     libbpf does;
@@ -19,6 +23,7 @@
 import { BpfError } from "../../../vm/errors.js";
 import { findProgram, verifierMaps, verifyObjectProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
 import { withCpuSlots } from "../../../vm/elf/load/maps.js";
+import { programFuncInfo } from "../../../vm/elf/load/kernel-btf.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import type { KernelProgram } from "../../../vm/node/kernel/bridge.js";
@@ -64,7 +69,10 @@ export function runInKernel(
       const v = verifyObjectProgram(obj, p, { helpers: nodeHelperTables() });
       if (v.status !== "accepted") throw new BpfError(`program '${p.name}' was rejected by the verifier: ${v.message}`);
     }
-    const k = bridge.load(p.insns, { type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name });
+    // The object's BTF and func_info, as libbpf loads a program (a tail call from a subprogram
+    // needs them; a global subprogram is then verified on its own, as there).
+    const funcInfo = programFuncInfo(obj, p);
+    const k = bridge.load(p.insns, { type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name, ...(funcInfo ? { funcInfo } : {}) });
     programs.push(k);
     return k;
   };

@@ -57,6 +57,8 @@ enum op {
 #define MAX_FD 65536
 #define LOG_SIZE (4u << 20)
 
+static char *log_buf; // the verifier's log (programs, BTF), allocated on first use
+
 static unsigned char owned[MAX_FD / 8]; // fds this process created: the only ones CLOSE closes
 
 static void own(int fd) { if (fd >= 0 && fd < MAX_FD) owned[fd / 8] |= (unsigned char)(1u << (fd % 8)); }
@@ -219,9 +221,10 @@ static int op_map_create(struct in *i, struct out *o) {
 // PROG_LOAD: u32 prog_type, expected_attach_type, prog_flags, log_level, n_maps, u32 map_fd[n_maps],
 //            u32 n_insns, n_insns × 8 bytes
 //            [optional: u32 btf_len, btf_len bytes of BTF, u32 n_func, n_func × (u32 insn_off,
-//             u32 type_id): func_info, which the kernel needs for a program that takes a
-//             callback's address (lddw BPF_PSEUDO_FUNC); the BTF fd is closed after the load,
-//             the program keeps its own reference]
+//             u32 type_id): func_info, one record per subprogram, which the kernel needs for a
+//             program that takes a callback's address (lddw BPF_PSEUDO_FUNC) or has a tail call
+//             or LD_ABS in a subprogram, and libbpf sends for every program of an object with
+//             BTF; the BTF fd is closed after the load, the program keeps its own reference]
 //   -> ok:   u32 prog_fd, then the verifier log if log_level > 0 (1: summary, 2: every state,
 //            4 = BPF_LOG_STATS: only "verification time N usec", "processed N insns ..."; the
 //            levels combine as bits)
@@ -229,11 +232,42 @@ static int op_map_create(struct in *i, struct out *o) {
 //            loading without a log first keeps the common, accepted case fast)
 // lddw with src_reg BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE carries a map *index* in imm;
 // it is replaced by that map's fd here, the fd being this process's.
-static char *log_buf;
 
 static int load_insns(uint32_t type, uint32_t attach, uint32_t flags, uint32_t want_log,
                       const unsigned char *maps, uint32_t n_maps, const unsigned char *raw, uint32_t n,
                       int btf_fd, const unsigned char *func_info, uint32_t n_func, struct out *o);
+
+// BPF_BTF_LOAD of a program's BTF into *fd. A refusal is retried with the BTF verifier's log,
+// which becomes the answer's payload (as a program's verifier log does), its last line saying
+// that it was the BTF, not the program, that the kernel refused.
+static int load_btf(const unsigned char *btf, uint32_t len, int *fd, struct out *o) {
+  for (int attempt = 0; attempt < 2; attempt++) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.btf = (uint64_t)(uintptr_t)btf;
+    attr.btf_size = len;
+    if (attempt == 1) {
+      if (!log_buf && !(log_buf = malloc(LOG_SIZE))) return ENOMEM;
+      log_buf[0] = 0;
+      attr.btf_log_level = 1;
+      attr.btf_log_size = LOG_SIZE;
+      attr.btf_log_buf = (uint64_t)(uintptr_t)log_buf;
+    }
+    long bfd = sys_bpf(BPF_BTF_LOAD, &attr);
+    if (bfd >= 0) {
+      *fd = (int)bfd;
+      return 0;
+    }
+    int err = errno;
+    if (attempt == 1 || (err != EINVAL && err != E2BIG && err != EACCES)) {
+      if (attempt == 1) out_put(o, log_buf, strnlen(log_buf, LOG_SIZE));
+      static const char why[] = "\n(BPF_BTF_LOAD refused the program's BTF)\n";
+      out_put(o, why, sizeof why - 1);
+      return err;
+    }
+  }
+  return EINVAL;
+}
 
 static int op_prog_load(struct in *i, struct out *o) {
   uint32_t type = in_u32(i), attach = in_u32(i), flags = in_u32(i), want_log = in_u32(i);
@@ -257,13 +291,8 @@ static int op_prog_load(struct in *i, struct out *o) {
   }
   int btf_fd = -1;
   if (btf) {
-    union bpf_attr battr;
-    memset(&battr, 0, sizeof battr);
-    battr.btf = (uint64_t)(uintptr_t)btf;
-    battr.btf_size = btf_len;
-    long bfd = sys_bpf(BPF_BTF_LOAD, &battr);
-    if (bfd < 0) return errno;
-    btf_fd = (int)bfd;
+    int err = load_btf(btf, btf_len, &btf_fd, o);
+    if (err) return err;
   }
   int err = load_insns(type, attach, flags, want_log, maps, n_maps, raw, n, btf_fd, func_info, n_func, o);
   if (btf_fd >= 0) close(btf_fd);
@@ -342,7 +371,8 @@ static int load_insns(uint32_t type, uint32_t attach, uint32_t flags, uint32_t w
 
 // TEST_RUN: u32 prog_fd, repeat, flags, data_len, ctx_len, data_out_cap, ctx_out_cap, data, ctx
 //   -> u32 retval, u32 duration (avg ns per run), u32 data_out_len, u32 ctx_out_len, data_out, ctx_out
-// ENOSPC (an output buffer too small) is returned with the truncated output.
+// ENOSPC (an output buffer too small) is returned with the truncated output; ctx_out is then
+// zeroes (the kernel copies it back only after data_out fitted).
 static int op_test_run(struct in *i, struct out *o) {
   uint32_t fd = in_u32(i), repeat = in_u32(i), flags = in_u32(i);
   uint32_t data_len = in_u32(i), ctx_len = in_u32(i), data_cap = in_u32(i), ctx_cap = in_u32(i);
@@ -352,7 +382,7 @@ static int op_test_run(struct in *i, struct out *o) {
   if (i->bad) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
   unsigned char *data_out = data_cap ? malloc(data_cap) : NULL;
-  unsigned char *ctx_out = ctx_cap ? malloc(ctx_cap) : NULL;
+  unsigned char *ctx_out = ctx_cap ? calloc(1, ctx_cap) : NULL;
   if ((data_cap && !data_out) || (ctx_cap && !ctx_out)) { free(data_out); free(ctx_out); return ENOMEM; }
 
   union bpf_attr attr;
@@ -386,16 +416,33 @@ static int op_test_run(struct in *i, struct out *o) {
   return err;
 }
 
-// TEST_RUN_MANY: u32 prog_fd, repeat, flags, count, ctx_len, data_out_extra, ctx, then count ×
-//   (u32 len, len bytes)  ->  count × (u32 err, u32 retval, u32 duration, u32 data_out_len, data_out)
+// TEST_RUN_MANY: u32 prog_fd, repeat, flags, count, ctx_len, data_out_extra, xdp, ctx, then
+//   count × (u32 len, len bytes)
+//   ->  count × (u32 err, u32 retval, u32 duration, u32 meta_len, u32 data_out_len, data_out)
 // One round trip for a whole capture: each packet is its own BPF_PROG_TEST_RUN with the same
 // ctx_in, its output buffer `len + data_out_extra` bytes (programs may grow packets).
+//
+// xdp = 1: the program is XDP and `ctx` a struct xdp_md (shorter is zero-padded). An XDP test
+// run's data_out starts at data_meta, not data (net/bpf/test_run.c bpf_prog_test_run_xdp hands
+// bpf_test_finish xdp.data_meta), so metadata pushed with bpf_xdp_adjust_meta would read as
+// packet bytes. The kernel says how long the metadata is only through ctx_out (xdp_md.data =
+// data - data_meta, xdp_convert_buff_to_md), and fills ctx_out only for a run given a ctx, so
+// each run gets this xdp_md as ctx_in with data_end set to the packet's length (what the kernel
+// assumes without a ctx; older kernels insist on it) and data_meta 0 (the kernel requires it);
+// meta_len is ctx_out's data, the bytes of data_out before the frame. 0 for other programs
+// and for a run that failed.
 static int op_test_run_many(struct in *i, struct out *o) {
   uint32_t fd = in_u32(i), repeat = in_u32(i), flags = in_u32(i), count = in_u32(i);
-  uint32_t ctx_len = in_u32(i), extra = in_u32(i);
+  uint32_t ctx_len = in_u32(i), extra = in_u32(i), xdp = in_u32(i);
   const unsigned char *ctx = in_bytes(i, ctx_len);
-  if (i->bad || extra > (1u << 20)) return EINVAL;
+  if (i->bad || extra > (1u << 20) || (xdp && ctx_len > sizeof(struct xdp_md))) return EINVAL;
   if (!is_owned((int)fd)) return EBADF;
+  struct xdp_md md_in, md_out;
+  if (xdp) {
+    memset(&md_in, 0, sizeof md_in);
+    memcpy(&md_in, ctx, ctx_len);
+    md_in.data_meta = 0;
+  }
   unsigned char *out_buf = NULL;
   size_t out_cap = 0;
   for (uint32_t k = 0; k < count; k++) {
@@ -418,15 +465,25 @@ static int op_test_run_many(struct in *i, struct out *o) {
     attr.test.data_size_in = len;
     attr.test.data_out = (uint64_t)(uintptr_t)out_buf;
     attr.test.data_size_out = (uint32_t)cap;
-    if (ctx_len) {
+    if (xdp) {
+      md_in.data_end = len;
+      memset(&md_out, 0, sizeof md_out);
+      attr.test.ctx_in = (uint64_t)(uintptr_t)&md_in;
+      attr.test.ctx_size_in = sizeof md_in;
+      attr.test.ctx_out = (uint64_t)(uintptr_t)&md_out;
+      attr.test.ctx_size_out = sizeof md_out;
+    } else if (ctx_len) {
       attr.test.ctx_in = (uint64_t)(uintptr_t)ctx;
       attr.test.ctx_size_in = ctx_len;
     }
     int err = sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0 ? errno : 0;
     uint32_t dlen = err && err != ENOSPC ? 0 : (attr.test.data_size_out < cap ? attr.test.data_size_out : (uint32_t)cap);
+    // md_out stays zero unless the run succeeded (the kernel copies ctx_out after data_out).
+    uint32_t meta = xdp && !err && md_out.data <= dlen ? md_out.data : 0;
     out_u32(o, (uint32_t)err);
     out_u32(o, attr.test.retval);
     out_u32(o, attr.test.duration);
+    out_u32(o, meta);
     out_u32(o, dlen);
     if (dlen) out_put(o, out_buf, dlen);
   }

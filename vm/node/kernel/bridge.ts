@@ -11,8 +11,9 @@ import { join } from "node:path";
 import { BpfError } from "../../errors.js";
 import { packageRoot } from "../package-root.js";
 import { encode, type Insn } from "../../isa/instruction.js";
-import { funcInfo } from "../../program/func-info.js";
-import { isFuncAddress } from "../../program/subprograms.js";
+import { Cls, JmpOp, Mode } from "../../isa/opcodes.js";
+import { funcInfo, type FuncInfo } from "../../program/func-info.js";
+import { callbackStarts, subprogramStarts } from "../../program/subprograms.js";
 import { RunnerChannel } from "./channel.js";
 import { FrameWriter, Op, type OpCode } from "./protocol.js";
 import type { FrameReader } from "./protocol.js";
@@ -89,6 +90,12 @@ export interface LoadOptions {
    */
   readonly log?: boolean | number;
   readonly name?: string;
+  /**
+   * BTF and func_info (one record per subprogram) to load the program with: an object's own, as
+   * libbpf sends them (vm/elf/load/kernel-btf.ts programFuncInfo). Without it, a program that
+   * needs func_info (needsFuncInfo) gets the minimal BTF of vm/program/func-info.ts.
+   */
+  readonly funcInfo?: FuncInfo;
 }
 
 export interface TestRunOptions {
@@ -110,12 +117,15 @@ export interface TestRunResult {
   readonly retval: number;
   /** The kernel's average nanoseconds per run over `repeat` runs. */
   readonly duration: number;
+  /** The packet afterwards: for XDP the frame from xdp_md.data (the metadata is in `meta`). */
   readonly data: Uint8Array;
+  /** XDP: the metadata in front of the frame (bpf_xdp_adjust_meta); empty otherwise. */
+  readonly meta: Uint8Array;
   readonly ctx: Uint8Array;
 }
 
 export interface TestRunManyOptions {
-  /** ctx_in for every packet. */
+  /** ctx_in for every packet (XDP: an xdp_md whose data_end the runner sets to each packet's length). */
   readonly ctx?: Uint8Array;
   readonly repeat?: number;
   readonly flags?: number;
@@ -128,7 +138,10 @@ export interface PacketResult {
   readonly errno: number;
   readonly retval: number;
   readonly duration: number;
+  /** The packet afterwards: for XDP the frame from xdp_md.data (the metadata is in `meta`). */
   readonly data: Uint8Array;
+  /** XDP: the metadata in front of the frame (bpf_xdp_adjust_meta); empty otherwise. */
+  readonly meta: Uint8Array;
 }
 
 /** The kernel refused a program or a map: errno, and the verifier's log when there is one. */
@@ -347,10 +360,17 @@ export class KernelProgram {
     readonly log: string,
     /** The maps were created for this program (not LoadOptions.sharedMaps): close them with it. */
     private readonly ownsMaps = true,
+    /** enum bpf_prog_type it was loaded as. */
+    readonly type: number = ProgType.XDP,
   ) {}
 
+  /** True for XDP: its test runs split the metadata from the frame (KernelBridge.testRun). */
+  private get xdp(): boolean {
+    return this.type === ProgType.XDP;
+  }
+
   testRun(options: TestRunOptions = {}): TestRunResult {
-    return this.bridge.testRun(this.fd, options);
+    return this.bridge.testRun(this.fd, options, this.xdp);
   }
 
   /** BPF_OBJ_GET_INFO_BY_FD: the verifier's processed instructions and the program's sizes. */
@@ -360,7 +380,7 @@ export class KernelProgram {
 
   /** Test-run every packet (one BPF_PROG_TEST_RUN each) in one round trip to the runner. */
   testRunMany(packets: readonly Uint8Array[], options: TestRunManyOptions = {}): PacketResult[] {
-    return this.bridge.testRunMany(this.fd, packets, options);
+    return this.bridge.testRunMany(this.fd, packets, options, this.xdp);
   }
 
   /** Close the program and the maps created for it (shared maps stay open). */
@@ -368,6 +388,37 @@ export class KernelProgram {
     this.bridge.closeFd(this.fd);
     if (this.ownsMaps) for (const map of this.maps) map.close();
   }
+}
+
+const TAIL_CALL = Cls.JMP | JmpOp.CALL; // src 0, imm BPF_FUNC_tail_call (12)
+const BPF_FUNC_TAIL_CALL = 12;
+
+/**
+ * Whether the kernel refuses `insns` without BTF func_info: a callback's address (lddw func) is
+ * typed only with it (check_ld_imm: "missing btf func_info"), and a tail call or LD_ABS / LD_IND
+ * in a subprogram other than the main one needs it (check_abnormal_return: "tail_call is not
+ * allowed in subprogs without BTF"). Otherwise none is sent: with only static functions it
+ * changes nothing the verifier decides, and skips a BPF_BTF_LOAD per program.
+ */
+export function needsFuncInfo(insns: readonly Insn[]): boolean {
+  if (callbackStarts(insns).length > 0) return true;
+  const starts = subprogramStarts(insns);
+  for (let i = starts[1] ?? insns.length; i < insns.length; i++) {
+    const ins = insns[i]!;
+    if (ins.opcode === TAIL_CALL && ins.src === 0 && ins.imm === BPF_FUNC_TAIL_CALL) return true;
+    if ((ins.opcode & 0x07) === Cls.LD && ((ins.opcode & 0xe0) === Mode.ABS || (ins.opcode & 0xe0) === Mode.IND)) return true;
+  }
+  return false;
+}
+
+/** sizeof(struct xdp_md) (linux/bpf.h): data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex. */
+const XDP_MD_SIZE = 24;
+
+/** The xdp_md a test run without a ctx amounts to: the whole packet linear, no metadata. */
+function xdpMd(length: number): Uint8Array {
+  const md = new Uint8Array(XDP_MD_SIZE);
+  new DataView(md.buffer).setUint32(4, length, true); // data_end
+  return md;
 }
 
 /** The last "N: (op) ..." line of a verifier log: the instruction the verifier stopped at. */
@@ -470,9 +521,8 @@ export class KernelBridge {
         .u32(maps.length);
       for (const map of maps) frame.u32(map.fd);
       frame.u32(insns.length).raw(encode(insns));
-      // A callback's address (lddw func) is typed by the kernel only with BTF func_info.
-      if (insns.some(isFuncAddress)) {
-        const info = funcInfo(insns);
+      const info = options.funcInfo ?? (needsFuncInfo(insns) ? funcInfo(insns) : undefined);
+      if (info) {
         frame.u32(info.btf.length).raw(info.btf).u32(info.records.length / 2);
         for (const v of info.records) frame.u32(v);
       }
@@ -484,7 +534,7 @@ export class KernelBridge {
         throw new KernelError(`kernel verifier refused ${what} (${errnoName(res.err)}): ${why}`, res.err, log, lastInsnOf(log));
       }
       const fd = res.payload.u32();
-      return new KernelProgram(this, fd, maps, res.payload.text(), owned);
+      return new KernelProgram(this, fd, maps, res.payload.text(), owned, options.type);
     } catch (err) {
       if (owned) for (const map of maps) map.close();
       throw err;
@@ -499,9 +549,17 @@ export class KernelBridge {
     return { verifiedInsns, xlatedLen, jitedLen, loadTime: res.payload.u64() };
   }
 
-  testRun(progFd: number, options: TestRunOptions = {}): TestRunResult {
+  /**
+   * One BPF_PROG_TEST_RUN. `xdp`: the program is XDP, whose data_out starts at data_meta
+   * (net/bpf/test_run.c hands bpf_test_finish xdp.data_meta), so metadata the program pushed
+   * (bpf_xdp_adjust_meta) would read as packet bytes. The metadata's length comes back only in
+   * ctx_out (xdp_md.data = data - data_meta: xdp_convert_buff_to_md), which the kernel fills only
+   * for a run given a ctx: without one, this sends the xdp_md the kernel would assume (data 0,
+   * data_end = the packet's length), and splits data_out into `meta` and the frame.
+   */
+  testRun(progFd: number, options: TestRunOptions = {}, xdp = false): TestRunResult {
     const data = options.data ?? new Uint8Array(0);
-    const ctx = options.ctx ?? new Uint8Array(0);
+    const ctx = options.ctx ?? (xdp ? xdpMd(data.length) : new Uint8Array(0));
     const frame = new FrameWriter(Op.TEST_RUN)
       .u32(progFd)
       .u32(options.repeat ?? 1)
@@ -509,7 +567,7 @@ export class KernelBridge {
       .u32(data.length)
       .u32(ctx.length)
       .u32(options.dataOutSize ?? data.length + 4096)
-      .u32(options.ctxOutSize ?? ctx.length)
+      .u32(Math.max(options.ctxOutSize ?? ctx.length, xdp ? XDP_MD_SIZE : 0))
       .raw(data)
       .raw(ctx);
     const res = this.requireChannel().call(frame.finish());
@@ -520,15 +578,21 @@ export class KernelBridge {
     const duration = res.payload.u32();
     const dataLen = res.payload.u32();
     const ctxLen = res.payload.u32();
-    return { retval, duration, data: res.payload.bytesOf(dataLen), ctx: res.payload.bytesOf(ctxLen) };
+    const out = res.payload.bytesOf(dataLen);
+    const ctxOut = res.payload.bytesOf(ctxLen);
+    // ctx_out is zeroes when data_out did not fit (ENOSPC): then nothing is split off.
+    const metaLen = xdp && ctxLen >= 4 && !res.err ? Math.min(new DataView(ctxOut.buffer, ctxOut.byteOffset).getUint32(0, true), dataLen) : 0;
+    return { retval, duration, data: out.subarray(metaLen), meta: out.subarray(0, metaLen), ctx: ctxOut };
   }
 
   /** Packets per request: keeps one request well under the runner's 256 MiB frame limit. */
   private static readonly MANY_CHUNK_BYTES = 16 << 20;
 
-  testRunMany(progFd: number, packets: readonly Uint8Array[], options: TestRunManyOptions = {}): PacketResult[] {
+  /** testRun for each packet in one round trip; `xdp` as for testRun (the runner splits per run). */
+  testRunMany(progFd: number, packets: readonly Uint8Array[], options: TestRunManyOptions = {}, xdp = false): PacketResult[] {
     const results: PacketResult[] = [];
     const ctx = options.ctx ?? new Uint8Array(0);
+    if (xdp && ctx.length > XDP_MD_SIZE) throw new BpfError(`testRunMany: an XDP ctx is a struct xdp_md (${XDP_MD_SIZE} bytes), got ${ctx.length}`);
     for (let start = 0; start < packets.length;) {
       let end = start;
       let bytes = 0;
@@ -540,6 +604,7 @@ export class KernelBridge {
         .u32(end - start)
         .u32(ctx.length)
         .u32(options.dataOutExtra ?? 256)
+        .u32(xdp ? 1 : 0)
         .raw(ctx);
       for (let k = start; k < end; k++) frame.u32(packets[k]!.length).raw(packets[k]!);
       const res = this.request(Op.TEST_RUN_MANY, frame);
@@ -547,7 +612,9 @@ export class KernelBridge {
         const errno = res.payload.u32();
         const retval = res.payload.u32();
         const duration = res.payload.u32();
-        results.push({ errno, retval, duration, data: res.payload.bytesOf(res.payload.u32()) });
+        const metaLen = res.payload.u32();
+        const out = res.payload.bytesOf(res.payload.u32());
+        results.push({ errno, retval, duration, data: out.subarray(metaLen), meta: out.subarray(0, metaLen) });
       }
       start = end;
     }

@@ -1,0 +1,60 @@
+// Shared by the kernel-bridge tests that run an object both here and in the kernel: the
+// objects of test/kernel/fixtures (rebuilt by fixtures/build.sh), frames, and one run of an
+// object's entry program on our interpreter and JIT and through `--engine kernel` (runInKernel),
+// as plain data to compare.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runInKernel } from "../../bin/cli/commands/run-kernel.js";
+import { generate } from "../../corpus/gen/index.js";
+import { findProgram, loadObject, type BpfObject } from "../../vm/elf/load/index.js";
+import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
+import { getEngine } from "../../vm/engines.js";
+import type { BpfMap } from "../../vm/maps/map.js";
+import { PacketRunner } from "../../vm/runtime/run.js";
+
+export const fixtureObject = (name: string): BpfObject =>
+  loadObject(new Uint8Array(readFileSync(join(import.meta.dirname, "fixtures", `${name}.o`))));
+
+/**
+ * Generated frames of 14..1500 bytes: long enough for BPF_PROG_TEST_RUN and all in the XDP test
+ * run's linear part (frames over ~3.5 KiB become multi-buffer there).
+ */
+export const frames = (spec: string): Uint8Array[] => generate(spec).map((p) => p.data).filter((d) => d.length >= 14 && d.length <= 1500);
+
+export interface ObjectRun {
+  readonly results: ReadonlyArray<{ verdict: string; retval: string; packet: string }>;
+  /** Keyed maps as sorted "key=value" hex lines (PROG_ARRAYs left out: their values are fds / ids). */
+  readonly maps: Record<string, string[]>;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const PROG_ARRAY = 3;
+
+export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[]): Promise<ObjectRun> {
+  const loaded = instantiateObjectNode(obj, undefined);
+  const runner = new PacketRunner(loaded.machine, await (await getEngine(engine)).load(loaded.program, loaded.machine));
+  try {
+    const results = runner.runBatch(data, { results: true }).results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));
+    const maps: Record<string, string[]> = {};
+    obj.maps.forEach((m) => {
+      if (m.spec.type === PROG_ARRAY) return;
+      maps[m.name] = [...(loaded.machine.maps.keyed(m.name) as BpfMap<Uint8Array>).entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`).sort();
+    });
+    return { results, maps };
+  } finally {
+    runner.dispose();
+  }
+}
+
+export function runKernel(obj: BpfObject, data: readonly Uint8Array[]): ObjectRun {
+  const packets = data.map((d) => ({ data: d, ts: 0n, origLen: d.length, linkType: 1, iface: 0 }));
+  const report = runInKernel(obj, findProgram(obj), packets, [], { verify: true, results: true });
+  const results = report.results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));
+  const maps: Record<string, string[]> = {};
+  obj.maps.forEach((m) => {
+    if (m.spec.type === PROG_ARRAY) return;
+    maps[m.name] = (report.maps[m.name] as Array<{ key: string; value: string }>).map((e) => `${e.key}=${e.value}`).sort();
+  });
+  return { results, maps };
+}
