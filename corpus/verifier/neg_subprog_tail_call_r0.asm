@@ -3,8 +3,7 @@
 # type: xdp
 # map: jt prog_array key=4 value=4 entries=4
 # expect: R0 invalid mem access 'scalar'
-# kernel: reject (without BTF the kernel refuses tail calls in subprograms; with BTF it models them so)
-# kernel-says: tail_call is not allowed in subprogs without BTF
+# kernel: reject (loaded with func_info BTF, as the kernel bridge sends for subprograms: without it the kernel says "tail_call is not allowed in subprogs without BTF")
 mov %r6, %r1
 call local f
 jeq %r0, 0, ok
