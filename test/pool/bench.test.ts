@@ -50,7 +50,10 @@ describe("ebpf-wasm bench", () => {
     for (const r of doc.rows) {
       expect(r.packets).toBeGreaterThan(0);
       expect(r.mpps).toBeGreaterThan(0);
-      expect(Math.abs((r.ns_per_packet * r.mpps) / 1000 - 1)).toBeLessThan(0.01); // both rounded to 3 decimals
+      // One figure is the other's reciprocal, each rounded to 3 decimals: their product is 1000
+      // within the rounding's relative errors (large when a loaded machine gives a few kpps).
+      const [em, en] = [0.0005 / r.mpps, 0.0005 / r.ns_per_packet];
+      expect(Math.abs((r.ns_per_packet * r.mpps) / 1000 - 1)).toBeLessThanOrEqual((em + en + em * en) * 1.001 + 1e-9);
       expect(r.mpps_min).toBeLessThanOrEqual(r.mpps_max);
       expect(r.in_place).toBe(true);
     }
