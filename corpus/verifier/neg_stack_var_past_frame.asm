@@ -1,6 +1,6 @@
 # variable stack offset whose range leaves the frame
 # type: xdp
-# expect: invalid variable-offset write to stack R1
+# expect: invalid variable-offset write to stack R1 var_off=(0x0; 0x3f8) off=-512 size=8
 # kernel: reject
 call 7
 and %r0, 0x3f8

@@ -123,6 +123,19 @@ exit`;
     expect(r.reason).toBe("BPF program is too large. Processed 5001 insn");
   });
 
+  test("checkpoints a loop keeps missing are dropped, even while still being explored", () => {
+    // The counter lives on the stack, so every iteration's state has the same live registers
+    // (none) and differs only there. Without miss_cnt eviction for checkpoints still being
+    // explored, each new state was compared with all earlier ones: 1,250 kept at once for 100k
+    // instructions, and verification time quadratic in the iterations (a 1M-instruction loop:
+    // minutes). The kernel keeps a handful (peak_states).
+    const src = "mov %r1, 0\nstxdw [%r10-8], %r1\nl:\nldxdw %r1, [%r10-8]\nadd %r1, 1\nstxdw [%r10-8], %r1\njlt %r1, 1000000, l\nmov %r0, 0\nexit";
+    const r = verify(assemble(src), { type: "xdp", maxInsns: 100_000 });
+    expect(r.reason).toBe("BPF program is too large. Processed 100001 insn");
+    expect(r.states).toBeGreaterThan(1000);
+    expect(r.peakStates).toBeLessThan(20);
+  });
+
   test("conformance programs see r1 as memSize bytes of memory and r2 as its length", () => {
     const ok = verify(assemble("ldxw %r0, [%r1+4]\nexit"), { type: "conformance", memSize: 8 });
     expect(ok.accepted).toBe(true);

@@ -37,7 +37,12 @@ export function checkAlu(env: Env, st: VState, ins: Insn, def: AluDef): void {
     case "neg":
     case "end": {
       const dst = readReg(st, ins.dst);
-      if (isPointer(dst)) reject(`R${ins.dst} pointer arithmetic prohibited`);
+      // check_alu_op: "pointer arithmetic prohibited" is for loads without CAP_PERFMON
+      // (is_pointer_value); for root a negated or byte-swapped pointer is an unknown scalar.
+      if (isPointer(dst)) {
+        regs[ins.dst] = UNKNOWN_SCALAR;
+        return;
+      }
       regs[ins.dst] = scalarReg(def.kind === "neg" ? scalarNeg(dst.s, def.wide) : scalarEnd(dst.s, def.order, def.bits));
       return;
     }

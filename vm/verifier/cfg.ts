@@ -229,9 +229,14 @@ export function callerLive(cfg: Cfg, frames: readonly Frame[], k: number): numbe
   return callee.callback ? cfg.liveIn[callee.callsite]! : cfg.liveIn[callee.callsite + 1]! & ~0x3f;
 }
 
-/** check_max_stack_depth: the deepest chain of calls must fit in 512 bytes (frames rounded to 32). */
+/**
+ * check_max_stack_depth: the deepest chain of calls must fit in 512 bytes. Frames are rounded
+ * as round_up_stack_depth does with the JIT on (16 bytes, a frame with no stack counts 0), as on
+ * every kernel that JITs (and this runtime gives each frame its own 512 bytes anyway); the
+ * kernel's interpreter rounds to 32 with at least 32 per frame.
+ */
 export function checkCombinedStack(cfg: Cfg, depth: readonly number[]): void {
-  const round = (d: number): number => Math.ceil(Math.max(d, 1) / 32) * 32;
+  const round = (d: number): number => Math.ceil(d / 16) * 16;
   const walk = (sub: number, total: number, frames: number): void => {
     const t = total + round(depth[sub]!);
     if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);

@@ -40,6 +40,9 @@ export class Env {
   insnsProcessed = 0;
   jmpsProcessed = 0;
   statesStored = 0;
+  /** Checkpoints kept now, and the most ever kept at once (the kernel's peak_states). */
+  statesKept = 0;
+  peakStates = 0;
   /** Scalars marked precise in checkpoints so far (loops.ts: has a propagation changed anything?). */
   precisionMarks = 0;
   /** Kernel-style heuristics: progress at the last checkpoint added (is_state_visited). */

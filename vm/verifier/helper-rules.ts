@@ -15,6 +15,18 @@ export interface HelperRule {
   /** Program types that may call it; undefined = every type (bpf_base_func_proto). */
   readonly types?: readonly ProgramTypeName[];
   readonly pktChanging?: boolean;
+  /**
+   * Its proto sets pkt_access: a packet pointer may be an argument (may_access_direct_pkt_data).
+   * Checked against the kernel for every helper here with a memory argument: only the map
+   * helpers below and csum_diff.
+   */
+  readonly pktAccess?: boolean;
+  /**
+   * How many arguments its proto types, when fewer than the runtime's signature has: the rest
+   * are ARG_DONTCARE, never checked (bpf_trace_printk_proto types fmt and fmt_size only, so
+   * `bpf_printk("...")` with no values leaves r3-r5 as they are).
+   */
+  readonly protoArgs?: number;
   /** Returns a reference that must be released before exit (ringbuf_reserve). */
   readonly acquire?: boolean;
   /** Map types its const_map_ptr argument accepts; undefined = any type whose own side allows it (map-rules.ts). */
@@ -39,11 +51,11 @@ const NET: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "xdp"];
 const TC_XDP: readonly ProgramTypeName[] = ["sched_cls", "xdp"];
 
 const RULES: ReadonlyArray<[number, HelperRule]> = [
-  [1, { name: "map_lookup_elem" }],
-  [2, { name: "map_update_elem" }],
-  [3, { name: "map_delete_elem" }],
+  [1, { name: "map_lookup_elem", pktAccess: true }],
+  [2, { name: "map_update_elem", pktAccess: true }],
+  [3, { name: "map_delete_elem", pktAccess: true }],
   [5, { name: "ktime_get_ns" }],
-  [6, { name: "trace_printk" }],
+  [6, { name: "trace_printk", protoArgs: 2 }],
   [7, { name: "get_prandom_u32" }],
   [8, { name: "get_smp_processor_id" }],
   [9, { name: "skb_store_bytes", types: TC, pktChanging: true }],
@@ -57,7 +69,7 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [23, { name: "redirect", types: TC_XDP }],
   [25, { name: "perf_event_output", types: NET, mapTypes: [MapType.PERF_EVENT_ARRAY] }],
   [26, { name: "skb_load_bytes", types: SKB }],
-  [28, { name: "csum_diff", types: TC_XDP }],
+  [28, { name: "csum_diff", types: TC_XDP, pktAccess: true }],
   [31, { name: "skb_change_proto", types: TC, pktChanging: true }],
   [32, { name: "skb_change_type", types: TC, pktChanging: true }],
   [34, { name: "get_hash_recalc", types: TC }],
@@ -77,7 +89,7 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [65, { name: "xdp_adjust_tail", types: XDP, pktChanging: true }],
   [68, { name: "skb_load_bytes_relative", types: SKB }],
   [69, { name: "fib_lookup", types: TC_XDP }],
-  [87, { name: "map_push_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
+  [87, { name: "map_push_elem", pktAccess: true, mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
   [88, { name: "map_pop_elem", mapTypes: [MapType.QUEUE, MapType.STACK] }],
   [89, { name: "map_peek_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
   [125, { name: "ktime_get_boot_ns" }],

@@ -41,7 +41,8 @@ export type CallbackHook = (st: VState, helper: number, subprog: number) => void
 export function checkHelperCall(env: Env, st: VState, pc: number, id: number, onCallback?: CallbackHook): void {
   const def = lookup(env, id);
   const meta: CallMeta = {};
-  def.args.forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
+  const typed = helperRule(id)?.protoArgs ?? def.args.length;
+  def.args.slice(0, typed).forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
   if (meta.mem) reject(`R${meta.mem.regno} memory argument of ${def.name} has no size argument`);
   if (meta.map !== undefined) {
     // The kernel's order: record_func_map (a read-only map changed through a helper), then
@@ -76,9 +77,13 @@ const expected = (regno: number, r: Reg, what: string): never => reject(`R${regn
 
 function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: HelperArg, meta: CallMeta): void {
   const r = readReg(st, regno);
+  if (kind === "anything") return;
+  // check_func_arg → may_access_direct_pkt_data: only helpers whose proto says pkt_access take
+  // a packet pointer for any argument; the others may change or outlive the packet.
+  if ((r.type === "packet" || r.type === "packet_meta") && !helperRule(def.id)?.pktAccess) {
+    reject("helper access to the packet is not allowed");
+  }
   switch (kind) {
-    case "anything":
-      return;
     case "const_map_ptr": {
       if (r.type !== "map_ptr") expected(regno, r, "map_ptr");
       // bpf_tail_call's own check comes with the argument (check_func_arg).
@@ -121,8 +126,7 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       return checkSize(env, st, regno, r, kind === "const_size_or_zero", meta);
     case "ptr_to_ctx":
       if (r.type !== "ctx") expected(regno, r, "ctx");
-      if (r.off !== 0 || !fixedOffset(r)) reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
-      return;
+      return checkUnmodified(regno, r);
     case "ptr_to_alloc_mem":
       if (r.type !== "mem" || r.ref === 0) expected(regno, r, "ringbuf_mem");
       if (r.off !== 0 || !fixedOffset(r)) reject(`R${regno} must have zero offset when passed to release func`);
@@ -151,7 +155,7 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
 }
 
 /** __check_ptr_off_reg: a pointer passed as it was made, with no offset at all. */
-function checkUnmodified(regno: number, r: Reg): void {
+export function checkUnmodified(regno: number, r: Reg): void {
   const name = typeName(r.type);
   if (r.off < 0) reject(`negative offset ${name} ptr R${regno} off=${r.off} disallowed`);
   if (r.off !== 0) reject(`dereference of modified ${name} ptr R${regno} off=${r.off} disallowed`);

@@ -3,12 +3,12 @@
 // comparison with data_end, map values within value_size, ring-buffer records within their
 // size, and stack bytes within the frame.
 
-import { ctxFieldAt } from "../programs/context.js";
+import { ctxFieldAt, type CtxLayout } from "../programs/context.js";
 import { STACK_SIZE } from "../isa/opcodes.js";
 import { constNumS, scalarIsConst, smaxNum, sminNum, umaxNum } from "./bounds.js";
 import { reject } from "./messages.js";
 import { checkMapAccessType, MapFlag, mapFlags } from "./map-rules.js";
-import { constReg, loadedScalar, pointer, typeName, type Reg } from "./regs.js";
+import { constReg, isPointer, loadedScalar, pointer, typeName, type Reg } from "./regs.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
 import { tnumString } from "./tnum.js";
 import type { Env, VerifierMap } from "./env.js";
@@ -30,6 +30,24 @@ export interface MemOp {
   readonly value?: Reg;
   /** Sign-extending load (ldxs*). */
   readonly signed?: boolean;
+}
+
+/** check_ptr_alignment's pointer_desc: how a misaligned access names the memory. */
+const ALIGN_DESC: Partial<Record<Reg["type"], string>> = { map_value: "value ", ctx: "context ", stack: "stack " };
+
+/**
+ * Atomics are checked with strict alignment whatever the memory (check_atomic_rmw →
+ * check_mem_access with strict_alignment_once): wasm atomics trap on a misaligned address.
+ * The register may already be the scalar a fetch into it left (check_atomic_rmw marks the
+ * loading register before it checks the accesses).
+ */
+export function checkStrictAlignment(st: VState, regno: number, off: number, size: number): void {
+  const reg = st.regs[regno]!;
+  if (size === 1 || reg.type === "not_init") return;
+  const lowBits = size - 1;
+  if (((reg.s.t.vl + reg.off + off) & lowBits) === 0 && (reg.s.t.ml & lowBits) === 0) return;
+  const varOff = scalarIsConst(reg.s) ? `${BigInt.asIntN(64, reg.s.t.value)}` : tnumString(reg.s.t);
+  reject(`misaligned ${ALIGN_DESC[reg.type] ?? ""}access off ${varOff}+${reg.off}+${off} size ${size}`);
 }
 
 /** Check one access; for loads, return what the destination register receives. */
@@ -60,6 +78,14 @@ function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
   const layout = env.type.ctx;
   const bad = (): never => reject(`invalid bpf_context access off=${op.off} size=${op.size}`);
   if (!layout) return bad();
+  const cb = cbRange(layout);
+  if (cb && op.off >= cb.start && op.off < cb.end) {
+    // bpf_skb_is_valid_access: __sk_buff.cb[] takes loads and stores of any size, aligned to
+    // it, within cb[] (an 8-byte access spans two of the u32s); stores where the type allows.
+    if (op.off % op.size !== 0 || op.off + op.size > cb.end) bad();
+    if (op.access === "write" && !cb.writable) bad();
+    return loaded(op);
+  }
   const field = ctxFieldAt(layout, op.off, op.size);
   if (!field || op.off % op.size !== 0) return bad();
   if (op.access === "write") {
@@ -76,6 +102,19 @@ function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
     default: return loaded(op);
   }
 }
+
+/** Where __sk_buff.cb[0..4] lies in a ctx layout (cb0..cb4), if it has one. */
+function cbRange(layout: CtxLayout): { start: number; end: number; writable: boolean } | undefined {
+  let r = CB_RANGES.get(layout);
+  if (r === undefined) {
+    const first = layout.fields.find((f) => f.name === "cb0");
+    const last = layout.fields.find((f) => f.name === "cb4");
+    r = first && last ? { start: first.offset, end: last.offset + last.size, writable: first.writable } : null;
+    CB_RANGES.set(layout, r);
+  }
+  return r ?? undefined;
+}
+const CB_RANGES = new WeakMap<CtxLayout, { start: number; end: number; writable: boolean } | null>();
 
 function packetAccess(env: Env, reg: Reg, op: MemOp): Reg {
   if (op.access === "write" ? !env.rules.packetWrite : !env.rules.packetRead) {
@@ -167,9 +206,13 @@ function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
   if (lo < -STACK_SIZE || hi > 0) {
     reject(fixed
       ? `invalid${dir} stack R${op.regno} off=${lo} size=${op.size}`
-      : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} size=${op.size}`);
+      : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} off=${base} size=${op.size}`);
   }
   env.noteStack(frame.subprog, -lo);
+  // check_stack_write_fixed_off: a pointer goes to the stack whole (8 bytes) or not at all.
+  if (fixed && op.access === "write" && op.value && isPointer(op.value) && op.size !== 8) {
+    reject("invalid size of register spill");
+  }
   // A callee's stack dies when it returns: its address must not outlive it in a caller's frame.
   if (op.access === "write" && op.value?.type === "stack" && frame !== st.frame) {
     reject("cannot spill pointers to stack into stack frame of the caller");
@@ -220,7 +263,7 @@ function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
   if (lo < -STACK_SIZE || hi > 0) {
     reject(fixed
       ? `invalid${dir} stack R${op.regno} off=${lo} size=${op.size}`
-      : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} size=${op.size}`);
+      : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} off=${reg.off} size=${op.size}`);
   }
   env.noteStack(frame.subprog, -lo);
   if (op.access === "write") {

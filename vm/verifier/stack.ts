@@ -101,8 +101,10 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
   if (spilled && spilled.type !== "scalar" && (size !== 8 || spillSize(frame, k) !== 8)) {
     reject("invalid size of register fill");
   }
-  if (spilled && (off & 7) === 0 && size === spillSize(frame, k)) {
-    // A fill of exactly what was spilled: the register comes back (check_stack_read_fixed_off).
+  if (spilled && (off & 7) === 0 && size <= spillSize(frame, k)) {
+    // A fill at the spill's start, of its size or narrower: the register comes back, cut to the
+    // load's width (check_stack_read_fixed_off, bpf_stack_narrow_access_ok; here only when the
+    // value fits that width, else it is an unknown scalar of the width).
     if (size === 8) return spilled;
     if (spilled.s.umaxH === 0 && (size === 4 || spilled.s.umaxL >>> 0 < 1 << (8 * size))) {
       return signed ? scalarReg(scalarMovsx(spilled.s, (8 * size) as 8 | 16 | 32, true)) : spilled;

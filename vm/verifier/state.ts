@@ -121,6 +121,8 @@ export interface Checkpoint {
   readonly digest: number;
   /** The callback loop visit it belongs to or opens (loops.ts). */
   visit: LoopVisit | undefined;
+  /** Dropped while still being explored (misses): it never prunes, even once safe. */
+  evicted: boolean;
 }
 
 /** PathStep.to of the entries that are not jumps. */

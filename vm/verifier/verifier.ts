@@ -16,9 +16,9 @@ import { checkAlu, readReg } from "./alu.js";
 import { checkCondJmp } from "./branch.js";
 import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
-import { checkHelperCall, type CallbackHook } from "./helpers.js";
+import { checkHelperCall, checkUnmodified, type CallbackHook } from "./helpers.js";
 import { callbackCall, callbackExit } from "./callbacks.js";
-import { checkMemAccess } from "./memory.js";
+import { checkMemAccess, checkStrictAlignment } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
 import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, type Reg } from "./regs.js";
@@ -60,6 +60,8 @@ export interface VerifyResult {
   readonly processedInsns: number;
   /** Checkpoints stored for pruning. */
   readonly states: number;
+  /** Most checkpoints kept at once: those that keep missing are dropped (the kernel's peak_states). */
+  readonly peakStates: number;
   /** Stack bytes each subprogram uses. */
   readonly stackDepth: readonly number[];
   readonly ms: number;
@@ -80,6 +82,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     log: log.toString(),
     processedInsns: env?.insnsProcessed ?? 0,
     states: env?.statesStored ?? 0,
+    peakStates: env?.peakStates ?? 0,
     stackDepth: env?.stackDepth ?? [],
     ms: performance.now() - t0,
     ...extra,
@@ -92,7 +95,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const run = new Run(env, cfg);
     run.explore((st) => (at = st));
     checkCombinedStack(cfg, env.stackDepth);
-    log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}`);
+    log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}, peak states ${env.peakStates}`);
     return finish({ accepted: true });
   } catch (e) {
     if (!(e instanceof VerifierReject)) throw e;
@@ -102,7 +105,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const message = `${where}${e.reason}${path ? ` (path: ${path})` : ""}`;
     if (at && log.level > 0) log.always(stateString(at));
     log.always(e.reason);
-    if (env) log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}`);
+    if (env) log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}, peak states ${env.peakStates}`);
     return finish({ insn, message, reason: e.reason, path });
   }
 }
@@ -237,9 +240,14 @@ class Run {
     if (dst.type === "ctx" || dst.type === "packet" || dst.type === "packet_meta" || dst.type === "packet_end") {
       reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.type === "ctx" ? "ctx" : "pkt"} is not allowed`);
     }
+    // check_atomic_rmw: the register a fetch loads into is written (check_reg_arg DST_OP)
+    // before the accesses are checked, so it cannot also be the address.
+    const load = def.fetch ? (def.aop === "cmpxchg" ? 0 : ins.src) : -1;
+    if (load >= 0) st.regs[load] = UNKNOWN_SCALAR;
+    checkStrictAlignment(st, ins.dst, ins.off, def.bytes);
     checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "read" });
     checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write" });
-    if (def.fetch) st.regs[def.aop === "cmpxchg" ? 0 : ins.src] = loadedScalar(def.bytes);
+    if (load >= 0) st.regs[load] = loadedScalar(def.bytes);
   }
 
   private lddw(pc: number, ins: Insn, pseudo: number): Reg {
@@ -250,6 +258,8 @@ class Run {
       case Pseudo.MAP_FD:
       case Pseudo.MAP_IDX: {
         if (!maps[ins.imm]) reject(`fd ${ins.imm} is not pointing to valid bpf_map`);
+        // resolve_pseudo_ldimm64: a map pointer carries no offset (only MAP_VALUE has one).
+        if (this.env.insns[pc + 1]!.imm !== 0) reject("unrecognized bpf_ld_imm64 insn");
         return pointer("map_ptr", { map: ins.imm });
       }
       case Pseudo.FUNC:
@@ -275,6 +285,9 @@ class Run {
     if (st.refs.length) reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
     const r6 = readReg(st, 6);
     if (r6.type !== "ctx") reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    // check_ld_abs → check_ptr_off_reg: the load finds the skb's data and data_end through r6,
+    // so a moved r6 would make it read them (and then the packet) from wherever r6 points.
+    checkUnmodified(6, r6);
     if (ind) readReg(st, ins.src);
     for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
     st.regs[0] = loadedScalar(bytes);
@@ -335,7 +348,11 @@ class Run {
   }
 
   private exit(st: VState, step = 0): VState | undefined {
-    const r0 = readReg(st, 0);
+    // A subprogram may return without setting r0 (clang's void functions): prepare_func_exit
+    // hands the caller r0 as it is, and only a read of it there is an error. Programs and
+    // callbacks return a value that is checked.
+    const returns = st.frames.length > 1 && !st.frame.callback;
+    const r0 = returns ? st.regs[0]! : readReg(st, 0);
     if (st.frames.length > 1) {
       // Its frame is gone after the return (prepare_func_exit is conservative about any frame).
       if (r0.type === "stack") reject("cannot return stack pointer to the caller");
@@ -361,18 +378,6 @@ class Run {
     const digest = stateDigest(this.cfg, st);
     const callsCallback = this.cfg.callsCallback[pc] === 1;
     if (callsCallback && this.callbackConverged(st)) return true;
-    // Checkpoints still being explored (ancestors of this path): only an identical state
-    // means a loop that can never end; otherwise they prove nothing yet.
-    const active = this.active[pc];
-    const same = active?.get(digest);
-    if (same && !callsCallback) {
-      for (const cp of same) {
-        // Two iterations of a callback may meet the same state: not a loop of the program.
-        if (cp.state.callbackUnroll === st.callbackUnroll && statesWithin(this.cfg, cp.state, st, Compare.EXACT)) {
-          reject(`infinite loop detected at insn ${pc}`);
-        }
-      }
-    }
     // Not every prune point becomes a checkpoint (is_state_visited's add_new_state): only after
     // at least 2 jumps and 8 instructions since the last one, and inside a loop after 20 jumps
     // or 100 instructions, where states rarely match. Fewer checkpoints only prune less. A call
@@ -380,6 +385,33 @@ class Run {
     const jmps = env.jmpsProcessed - env.lastCheckpointJmps;
     const insns = env.insnsProcessed - env.lastCheckpointInsns;
     const addNew = callsCallback || (jmps >= 2 && insns >= 8 && !(this.activeCount[pc]! > 0 && jmps < 20 && insns < 100));
+    // Checkpoints still being explored (ancestors of this path): only an identical state
+    // means a loop that can never end; otherwise they prove nothing yet.
+    const same = this.active[pc]?.get(digest);
+    if (same && !callsCallback) {
+      // Checkpoints are stored without singular ids (an id no other register shares links
+      // nothing); compare like with like, or a loop that repeats one state is never seen as one
+      // (regs_exact's check_ids: an id on one side only is a difference).
+      const probe = st.clone();
+      clearSingularIds(probe);
+      for (let i = 0; i < same.length; i++) {
+        const cp = same[i]!;
+        // Two iterations of a callback may meet the same state: not a loop of the program.
+        if (cp.state.callbackUnroll === st.callbackUnroll && statesWithin(this.cfg, cp.state, probe, Compare.EXACT)) {
+          reject(`infinite loop detected at insn ${pc}`);
+        }
+        // The kernel's miss_cnt eviction applies to these too: without it a long loop whose
+        // iterations differ only off the digest (a counter on the stack) compares each new
+        // state with every earlier one, quadratic in the iterations. Callback loops keep theirs
+        // (loops.ts relies on them).
+        if (addNew && cp.visit === undefined && ++cp.misses > cp.hits * 3 + 3) {
+          same.splice(i--, 1);
+          cp.evicted = true;
+          this.activeCount[pc]!--;
+          env.statesKept--;
+        }
+      }
+    }
     const done = this.done[pc];
     if (done) {
       for (let i = 0; i < done.length; i++) {
@@ -398,13 +430,14 @@ class Run {
         if (addNew && ++cp.misses > cp.hits * 3 + 3) {
           done[i--] = done[done.length - 1]!;
           done.pop();
+          env.statesKept--;
         }
       }
     }
     if (!addNew) return false;
     const snapshot = st.clone();
     clearSingularIds(snapshot);
-    const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest, visit: undefined };
+    const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest, visit: undefined, evicted: false };
     cp.visit = visitOf(st, callsCallback, cp);
     st.parent = cp;
     const byDigest = (this.active[pc] ??= new Map());
@@ -413,6 +446,7 @@ class Run {
     else byDigest.set(digest, [cp]);
     this.activeCount[pc]!++;
     env.statesStored++;
+    if (++env.statesKept > env.peakStates) env.peakStates = env.statesKept;
     env.lastCheckpointJmps = env.jmpsProcessed;
     env.lastCheckpointInsns = env.insnsProcessed;
     return false;
@@ -447,6 +481,8 @@ class Run {
       if (cp.branches > 0) break;
       // Everything below cp is safe: it can now prune other paths.
       if (cp.visit?.entry === cp) cp.visit.close(this.env, this.cfg);
+      // An evicted checkpoint is forgotten for good (the kernel's free list): it prunes nothing.
+      if (cp.evicted) continue;
       const list = this.active[cp.insn]!.get(cp.digest)!;
       list.splice(list.lastIndexOf(cp), 1);
       this.activeCount[cp.insn]!--;
