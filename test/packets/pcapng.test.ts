@@ -89,12 +89,24 @@ describe("pcapng reader", () => {
     ]);
   });
 
-  it("cuts packets to the interface's snaplen; strict refuses them", () => {
-    const file = concat(shb(), idb({ snaplen: 10 }), epb({ data: seq(30) }));
-    const c = readPcapng(file);
-    expect(c.packets[0]!.data.length).toBe(10);
-    expect(c.notes.truncatedToSnaplen).toBe(1);
-    expectError(() => readPcapng(file, { strict: true }), /caplen 30 is larger than the interface's snaplen 10/);
+  it("refuses a packet longer than its interface's snaplen, strict or not, as libpcap does", () => {
+    // libpcap (sf-pcapng.c): "invalid packet capture length 30, bigger than snaplen of 10"; it
+    // cuts pcap records but not pcapng packets. The offset is the EPB's caplen field.
+    const file = concat(shb(), idb({ snaplen: 10 }), epb({ data: seq(5) }), epb({ data: seq(30) }));
+    const caplenAt = 28 + 20 + 40 + 8 + 12; // SHB, IDB, the first EPB; the second's header and 3 fields
+    for (const options of [{}, { strict: true }]) {
+      expectError(() => readPcapng(file, options), /block 3 at byte 88: caplen 30 is larger than the interface's snaplen 10/, caplenAt);
+    }
+    // At the snaplen exactly, and a snaplen of 0 (no limit), it reads.
+    expect(readPcapng(concat(shb(), idb({ snaplen: 10 }), epb({ data: seq(10) }))).packets[0]!.data.length).toBe(10);
+    expect(readPcapng(concat(shb(), idb({ snaplen: 0 }), epb({ data: seq(30) }))).packets[0]!.data.length).toBe(30);
+  });
+
+  it("holds each packet to its own interface's snaplen (libpcap refuses interfaces whose snaplens differ)", () => {
+    const file = concat(shb(), idb({ snaplen: 100 }), idb({ snaplen: 10 }), epb({ iface: 0, data: seq(30) }), epb({ iface: 1, data: seq(30) }));
+    expectError(() => readPcapng(file), /caplen 30 is larger than the interface's snaplen 10/);
+    const ok = concat(shb(), idb({ snaplen: 10 }), idb({ snaplen: 100 }), epb({ iface: 1, data: seq(30) }));
+    expect(readPcapng(ok).packets[0]!.data.length).toBe(30);
   });
 
   describe("bad input: a BpfError with the byte offset", () => {

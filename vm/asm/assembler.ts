@@ -80,7 +80,9 @@ function stripComment(line: string): string {
 }
 
 function parseInstruction(text: string, fail: (msg: string) => never): Parsed {
-  const m = /^(\S+)\s*(.*)$/.exec(text)!;
+  // `s`: a stray line terminator inside the line (a lone \r, U+2028) is operand text for the
+  // lexer to judge, not the end of the match.
+  const m = /^(\S+)\s*(.*)$/s.exec(text)!;
   const mnemonic = m[1]!.toLowerCase();
   const ops = new Operands(lex(m[2]!, fail), fail);
   let parsed: Parsed;

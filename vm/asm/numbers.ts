@@ -28,6 +28,11 @@ export interface FieldRange {
 export const IMM32: FieldRange = { what: "32 bits", min: -(1n << 31n), max: (1n << 32n) - 1n };
 /** 64-bit immediate of lddw: s64 or u64. */
 export const IMM64: FieldRange = { what: "64 bits", min: -(1n << 63n), max: (1n << 64n) - 1n };
+/**
+ * Signed 32-bit jump distance in imm (`ja32`, `call local`, `lddw func`): a count of slots, so
+ * only the s32 range; a u32 bit pattern such as 0xffffffff is not a spelling of -1 here.
+ */
+export const S32: FieldRange = { what: "s32 range (-2147483648..2147483647)", min: -(1n << 31n), max: (1n << 31n) - 1n };
 /** 16-bit signed offset (memory offsets, jump offsets). */
 export const S16: FieldRange = { what: "s16 range (-32768..32767)", min: -32768n, max: 32767n };
 /** Raw fields of the `.insn` directive. */

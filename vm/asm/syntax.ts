@@ -11,7 +11,7 @@ import { CallSrc, Pseudo } from "../isa/opcodes.js";
 import type { Insn } from "../isa/instruction.js";
 import type { OpDef, OpKind } from "../isa/table.js";
 import { formsOf, slotOf, type Form } from "./forms.js";
-import { IMM32, S16, formatImm, formatImm64, formatMem, formatRel, toImm32 } from "./numbers.js";
+import { S16, S32, formatImm, formatImm64, formatMem, formatRel, toImm32 } from "./numbers.js";
 import type { Operands, Target } from "./operands.js";
 
 export type Field = "dst" | "src" | "off" | "imm";
@@ -116,7 +116,7 @@ export const SYNTAX: Record<OpKind, Syntax> = {
     parse(ops, forms) {
       const form = forms[0]!;
       const long = form.def.kind === "ja" && form.def.long;
-      return withTarget(slotOf(form), ops.target(long ? IMM32 : S16), long ? "imm" : "off");
+      return withTarget(slotOf(form), ops.target(long ? S32 : S16), long ? "imm" : "off");
     },
     format: (ins, def, target) => `${def.mnemonic} ${target(def.kind === "ja" && def.long ? ins.imm : ins.off)}`,
   },
@@ -141,7 +141,7 @@ export const SYNTAX: Record<OpKind, Syntax> = {
       const src = CALL_KINDS[kindWord ?? "helper"]!;
       if (src === CallSrc.HELPER && ops.isRegister()) return SYNTAX.callx.parse(ops, formsOf("callx")!, "callx");
       const form = forms.find((f) => f.value === src) ?? ops.fail(`'${mn}' has no '${kindWord}' form`);
-      if (src === CallSrc.LOCAL) return withTarget(slotOf(form), ops.target(IMM32), "imm");
+      if (src === CallSrc.LOCAL) return withTarget(slotOf(form), ops.target(S32), "imm");
       const imm = ops.imm32(src === CallSrc.KFUNC ? "kfunc BTF id" : "helper number");
       let off = 0;
       if (src === CallSrc.KFUNC && !ops.atEnd()) {
@@ -184,7 +184,7 @@ export const SYNTAX: Record<OpKind, Syntax> = {
         const hi = toImm32(v >> 32n);
         return { slots: [slotOf(form, { dst, imm: lo }), { opcode: 0, dst: 0, src: 0, off: 0, imm: hi }] };
       }
-      const head = pseudo === Pseudo.FUNC ? ops.target(IMM32) : { rel: ops.imm32(`${name} operand`) };
+      const head = pseudo === Pseudo.FUNC ? ops.target(S32) : { rel: ops.imm32(`${name} operand`) };
       let hi = 0;
       if (!ops.atEnd()) {
         ops.comma(PSEUDO_WITH_OFFSET.has(pseudo) ? "offset" : "second immediate");

@@ -16,9 +16,10 @@ import { isHash, mapTypeName, MapType } from "./types.js";
 /** update flags as the i64 the runtime takes, without a BigInt per call for the usual ones. */
 const FLAG_ARGS = [0n, 1n, 2n, 3n, 4n];
 export function flagArg(flags: number, what: string): bigint {
-  const arg = FLAG_ARGS[flags];
+  // typeof first: FLAG_ARGS[x] would coerce a one-element array (or typed array) to index 0.
+  const arg = typeof flags === "number" ? FLAG_ARGS[flags] : undefined;
   if (arg !== undefined) return arg;
-  if (!Number.isSafeInteger(flags) || flags < 0) throw new BpfError(`${what}: flags must be a non-negative integer, got ${flags}`);
+  if (!Number.isSafeInteger(flags) || flags < 0) throw new BpfError(`${what}: flags must be a non-negative integer, got ${typeof flags === "number" ? flags : typeof flags}`);
   return BigInt(flags);
 }
 
@@ -210,6 +211,11 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** BPF_MAP_LOOKUP_BATCH: up to `count` entries after `cursor` (from the start without one). */
   lookupBatch(count: number, cursor?: Uint8Array): Batch<V> {
+    // A count that is not a positive integer (NaN, 0, "10") would end the loop at once and
+    // return no entries and no cursor: "the map is empty", a silent wrong answer.
+    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1) {
+      throw new BpfError(`map '${this.name}': lookup_batch count must be a positive integer, got ${typeof count === "number" ? count : typeof count}`);
+    }
     const entries: Array<[Uint8Array, V]> = [];
     let key = this.nextKey(cursor);
     while (key && entries.length < count) {

@@ -36,7 +36,7 @@ export type CaptureFormat = "pcap" | "pcapng";
 
 /** What a reader tolerated without failing, so callers can report it. */
 export interface CaptureNotes {
-  /** Records whose caplen exceeded the snaplen and were cut to it (libpcap's behaviour). */
+  /** pcap records whose caplen exceeded the snaplen and were cut to it (libpcap's behaviour; pcapng refuses such packets). */
   truncatedToSnaplen: number;
   /** pcapng blocks skipped because they carry no packet (NRB, ISB, DSB, custom, unknown), by block type. */
   skippedBlocks: Record<number, number>;
@@ -55,9 +55,10 @@ export interface Capture {
 
 export interface ReadOptions {
   /**
-   * libpcap cuts a record whose caplen is larger than the file's snaplen (but within the link
-   * type's maximum) to the snaplen and goes on; tcpdump therefore reads such files. `strict`
-   * refuses them instead with a BpfError naming the record's byte offset.
+   * libpcap cuts a pcap record whose caplen is larger than the file's snaplen (but within the
+   * link type's maximum) to the snaplen and goes on; tcpdump therefore reads such files. `strict`
+   * refuses them instead with a BpfError naming the record's byte offset. (A pcapng packet
+   * longer than its interface's snaplen is refused either way: libpcap refuses it too.)
    */
   strict?: boolean;
 }

@@ -188,13 +188,9 @@ class Reader {
   readonly interfaces: SectionInterface[] = [];
   readonly packets: Packet[] = [];
   readonly skippedBlocks: Record<number, number> = {};
-  truncatedToSnaplen = 0;
   private section: SectionInterface[] = [];
 
-  constructor(
-    bytes: Uint8Array,
-    private readonly options: ReadOptions,
-  ) {
+  constructor(bytes: Uint8Array) {
     this.r = new ByteReader(bytes, "pcapng");
   }
 
@@ -259,16 +255,17 @@ class Reader {
     if (caplen > room) {
       throw r.error(`${where}: caplen ${caplen} runs past the end of its block (${room} bytes of room)`, block.body + fixed - 8);
     }
+    // Unlike a pcap record (which libpcap cuts to the snaplen), a pcapng packet longer than its
+    // interface's snaplen makes libpcap stop with "invalid packet capture length N, bigger than
+    // snaplen of S" (sf-pcapng.c); cutting it would hand programs a packet libpcap never shows.
+    // libpcap compares with the first interface's snaplen (it refuses files whose interfaces
+    // differ); we read such files, so each packet is held to its own interface's.
+    if (caplen > iface.snapshot) {
+      throw r.error(`${where}: caplen ${caplen} is larger than the interface's snaplen ${iface.snapshot}`, block.body + fixed - 8);
+    }
     // Options after the data (epb_flags, epb_hash, comments) are skipped with the block, as
     // libpcap does: nothing here needs them.
-    const dataAt = block.body + fixed;
-    let kept = caplen;
-    if (caplen > iface.snapshot) {
-      if (this.options.strict) throw r.error(`${where}: caplen ${caplen} is larger than the interface's snaplen ${iface.snapshot}`, block.at);
-      kept = iface.snapshot;
-      this.truncatedToSnaplen++;
-    }
-    this.packets.push({ data: r.slice(dataAt, kept), ts, origLen, linkType: iface.linkType, iface: iface.global });
+    this.packets.push({ data: r.slice(block.body + fixed, caplen), ts, origLen, linkType: iface.linkType, iface: iface.global });
   }
 
   private enhanced(block: Block): void {
@@ -299,9 +296,12 @@ class Reader {
   }
 }
 
-/** Read a whole pcapng file. Packets are views into `bytes`. */
-export function readPcapng(bytes: Uint8Array, options: ReadOptions = {}): Capture {
-  const reader = new Reader(bytes, options);
+/**
+ * Read a whole pcapng file. Packets are views into `bytes`. `options.strict` changes nothing
+ * here: a packet longer than its interface's snaplen is refused either way, as libpcap does.
+ */
+export function readPcapng(bytes: Uint8Array, _options: ReadOptions = {}): Capture {
+  const reader = new Reader(bytes);
   const { littleEndian } = reader.read();
   return {
     format: "pcapng",
@@ -309,7 +309,7 @@ export function readPcapng(bytes: Uint8Array, options: ReadOptions = {}): Captur
     nanosecond: false,
     interfaces: reader.interfaces.map(({ tsOffset: _o, global: _g, ...iface }) => iface),
     packets: reader.packets,
-    notes: { truncatedToSnaplen: reader.truncatedToSnaplen, skippedBlocks: reader.skippedBlocks },
+    notes: { truncatedToSnaplen: 0, skippedBlocks: reader.skippedBlocks },
   };
 }
 

@@ -11,7 +11,7 @@ import { MapSet } from "../maps/mapset.js";
 import { planMap } from "../maps/plan.js";
 import { isSharedMemory, MapsRuntime } from "../maps/runtime.js";
 import { checkSpec } from "../maps/spec.js";
-import type { MapSpec } from "../maps/types.js";
+import { mapTypeName, type MapSpec } from "../maps/types.js";
 import { Layout, type LayoutOptions } from "../memory/layout.js";
 import { resolveLddw } from "../program/lddw.js";
 import { validate } from "../program/validate.js";
@@ -69,6 +69,37 @@ export function mapsArenaSize(specs: readonly MapSpec[], cpus: number): number {
 
 const DEFAULT_MAPS_SIZE = 1 << 20;
 
+/**
+ * The machine's Layout. Maps come from user input (an object's max_entries), so when the arena
+ * sized to them is what makes the memory larger than wasm32's 4 GiB, the refusal is a BpfError
+ * naming the biggest map, not the Layout's RangeError about pages. The kernel might allocate
+ * such a map (or fail with -ENOMEM / -E2BIG); this runtime cannot.
+ */
+function machineLayout(options: LayoutOptions & { readonly cpus: number }, specs: readonly MapSpec[], sizedToMaps: boolean): Layout {
+  try {
+    return new Layout(options);
+  } catch (err) {
+    if (!(err instanceof RangeError) || !sizedToMaps || specs.length === 0 || !fits({ ...options, mapsSize: 0 })) throw err;
+    const sizes = specs.map((s) => checkSpec(s)).map((spec) => ({ spec, bytes: planMap(spec, options.cpus).size }));
+    const big = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const gib = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GiB`;
+    const { spec } = big;
+    throw new BpfError(
+      `the maps need ${gib(options.mapsSize ?? 0)} of memory, more than fits in one wasm32 memory (4 GiB): map '${spec.name}' ` +
+        `(${mapTypeName(spec.type)}, max_entries ${spec.maxEntries}, key ${spec.keySize} and value ${spec.valueSize} bytes` +
+        `${options.cpus > 1 ? `, ${options.cpus} CPUs` : ""}) alone needs ${gib(big.bytes)}; lower its max_entries`,
+    );
+  }
+}
+
+function fits(options: LayoutOptions): boolean {
+  try {
+    return new Layout(options).pages > 0;
+  } catch {
+    return false;
+  }
+}
+
 export function createMachine(options: MachineOptions): RuntimeMachine {
   const type = typeof options.type === "string" ? programType(options.type) : options.type;
   const specs = options.maps ?? [];
@@ -76,7 +107,7 @@ export function createMachine(options: MachineOptions): RuntimeMachine {
   // Sized to the maps unless the caller says otherwise (then too small is their error, named by
   // the allocator).
   const mapsSize = options.mapsSize ?? Math.max(DEFAULT_MAPS_SIZE, mapsArenaSize(specs, cpus) + 4096);
-  const layout = new Layout({ cpus, packetMax: options.packetMax, mapsSize, corpusSize: options.corpusSize });
+  const layout = machineLayout({ cpus, packetMax: options.packetMax, mapsSize, corpusSize: options.corpusSize }, specs, options.mapsSize === undefined);
   const memory = layout.createMemory(options.shared ?? false);
   const maps = MapSet.create(instantiate(options.mapsModule, memory), layout);
   for (const spec of specs) maps.create(spec);

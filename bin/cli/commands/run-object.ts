@@ -172,6 +172,7 @@ function readPackets(args: ParsedArgs): { packets: Packet[]; input: string; note
 // ---- --map NAME=FILE.json ------------------------------------------------------------------
 
 function parseHex(text: unknown, what: string): Uint8Array {
+  if (text === undefined) throw new CliError(`${what}: missing (expected a hex string)`);
   if (typeof text !== "string") throw new CliError(`${what}: expected a hex string, got ${JSON.stringify(text)}`);
   const clean = text.replace(/^0x/i, "").replace(/[\s:_-]/g, "");
   if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new CliError(`${what}: '${text}' is not a whole number of hex bytes`);
