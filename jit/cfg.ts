@@ -130,19 +130,16 @@ function buildFunc(
     });
   }
   const blocks: BasicBlock[] = [];
-  const jumpFrom = new Int32Array(end - start); // block → the slot of its jump, + 1 (0: none)
+  const jumpTo = new Int32Array(end - start).fill(-1); // block → the slot its jump goes to (-1: none)
   for (let i = start; i < end; i++) {
     if (leader[i - start]) {
       if (blocks.length) (blocks[blocks.length - 1] as { end: number }).end = i;
       blockAt[i] = blocks.length;
       blocks.push({ start: i, end });
     }
-    if (targetOf[i - start]! >= 0) jumpFrom[blocks.length - 1] = i + 1; // a jump ends its block
+    if (targetOf[i - start]! >= 0) jumpTo[blocks.length - 1] = targetOf[i - start]!; // a jump ends its block
   }
-  const jumps = new Int32Array(blocks.length);
-  for (let k = 0; k < blocks.length; k++) {
-    const from = jumpFrom[k]! - 1;
-    jumps[k] = from < 0 ? -1 : blockAt[targetOf[from - start]!]!;
-  }
+  const jumps = jumpTo.slice(0, blocks.length); // target slots → their blocks
+  for (let k = 0; k < jumps.length; k++) if (jumps[k]! >= 0) jumps[k] = blockAt[jumps[k]!]!;
   return { index, start, end, blocks, blockAt, jumps, callees };
 }

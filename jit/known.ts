@@ -15,7 +15,7 @@ import type { Insn } from "../vm/isa/instruction.js";
 import { NUM_REGS, Pseudo, R10 } from "../vm/isa/opcodes.js";
 import { funcAddressOf } from "../vm/program/lddw.js";
 import type { OpDef } from "../vm/isa/table.js";
-import { jumpTarget, type FuncCfg } from "./cfg.js";
+import type { FuncCfg } from "./cfg.js";
 import type { Decoded } from "./decode.js";
 
 export type Known =
@@ -121,18 +121,15 @@ export function knownAt(
     const regs = [...entry[k]!];
     const block = func.blocks[k]!;
     let last: OpDef | undefined;
-    let lastSlot = block.start;
     for (let i = block.start; i < block.end; i++) {
       const def = decoded[i];
       if (!def) continue;
       if (wanted.has(i)) out.set(i, [...regs]);
       step(regs, def, insns, i);
       last = def;
-      lastSlot = i;
     }
     const succ: number[] = [];
-    const target = jumpTarget(last, insns[lastSlot]!, lastSlot);
-    if (target !== undefined) succ.push(func.blockAt[target]!);
+    if (func.jumps[k]! >= 0) succ.push(func.jumps[k]!);
     if (last?.kind !== "exit" && last?.kind !== "ja" && k + 1 < n) succ.push(k + 1);
     for (const s of succ) {
       const before = entry[s];

@@ -203,14 +203,13 @@ export class DirectModule implements IrModule {
       },
     };
     this.ref = { is_null: (value) => this.unary(T_I32, value, 0xd1) };
-    // One node for the run: one hole, whose instances the writer fills in, a mark before each. A
-    // branch template's label goes in the off field (as an id: the writer writes its depth).
+    // One node for the run: one hole, whose instances the writer fills in, a mark before each.
     this.templates = {
       open: () => {
         this.x.open0();
         this.x.beginRun();
       },
-      add: (template, dst, src, imm, off, insn, label) => this.x.instance(template, dst, src, imm, label === undefined ? off : this.label(label), insn),
+      add: (template, dst, src, imm, off, insn, label) => this.instance(template, dst, src, imm, off, insn, label),
       close: () => {
         this.x.endRun();
         return this.x.close(T_NONE);
@@ -440,9 +439,14 @@ export class DirectModule implements IrModule {
     const x = this.x;
     x.open0();
     x.beginRun();
-    x.instance(template, dst, src, imm, label === undefined ? off : this.label(label), -1);
+    this.instance(template, dst, src, imm, off, -1, label);
     x.endRun();
     return x.close(type);
+  }
+
+  /** One template instance; a branch template's label goes in the off field, as its id. */
+  private instance(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number, label: string | undefined): void {
+    this.x.instance(template, dst, src, imm, label === undefined ? off : this.label(label), insn);
   }
 
   /**

@@ -95,13 +95,14 @@ export class ArenaWriter {
   private outCap: number;
   private marksCap: number;
   private marksAt = 0;
+  private readonly templates = packedTemplates();
 
   constructor(
     private readonly arena: ExprArena,
     private readonly names: Resolved,
   ) {
     const { count, holes, len, instances, runCount } = arena;
-    const templates = packedTemplates();
+    const templates = this.templates;
     let top = BASE;
     const take = (bytes: number): number => {
       const at = top;
@@ -177,7 +178,7 @@ export class ArenaWriter {
     new Int32Array(mem, at.holeRef, holes).set(arena.holeRef.subarray(0, holes));
     new Int32Array(mem, at.instances, arena.instances * INSTANCE_FIELDS).set(arena.inst.subarray(0, arena.instances * INSTANCE_FIELDS));
     new Int32Array(mem, at.runs, arena.runCount * 2).set(arena.runs.subarray(0, arena.runCount * 2));
-    const templates = packedTemplates();
+    const templates = this.templates;
     new Int32Array(mem, at.index, templates.index.length).set(templates.index);
     new Int16Array(mem, at.codes, templates.codes.length).set(templates.codes);
     new Int32Array(mem, at.bounds, templates.bounds.length).set(templates.bounds);
