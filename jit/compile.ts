@@ -60,6 +60,15 @@ export interface JitOptions {
   readonly mapCalls?: "wasm" | "js";
   /** Inline ARRAY / PERCPU_ARRAY lookups of maps known at compile time. Default true (with mapCalls "wasm"). */
   readonly inlineArrays?: boolean;
+  /**
+   * The instruction budget of a run, as the interpreter's (default DEFAULT_MAX_INSNS): a run whose
+   * loops pass it stops with a fault naming the loop, so an unverified program that never ends
+   * stops too. The JIT charges each loop iteration the loop's length in instructions, at the
+   * loop's head; code outside loops is not counted (it runs once per call, and calls are at most
+   * 8 frames deep), so a run stops no later than the interpreter would on loops alone.
+   * `Infinity`: no counting (a verified program ends by construction).
+   */
+  readonly maxInsns?: number;
 }
 
 /** What the module needs from the machine it will run on. */

@@ -15,12 +15,14 @@
 //       the entry function itself, for tail calls from other modules (lower/tailcall.ts).
 //
 // Both entries set the run state the machine's modules share (lower/context.ts RUN_GLOBALS): the
-// CPU, the frame bound of the depth check, and a tail-call count of 0 for each run (the count is
-// per run: kernel tail_call_cnt starts at 0 when the program is entered).
+// CPU, the frame bound of the depth check, and for each run a tail-call count of 0 (the count is
+// per run: kernel tail_call_cnt starts at 0 when the program is entered) and a full instruction
+// budget (JitOptions.maxInsns; without one, the largest i64, so a module of the machine that
+// counts never sees a stale budget).
 
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../vm/isa/opcodes.js";
 import type { Expr } from "./ir.js";
-import { CPU_GLOBAL, funcName, STACK_LOW_GLOBAL, TAIL_CALLS_GLOBAL, type ModuleState } from "./lower/context.js";
+import { CPU_GLOBAL, FUEL_GLOBAL, funcName, STACK_LOW_GLOBAL, TAIL_CALLS_GLOBAL, type ModuleState } from "./lower/context.js";
 
 export const DESCRIPTOR_SIZE = 8;
 export const RESULT_SIZE = 8;
@@ -35,9 +37,17 @@ function enterRun(mod: ModuleState, fp: Expr, cpu: Expr): Expr[] {
   return [
     m.global.set(STACK_LOW_GLOBAL, m.i64.sub(fp, m.i64.const(BigInt(MAX_CALL_FRAMES * STACK_SIZE)))),
     m.global.set(CPU_GLOBAL, cpu),
-    m.global.set(TAIL_CALLS_GLOBAL, m.i32.const(0)),
+    ...newRun(mod),
   ];
 }
+
+/** What each run starts with: no tail calls taken, the whole budget. */
+function newRun(mod: ModuleState): Expr[] {
+  const { m } = mod;
+  return [m.global.set(TAIL_CALLS_GLOBAL, m.i32.const(0)), m.global.set(FUEL_GLOBAL, m.i64.const(mod.budget ?? I64_MAX))];
+}
+
+const I64_MAX = (1n << 63n) - 1n;
 
 /** r0 and r6..r9 at entry: 0. */
 const zeros = (mod: ModuleState): Expr[] => [0, 1, 2, 3, 4].map(() => mod.m.i64.const(0n));
@@ -77,7 +87,7 @@ export function addRunBatch(mod: ModuleState): void {
       m.br("done", m.i32.ge_u(get(DESC), get(END))),
       m.local.set(PTR, m.i32.load(0, 4, get(DESC))),
       m.local.set(LEN, m.i32.load(4, 4, get(DESC))),
-      m.global.set(TAIL_CALLS_GLOBAL, m.i32.const(0)),
+      ...newRun(mod),
       m.if(get(CTX), viaCtx, viaArgs),
       m.local.set(DESC, m.i32.add(get(DESC), m.i32.const(DESCRIPTOR_SIZE))),
       m.local.set(RESULTS, m.i32.add(get(RESULTS), m.i32.const(RESULT_SIZE))),

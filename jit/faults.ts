@@ -16,6 +16,8 @@ export const Fault = {
   UNKNOWN_HELPER: 2,
   /** bpf_loop's r2 is not the address of one of the program's callbacks (lower/loop.ts). */
   NOT_CALLBACK: 3,
+  /** The run's loops used up its instruction budget (JitOptions.maxInsns); arg = the budget. */
+  BUDGET: 4,
 } as const;
 export type Fault = (typeof Fault)[keyof typeof Fault];
 
@@ -80,6 +82,12 @@ export function runtimeError(
     case Fault.NOT_CALLBACK:
       return new BpfRuntimeError(
         `${slotName(insns, fault.insn)}: bpf_loop: R2 (0x${BigInt.asUintN(64, fault.arg).toString(16)}) is not the address of a callback of this program`,
+        { insn: fault.insn },
+      );
+    case Fault.BUDGET:
+      return new BpfRuntimeError(
+        `${slotName(insns, fault.insn)}: instruction budget exhausted: this loop took the run past ${fault.arg} instructions ` +
+          `(the JIT counts each loop iteration as its loop's length; a runaway loop?); raise maxInsns (--max-insns) to allow longer runs`,
         { insn: fault.insn },
       );
   }

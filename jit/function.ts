@@ -24,8 +24,8 @@ export interface FunctionStats {
 
 export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
   const { m, bn } = mod;
-  const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, factSlots(mod, func)));
   const plan = planStructure(func.blocks.length, func.jumps);
+  const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, factSlots(mod, func)), plan.loops);
   const exprs = new Uint32Array(func.end - func.start); // at most one expression per slot
   const starts = new Int32Array(func.blocks.length + 1);
   let n = 0;
@@ -34,7 +34,11 @@ export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
     n = lowerBlock(f, func, plan, k, exprs, n);
   }
   starts[func.blocks.length] = n;
-  const body = m.block(null, [plan.build(m, bn, { exprs, starts }, PC_LOCAL), m.unreachable()], bn.i64);
+  const loopHead = (header: number, last: number): Expr | undefined => {
+    const first = func.blocks[header]!.start;
+    return f.charge(func.blocks[last]!.end - first, first);
+  };
+  const body = m.block(null, [...f.loadFuel(), plan.build(m, bn, { exprs, starts, loopHead }, PC_LOCAL), m.unreachable()], bn.i64);
   const params = bn.createType(Array<number>(PARAM_COUNT).fill(bn.i64));
   m.addFunction(funcName(func.index), params, bn.i64, varTypes(bn), body);
   return { mode: plan.mode, blocks: func.blocks.length };
@@ -103,7 +107,7 @@ function lowerInsn(f: FnLowering, func: FuncCfg, def: OpDef, i: number, edge: Ed
     case "callx":
       return lowerCall(f, def, i);
     case "exit":
-      return lowerExit(f, f.mod.called.has(func.index));
+      return lowerExit(f);
     case "ja":
     case "jcond":
       if (edge?.kind !== "dispatch") throw new Error(`lowerInsn: jump at insn ${i} is not a dispatch edge`);

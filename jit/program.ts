@@ -3,6 +3,7 @@
 // imports, every subprogram's function, the entry points (entry.ts), and the imports the
 // lowering used — summed up in the module's ImportPlan (imports.ts).
 
+import { DEFAULT_MAX_INSNS } from "../vm/engine.js";
 import { TAIL_CALL_ID } from "../vm/helpers/tailcall.js";
 import type { Insn } from "../vm/isa/instruction.js";
 import { WASM_PAGE } from "../vm/memory/layout.js";
@@ -73,6 +74,7 @@ function buildModule(
     tailCallJump: isTailCallJump(target.helpers),
     usedMapExports: new Set(),
     tail: { table: false, lookup: false },
+    budget: budgetOf(options.maxInsns),
   };
   // Binaryen resolves a table when table.get / call_indirect are built: import it first.
   if (state.tailCallJump && makesTailCalls(insns, decoded)) {
@@ -83,6 +85,13 @@ function buildModule(
   addRun(state);
   addRunBatch(state);
   return state;
+}
+
+/** The instruction budget as the module's constant; undefined for Infinity (no counting). */
+function budgetOf(maxInsns = DEFAULT_MAX_INSNS): bigint | undefined {
+  if (maxInsns === Infinity) return undefined;
+  if (!(Number.isSafeInteger(maxInsns) && maxInsns > 0)) throw new RangeError(`maxInsns must be a positive integer or Infinity, got ${maxInsns}`);
+  return BigInt(maxInsns);
 }
 
 /** Does the program call helper 12 (bpf_tail_call)? */

@@ -33,10 +33,17 @@ export type Edge =
 export interface BlockCode {
   readonly exprs: Uint32Array;
   readonly starts: Int32Array;
+  /**
+   * Code that runs first in each iteration of the loop of blocks header..last (the instruction
+   * budget, lower/context.ts charge()), if any. The dispatch loop spans every block.
+   */
+  readonly loopHead?: (header: number, last: number) => Expr | undefined;
 }
 
 export interface Plan {
   readonly mode: "structured" | "dispatch";
+  /** Whether the code has loops (back edges). */
+  readonly loops: boolean;
   edge(from: number, to: number): Edge;
   /** Nest the blocks' code into the scopes; `pcLocal` is the dispatch mode's i32 local. */
   build(m: IrModule, bn: IrTypes, code: BlockCode, pcLocal: number): Expr;
@@ -166,8 +173,12 @@ function structuredPlan(count: number, loops: readonly Loop[], blockStart: Int32
   }
   return {
     mode: "structured",
+    loops: loops.length > 0,
     edge: (from, to) => (to === from + 1 ? FALL : to > from ? toBlock(to) : toLoop(to)),
-    build: (m, bn, code) => nest(m.sequence?.() ?? treeSequence(m, bn), count, scopes, code),
+    build: (m, bn, code) => {
+      const heads = loopHeads(scopes, code.loopHead); // before the sequence: a builder writes it as one node
+      return nest(m.sequence?.() ?? treeSequence(m, bn), count, scopes, code, heads);
+    },
   };
 }
 
@@ -179,13 +190,15 @@ const toBlock = (j: number): Edge => (blockEdges[j] ??= { kind: "br", label: blo
 const toLoop = (h: number): Edge => (loopEdges[h] ??= { kind: "br", label: loopLabel(h) });
 
 /** The blocks' code in their scopes: one pass over positions with a stack of open scopes. */
-function nest(seq: Sequence, count: number, scopes: Scopes, { exprs, starts }: BlockCode): Expr {
+function nest(seq: Sequence, count: number, scopes: Scopes, { exprs, starts }: BlockCode, heads: ReadonlyMap<number, Expr>): Expr {
   const open = new Int32Array(scopes.count); // scope ids, innermost last
   let depth = 0;
   for (let p = 0; p < count; p++) {
     for (let s = scopes.head[p]!; s >= 0; s = scopes.next[s]!) {
       open[depth++] = s;
       seq.open(scopes.loop[s] === 1, scopes.label(s));
+      const head = heads.get(s);
+      if (head !== undefined) seq.add(head);
     }
     for (let k = starts[p]!; k < starts[p + 1]!; k++) seq.add(exprs[k]!);
     while (depth > 0 && scopes.last[open[depth - 1]!] === p) {
@@ -195,6 +208,17 @@ function nest(seq: Sequence, count: number, scopes: Scopes, { exprs, starts }: B
   }
   if (depth !== 0) throw new Error(`structure: ${depth} scopes left open`);
   return seq.end();
+}
+
+/** Each loop scope's BlockCode.loopHead code, if any. */
+function loopHeads(scopes: Scopes, loopHead: BlockCode["loopHead"]): Map<number, Expr> {
+  const heads = new Map<number, Expr>();
+  if (!loopHead) return heads;
+  for (let s = 0; s < scopes.count; s++) {
+    const head = scopes.loop[s] ? loopHead(scopes.at[s]!, scopes.last[s]!) : undefined;
+    if (head !== undefined) heads.set(s, head);
+  }
+  return heads;
 }
 
 /** A sequence as nested expressions, for builders without one of their own: a block or loop per scope. */
@@ -224,20 +248,22 @@ function treeSequence(m: IrModule, bn: IrTypes): Sequence {
 function dispatchPlan(count: number): Plan {
   return {
     mode: "dispatch",
+    loops: true,
     edge: (from, to) =>
       to === from + 1
         ? FALL
         : to > from
           ? toBlock(to)
           : { kind: "dispatch", label: DISPATCH, pc: to },
-    build: (m, bn, { exprs, starts }, pcLocal) => {
+    build: (m, bn, { exprs, starts, loopHead }, pcLocal) => {
       const labels = Array.from({ length: count }, (_, k) => blockLabel(k));
       let inner = m.block(labels[0]!, [m.switch(labels, labels[0]!, m.local.get(pcLocal, bn.i32))], bn.none);
       for (let k = 0; k < count; k++) {
         const children = [inner, ...exprs.subarray(starts[k]!, starts[k + 1]!)];
         inner = m.block(labels[k + 1] ?? null, children, bn.none);
       }
-      return m.loop(DISPATCH, inner);
+      const head = loopHead?.(0, count - 1);
+      return m.loop(DISPATCH, head === undefined ? inner : m.block(null, [head, inner], bn.none));
     },
   };
 }

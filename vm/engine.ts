@@ -10,6 +10,12 @@ import type { MapSet } from "./maps/mapset.js";
 import type { ProgramTable } from "./runtime/programs.js";
 
 /** A program ready to run: its instruction slots (lddw = two slots) and a name for messages. */
+/**
+ * Default instruction budget of a run, on every engine: about 2–3 s of interpretation. A verified
+ * program always ends well within it; an unverified one that loops forever stops with a fault.
+ */
+export const DEFAULT_MAX_INSNS = 1_000_000_000;
+
 export interface Program {
   readonly insns: readonly Insn[];
   readonly name?: string;

@@ -10,15 +10,22 @@ import type { Engine } from "./engine.js";
 export interface EngineOptions {
   /** JIT optimisation level: 0 = none (the default), 1–3 = Binaryen's passes (docs/jit.md). */
   readonly opt?: 0 | 1 | 2 | 3;
+  /** Instruction budget of a run (interpreter and JIT; default DEFAULT_MAX_INSNS, vm/engine.ts). */
+  readonly maxInsns?: number;
 }
 
 export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
 
 const ENGINES: Record<string, EngineFactory> = {
-  interpreter: async () => new (await import("./interpreter/engine.js")).Interpreter(),
-  jit: async (o) => new (await import("../jit/engine.js")).JitEngine(o.opt === undefined ? {} : { opt: o.opt }),
+  interpreter: async (o) => new (await import("./interpreter/engine.js")).Interpreter(defined({ maxInsns: o.maxInsns })),
+  jit: async (o) => new (await import("../jit/engine.js")).JitEngine(defined({ opt: o.opt, maxInsns: o.maxInsns })),
   kernel: async () => (await importKernelEngine()).kernelEngine(),
 };
+
+/** `options` without its undefined fields (exactOptionalPropertyTypes). */
+function defined<T extends object>(options: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
 
 /**
  * The kernel engine is Node-only (bpf() through a native helper process; it imports node:fs and

@@ -71,14 +71,13 @@ export function lowerCall(f: FnLowering, def: Extract<OpDef, { kind: "call" | "c
   const fp = m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
   // r1..r5 come back from the callee through globals (context.ts: one shared register file).
   const readBack = RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64)));
-  if (!f.mod.depthCheck) return m.block(null, [f.set(0, m.call(funcName(callee), f.callArgs(fp), bn.i64)), ...readBack], bn.none);
+  if (!f.mod.depthCheck) return m.block(null, f.aroundCall([f.set(0, m.call(funcName(callee), f.callArgs(fp), bn.i64)), ...readBack]), bn.none);
   const t = f.t64(0);
   return m.block(
     null,
     [
       m.if(m.i64.le_u(m.local.tee(t, fp, bn.i64), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)),
-      f.set(0, m.call(funcName(callee), f.callArgs(m.local.get(t, bn.i64)), bn.i64)),
-      ...readBack,
+      ...f.aroundCall([f.set(0, m.call(funcName(callee), f.callArgs(m.local.get(t, bn.i64)), bn.i64)), ...readBack]),
     ],
     bn.none,
   );

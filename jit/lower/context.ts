@@ -2,7 +2,7 @@
 // wasm function being built. Registers are i64 locals (DESIGN.md "The JIT"), all parameters:
 //
 //   0..4 = r1..r5, 5 = r10 (the callee's frame pointer), 6 = r0, 7..10 = r6..r9
-//   then vars: i64 temporaries, the dispatch `pc` (i32) and i32 temporaries.
+//   then vars: i64 temporaries, the budget left (i64), the dispatch `pc` (i32) and i32 temporaries.
 //
 // A bpf-to-bpf call passes every register, and the callee hands r1..r5 back through globals, so
 // the JIT behaves as one shared register file exactly like the interpreter (and uBPF): a callee
@@ -18,7 +18,7 @@ import type { MapsExports } from "../../vm/maps/runtime.js";
 import type { Expr, IrModule, IrTypes, Type } from "../ir.js";
 import type { FuncCfg, ProgramCfg } from "../cfg.js";
 import type { Decoded } from "../decode.js";
-import type { Fault } from "../faults.js";
+import { Fault } from "../faults.js";
 import type { RegFacts } from "../known.js";
 import type { TemplateId } from "../wasm/template.js";
 import { replay } from "./replay.js";
@@ -29,7 +29,9 @@ export const regLocal = (r: number): number => REG_LOCAL[r]!;
 export const PARAM_COUNT = 11; // r1..r5, r10, r0, r6..r9
 const T64_BASE = 11;
 export const T64_COUNT = 3;
-export const PC_LOCAL = T64_BASE + T64_COUNT;
+/** The run's remaining instruction budget while a counting function runs (FnLowering.charge). */
+const FUEL_LOCAL = T64_BASE + T64_COUNT;
+export const PC_LOCAL = FUEL_LOCAL + 1;
 const T32_BASE = PC_LOCAL + 1;
 export const T32_COUNT = 3;
 
@@ -70,6 +72,8 @@ export interface ModuleState {
   readonly usedMapExports: Set<keyof MapsExports>;
   /** What tail calls need: the program table, and the JS imports of the slow paths. */
   readonly tail: { table: boolean; lookup: boolean };
+  /** The run's instruction budget (JitOptions.maxInsns); undefined: loops are not counted. */
+  readonly budget: bigint | undefined;
 }
 
 export const funcName = (index: number): string => "f" + index;
@@ -84,6 +88,11 @@ export const STACK_LOW_GLOBAL = "stackLow";
 export const CPU_GLOBAL = "cpu";
 /** Tail calls taken in this run (kernel tail_call_cnt, at most MAX_TAIL_CALLS). */
 export const TAIL_CALLS_GLOBAL = "tailCalls";
+/**
+ * Instructions the run may still execute (JitOptions.maxInsns): set at entry, charged at every
+ * loop iteration (structure.ts). Shared, so a tail call continues on the same budget.
+ */
+export const FUEL_GLOBAL = "fuel";
 /** The machine's program table: program id → the `tail` export of its module. */
 export const PROGRAM_TABLE = "programs";
 
@@ -99,6 +108,7 @@ export const RUN_GLOBALS: ReadonlyArray<readonly [name: string, type: "i32" | "i
   [FAULT_GLOBAL, "i32"],
   [FAULT_INSN_GLOBAL, "i32"],
   [FAULT_ARG_GLOBAL, "i64"],
+  [FUEL_GLOBAL, "i64"],
 ];
 /** r1..r5 as a callee left them, read back by the caller after the call. */
 export const RESULT_REG_GLOBALS = ["r1", "r2", "r3", "r4", "r5"] as const;
@@ -110,6 +120,12 @@ export class FnLowering {
   readonly insns: readonly Insn[];
   /** Some bpf-to-bpf call enters this function: returning from it hands r1..r5 back. */
   readonly callee: boolean;
+  /**
+   * This function has loops and the module counts instructions: it keeps the budget in a local
+   * (a register: the shared global in memory made a tight loop 1.5× slower) and hands it back to
+   * the global around every call and at every return.
+   */
+  readonly counts: boolean;
   // Read once: every register access goes through these (thousands per program).
   private readonly local: IrModule["local"];
   private readonly i64: Type;
@@ -118,6 +134,7 @@ export class FnLowering {
     readonly mod: ModuleState,
     func?: FuncCfg,
     private readonly facts: ReadonlyMap<number, RegFacts> = new Map(),
+    loops = false,
   ) {
     this.m = mod.m;
     this.bn = mod.bn;
@@ -125,6 +142,7 @@ export class FnLowering {
     this.local = mod.m.local;
     this.i64 = mod.bn.i64;
     this.callee = func !== undefined && mod.called.has(func.index);
+    this.counts = loops && mod.budget !== undefined;
   }
 
   /** What is known about the registers just before slot `i` (only at slots the analysis was asked about). */
@@ -132,12 +150,28 @@ export class FnLowering {
     return this.facts.get(i);
   }
 
-  /** `return value` from this function, handing r1..r5 back first when it is a callee. */
+  /** `return value` from this function, handing r1..r5 (when it is a callee) and the budget back first. */
   ret(value: Expr): Expr {
     const m = this.m;
-    if (!this.callee) return m.return(value);
-    const handBack = RESULT_REG_GLOBALS.map((g, k) => m.global.set(g, this.get(k + 1)));
-    return m.block(null, [...handBack, m.return(value)], this.bn.unreachable);
+    const handBack = this.callee ? RESULT_REG_GLOBALS.map((g, k) => m.global.set(g, this.get(k + 1))) : [];
+    handBack.push(...this.saveFuel());
+    return handBack.length === 0 ? m.return(value) : m.block(null, [...handBack, m.return(value)], this.bn.unreachable);
+  }
+
+  /** `code` calling another function of the program: the budget goes to the global and back. */
+  aroundCall(code: Expr[]): Expr[] {
+    return [...this.saveFuel(), ...code, ...this.loadFuel()];
+  }
+
+  /** At entry, and after a call: the budget from the global. */
+  loadFuel(): Expr[] {
+    const { m, bn } = this;
+    return this.counts ? [m.local.set(FUEL_LOCAL, m.global.get(FUEL_GLOBAL, bn.i64))] : [];
+  }
+
+  private saveFuel(): Expr[] {
+    const { m, bn } = this;
+    return this.counts ? [m.global.set(FUEL_GLOBAL, m.local.get(FUEL_LOCAL, bn.i64))] : [];
   }
 
   /** Registers passed to a callee, in parameter order (with `fp` as its r10). */
@@ -194,6 +228,17 @@ export class FnLowering {
     return T32_BASE + k;
   }
 
+  /**
+   * At the head of a loop: charge the budget `weight` instructions and stop the run with a fault
+   * at `insn` when it is used up. Nothing when the module counts no instructions.
+   */
+  charge(weight: number, insn: number): Expr | undefined {
+    const { m, bn } = this;
+    if (!this.counts) return undefined;
+    const left = m.local.tee(FUEL_LOCAL, m.i64.sub(m.local.get(FUEL_LOCAL, bn.i64), m.i64.const(weight)), bn.i64);
+    return m.if(m.i64.lt_s(left, m.i64.const(0)), this.fault(Fault.BUDGET, insn, m.i64.const(this.mod.budget!)));
+  }
+
   /** Stop the run with a fault the engine turns into a BpfRuntimeError. */
   fault(code: Fault, insn: number, arg?: Expr): Expr {
     const m = this.m;
@@ -212,13 +257,14 @@ export class FnLowering {
 
 /** The type of local `index` (registers and the i64 temporaries are i64, the rest i32). */
 export function localType(bn: IrTypes, index: number): Type {
-  return index < T64_BASE + T64_COUNT ? bn.i64 : bn.i32;
+  return index <= FUEL_LOCAL ? bn.i64 : bn.i32;
 }
 
 /** The local types after the parameters, in the order the indices above assume. */
 export function varTypes(bn: IrTypes): number[] {
   return [
     ...Array<number>(T64_COUNT).fill(bn.i64),
+    bn.i64, // fuel
     bn.i32, // pc
     ...Array<number>(T32_COUNT).fill(bn.i32),
   ];

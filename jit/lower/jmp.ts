@@ -4,7 +4,7 @@
 
 import type { Expr } from "../ir.js";
 import type { Edge } from "../structure.js";
-import { RESULT_REG_GLOBALS, type FnLowering } from "./context.js";
+import type { FnLowering } from "./context.js";
 import { conditionFor, type Jump } from "./templates.js";
 
 /**
@@ -30,10 +30,6 @@ export function dispatchJump(f: FnLowering, def: Jump, i: number, edge: Extract<
 }
 
 /** `exit`: return r0 to the caller (or to the run/runBatch entry); a callee also hands back r1..r5. */
-export function lowerExit(f: FnLowering, callee: boolean): Expr {
-  const { m } = f;
-  const ret = m.return(f.get(0));
-  if (!callee) return m.if(always(f), ret);
-  const handBack = RESULT_REG_GLOBALS.map((g, k) => m.global.set(g, f.get(k + 1)));
-  return m.if(always(f), m.block(null, [...handBack, ret], f.bn.unreachable));
+export function lowerExit(f: FnLowering): Expr {
+  return f.m.if(always(f), f.ret(f.get(0)));
 }

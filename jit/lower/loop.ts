@@ -74,9 +74,11 @@ function iterate(f: FnLowering, i: number, fn: number, done: string): Expr {
     body.push(m.if(m.i64.le_u(m.local.get(fp, bn.i64), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)));
   }
   body.push(
-    f.set(0, m.call(funcName(fn), args, bn.i64)),
-    // r1..r5 as the callback left them (the interpreter's shared registers after the loop).
-    ...RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64))),
+    ...f.aroundCall([
+      f.set(0, m.call(funcName(fn), args, bn.i64)),
+      // r1..r5 as the callback left them (the interpreter's shared registers after the loop).
+      ...RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64))),
+    ]),
     m.local.set(index, m.i32.add(idx(), m.i32.const(1))),
     m.if(
       m.i32.or(m.i64.ne(f.get(0), zero()), m.i32.ge_u(idx(), m.local.get(n, bn.i32))),

@@ -178,6 +178,16 @@ describe("ebpf-wasm run", () => {
     expect(cli(["run", "--raw", odd]).stderr).toMatch(/bytecode length 5 is not a multiple of 8/);
     expect(cli(["run", "--raw", odd, "--repeat", "0"]).status).toBe(2);
   });
+  it("a loop that never ends stops at --max-insns on both engines, with the loop's instruction", () => {
+    const prog = join(dir, "spin.bin");
+    writeFileSync(prog, encode(assemble("mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit")));
+    for (const engine of ["interpreter", "jit"]) {
+      const r = cli(["run", "--raw", prog, "--engine", engine, "--max-insns", "100000"]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^ebpf-wasm run: insn 1 \(add %r0, 1\): instruction budget exhausted: .*100000 instructions/);
+    }
+    expect(cli(["run", "--raw", prog, "--max-insns", "0"]).stderr).toMatch(/'--max-insns' needs a positive integer/);
+  });
 });
 
 describe("ebpf-wasm", () => {

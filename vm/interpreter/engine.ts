@@ -4,7 +4,7 @@
 // instead of corrupting memory or hanging.
 
 import { BpfError } from "../errors.js";
-import type { BatchInput, Engine, LoadedProgram, Machine, Program, RunInput } from "../engine.js";
+import { DEFAULT_MAX_INSNS, type BatchInput, type Engine, type LoadedProgram, type Machine, type Program, type RunInput } from "../engine.js";
 import { toU64 } from "./arith64.js";
 import { execute } from "./exec.js";
 import { prepare } from "./prepare.js";
@@ -12,8 +12,7 @@ import { TailCalls } from "../helpers/tailcall.js";
 import { RunState, type Prepared, type TailCallTargets } from "./state.js";
 import { InterpreterTailCalls } from "./tailcall.js";
 
-/** Default instruction budget per run: about 2–3 s of interpretation. */
-export const DEFAULT_MAX_INSNS = 1_000_000_000;
+export { DEFAULT_MAX_INSNS } from "../engine.js";
 
 export interface InterpreterOptions {
   /** Executed instructions after which a run stops with a BpfRuntimeError. */

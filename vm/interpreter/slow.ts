@@ -173,7 +173,7 @@ export function tailCall(p: Prepared, st: RunState, pc: number): Prepared | unde
 }
 
 export function budgetExceeded(p: Prepared, pc: number): BpfRuntimeError {
-  return runtimeFault(p, pc, `instruction budget exhausted: more than ${p.maxInsns} instructions executed (a runaway loop?); raise maxInsns to allow longer runs`);
+  return runtimeFault(p, pc, `instruction budget exhausted: more than ${p.maxInsns} instructions executed (a runaway loop?); raise maxInsns (--max-insns) to allow longer runs`);
 }
 
 export function callTooDeep(p: Prepared, pc: number, frames: number): BpfRuntimeError {

@@ -10,7 +10,7 @@ import { conformanceMachine, runConformanceTest, type ConformanceOutcome } from 
 import { CliError, stringOption, UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
 import { findFiles, packageRoot, readText } from "../io.js";
-import { engineOptions, OPT_OPTION } from "../engine-options.js";
+import { ENGINE_OPTIONS, engineOptions } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "conformance",
@@ -22,7 +22,7 @@ r0 is compared with '-- result' as a 64-bit value. Prints PASS/FAIL/SKIP per tes
 'N passed, N failed'. Exit status: 0 when nothing failed, 1 otherwise.`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
-    opt: OPT_OPTION,
+    ...ENGINE_OPTIONS,
     filter: { type: "string", valueName: "REGEX", description: "only tests whose name matches REGEX" },
     quiet: { type: "boolean", description: "print only failures and the summary" },
   },

@@ -19,7 +19,7 @@ import { verify } from "../../../vm/verifier/index.js";
 import { CliError, stringOption, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command, Io } from "../command.js";
 import { formatHexBytes, parseHexBytes } from "../hex.js";
-import { engineOptions, OPT_OPTION } from "../engine-options.js";
+import { ENGINE_OPTIONS, engineOptions } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "plugin",
@@ -36,7 +36,7 @@ immediates out of range, callx). --no-verify runs it unverified, for ISA conform
 Use with: bpf_conformance_runner --plugin_path bin/bpf-conformance-plugin ...`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
-    opt: OPT_OPTION,
+    ...ENGINE_OPTIONS,
     elf: { type: "boolean", description: "stdin is a hex-encoded ELF64 relocatable object (function 'main')" },
     xdp: { type: "boolean", description: "run as XDP: r1 = struct xdp_md whose data/data_end frame the memory" },
     "no-verify": { type: "boolean", description: "with --elf: DO NOT VERIFY the program (ISA conformance experiments only)" },

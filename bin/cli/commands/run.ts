@@ -17,7 +17,7 @@ import type { Command } from "../command.js";
 import { parseHexBytes } from "../hex.js";
 import { readBytes, readText } from "../io.js";
 import { joinMapOptions, OBJECT_OPTIONS, runObject } from "./run-object.js";
-import { engineOptions, OPT_OPTION } from "../engine-options.js";
+import { ENGINE_OPTIONS, engineOptions } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "run",
@@ -43,7 +43,7 @@ that writes its input sees its own earlier writes within a round.`,
     mem: { type: "string", valueName: "FILE", description: "input memory: the bytes of FILE" },
     "mem-hex": { type: "string", valueName: "HEX", description: "input memory as hex bytes" },
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
-    opt: OPT_OPTION,
+    ...ENGINE_OPTIONS,
     repeat: { type: "number", valueName: "N", default: 1000, description: "timed runs" },
     rounds: { type: "number", valueName: "R", default: 10, description: "timed rounds the runs are split into (at most N)" },
     json: { type: "boolean", description: "print one JSON object instead of text" },
