@@ -61,6 +61,11 @@ export const SUITES: BenchSuite[] = [
     summary: "Mpps, ns/packet, Gbit/s of corpus programs × packet corpora: interpreter, JIT on 1..N workers, kernel (--long: all programs)",
     run: async (o) => (await import("./line-rate/index.js")).runLineRateBench(o),
   },
+  {
+    name: "browser",
+    summary: "Mpps of corpus programs on the Web Worker pool in headless Chromium beside Node's pool (same packets, same timing; skipped without chromium)",
+    run: async (o) => (await import("./browser/index.js")).runBrowserBench(o),
+  },
 ];
 
 /**

@@ -7,7 +7,11 @@
 // rounds in a row agree within 10% (or `maxWarmupMs` is spent); the first round's rate is kept
 // to show what cold code costs.
 
-import type { CpuPool, PoolProgram, PoolRun } from "../../vm/pool/index.js";
+import type { PoolBase } from "../../vm/pool/base.js";
+import type { PoolProgram, PoolRun } from "../../vm/pool/index.js";
+
+/** What timing needs of a pool: Node's CpuPool or a page's WebCpuPool (bench/browser/). */
+export type TimedPool = Pick<PoolBase, "run" | "corpus">;
 
 export interface Stats {
   readonly median: number;
@@ -66,7 +70,7 @@ function packetsFor(program: PoolProgram, ms: number, workers: number, fallback:
   return Math.max(64, Math.min(n, 2 ** 30));
 }
 
-export async function measurePool(pool: CpuPool, program: PoolProgram, workers: number, timing: TimingOptions): Promise<PoolSample> {
+export async function measurePool(pool: TimedPool, program: PoolProgram, workers: number, timing: TimingOptions): Promise<PoolSample> {
   const corpusCount = pool.corpus?.count ?? 0;
   const t0 = performance.now();
   // The first run: one pass over the corpus (at least 1000 packets), cold.

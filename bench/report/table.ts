@@ -6,7 +6,8 @@ import { describeMachine, type MachineInfo } from "./machine.js";
 
 const pad = (s: string, n: number, right = false): string => (right ? s.padStart(n) : s.padEnd(n));
 
-function grid(header: readonly string[], rows: readonly string[][], rightFrom: number): string[] {
+/** Columns padded to their widest cell, a rule under the header; columns from `rightFrom` on right-aligned. */
+export function grid(header: readonly string[], rows: readonly string[][], rightFrom: number): string[] {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
   const line = (cells: readonly string[]): string => cells.map((s, c) => pad(s, widths[c]!, c >= rightFrom)).join("  ").trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];

@@ -12,7 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { startServer, type StaticServer } from "./server.js";
+import { startServer, type StaticServer } from "../../bench/browser/server.js";
 
 // Debian's package (apt-get install chromium); EBPF_WASM_CHROMIUM names another build of it.
 const CHROMIUM = process.env.EBPF_WASM_CHROMIUM ?? "/usr/bin/chromium";

@@ -20,7 +20,7 @@ import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { CpuPool, corpusRegionSize, type PoolRun } from "../../vm/pool/index.js";
 import { FAULT_LENGTHS, FAULTY, LENGTH, LENGTH_VERDICTS } from "../pool/fault-programs.js";
 import { expectedCounts, SLOTS } from "../pool/proto-key.js";
-import { startServer, type StaticServer } from "./server.js";
+import { startServer, type StaticServer } from "../../bench/browser/server.js";
 
 const CHROMIUM = process.env.EBPF_WASM_CHROMIUM ?? "/usr/bin/chromium";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

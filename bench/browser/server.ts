@@ -1,6 +1,6 @@
-// A small static HTTP server for the browser test: the page (test/browser/), the built package
-// (dist/, build/*.wasm), the inputs it fetches (corpus/) and Binaryen (only fetched when a page
-// asks for opt >= 1). Every response carries the COOP/COEP headers that make the page
+// A small static HTTP server for the browser tests and benchmark: their pages (test/browser/,
+// bench/browser/), the built package (dist/, build/*.wasm), the inputs they fetch (corpus/) and
+// Binaryen (only fetched when a page asks for opt >= 1). Every response carries the COOP/COEP headers that make the page
 // cross-origin isolated (SharedArrayBuffer and shared WebAssembly.Memory with atomics), except
 // under /plain/, which serves the same files without them (a page that is not isolated).
 // It logs every path asked for, so the test can tell what the page loaded.
@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
 
 /** Top-level folders (and files) of the repository the page may read; everything else is 404. */
-const ALLOWED = ["test/browser/", "dist/", "build/maps.wasm", "build/maps.unshared.wasm", "corpus/", "node_modules/binaryen/"];
+const ALLOWED = ["test/browser/", "bench/browser/", "dist/", "build/maps.wasm", "build/maps.unshared.wasm", "corpus/", "node_modules/binaryen/"];
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
