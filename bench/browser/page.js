@@ -6,16 +6,9 @@
 
 import * as api from "/dist/index.js";
 import { corpusRegionSize, WebCpuPool } from "/dist/vm/pool/web/index.js";
+import { objectBytes, sharedMapsModule } from "/bench/browser/fetch.js";
 import { measurePool } from "/dist/bench/line-rate/measure.js";
 
-let mapsModule;
-const sharedMapsModule = () => (mapsModule ??= api.compileMapsModule(fetch("/build/maps.wasm")));
-
-async function objectBytes(name) {
-  const response = await fetch(`/corpus/programs/${name}.o`);
-  if (!response.ok) throw new Error(`GET ${name}.o: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 /**
  * `object`'s program over the packets of `spec` on `cpus` CPUs: for each engine and worker

@@ -5,20 +5,13 @@
 
 import * as api from "/dist/index.js";
 import { corpusRegionSize, WebCpuPool } from "/dist/vm/pool/web/index.js";
+import { objectBytes, sharedMapsModule } from "/bench/browser/fetch.js";
 
 const NOT_IP = 256;
 const SLOTS = 257;
 
 const errorData = (err) => ({ name: err?.name ?? typeof err, message: String(err?.message ?? err) });
 
-let mapsModule;
-const sharedMapsModule = () => (mapsModule ??= api.compileMapsModule(fetch("/build/maps.wasm")));
-
-async function objectBytes(name) {
-  const response = await fetch(`/corpus/programs/${name}.o`);
-  if (!response.ok) throw new Error(`GET ${name}.o: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 /** The packets of the gen specs, in order (corpus/gen: the same bytes as in Node). */
 const packetsOf = (specs) => specs.flatMap((spec) => api.generate(api.parseGenSpec(spec)));
