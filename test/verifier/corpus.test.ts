@@ -32,6 +32,18 @@ describe("verifier corpus", () => {
     }, entry.slow ? 120_000 : 10_000);
   }
 
+  // Root may read stack bytes never written (the kernel's allow_uninit_stack, our default);
+  // with allowUninitStack: false these entries are refused as an unprivileged load would be.
+  const strict = corpus.filter((e) => e.strict !== undefined);
+  test("entries with a strict reason exist", () => expect(strict.length).toBeGreaterThanOrEqual(5));
+  for (const entry of strict) {
+    test(`${entry.name}: refused with allowUninitStack: false`, () => {
+      const r = verify(entry.insns, { type: entry.type, maps: entry.maps, helpers, allowUninitStack: false });
+      expect(r.accepted).toBe(false);
+      expect(r.reason).toContain(entry.strict);
+    });
+  }
+
   test("figures", () => {
     console.log(`verification per corpus program:\n${figures.join("\n")}`);
     expect(figures.length).toBe(corpus.length);

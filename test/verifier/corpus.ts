@@ -10,6 +10,8 @@
 //   # kernel: reject | accept (why the kernel differs) | skip (why it cannot be asked)
 //   # kernel-says: <substring of the kernel's message or log>   (optional; a rejected program's
 //         kernel message must contain it, or the `expect` reason when this line is absent)
+//   # strict: <substring of the reason>   (optional: the refusal with allowUninitStack: false,
+//         the unprivileged rule, for programs root may load because they read unwritten stack)
 
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -46,6 +48,8 @@ export interface CorpusEntry {
   /** What the kernel's refusal must say; undefined = the `expect` reason (the kernel's words). */
   readonly kernelSays: string | undefined;
   readonly slow: boolean;
+  /** The reason with allowUninitStack: false; undefined = that option changes nothing here. */
+  readonly strict: string | undefined;
   readonly insns: readonly Insn[];
 }
 
@@ -72,7 +76,7 @@ export function parseEntry(file: string, text: string): CorpusEntry {
   const headers = new Map<string, string[]>();
   const description = lines[0]!.replace(/^#\s*/, "");
   for (const line of lines) {
-    const m = /^#\s*(type|map|expect|kernel-says|kernel|slow)\s*:\s*(.*)$/.exec(line);
+    const m = /^#\s*(type|map|expect|kernel-says|kernel|strict|slow)\s*:\s*(.*)$/.exec(line);
     if (m) headers.set(m[1]!, [...(headers.get(m[1]!) ?? []), m[2]!.trim()]);
   }
   const one = (key: string): string => {
@@ -94,6 +98,7 @@ export function parseEntry(file: string, text: string): CorpusEntry {
     kernel: { mode, why: kernel.slice(mode.length).trim() },
     kernelSays: headers.get("kernel-says")?.[0],
     slow: headers.has("slow"),
+    strict: headers.get("strict")?.[0],
     insns: assemble(text),
   };
 }

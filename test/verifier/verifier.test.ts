@@ -93,10 +93,12 @@ exit`;
     expect(r.accepted).toBe(true);
     // Linear: both sides of each diamond once (were every r6 value compared: one state per value).
     expect(r.processedInsns).toBeLessThan(30 * 8);
-    // The same value used as a stack offset counts: the sides stay apart, and one is refused.
-    const used = src.replace("mov %r0, %r6\nexit\nout:", "mov %r7, %r10\nadd %r7, -512\nadd %r7, %r6\nldxb %r0, [%r7+0]\nexit\nout:");
-    const u = verify(assemble(`stdw [%r10-512], 0\n${used}`), { type: "xdp" });
+    // The same value used as a stack offset counts: the sides stay apart, and one is refused
+    // (r6 >= 100 reads above the frame).
+    const used = src.replace("mov %r0, %r6\nexit\nout:", "mov %r7, %r10\nadd %r7, -8\nadd %r7, %r6\nldxb %r0, [%r7+0]\nexit\nout:");
+    const u = verify(assemble(`stdw [%r10-8], 0\n${used}`), { type: "xdp" });
     expect(u.accepted).toBe(false);
+    expect(u.reason).toContain("invalid read from stack R7 off=");
   });
 
   test("a helper call reads only its own arguments (liveness for pruning)", () => {

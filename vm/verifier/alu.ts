@@ -198,6 +198,9 @@ function checkSaneOffset(off: Scalar, ptr: Reg): void {
 function movePointer(env: Env, ptr: Reg, off: Scalar, sign: 1 | -1): Reg {
   if (scalarIsConst(off)) {
     const v = constNumS(off) * sign;
+    // A pointer known at or past data_end stays so when moved up; moved down it may not be
+    // (the kernel copies the mark either way; forgetting it only explores more).
+    if (ptr.range < 0 && v < 0) return { ...ptr, off: ptr.off + v, range: 0 };
     return { ...ptr, off: ptr.off + v };
   }
   const s = scalarAlu(sign === 1 ? "add" : "sub", ptr.s, off, true);

@@ -3,14 +3,16 @@
 //  - scalars: ranges and known bits (compare.ts), shared with linked copies (same id);
 //  - `if ptr == 0` on a map_value_or_null: null on one side, a map value on the other, for
 //    every copy with the same id (mark_ptr_or_null_regs);
-//  - packet pointer vs data_end: the proven packet range (find_good_pkt_pointers).
+//  - packet pointer vs data_end: the proven packet range (find_good_pkt_pointers) on one side,
+//    the pointer known past data_end on the other (mark_pkt_end), which decides its later
+//    comparisons with data_end (is_pkt_ptr_branch_taken).
 
 import { ZERO, scalarConst, umaxNum, type Scalar } from "./bounds.js";
 import { branchTaken, negate, refine, type Cond } from "./compare.js";
 import { readReg } from "./alu.js";
 import { immScalar, scalarAlu } from "./scalar-alu.js";
 import { MAX_PACKET_OFF } from "./memory.js";
-import { fixedOffset, isNullScalar, isOrNull, isPointer, scalarReg, type Reg } from "./regs.js";
+import { AT_PKT_END, BEYOND_PKT_END, fixedOffset, isNullScalar, isOrNull, isPacketLike, isPointer, scalarReg, type Reg } from "./regs.js";
 import type { Insn } from "../isa/instruction.js";
 import type { OpDef } from "../isa/table.js";
 import type { VState } from "./state.js";
@@ -31,7 +33,7 @@ export function checkCondJmp(env: Env, st: VState, ins: Insn, def: JcondDef): Br
   const b = def.reg ? readReg(st, ins.src) : scalarReg(immScalar(ins.imm));
   const cond: Cond = def.cond;
   if (a.type === "scalar" && b.type === "scalar") return scalarBranch(env, st, ins, def, a.s, b.s, cond);
-  const decided = pointerDecided(a, b, cond, def.wide);
+  const decided = def.reg ? pointerDecided(a, b, cond, def.wide) ?? pktEndDecided(a, b, cond, def.wide) : pointerDecided(a, b, cond, def.wide);
   // Decided by a scalar being 0, or a null check by a register holding 0: that value counts.
   const markZero = (): void => {
     if (a.type === "scalar") markPrecise(env, st, ins.dst);
@@ -51,7 +53,7 @@ export function checkCondJmp(env: Env, st: VState, ins: Insn, def: JcondDef): Br
       return { fall, jump };
     }
   }
-  if (def.wide && isPointer(a) && isPointer(b)) matchPacketPointers(a, b, cond, fall, jump);
+  if (def.wide && isPointer(a) && isPointer(b)) matchPacketPointers(a, b, ins, cond, fall, jump);
   return { fall, jump };
 }
 
@@ -121,6 +123,31 @@ function pointerDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | un
   return undefined;
 }
 
+/**
+ * is_pkt_ptr_branch_taken: a packet pointer marked past data_end (BEYOND: > end) or at it
+ * (AT: >= end) decides its unsigned comparisons with data_end. The kernel does not mark the
+ * pointer precise: it is not a scalar.
+ */
+function pktEndDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | undefined {
+  if (!wide) return undefined;
+  let pkt: Reg;
+  let c: Cond;
+  if (isPacketLike(a) && b.type === "packet_end") [pkt, c] = [a, cond];
+  else if (a.type === "packet_end" && isPacketLike(b)) [pkt, c] = [b, flipCond(cond)];
+  else return undefined;
+  if (pkt.range >= 0) return undefined;
+  switch (c) {
+    case "jgt": // pkt > end
+    case "jle": // pkt <= end
+      return pkt.range === BEYOND_PKT_END ? c === "jgt" : undefined;
+    case "jge": // pkt >= end
+    case "jlt": // pkt < end
+      return c === "jge"; // BEYOND or AT
+    default:
+      return undefined;
+  }
+}
+
 /** `ptr == 0` where ptr may be null: on the null side it (and its copies) is 0, else not null. */
 function markNull(p: Reg, z: Reg, nullSide: VState, otherSide: VState): boolean {
   if (!isOrNull(p) || !isNullScalar(z) || p.id === 0) return false;
@@ -137,22 +164,37 @@ function markNull(p: Reg, z: Reg, nullSide: VState, otherSide: VState): boolean 
  * try_match_pkt_pointers: `pkt' op pkt_end` proves bytes below pkt' readable on the side where
  * pkt' <= pkt_end (or <). "fall" is the kernel's this_branch, "jump" its other_branch.
  */
-function matchPacketPointers(a: Reg, b: Reg, cond: Cond, fall: VState, jump: VState): void {
+function matchPacketPointers(a: Reg, b: Reg, ins: Insn, cond: Cond, fall: VState, jump: VState): void {
   const isData = (r: Reg, end: Reg): boolean =>
     (r.type === "packet" && end.type === "packet_end") ||
     (r.type === "packet_meta" && end.type === "packet" && end.off === 0 && fixedOffset(end));
   // Normalise to "data' cond end".
   let data: Reg;
   let c: Cond;
-  if (isData(a, b)) [data, c] = [a, cond];
-  else if (isData(b, a)) [data, c] = [b, flipCond(cond)];
+  let regno: number;
+  if (isData(a, b)) [data, c, regno] = [a, cond, ins.dst];
+  else if (isData(b, a)) [data, c, regno] = [b, flipCond(cond), ins.src];
   else return;
+  // The side where data' > end (or >= end) knows it of this register (mark_pkt_end; packet
+  // pointers against data_end only, not pkt_meta against data).
+  const pastEnd = (st: VState, range: number): void => {
+    if (data.type === "packet") st.regs[regno] = { ...st.regs[regno]!, range };
+  };
   switch (c) {
-    case "jgt": return goodPkt(fall, data, false); // data' > end: fall-through knows data' <= end
-    case "jlt": return goodPkt(jump, data, true); // data' < end on the jump side
-    case "jge": return goodPkt(fall, data, true); // data' >= end false: data' < end
-    case "jle": return goodPkt(jump, data, false);
-    default: return;
+    case "jgt": // data' > end: fall-through knows data' <= end
+      goodPkt(fall, data, false);
+      return pastEnd(jump, BEYOND_PKT_END);
+    case "jlt": // data' < end on the jump side
+      goodPkt(jump, data, true);
+      return pastEnd(fall, AT_PKT_END);
+    case "jge": // data' >= end false: data' < end
+      goodPkt(fall, data, true);
+      return pastEnd(jump, AT_PKT_END);
+    case "jle":
+      goodPkt(jump, data, false);
+      return pastEnd(fall, BEYOND_PKT_END);
+    default:
+      return;
   }
 }
 

@@ -61,6 +61,8 @@ export class Env {
     readonly maxInsns: number,
     /** conformance type: bytes r1 points at (r2 holds the same number). */
     readonly memSize: number,
+    /** Never-written stack bytes read as unknown (root's allow_uninit_stack), else refused. */
+    readonly allowUninitStack: boolean,
   ) {
     this.stackDepth = new Array(subprogs.length).fill(0);
     this.rules = typeRules(type.name);

@@ -222,19 +222,20 @@ function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
       stackWriteFixed(frame, lo, op.size, op.value);
       return loaded(op);
     }
-    return stackReadFixed(frame, lo, op.size, op.signed ?? false);
+    return stackReadFixed(frame, lo, op.size, op.signed ?? false, env.allowUninitStack);
   }
   if (op.access === "write") {
     stackClobber(frame, lo, hi);
     return loaded(op);
   }
-  stackCheckInit(frame, lo, hi, (i) => `invalid variable-offset read from stack R${op.regno} var_off=${tnumString(reg.s.t)}+${i} size ${op.size}`);
+  stackCheckInit(frame, lo, hi, env.allowUninitStack, (i) => `invalid variable-offset read from stack R${op.regno} var_off=${tnumString(reg.s.t)}+${i} size ${op.size}`);
   return loaded(op);
 }
 
 /**
  * A helper reads or writes `size` bytes at the pointer in `regno` (check_helper_mem_access).
- * Stack bytes a helper writes become MISC; stack bytes it reads must be initialised.
+ * Stack bytes a helper writes become MISC; stack bytes it reads must be initialised (unless
+ * uninitialised reads are allowed: Env.allowUninitStack).
  */
 export function checkHelperMem(env: Env, st: VState, regno: number, size: number, access: Access): void {
   const reg = st.regs[regno]!;
@@ -270,5 +271,5 @@ function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
     stackClobber(frame, lo, hi);
     return;
   }
-  stackCheckInit(frame, lo, hi, (i) => `invalid indirect read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
+  stackCheckInit(frame, lo, hi, env.allowUninitStack, (i) => `invalid indirect read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
 }

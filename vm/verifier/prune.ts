@@ -43,7 +43,7 @@ export const Compare = { WITHIN: 0, RANGE: 1, EXACT: 2 } as const;
 export type CompareMode = (typeof Compare)[keyof typeof Compare];
 
 /** old ⊒ cur (or old = cur when exact), at the same instruction. */
-export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMode): boolean {
+export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMode, allowUninit: boolean): boolean {
   const exact = mode === Compare.EXACT;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -59,7 +59,7 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMo
       if ((live & (1 << i)) === 0) continue;
       if (!regWithin(fo.regs[i]!, fc.regs[i]!, ids, mode)) return false;
     }
-    if (!stackWithin(fo, fc, ids, mode)) return false;
+    if (!stackWithin(fo, fc, ids, mode, allowUninit)) return false;
   }
   for (let i = 0; i < old.refs.length; i++) {
     if (!ids.ok(old.refs[i]!.id, cur.refs[i]!.id)) return false;
@@ -82,7 +82,11 @@ function regWithin(o: Reg, c: Reg, ids: IdMap, mode: CompareMode): boolean {
       return scalarWithin(o.s, c.s);
     case "packet":
     case "packet_meta":
-      return o.off === c.off && o.range <= c.range && ids.ok(o.id, c.id) && scalarWithin(o.s, c.s);
+      // At least the old range (any access safe before is safe now); a pointer known at or past
+      // data_end decided branches, so that mark must be the same (regsafe's [BEYOND|AT]_PKT_END
+      // case).
+      if (o.range < 0 || c.range < 0 ? o.range !== c.range : o.range > c.range) return false;
+      return o.off === c.off && ids.ok(o.id, c.id) && scalarWithin(o.s, c.s);
     case "map_ptr":
       return o.map === c.map;
     default:
@@ -100,12 +104,13 @@ function regEquals(o: Reg, c: Reg, ids: IdMap): boolean {
   );
 }
 
-function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode): boolean {
+function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowUninit: boolean): boolean {
   if (fo.sameStack(fc) && !hasIds(fo)) return true;
   const exact = mode === Compare.EXACT;
-  // Slots never written in the old frame were never read on its path (all INVALID); an exact
-  // comparison needs the current frame's written slots too.
-  const slots = exact ? Math.max(fo.slotsUsed, fc.slotsUsed) : fo.slotsUsed;
+  // Slots never written in the old frame (all INVALID) were never read on its path, or (when
+  // uninitialised reads are allowed) read as unknown bytes: the current frame's slots matter
+  // only for an exact comparison, or if they hold a spilled pointer (not an unknown scalar).
+  const slots = exact || allowUninit ? Math.max(fo.slotsUsed, fc.slotsUsed) : fo.slotsUsed;
   for (let k = 0; k < slots; k++) {
     const base = 512 - 8 * (k + 1);
     const so = fo.spills[k];
@@ -123,13 +128,16 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode): boole
         if (tc !== Slot.SPILL) return false; // the spill's extent must match (its reg was compared above)
         continue;
       }
-      if (to === Slot.INVALID) continue; // never read on the old path
+      // Never read on the old path, or read as unknown bytes: anything but a pointer will do.
+      if (to === Slot.INVALID && !(allowUninit && tc === Slot.SPILL && sc?.type !== "scalar")) continue;
       // A byte the old path knew as a constant and relied on (a map key, a value read back
       // and used: precision.ts marks the slot) must be that constant here too.
       if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b] && (fo.knownPrecise(k) || mode === Compare.RANGE)) return false;
       if (to === tc) continue;
       // MISC reads as an unknown scalar: a known zero or a spilled scalar's byte is within it.
-      if (to === Slot.MISC && (tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar"))) continue;
+      // So does a byte never written where uninitialised reads are allowed (stacksafe: old
+      // STACK_MISC matches anything with allow_uninit_stack; not pointers here, as above).
+      if (to === Slot.MISC && (tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar") || (allowUninit && tc === Slot.INVALID))) continue;
       return false;
     }
   }

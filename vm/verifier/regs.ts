@@ -31,7 +31,8 @@ export interface Reg {
   /** or-null pointers: the id shared by copies (a null check marks them all); packet: id of
    * the variable offset added (pointers with the same id share a proven range). */
   readonly id: number;
-  /** packet / packet_meta: bytes proven in bounds from the pointer's base; mem: its size. */
+  /** packet / packet_meta: bytes proven in bounds from the pointer's base, or (packet only)
+   * BEYOND_PKT_END / AT_PKT_END: this pointer is known past / at data_end; mem: its size. */
   readonly range: number;
   /** map_ptr, map_value(_or_null): index of the map; func: index of the subprogram. */
   readonly map: number;
@@ -46,6 +47,15 @@ export interface Reg {
    */
   readonly precise: boolean;
 }
+
+/**
+ * Negative packet ranges (the kernel's mark_pkt_end): a comparison with data_end proved this
+ * register's address > data_end (BEYOND) or >= data_end (AT). Only that register is marked (not
+ * its copies by id), it reads nothing, and a later comparison of it with data_end is decided
+ * (branch.ts, is_pkt_ptr_branch_taken).
+ */
+export const BEYOND_PKT_END = -1;
+export const AT_PKT_END = -2;
 
 const BASE: Reg = { type: "not_init", s: UNKNOWN, off: 0, id: 0, range: 0, map: -1, frame: 0, ref: 0, precise: false };
 

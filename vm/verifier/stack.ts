@@ -2,8 +2,9 @@
 // check_stack_read_fixed_off and their var-offset forms). A register stored at an 8-byte-aligned
 // offset is spilled: its full state survives and a load of the same width fills it back, so
 // pointers and bounded scalars can live on the stack. Other stores leave bytes that are MISC
-// (something was written) or ZERO (a known zero was written). Reading a byte never written is
-// an uninitialised read.
+// (something was written) or ZERO (a known zero was written). A byte never written (INVALID)
+// reads as an unknown byte when uninitialised reads are allowed (root's allow_uninit_stack,
+// the default), else the read is refused.
 
 import { ZERO as ZERO_SCALAR, scalarConstHL, scalarIsConst } from "./bounds.js";
 import { P } from "./u64.js";
@@ -93,7 +94,7 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
 }
 
 /** Load `size` bytes at frame offset `off` (fixed, in bounds, aligned). */
-export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean): Reg {
+export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean, allowUninit: boolean): Reg {
   const k = slotOf(off);
   const spilled = frame.spills[k];
   // Part of a spilled pointer does not come back as anything (check_stack_read_fixed_off: a
@@ -113,7 +114,7 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
   let allZero = true;
   for (let i = 0; i < size; i++) {
     const t = frame.bytes[idx(off + i)]!;
-    if (t === Slot.INVALID) reject(`invalid read from stack off ${off}+${i} size ${size}`);
+    if (t === Slot.INVALID && !allowUninit) reject(`invalid read from stack off ${off}+${i} size ${size}`);
     if (t !== Slot.ZERO) allZero = false;
   }
   if (allZero) return scalarReg(ZERO_SCALAR);
@@ -131,10 +132,12 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
 }
 
 /**
- * Check that bytes [lo, hi) are initialised (helpers reading the stack, var-offset loads).
- * `what` builds the kernel's message for the first uninitialised byte.
+ * Check that bytes [lo, hi) are initialised (helpers reading the stack, var-offset loads), unless
+ * uninitialised reads are allowed (check_stack_range_initialized: STACK_INVALID passes with
+ * allow_uninit_stack). `what` builds the kernel's message for the first uninitialised byte.
  */
-export function stackCheckInit(frame: Frame, lo: number, hi: number, what: (byte: number) => string): void {
+export function stackCheckInit(frame: Frame, lo: number, hi: number, allowUninit: boolean, what: (byte: number) => string): void {
+  if (allowUninit) return;
   for (let o = lo; o < hi; o++) {
     if (frame.bytes[idx(o)] === Slot.INVALID) reject(what(o - lo));
   }

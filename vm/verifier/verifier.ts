@@ -43,6 +43,14 @@ export interface VerifyOptions {
   readonly maxInsns?: number;
   /** conformance type only: how many bytes r1 points at (r2 holds the same number). */
   readonly memSize?: number;
+  /**
+   * Stack bytes never written may be read, as unknown bytes (default true: the kernel's
+   * allow_uninit_stack, which root has through CAP_PERFMON — clang leaves struct padding in
+   * map keys unwritten). false: such a read is refused, as for unprivileged programs ("invalid
+   * read from stack off -8+4 size 8"), where a caller needs runs that do not depend on what an
+   * earlier run left on the stack.
+   */
+  readonly allowUninitStack?: boolean;
 }
 
 export interface VerifyResult {
@@ -91,7 +99,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const helpers = options.helpers ?? baseHelpers();
     const cfg = buildCfg(insns, (id) => helpers.get(id)?.args);
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
-      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0);
+      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true);
     const run = new Run(env, cfg);
     run.explore((st) => (at = st));
     checkCombinedStack(cfg, env.stackDepth);
@@ -397,7 +405,7 @@ class Run {
       for (let i = 0; i < same.length; i++) {
         const cp = same[i]!;
         // Two iterations of a callback may meet the same state: not a loop of the program.
-        if (cp.state.callbackUnroll === st.callbackUnroll && statesWithin(this.cfg, cp.state, probe, Compare.EXACT)) {
+        if (cp.state.callbackUnroll === st.callbackUnroll && statesWithin(this.cfg, cp.state, probe, Compare.EXACT, this.env.allowUninitStack)) {
           reject(`infinite loop detected at insn ${pc}`);
         }
         // The kernel's miss_cnt eviction applies to these too: without it a long loop whose
@@ -418,7 +426,7 @@ class Run {
         const cp = done[i]!;
         // In a callback loop still being visited, marks are not final (loops.ts).
         const open = cp.visit?.open === true;
-        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN)) {
+        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN, this.env.allowUninitStack)) {
           cp.hits++;
           // What cp's safety relied on must now hold on this path too.
           propagatePrecision(env, this.cfg, cp.state, st);
@@ -465,7 +473,7 @@ class Run {
       // may have more left only if it is an earlier iteration of another run of this loop
       // (an enclosing loop went round), which that exploration does not cover.
       if (cp.state.frame.callbackDepth > st.frame.callbackDepth) continue;
-      if (!statesWithin(this.cfg, cp.state, st, Compare.RANGE)) continue;
+      if (!statesWithin(this.cfg, cp.state, st, Compare.RANGE, this.env.allowUninitStack)) continue;
       if (this.env.log.on) this.env.log.line(`${st.pc}: callback iterations converged`);
       propagatePrecision(this.env, this.cfg, cp.state, st);
       cp.visit!.addBackedge(st, cp.state);
