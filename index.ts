@@ -32,7 +32,7 @@ export { compileMapsModule, type MapsWasmBytes, type MapsWasmSource } from "./vm
 // Packets: pcap / pcapng, link types, the seeded generator; classic BPF.
 export * from "./vm/packets/index.js";
 export { generate, generatePcap, parseGenSpec, formatGenSpec, type GenSpec } from "./corpus/gen/index.js";
-export { translateClassic, parseClassicText, parseTcpdumpDd, parseTcpdumpDdd, decodeSockFilters, checkClassic } from "./vm/cbpf/index.js";
+export { translateClassic, translateClassicText, parseClassicText, readClassicText, parseTcpdumpDd, parseTcpdumpDdd, decodeSockFilters, checkClassic } from "./vm/cbpf/index.js";
 
 // Conformance: bpf_conformance data files and their runner.
 export { parseDataFile, type ConformanceTest } from "./vm/conformance/datafile.js";

@@ -11,6 +11,7 @@ import {
   parseTcpdumpDdd,
   sockFilter,
   translateClassic,
+  translateClassicText,
   type SockFilter,
 } from "../../vm/cbpf/index.js";
 import { compileTcpdumpFilter, tcpdumpUnavailable } from "../../vm/cbpf/tcpdump.node.js";
@@ -76,6 +77,38 @@ describe("parsers", () => {
     err(() => parseTcpdumpDd("hello"), /no '\{ code, jt, jf, k \}' entries/);
     err(() => parseTcpdumpDd("{ 0x28, 0, 0, 0xc },\n{ 0x15, 0, 1 },"), /line 2: expected '\{ code, jt, jf, k \}'/, 2);
     err(() => decodeSockFilters(new Uint8Array(12)), /12 bytes is not a whole number of 8-byte sock_filter structs/);
+    err(() => parseTcpdumpDdd("1\n6 0 0 0\n\n# extra\n6 0 0 1"), /line 1: the count line says 1 instructions, 2 follow \(the first extra one is on line 5\)/, 1);
+    // The one-line comma form counts real lines: everything is on line 1.
+    err(() => parseClassicText("2,6 0 0 0,6 0 0"), /line 1: expected 'code jt jf k' \(four numbers\), got '6 0 0'/, 1);
+  });
+
+  it("name the text line of what the checker and the translator refuse (translateClassicText)", () => {
+    const refusal = (text: string): BpfError => {
+      try {
+        translateClassicText(text);
+      } catch (e) {
+        expect(e).toBeInstanceOf(BpfError);
+        return e as BpfError;
+      }
+      throw new Error(`expected '${text}' to be refused`);
+    };
+    // -ddd: count on line 1, a comment line, insn 1 (div #0) on line 4.
+    let e = refusal("3\n40 0 0 12\n# A /= 0\n52 0 0 0\n6 0 0 0\n");
+    expect(e.message).toMatch(/^classic BPF text line 4: classic BPF insn 1 \(div +#0\): division by the constant 0$/);
+    expect(e.where).toEqual({ insn: 1, line: 4 });
+    // -dd, two entries on a line: a jump past the end from insn 2 (line 3).
+    e = refusal("struct sock_filter f[] = {\n{ 0x28, 0, 0, 0xc }, { 0x15, 0, 1, 0x800 },\n{ 0x15, 5, 0, 0 },\n{ 0x6, 0, 0, 0 } };");
+    expect(e.message).toMatch(/^classic BPF text line 3: classic BPF insn 2 .*jump-if-true target 8 is past the last instruction 3/);
+    expect(e.where).toEqual({ insn: 2, line: 3 });
+    // M[16], an unknown opcode, a missing ret, an untranslatable ancillary load.
+    expect(refusal("2\n2 0 0 16\n6 0 0 0").message).toMatch(/^classic BPF text line 2: .*M\[16\] does not exist/);
+    expect(refusal("2\n153 0 0 0\n6 0 0 0").message).toMatch(/^classic BPF text line 2: .*opcode 0x99/);
+    expect(refusal("2\n6 0 0 0\n7 0 0 0").message).toMatch(/^classic BPF text line 3: .*the last instruction must be a ret/);
+    expect(refusal("{ 0x20, 0, 0, 0xfffff01c }, { 0x16, 0, 0, 0 }").message).toMatch(/^classic BPF text line 1: .*device type/);
+    // Refusals that name no instruction stay as they were; good text translates as the parsed program does.
+    expect(refusal("0").message).toMatch(/^classic BPF program is empty/);
+    const text = "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n";
+    expect(translateClassicText(text)).toEqual(translateClassic(parseTcpdumpDdd(text)));
   });
 });
 
@@ -101,7 +134,11 @@ describe("checker (Linux bpf_check_classic rules)", () => {
     ["shift by 32", [s(LSH_K, 0, 0, 32), s(RET_A)], /shift by 32 \(must be below 32\)/, 0],
     ["M[16]", [s(ST, 0, 0, 16), s(RET_A)], /scratch word M\[16\] does not exist/, 0],
     ["ja past the end", [s(JA, 0, 0, 1), s(RET_A)], /insn 0 \(ja +2\): jump target 2 is past the last instruction 1/, 0],
-    ["ja with a huge k (no wrap-around)", [s(JA, 0, 0, 0xffffffff), s(RET_A)], /past the last instruction/, 0],
+    ["ja with a huge k (no wrap-around)", [s(JA, 0, 0, 0x7fffffff), s(RET_A)], /insn 0 \(ja +-2147483648\): jump target 2147483648 is past the last instruction 1/, 0],
+    // k wraps the pc around: a loop (libpcap's protochain code); named as such, not as "past the end".
+    ["ja whose k wraps around to itself", [s(JA, 0, 0, 0xffffffff), s(RET_A)], /insn 0 \(ja +0\): jumps backward to insn 0 \(k = 0xffffffff wraps around\)/, 0],
+    ["ja whose k wraps around to an earlier insn", [s(LD_IMM), s(RET_A), s(JA, 0, 0, 0xfffffffe), s(RET_A)], /insn 2 \(ja +1\): jumps backward to insn 1 /, 2],
+    ["ja whose target is just below 2^32 (no wrap)", [s(LD_IMM), s(RET_A), s(JA, 0, 0, 0xfffffffc), s(RET_A)], /insn 2 \(ja +-1\): jump target 4294967295 is past the last instruction 3/, 2],
     ["jt past the end", [s(LD_IMM), s(JEQ_K, 1, 0, 0), s(RET_A)], /insn 1 .*jump-if-true target 3 is past the last instruction 2/, 1],
     ["jf past the end", [s(LD_IMM), s(JGT_K, 0, 5, 0), s(RET_A)], /jump-if-false target 7/, 1],
     ["no ret at the end", [s(LD_IMM), s(TAX)], /insn 1 \(tax\): the last instruction must be a ret/, 1],
@@ -237,6 +274,13 @@ describe("tcpdump compiler wrapper", () => {
     expect(compileTcpdumpFilter("tcp", { optimize: false }).length).toBeGreaterThan(compileTcpdumpFilter("tcp").length);
   });
 
+  it("refuses libpcap's protochain loop as Linux does, saying why", () => {
+    // Linux's bpf_check_classic refuses it too (SO_ATTACH_FILTER gives EINVAL); libpcap then
+    // filters in user space. A socket filter cannot run it.
+    const prog = compileTcpdumpFilter("ip6 protochain 6");
+    expect(() => translateClassic(prog)).toThrow(/classic BPF insn 18 \(ja +4\): jumps backward to insn 4 \(k = 0xfffffff1 wraps around\): .*'protochain'/);
+  });
+
   it("refuses bad expressions with tcpdump's message", () => {
     expect(() => compileTcpdumpFilter("tcp port eighty")).toThrow(BpfError);
     expect(() => compileTcpdumpFilter("bogus syntax (")).toThrow(/tcpdump could not compile the filter 'bogus syntax \(': .*(syntax error|parse)/);
@@ -245,7 +289,8 @@ describe("tcpdump compiler wrapper", () => {
   });
 
   it("lists programs exactly as tcpdump -d does", () => {
-    for (const expr of ["tcp port 80", "vlan and tcp", "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420", "len % 7 = 3", "ip[0] & 0xf != 5", "greater 100", "ip and ip[9] * 3 - ip[8] / 2 > 40"]) {
+    // protochain: libpcap's loop, a ja whose k wraps around (tcpdump -d prints the target it reaches).
+    for (const expr of ["tcp port 80", "vlan and tcp", "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420", "len % 7 = 3", "ip[0] & 0xf != 5", "greater 100", "ip and ip[9] * 3 - ip[8] / 2 > 40", "ip6 protochain 6"]) {
       const r = spawnSync("tcpdump", ["-r", "-", "-d", expr], { input: writePcap([]), encoding: "utf8" });
       const theirs = r.stdout.trimEnd().split("\n").map((l) => l.trimEnd());
       expect(listSockFilters(compileTcpdumpFilter(expr)).split("\n"), expr).toEqual(theirs);

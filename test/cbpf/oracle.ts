@@ -6,6 +6,14 @@
 //   - shifts by X use the low 5 bits (the kernel runs them as eBPF 32-bit shifts);
 //   - ancillary loads read `skb` fields.
 // It is written from the classic instruction set's definition, not from the translator.
+//
+// With semantics "libpcap" it follows libpcap's user-space bpf_filter() instead — what
+// `tcpdump -r` applies to a capture — which differs from Linux in two rules (both confirmed on
+// this machine's kernel through SO_ATTACH_FILTER on an own UDP socket, and on tcpdump 4.99 /
+// libpcap 1.10):
+//   - a shift by X >= 32 gives A = 0 (Linux shifts by X & 31, as eBPF's 32-bit shifts do);
+//   - an indirect load whose X + k overflows 32 bits ends the program with 0 (Linux adds them
+//     modulo 2^32, so X = 0xffffffff, k = 14 reads packet byte 13).
 
 import type { SockFilter } from "../../vm/cbpf/index.js";
 
@@ -50,8 +58,11 @@ function ancillary(n: number, skb: OracleSkb, a: number, x: number): number | un
   }
 }
 
+export type Semantics = "linux" | "libpcap";
+
 /** Run a (checked) classic program; returns the value of its `ret`. */
-export function runClassic(prog: readonly SockFilter[], pkt: Uint8Array, skb: OracleSkb = { len: pkt.length }): number {
+export function runClassic(prog: readonly SockFilter[], pkt: Uint8Array, skb: OracleSkb = { len: pkt.length }, semantics: Semantics = "linux"): number {
+  const libpcap = semantics === "libpcap";
   let a = 0;
   let x = 0;
   const mem = new Array<number>(16).fill(0);
@@ -69,7 +80,7 @@ export function runClassic(prog: readonly SockFilter[], pkt: Uint8Array, skb: Or
         else if (mode === 0x60) v = mem[k]!;
         else if (mode === 0x80) v = skb.len;
         else if (mode === 0x20) v = (k | 0) >= -0x1000 && (k | 0) < 0 ? ancillary((k | 0) + 0x1000, skb, a, x) : load(pkt, k | 0, size);
-        else if (mode === 0x40) v = load(pkt, (x + k) | 0, size);
+        else if (mode === 0x40) v = libpcap && x + k > 0xffffffff ? undefined : load(pkt, (x + k) | 0, size);
         else if (mode === 0xa0) {
           const b = load(pkt, k | 0, 1);
           v = b === undefined ? undefined : (b & 0xf) << 2;
@@ -92,8 +103,8 @@ export function runClassic(prog: readonly SockFilter[], pkt: Uint8Array, skb: Or
           case 0x30: a = u32(Math.floor(a / s)); break;
           case 0x40: a = u32(a | s); break;
           case 0x50: a = u32(a & s); break;
-          case 0x60: a = u32(a << (s & 31)); break;
-          case 0x70: a = a >>> (s & 31); break;
+          case 0x60: a = libpcap && s >= 32 ? 0 : u32(a << (s & 31)); break;
+          case 0x70: a = libpcap && s >= 32 ? 0 : a >>> (s & 31); break;
           case 0x80: a = u32(-a); break;
           case 0x90: a = a % s; break;
           case 0xa0: a = u32(a ^ s); break;

@@ -28,7 +28,7 @@ export interface TcpdumpRun {
 export function tcpdumpRewrite(input: string | Uint8Array, expr?: string): TcpdumpRun {
   const fromStdin = typeof input !== "string";
   const args = ["-r", fromStdin ? "-" : input, "-w", "-"];
-  if (expr) args.push(expr);
+  if (expr) args.push("--", expr); // an expression may start with "-"
   const r = spawnSync("tcpdump", args, { input: fromStdin ? input : undefined, maxBuffer: 1 << 28 });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: new Uint8Array(r.stdout), stderr: r.stderr.toString() };

@@ -25,6 +25,20 @@ function fail(filter: readonly SockFilter[], pc: number, why: string): never {
   throw new BpfError(`classic BPF insn ${pc} (${formatSockFilter(filter[pc]!, pc)}): ${why}`, { insn: pc });
 }
 
+/**
+ * Why a ja is refused. A k that wraps the 32-bit pc around lands on an earlier instruction: a
+ * loop. libpcap emits exactly that for `protochain` (its user-space bpf_filter runs it, and its
+ * bpf_validate lets the wrap through), but Linux takes only forward jumps, so on Linux libpcap
+ * falls back to filtering in user space; a socket filter cannot run it.
+ */
+function jaRefusal(pc: number, k: number, len: number): string {
+  const target = (pc + 1 + k) % 2 ** 32;
+  if (target <= pc) {
+    return `jumps backward to insn ${target} (k = 0x${k.toString(16)} wraps around): Linux's classic BPF only jumps forward, so loops such as libpcap's 'protochain' code cannot run as a socket filter`;
+  }
+  return `jump target ${pc + 1 + k} is past the last instruction ${len - 1}`;
+}
+
 /** Per-instruction rules (bpf_check_classic's switch). */
 function checkInsn(filter: readonly SockFilter[], pc: number): void {
   const f = filter[pc]!;
@@ -45,7 +59,7 @@ function checkInsn(filter: readonly SockFilter[], pc: number): void {
       return;
     case "ja":
       // Unsigned: a huge k cannot wrap around into a backward jump.
-      if (k >= len - pc - 1) fail(filter, pc, `jump target ${pc + 1 + k} is past the last instruction ${len - 1}`);
+      if (k >= len - pc - 1) fail(filter, pc, jaRefusal(pc, k, len));
       return;
     case "jcond":
       if (pc + f.jt + 1 >= len) fail(filter, pc, `jump-if-true target ${pc + 1 + f.jt} is past the last instruction ${len - 1}`);

@@ -91,7 +91,9 @@ function image(f: SockFilter, pc: number): [op: string, operand: string, jumps?:
     case "txa": return [def.mnemonic, ""];
     case "ret_k": return [def.mnemonic, `#${k}`];
     case "ret_a": return [def.mnemonic, "a"];
-    case "ja": return [def.mnemonic, String(pc + 1 + k)];
+    // libpcap prints the target as a C int of u_int arithmetic (bpf_image: "%d", n + 1 + k), so a
+    // k that wraps around (libpcap's protochain loops) shows the backward target it reaches.
+    case "ja": return [def.mnemonic, String((pc + 1 + k) | 0)];
     case "jcond": return [def.mnemonic, def.x ? "x" : `#${hex(k)}`, `jt ${pc + 1 + f.jt}\tjf ${pc + 1 + f.jf}`];
   }
 }

@@ -5,6 +5,6 @@
 export * from "./opcodes.js";
 export { describeCbpf, cbpfCodes, type CbpfDef, type CbpfKind } from "./table.js";
 export { sockFilter, decodeSockFilters, encodeSockFilters, formatSockFilter, listSockFilters, SOCK_FILTER_SIZE, type SockFilter } from "./filter.js";
-export { parseTcpdumpDd, parseTcpdumpDdd, parseClassicText, formatTcpdumpDdd } from "./parse.js";
+export { parseTcpdumpDd, parseTcpdumpDdd, parseClassicText, readClassicText, atTextLines, formatTcpdumpDdd, type ClassicText } from "./parse.js";
 export { checkClassic, isAncillary, ancillaryIndex } from "./check.js";
-export { translateClassic } from "./translate.js";
+export { translateClassic, translateClassicText } from "./translate.js";

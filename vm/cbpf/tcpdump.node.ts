@@ -38,7 +38,7 @@ export function compileTcpdumpFilter(expr: string, options: TcpdumpCompileOption
   const args = ["-r", "-", "-ddd", ...(options.optimize === false ? ["-O"] : []), "--", expr];
   const r = spawnSync(binary, args, { input: header, encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.error) {
-    throw new BpfError(`cannot run ${binary} to compile the filter '${expr}' (${r.error.message}); install tcpdump or give the program with --cbpf FILE`);
+    throw new BpfError(`cannot run ${binary} to compile the filter '${expr}' (${r.error.message}); install tcpdump, or give the program as tcpdump -ddd text (translateClassicText)`);
   }
   if (r.status !== 0) {
     const why = r.stderr

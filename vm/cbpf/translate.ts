@@ -19,6 +19,19 @@
 //   - ancillary loads read the UAPI __sk_buff field (or call the UAPI helper) that holds what the
 //     kernel reads from its internal struct sk_buff; the ones with no UAPI equivalent
 //     (hatype, nlattr, nlattr_nest, pay_offset) are refused with a BpfError.
+//
+// The semantics are Linux's, which is what a live tcpdump gets on Linux (libpcap attaches the
+// program with SO_ATTACH_FILTER). `tcpdump -r` instead runs libpcap's user-space bpf_filter(),
+// which differs in two rules, checked on this kernel through SO_ATTACH_FILTER on an own UDP
+// socket and by the differential test (test/cbpf/oracle.ts models both):
+//   - shift by X >= 32: Linux shifts by X & 31 (eBPF's 32-bit shift), libpcap gives A = 0;
+//   - ld [x + k] whose X + k overflows 32 bits: Linux adds modulo 2^32 (X = 0xffffffff, k = 14
+//     reads byte 13), libpcap ends the program with 0.
+// And a program Linux refuses, libpcap runs: its `protochain` code loops (a ja whose k wraps
+// around), which bpf_check_classic — and so checkClassic — refuses.
+// Loads at the negative SKF_NET_OFF/SKF_LL_OFF bases are passed on as eBPF LD_ABS/LD_IND with
+// the same offsets; the kernel resolves them against the skb's network/MAC header, the engines
+// (which have no such headers) end the program with 0, as an out-of-packet load.
 
 import { BpfError } from "../errors.js";
 import { AluOp, Cls, JmpOp, Mode, R10, Size, Src } from "../isa/opcodes.js";
@@ -26,6 +39,7 @@ import { insn, type Insn } from "../isa/instruction.js";
 import { ctxField, SK_BUFF_SOCKET } from "../programs/index.js";
 import { ancillaryIndex, checkClassic, isAncillary } from "./check.js";
 import { formatSockFilter, type SockFilter } from "./filter.js";
+import { atTextLines, readClassicText } from "./parse.js";
 import { SkfAd } from "./opcodes.js";
 import { describeCbpf, type CbpfDef } from "./table.js";
 
@@ -229,4 +243,12 @@ class Translator {
 export function translateClassic(filter: readonly SockFilter[]): Insn[] {
   checkClassic(filter);
   return new Translator(filter).run();
+}
+
+/**
+ * translateClassic for a program given as text (tcpdump -dd, -ddd or the one-line comma form):
+ * every refusal names the text line, the checker's and the translator's too.
+ */
+export function translateClassicText(text: string): Insn[] {
+  return atTextLines(readClassicText(text), translateClassic);
 }
