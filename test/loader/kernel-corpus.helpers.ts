@@ -120,5 +120,49 @@ export function mapFills(program: string, frames: readonly Frame[]): MapFill[] {
       { map: "backends", entries: [0, 1, 2].map((i) => ({ key: u32le(i), value: backend(i) })) },
     ];
   }
+  if (program === "xdp_katran_lb") return katranFills(frames);
   return [];
+}
+
+/**
+ * xdp_katran_lb: every third distinct (destination, protocol) of the IPv4 (no options) and IPv6
+ * TCP/UDP/ICMP frames is a VIP (struct vip_definition {addr, port 0 = any, proto}; for IPv6 the
+ * last word of the address), 14 of them, with flags none / GUE / no-source-port in turn; each
+ * VIP's ring of 61 slots spread over 12 reals (fd00::n, whose first word serves IPv4 too).
+ */
+function katranFills(frames: readonly Frame[]): MapFill[] {
+  const vips = new Map<string, { addr: Uint8Array; proto: number }>();
+  for (const { data: d } of frames) {
+    const v4 = d.length >= 38 && d[12] === 0x08 && d[13] === 0x00 && d[14] === 0x45;
+    const v6 = d.length >= 58 && d[12] === 0x86 && d[13] === 0xdd;
+    const proto = v4 ? d[23]! : v6 ? d[20]! : -1;
+    if (![1, 6, 17, 58].includes(proto)) continue;
+    const addr = v4 ? d.subarray(30, 34) : d.subarray(50, 54);
+    const id = `${Buffer.from(addr).toString("hex")}/${proto}`;
+    if (!vips.has(id)) vips.set(id, { addr: addr.slice(), proto });
+  }
+  const picked = [...vips.values()].filter((_, i) => i % 3 === 0).slice(0, 14);
+  const vipEntries = picked.map((v, i) => {
+    const key = new Uint8Array(8);
+    key.set(v.addr, 0);
+    key[6] = v.proto;
+    const value = new Uint8Array(8); // struct vip_meta { flags, vip_num }
+    value.set(u32le([0, 1, 2][i % 3]!), 0);
+    value.set(u32le(i), 4);
+    return { key, value };
+  });
+  const RING = 61;
+  const ring = Array.from({ length: 16 * RING }, (_, n) => ({ key: u32le(n), value: u32le((Math.floor(n / RING) * 5 + (n % RING) * 7) % 12) }));
+  const reals = Array.from({ length: 12 }, (_, i) => {
+    const r = new Uint8Array(20); // struct real_definition: 16-byte address, flags, pad
+    r.set([0xfd, 0, 0, i + 1], 0);
+    r[15] = i + 1;
+    return { key: u32le(i), value: r };
+  });
+  return [
+    { map: "vip_map", entries: vipEntries },
+    { map: "ch_rings", entries: ring },
+    { map: "reals", entries: reals },
+    { map: "ctl_array", entries: [{ key: u32le(0), value: Uint8Array.of(2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 8) }] },
+  ];
 }

@@ -45,10 +45,19 @@ const EXPECTED: Record<string, { programs: string[][]; maps: Array<[string, numb
   xdp_lpm_acl: { programs: [["xdp_lpm_acl", "xdp", "xdp"]], maps: [["prefixes", 11, 8, 4, 1024, 1], ["hits", 10, 8, 8, 512, 0], [".bss", 2, 4, 16, 1, 0]] },
   xdp_parser: { programs: [["xdp_parser", "xdp", "xdp"]], maps: [] },
   xdp_qinq_v6ext: { programs: [["xdp_qinq_v6ext", "xdp", "xdp"]], maps: [["vlan_l4", 5, 8, 8, 256, 0], [".bss", 2, 4, 24, 1, 0]] },
+  xdp_stats_rewrite: { programs: [["xdp_port_rewrite", "xdp", "xdp"]], maps: [["xdp_stats_map", 6, 4, 16, 5, 0]] },
+  xdp_katran_lb: {
+    programs: [["balancer_ingress", "xdp", "xdp"]],
+    // struct flow_key: two 16-byte addresses, 2 ports, proto, 3 pad = 40; real_definition 16 + 4.
+    maps: [["vip_map", 1, 8, 8, 16, 0], ["lru_map", 9, 40, 8, 1000, 0], ["ch_rings", 2, 4, 4, 976, 0], ["reals", 2, 4, 20, 64, 0], ["stats", 6, 4, 16, 20, 0], ["ctl_array", 2, 4, 12, 1, 0]],
+  },
+  tc_ct_nat: { programs: [["tc_ct_nat", "tc", "sched_cls"]], maps: [["nat_state", 2, 4, 16, 1, 0], ["ct_map", 1, 16, 32, 20000, 0]] },
+  // The "blocked" literal of __builtin_memcmp lands in .rodata.str1.1, a one-entry ARRAY like .rodata.
+  xdp_dns: { programs: [["xdp_dns", "xdp", "xdp"]], maps: [["names", 1, 4, 136, 512, 0], ["qtypes", 1, 4, 8, 256, 0], [".rodata.str1.1", 2, 4, 8, 1, 0]] },
 };
 
 describe("corpus/programs: every object loads", () => {
-  it("all 17 objects are covered", () => {
+  it("all 21 objects are covered", () => {
     expect(CORPUS_NAMES).toEqual(Object.keys(EXPECTED).sort());
   });
 
@@ -82,6 +91,9 @@ describe("corpus/programs: every object loads", () => {
       calls_loop: 1, ipv6_parser: 1, l4_lb: 2, loop_parser: 2, proto_counter: 1, ringbuf_logger: 2, socket_ldabs: 0,
       syn_limiter: 2, tail_calls: 10, tc_classifier: 0, xdp_firewall: 1, xdp_parser: 0,
       tc_pull_relative: 14, tc_snat: 3, xdp_alu_v4: 1, xdp_lpm_acl: 9, xdp_qinq_v6ext: 2,
+      // stats: 1 lookup; dns: 2 + 2 (inlined helpers); ct_nat: state + 6 on ct_map; katran: 2 vip +
+      // 5 inlined stat_inc + 2 lru + ring + real + ctl.
+      xdp_stats_rewrite: 1, xdp_dns: 4, tc_ct_nat: 7, xdp_katran_lb: 12,
     });
   });
 

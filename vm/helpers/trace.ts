@@ -22,7 +22,9 @@ import type { HelperDef, HelperImpl } from "./registry.js";
 import { type PacketView, skbPacket, xdpPacket } from "./packet/context.js";
 import { memOf, u32, type Mem } from "./packet/memory.js";
 import { BPF_F_CTXLEN_MASK, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK, E2BIG, EFAULT, EINVAL, ENOSPC, EOPNOTSUPP, errno } from "./packet/uapi.js";
+import { xdpBufferLength } from "./packet/xdp-frags.js";
 import { bprintf } from "./trace/bprintf.js";
+import type { Layout } from "../memory/layout.js";
 
 export { bprintf, MAX_BPRINTF_BUF } from "./trace/bprintf.js";
 
@@ -184,7 +186,8 @@ export class PerfEventSink {
   }
 }
 
-type PacketOf = (mem: Mem, helper: string, ctxReg: bigint) => PacketView;
+/** The packet a ctx names, on `cpu`: [data, end) = the bytes perf_event_output may append. */
+type PacketOf = (mem: Mem, helper: string, ctxReg: bigint, cpu: number) => PacketView;
 
 /**
  * The PERF_EVENT_ARRAY slot a record goes to: the CPU of its event, or a negative errno as a
@@ -206,7 +209,7 @@ function eventOutput(sink: PerfEventSink, packetOf: PacketOf, slotOf: PerfSlot |
   return (ctx, ctxReg, mapReg, flags, dataReg, sizeReg) => {
     if (flags & ~(BPF_F_CTXLEN_MASK | BPF_F_INDEX_MASK)) return errno(EINVAL);
     const mem = memOf(ctx.memory);
-    const packet = packetOf(mem, "perf_event_output", ctxReg);
+    const packet = packetOf(mem, "perf_event_output", ctxReg, ctx.cpu);
     const ctxLen = Number((flags & BPF_F_CTXLEN_MASK) >> 32n);
     if (ctxLen > packet.end - packet.data) return errno(EFAULT);
     const size = Number(sizeReg <= 0xffffffffn ? sizeReg : 0xffffffffn);
@@ -226,9 +229,16 @@ function eventOutput(sink: PerfEventSink, packetOf: PacketOf, slotOf: PerfSlot |
 
 const PERF_ARGS = ["ptr_to_ctx", "const_map_ptr", "anything", "ptr_to_mem", "const_size_or_zero"] as const;
 
-/** perf_event_output for XDP programs (the packet is xdp_md.data .. data_end). */
-export function xdpPerfEventOutput(sink: PerfEventSink, slotOf?: PerfSlot): HelperDef {
-  return { id: 25, name: "perf_event_output", args: PERF_ARGS, ret: "integer", impl: eventOutput(sink, xdpPacket, slotOf) };
+/**
+ * perf_event_output for XDP programs: the packet is xdp_md.data .. data_end and, with a `layout`,
+ * the fragments after it (bpf_xdp_event_output copies xdp_get_buff_len bytes at most).
+ */
+export function xdpPerfEventOutput(sink: PerfEventSink, slotOf?: PerfSlot, layout?: Layout): HelperDef {
+  const packetOf: PacketOf = (mem, helper, ctxReg, cpu) => {
+    const p = xdpPacket(mem, helper, ctxReg);
+    return layout ? { ...p, end: p.data + xdpBufferLength(mem, layout, cpu, p.data, p.end) } : p;
+  };
+  return { id: 25, name: "perf_event_output", args: PERF_ARGS, ret: "integer", impl: eventOutput(sink, packetOf, slotOf) };
 }
 
 /** perf_event_output for skb programs (socket filter, tc). */

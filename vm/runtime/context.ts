@@ -4,6 +4,7 @@
 // packet rewrite its data/data_end fields and the runner reads the packet back from them.
 
 import { BpfError } from "../errors.js";
+import { setXdpFrags, xdpFrags, xdpHardEnd } from "../helpers/packet/xdp-frags.js";
 import type { CpuRegion, Layout } from "../memory/layout.js";
 import { ctxField, type CtxLayout } from "../programs/context.js";
 import type { ProgramType } from "../programs/types.js";
@@ -176,9 +177,16 @@ export class ContextWriter {
     } else {
       this.u8.set(frame, data);
     }
-    const dataEnd = data + caplen;
+    let dataEnd = data + caplen;
     const len = Math.max(origLen, frame.length) - (tag ? VLAN_HLEN : 0);
     if (!this.ctxLayout) return { data, dataEnd, len };
+    if (this.ctxLayout.name === "xdp_md") {
+      // One page per frame: past 3520 bytes the rest are fragments (xdp-frags.ts), as
+      // bpf_prog_test_run_xdp builds them. The run record (cleared before) says how many.
+      const linearEnd = Math.min(dataEnd, xdpHardEnd(cpu));
+      if (linearEnd < dataEnd) setXdpFrags(this.view, cpu, linearEnd, dataEnd - linearEnd);
+      dataEnd = linearEnd;
+    }
     const ctx = cpu.ctx;
     const view = this.view;
     const o = this.off;
@@ -202,8 +210,11 @@ export class ContextWriter {
     return { data, dataEnd, len };
   }
 
-  /** The packet as the ctx says it is now: [data, data_end), checked to lie in the packet slot. */
-  packetBounds(): { data: number; dataEnd: number } {
+  /**
+   * The packet as the ctx says it is now: [data, data_end), checked to lie in the packet slot,
+   * and for XDP the fragment bytes after data_end (`frags`, 0 for a linear frame).
+   */
+  packetBounds(): { data: number; dataEnd: number; frags: number } {
     const cpu = this.cpu;
     if (!this.ctxLayout) throw new BpfError(`the ${this.type.name} program type has no context`);
     const data = this.view.getUint32(cpu.ctx + this.off.data, true);
@@ -213,7 +224,9 @@ export class ContextWriter {
         `after the run ${this.ctxLayout.name}.data/data_end = [0x${data.toString(16)}, 0x${dataEnd.toString(16)}) is not a range inside the packet slot [0x${cpu.packetSlot.toString(16)}, 0x${cpu.packetEnd.toString(16)})`,
       );
     }
-    return { data, dataEnd };
+    const frags = this.ctxLayout.name === "xdp_md" ? xdpFrags(this.view, cpu, dataEnd) : 0;
+    if (dataEnd + frags > cpu.packetEnd) throw new BpfError(`after the run the XDP frame's ${frags} fragment bytes after data_end run past the packet slot`);
+    return { data, dataEnd, frags };
   }
 }
 

@@ -18,6 +18,12 @@ export const REC_REDIRECT_FLAGS = 4;
 export const REC_REDIRECT_TARGET = 8;
 /** u32: the map pointer (header address) for bpf_redirect_map. */
 export const REC_REDIRECT_MAP = 12;
+/**
+ * u32: bytes of an XDP frame in fragments after data_end (a frame over 3520 bytes,
+ * vm/helpers/packet/xdp-frags.ts), and u32: the data_end they follow.
+ */
+export const REC_XDP_FRAGS = 16;
+export const REC_XDP_FRAGS_END = 20;
 
 export const RedirectKind = { NONE: 0, IFINDEX: 1, MAP: 2 } as const;
 

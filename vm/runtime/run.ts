@@ -24,7 +24,10 @@ export interface PacketResult {
   readonly verdict: string;
   /** r0 as an unsigned 64-bit value. */
   readonly retval: bigint;
-  /** The packet after the run (a copy): [ctx.data, ctx.data_end); an accepting socket filter's cut to (u32) r0 bytes. */
+  /**
+   * The packet after the run (a copy): [ctx.data, ctx.data_end), then an XDP frame's fragments;
+   * an accepting socket filter's cut to (u32) r0 bytes.
+   */
   readonly packet: Uint8Array;
   /** The redirect target, when the verdict is a redirect and a helper recorded one. */
   readonly redirect?: Redirect;
@@ -153,8 +156,9 @@ export class PacketRunner {
   private runOnly(packet: PacketInput): bigint {
     const bytes = packet instanceof Uint8Array ? packet : packet.data;
     const origLen = packet instanceof Uint8Array ? bytes.length : packet.origLen;
-    const placed = (this.placed = this.writer.place(bytes, origLen));
+    // The record first: placing an XDP frame with fragments writes their length there.
     clearRecord(this.u8, this.cpu);
+    const placed = (this.placed = this.writer.place(bytes, origLen));
     const input = this.machine.type.ctx
       ? this.input
       : { cpu: this.cpu.cpu, args: [BigInt(placed.data), BigInt(placed.dataEnd - placed.data)], regions: this.regions };
@@ -165,8 +169,9 @@ export class PacketRunner {
     const type = this.machine.type;
     const verdict = type.verdict(retval);
     // Without a ctx (conformance type) the memory stays where it was placed, at its length.
-    const { data, dataEnd } = type.ctx ? this.writer.packetBounds() : this.placed;
-    let end = dataEnd;
+    const { data, dataEnd, frags } = type.ctx ? this.writer.packetBounds() : { ...this.placed, frags: 0 };
+    // An XDP frame's fragments follow its linear part in the slot (xdp-frags.ts).
+    let end = dataEnd + frags;
     // sk_filter_trim_cap / packet_rcv: a socket filter that accepts keeps r0 bytes of the
     // packet (a drop, r0 = 0, trims nothing: the packet is not delivered at all).
     // The kernel takes the return value as a u32 (bpf_prog_run_save_cb → unsigned int).

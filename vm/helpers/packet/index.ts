@@ -22,7 +22,7 @@ import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redir
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 import { xdpAdjustHelpers } from "./xdp-adjust.js";
-import { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from "./xdp-bytes.js";
+import { xdpBytesHelpers } from "./xdp-bytes.js";
 
 export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
@@ -32,7 +32,8 @@ export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redir
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 export { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 export { xdpAdjustHelpers } from "./xdp-adjust.js";
-export { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from "./xdp-bytes.js";
+export { xdpBytesHelpers } from "./xdp-bytes.js";
+export { XDP_HARD_END, XDP_LINEAR_MAX, XDP_PAGE, setXdpFrags, xdpFrags } from "./xdp-frags.js";
 export * as uapi from "./uapi.js";
 
 /** What the packet helpers need from a machine. */
@@ -56,8 +57,8 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
   switch (type) {
     case "xdp":
       return [
-        ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf, options.perfSlot),
-        xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes,
+        ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf, options.perfSlot, layout),
+        ...xdpBytesHelpers(layout),
       ];
     case "sched_cls":
       return [

@@ -7,10 +7,11 @@
 //   ^ data_hard_start                                                          data_hard_end ^
 //
 // as in the kernel, where data_hard_start is XDP_PACKET_HEADROOM (256) bytes before the packet
-// and the first sizeof(struct xdp_frame) bytes of it are reserved. The tail may grow up to the
-// slot's end (the kernel's limit is its frame size: a page minus skb_shared_info in a test run,
-// 3520 bytes of packet; ours is packetMax + PACKET_TAILROOM). After a successful call, packet
-// pointers the program held are stale: the verifier makes it reload them from the ctx.
+// and the first sizeof(struct xdp_frame) bytes of it are reserved. The frame is one page
+// (xdp-frags.ts): the linear tail may grow up to data_hard_start + 3776 (a page minus
+// skb_shared_info, as in a test run: 3520 bytes of packet), or the slot's end if the layout is
+// smaller; a frame with fragments grows and shrinks at its last fragment. After a successful
+// call, packet pointers the program held are stale: the verifier makes it reload them from the ctx.
 
 import { BpfRuntimeError } from "../../errors.js";
 import type { CpuRegion, Layout } from "../../memory/layout.js";
@@ -18,6 +19,7 @@ import type { HelperContext, HelperDef } from "../registry.js";
 import { XDP_DATA, XDP_DATA_END, XDP_DATA_META } from "./context.js";
 import { memOf, s32, type Mem } from "./memory.js";
 import { EACCES, EINVAL, ENOTSUPP, errno, ETH_HLEN, XDP_FRAME_SIZE, XDP_META_MAX } from "./uapi.js";
+import { lastFragTailroom, setXdpFrags, xdpFrags, xdpHardEnd } from "./xdp-frags.js";
 
 /** An XDP buffer as the helpers see it: the xdp_md fields and the frame they may move in. */
 interface XdpBuff {
@@ -28,8 +30,11 @@ interface XdpBuff {
   readonly meta: number;
   /** data_hard_start + sizeof(struct xdp_frame): neither data nor data_meta go below it. */
   readonly frameEnd: number;
-  /** data_hard_end: the tail's limit. */
+  /** data_hard_end: the linear tail's limit. */
   readonly hardEnd: number;
+  /** Bytes in fragments after `end` (xdp-frags.ts). */
+  readonly frags: number;
+  readonly slot: CpuRegion;
 }
 
 function xdpBuff(helper: string, hctx: HelperContext, layout: Layout, ctxReg: bigint): XdpBuff {
@@ -47,7 +52,7 @@ function xdpBuff(helper: string, hctx: HelperContext, layout: Layout, ctxReg: bi
       { addr: data },
     );
   }
-  return { mem, ctx, data, end, meta, frameEnd: slot.packetSlot + XDP_FRAME_SIZE, hardEnd: slot.packetEnd };
+  return { mem, ctx, data, end, meta, frameEnd: slot.packetSlot + XDP_FRAME_SIZE, hardEnd: xdpHardEnd(slot), frags: xdpFrags(mem.view, slot, end), slot };
 }
 
 /** xdp_data_meta_unsupported(): a driver without metadata support leaves data_meta = data + 1. */
@@ -74,18 +79,48 @@ function adjustHead(layout: Layout): HelperDef["impl"] {
 
 /**
  * bpf_xdp_adjust_tail: data_end += offset, within data_hard_end and keeping ETH_HLEN bytes
- * (-EINVAL). Bytes a growing tail exposes are zeroed, as the kernel does.
+ * (-EINVAL). Bytes a growing tail exposes are zeroed, as the kernel does. A frame with fragments
+ * changes at its end instead (adjustFragsTail).
  */
 function adjustTail(layout: Layout): HelperDef["impl"] {
   return (hctx, ctxReg, offsetReg) => {
     const b = xdpBuff("xdp_adjust_tail", hctx, layout, ctxReg);
     const offset = s32(offsetReg);
+    if (b.frags) return adjustFragsTail(b, offset);
     const end = b.end + offset;
     if (end > b.hardEnd || end < b.data + ETH_HLEN) return errno(EINVAL);
     if (offset > 0) b.mem.bytes.fill(0, b.end, end);
     b.mem.setU32(b.ctx + XDP_DATA_END, end);
     return 0n;
   };
+}
+
+/**
+ * bpf_xdp_frags_shrink_tail / bpf_xdp_frags_increase_tail. Shrinking by more than the buffer
+ * less ETH_HLEN is -EINVAL; otherwise fragments are released from the end, and what is left of
+ * `-offset` once all are gone comes off the linear part. Growing is limited to the last
+ * fragment's page (-EINVAL past it; the new bytes zeroed). The bytes after the slot's end do not
+ * exist here: growing into them is -EINVAL too (a slot sized to the frame has no room for it).
+ */
+function adjustFragsTail(b: XdpBuff, offset: number): bigint {
+  const view = b.mem.view;
+  if (offset < 0) {
+    const shrink = -offset;
+    if (shrink > b.end - b.data + b.frags - ETH_HLEN) return errno(EINVAL);
+    if (shrink < b.frags) {
+      setXdpFrags(view, b.slot, b.end, b.frags - shrink);
+      return 0n;
+    }
+    const end = b.end - (shrink - b.frags);
+    setXdpFrags(view, b.slot, end, 0);
+    b.mem.setU32(b.ctx + XDP_DATA_END, end);
+    return 0n;
+  }
+  const last = b.end + b.frags;
+  if (offset > lastFragTailroom(b.frags) || last + offset > b.slot.packetEnd) return errno(EINVAL);
+  b.mem.bytes.fill(0, last, last + offset);
+  setXdpFrags(view, b.slot, b.end, b.frags + offset);
+  return 0n;
 }
 
 /**

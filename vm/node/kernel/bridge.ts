@@ -106,7 +106,7 @@ export interface TestRunOptions {
   /** Runs to average `duration` over (BPF_PROG_TEST_RUN repeat); default 1. */
   readonly repeat?: number;
   readonly flags?: number;
-  /** Capacity for data_out; default data length + 4096 (programs may grow packets). */
+  /** Capacity for data_out; default data length + XDP_OUT_EXTRA (programs may grow packets). */
   readonly dataOutSize?: number;
   /** Capacity for ctx_out; default the ctx length. */
   readonly ctxOutSize?: number;
@@ -129,9 +129,16 @@ export interface TestRunManyOptions {
   readonly ctx?: Uint8Array;
   readonly repeat?: number;
   readonly flags?: number;
-  /** Output room beyond each packet's length (programs may grow packets). Default 256. */
+  /**
+   * Output room beyond each packet's length (programs may grow packets). Default 256, and for XDP
+   * XDP_OUT_EXTRA: a frame may gain its whole headroom and, with fragments, a page at its tail;
+   * with less room the kernel cuts data_out and the run reports ENOSPC as if it had failed.
+   */
   readonly dataOutExtra?: number;
 }
+
+/** XDP's default dataOutExtra: 256 bytes of headroom (adjust_head) + one page (adjust_tail). */
+export const XDP_OUT_EXTRA = 256 + 4096;
 
 /** One packet's result of testRunMany: `errno` 0, or why the kernel refused that run. */
 export interface PacketResult {
@@ -566,7 +573,7 @@ export class KernelBridge {
       .u32(options.flags ?? 0)
       .u32(data.length)
       .u32(ctx.length)
-      .u32(options.dataOutSize ?? data.length + 4096)
+      .u32(options.dataOutSize ?? data.length + XDP_OUT_EXTRA)
       .u32(Math.max(options.ctxOutSize ?? ctx.length, xdp ? XDP_MD_SIZE : 0))
       .raw(data)
       .raw(ctx);
@@ -603,7 +610,7 @@ export class KernelBridge {
         .u32(options.flags ?? 0)
         .u32(end - start)
         .u32(ctx.length)
-        .u32(options.dataOutExtra ?? 256)
+        .u32(options.dataOutExtra ?? (xdp ? XDP_OUT_EXTRA : 256))
         .u32(xdp ? 1 : 0)
         .raw(ctx);
       for (let k = start; k < end; k++) frame.u32(packets[k]!.length).raw(packets[k]!);
