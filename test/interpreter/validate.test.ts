@@ -32,6 +32,7 @@ describe("validate refuses bad programs", () => {
   it("gives the full kernel-style message", () => {
     expect(() => validate(assemble("mov %r0, 0\nja +5\nexit"))).toThrow("insn 1: jump out of range from insn 1 to 7");
     expect(() => validate(assemble("call 9999\nexit"), { helpers })).toThrow("insn 0: invalid func unknown#9999 (no helper with this id)");
+    expect(() => validate(assemble("call 69\nexit"), { helpers })).toThrow("insn 0: helper bpf_fib_lookup#69 is not implemented here (not in this machine's helper table)");
     expect(() => validate(assemble("mov %r0, 0\nadd %r0, 1"))).toThrow(
       "insn 1: last insn is not an exit or jmp: execution falls off the end of the program",
     );

@@ -14,6 +14,7 @@ import { BpfError } from "../errors.js";
 import type { Insn } from "../isa/instruction.js";
 import { NUM_REGS, Pseudo, R10 } from "../isa/opcodes.js";
 import { describe, knownOpcodes, type OpDef } from "../isa/table.js";
+import { helperRule } from "../verifier/helper-rules.js";
 import { refinementViolation, reservedFieldViolation } from "./reserved.js";
 import { localCallTarget, subprogramOf, subprograms, type Subprogram } from "./subprograms.js";
 
@@ -131,8 +132,14 @@ function checkFlow(
   } else if (def.kind === "call") {
     if (def.target === "local") checkTarget(insns, defs, i, localCallTarget(insns, i), "call");
     else if (def.target === "kfunc") fail(i, "kernel function calls (kfunc) are not supported");
-    else if (options.helpers && !options.helpers.has(ins.imm)) fail(i, `invalid func unknown#${ins.imm} (no helper with this id)`);
+    else if (options.helpers && !options.helpers.has(ins.imm)) fail(i, unknownHelper(ins.imm));
   }
+}
+
+/** A helper id the machine has no helper for: the kernel's name for it when the id is one of Linux's. */
+function unknownHelper(id: number): string {
+  const rule = helperRule(id);
+  return rule ? `helper bpf_${rule.name}#${id} is not implemented here (not in this machine's helper table)` : `invalid func unknown#${id} (no helper with this id)`;
 }
 
 function checkTarget(

@@ -66,10 +66,14 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
 function lookup(env: Env, id: number): HelperDef {
   const def = env.helpers.get(id);
   const rule = helperRule(id);
+  const allowed = !rule?.types || rule.types.includes(env.type.name);
   if (!def) {
-    return reject(rule ? `program of this type cannot use helper bpf_${rule.name}#${id}` : `invalid func unknown#${id}`);
+    if (!rule) return reject(`invalid func unknown#${id}`);
+    if (!allowed) return reject(`program of this type cannot use helper bpf_${rule.name}#${id}`);
+    // The kernel would take it: say that the refusal is ours, not a rule of the kernel's.
+    return reject(`helper bpf_${rule.name}#${id} is not implemented here (not in this machine's helper table; the kernel allows it in ${env.type.name} programs)`);
   }
-  if (rule?.types && !rule.types.includes(env.type.name)) reject(`program of this type cannot use helper bpf_${def.name}#${id}`);
+  if (!allowed) reject(`program of this type cannot use helper bpf_${def.name}#${id}`);
   return def;
 }
 
