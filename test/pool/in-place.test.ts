@@ -1,11 +1,13 @@
 // In place or per-CPU copy: the scan that decides (vm/pool/packet-writes.ts) on the corpus
 // programs and on small programs for each way a program can write a packet; and the runs
 // themselves — a program gives the same r0 for every packet in place and on a copy, on the JIT
-// and on the interpreter, and a program that writes its packets leaves the shared corpus as it was.
+// and on the interpreter (frames over 3,520 bytes multi-buffer in every case), and a program
+// that writes its packets leaves the shared corpus as it was.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/index.js";
-import { packetWrites } from "../../vm/pool/index.js";
+import { CpuPool, corpusRegionSize, packetWrites } from "../../vm/pool/index.js";
+import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { programType } from "../../vm/programs/types.js";
 import { asProgram, corpusProgram, mixedCorpus, poolFor, type PoolFixture } from "./fixture.js";
 
@@ -112,6 +114,30 @@ describe("in place and on a copy", () => {
     expect(new Set(first).size).toBeGreaterThan(1); // both XDP_PASS and XDP_DROP occur
   }, 60_000);
 
+  it("frames over 3,520 bytes are multi-buffer as in the runtime and the kernel: in place and on a copy, JIT and interpreter", async () => {
+    // r0 = (data_end - data) << 32 | xdp_get_buff_len(ctx): the linear part and the whole frame.
+    const insns = assemble(`
+      mov %r6, %r1
+      ldxw %r2, [%r6+0]
+      ldxw %r7, [%r6+4]
+      sub %r7, %r2
+      lsh %r7, 32
+      mov %r1, %r6
+      call 188
+      or %r0, %r7
+      exit`);
+    const packets = mixedCorpus();
+    const want = packets.map((pk) => (BigInt(Math.min(pk.data.length, 3520)) << 32n) | BigInt(pk.data.length));
+    expect(packets.some((pk) => pk.data.length > 3520)).toBe(true);
+    for (const engine of ["jit", "interpreter"] as const) {
+      for (const inPlace of [true, false]) {
+        const p = await fx.pool.load({ insns, name: "frags" }, { engine, inPlace });
+        await fx.pool.run(p, { workers: 2, results: true });
+        expect(Array.from(fx.pool.readResults()), `${engine} ${inPlace ? "in place" : "copy"}`).toEqual(want);
+      }
+    }
+  }, 60_000);
+
   it("a program that writes its packets runs on copies: the corpus is unchanged", async () => {
     const packets = mixedCorpus();
     const corpus = fx.pool.corpus!;
@@ -154,3 +180,24 @@ describe("tail calls", () => {
     }
   }, 60_000);
 });
+
+describe("packets longer than the packet slot", () => {
+  it("run in place, and are refused before a copy would overflow the slot (JIT driver and interpreter alike)", async () => {
+    const packets = [new Uint8Array(60), new Uint8Array(3000)];
+    const machine = createNodeMachine({ type: "xdp", shared: true, cpus: 1, packetMax: 2048, corpusSize: corpusRegionSize(packets, 1) });
+    const pool = await CpuPool.create(machine);
+    try {
+      pool.loadCorpus(packets);
+      const prog = asProgram(corpusProgram("xdp_parser"));
+      for (const engine of ["jit", "interpreter"] as const) {
+        const inPlace = await pool.load(prog, { engine, inPlace: true });
+        expect((await pool.run(inPlace)).packets).toBe(2);
+        const copy = await pool.load(prog, { engine, inPlace: false });
+        await expect(pool.run(copy)).rejects.toThrow(/a corpus packet of 3000 bytes does not fit the packet slot \(packetMax 2048\)/);
+      }
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+

@@ -12,6 +12,7 @@
 import type { LoadedProgram, Region } from "../engine.js";
 import { BpfError } from "../errors.js";
 import type { CpuRegion } from "../memory/layout.js";
+import { setXdpFrags, XDP_LINEAR_MAX } from "../helpers/packet/xdp-frags.js";
 import { ctxRegions } from "../runtime/run.js";
 import { ContextWriter } from "../runtime/context.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
@@ -53,10 +54,10 @@ export class DriverSpanRunner implements SpanRunner {
 
   run(corpus: SharedCorpusInfo, start: number, count: number, results: boolean): void {
     writeTemplate(this.writer);
-    if (!this.slot) checkFits(corpus, this.machine, this.cpu);
+    if (this.slot) checkFits(corpus, this.machine, this.cpu);
     const c = this.cpu;
     try {
-      this.driver.xdp(corpus.desc, start, count, c.ctx, c.stackTop, this.slot, results ? corpus.results : 0, histAddress(corpus, c.cpu), c.cpu);
+      this.driver.xdp(corpus.desc, start, count, c.ctx, c.stackTop, this.slot, results ? corpus.results : 0, histAddress(corpus, c.cpu), c.cpu, c.scratch);
     } catch (err) {
       throw this.translate(err);
     }
@@ -118,8 +119,11 @@ export class LoopSpanRunner implements SpanRunner {
       const len = dv.getUint32(corpus.desc + 8 * i + 4, true);
       let regions = this.slotRegions;
       if (this.inPlace) {
+        // As the driver and ContextWriter.place: past 3520 bytes an XDP frame is multi-buffer.
+        const linear = Math.min(len, XDP_LINEAR_MAX);
+        setXdpFrags(dv, cpu, ptr + linear, len - linear);
         dv.setUint32(cpu.ctx, ptr, true);
-        dv.setUint32(cpu.ctx + 4, ptr + len, true);
+        dv.setUint32(cpu.ctx + 4, ptr + linear, true);
         dv.setUint32(cpu.ctx + 8, ptr, true);
         const place = this.placeRegions[(this.turn ^= 1)]!;
         place.packet.start = ptr;

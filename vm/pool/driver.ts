@@ -2,11 +2,14 @@
 // program over a range of corpus packets, calling the JIT module's `run` export wasm-to-wasm (an
 // import bound to the other instance's export: no JavaScript, no BigInt per packet).
 //
-//   xdp(desc, first, count, ctx, fp, slot, results, hist, cpu)   all i32
+//   xdp(desc, first, count, ctx, fp, slot, results, hist, cpu, record)   all i32
 //     for i in [first, first + count):
 //       ptr, len = descriptor i (u32 pair at desc + 8i)
 //       if slot: memory.copy(slot, ptr, len); ptr = slot        the per-CPU copy
-//       xdp_md.data = ptr, .data_end = ptr + len, .data_meta = ptr  (vm/runtime/README.md §2)
+//       linear = min(len, 3520)                                 a longer frame is multi-buffer:
+//       record.frags = len - linear, .fragsEnd = ptr + linear     the rest are fragments
+//                                                               (vm/helpers/packet/xdp-frags.ts)
+//       xdp_md.data = ptr, .data_end = ptr + linear, .data_meta = ptr  (vm/runtime/README.md §2)
 //       r0 = run(r1 = ctx, 0, 0, 0, 0, fp[, cpu])
 //       if results: results[i] = r0                             u64 per packet
 //       hist[bin(u32 r0)] += 1                                  u64 × 16 per CPU (corpus.ts)
@@ -17,6 +20,8 @@
 // the arity of the export says which). It imports the memory as shared with maximum 65536 pages,
 // which any shared memory satisfies.
 
+import { XDP_LINEAR_MAX } from "../helpers/packet/xdp-frags.js";
+import { REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../runtime/record.js";
 import { HIST_MINUS_ONE, HIST_OTHER } from "./corpus.js";
 
 const enc = new TextEncoder();
@@ -42,14 +47,15 @@ const Op = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, call: 0x10,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, i32Store: 0x36, i64Store: 0x37,
-  i32Const: 0x41, i64Const: 0x42, i32Eq: 0x46, i32GeU: 0x4f, i32LtU: 0x49, i32Add: 0x6a, i32Shl: 0x74,
+  i32Const: 0x41, i64Const: 0x42, i32Eq: 0x46, i32GeU: 0x4f, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, select: 0x1b,
   i64Add: 0x7c, i32WrapI64: 0xa7, i64ExtendI32U: 0xad, void: 0x40,
 } as const;
 const memoryCopy = [0xfc, ...uleb(10), 0x00, 0x00];
 
 // Parameters and locals of `xdp`.
-const DESC = 0, FIRST = 1, COUNT = 2, CTX = 3, FP = 4, SLOT = 5, RESULTS = 6, HIST = 7, CPU = 8;
-const I = 9, END = 10, PTR = 11, LEN = 12, D = 13, K = 14, R0 = 15;
+const DESC = 0, FIRST = 1, COUNT = 2, CTX = 3, FP = 4, SLOT = 5, RESULTS = 6, HIST = 7, CPU = 8, RECORD = 9;
+const PARAMS = 10;
+const I = 10, END = 11, PTR = 12, LEN = 13, D = 14, K = 15, LINEAR = 16, R0 = 17;
 
 const get = (l: number): number[] => [Op.localGet, l];
 const set = (l: number): number[] => [Op.localSet, l];
@@ -83,8 +89,11 @@ function xdpBody(withCpu: boolean): number[] {
     ...get(SLOT), ...get(PTR), ...get(LEN), ...memoryCopy,
     ...get(SLOT), ...set(PTR),
     Op.end,
+    ...get(LEN), ...i32(XDP_LINEAR_MAX), ...get(LEN), ...i32(XDP_LINEAR_MAX), Op.i32LtU, Op.select, ...set(LINEAR),
+    ...get(RECORD), ...get(LEN), ...get(LINEAR), Op.i32Sub, ...mem(Op.i32Store, 2, REC_XDP_FRAGS),
+    ...get(RECORD), ...get(PTR), ...get(LINEAR), Op.i32Add, ...mem(Op.i32Store, 2, REC_XDP_FRAGS_END),
     ...get(CTX), ...get(PTR), ...mem(Op.i32Store, 2, 0),
-    ...get(CTX), ...get(PTR), ...get(LEN), Op.i32Add, ...mem(Op.i32Store, 2, 4),
+    ...get(CTX), ...get(PTR), ...get(LINEAR), Op.i32Add, ...mem(Op.i32Store, 2, 4),
     ...get(CTX), ...get(PTR), ...mem(Op.i32Store, 2, 8),
     ...get(CTX), Op.i64ExtendI32U, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, ...get(FP),
     ...(withCpu ? get(CPU) : []),
@@ -106,7 +115,7 @@ function xdpBody(withCpu: boolean): number[] {
     Op.end,
     Op.end,
   ];
-  const locals = vec([[6, I32], [1, I64]]); // i, end, ptr, len, d, k: i32; r0: i64
+  const locals = vec([[7, I32], [1, I64]]); // i, end, ptr, len, d, k, linear: i32; r0: i64
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
 }
@@ -118,7 +127,7 @@ export type RunArity = 6 | 7;
 export function driverBinary(arity: RunArity): Uint8Array<ArrayBuffer> {
   const runParams = [[I64], [I64], [I64], [I64], [I64], [I32], ...(arity === 7 ? [[I32]] : [])];
   const runType = [0x60, ...vec(runParams), ...vec([[I64]])];
-  const xdpType = [0x60, ...vec(Array.from({ length: 9 }, () => [I32])), 0x00];
+  const xdpType = [0x60, ...vec(Array.from({ length: PARAMS }, () => [I32])), 0x00];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([runType, xdpType])),
@@ -134,7 +143,7 @@ export function driverBinary(arity: RunArity): Uint8Array<ArrayBuffer> {
 }
 
 export interface DriverExports {
-  xdp(desc: number, first: number, count: number, ctx: number, fp: number, slot: number, results: number, hist: number, cpu: number): void;
+  xdp(desc: number, first: number, count: number, ctx: number, fp: number, slot: number, results: number, hist: number, cpu: number, record: number): void;
 }
 
 const compiled = new Map<RunArity, WebAssembly.Module>();
