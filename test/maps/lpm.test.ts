@@ -146,4 +146,18 @@ describe("BPF_MAP_TYPE_LPM_TRIE", () => {
     expect(addr % 8).toBe(0);
     expect(new DataView(memory.buffer).getUint32(addr, true)).toBe(0xabcd);
   });
+
+  test("a key whose prefixlen exceeds max_prefixlen matches nothing (trie_lookup_elem), from user space and programs", () => {
+    // Linux 6.18 answers NULL (checked with BPF_MAP_LOOKUP_ELEM on a key_size 8 trie: /33 after
+    // inserting 10.0.0.0/8 and 0.0.0.0/0 finds nothing); we matched it on its first 32 bits.
+    const { t, maps, memory, layout } = trie();
+    t.update(v4("10.0.0.0/8"), 1);
+    t.update(v4("0.0.0.0/0"), 2);
+    expect(readU32(t.lookup(v4("10.5.5.5/32")))).toBe(1);
+    expect(t.lookup(v4("10.5.5.5/33"))).toBeUndefined();
+    expect(t.lookup(v4("10.5.5.5/4294967295"))).toBeUndefined();
+    const key = layout.cpu(0).scratch;
+    new Uint8Array(memory.buffer).set(v4("10.5.5.5/33"), key);
+    expect(maps.runtime.exports.map_lookup(t.address, key, 0)).toBe(0);
+  });
 });

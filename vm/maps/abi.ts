@@ -28,11 +28,21 @@ export const BPF_EXIST = 2;
 /** Needs a struct bpf_spin_lock in the value (BTF): we have none, so the kernel's -EINVAL. */
 export const BPF_F_LOCK = 4;
 
-// ---- map_create flags (the ones some map type accepts here) -----------------------------
+// ---- map_create flags (the ones some map type accepts, and BPF_F_TOKEN_FD, refused) -------
 export const BPF_F_NO_PREALLOC = 1;
 export const BPF_F_NO_COMMON_LRU = 2;
 export const BPF_F_NUMA_NODE = 4;
+/** User space (the syscall side) may only read / only write the map. */
+export const BPF_F_RDONLY = 8;
+export const BPF_F_WRONLY = 16;
 export const BPF_F_ZERO_SEED = 64;
+/** Programs may only read / only write the map's values (the verifier enforces it). */
+export const BPF_F_RDONLY_PROG = 128;
+export const BPF_F_WRONLY_PROG = 256;
+export const BPF_F_MMAPABLE = 1024;
+export const BPF_F_PRESERVE_ELEMS = 2048;
+export const BPF_F_INNER_MAP = 4096;
+export const BPF_F_TOKEN_FD = 65536;
 
 // ---- errno (returned negated, as the kernel's helpers and syscalls do) -------------------
 export const EPERM = 1;

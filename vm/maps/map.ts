@@ -55,10 +55,13 @@ export abstract class MapHandle {
   /**
    * BPF_MAP_FREEZE: from now on user space cannot change the map (updates and deletes fail with
    * -EPERM, as map_get_sys_perms drops FMODE_CAN_WRITE for a frozen map); programs still can,
-   * unless the map is BPF_F_RDONLY_PROG. Enforced by this handle (the user-space API), not by
-   * the maps runtime: a handle made for the same map elsewhere (another worker) does not see it.
+   * unless the map is BPF_F_RDONLY_PROG. Freezing needs write access, so a map created
+   * BPF_F_RDONLY, or one already frozen, cannot be frozen (-EPERM, as map_freeze answers).
+   * Enforced by this handle (the user-space API), not by the maps runtime: a handle made for
+   * the same map elsewhere (another worker) does not see it.
    */
   freeze(): void {
+    this.check("freeze", this.access(WRITE));
     this.isFrozen = true;
   }
 
@@ -70,11 +73,35 @@ export abstract class MapHandle {
     return mapTypeName(this.type);
   }
 
+  /**
+   * map_get_sys_perms: user space reads and writes through the map's fd, whose mode comes from
+   * BPF_F_RDONLY / BPF_F_WRONLY at creation (bpf_get_file_flag), minus writing once frozen.
+   * 0 when every access in `need` (READ | WRITE) is allowed, else -EPERM.
+   */
+  protected access(need: number): number {
+    let mode = READ | WRITE;
+    if (this.flags & abi.BPF_F_RDONLY || this.isFrozen) mode &= ~WRITE;
+    if (this.flags & abi.BPF_F_WRONLY) mode &= ~READ;
+    return (need & ~mode) === 0 ? 0 : -abi.EPERM;
+  }
+
   /** Throw MapError for a negative errno. */
   protected check(op: string, ret: number): void {
-    if (ret < 0) throw new MapError(this.name, ret === -abi.EPERM && this.frozen ? `${op} of a frozen map` : op, ret);
+    if (ret < 0) throw new MapError(this.name, ret === -abi.EPERM ? `${op}${this.deniedBecause()}` : op, ret);
+  }
+
+  /** Why user space may not do something: " of a frozen map", " of a BPF_F_RDONLY map", ... */
+  private deniedBecause(): string {
+    if (this.isFrozen) return " of a frozen map";
+    if (this.flags & abi.BPF_F_RDONLY) return " of a BPF_F_RDONLY map (user space may only read it)";
+    if (this.flags & abi.BPF_F_WRONLY) return " of a BPF_F_WRONLY map (user space may only write it)";
+    return "";
   }
 }
+
+/** Access bits of map_get_sys_perms (FMODE_CAN_READ / FMODE_CAN_WRITE). */
+export const READ = 1;
+export const WRITE = 2;
 
 /** How a map's values are written, looked up and read (shared or per-CPU). */
 export interface ValueCodec<V, In> {
@@ -132,19 +159,22 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** The value for `key`, or undefined (BPF_MAP_LOOKUP_ELEM). A copy: later changes do not show. */
   lookup(key: MapBytes): V | undefined {
+    this.check("lookup", this.access(READ));
     this.putKey(key);
     const addr = this.values.lookup(this.rt, this.address, this.keyAddr, this.valueAddr);
     return addr ? this.values.read(this.view, addr) : undefined;
   }
 
   has(key: MapBytes): boolean {
+    this.check("lookup", this.access(READ));
     this.putKey(key);
     return this.values.lookup(this.rt, this.address, this.keyAddr, this.valueAddr) !== 0;
   }
 
   /** BPF_MAP_UPDATE_ELEM: 0 or the negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL, ...). */
   tryUpdate(key: MapBytes, value: In, flags: number = abi.BPF_ANY): number {
-    if (this.frozen) return -abi.EPERM;
+    const denied = this.access(WRITE);
+    if (denied) return denied;
     this.putKey(key);
     this.putValue(value);
     return this.rt.sys_update(this.address, this.keyAddr, this.valueAddr, flagArg(flags, `map '${this.name}': update`));
@@ -157,7 +187,8 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** BPF_MAP_DELETE_ELEM: 0 or the negative errno. */
   tryDelete(key: MapBytes): number {
-    if (this.frozen) return -abi.EPERM;
+    const denied = this.access(WRITE);
+    if (denied) return denied;
     this.putKey(key);
     return this.rt.sys_delete(this.address, this.keyAddr);
   }
@@ -172,7 +203,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
 
   /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps): the value, or undefined when absent. */
   lookupAndDelete(key: MapBytes): V | undefined {
-    if (this.frozen) this.check("lookup_and_delete", -abi.EPERM);
+    this.check("lookup_and_delete", this.access(READ | WRITE));
     this.putKey(key);
     const ret = this.rt.sys_lookup_and_delete(this.address, this.keyAddr, this.valueAddr);
     if (ret === -abi.ENOENT) return undefined;
@@ -185,6 +216,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
    * As in the kernel, a key that is not in the map restarts from the first key.
    */
   nextKey(key?: MapBytes): Uint8Array | undefined {
+    this.check("get_next_key", this.access(READ));
     if (key !== undefined) this.putKey(key);
     const ret = this.rt.sys_get_next_key(this.address, key === undefined ? 0 : this.keyAddr, this.nextKeyAddr);
     if (ret === -abi.ENOENT) return undefined;

@@ -4,7 +4,7 @@
 import * as abi from "./abi.js";
 import { MemoryView, writeBytes, type MapBytes } from "./codec.js";
 import type { MapDescriptor } from "./descriptor.js";
-import { flagArg, MapHandle } from "./map.js";
+import { flagArg, MapHandle, READ, WRITE } from "./map.js";
 import type { MapsExports } from "./runtime.js";
 
 export class QueueMap extends MapHandle {
@@ -17,6 +17,9 @@ export class QueueMap extends MapHandle {
 
   /** 0 or -E2BIG (full without BPF_EXIST), -EINVAL (BPF_NOEXIST or unknown flags). */
   tryPush(value: MapBytes, flags: number = abi.BPF_ANY): number {
+    // BPF_MAP_UPDATE_ELEM: needs write access (not BPF_F_RDONLY, not frozen).
+    const denied = this.access(WRITE);
+    if (denied) return denied;
     writeBytes(this.view, this.valueAddr, value, this.valueSize, `map '${this.name}': value`);
     return this.rt.sys_push(this.address, this.valueAddr, flagArg(flags, `map '${this.name}': push`));
   }
@@ -28,11 +31,15 @@ export class QueueMap extends MapHandle {
 
   /** The next value (oldest for a queue, newest for a stack), removed; undefined when empty. */
   pop(): Uint8Array | undefined {
+    // BPF_MAP_LOOKUP_AND_DELETE_ELEM: needs read and write access.
+    this.check("pop", this.access(READ | WRITE));
     return this.take(this.rt.sys_pop(this.address, this.valueAddr));
   }
 
   /** The next value, left in place; undefined when empty. */
   peek(): Uint8Array | undefined {
+    // BPF_MAP_LOOKUP_ELEM: needs read access.
+    this.check("peek", this.access(READ));
     return this.take(this.rt.sys_peek(this.address, this.valueAddr));
   }
 

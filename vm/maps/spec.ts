@@ -1,11 +1,19 @@
-// Checks a MapSpec as the kernel's map_alloc_check functions do (arraymap.c, hashtab.c,
-// lpm_trie.c, queue_stack_maps.c, ringbuf.c) and refuses what the kernel refuses, with a
-// BpfError naming the map, the field and the rule.
+// Checks a MapSpec as BPF_MAP_CREATE does and refuses what the kernel refuses, with a BpfError
+// naming the map, the field and the rule: first map_create's own checks (kernel/bpf/syscall.c:
+// map_extra, bpf_get_file_flag, the NUMA node), then the map type's map_alloc_check /
+// map_alloc (arraymap.c, hashtab.c, lpm_trie.c, queue_stack_maps.c, ringbuf.c, devmap.c), one
+// table row per type. Every path that makes a map from a definition goes through here: MapSet
+// creation, machine sizing, and `verify` of an object (vm/elf/load/verify.ts), so an object
+// whose map the kernel would refuse is refused before any program is verified or run.
+//
+// Sizes that only an allocation can refuse (the kernel's -ENOMEM) are not rules: the maps arena
+// refuses those when the map is created here. The tables were compared with Linux 6.18's
+// BPF_MAP_CREATE over a sweep of types, sizes and flags (test/maps/spec-kernel.test.ts).
 
 import { BpfError } from "../errors.js";
 import * as abi from "./abi.js";
 import { errnoName } from "./errors.js";
-import { isHash, isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec } from "./types.js";
+import { isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec } from "./types.js";
 
 /** A checked spec: the type resolved to its number, flags defaulted. */
 export interface CheckedSpec {
@@ -17,46 +25,58 @@ export interface CheckedSpec {
   readonly flags: number;
 }
 
-/** MAX_BPF_STACK: hash keys live on a program's stack. */
-const MAX_HASH_KEY = 512;
-/** PCPU_MIN_UNIT_SIZE: the largest per-CPU value the kernel allocates. */
-const MAX_PERCPU_VALUE = 32768;
-/** LPM keys: struct bpf_lpm_trie_key_u8 with 1..256 data bytes. */
-const LPM_KEY_MIN = 5;
+/** KMALLOC_MAX_SIZE on x86-64 / arm64 with 4 KiB pages (PAGE_SIZE << MAX_PAGE_ORDER). */
+const KMALLOC_MAX_SIZE = 4 << 20;
+/** sizeof(struct htab_elem) on 64-bit kernels (hashtab.c), part of its key + value limit. */
+const HTAB_ELEM_SIZE = 48;
+/** sizeof(struct lpm_trie_node) on 64-bit kernels, part of LPM_VAL_SIZE_MAX. */
+const LPM_NODE_SIZE = 24;
+/** PCPU_MIN_UNIT_SIZE: the largest per-CPU value (rounded up to 8) the kernel allocates. */
+const PCPU_MIN_UNIT_SIZE = 32768;
+/** LPM keys: struct bpf_lpm_trie_key_u8 (u32 prefixlen) with 1..256 data bytes. */
+const LPM_KEY_MIN = 4 + 1;
 const LPM_KEY_MAX = 4 + 256;
-/** Values are limited by the arena in practice; this keeps offsets inside 32 bits. */
-const MAX_VALUE = 1 << 30;
-
+/** htab_map_alloc: n_buckets = roundup_pow_of_two(max_entries) must not overflow
+ * U32_MAX / sizeof(struct bucket) (16 bytes): at most 2^27 entries, else -E2BIG. */
+const HTAB_MAX_ENTRIES = 1 << 27;
+/** dev_map_init_map: a DEVMAP_HASH's buckets, roundup_pow_of_two(max_entries), up to 2^31. */
+const DEVMAP_HASH_MAX_ENTRIES = 2 ** 31;
+const INT_MAX = 0x7fffffff;
 const U32_MAX = 0xffffffff;
 
-/** Creation flags each type accepts here (a subset of the kernel's *_CREATE_FLAG_MASK). */
-function allowedFlags(type: MapType): number {
-  switch (type) {
-    case MapType.Hash:
-    case MapType.PerCpuHash:
-      return abi.BPF_F_NO_PREALLOC | abi.BPF_F_NUMA_NODE | abi.BPF_F_ZERO_SEED;
-    case MapType.LruHash:
-    case MapType.LruPerCpuHash:
-      return abi.BPF_F_NO_COMMON_LRU | abi.BPF_F_NUMA_NODE | abi.BPF_F_ZERO_SEED;
-    case MapType.LpmTrie:
-      return abi.BPF_F_NO_PREALLOC | abi.BPF_F_NUMA_NODE;
-    default:
-      return abi.BPF_F_NUMA_NODE;
-  }
+// map_flags bits (include/uapi/linux/bpf.h). BPF_F_ACCESS_MASK: who may read / write the map,
+// from user space (RDONLY / WRONLY: the fd's mode) and from programs (*_PROG: the verifier).
+const F = {
+  NO_PREALLOC: abi.BPF_F_NO_PREALLOC, NO_COMMON_LRU: abi.BPF_F_NO_COMMON_LRU, NUMA_NODE: abi.BPF_F_NUMA_NODE,
+  RDONLY: abi.BPF_F_RDONLY, WRONLY: abi.BPF_F_WRONLY, ZERO_SEED: abi.BPF_F_ZERO_SEED,
+  RDONLY_PROG: abi.BPF_F_RDONLY_PROG, WRONLY_PROG: abi.BPF_F_WRONLY_PROG, MMAPABLE: abi.BPF_F_MMAPABLE,
+  PRESERVE_ELEMS: abi.BPF_F_PRESERVE_ELEMS, INNER_MAP: abi.BPF_F_INNER_MAP, TOKEN_FD: abi.BPF_F_TOKEN_FD,
+} as const;
+const ACCESS = F.RDONLY | F.RDONLY_PROG | F.WRONLY | F.WRONLY_PROG;
+
+const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = Object.entries(F).map(([name, bit]) => [bit, `BPF_F_${name}`]);
+
+/** "BPF_F_MMAPABLE|0x80000" for the bits of `flags`. */
+function flagNames(flags: number): string {
+  const known = FLAG_NAMES.filter(([bit]) => flags & bit);
+  const rest = known.reduce((left, [bit]) => left & ~bit, flags) >>> 0;
+  return [...known.map(([, name]) => name), ...(rest ? [`0x${rest.toString(16)}`] : [])].join("|");
 }
 
 class SpecChecker {
-  constructor(private readonly spec: MapSpec, private readonly typeName: string) {}
+  constructor(
+    readonly spec: MapSpec,
+    readonly typeName: string,
+    readonly flags: number,
+  ) {}
 
   fail(what: string, errno = abi.EINVAL): never {
-    throw new BpfError(
-      `map '${this.spec.name}' (${this.typeName}): ${what} (the kernel refuses it with -${errnoName(errno)})`,
-    );
+    throw new BpfError(`map '${this.spec.name}' (${this.typeName}): ${what} (the kernel refuses it with -${errnoName(errno)})`);
   }
 
-  integer(field: "keySize" | "valueSize" | "maxEntries" | "flags", value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > U32_MAX) {
-      this.fail(`${field} must be an integer from 0 to ${U32_MAX}, got ${value}`);
+  integer(field: string, value: unknown): void {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > U32_MAX) {
+      this.fail(`${field} must be an integer from 0 to ${U32_MAX}, got ${String(value)}`);
     }
   }
 
@@ -68,6 +88,167 @@ class SpecChecker {
   exactly(field: string, value: number, want: number): void {
     if (value !== want) this.fail(`${field} must be ${want}, got ${value}`);
   }
+
+  /** `flags` outside `mask` (the type's *_CREATE_FLAG_MASK). */
+  flagMask(mask: number): void {
+    const extra = (this.flags & ~mask) >>> 0;
+    if (extra) this.fail(`map_flags ${flagNames(extra)} not accepted for this map type`);
+  }
+
+  has(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  /** bpf_map_flags_access_ok: a program cannot be limited to reading and to writing at once. */
+  accessOk(): void {
+    if (this.has(F.RDONLY_PROG) && this.has(F.WRONLY_PROG)) this.fail("map_flags BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together");
+  }
+
+  /** Per-CPU values live in every CPU's per-CPU area, not on one NUMA node. */
+  noNumaNode(why: string): void {
+    if (this.has(F.NUMA_NODE)) this.fail(`map_flags BPF_F_NUMA_NODE on ${why}`);
+  }
+
+  /** round_up(value_size, 8) of a per-CPU value must fit PCPU_MIN_UNIT_SIZE. */
+  perCpuValue(): void {
+    const size = this.spec.valueSize;
+    if (Math.ceil(size / 8) * 8 > PCPU_MIN_UNIT_SIZE) {
+      this.fail(`value_size ${size} is too large: a per-CPU value is at most ${PCPU_MIN_UNIT_SIZE} bytes`, abi.E2BIG);
+    }
+  }
+
+  maxEntriesNotZero(): void {
+    if (this.spec.maxEntries === 0) this.fail("max_entries must not be 0");
+  }
+}
+
+/** What one map type takes: its *_CREATE_FLAG_MASK and the rest of its alloc_check. */
+interface TypeRule {
+  readonly flags: number;
+  readonly check: (c: SpecChecker, s: MapSpec) => void;
+}
+
+const ARRAY_FLAGS = F.NUMA_NODE | F.MMAPABLE | ACCESS | F.PRESERVE_ELEMS | F.INNER_MAP;
+
+/** array_map_alloc_check (ARRAY, PERCPU_ARRAY; PROG_ARRAY and PERF_EVENT_ARRAY after fdArray). */
+function arrayCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  c.maxEntriesNotZero();
+  c.exactly("key_size", s.keySize, 4);
+  if (s.valueSize === 0) c.fail("value_size must not be 0");
+  c.accessOk();
+  if (type === MapType.PerCpuArray) c.noNumaNode("a per-CPU array");
+  if (type !== MapType.Array && c.has(F.MMAPABLE | F.INNER_MAP)) {
+    c.fail(`map_flags ${flagNames(c.flags & (F.MMAPABLE | F.INNER_MAP))}: only a plain ARRAY takes them`);
+  }
+  if (type !== MapType.PerfEventArray && c.has(F.PRESERVE_ELEMS)) c.fail("map_flags BPF_F_PRESERVE_ELEMS: only a PERF_EVENT_ARRAY takes it");
+  // "avoid overflow on round_up(map->value_size)"
+  if (s.valueSize > INT_MAX) c.fail(`value_size ${s.valueSize} is too large: at most ${INT_MAX}`, abi.E2BIG);
+  if (type === MapType.PerCpuArray) c.perCpuValue();
+}
+
+/** fd_array_map_alloc_check: slots hold a u32 fd, and programs get no read/write-only limits. */
+function fdArrayCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  c.exactly("value_size", s.valueSize, 4);
+  if (c.has(F.RDONLY_PROG | F.WRONLY_PROG)) {
+    c.fail(`map_flags ${flagNames(c.flags & (F.RDONLY_PROG | F.WRONLY_PROG))}: not supported for maps of fds`);
+  }
+  arrayCheck(c, s, type);
+}
+
+/** htab_map_alloc_check, then htab_map_alloc's bucket count. */
+function hashCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  const percpu = isPerCpu(type);
+  const lru = type === MapType.LruHash || type === MapType.LruPerCpuHash;
+  const percpuLru = c.has(F.NO_COMMON_LRU);
+  c.accessOk();
+  if (!lru && percpuLru) c.fail("map_flags BPF_F_NO_COMMON_LRU: only LRU hash maps take it");
+  // LRU maps evict from a preallocated pool: no BPF_F_NO_PREALLOC (the kernel's -ENOTSUPP, 524).
+  if (lru && c.has(F.NO_PREALLOC)) c.fail("map_flags BPF_F_NO_PREALLOC: an LRU map is always preallocated", abi.ENOTSUPP);
+  if (percpu || percpuLru) c.noNumaNode(percpu ? "a per-CPU map" : "an LRU map with per-CPU lists (BPF_F_NO_COMMON_LRU)");
+  c.maxEntriesNotZero();
+  if (s.keySize === 0) c.fail("key_size must not be 0");
+  if (s.valueSize === 0) c.fail("value_size must not be 0");
+  // "if key_size + value_size is bigger, the user space won't be able to access the elements"
+  if (s.keySize + s.valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) {
+    c.fail(`key_size + value_size (${s.keySize} + ${s.valueSize}) is too large: must be below ${KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE}`, abi.E2BIG);
+  }
+  if (percpu) c.perCpuValue();
+  if (s.maxEntries > HTAB_MAX_ENTRIES) c.fail(`max_entries ${s.maxEntries} is too large: a hash map has at most ${HTAB_MAX_ENTRIES}`, abi.E2BIG);
+}
+
+/** trie_alloc: every violation is -EINVAL. */
+function lpmCheck(c: SpecChecker, s: MapSpec): void {
+  c.maxEntriesNotZero();
+  if (!c.has(F.NO_PREALLOC)) c.fail("an LPM trie needs map_flags BPF_F_NO_PREALLOC");
+  c.accessOk();
+  c.range("key_size", s.keySize, LPM_KEY_MIN, LPM_KEY_MAX);
+  c.range("value_size", s.valueSize, 1, KMALLOC_MAX_SIZE - (LPM_KEY_MAX - 4) - LPM_NODE_SIZE);
+}
+
+/** queue_stack_map_alloc_check. */
+function queueCheck(c: SpecChecker, s: MapSpec): void {
+  c.maxEntriesNotZero();
+  c.exactly("key_size", s.keySize, 0);
+  if (s.valueSize === 0) c.fail("value_size must not be 0");
+  c.accessOk();
+  if (s.valueSize > KMALLOC_MAX_SIZE) c.fail(`value_size ${s.valueSize} is too large: at most ${KMALLOC_MAX_SIZE}`, abi.E2BIG);
+}
+
+/** ringbuf_map_alloc: the size (max_entries) is a power-of-2 number of pages. */
+function ringbufCheck(c: SpecChecker, s: MapSpec): void {
+  c.exactly("key_size", s.keySize, 0);
+  c.exactly("value_size", s.valueSize, 0);
+  const n = s.maxEntries;
+  if (n === 0 || (n & (n - 1)) !== 0 || n % abi.RINGBUF_PAGE !== 0) {
+    c.fail(`max_entries ${n} must be a power of 2 and a multiple of ${abi.RINGBUF_PAGE} (the ring's size in bytes)`);
+  }
+}
+
+/** dev_map_alloc_check: a u32 key, a u32 ifindex or a struct bpf_devmap_val (8 bytes). */
+function devmapCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  c.maxEntriesNotZero();
+  c.exactly("key_size", s.keySize, 4);
+  if (s.valueSize !== 4 && s.valueSize !== 8) c.fail(`value_size must be 4 (ifindex) or 8 (struct bpf_devmap_val), got ${s.valueSize}`);
+  if (type === MapType.DevMapHash && s.maxEntries > DEVMAP_HASH_MAX_ENTRIES) {
+    c.fail(`max_entries ${s.maxEntries} is too large: a DEVMAP_HASH has at most ${DEVMAP_HASH_MAX_ENTRIES}`);
+  }
+}
+
+const HASH_FLAGS = F.NO_PREALLOC | F.NO_COMMON_LRU | F.NUMA_NODE | ACCESS | F.ZERO_SEED;
+const hashRule = (type: MapType): TypeRule => ({ flags: HASH_FLAGS, check: (c, s) => hashCheck(c, s, type) });
+const arrayRule = (type: MapType): TypeRule => ({ flags: ARRAY_FLAGS, check: (c, s) => arrayCheck(c, s, type) });
+const fdArrayRule = (type: MapType): TypeRule => ({ flags: ARRAY_FLAGS, check: (c, s) => fdArrayCheck(c, s, type) });
+const devmapRule = (type: MapType): TypeRule => ({ flags: F.NUMA_NODE | F.RDONLY | F.WRONLY, check: (c, s) => devmapCheck(c, s, type) });
+
+/** Each type's *_CREATE_FLAG_MASK and alloc_check. */
+const RULES: ReadonlyMap<MapType, TypeRule> = new Map<MapType, TypeRule>([
+  [MapType.Array, arrayRule(MapType.Array)],
+  [MapType.PerCpuArray, arrayRule(MapType.PerCpuArray)],
+  [MapType.ProgArray, fdArrayRule(MapType.ProgArray)],
+  [MapType.PerfEventArray, fdArrayRule(MapType.PerfEventArray)],
+  [MapType.Hash, hashRule(MapType.Hash)],
+  [MapType.PerCpuHash, hashRule(MapType.PerCpuHash)],
+  [MapType.LruHash, hashRule(MapType.LruHash)],
+  [MapType.LruPerCpuHash, hashRule(MapType.LruPerCpuHash)],
+  [MapType.LpmTrie, { flags: F.NO_PREALLOC | F.NUMA_NODE | ACCESS, check: lpmCheck }],
+  [MapType.Queue, { flags: F.NUMA_NODE | ACCESS, check: queueCheck }],
+  [MapType.Stack, { flags: F.NUMA_NODE | ACCESS, check: queueCheck }],
+  [MapType.RingBuf, { flags: F.NUMA_NODE, check: ringbufCheck }],
+  [MapType.DevMap, devmapRule(MapType.DevMap)],
+  [MapType.DevMapHash, devmapRule(MapType.DevMapHash)],
+]);
+
+/**
+ * map_create's checks before the type's: map_extra is for BLOOM_FILTER and ARENA only;
+ * bpf_get_file_flag refuses an fd both read-only and write-only; a BPF token (BPF_F_TOKEN_FD)
+ * needs a token fd, which nothing here has; BPF_F_NUMA_NODE names an online node, and this
+ * runtime's one memory is node 0.
+ */
+function createCheck(c: SpecChecker, s: MapSpec): void {
+  if (s.mapExtra !== undefined && s.mapExtra !== 0) c.fail(`map_extra must be 0 for this map type, got ${s.mapExtra}`);
+  if (c.has(F.RDONLY) && c.has(F.WRONLY)) c.fail("map_flags BPF_F_RDONLY and BPF_F_WRONLY together");
+  if (c.has(F.TOKEN_FD)) c.fail("map_flags BPF_F_TOKEN_FD: there is no BPF token here");
+  if (c.has(F.NUMA_NODE) && (s.numaNode ?? 0) !== 0) c.fail(`numa_node ${s.numaNode} is not an online NUMA node (only node 0 exists here)`);
 }
 
 export function checkSpec(spec: MapSpec): CheckedSpec {
@@ -78,45 +259,19 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   if (type === undefined) {
     throw new BpfError(`map '${spec.name}': unknown or unsupported map type ${JSON.stringify(spec.type)}`);
   }
-  const c = new SpecChecker(spec, mapTypeName(type));
   const flags = spec.flags ?? 0;
+  const c = new SpecChecker(spec, mapTypeName(type), flags);
   c.integer("keySize", spec.keySize);
   c.integer("valueSize", spec.valueSize);
   c.integer("maxEntries", spec.maxEntries);
   c.integer("flags", flags);
-  const unknown = flags & ~allowedFlags(type);
-  if (unknown) c.fail(`map_flags 0x${(unknown >>> 0).toString(16)} not supported for this map type`);
-  const { keySize, valueSize, maxEntries } = spec;
-  if (maxEntries === 0) c.fail("max_entries must not be 0");
-  if (isPerCpu(type)) c.range("value_size", valueSize, 1, MAX_PERCPU_VALUE, abi.E2BIG);
-
-  if (type === MapType.Array || type === MapType.PerCpuArray) {
-    c.exactly("key_size", keySize, 4);
-    c.range("value_size", valueSize, 1, MAX_VALUE, abi.E2BIG);
-  } else if (type === MapType.ProgArray || type === MapType.PerfEventArray) {
-    c.exactly("key_size", keySize, 4);
-    c.exactly("value_size", valueSize, 4);
-  } else if (type === MapType.DevMap || type === MapType.DevMapHash) {
-    // dev_map_alloc_check: a u32 key and a u32 ifindex or a struct bpf_devmap_val (8 bytes).
-    c.exactly("key_size", keySize, 4);
-    if (valueSize !== 4 && valueSize !== 8) c.fail(`value_size must be 4 (ifindex) or 8 (struct bpf_devmap_val), got ${valueSize}`);
-  } else if (isHash(type)) {
-    c.range("key_size", keySize, 1, MAX_HASH_KEY, abi.E2BIG);
-    c.range("value_size", valueSize, 1, MAX_VALUE, abi.E2BIG);
-  } else if (type === MapType.LpmTrie) {
-    c.range("key_size", keySize, LPM_KEY_MIN, LPM_KEY_MAX);
-    c.range("value_size", valueSize, 1, MAX_VALUE);
-    if (!(flags & abi.BPF_F_NO_PREALLOC)) c.fail("an LPM trie needs map_flags BPF_F_NO_PREALLOC");
-  } else if (type === MapType.Queue || type === MapType.Stack) {
-    c.exactly("key_size", keySize, 0);
-    c.range("value_size", valueSize, 1, MAX_VALUE, abi.E2BIG);
-  } else if (type === MapType.RingBuf) {
-    c.exactly("key_size", keySize, 0);
-    c.exactly("value_size", valueSize, 0);
-    const pow2 = (maxEntries & (maxEntries - 1)) === 0;
-    if (!pow2 || maxEntries % abi.RINGBUF_PAGE !== 0) {
-      c.fail(`max_entries ${maxEntries} must be a power of 2 and a multiple of ${abi.RINGBUF_PAGE} (the ring's size in bytes)`);
-    }
+  if (spec.numaNode !== undefined) c.integer("numaNode", spec.numaNode);
+  if (spec.mapExtra !== undefined && (typeof spec.mapExtra !== "number" || !Number.isSafeInteger(spec.mapExtra) || spec.mapExtra < 0)) {
+    c.fail(`mapExtra must be a non-negative integer, got ${String(spec.mapExtra)}`);
   }
-  return { name: spec.name, type, keySize, valueSize, maxEntries, flags };
+  createCheck(c, spec);
+  const rule = RULES.get(type)!;
+  c.flagMask(rule.flags);
+  rule.check(c, spec);
+  return { name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags };
 }

@@ -72,4 +72,8 @@ export interface MapSpec {
   readonly maxEntries: number;
   /** map_flags (BPF_F_NO_PREALLOC, BPF_F_NO_COMMON_LRU, ...). Default 0. */
   readonly flags?: number;
+  /** numa_node (read with BPF_F_NUMA_NODE): this runtime's one memory is node 0. */
+  readonly numaNode?: number;
+  /** map_extra: BLOOM_FILTER / ARENA only, so it must be 0 (or absent) here. */
+  readonly mapExtra?: number;
 }

@@ -2,7 +2,7 @@
 // (and C types when BTF gives them), max_entries, flags, where they are defined, initial
 // contents of global data and static PROG_ARRAY slots.
 
-import { anyMapTypeName, mapFlagsText, type BpfObject, type ObjectMap } from "../../../vm/elf/load/index.js";
+import { anyMapTypeName, mapCreationError, mapFlagsText, type BpfObject, type ObjectMap } from "../../../vm/elf/load/index.js";
 import { UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
 import { readObject } from "../object-file.js";
@@ -12,7 +12,9 @@ const spec: CommandSpec = {
   summary: "List the maps of a BPF object (.o): type, key/value size, max_entries, flags",
   usage: "maps PROG.o [--json]",
   details: `Maps are listed in fd order, the order they are created in: the legacy 'maps' section,
-BTF-defined '.maps', then global data (.data, .rodata, .bss...) as single-entry arrays.`,
+BTF-defined '.maps', then global data (.data, .rodata, .bss...) as single-entry arrays.
+A map that BPF_MAP_CREATE would refuse (the kernel's rules for its type, sizes and flags) is
+listed with the reason ('refused: ...'; --json: "error"); loading the object fails on it.`,
   options: {
     json: { type: "boolean", description: "one JSON array of maps" },
   },
@@ -48,7 +50,14 @@ function jsonOf(m: ObjectMap, fd: number): Record<string, unknown> {
     ...(m.pinning !== undefined ? { pinning: m.pinning } : {}),
     ...(m.slots ? { slots: m.slots } : {}),
     ...(m.initial ? { initial: hex(m.initial) } : {}),
+    ...refusal(m),
   };
+}
+
+/** `error`: why BPF_MAP_CREATE would refuse the map (loading the object then fails). */
+function refusal(m: ObjectMap): { error?: string } {
+  const err = mapCreationError(m);
+  return err ? { error: err.message } : {};
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -71,6 +80,10 @@ function table(obj: BpfObject): string {
   const lines = [fmt(head), ...rows.map(fmt)];
   for (const m of obj.maps) {
     if (m.slots?.length) lines.push(`${m.name}: ${m.slots.map((s) => `[${s.index}] = ${s.program}`).join(", ")}`);
+  }
+  for (const m of obj.maps) {
+    const err = mapCreationError(m);
+    if (err) lines.push(`refused: ${err.message}`);
   }
   return lines.join("\n") + "\n";
 }

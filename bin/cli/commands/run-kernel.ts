@@ -31,7 +31,7 @@ import type { Packet } from "../../../vm/packets/index.js";
 import { PROGRAM_TYPES, SK_BUFF_SOCKET, SK_BUFF_TC } from "../../../vm/programs/index.js";
 import type { PacketResult } from "../../../vm/runtime/run.js";
 import { CliError } from "../args.js";
-import type { MapInit, RunReport } from "./run-object.js";
+import { unreadable, type MapInit, type RunReport } from "./run-object.js";
 
 const BPF_F_RDONLY_PROG = 1 << 7;
 const PERCPU = new Set([5, 6, 10]);
@@ -182,6 +182,8 @@ function fillKernelMap(map: KernelMap, init: MapInit, cpus: number): void {
  * {key, value} in the kernel's iteration order, per-CPU values one per possible CPU.
  */
 function dumpKernelMap(map: KernelMap, cpus: number): unknown[] {
+  const why = unreadable(map.spec.type, map.spec.flags ?? 0);
+  if (why) return [{ unreadable: why }];
   if (map.spec.type === RINGBUF) return map.drain().map((r) => ({ value: hex(r) }));
   if (map.spec.type === QUEUE || map.spec.type === STACK) return map.popAll().map((v) => ({ value: hex(v) }));
   const entries: unknown[] = [];

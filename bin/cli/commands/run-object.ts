@@ -271,11 +271,28 @@ function single(v: Uint8Array | Uint8Array[], fail: (why: string) => never): Uin
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
+const BPF_F_RDONLY = 1 << 3;
+const BPF_F_WRONLY = 1 << 4;
+const QUEUE_TYPES = new Set([22, 23]);
+
+/**
+ * Why user space cannot read a map back after a run (the kernel's map_get_sys_perms): a
+ * BPF_F_WRONLY map's fd may not read, and popping a BPF_F_RDONLY queue or stack needs write
+ * access. Such a map is reported as `[{unreadable: why}]`, on every engine alike.
+ */
+export function unreadable(type: number, flags: number): string | undefined {
+  if (flags & BPF_F_WRONLY) return "created BPF_F_WRONLY: user space may not read it";
+  if (flags & BPF_F_RDONLY && QUEUE_TYPES.has(type)) return "created BPF_F_RDONLY: user space may not pop it";
+  return undefined;
+}
+
 /** Every map's contents after the run: {key, value} hex strings, per-CPU values as arrays. */
 function dumpMaps(maps: MapSet): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const map of maps) {
-    if (map instanceof RingBuf) out[map.name] = map.drain().map((r) => ({ value: hex(r) }));
+    const why = unreadable(map.type, map.flags);
+    if (why) out[map.name] = [{ unreadable: why }];
+    else if (map instanceof RingBuf) out[map.name] = map.drain().map((r) => ({ value: hex(r) }));
     else if (map instanceof PerfEventArray) {
       // Slots hold an open event's CPU, not data: the records are in the report's `perf`.
       const slots: unknown[] = [];

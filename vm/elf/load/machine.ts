@@ -12,7 +12,7 @@ import type { VerifyResult } from "../../verifier/verifier.js";
 import { BPF_MAP_TYPE_PROG_ARRAY } from "./map-types.js";
 import { withCpuSlots, type ObjectMap } from "./maps.js";
 import { findProgram, type BpfObject, type ObjectProgram } from "./object.js";
-import { verifyObjectProgram } from "./verify.js";
+import { objectMapError, verifyObjectProgram } from "./verify.js";
 
 export interface ObjectMachineOptions extends Omit<MachineOptions, "type" | "maps"> {
   /** Verify every program before it can run (default true). */
@@ -40,6 +40,9 @@ export interface LoadedObjectProgram {
 export function instantiateObject(obj: BpfObject, name: string | ObjectProgram | undefined, options: ObjectMachineOptions): LoadedObjectProgram {
   const entry = typeof name === "object" ? name : findProgram(obj, name);
   const type = runnableType(entry);
+  // Every map is checked as BPF_MAP_CREATE would check it, with the message `verify` gives.
+  const mapError = objectMapError(obj);
+  if (mapError) throw mapError;
   const machine = createMachine({ ...options, type, maps: obj.maps.map((m) => withCpuSlots(m.spec, options.cpus ?? 1)) });
   writeGlobalData(obj, machine);
   const check = options.verify ?? true;

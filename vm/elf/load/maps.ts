@@ -7,13 +7,14 @@
 import { BpfError } from "../../errors.js";
 import type { Btf } from "../../btf/btf.js";
 import { btfMapDefinitions, type BtfMapDef } from "../../btf/maps.js";
-import type { MapSpec } from "../../maps/types.js";
+import { checkSpec } from "../../maps/spec.js";
+import { parseMapType, type MapSpec } from "../../maps/types.js";
 import { hex } from "../bytes.js";
 import { SHF, SHT, STT } from "../constants.js";
 import type { ElfObject } from "../object.js";
 import { SHDR, type ElfSection } from "../sections.js";
 import { SYMBOL_FIELDS, type ElfSymbol } from "../symbols.js";
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY } from "./map-types.js";
+import { anyMapTypeName, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY } from "./map-types.js";
 
 export type MapOrigin = "legacy" | "btf" | "data";
 
@@ -153,7 +154,11 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
     sectionIndex: s.index,
     offset: sym.value,
     size,
-    spec: { name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags },
+    spec: {
+      name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
+      ...(def.numaNode !== undefined ? { numaNode: def.numaNode } : {}),
+      ...(def.mapExtra !== undefined ? { mapExtra: def.mapExtra } : {}),
+    },
     readonly: false,
     ...(def.pinning !== undefined ? { pinning: def.pinning } : {}),
     ...(def.keyType !== undefined ? { keyType: btf.typeName(def.keyType) } : {}),
@@ -203,3 +208,33 @@ export function withCpuSlots<S extends { readonly type: number | string; readonl
   const perf = spec.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || spec.type === "perf_event_array";
   return perf && spec.maxEntries === 0 ? { ...spec, maxEntries: cpus } : spec;
 }
+
+/**
+ * Why BPF_MAP_CREATE would refuse the map (the kernel's rules, vm/maps/spec.ts), or undefined.
+ * The map is checked as libbpf creates it: a PERF_EVENT_ARRAY without max_entries gets one
+ * slot a CPU (withCpuSlots), .rodata is BPF_F_RDONLY_PROG. Types the runtime does not implement
+ * are not judged here: running them is refused by name, and the verifier decides the rest.
+ */
+export function mapCreationError(m: ObjectMap): BpfError | undefined {
+  if (MAP_IN_MAP.has(m.spec.type)) {
+    // bpf_map_meta_alloc(attr->inner_map_fd): without an inner map definition (`values`, which
+    // is refused when read: map-in-map is not supported here) libbpf passes inner_map_fd 0.
+    return new BpfError(
+      `map '${m.name}' (${anyMapTypeName(m.spec.type)}): a map of maps needs an inner map (inner_map_fd), and this definition has none (the kernel refuses it with -EINVAL); map-in-map is not supported here`,
+    );
+  }
+  if (parseMapType(m.spec.type) === undefined) return undefined;
+  try {
+    checkSpec(withCpuSlots({ ...m.spec, flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0) }, 1));
+    return undefined;
+  } catch (err) {
+    if (err instanceof BpfError) return err;
+    throw err;
+  }
+}
+
+/** ARRAY_OF_MAPS, HASH_OF_MAPS. */
+const MAP_IN_MAP: ReadonlySet<number> = new Set([12, 13]);
+
+/** libbpf creates .rodata maps with it. */
+const BPF_F_RDONLY_PROG = 1 << 7;

@@ -9,6 +9,8 @@ import { CallSrc, Cls, JmpOp } from "../../isa/opcodes.js";
 import type { ProgramTypeName } from "../../programs/types.js";
 import { verify, type VerifyResult } from "../../verifier/verifier.js";
 import type { VerifierMap } from "../../verifier/env.js";
+import type { BpfError } from "../../errors.js";
+import { mapCreationError } from "./maps.js";
 import type { BpfObject, ObjectProgram } from "./object.js";
 
 /** BPF_F_RDONLY_PROG: libbpf creates the .rodata maps with it. */
@@ -27,6 +29,15 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     // (machine.ts): the verifier may read its bytes as constants.
     ...(m.readonly ? { frozen: m.initial ?? new Uint8Array(m.spec.valueSize) } : {}),
   }));
+}
+
+/** The first map of the object that BPF_MAP_CREATE would refuse, as the error saying why. */
+export function objectMapError(obj: BpfObject): BpfError | undefined {
+  for (const m of obj.maps) {
+    const err = mapCreationError(m);
+    if (err) return err;
+  }
+  return undefined;
 }
 
 /** Helpers whose kernel bpf_func_proto has gpl_only = true (of those the runtime implements). */
@@ -60,6 +71,10 @@ export interface VerifyObjectOptions {
 /** Verify one program of `obj`: unsupported types and link errors are reported, not verified. */
 export function verifyObjectProgram(obj: BpfObject, program: ObjectProgram, options: VerifyObjectOptions): ProgramVerification {
   if (program.error) return { program, status: "error", message: program.error.message };
+  // libbpf creates every map of the object before it loads a program (bpf_object__load): a map
+  // the kernel refuses fails the load, whatever the program.
+  const mapError = objectMapError(obj);
+  if (mapError) return { program, status: "error", message: mapError.message };
   if (!program.type) return { program, status: "unsupported", message: program.unsupported ?? "unsupported program type" };
   const licence = obj.gplCompatible ? undefined : gplViolation(program, obj.license);
   if (licence) {

@@ -81,6 +81,9 @@ function walk(m: usize, key: usize): usize {
 }
 
 export function lpmLookup(m: usize, key: usize): usize {
+  // trie_lookup_elem: a key whose prefixlen exceeds the trie's max_prefixlen matches nothing
+  // (Linux 6.18 returns NULL; checked against it in test/maps/lpm.test.ts).
+  if (load<u32>(key) > maxPrefixlen(m)) return 0;
   while (true) {
     const seq = seqBegin(m + H_SEQ);
     const node = walk(m, key);
