@@ -44,6 +44,8 @@ const EXPECTED: Record<string, { programs: string[][]; maps: Array<[string, numb
   xdp_firewall: { programs: [["xdp_firewall", "xdp", "xdp"]], maps: [["allow", 1, 12, 4, 65536, 0]] },
   xdp_lpm_acl: { programs: [["xdp_lpm_acl", "xdp", "xdp"]], maps: [["prefixes", 11, 8, 4, 1024, 1], ["hits", 10, 8, 8, 512, 0], [".bss", 2, 4, 16, 1, 0]] },
   xdp_parser: { programs: [["xdp_parser", "xdp", "xdp"]], maps: [] },
+  // vmlinux.h style: its header field accesses are CO-RE relocations (vm/elf/load/core.ts).
+  xdp_core_headers: { programs: [["xdp_core_headers", "xdp", "xdp"]], maps: [["l3l4", 6, 4, 8, 12, 0]] },
   xdp_qinq_v6ext: { programs: [["xdp_qinq_v6ext", "xdp", "xdp"]], maps: [["vlan_l4", 5, 8, 8, 256, 0], [".bss", 2, 4, 24, 1, 0]] },
   xdp_stats_rewrite: { programs: [["xdp_port_rewrite", "xdp", "xdp"]], maps: [["xdp_stats_map", 6, 4, 16, 5, 0]] },
   xdp_katran_lb: {
@@ -57,7 +59,7 @@ const EXPECTED: Record<string, { programs: string[][]; maps: Array<[string, numb
 };
 
 describe("corpus/programs: every object loads", () => {
-  it("all 21 objects are covered", () => {
+  it("all 22 objects are covered", () => {
     expect(CORPUS_NAMES).toEqual(Object.keys(EXPECTED).sort());
   });
 
@@ -94,6 +96,7 @@ describe("corpus/programs: every object loads", () => {
       // stats: 1 lookup; dns: 2 + 2 (inlined helpers); ct_nat: state + 6 on ct_map; katran: 2 vip +
       // 5 inlined stat_inc + 2 lru + ring + real + ctl.
       xdp_stats_rewrite: 1, xdp_dns: 4, tc_ct_nat: 7, xdp_katran_lb: 12,
+      xdp_core_headers: 8, // count() inlined at each of its 8 calls
     });
   });
 
@@ -313,6 +316,13 @@ describe("the loader's fixtures", () => {
     expect(obj.ext!.coreRelos.get("tc")!.map((r) => r.access)).toEqual(expect.arrayContaining(["0:12:2", "0:0", "0:2", "0:4"]));
     expect(obj.programs.map((p) => [p.name, p.error?.message])).toEqual([["core_xdp", undefined], ["core_tc", undefined]]);
     expect(verifyObject(obj, { helpers }).map((v) => v.status)).toEqual(["accepted", "accepted"]);
+  });
+
+  it("xdp_core_headers.o: CO-RE relocations on packet headers (struct ethhdr, iphdr, ...) resolve to the object's layout, the wire format", () => {
+    const obj = load("xdp_core_headers");
+    const roots = new Set([...obj.ext!.coreRelos.values()].flat().map((r) => obj.btf!.typeName(r.typeId)));
+    expect([...roots].sort()).toEqual(["struct ethhdr", "struct iphdr", "struct ipv6hdr", "struct tcphdr", "struct udphdr", "struct xdp_md"]);
+    expect(obj.programs[0]!.error).toBeUndefined();
   });
 
   it("core_bad.o: a local struct xdp_md that disagrees with the real one is refused", () => {

@@ -6,7 +6,12 @@
 // into a field relocation on those structs; such a relocation is satisfied when our layout has
 // the field at the offset and size the object's own BTF gives it — then the instruction clang
 // emitted already holds the right value and nothing is patched (libbpf would patch it to the
-// same value). Every other relocation is refused with its kind, type and access string.
+// same value). The other structs such a program reaches are packet headers — struct ethhdr,
+// iphdr, tcphdr, ... — whose layout is the wire format: the kernel's BTF has them exactly as
+// the object's (vmlinux.h is generated from it), so libbpf resolves every relocation on them to
+// the value clang emitted, and so do we (WIRE_FORMATS). Every other relocation (kernel-internal
+// structs such as task_struct, whose layout only a running kernel's BTF knows) is refused with
+// its kind, type and access string.
 
 import { BpfError } from "../../errors.js";
 import type { Btf } from "../../btf/btf.js";
@@ -26,6 +31,21 @@ const FIELD_EXISTS = 2;
 const TYPE_EXISTS = 8;
 const TYPE_SIZE = 9;
 const SATISFIABLE = new Set([FIELD_BYTE_OFFSET, FIELD_BYTE_SIZE, FIELD_EXISTS, TYPE_EXISTS, TYPE_SIZE]);
+
+/** TYPE_ID_TARGET: the type's id in the kernel's BTF (bpf_core_type_id_kernel), which no answer here stands for. */
+const TYPE_ID_TARGET = 7;
+
+/**
+ * Packet headers and helper argument structs whose layout is fixed by the wire format or the
+ * UAPI (include/uapi/linux/if_ether.h, ip.h, ipv6.h, tcp.h, udp.h, icmp.h, icmpv6.h, if_arp.h,
+ * in.h, in6.h, igmp.h, if_pppox.h, bpf.h; the VLAN header of include/linux/if_vlan.h is the
+ * 802.1Q tag itself): every CO-RE relocation on them resolves to the object's own layout.
+ */
+const WIRE_FORMATS: ReadonlySet<string> = new Set([
+  "ethhdr", "vlan_hdr", "vlan_ethhdr", "arphdr", "iphdr", "ipv6hdr", "ipv6_opt_hdr", "ipv6_rt_hdr", "frag_hdr",
+  "ip_auth_hdr", "ip_esp_hdr", "tcphdr", "udphdr", "icmphdr", "icmp6hdr", "igmphdr", "sctphdr", "pppoe_hdr",
+  "in_addr", "in6_addr", "bpf_sock_tuple", "bpf_fib_lookup", "bpf_tunnel_key",
+]);
 
 /** Target structs by name: the contexts as this runtime lays them out (UAPI offsets). */
 const TARGETS: ReadonlyMap<string, CtxLayout> = new Map([[XDP_MD.name, XDP_MD], [SK_BUFF_TC.name, SK_BUFF_TC]]);
@@ -50,9 +70,12 @@ export function checkCoreRelocations(btf: Btf | undefined, relos: ReadonlyMap<st
 /** Why relocation `r` cannot be satisfied, or undefined when our context layout satisfies it. */
 function unsatisfied(btf: Btf, r: CoreRelo): string | undefined {
   const root = btf.types[r.typeId] ? btf.resolve(r.typeId) : undefined;
+  if (root && (root.kind === BtfKind.STRUCT || root.kind === BtfKind.UNION) && WIRE_FORMATS.has(root.name)) {
+    return r.kind === TYPE_ID_TARGET ? `${r.kindName} asks for a kernel BTF type id, which this runtime has none of` : undefined;
+  }
   const target = root && (root.kind === BtfKind.STRUCT) ? TARGETS.get(root.name) : undefined;
   if (!root || root.kind !== BtfKind.STRUCT || !target) {
-    return "relocations are resolved only against the context structs this runtime defines (struct xdp_md, struct __sk_buff); there is no kernel BTF for other types here";
+    return "relocations are resolved only against the context structs this runtime defines (struct xdp_md, struct __sk_buff) and packet headers (struct ethhdr, iphdr, ...); there is no kernel BTF for other types here";
   }
   if (!SATISFIABLE.has(r.kind)) return `${r.kindName} relocations are not supported`;
   if (r.kind === TYPE_EXISTS) return undefined;
