@@ -72,7 +72,7 @@ function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: 
     }
     if (open) exprs[n++] = run!.close();
     open = false;
-    const e = template !== undefined ? f.template(template, ins, f.bn.none, label) : lowerInsn(f, func, def, i, edge);
+    const e = template !== undefined ? f.template(template, ins, f.bn.none, label) : lowerInsn(f, def, i, edge);
     m.tag?.(e, i);
     exprs[n++] = e;
   }
@@ -88,7 +88,7 @@ function factSlots(mod: ModuleState, func: FuncCfg): Set<number> {
 }
 
 /** The code of the instruction at slot i; a jump's `edge` is a dispatch loop's back edge (the others are templates). */
-function lowerInsn(f: FnLowering, func: FuncCfg, def: OpDef, i: number, edge: Edge | undefined): Expr {
+function lowerInsn(f: FnLowering, def: OpDef, i: number, edge: Edge | undefined): Expr {
   switch (def.kind) {
     case "alu":
     case "neg":

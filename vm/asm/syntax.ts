@@ -11,7 +11,7 @@ import { CallSrc, Pseudo } from "../isa/opcodes.js";
 import type { Insn } from "../isa/instruction.js";
 import type { OpDef, OpKind } from "../isa/table.js";
 import { formsOf, slotOf, type Form } from "./forms.js";
-import { S16, S32, formatImm, formatImm64, formatMem, formatRel, toImm32 } from "./numbers.js";
+import { S16, S32, formatImm, formatImm64, formatMem, toImm32 } from "./numbers.js";
 import type { Operands, Target } from "./operands.js";
 
 export type Field = "dst" | "src" | "off" | "imm";
