@@ -17,7 +17,7 @@ import { checkCondJmp } from "./branch.js";
 import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
 import { checkHelperCall, checkUnmodified, type CallbackHook } from "./helpers.js";
-import { callbackCall, callbackExit } from "./callbacks.js";
+import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
@@ -389,10 +389,13 @@ class Run {
     // Not every prune point becomes a checkpoint (is_state_visited's add_new_state): only after
     // at least 2 jumps and 8 instructions since the last one, and inside a loop after 20 jumps
     // or 100 instructions, where states rarely match. Fewer checkpoints only prune less. A call
-    // of a callback always is one (mark_force_checkpoint): iterations converge there.
+    // of a callback always is one (mark_force_checkpoint): iterations converge there. "Inside a
+    // loop" means a checkpoint still being explored here with the same call chain: the kernel
+    // skips checkpoints of other callsites before any of these checks (same_callsites → next),
+    // so a subprogram called from several places gets a checkpoint at its entry for each.
     const jmps = env.jmpsProcessed - env.lastCheckpointJmps;
     const insns = env.insnsProcessed - env.lastCheckpointInsns;
-    const addNew = callsCallback || (jmps >= 2 && insns >= 8 && !(this.activeCount[pc]! > 0 && jmps < 20 && insns < 100));
+    const addNew = callsCallback || (jmps >= 2 && insns >= 8 && !(jmps < 20 && insns < 100 && this.activeWithCallsites(st)));
     // Checkpoints still being explored (ancestors of this path): only an identical state
     // means a loop that can never end; otherwise they prove nothing yet.
     const same = this.active[pc]?.get(digest);
@@ -411,8 +414,8 @@ class Run {
         // The kernel's miss_cnt eviction applies to these too: without it a long loop whose
         // iterations differ only off the digest (a counter on the stack) compares each new
         // state with every earlier one, quadratic in the iterations. Callback loops keep theirs
-        // (loops.ts relies on them).
-        if (addNew && cp.visit === undefined && ++cp.misses > cp.hits * 3 + 3) {
+        // (loops.ts relies on them). Only checkpoints of this call chain are compared at all.
+        if (addNew && cp.visit === undefined && sameCallsites(cp.state, st) && ++cp.misses > cp.hits * 3 + 3) {
           same.splice(i--, 1);
           cp.evicted = true;
           this.activeCount[pc]!--;
@@ -434,8 +437,9 @@ class Run {
           return true;
         }
         // Forget checkpoints that keep missing (the kernel's miss_cnt heuristic, which counts
-        // a miss only when a new checkpoint is about to be added).
-        if (addNew && ++cp.misses > cp.hits * 3 + 3) {
+        // a miss only when a new checkpoint is about to be added, and only for checkpoints of
+        // the same call chain: one of another callsite was never a candidate).
+        if (addNew && sameCallsites(cp.state, st) && ++cp.misses > cp.hits * 3 + 3) {
           done[i--] = done[done.length - 1]!;
           done.pop();
           env.statesKept--;
@@ -457,6 +461,15 @@ class Run {
     if (++env.statesKept > env.peakStates) env.peakStates = env.statesKept;
     env.lastCheckpointJmps = env.jmpsProcessed;
     env.lastCheckpointInsns = env.insnsProcessed;
+    return false;
+  }
+
+  /** A checkpoint at st's instruction still being explored, with st's call chain (same_callsites). */
+  private activeWithCallsites(st: VState): boolean {
+    if (!(this.activeCount[st.pc]! > 0)) return false;
+    for (const list of this.active[st.pc]!.values()) {
+      for (const cp of list) if (sameCallsites(cp.state, st)) return true;
+    }
     return false;
   }
 
