@@ -285,6 +285,18 @@ describe("the loader's fixtures", () => {
     expect(() => instantiateObjectNode(obj, "kprobe_prog")).toThrow(/cannot run here: BPF_PROG_TYPE_KPROBE/);
   });
 
+  it("legacy_sections.o: libbpf 0.x section names (xdp_*, xdp_devmap/, classifier_*, action_*) by prefix", () => {
+    const obj = loadObject(fixture("legacy_sections"));
+    expect(obj.programs.map((p) => [p.name, p.section, p.type ?? `(${p.sectionType?.kernel})`])).toEqual([
+      ["xdp_stats1_func", "xdp_stats1", "xdp"], ["xdp_drop_func", "xdp_drop", "xdp"],
+      ["xdp_devmap_old", "xdp_devmap/egress", "xdp"], ["cls_old", "classifier_ingress", "sched_cls"],
+      ["act_old", "action_old", "(SCHED_ACT)"], ["no_type", "filter", "(undefined)"],
+    ]);
+    expect(obj.programs.find((p) => p.name === "no_type")!.unsupported).toMatch(/section 'filter' names no program type/);
+    const statuses = Object.fromEntries(verifyObject(obj, { helpers }).map((v) => [v.program.name, v.status]));
+    expect(statuses).toMatchObject({ xdp_stats1_func: "accepted", xdp_drop_func: "accepted", xdp_devmap_old: "accepted", cls_old: "accepted", act_old: "unsupported", no_type: "unsupported" });
+  });
+
   it("callbacks.o: a callback's address becomes a pc-relative BPF_PSEUDO_FUNC lddw and the callback is appended", () => {
     const p = loadObject(fixture("callbacks")).programs[0]!;
     const r = p.relocations.find((x) => x.kind === "func")!;

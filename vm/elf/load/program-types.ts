@@ -3,8 +3,12 @@
 //   "name"   exactly that section name
 //   "name+"  the name alone or "name/anything" (libbpf's '+')
 //   "name/"  "name/anything" only
-//   "name*"  any section name starting with "name" (libbpf before 1.0 matched every entry this
-//            way; kept where the brief and older objects rely on it: socket*, sk_skb*)
+//   "name*"  any section name starting with "name": libbpf before 1.0 matched every entry this
+//            way, and 0.7-0.8 still did for the entries flagged SEC_SLOPPY_PFX (socket, xdp,
+//            classifier, action, sk_skb, ...). Kept for the types objects of that era rely on:
+//            socket*, sk_skb*, and xdp*, classifier*, action* after their strict forms, so the
+//            xdp-tutorial's SEC("xdp_stats1") / SEC("xdp_pass") and iproute2-era
+//            SEC("classifier_x") programs load with the type their loaders gave them.
 // The first match wins, so longer names come before their prefixes. Types we run map to our
 // ProgramTypeName; the rest are loaded (and can be disassembled) but reported as unsupported.
 
@@ -50,6 +54,7 @@ const SECTION_DEFS: ReadonlyArray<readonly [string, KernelProgTypeName]> = [
   ["usdt+", "KPROBE"], ["usdt.s+", "KPROBE"],
   ["tc/ingress", "SCHED_CLS"], ["tc/egress", "SCHED_CLS"], ["tcx/ingress", "SCHED_CLS"], ["tcx/egress", "SCHED_CLS"],
   ["tc+", "SCHED_CLS"], ["classifier+", "SCHED_CLS"], ["action+", "SCHED_ACT"],
+  ["classifier*", "SCHED_CLS"], ["action*", "SCHED_ACT"],
   ["netkit/primary", "SCHED_CLS"], ["netkit/peer", "SCHED_CLS"],
   ["tracepoint+", "TRACEPOINT"], ["tp+", "TRACEPOINT"],
   ["raw_tracepoint+", "RAW_TRACEPOINT"], ["raw_tp+", "RAW_TRACEPOINT"],
@@ -60,6 +65,8 @@ const SECTION_DEFS: ReadonlyArray<readonly [string, KernelProgTypeName]> = [
   ["syscall", "SYSCALL"],
   ["xdp.frags/devmap", "XDP"], ["xdp/devmap", "XDP"], ["xdp.frags/cpumap", "XDP"], ["xdp/cpumap", "XDP"],
   ["xdp.frags+", "XDP"], ["xdp+", "XDP"],
+  // libbpf 0.x's deprecated devmap/cpumap spellings, then its sloppy "xdp" prefix.
+  ["xdp_devmap/", "XDP"], ["xdp_cpumap/", "XDP"], ["xdp*", "XDP"],
   ["perf_event", "PERF_EVENT"],
   ["lwt_in", "LWT_IN"], ["lwt_out", "LWT_OUT"], ["lwt_xmit", "LWT_XMIT"], ["lwt_seg6local", "LWT_SEG6LOCAL"],
   ["sockops", "SOCK_OPS"],
