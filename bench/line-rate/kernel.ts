@@ -21,6 +21,7 @@
 import { isPerCpu, parseMapType, type MapType } from "../../vm/maps/types.js";
 import { assemble } from "../../vm/asm/index.js";
 import { kernelBridge, ProgType, type Availability, type KernelProgram } from "../../vm/node/kernel/bridge.js";
+import { behindSocketHeader } from "../../vm/node/kernel/socket-frame.js";
 import type { BenchCorpus } from "./corpora.js";
 import { stats, type Stats } from "./measure.js";
 import type { BenchProgram, MapEntry } from "./programs.js";
@@ -86,19 +87,6 @@ function load(program: BenchProgram, entries: readonly MapEntry[]): KernelProgra
   return prog;
 }
 
-/**
- * BPF_PROG_TEST_RUN hands a socket filter the frame from byte 14 (eth_type_trans pulls the
- * Ethernet header; only tc programs get it pushed back), while our runtime gives it the whole
- * frame as a packet socket sees it. So the kernel gets each frame behind a 14-byte dummy header
- * (EtherType 0x88b5, local experimental), as test/runtime/kernel.test.ts does.
- */
-function behindDummyHeader(frame: Uint8Array): Uint8Array {
-  const d = new Uint8Array(14 + frame.length);
-  d.set([0x88, 0xb5], 12);
-  d.set(frame, 14);
-  return d;
-}
-
 function perCpuValue(value: Uint8Array, size: number, cpus: number): Uint8Array {
   const stride = Math.ceil(size / 8) * 8;
   const out = new Uint8Array(stride * cpus);
@@ -130,7 +118,7 @@ export class KernelSession {
     const step = Math.max(1, all.length / options.sample);
     const indices: number[] = [];
     for (let x = 0; Math.floor(x) < all.length && indices.length < options.sample; x += step) indices.push(Math.floor(x));
-    const packets = indices.map((i) => (this.socketFilter ? behindDummyHeader(all[i]!.data) : all[i]!.data));
+    const packets = indices.map((i) => (this.socketFilter ? behindSocketHeader(all[i]!.data) : all[i]!.data));
     // retvals from single runs: with repeat > 1 the kernel reruns the same buffer, so a program
     // that rewrites its packet (l4_lb) returns what the rewritten packet gives, not the original.
     const retvals = new Map<number, number>();

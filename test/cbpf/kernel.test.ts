@@ -4,15 +4,15 @@
 //
 // BPF_PROG_TEST_RUN builds an skb and pulls an Ethernet header with eth_type_trans, and for
 // socket filters does not push it back: the program sees the packet from byte 14. So each frame
-// is sent behind a 14-byte dummy header whose ethertype (0x88b5, IEEE local experimental) asks the
-// kernel for no IP header checks; the program then sees exactly the frame, and skb->len is its
-// captured length — which the interpreter run is given too.
+// is sent behind a 14-byte header of its own (vm/node/kernel/socket-frame.ts); the program then
+// sees exactly the frame, and skb->len is its captured length — which the interpreter run is
+// given too.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../corpus/gen/index.js";
 import { checkClassic, listSockFilters, translateClassic } from "../../vm/cbpf/index.js";
 import { compileTcpdumpFilter, tcpdumpUnavailable } from "../../vm/cbpf/tcpdump.node.js";
-import { KernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { behindSocketHeader, KernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
 import type { Packet } from "../../vm/packets/index.js";
 import { corpusPackets, EXPRESSIONS, UNOPTIMIZED } from "./expressions.js";
 import { SocketFilterRunner } from "./harness.js";
@@ -22,13 +22,6 @@ const LONG = process.env.EBPF_WASM_LONG === "1";
 /** Packets per expression: a stride through the whole corpus normally, every packet in long mode. */
 const SAMPLE = LONG ? Infinity : 2500;
 
-function behindDummyHeader(frame: Uint8Array): Uint8Array {
-  const data = new Uint8Array(14 + frame.length);
-  data[12] = 0x88;
-  data[13] = 0xb5;
-  data.set(frame, 14);
-  return data;
-}
 
 /** Our own runner process (not the shared one), stopped when the tests are done. */
 const bridge = new KernelBridge();
@@ -102,7 +95,7 @@ describe("classic BPF translations run in the kernel exactly as on the interpret
       packets.forEach((p, i) => {
         let kernel: number;
         try {
-          kernel = prog.testRun({ data: behindDummyHeader(p.data) }).retval >>> 0;
+          kernel = prog.testRun({ data: behindSocketHeader(p.data) }).retval >>> 0;
         } catch (e) {
           throw new Error(`packet ${i} (${p.data.length} bytes): ${(e as Error).message}`);
         }
@@ -139,7 +132,7 @@ describe("classic BPF translations run in the kernel exactly as on the interpret
       try {
         for (let p = 0; p < 10; p++) {
           const frame = rng.bytes(rng.range(14, 96));
-          const k = kernel.testRun({ data: behindDummyHeader(frame) }).retval >>> 0;
+          const k = kernel.testRun({ data: behindSocketHeader(frame) }).retval >>> 0;
           const ours = runner.run(frame, { len: frame.length });
           runs++;
           if (k !== ours) throw new Error(`kernel r0 ${k}, interpreter ${ours} on a ${frame.length}-byte frame:\n${listSockFilters(prog)}`);

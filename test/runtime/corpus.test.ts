@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generate, parseGenSpec } from "../../corpus/gen/index.js";
 import { elfFunction, parseElf } from "../../vm/elf/index.js";
 import type { Insn } from "../../vm/isa/instruction.js";
-import { KernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { behindSocketHeader, KernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
 import { SK_BUFF_TC, ctxField } from "../../vm/programs/index.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { kernelAvailability } from "../kernel/available.js";
@@ -88,7 +88,7 @@ describe("clang-built corpus programs through the runtime", () => {
     const prog = bridge.load(insns, { type: ProgType.SOCKET_FILTER, name: "socket_ldabs" });
     try {
       // The kernel's socket filter sees the frame after a 14-byte header it pulls: a dummy one.
-      const behind = packets.map((f) => { const d = new Uint8Array(14 + f.length); d.set([0x88, 0xb5], 12); d.set(f, 14); return d; });
+      const behind = packets.map(behindSocketHeader);
       prog.testRunMany(behind).forEach((k, i) => {
         expect(k.errno).toBe(0);
         expect(Number(batch.results![i]!.retval & 0xffffffffn), `packet ${i}`).toBe(k.retval);

@@ -5,8 +5,8 @@
 // Test-run facts these comparisons rely on (checked by the ctx test below): the device is lo
 // (ifindex 1, all-zero MAC and broadcast address — the runtime's defaults); skb->skb_iif is 0;
 // with a ctx_in, wire_len = len; a socket filter sees the frame from byte 14 (eth_type_trans
-// pulls the header), so socket filters get each frame behind a 14-byte dummy header (EtherType
-// 0x88b5), as test/cbpf/kernel.test.ts does. Frames shorter than 14 bytes are refused by the
+// pulls the header), so socket filters get each frame behind a 14-byte header of its own
+// (vm/node/kernel/socket-frame.ts). Frames shorter than 14 bytes are refused by the
 // kernel (EINVAL) and left out.
 
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ import { assemble } from "../../vm/asm/index.js";
 import * as abi from "../../vm/maps/abi.js";
 import type { QueueMap } from "../../vm/maps/queue.js";
 import { parseMapType, type MapSpec } from "../../vm/maps/types.js";
-import { KernelBridge, ProgType, type KernelProgram } from "../../vm/node/kernel/engine.js";
+import { behindSocketHeader, KernelBridge, ProgType, type KernelProgram } from "../../vm/node/kernel/engine.js";
 import { SK_BUFF_TC, ctxField } from "../../vm/programs/index.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { machine, runner, u32 } from "./fixture.js";
@@ -51,7 +51,7 @@ function both(type: TypeName, source: string, specs: MapSpec[] = []) {
 /** Run every packet on both; compare r0 (the kernel reports a u32) and the packet after. */
 function compareRuns(type: TypeName, kernel: KernelProgram, ours: ReturnType<typeof runner>, frames: Uint8Array[], ctx?: Uint8Array): number[] {
   const dummy = type === "socket_filter";
-  const input = dummy ? frames.map((f) => { const d = new Uint8Array(14 + f.length); d.set([0x88, 0xb5], 12); d.set(f, 14); return d; }) : frames;
+  const input = dummy ? frames.map(behindSocketHeader) : frames;
   const results = kernel.testRunMany(input, ctx ? { ctx } : {});
   const retvals: number[] = [];
   let refused = 0;
@@ -219,6 +219,21 @@ describe.skipIf(!status.ok)("the runtime agrees with the kernel", () => {
     try {
       const retvals = compareRuns("socket_filter", kernel, ours, packets);
       expect(new Set(retvals).size).toBeGreaterThan(2);
+    } finally {
+      kernel.close();
+    }
+  });
+
+  it("socket filter: skb->pkt_type from the frame's destination MAC (short frames zero-padded)", () => {
+    // r0 = pkt_type + 1, so every packet is accepted and its pkt_type shows in the return value.
+    const { kernel, ours } = both("socket_filter", `
+      ldxw %r0, [%r1+4]
+      add %r0, 1
+      exit`);
+    try {
+      const short = [Uint8Array.of(1), Uint8Array.of(0, 0, 0)];
+      const retvals = compareRuns("socket_filter", kernel, ours, [...packets, ...short]);
+      expect(new Set(retvals).size).toBeGreaterThan(1); // OTHERHOST and multicast/broadcast both occur
     } finally {
       kernel.close();
     }

@@ -56,15 +56,20 @@ export function etherProtocol(frame: Uint8Array, at = 12): number {
   return frame.length >= at + 4 && u16be(frame, at + 2) === 0xffff ? ETH_P_802_3 : ETH_P_802_2;
 }
 
+/** The frame's destination MAC is `mac`; a frame shorter than 6 bytes reads as zero-padded. */
 const sameMac = (frame: Uint8Array, mac: Uint8Array): boolean => {
-  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+  for (let i = 0; i < 6; i++) if ((frame[i] ?? 0) !== mac[i]) return false;
   return true;
 };
 
-/** skb->pkt_type as eth_type_trans decides it against the interface's MAC and broadcast addresses. */
+/**
+ * skb->pkt_type as eth_type_trans decides it against the interface's MAC and broadcast addresses.
+ * A frame too short for a whole address is compared zero-padded, as the kernel engine's socket
+ * filter runs see it (vm/node/kernel/socket-frame.ts).
+ */
 export function packetType(frame: Uint8Array, mac: Uint8Array, broadcast: Uint8Array): number {
-  if (frame.length < 6 || sameMac(frame, mac)) return PacketType.HOST;
-  if (frame[0]! & 1) return sameMac(frame, broadcast) ? PacketType.BROADCAST : PacketType.MULTICAST;
+  if (sameMac(frame, mac)) return PacketType.HOST;
+  if ((frame[0] ?? 0) & 1) return sameMac(frame, broadcast) ? PacketType.BROADCAST : PacketType.MULTICAST;
   return PacketType.OTHERHOST;
 }
 

@@ -6,8 +6,8 @@
 // What differs from a run on our engines, and why:
 //   - socket filters: BPF_PROG_TEST_RUN hands a socket filter the frame after the 14-byte
 //     Ethernet header it pulls, while a packet socket's filter (and our runtime) sees the frame
-//     from its first byte; each frame is therefore sent behind a dummy header, and that header is
-//     cut from the packet the kernel returns;
+//     from its first byte; each frame is therefore sent behind a header of its own
+//     (vm/node/kernel/socket-frame.ts), and that header is cut from the packet the kernel returns;
 //   - BTF: each program is loaded with the object's BTF (DATASEC sizes and offsets filled in) and
 //     its func_info from .BTF.ext, as libbpf does (vm/elf/load/kernel-btf.ts);
 //   - XDP metadata (bpf_xdp_adjust_meta) is not part of the packet a result shows, as on our
@@ -25,7 +25,7 @@ import { findProgram, verifierMaps, verifyObjectProgram, type BpfObject, type Ob
 import { withCpuSlots } from "../../../vm/elf/load/maps.js";
 import { programFuncInfo } from "../../../vm/elf/load/kernel-btf.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
-import { KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
+import { behindSocketHeader, KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import type { KernelProgram } from "../../../vm/node/kernel/bridge.js";
 import type { Packet } from "../../../vm/packets/index.js";
 import { PROGRAM_TYPES, SK_BUFF_SOCKET, SK_BUFF_TC } from "../../../vm/programs/index.js";
@@ -105,7 +105,7 @@ export function runInKernel(
     }
     const socket = entry.type === "socket_filter";
     const ctx = entry.type === "sched_cls" ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
-    const data = packets.map((p) => (socket ? behindHeader(p.data) : p.data));
+    const data = packets.map((p) => (socket ? behindSocketHeader(p.data) : p.data));
     const runs = prog.testRunMany(data, ctx ? { ctx } : {});
     const verdicts: Record<string, number> = {};
     const results: PacketResult[] = [];
@@ -136,12 +136,6 @@ export function runInKernel(
   }
 }
 
-function behindHeader(frame: Uint8Array): Uint8Array {
-  const d = new Uint8Array(ETH_HLEN + frame.length);
-  d.set([0x88, 0xb5], 12); // IEEE local experimental EtherType: nothing in the stack claims it
-  d.set(frame, ETH_HLEN);
-  return d;
-}
 
 /** A per-CPU value for the kernel: one value per possible CPU at an 8-byte stride. */
 function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: number): Uint8Array {

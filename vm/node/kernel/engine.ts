@@ -13,6 +13,7 @@ import { KernelBridge, kernelBridge, KernelError, ProgType, type Availability, t
 import { conformancePacket, conformanceResult, MAX_CAPACITY, TRAILER_SIZE, WRAPPER_LENGTH, wrapConformance, XDP_PASS } from "./wrap.js";
 
 export { KernelBridge, kernelBridge, KernelError, KernelMap, KernelProgram, MapType, ProgType, verifierStats } from "./bridge.js";
+export { behindSocketHeader, SOCKET_HEADER_LEN } from "./socket-frame.js";
 export type { Availability, KernelMapSpec, RingDrain, KernelProgramInfo, LoadOptions, PacketResult, TestRunManyOptions, TestRunOptions, TestRunResult, VerifierStats } from "./bridge.js";
 
 export interface KernelEngineOptions {
