@@ -2,13 +2,23 @@
 // CliError naming the path, with the exit status the command documents (verify uses 2).
 
 import { BpfError } from "../../vm/errors.js";
-import { loadObject, type BpfObject } from "../../vm/elf/load/index.js";
-import { CliError } from "./args.js";
+import { loadObject, withProgramType, type BpfObject } from "../../vm/elf/load/index.js";
+import type { ProgramTypeName } from "../../vm/programs/types.js";
+import { CliError, stringOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { readBytes } from "./io.js";
 
-export function readObject(path: string, exitCode = 1): BpfObject {
+/** `--type`: the program type of every program of the object, when its section names none. */
+export const TYPE_OPTION: OptionSpec = {
+  type: "string",
+  valueName: "TYPE",
+  description: "PROG.o: run its programs as xdp, sched_cls or socket_filter whatever their section names say (as tc's or Suricata's loaders choose)",
+};
+
+export function readObject(path: string, exitCode = 1, args?: ParsedArgs): BpfObject {
+  const type = args ? stringOption(args, "type") : undefined;
   try {
-    return loadObject(readBytes(path, "BPF object"));
+    const obj = loadObject(readBytes(path, "BPF object"));
+    return type === undefined ? obj : withProgramType(obj, type as ProgramTypeName);
   } catch (err) {
     if (err instanceof BpfError || err instanceof CliError) throw new CliError(`cannot load '${path}': ${err.message}`, exitCode);
     throw err;

@@ -61,6 +61,17 @@ describe("ebpf-wasm verify", () => {
     expect(r.stdout).toMatch(/^ACCEPT xdp_one/);
   });
 
+  it("--type runs a program whose section names no type as the type given (verify and run)", () => {
+    const plain = cli("verify", fixtureFile("legacy_sections"), "--program", "no_type");
+    expect(plain.status).toBe(1);
+    expect(plain.stdout).toMatch(/^UNSUPPORTED no_type \(section 'filter'\): section 'filter' names no program type .*CLI --type\)/);
+    const typed = cli("verify", fixtureFile("legacy_sections"), "--program", "no_type", "--type", "sched_cls");
+    expect(typed.stdout).toMatch(/^ACCEPT no_type \(section 'filter', sched_cls\)/);
+    const run = cli("run", fixtureFile("legacy_sections"), "--program", "no_type", "--type", "socket_filter", "--gen", "mix:20:seed=1", "--json");
+    expect(json(run)).toMatchObject({ program: "no_type", type: "socket_filter", verdicts: { drop: 20 } });
+    expect(cli("verify", fixtureFile("legacy_sections"), "--type", "kprobe").stderr).toMatch(/program type 'kprobe' cannot be chosen/);
+  });
+
   it("a rejected program: exit 1 and the verifier's message with the instruction", () => {
     const r = cli("verify", fixtureFile("unsafe"));
     expect(r.status).toBe(1);

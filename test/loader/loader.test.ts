@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { generate } from "../../corpus/gen/index.js";
 import { BpfError } from "../../vm/errors.js";
-import { findProgram, instantiateObject, loadObject, verifyObject, type BpfObject, type ObjectProgram } from "../../vm/elf/load/index.js";
+import { findProgram, instantiateObject, loadObject, verifyObject, withProgramType, type BpfObject, type ObjectProgram } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode, nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import { Interpreter } from "../../vm/interpreter/engine.js";
 import type { Insn } from "../../vm/isa/instruction.js";
@@ -295,6 +295,14 @@ describe("the loader's fixtures", () => {
     expect(obj.programs.find((p) => p.name === "no_type")!.unsupported).toMatch(/section 'filter' names no program type/);
     const statuses = Object.fromEntries(verifyObject(obj, { helpers }).map((v) => [v.program.name, v.status]));
     expect(statuses).toMatchObject({ xdp_stats1_func: "accepted", xdp_drop_func: "accepted", xdp_devmap_old: "accepted", cls_old: "accepted", act_old: "unsupported", no_type: "unsupported" });
+  });
+
+  it("withProgramType: a loader's own choice of type for sections that name none (CLI --type)", () => {
+    const obj = withProgramType(loadObject(fixture("legacy_sections")), "sched_cls");
+    const p = obj.programs.find((x) => x.name === "no_type")!;
+    expect([p.type, p.unsupported]).toEqual(["sched_cls", undefined]);
+    expect(verifyObject(obj, { helpers }).find((v) => v.program.name === "no_type")!.status).toBe("accepted");
+    expect(() => withProgramType(obj, "conformance")).toThrow(/program type 'conformance' cannot be chosen for an object's programs \(one of: xdp, sched_cls, socket_filter\)/);
   });
 
   it("callbacks.o: a callback's address becomes a pc-relative BPF_PSEUDO_FUNC lddw and the callback is appended", () => {

@@ -22,7 +22,7 @@ import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/pac
 import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
 import { CliError, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
 import type { Io } from "../command.js";
-import { readObject } from "../object-file.js";
+import { readObject, TYPE_OPTION } from "../object-file.js";
 import { engineOptions } from "../engine-options.js";
 import { readBytes, readText } from "../io.js";
 
@@ -35,6 +35,7 @@ export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   out: { type: "string", valueName: "FILE.pcap", description: "PROG.o: write the packets as they leave the program (dropped ones left out)" },
   "per-packet": { type: "boolean", description: "PROG.o: list every packet's verdict, r0 and length" },
   "no-verify": { type: "boolean", description: "PROG.o: DO NOT VERIFY the program (conformance experiments only; announced loudly)" },
+  type: TYPE_OPTION,
 };
 
 const DEFAULT_GEN = "mix:1000:seed=1";
@@ -108,7 +109,7 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   if (!verify) {
     io.stderr("ebpf-wasm run: WARNING: --no-verify: the program runs WITHOUT verification; a program the verifier would reject may fault or misbehave. Use it for conformance experiments only.\n");
   }
-  const { obj, inits } = withGlobalData(readObject(path), args);
+  const { obj, inits } = withGlobalData(readObject(path, 1, args), args);
   const entry = findProgram(obj, stringOption(args, "program"));
   const { packets, input, notes } = readPackets(args);
   const wantResults = args.options["per-packet"] === true || stringOption(args, "out") !== undefined;

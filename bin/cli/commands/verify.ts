@@ -8,7 +8,7 @@ import { findProgram, verifyObjectProgram, type ProgramVerification } from "../.
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { CliError, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { readObject } from "../object-file.js";
+import { readObject, TYPE_OPTION } from "../object-file.js";
 
 const spec: CommandSpec = {
   name: "verify",
@@ -24,6 +24,7 @@ unsupported, 2 the object (or a selected program) cannot be loaded.
     program: { type: "string", valueName: "NAME", description: "verify only this program (function or section name)" },
     log: { type: "number", valueName: "LEVEL", description: "print the verifier log: 1 instructions and branch states, 2 state after every instruction" },
     json: { type: "boolean", description: "one JSON object per program" },
+    type: TYPE_OPTION,
   },
   maxPositionals: 1,
 };
@@ -41,7 +42,7 @@ export const verifyCommand: Command = {
     const path = args.positionals[0];
     if (path === undefined) throw new UsageError("give the object file to verify");
     const log = logLevel(args);
-    const obj = readObject(path, 2);
+    const obj = readObject(path, 2, args);
     const name = stringOption(args, "program");
     let selected = obj.programs;
     if (name !== undefined) {

@@ -113,7 +113,7 @@ function program(ctx: LinkContext, ext: BtfExt | undefined, fn: CodeFunction): O
   const section = fn.section.name;
   const st = sectionType(section);
   const unsupported = !st
-    ? `section '${section}' names no program type (libbpf's section names: xdp, tc, socket, kprobe/..., ...)`
+    ? `section '${section}' names no program type (libbpf's section names: xdp, tc, socket, kprobe/..., ...; a loader may choose one: withProgramType, CLI --type)`
     : !st.runAs ? `${kernelProgTypeName(st.kernelType)} programs are not supported (only xdp, tc/sched_cls and socket filters run here)` : undefined;
   const base = {
     name: fn.name,
@@ -181,3 +181,18 @@ export function findProgram(obj: BpfObject, name?: string): ObjectProgram {
   if (entries.length === 1) return entries[0]!;
   throw new BpfError(obj.programs.length === 0 ? "the object has no programs" : `the object has ${obj.programs.length} programs; choose one with --program: ${names}`);
 }
+
+/** Packet program types a loader may choose for a section name that does not give one. */
+const CHOSEN_TYPES: readonly ProgramTypeName[] = ["xdp", "sched_cls", "socket_filter"];
+
+/**
+ * `obj` with every program run as `type`, whatever its section says: as iproute2's `tc ... bpf
+ * obj O sec S` or Suricata's loader do, which pick the type themselves (sections like "filter" or
+ * "loadbalancer" give none). A program that failed to link keeps its error.
+ */
+export function withProgramType(obj: BpfObject, type: ProgramTypeName): BpfObject {
+  if (!CHOSEN_TYPES.includes(type)) throw new BpfError(`program type '${type}' cannot be chosen for an object's programs (one of: ${CHOSEN_TYPES.join(", ")})`);
+  const programs = obj.programs.map(({ unsupported: _unsupported, ...p }): ObjectProgram => ({ ...p, type }));
+  return { ...obj, programs };
+}
+
