@@ -297,6 +297,14 @@ describe("the loader's fixtures", () => {
     expect(statuses).toMatchObject({ xdp_stats1_func: "accepted", xdp_drop_func: "accepted", xdp_devmap_old: "accepted", cls_old: "accepted", act_old: "unsupported", no_type: "unsupported" });
   });
 
+  it("devmap_egress.o: an xdp/devmap program may read xdp_md.egress_ifindex (BPF_XDP_DEVMAP); a plain xdp one may not", () => {
+    const obj = loadObject(fixture("devmap_egress"));
+    expect(obj.programs.map((p) => [p.name, p.sectionType?.expectedAttach])).toEqual([["for_devmap", 33], ["plain_xdp", undefined]]);
+    const [devmap, plain] = verifyObject(obj, { helpers });
+    expect(devmap!.status).toBe("accepted");
+    expect([plain!.status, plain!.message]).toEqual(["rejected", "insn 0: ldxw %r1, [%r1+20]: invalid bpf_context access off=20 size=4 (path: 0)"]);
+  });
+
   it("withProgramType: a loader's own choice of type for sections that name none (CLI --type)", () => {
     const obj = withProgramType(loadObject(fixture("legacy_sections")), "sched_cls");
     const p = obj.programs.find((x) => x.name === "no_type")!;

@@ -63,9 +63,11 @@ export class Env {
     readonly memSize: number,
     /** Never-written stack bytes read as unknown (root's allow_uninit_stack), else refused. */
     readonly allowUninitStack: boolean,
+    /** enum bpf_attach_type (VerifyOptions.expectedAttach); 0 when none. */
+    expectedAttach: number,
   ) {
     this.stackDepth = new Array(subprogs.length).fill(0);
-    this.rules = typeRules(type.name);
+    this.rules = typeRules(type.name, expectedAttach);
   }
 
   nextId(): number {

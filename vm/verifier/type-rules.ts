@@ -38,4 +38,9 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
   xdp: { packetRead: true, packetWrite: true, noRead: new Set(["egress_ifindex"]), narrowReads: false },
 };
 
-export const typeRules = (name: ProgramTypeName): TypeRules => RULES[name];
+/** xdp_is_valid_access: a program attached to a DEVMAP slot (BPF_XDP_DEVMAP) reads egress_ifindex too. */
+const XDP_DEVMAP: TypeRules = { ...RULES.xdp, noRead: new Set() };
+const BPF_XDP_DEVMAP = 33;
+
+export const typeRules = (name: ProgramTypeName, expectedAttach = 0): TypeRules =>
+  name === "xdp" && expectedAttach === BPF_XDP_DEVMAP ? XDP_DEVMAP : RULES[name];

@@ -51,6 +51,11 @@ export interface VerifyOptions {
    * earlier run left on the stack.
    */
   readonly allowUninitStack?: boolean;
+  /**
+   * The program's expected attach type (enum bpf_attach_type), where the type's rules depend on
+   * it: an XDP program for a DEVMAP slot (BPF_XDP_DEVMAP, 33) may read xdp_md.egress_ifindex.
+   */
+  readonly expectedAttach?: number;
 }
 
 export interface VerifyResult {
@@ -99,7 +104,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const helpers = options.helpers ?? baseHelpers();
     const cfg = buildCfg(insns, (id) => helpers.get(id)?.args);
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
-      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true);
+      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.expectedAttach ?? 0);
     const run = new Run(env, cfg);
     run.explore((st) => (at = st));
     checkCombinedStack(cfg, env.stackDepth);

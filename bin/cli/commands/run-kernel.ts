@@ -72,7 +72,11 @@ export function runInKernel(
     // The object's BTF and func_info, as libbpf loads a program (a tail call from a subprogram
     // needs them; a global subprogram is then verified on its own, as there).
     const funcInfo = programFuncInfo(obj, p);
-    const k = bridge.load(p.insns, { type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name, ...(funcInfo ? { funcInfo } : {}) });
+    const attach = p.sectionType?.expectedAttach; // xdp/devmap: egress_ifindex is readable
+    const k = bridge.load(p.insns, {
+      type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name,
+      ...(funcInfo ? { funcInfo } : {}), ...(attach !== undefined ? { expectedAttachType: attach } : {}),
+    });
     programs.push(k);
     return k;
   };

@@ -34,7 +34,21 @@ export interface SectionType {
   readonly runAs?: ProgramTypeName;
   /** The section_defs pattern that matched (for messages). */
   readonly pattern: string;
+  /**
+   * enum bpf_attach_type the section implies, when it matters here: BPF_XDP_DEVMAP (33) for
+   * `xdp/devmap` (its programs may read xdp_md.egress_ifindex), BPF_XDP_CPUMAP (35).
+   */
+  readonly expectedAttach?: number;
 }
+
+export const BPF_XDP_DEVMAP = 33;
+export const BPF_XDP_CPUMAP = 35;
+
+/** Section patterns that imply an expected attach type (libbpf's SEC_DEF attach types). */
+const ATTACH: Readonly<Record<string, number>> = {
+  "xdp.frags/devmap": BPF_XDP_DEVMAP, "xdp/devmap": BPF_XDP_DEVMAP, "xdp_devmap/": BPF_XDP_DEVMAP,
+  "xdp.frags/cpumap": BPF_XDP_CPUMAP, "xdp/cpumap": BPF_XDP_CPUMAP, "xdp_cpumap/": BPF_XDP_CPUMAP,
+};
 
 const RUN_AS: Partial<Record<KernelProgTypeName, ProgramTypeName>> = {
   SOCKET_FILTER: "socket_filter",
@@ -100,7 +114,8 @@ export function sectionType(section: string): SectionType | undefined {
   for (const [pattern, kernel] of SECTION_DEFS) {
     if (!matches(pattern, section)) continue;
     const runAs = RUN_AS[kernel];
-    return { kernel, kernelType: KERNEL_PROG_TYPES[kernel], pattern, ...(runAs ? { runAs } : {}) };
+    const attach = ATTACH[pattern];
+    return { kernel, kernelType: KERNEL_PROG_TYPES[kernel], pattern, ...(runAs ? { runAs } : {}), ...(attach !== undefined ? { expectedAttach: attach } : {}) };
   }
   return undefined;
 }

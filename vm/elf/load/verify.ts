@@ -86,6 +86,7 @@ export function verifyObjectProgram(obj: BpfObject, program: ObjectProgram, opti
     helpers: options.helpers(program.type),
     log: options.log ?? 0,
     ...(options.maxInsns !== undefined ? { maxInsns: options.maxInsns } : {}),
+    ...(program.sectionType?.expectedAttach !== undefined ? { expectedAttach: program.sectionType.expectedAttach } : {}),
   });
   return {
     program,
