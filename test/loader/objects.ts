@@ -20,6 +20,19 @@ export const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync
 export const CORPUS_NAMES = readdirSync(CORPUS_DIR).filter((f) => f.endsWith(".o")).map((f) => f.slice(0, -2)).sort();
 export const FIXTURE_NAMES = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".o")).map((f) => f.slice(0, -2)).sort();
 
+/**
+ * Fixture programs no verifier lets through, with the kernel's reason: unsafe.o reads the packet
+ * without a bounds check; devmap_egress.o's plain XDP program reads egress_ifindex (DEVMAP
+ * programs only). By "object:program", or by object for all of its programs.
+ */
+const REFUSED_FIXTURES: Readonly<Record<string, RegExp>> = {
+  unsafe: /invalid access to packet/,
+  "devmap_egress:plain_xdp": /invalid bpf_context access off=20 size=4/,
+};
+
+/** Why the kernel refuses fixture `file`'s program `program`, or undefined when it accepts it. */
+export const refusedFixture = (file: string, program: string): RegExp | undefined => REFUSED_FIXTURES[`${file}:${program}`] ?? REFUSED_FIXTURES[file];
+
 export { R_BPF, SHF, SHT, STT };
 
 /** What a synthetic object holds. Symbols' shndx count sections from 1 in `sections` order. */
