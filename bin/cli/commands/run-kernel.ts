@@ -133,6 +133,10 @@ export function runInKernel(
       else maps[name] = dumpKernelMap(map, cpus);
     });
     if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb)");
+    // BPF_PROG_TEST_RUN has only the bytes it is given: skb->len is their count (ctx_in may not set
+    // len), while our engines give a frame cut at capture its wire length (vm/runtime/README.md).
+    const cut = ctx ? packets.filter((p) => p.origLen > p.data.length).length : 0;
+    if (cut) notes.push(`${cut} frame(s) were cut at capture (captured < wire length): the kernel's test run has only the captured bytes, so its skb->len and wire_len are the captured length, where the interpreter and JIT give the wire length as a live filter sees it; verdicts of programs that read skb->len can differ on those frames`);
     return { verdicts, packets: packets.length, results: options.results ? results : undefined, maps, ms: ns / 1e6, ...(notes.length ? { notes } : {}) };
   } finally {
     for (const p of programs) p.close();
