@@ -13,6 +13,7 @@
 import { BpfError } from "../errors.js";
 import * as abi from "./abi.js";
 import { errnoName } from "./errors.js";
+import { anyMapTypeName } from "./kernel-map-types.js";
 import { isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec } from "./types.js";
 
 /** A checked spec: the type resolved to its number, flags defaulted. */
@@ -257,7 +258,12 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   }
   const type = parseMapType(spec.type);
   if (type === undefined) {
-    throw new BpfError(`map '${spec.name}': unknown or unsupported map type ${JSON.stringify(spec.type)}`);
+    const known = typeof spec.type === "number" && anyMapTypeName(spec.type) !== `type ${spec.type}`;
+    throw new BpfError(
+      known
+        ? `map '${spec.name}': map type ${anyMapTypeName(spec.type as number)} (${spec.type}) is not supported here`
+        : `map '${spec.name}': unknown or unsupported map type ${JSON.stringify(spec.type)}`,
+    );
   }
   const flags = spec.flags ?? 0;
   const c = new SpecChecker(spec, mapTypeName(type), flags);
