@@ -126,17 +126,25 @@ async function interpreterRow(p: ExecProgram, rounds: number, warmupMs: number, 
 async function jitRows(p: ExecProgram, rounds: number, warmupMs: number, machine: Machine): Promise<ExecRow["jit"]> {
   const insnsPerRun = countInsns(p.build, ...p.bounds.count, p.bounds.jit, machine);
   const want = p.expect(p.bounds.jit);
-  const rows: ExecRow["jit"] = [];
-  for (const [opt, budget] of [[0, true], [1, true], [2, true], [0, false]] as const) {
-    const options = budget ? { opt } : { opt, maxInsns: Infinity };
-    const prog = await new JitEngine(options).load({ insns: p.build(p.bounds.jit), name: p.name }, machine);
-    const r0 = prog.run();
-    if (r0 !== want) throw new Error(`${p.name}: JIT (opt ${opt}) r0 = 0x${r0.toString(16)}, expected 0x${want.toString(16)}`);
-    const t = await timeAsync(() => prog.run(), rounds, warmupMs);
-    prog.dispose();
-    rows.push({ opt, budget, insnsPerRun, nsPerInsn: (t.ms * 1e6) / insnsPerRun, cpuNsPerInsn: (t.cpuMs * 1e6) / insnsPerRun });
+  const configs = [[0, true], [1, true], [2, true], [0, false]] as const;
+  // Two passes over the configurations, keeping each one's faster pass: the first module or two
+  // timed in a process run up to 20% slower (measured: whichever configuration came first, with
+  // or without the budget), and that must not decide a row.
+  const best: Array<Timing | undefined> = [];
+  for (let pass = 0; pass < 2; pass++) {
+    for (const [k, [opt, budget]] of configs.entries()) {
+      const options = budget ? { opt } : { opt, maxInsns: Infinity };
+      const prog = await new JitEngine(options).load({ insns: p.build(p.bounds.jit), name: p.name }, machine);
+      const r0 = prog.run();
+      if (r0 !== want) throw new Error(`${p.name}: JIT (opt ${opt}) r0 = 0x${r0.toString(16)}, expected 0x${want.toString(16)}`);
+      const t = await timeAsync(() => prog.run(), rounds, warmupMs);
+      prog.dispose();
+      if (!best[k] || t.ms < best[k]!.ms) best[k] = t;
+    }
   }
-  return rows;
+  return configs.map(([opt, budget], k) => ({
+    opt, budget, insnsPerRun, nsPerInsn: (best[k]!.ms * 1e6) / insnsPerRun, cpuNsPerInsn: (best[k]!.cpuMs * 1e6) / insnsPerRun,
+  }));
 }
 
 async function callCost(rounds: number, machine: Machine): Promise<JitBenchReport["callNs"]> {
