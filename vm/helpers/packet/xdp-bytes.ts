@@ -41,41 +41,27 @@ function xdpOffset(buffer: { data: number; length: number }, offset: number, len
   return buffer.data + offset;
 }
 
-/** BPF_FUNC_xdp_load_bytes (189): len bytes of the frame at offset into `buf`. */
-function xdpLoadBytes(layout: Layout): HelperDef {
+/**
+ * xdp_load_bytes (189, frame → buf, buf may be uninitialised) and xdp_store_bytes (190, buf →
+ * frame): the same checks, then one copy in the helper's direction.
+ */
+function xdpCopyBytes(layout: Layout, id: 189 | 190): HelperDef {
+  const load = id === 189;
+  const name = load ? "xdp_load_bytes" : "xdp_store_bytes";
   return {
-    id: 189,
-    name: "xdp_load_bytes",
-    args: ["ptr_to_ctx", "anything", "ptr_to_uninit_mem", "const_size"],
+    id,
+    name,
+    args: ["ptr_to_ctx", "anything", load ? "ptr_to_uninit_mem" : "ptr_to_mem", "const_size"],
     ret: "integer",
     impl: (ctx, xdp, offsetReg, bufReg, lenReg) => {
       const mem = memOf(ctx.memory);
-      const buffer = xdpBuffer(mem, layout, ctx, "xdp_load_bytes", xdp);
+      const buffer = xdpBuffer(mem, layout, ctx, name, xdp);
       const len = u32(lenReg);
-      const buf = mem.span("xdp_load_bytes", "buf", bufReg, len);
+      const buf = mem.span(name, "buf", bufReg, len);
       const at = xdpOffset(buffer, u32(offsetReg), len);
       if (typeof at === "bigint") return at;
-      mem.bytes.copyWithin(buf, at, at + len);
-      return 0n;
-    },
-  };
-}
-
-/** BPF_FUNC_xdp_store_bytes (190): len bytes from `buf` into the frame at offset. */
-function xdpStoreBytes(layout: Layout): HelperDef {
-  return {
-    id: 190,
-    name: "xdp_store_bytes",
-    args: ["ptr_to_ctx", "anything", "ptr_to_mem", "const_size"],
-    ret: "integer",
-    impl: (ctx, xdp, offsetReg, bufReg, lenReg) => {
-      const mem = memOf(ctx.memory);
-      const buffer = xdpBuffer(mem, layout, ctx, "xdp_store_bytes", xdp);
-      const len = u32(lenReg);
-      const buf = mem.span("xdp_store_bytes", "buf", bufReg, len);
-      const at = xdpOffset(buffer, u32(offsetReg), len);
-      if (typeof at === "bigint") return at;
-      mem.bytes.copyWithin(at, buf, buf + len);
+      if (load) mem.bytes.copyWithin(buf, at, at + len);
+      else mem.bytes.copyWithin(at, buf, buf + len);
       return 0n;
     },
   };
@@ -83,5 +69,5 @@ function xdpStoreBytes(layout: Layout): HelperDef {
 
 /** The three helpers for a machine's layout (fragments are in each CPU's run record). */
 export function xdpBytesHelpers(layout: Layout): HelperDef[] {
-  return [xdpGetBuffLen(layout), xdpLoadBytes(layout), xdpStoreBytes(layout)];
+  return [xdpGetBuffLen(layout), xdpCopyBytes(layout, 189), xdpCopyBytes(layout, 190)];
 }
