@@ -5,17 +5,10 @@
 
 import { describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/assembler.js";
-import { BpfError } from "../../vm/errors.js";
+import type { BpfError } from "../../vm/errors.js";
+import { refusal } from "../refusal.js";
 
-function refusal(src: string): BpfError {
-  try {
-    assemble(src);
-  } catch (e) {
-    if (e instanceof BpfError) return e;
-    throw e;
-  }
-  throw new Error(`assembled without error: ${src}`);
-}
+const refused = (src: string): BpfError => refusal(() => assemble(src));
 
 describe("jump distances in imm", () => {
   const S32 = "does not fit in s32 range (-2147483648..2147483647)";
@@ -26,7 +19,7 @@ describe("jump distances in imm", () => {
     ["call local 0x80000000", "call local 0x80000000"],
     ["lddw %r1, func 4294967295", "lddw %r1, func 4294967295"],
   ])("%s is refused with the line and the range", (src, text) => {
-    const e = refusal(src);
+    const e = refused(src);
     expect(e.where.line).toBe(1);
     expect(e.message).toContain(S32);
     expect(e.message).toContain(`in '${text}'`);

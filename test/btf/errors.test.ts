@@ -3,21 +3,11 @@
 // (libbpf's parse_btf_map_def) on hand-built definitions.
 
 import { describe, expect, it } from "vitest";
-import { BpfError } from "../../vm/errors.js";
 import { btfMapDefinitions, parseBtf, parseBtfExt } from "../../vm/btf/index.js";
 import { BtfBuilder, buildBtfExt } from "./btf-builder.js";
+import { refusal } from "../refusal.js";
 
 const BASE = 0x1000;
-
-function refusal(f: () => unknown): BpfError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof BpfError) return err;
-    throw new Error(`expected a BpfError, got ${String(err)}`);
-  }
-  throw new Error("expected a BpfError, got none");
-}
 
 const u32 = (bytes: Uint8Array, at: number, v: number) => new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, v >>> 0, true);
 

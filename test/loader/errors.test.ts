@@ -3,20 +3,10 @@
 // structural cases check that the reader's errors (vm/elf) come through the loader unchanged.
 
 import { describe, expect, it } from "vitest";
-import { BpfError } from "../../vm/errors.js";
 import { loadObject, type BpfObject } from "../../vm/elf/load/index.js";
 import { insn, type Insn } from "../../vm/isa/instruction.js";
 import { legacyMaps, OBJECT, FUNC, R_BPF, SECTION, synthetic, corpus, type SyntheticSpec } from "./objects.js";
-
-function refusal(f: () => unknown): BpfError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof BpfError) return err;
-    throw new Error(`expected a BpfError, got ${String(err)}`);
-  }
-  throw new Error("expected a BpfError, got none");
-}
+import { refusal } from "../refusal.js";
 
 const MOV0 = insn(0xb7, 0, 0, 0, 0);
 const EXIT = insn(0x95);

@@ -3,9 +3,9 @@
 // map type wrong-sized keys and values, out-of-range numbers, and non-numbers as counts and flags.
 
 import { describe, expect, test } from "vitest";
-import { BpfError } from "../../vm/errors.js";
 import type { BpfMap } from "../../vm/maps/map.js";
 import { makeMaps } from "./fixture.js";
+import { refusal } from "../refusal.js";
 
 function maps() {
   const f = makeMaps();
@@ -19,16 +19,6 @@ function maps() {
 }
 
 const dump = (m: BpfMap): string[] => [...m.entries()].map(([k, v]) => `${Buffer.from(k).toString("hex")}=${Buffer.from(v).toString("hex")}`);
-
-function refusal(f: () => unknown): BpfError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof BpfError) return err;
-    throw new Error(`expected a BpfError, got ${String(err)}`);
-  }
-  throw new Error("expected a BpfError, got none");
-}
 
 describe("lookupBatch count", () => {
   // NaN, 0 or a string used to end the page at once with no entries and no cursor, which reads

@@ -4,21 +4,11 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BpfError } from "../../vm/errors.js";
 import { loadObject } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import type { MapSpec } from "../../vm/maps/types.js";
-
-function refusal(f: () => unknown): BpfError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof BpfError) return err;
-    throw new Error(`expected a BpfError, got ${String(err)}`);
-  }
-  throw new Error("expected a BpfError, got none");
-}
+import { refusal } from "../refusal.js";
 
 describe("maps larger than a wasm32 memory", () => {
   const small: MapSpec = { name: "small", type: "array", keySize: 4, valueSize: 8, maxEntries: 16 };
