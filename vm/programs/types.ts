@@ -7,6 +7,13 @@ import { XDP_MD, xdpVerdict } from "./xdp.js";
 
 export type ProgramTypeName = "conformance" | "socket_filter" | "sched_cls" | "xdp";
 
+/**
+ * enum bpf_attach_type values that change what a program of our types may do: an XDP program for
+ * a DEVMAP slot may read xdp_md.egress_ifindex (xdp_is_valid_access); one for a CPUMAP entry.
+ */
+export const BPF_XDP_DEVMAP = 33;
+export const BPF_XDP_CPUMAP = 35;
+
 export interface ProgramType {
   readonly name: ProgramTypeName;
   /** enum bpf_prog_type; the conformance type has no kernel equivalent. */

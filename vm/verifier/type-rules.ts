@@ -3,7 +3,7 @@
 // loads. These are the kernel's <type>_is_valid_access and may_access_direct_pkt_data rules
 // (net/core/filter.c), kept as one table.
 
-import type { ProgramTypeName } from "../programs/types.js";
+import { BPF_XDP_DEVMAP, type ProgramTypeName } from "../programs/types.js";
 
 export interface TypeRules {
   /** Loads through PTR_TO_PACKET (kernel: may_access_direct_pkt_data, BPF_READ). */
@@ -40,7 +40,6 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
 
 /** xdp_is_valid_access: a program attached to a DEVMAP slot (BPF_XDP_DEVMAP) reads egress_ifindex too. */
 const XDP_DEVMAP: TypeRules = { ...RULES.xdp, noRead: new Set() };
-const BPF_XDP_DEVMAP = 33;
 
 export const typeRules = (name: ProgramTypeName, expectedAttach = 0): TypeRules =>
   name === "xdp" && expectedAttach === BPF_XDP_DEVMAP ? XDP_DEVMAP : RULES[name];

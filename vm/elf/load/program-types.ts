@@ -12,7 +12,7 @@
 // The first match wins, so longer names come before their prefixes. Types we run map to our
 // ProgramTypeName; the rest are loaded (and can be disassembled) but reported as unsupported.
 
-import type { ProgramTypeName } from "../../programs/types.js";
+import { BPF_XDP_CPUMAP, BPF_XDP_DEVMAP, type ProgramTypeName } from "../../programs/types.js";
 
 /** enum bpf_prog_type (linux/bpf.h), by kernel name without the BPF_PROG_TYPE_ prefix. */
 export const KERNEL_PROG_TYPES = {
@@ -40,9 +40,6 @@ export interface SectionType {
    */
   readonly expectedAttach?: number;
 }
-
-export const BPF_XDP_DEVMAP = 33;
-export const BPF_XDP_CPUMAP = 35;
 
 /** Section patterns that imply an expected attach type (libbpf's SEC_DEF attach types). */
 const ATTACH: Readonly<Record<string, number>> = {
