@@ -12,7 +12,7 @@
 import type { LoadedProgram, Region } from "../engine.js";
 import { BpfError } from "../errors.js";
 import type { CpuRegion } from "../memory/layout.js";
-import { setXdpFrags, XDP_LINEAR_MAX } from "../helpers/packet/xdp-frags.js";
+import { setXdpFrame } from "../helpers/packet/xdp-frags.js";
 import { ctxRegions } from "../runtime/run.js";
 import { ContextWriter } from "../runtime/context.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
@@ -120,10 +120,8 @@ export class LoopSpanRunner implements SpanRunner {
       let regions = this.slotRegions;
       if (this.inPlace) {
         // As the driver and ContextWriter.place: past 3520 bytes an XDP frame is multi-buffer.
-        const linear = Math.min(len, XDP_LINEAR_MAX);
-        setXdpFrags(dv, cpu, ptr + linear, len - linear);
         dv.setUint32(cpu.ctx, ptr, true);
-        dv.setUint32(cpu.ctx + 4, ptr + linear, true);
+        dv.setUint32(cpu.ctx + 4, setXdpFrame(dv, cpu, ptr, len), true);
         dv.setUint32(cpu.ctx + 8, ptr, true);
         const place = this.placeRegions[(this.turn ^= 1)]!;
         place.packet.start = ptr;

@@ -4,7 +4,7 @@
 // packet rewrite its data/data_end fields and the runner reads the packet back from them.
 
 import { BpfError } from "../errors.js";
-import { setXdpFrags, xdpFrags, xdpHardEnd } from "../helpers/packet/xdp-frags.js";
+import { setXdpFrame, xdpFrags, xdpHardEnd } from "../helpers/packet/xdp-frags.js";
 import type { CpuRegion, Layout } from "../memory/layout.js";
 import { ctxField, type CtxLayout } from "../programs/context.js";
 import type { ProgramType } from "../programs/types.js";
@@ -187,10 +187,8 @@ export class ContextWriter {
     if (!this.ctxLayout) return { data, dataEnd, len };
     if (this.ctxLayout.name === "xdp_md") {
       // One page per frame: past 3520 bytes the rest are fragments (xdp-frags.ts), as
-      // bpf_prog_test_run_xdp builds them. The run record (cleared before) says how many.
-      const linearEnd = Math.min(dataEnd, xdpHardEnd(cpu));
-      if (linearEnd < dataEnd) setXdpFrags(this.view, cpu, linearEnd, dataEnd - linearEnd);
-      dataEnd = linearEnd;
+      // bpf_prog_test_run_xdp builds them. The run record says how many.
+      dataEnd = setXdpFrame(this.view, cpu, data, caplen, xdpHardEnd(cpu));
     }
     const ctx = cpu.ctx;
     const view = this.view;

@@ -43,6 +43,16 @@ export function setXdpFrags(view: DataView, slot: CpuRegion, dataEnd: number, fr
 }
 
 /**
+ * Record the frame [data, data + len) as the test run builds it: linear up to `linearEnd`
+ * (default XDP_LINEAR_MAX bytes on), the rest fragments. Returns its data_end.
+ */
+export function setXdpFrame(view: DataView, slot: CpuRegion, data: number, len: number, linearEnd = data + XDP_LINEAR_MAX): number {
+  const end = Math.min(data + len, linearEnd);
+  setXdpFrags(view, slot, end, data + len - end);
+  return end;
+}
+
+/**
  * Room left in the last fragment: the test run fills each fragment page from its start
  * (skb_frag_off 0, rxq frag_size = PAGE_SIZE), every page full but the last, and shrinking
  * releases pages from the end, so the last page holds ((frags - 1) mod 4096) + 1 bytes.
