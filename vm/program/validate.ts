@@ -14,7 +14,7 @@ import { BpfError } from "../errors.js";
 import type { Insn } from "../isa/instruction.js";
 import { NUM_REGS, Pseudo, R10 } from "../isa/opcodes.js";
 import { describe, knownOpcodes, type OpDef } from "../isa/table.js";
-import { kernelHelperName } from "../verifier/helper-names.js";
+import { kernelHelperName, notImplemented } from "../verifier/helper-names.js";
 import { refinementViolation, reservedFieldViolation } from "./reserved.js";
 import { localCallTarget, subprogramOf, subprograms, type Subprogram } from "./subprograms.js";
 
@@ -139,7 +139,7 @@ function checkFlow(
 /** A helper id the machine has no helper for: the kernel's name for it when the id is one of Linux's. */
 function unknownHelper(id: number): string {
   const name = id === 0 ? undefined : kernelHelperName(id);
-  return name ? `helper bpf_${name}#${id} is not implemented here (not in this machine's helper table)` : `invalid func unknown#${id} (no helper with this id)`;
+  return name ? notImplemented(name, id) : `invalid func unknown#${id} (no helper with this id)`;
 }
 
 function checkTarget(

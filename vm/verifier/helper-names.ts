@@ -36,3 +36,8 @@ const NAMES: readonly string[] = [
 
 /** The kernel's name of helper `id` without the bpf_ prefix, or undefined past __BPF_FUNC_MAX_ID. */
 export const kernelHelperName = (id: number): string | undefined => (Number.isInteger(id) && id >= 0 ? NAMES[id] : undefined);
+
+/** The refusal of a helper the kernel knows and this machine lacks; `also` adds to the reason. */
+export const notImplemented = (name: string, id: number, also = ""): string =>
+  `helper bpf_${name}#${id} is not implemented here (not in this machine's helper table${also})`;
+

@@ -10,7 +10,7 @@ import { checkHelperMem } from "./memory.js";
 import { spillSize, stackConst } from "./stack.js";
 import { MAX_VAR_OFF } from "./memory.js";
 import { MapType, helperRule, mapFuncCompatible } from "./helper-rules.js";
-import { kernelHelperName } from "./helper-names.js";
+import { kernelHelperName, notImplemented } from "./helper-names.js";
 import { checkMapWriteHelper } from "./map-rules.js";
 import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, isNullScalar, pointer, regConst, typeName, type Reg } from "./regs.js";
 import { uminNum, umaxNum } from "./bounds.js";
@@ -76,11 +76,11 @@ function lookup(env: Env, id: number): HelperDef {
       const name = kernelHelperName(id);
       if (name === undefined) return reject(`invalid func unknown#${id}`);
       if (id === 0) return reject(`program of this type cannot use helper ${name}#${id}`);
-      return reject(`helper bpf_${name}#${id} is not implemented here (not in this machine's helper table)`);
+      return reject(notImplemented(name, id));
     }
     if (!allowed) return reject(`program of this type cannot use helper bpf_${rule.name}#${id}`);
     // The kernel would take it: say that the refusal is ours, not a rule of the kernel's.
-    return reject(`helper bpf_${rule.name}#${id} is not implemented here (not in this machine's helper table; the kernel allows it in ${env.type.name} programs)`);
+    return reject(notImplemented(rule.name, id, `; the kernel allows it in ${env.type.name} programs`));
   }
   if (!allowed) reject(`program of this type cannot use helper bpf_${def.name}#${id}`);
   return def;
