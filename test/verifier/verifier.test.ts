@@ -6,6 +6,8 @@ import { assemble } from "../../vm/asm/assembler.js";
 import { knownOpcodes } from "../../vm/isa/table.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import { verify } from "../../vm/verifier/index.js";
+import { kernelHelperName } from "../../vm/verifier/helper-names.js";
+import { helperRule } from "../../vm/verifier/helper-rules.js";
 import { kernelHelperTable } from "./kernel-helpers.js";
 
 const helpers = kernelHelperTable();
@@ -235,6 +237,17 @@ exit`;
     expect(reason(211)).toBe("helper bpf_cgrp_storage_delete#211 is not implemented here (not in this machine's helper table)");
     expect(reason(0)).toBe("program of this type cannot use helper unspec#0");
     expect(reason(212)).toBe("invalid func unknown#212");
+  });
+
+  test("each helper rule's name is the kernel's name for its id (the two tables agree)", () => {
+    let rules = 0;
+    for (let id = 0; id < 256; id++) {
+      const rule = helperRule(id);
+      if (!rule) continue;
+      rules++;
+      expect(rule.name, `helper #${id}`).toBe(kernelHelperName(id));
+    }
+    expect(rules).toBeGreaterThan(40);
   });
 
   test("a pointer spilled to the stack is filled back with its type", () => {
