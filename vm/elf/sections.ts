@@ -72,7 +72,7 @@ export function parseSections(file: ElfBytes, header: ElfHeader): ElfSection[] {
 }
 
 /** A section's string table, for names: the section must be a string table. */
-export function stringTableOf(file: ElfBytes, section: ElfSection | undefined, what: string, at: number): StringTable {
+export function stringTableOf(section: ElfSection | undefined, what: string, at: number): StringTable {
   if (!section) {
     throw new BpfError(`${what}: no such section`, { offset: at });
   }

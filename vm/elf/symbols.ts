@@ -54,7 +54,7 @@ export function parseSymbols(file: ElfBytes, sections: readonly ElfSection[]): E
       { offset: table.headerOffset + SHDR.SIZE },
     );
   }
-  const names = stringTableOf(file, sections[table.link], `symbol table section ${table.index} sh_link ${table.link}`,
+  const names = stringTableOf(sections[table.link], `symbol table section ${table.index} sh_link ${table.link}`,
     table.headerOffset + SHDR.LINK);
   const count = table.size / ELF64_SYM_SIZE;
   const symbols: ElfSymbol[] = new Array(count);

@@ -44,7 +44,6 @@ export type CompareMode = (typeof Compare)[keyof typeof Compare];
 
 /** old ⊒ cur (or old = cur when exact), at the same instruction. */
 export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMode, allowUninit: boolean): boolean {
-  const exact = mode === Compare.EXACT;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
