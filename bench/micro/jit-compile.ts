@@ -16,9 +16,12 @@
 // CPU time (all threads: V8's background compilers and GC too). Figures are printed, never asserted.
 //
 //   node dist/bench/micro/jit-compile.js [--quick | --long] [--opt 0[,1...]] [--json]
-//   node dist/bench/micro/jit-compile.js --cold SIZE OPT      (one cold measurement, JSON)
+//   node dist/bench/micro/jit-compile.js --cold FILE OPT      (one cold measurement of the bytecode in FILE, JSON)
 
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadBinaryen } from "../../jit/binaryen.js";
 import { compile, type CompileStats, type OptLevel } from "../../jit/compile.js";
@@ -26,6 +29,7 @@ import { JitEngine } from "../../jit/engine.js";
 import { conformanceMachine } from "../../vm/conformance/run.js";
 import { baseHelpers } from "../../vm/helpers/index.js";
 import { openThreadCpuClock } from "../../vm/pool/thread-cpu.node.js";
+import { decode, encode } from "../../vm/isa/instruction.js";
 import { synthetic } from "./jit-programs.js";
 
 export type Split = CompileStats["ms"];
@@ -107,9 +111,14 @@ async function compileOnce(insns: ReturnType<typeof synthetic>, opt: OptLevel, t
   return { ms: performance.now() - t0, cpuMs: cpuNow() - c0, split };
 }
 
-/** The child's job: the first compile of this process, as JSON on stdout. */
-async function coldChild(size: number, opt: OptLevel): Promise<void> {
-  const insns = synthetic(size, 42);
+/**
+ * The child's job: the first compile of this process, as JSON on stdout. The program comes as
+ * bytecode in a file, as `ebpf-wasm run --raw` reads it: generating it here would leave V8
+ * optimising the generator on its background threads while the compile is timed, taking the
+ * cores the compile needs on a 2-core machine.
+ */
+async function coldChild(file: string, opt: OptLevel): Promise<void> {
+  const insns = decode(readFileSync(file));
   const t = target();
   let binaryenLoadMs: number | undefined;
   if (opt > 0) {
@@ -128,10 +137,15 @@ async function coldChild(size: number, opt: OptLevel): Promise<void> {
 /** Cold: `processes` fresh Node processes, each timing its first compile; medians. */
 function cold(size: number, opt: OptLevel, processes: number): { measure: Measure; binaryenLoadMs?: number } {
   const script = fileURLToPath(import.meta.url);
-  const runs = Array.from({ length: processes }, () => {
-    const out = execFileSync(process.execPath, [script, "--cold", String(size), String(opt)], { encoding: "utf8" });
-    return JSON.parse(out) as { ms: number; cpuMs: number; threadMs?: number; split: Split; binaryenLoadMs?: number };
-  });
+  const dir = mkdtempSync(join(tmpdir(), "ebpf-wasm-cold-"));
+  const file = join(dir, `synthetic-${size}.bin`);
+  let runs: Array<{ ms: number; cpuMs: number; threadMs?: number; split: Split; binaryenLoadMs?: number }>;
+  try {
+    writeFileSync(file, encode(synthetic(size, 42)));
+    runs = Array.from({ length: processes }, () => JSON.parse(execFileSync(process.execPath, [script, "--cold", file, String(opt)], { encoding: "utf8" })));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const mid = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)]!;
   const loads = runs.map((r) => r.binaryenLoadMs).filter((x): x is number => x !== undefined);
   const threads = runs.map((r) => r.threadMs).filter((x): x is number => x !== undefined);
@@ -278,7 +292,7 @@ async function measureFirstRun(size: number): Promise<FirstRun> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const at = process.argv.indexOf("--cold");
   if (at >= 0) {
-    await coldChild(Number(process.argv[at + 1]), Number(process.argv[at + 2]) as OptLevel);
+    await coldChild(process.argv[at + 1] ?? "", Number(process.argv[at + 2]) as OptLevel);
   } else {
     const json = process.argv.includes("--json");
     const optAt = process.argv.indexOf("--opt");
