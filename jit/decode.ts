@@ -25,7 +25,7 @@ export function decodeProgram(insns: readonly Insn[]): Decoded[] {
     const ins = insns[i]!;
     const def = describe(ins);
     if (!def) throw new BpfError(`unknown opcode ${hex(ins.opcode)} at insn ${i}`, { insn: i });
-    if (ins.dst >= R10 || ins.src >= R10) checkRegisters(def, ins, i); // every rule below involves r10 or above
+    checkRegisters(def, ins, i);
     out.push(def);
     if (def.kind === "lddw") {
       const next = insns[i + 1];

@@ -14,8 +14,7 @@ import { lowerCall, wantsFacts } from "./lower/call.js";
 import { FnLowering, funcName, PARAM_COUNT, PC_LOCAL, regLocal, varTypes, type ModuleState } from "./lower/context.js";
 import { dispatchJump, lowerExit } from "./lower/jmp.js";
 import { lowerMemory } from "./lower/mem.js";
-import { branchFor, templateRows, type Jump } from "./lower/templates.js";
-import { ROW_FIELDS } from "./wasm/template.js";
+import { branchFor, templateFor, type Jump } from "./lower/templates.js";
 import { planStructure, type Edge, type Plan } from "./structure.js";
 
 export interface FunctionStats {
@@ -29,11 +28,10 @@ export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
   const f = new FnLowering(mod, func, knownAt(func, mod.insns, mod.decoded, factSlots(mod, func)), plan.loops);
   const exprs = new Uint32Array(func.end - func.start); // at most one expression per slot
   const starts = new Int32Array(func.blocks.length + 1);
-  const rows = templateRows(mod.decoded, mod.insns, func.start, func.end);
   let n = 0;
   for (let k = 0; k < func.blocks.length; k++) {
     starts[k] = n;
-    n = lowerBlock(f, func, plan, k, rows, exprs, n);
+    n = lowerBlock(f, func, plan, k, exprs, n);
   }
   starts[func.blocks.length] = n;
   const loopHead = (header: number, last: number): Expr | undefined => {
@@ -50,43 +48,31 @@ export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
  * The code of block k's instructions into exprs from n on; returns the new n. Each instruction's
  * code is tagged with its index; consecutive templated ones (lower/templates.ts; a jump that
  * leaves by a `br_if` is its branch template) become one run when the builder writes runs (the
- * direct builder: its writer fills them in, and takes a stretch of `rows` at once), else each
- * is replayed through the builder's API.
+ * direct builder: its writer fills them in), else each is replayed through the builder's API.
  */
-function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, rows: Int32Array, exprs: Uint32Array, n: number): number {
+function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: Uint32Array, n: number): number {
   const { m, mod } = f;
   const { decoded, insns } = mod;
   const block = func.blocks[k]!;
   const run = m.templates;
   let open = false;
   for (let i = block.start; i < block.end; i++) {
-    const template = rows[(i - func.start) * ROW_FIELDS]!;
-    if (template >= 0 && run) {
-      let end = i + 1;
-      while (end < block.end && rows[(end - func.start) * ROW_FIELDS]! >= 0) end++;
-      if (!open) run.open();
-      open = true;
-      run.addRows(rows, i - func.start, end - func.start);
-      i = end - 1;
-      continue;
-    }
     const def = decoded[i];
     if (!def) continue;
     const ins = insns[i]!;
     const edge = def.kind === "jcond" || def.kind === "ja" ? plan.edge(k, func.jumps[k]!) : undefined; // a jump ends its block
     if (edge?.kind === "fall") continue; // taken or not, control reaches the next block
+    const template = edge === undefined ? templateFor(def, ins) : edge.kind === "br" ? branchFor(def as Jump, ins) : undefined;
     const label = edge?.kind === "br" ? edge.label : undefined;
-    const branch = label !== undefined ? branchFor(def as Jump, ins) : undefined;
-    if (branch !== undefined && run) {
+    if (template !== undefined && run) {
       if (!open) run.open();
       open = true;
-      run.add(branch, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off, i, label);
+      run.add(template, regLocal(ins.dst), regLocal(ins.src), ins.imm, ins.off, i, label);
       continue;
     }
     if (open) exprs[n++] = run!.close();
     open = false;
-    const code = template >= 0 ? template : branch;
-    const e = code !== undefined ? f.template(code, ins, f.bn.none, label) : lowerInsn(f, def, i, edge);
+    const e = template !== undefined ? f.template(template, ins, f.bn.none, label) : lowerInsn(f, def, i, edge);
     m.tag?.(e, i);
     exprs[n++] = e;
   }

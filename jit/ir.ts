@@ -179,7 +179,5 @@ export interface Sequence {
 export interface TemplateRun {
   open(): void;
   add(template: TemplateId, dst: number, src: number, imm: number, off: number, insn: number, label?: string): void;
-  /** Rows [from, to) of `rows` (wasm/template.ts ROW_FIELDS; no branch templates), each added as by `add`. */
-  addRows(rows: Int32Array, from: number, to: number): void;
   close(): Expr;
 }

@@ -55,22 +55,11 @@ interface Loop {
   parent: Loop | undefined;
 }
 
-/**
- * `cache[k]`, made on first use. The array grows densely: a first write far past its end would
- * turn it into a dictionary, and every later read into a hash lookup.
- */
-function cached<T>(cache: Array<T | undefined>, k: number, make: (k: number) => T): T {
-  while (cache.length <= k) cache.push(undefined);
-  return (cache[k] ??= make(k));
-}
-
 // Label names are cached so every branch to a block reuses one string (its hash is computed once).
-const blockLabels: Array<string | undefined> = [];
-const loopLabels: Array<string | undefined> = [];
-const makeBlockLabel = (j: number): string => "b" + j;
-const makeLoopLabel = (h: number): string => "l" + h;
-export const blockLabel = (j: number): string => cached(blockLabels, j, makeBlockLabel);
-export const loopLabel = (h: number): string => cached(loopLabels, h, makeLoopLabel);
+const blockLabels: string[] = [];
+const loopLabels: string[] = [];
+export const blockLabel = (j: number): string => (blockLabels[j] ??= "b" + j);
+export const loopLabel = (h: number): string => (loopLabels[h] ??= "l" + h);
 const DISPATCH = "dispatch";
 
 /** Plan the scopes for `count` blocks; `jumps[k]`: the block block k jumps to (-1: none). */
@@ -195,12 +184,10 @@ function structuredPlan(count: number, loops: readonly Loop[], blockStart: Int32
 
 // Edges are cached like the labels: plans hand them out per jump without allocating.
 const FALL: Edge = { kind: "fall" };
-const blockEdges: Array<Edge | undefined> = [];
-const loopEdges: Array<Edge | undefined> = [];
-const makeBlockEdge = (j: number): Edge => ({ kind: "br", label: blockLabel(j) });
-const makeLoopEdge = (h: number): Edge => ({ kind: "br", label: loopLabel(h) });
-const toBlock = (j: number): Edge => cached(blockEdges, j, makeBlockEdge);
-const toLoop = (h: number): Edge => cached(loopEdges, h, makeLoopEdge);
+const blockEdges: Edge[] = [];
+const loopEdges: Edge[] = [];
+const toBlock = (j: number): Edge => (blockEdges[j] ??= { kind: "br", label: blockLabel(j) });
+const toLoop = (h: number): Edge => (loopEdges[h] ??= { kind: "br", label: loopLabel(h) });
 
 /** The blocks' code in their scopes: one pass over positions with a stack of open scopes. */
 function nest(seq: Sequence, count: number, scopes: Scopes, { exprs, starts }: BlockCode, heads: ReadonlyMap<number, Expr>): Expr {

@@ -21,7 +21,7 @@
 // bytes in place.
 
 import type { Expr, Type } from "../ir.js";
-import { ROW_FIELDS, type TemplateId } from "../wasm/template.js";
+import type { TemplateId } from "../wasm/template.js";
 
 // Hole references: a child node is -(id + 1); anything else is kind << 24 | id.
 export const REF_LABEL = 1 << 24; // relative depth of a label
@@ -45,10 +45,9 @@ export const H1 = 3;
 const TYPE = 4;
 export const INSN = 5;
 
-// A template instance is a row of ../wasm/template.ts (template id, dst local, src local, imm, off,
-// and the eBPF instruction whose code starts there, -1: none). A run is two int32s: its first
-// instance and the end.
-export const INSTANCE_FIELDS = ROW_FIELDS;
+// A template instance is six int32s: template id, dst local, src local, imm, off, and the eBPF
+// instruction whose code starts there (-1: none). A run is two: its first instance and the end.
+export const INSTANCE_FIELDS = 6;
 
 /** Bytes one node's fixed part may take: opcode, prefix, memarg (align + u32 offset), LEBs. */
 const NODE_ROOM = 32;
@@ -183,15 +182,6 @@ export class ExprArena {
     inst[o + 4] = off;
     inst[o + 5] = insn;
     this.instances++;
-  }
-
-  /** Rows [from, to) of `rows` (../wasm/template.ts: the layout of instances) as instances. */
-  instanceRows(rows: Int32Array, from: number, to: number): void {
-    const o = this.instances * INSTANCE_FIELDS;
-    const n = (to - from) * INSTANCE_FIELDS;
-    if (o + n > this.inst.length) this.inst = grow32(this.inst, o + n);
-    this.inst.set(rows.subarray(from * INSTANCE_FIELDS, to * INSTANCE_FIELDS), o);
-    this.instances += to - from;
   }
 
   endRun(): void {

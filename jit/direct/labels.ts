@@ -3,9 +3,9 @@
 // The structure plan (../structure.ts) names its scopes `b<j>` (the block a forward jump to
 // block j leaves) and `l<h>` (the loop with header h): tens of thousands per large program, each
 // named once where it opens and again at every branch to it. Those names map to ids
-// arithmetically (2j and 2h + 1), so the writer's table of open scopes is indexed by them
-// directly; any other name (entry.ts, lower/call.ts) gets an id past them. This is only an
-// encoding: any string is a valid label, the result is the same.
+// arithmetically (2j and 2h + 1), with no hashing and no table to grow; any other name (entry.ts,
+// lower/call.ts) gets an id past them through a Map. This is only an encoding: any string is a
+// valid label, the result is the same.
 
 import { NO_LABEL } from "./arena.js";
 
@@ -31,30 +31,23 @@ function arithmeticId(name: string): number {
 }
 
 export class Labels {
-  /** Every name seen, with its id. */
-  private readonly ids = new Map<string, number>();
+  private readonly others = new Map<string, number>();
   private readonly otherNames: string[] = [];
   /** One past the largest arithmetic id given out. */
   private arithmetic = 0;
 
   id(name: string): number {
-    // Most names come back many times (a block's label at its opening and at each branch to it):
-    // a lookup of the interned string beats parsing it again.
-    const seen = this.ids.get(name);
-    if (seen !== undefined) return seen;
-    const id = this.fresh(name);
-    this.ids.set(name, id);
-    return id;
-  }
-
-  private fresh(name: string): number {
     const id = arithmeticId(name);
     if (id >= 0) {
       if (id >= this.arithmetic) this.arithmetic = id + 1;
       return id;
     }
-    const other = OTHERS + this.otherNames.push(name) - 1;
-    if (other >= NO_LABEL) throw new Error("DirectModule: too many labels");
+    let other = this.others.get(name);
+    if (other === undefined) {
+      other = OTHERS + this.otherNames.push(name) - 1;
+      if (other >= NO_LABEL) throw new Error("DirectModule: too many labels");
+      this.others.set(name, other);
+    }
     return other;
   }
 

@@ -210,7 +210,6 @@ export class DirectModule implements IrModule {
         this.x.beginRun();
       },
       add: (template, dst, src, imm, off, insn, label) => this.instance(template, dst, src, imm, off, insn, label),
-      addRows: (rows, from, to) => this.x.instanceRows(rows, from, to),
       close: () => {
         this.x.endRun();
         return this.x.close(T_NONE);

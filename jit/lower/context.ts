@@ -23,8 +23,7 @@ import type { RegFacts } from "../known.js";
 import type { TemplateId } from "../wasm/template.js";
 import { replay } from "./replay.js";
 
-/** rN → the local that holds it (the parameters are r1..r5, r10, r0, r6..r9). */
-export const REG_LOCAL: readonly number[] = [6, 0, 1, 2, 3, 4, 7, 8, 9, 10, 5];
+const REG_LOCAL = [6, 0, 1, 2, 3, 4, 7, 8, 9, 10, 5] as const;
 /** The local that holds rN. */
 export const regLocal = (r: number): number => REG_LOCAL[r]!;
 export const PARAM_COUNT = 11; // r1..r5, r10, r0, r6..r9

@@ -28,8 +28,7 @@ import {
   ARITH_I32, ARITH_I64, BR_IF, CMP_I32, CMP_I64, I32_CONST, I32_WRAP_I64, I64_CONST, I64_EXTEND_I32_U, LOAD_I64, LOCAL_GET, LOCAL_SET,
   STORE_I64,
 } from "../wasm/opcodes.js";
-import { code, Hole, ROW_FIELDS, type TemplateId } from "../wasm/template.js";
-import { REG_LOCAL } from "./context.js";
+import { code, Hole, type TemplateId } from "../wasm/template.js";
 
 interface Template {
   /** The definition this code is for: the opcode's only one (refined variants have none). */
@@ -147,27 +146,6 @@ export function templateFor(def: OpDef, ins: Insn): TemplateId | undefined {
   const t = TABLE[ins.opcode];
   if (t === undefined || t.def !== def) return undefined;
   return ins.off < 0 && t.negOff !== undefined ? t.negOff : t.code;
-}
-
-/**
- * The template rows (../wasm/template.ts ROW_FIELDS) of slots [start, end): row k is slot
- * start + k with its template (-1 when it has none: jumps, calls, division, ...), its registers
- * as locals, imm, off, and the slot as its mark. A stretch of templated slots is then handed to
- * the builder at once (TemplateRun.addRows), not an instruction at a time.
- */
-export function templateRows(decoded: readonly (OpDef | undefined)[], insns: readonly Insn[], start: number, end: number): Int32Array {
-  const rows = new Int32Array((end - start) * ROW_FIELDS);
-  for (let i = start, o = 0; i < end; i++, o += ROW_FIELDS) {
-    const def = decoded[i];
-    const ins = insns[i]!;
-    rows[o] = def === undefined ? -1 : (templateFor(def, ins) ?? -1);
-    rows[o + 1] = REG_LOCAL[ins.dst]!;
-    rows[o + 2] = REG_LOCAL[ins.src]!;
-    rows[o + 3] = ins.imm;
-    rows[o + 4] = ins.off;
-    rows[o + 5] = i;
-  }
-  return rows;
 }
 
 export type Jump = Extract<OpDef, { kind: "jcond" | "ja" }>;

@@ -30,14 +30,6 @@ export type Code = Int16Array;
 /** A registered template. */
 export type TemplateId = number;
 
-/**
- * Template instances as rows of an Int32Array, ROW_FIELDS each: template id, dst local, src local,
- * imm, off (a branch template: its label's id), and the eBPF instruction whose code starts there
- * (-1: none). The direct builder's arena stores them so (its writer fills them in), and the
- * lowering hands it a stretch of rows at once (lower/templates.ts templateRows).
- */
-export const ROW_FIELDS = 6;
-
 /** What the placeholders stand for in one instruction. */
 export interface Fields {
   readonly dst: number;

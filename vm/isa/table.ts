@@ -64,27 +64,14 @@ const SIZE_SUFFIX: Record<Bytes, string> = { 1: "b", 2: "h", 4: "w", 8: "dw" };
 
 /** Per opcode byte: a function of the refining fields (off, imm, src) → its definition. */
 type Refine = (ins: Insn) => OpDef | undefined;
-const TABLE: Array<Refine | undefined> = new Array(256).fill(undefined);
-/**
- * Per opcode byte, the definition when it does not depend on the other fields, or (ALU, ALU64)
- * when off = 0. describe() reads these first: it runs once per instruction in every engine's
- * set-up, and a program's first load runs it before V8 has optimised anything, where a plain
- * array read costs a fraction of a call through a different closure per opcode.
- */
-const FIXED: Array<OpDef | undefined> = new Array(256).fill(undefined);
-const OFF0: Array<OpDef | undefined> = new Array(256).fill(undefined);
+const TABLE: Array<Refine | undefined> = new Array(256);
 
-function define(opcode: number, refine: Refine, fixedDef?: OpDef, off0Def?: OpDef): void {
+function define(opcode: number, refine: Refine): void {
   if (TABLE[opcode]) throw new Error(`opcode 0x${opcode.toString(16)} defined twice`);
   TABLE[opcode] = refine;
-  FIXED[opcode] = fixedDef;
-  OFF0[opcode] = off0Def;
 }
 
-/** An opcode whose definition no other field refines. */
-function defineFixed(opcode: number, def: OpDef): void {
-  define(opcode, () => def, def);
-}
+const fixed = (def: OpDef): Refine => () => def;
 
 // ALU and ALU64 (RFC 9669 §4.1).
 for (const wide of [false, true]) {
@@ -105,10 +92,10 @@ for (const wide of [false, true]) {
           return { kind: "movsx", mnemonic: `movsx${bits}${wide ? 64 : 32}`, wide, bits };
         }
         return undefined;
-      }, undefined, plain);
+      });
     }
   }
-  defineFixed(klass | AluOp.NEG, { kind: "neg", mnemonic: "neg" + suffix, wide });
+  define(klass | AluOp.NEG, fixed({ kind: "neg", mnemonic: "neg" + suffix, wide }));
 }
 
 // Byte swaps (RFC 9669 §4.2): ALU|END with K = to little-endian, X = to big-endian;
@@ -132,13 +119,13 @@ for (const wide of [false, true]) {
   const suffix = wide ? "" : "32";
   for (const [cond, code] of JMP_CONDS) {
     for (const reg of [false, true]) {
-      defineFixed(klass | code | (reg ? Src.X : Src.K), { kind: "jcond", mnemonic: cond + suffix, cond, wide, reg });
+      define(klass | code | (reg ? Src.X : Src.K), fixed({ kind: "jcond", mnemonic: cond + suffix, cond, wide, reg }));
     }
   }
 }
-defineFixed(Cls.JMP | JmpOp.JA, { kind: "ja", mnemonic: "ja", long: false });
+define(Cls.JMP | JmpOp.JA, fixed({ kind: "ja", mnemonic: "ja", long: false }));
 // JMP32|JA is `gotol`: the target offset is in imm, not off (RFC 9669 §4.3.1).
-defineFixed(Cls.JMP32 | JmpOp.JA, { kind: "ja", mnemonic: "ja32", long: true });
+define(Cls.JMP32 | JmpOp.JA, fixed({ kind: "ja", mnemonic: "ja32", long: true }));
 define(Cls.JMP | JmpOp.CALL | Src.K, (ins) => {
   switch (ins.src) {
     case CallSrc.HELPER: return { kind: "call", mnemonic: "call", target: "helper" };
@@ -148,26 +135,26 @@ define(Cls.JMP | JmpOp.CALL | Src.K, (ins) => {
   }
 });
 // callx (0x8d): call the helper whose id is in a register. LLVM encodes the register in dst.
-defineFixed(Cls.JMP | JmpOp.CALL | Src.X, { kind: "callx", mnemonic: "callx" });
-defineFixed(Cls.JMP | JmpOp.EXIT, { kind: "exit", mnemonic: "exit" });
+define(Cls.JMP | JmpOp.CALL | Src.X, fixed({ kind: "callx", mnemonic: "callx" }));
+define(Cls.JMP | JmpOp.EXIT, fixed({ kind: "exit", mnemonic: "exit" }));
 
 // Loads and stores (RFC 9669 §5).
 for (const sizeCode of [Size.B, Size.H, Size.W, Size.DW]) {
   const bytes = SIZE_BYTES[sizeCode >> 3] as Bytes;
   const sfx = SIZE_SUFFIX[bytes];
-  defineFixed(Cls.LDX | Mode.MEM | sizeCode, { kind: "ldx", mnemonic: "ldx" + sfx, bytes, signed: false });
+  define(Cls.LDX | Mode.MEM | sizeCode, fixed({ kind: "ldx", mnemonic: "ldx" + sfx, bytes, signed: false }));
   if (bytes !== 8) {
-    defineFixed(Cls.LDX | Mode.MEMSX | sizeCode, { kind: "ldx", mnemonic: "ldxs" + sfx, bytes, signed: true });
+    define(Cls.LDX | Mode.MEMSX | sizeCode, fixed({ kind: "ldx", mnemonic: "ldxs" + sfx, bytes, signed: true }));
   }
-  defineFixed(Cls.ST | Mode.MEM | sizeCode, { kind: "st", mnemonic: "st" + sfx, bytes });
-  defineFixed(Cls.STX | Mode.MEM | sizeCode, { kind: "stx", mnemonic: "stx" + sfx, bytes });
+  define(Cls.ST | Mode.MEM | sizeCode, fixed({ kind: "st", mnemonic: "st" + sfx, bytes }));
+  define(Cls.STX | Mode.MEM | sizeCode, fixed({ kind: "stx", mnemonic: "stx" + sfx, bytes }));
   if (bytes === 4 || bytes === 8) {
     define(Cls.STX | Mode.ATOMIC | sizeCode, (ins) => atomicDef(ins.imm, bytes));
   }
   // Legacy packet loads LD_ABS / LD_IND (RFC 9669 §5.5; kernel: skb programs only).
   if (bytes !== 8) {
-    defineFixed(Cls.LD | Mode.ABS | sizeCode, { kind: "ldpkt", mnemonic: "ldabs" + sfx, bytes, ind: false });
-    defineFixed(Cls.LD | Mode.IND | sizeCode, { kind: "ldpkt", mnemonic: "ldind" + sfx, bytes, ind: true });
+    define(Cls.LD | Mode.ABS | sizeCode, fixed({ kind: "ldpkt", mnemonic: "ldabs" + sfx, bytes, ind: false }));
+    define(Cls.LD | Mode.IND | sizeCode, fixed({ kind: "ldpkt", mnemonic: "ldind" + sfx, bytes, ind: true }));
   }
 }
 define(Cls.LD | Mode.IMM | Size.DW, (ins) => (ins.src <= 6 ? { kind: "lddw", mnemonic: "lddw", pseudo: ins.src } : undefined));
@@ -187,8 +174,7 @@ function atomicDef(imm: number, bytes: 4 | 8): OpDef | undefined {
 
 /** The definition of one instruction slot, or undefined if the encoding is not a valid opcode. */
 export function describe(ins: Insn): OpDef | undefined {
-  const op = ins.opcode;
-  return FIXED[op] ?? (ins.off === 0 ? OFF0[op] : undefined) ?? TABLE[op]?.(ins);
+  return TABLE[ins.opcode]?.(ins);
 }
 
 /** Every opcode byte the table knows (for tests and fuzzers). */
