@@ -1,18 +1,21 @@
 // The control-flow graph the JIT lowers: the program split into subprograms (one wasm function
 // each, DESIGN.md "The JIT") and each subprogram into basic blocks in program order.
 //
-// Subprograms start at slot 0 and at every target of a bpf-to-bpf call (`call` with
-// src = BPF_PSEUDO_CALL, RFC 9669 §4.3.2) or of a callback's address (`lddw` with
-// src = BPF_PSEUDO_FUNC: bpf_loop calls it, lower/loop.ts); each runs to the next start, as the kernel's
-// check_subprogs() splits them. A jump may not leave its subprogram, and the last instruction
-// of a subprogram must be `exit` or `ja` (kernel: "last insn is not an exit or jmp") — falling
-// into the next subprogram is refused.
+// It takes a program that passed vm/program validate() (compile.ts validates it, with the
+// messages every engine gives): known opcodes, registers r0..r10 with r10 never written, jumps
+// that land on an instruction of their own subprogram, local calls and callback addresses that
+// land on an instruction, subprograms that end in `exit` or `ja`. Subprograms start at slot 0
+// and at every target of a bpf-to-bpf call (`call` with src = BPF_PSEUDO_CALL, RFC 9669
+// §4.3.2) or of a callback's address (`lddw` with src = BPF_PSEUDO_FUNC: bpf_loop calls it,
+// lower/loop.ts); each runs to the next start, as the kernel's check_subprogs() splits them.
 
-import { BpfError } from "../vm/errors.js";
 import type { Insn } from "../vm/isa/instruction.js";
 import { Pseudo } from "../vm/isa/opcodes.js";
-import { subprogramStarts } from "../vm/program/subprograms.js";
-import type { Decoded } from "./decode.js";
+import type { OpDef } from "../vm/isa/table.js";
+import type { Subprogram } from "../vm/program/subprograms.js";
+
+/** One slot: its definition, or `undefined` for the second slot of an `lddw`. */
+export type Decoded = OpDef | undefined;
 
 /** Slots [start, end) ending in a jump, an exit, or the slot before the next block's leader. */
 export interface BasicBlock {
@@ -60,42 +63,19 @@ export function callTarget(ins: Insn, i: number): number {
 const isLocalCall = (def: Decoded): boolean => def?.kind === "call" && def.target === "local";
 const isFuncAddress = (def: Decoded): boolean => def?.kind === "lddw" && def.pseudo === Pseudo.FUNC;
 
-export function buildCfg(insns: readonly Insn[], decoded: readonly Decoded[]): ProgramCfg {
-  const entries = functionEntries(insns, decoded);
-  const funcAt = new Map(entries.map((slot, index) => [slot, index]));
+/** The CFG of a validated program: `decoded` and `subprograms` as validateProgram() gives them. */
+export function buildCfg(insns: readonly Insn[], decoded: readonly Decoded[], subprograms: readonly Subprogram[]): ProgramCfg {
+  const funcAt = new Map(subprograms.map((sub, index) => [sub.start, index]));
   const blockAt = new Int32Array(insns.length).fill(-1);
-  const funcs = entries.map((start, index) =>
-    buildFunc(insns, decoded, index, start, entries[index + 1] ?? insns.length, funcAt, blockAt),
-  );
+  const funcs = subprograms.map((sub, index) => buildFunc(insns, decoded, index, sub, funcAt, blockAt));
   return { funcs, funcAt };
-}
-
-/** Subprogram starts as the rest of the runtime splits them, after checking every call target. */
-function functionEntries(insns: readonly Insn[], decoded: readonly Decoded[]): number[] {
-  decoded.forEach((def, i) => {
-    if (isLocalCall(def)) checkSlot(decoded, callTarget(insns[i]!, i), i, "call");
-    if (isFuncAddress(def)) checkSlot(decoded, callTarget(insns[i]!, i), i, "callback address");
-  });
-  return subprogramStarts(insns);
-}
-
-function checkSlot(decoded: readonly Decoded[], target: number, i: number, what: string): void {
-  if (target < 0 || target >= decoded.length) {
-    throw new BpfError(`${what} at insn ${i} goes to ${target}, outside the program (0..${decoded.length - 1})`, {
-      insn: i,
-    });
-  }
-  if (decoded[target] === undefined) {
-    throw new BpfError(`${what} at insn ${i} goes into the middle of the lddw at insn ${target - 1}`, { insn: i });
-  }
 }
 
 function buildFunc(
   insns: readonly Insn[],
   decoded: readonly Decoded[],
   index: number,
-  start: number,
-  end: number,
+  { start, end }: Subprogram,
   funcAt: ReadonlyMap<number, number>,
   blockAt: Int32Array,
 ): FuncCfg {
@@ -103,31 +83,16 @@ function buildFunc(
   leader[0] = 1;
   const targetOf = new Int32Array(end - start).fill(-1); // a jump's slot → its target slot
   const callees = new Set<number>();
-  let last = start;
   for (let i = start; i < end; i++) {
     const def = decoded[i];
     if (!def) continue;
-    last = i;
     const target = jumpTarget(def, insns[i]!, i);
     if (target !== undefined) {
-      checkSlot(decoded, target, i, "jump");
-      if (target < start || target >= end) {
-        throw new BpfError(`jump at insn ${i} to ${target} leaves its subprogram (insns ${start}..${end - 1})`, {
-          insn: i,
-        });
-      }
       leader[target - start] = 1;
       targetOf[i - start] = target;
     }
     if ((target !== undefined || def.kind === "exit") && i + 1 < end) leader[i + 1 - start] = 1;
     if (isLocalCall(def) || isFuncAddress(def)) callees.add(funcAt.get(callTarget(insns[i]!, i))!);
-  }
-  const lastDef = decoded[last]!;
-  if (lastDef.kind !== "exit" && lastDef.kind !== "ja") {
-    const where = end === insns.length ? "the end of the program" : `the next subprogram at insn ${end}`;
-    throw new BpfError(`insn ${last} (${lastDef.mnemonic}) falls through to ${where}: the last insn must be exit or ja`, {
-      insn: last,
-    });
   }
   const blocks: BasicBlock[] = [];
   const jumpTo = new Int32Array(end - start).fill(-1); // block → the slot its jump goes to (-1: none)

@@ -1,6 +1,6 @@
 // The JIT's entry: eBPF program → wasm module (issue 3, DESIGN.md "The JIT").
 //
-//   decode (decode.ts) → CFG (cfg.ts) → per subprogram: structure plan (structure.ts) and
+//   validate (vm/program/validate.ts) → CFG (cfg.ts) → per subprogram: structure plan (structure.ts) and
 //   lowering (program.ts, function.ts, lower/*) into an IR builder (ir.ts) → entry points (entry.ts) →
 //   binary → [Binaryen passes when opt >= 1] → WebAssembly.Module.
 //
@@ -16,7 +16,8 @@
 // (names.ts) so faults in any module of a machine are traced to their program.
 //
 // Refusals of the program (unknown opcode, bad jump, unknown helper...) are BpfErrors with the
-// instruction index. Anything else going wrong — Binaryen aborting, V8 rejecting the binary — is
+// instruction index: compile() validates the program itself, with the checks and messages of
+// every engine (vm/program/validate.ts), so a caller that skipped validate() is safe too. Anything else going wrong — Binaryen aborting, V8 rejecting the binary — is
 // a bug in this JIT and becomes a JitInternalError that carries the program and what Binaryen
 // printed (never printed to stderr). Every Binaryen module is disposed, on error paths too.
 
@@ -24,11 +25,11 @@ import { BpfError } from "../vm/errors.js";
 import type { HelperTable } from "../vm/helpers/registry.js";
 import type { Insn } from "../vm/isa/instruction.js";
 import type { MapDescriptor } from "../vm/maps/descriptor.js";
+import { validateProgram } from "../vm/program/validate.js";
 import { SKB_DATA_END_OFFSET, SKB_DATA_OFFSET } from "../vm/programs/skb.js";
 import { binaryenIfLoaded, features, loadBinaryen, quietly, type Binaryen, type BinaryenModule } from "./binaryen.js";
 import { DirectModule } from "./direct/module.js";
 import { buildCfg } from "./cfg.js";
-import { decodeProgram } from "./decode.js";
 import type { ImportPlan } from "./imports.js";
 import type { ModuleState, PacketFields } from "./lower/context.js";
 import { lowerProgram } from "./program.js";
@@ -88,7 +89,7 @@ export interface CompileStats {
   readonly dispatchFunctions: number;
   readonly bytes: number;
   /**
-   * Where the time went: analysis (decode + CFG), build (lowering into the IR builder), opt
+   * Where the time went: analysis (validation + CFG), build (lowering into the IR builder), opt
    * (Binaryen reading, validating and optimising), emit (writing the binary), wasm (V8's
    * WebAssembly.Module: decoding and validation; function bodies are compiled lazily, at first call).
    */
@@ -227,8 +228,8 @@ function buildBinary(
   bn: Binaryen | undefined,
 ): { built: Built; times: Times; funcs: number } {
   const t0 = performance.now();
-  const decoded = decodeProgram(insns);
-  const cfg = buildCfg(insns, decoded);
+  const { defs: decoded, subprograms } = validateProgram(insns, { helpers: target.helpers });
+  const cfg = buildCfg(insns, decoded, subprograms);
   const times = { analysis: performance.now() - t0, build: 0, opt: 0, emit: 0, wasm: 0 };
   const built =
     options.backend === "binaryen"

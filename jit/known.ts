@@ -15,8 +15,7 @@ import type { Insn } from "../vm/isa/instruction.js";
 import { NUM_REGS, Pseudo, R10 } from "../vm/isa/opcodes.js";
 import { funcAddressOf } from "../vm/program/lddw.js";
 import type { OpDef } from "../vm/isa/table.js";
-import type { FuncCfg } from "./cfg.js";
-import type { Decoded } from "./decode.js";
+import type { Decoded, FuncCfg } from "./cfg.js";
 
 export type Known =
   | { readonly kind: "const"; readonly value: bigint }

@@ -10,7 +10,7 @@
 //          the issue's goal is stated for (≥ 500 insns/ms at opt 0, a 10k program in ≤ 20 ms):
 //          a compile rate, like the per-instruction run figures, which are also warm.
 //
-// Each figure is split into analysis (decode + CFG), lowering, Binaryen's passes, emitting the
+// Each figure is split into analysis (validation + CFG), lowering, Binaryen's passes, emitting the
 // binary and V8's WebAssembly.Module (decoding and validation: V8 compiles function bodies lazily,
 // at their first call, so the first run is timed separately). Wall clock medians, plus process
 // CPU time (all threads: V8's background compilers and GC too). Figures are printed, never asserted.
@@ -222,7 +222,7 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
   log("         'thread on CPU' is the compiling thread's own time: the rest it waited for a core (V8's optimising threads)");
   log("  warm = steady state, after explicit warm-up compiles of the same program in this process, median");
   log(`  goal (issue 3): ${goal}; cold is shown beside it, not hidden`);
-  log("  split: analysis = decode + CFG; V8 = WebAssembly.Module (decode + validate; bodies compile at first call)");
+  log("  split: analysis = validation + CFG; V8 = WebAssembly.Module (decode + validate; bodies compile at first call)");
   await loadBinaryen(); // 0.3–0.5 s that no in-process row should carry (cold rows load it themselves, timed apart)
   const budget = long ? SKIP_PROJECTED_MS.long : SKIP_PROJECTED_MS.default;
   const rows: CompileRow[] = [];

@@ -1,5 +1,6 @@
-// Bad input to the JIT's compile() (which does its own structural checks, for callers that skip
-// validate()), internal failures, and Binaryen's output kept off stderr.
+// Bad input to the JIT's compile(), which validates the program itself (vm/program/validate.ts:
+// the checks and messages every engine gives, for callers that skip validate()), internal
+// failures, and Binaryen's output kept off stderr.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { compile, JitInternalError } from "../../jit/compile.js";
@@ -25,16 +26,17 @@ async function refusal(insns: Insn[]): Promise<BpfError> {
 describe("compile() refuses bad programs with the instruction index", () => {
   const cases: Array<[string, Insn[], number, RegExp]> = [
     ["unknown opcode", [A.mov64(0, 0), insn(0xff), A.exit()], 1, /unknown opcode 0xff/],
-    ["jump out of the program", [A.ja(5), A.exit()], 0, /outside the program/],
-    ["jump into an lddw", [A.ja(1), ...A.lddw(0, 1n), A.exit()], 0, /middle of the lddw/],
-    ["lddw without its second slot", [A.mov64(0, 0), A.lddw(0, 1n)[0]!], 1, /no second slot/],
-    ["falling off the end", [A.mov64(0, 0)], 0, /falls through/],
-    ["writing r10", [A.mov64(10, 0), A.exit()], 0, /read only/],
-    ["register r11", [insn(0xb7, 11), A.exit()], 0, /invalid register r11/],
-    ["jump across subprograms", [A.callLocal(1), A.exit(), A.ja(-3), A.exit()], 2, /leaves its subprogram/],
-    ["call into an lddw", [A.callLocal(2), A.exit(), ...A.lddw(0, 1n), A.exit()], 0, /middle of the lddw/],
-    ["unknown helper", [A.call(4242), A.exit()], 0, /unknown helper 4242/],
-    ["tail call on a machine without bpf_tail_call (test/jit/tailcall.test.ts has machines with it)", [A.call(12), A.exit()], 0, /unknown helper 12/],
+    ["a known opcode with a field it does not define", [A.mov64(0, 0), insn(0x07, 1, 0, 5, 1), A.exit()], 1, /insn 1: .*off/],
+    ["jump out of the program", [A.ja(5), A.exit()], 0, /jump out of range from insn 0 to 6/],
+    ["jump into an lddw", [A.ja(1), ...A.lddw(0, 1n), A.exit()], 0, /jump into the middle of ldimm64 insn 1/],
+    ["lddw without its second slot", [A.mov64(0, 0), A.lddw(0, 1n)[0]!], 1, /lddw has no second slot/],
+    ["falling off the end", [A.mov64(0, 0)], 0, /last insn is not an exit or jmp/],
+    ["writing r10", [A.mov64(10, 0), A.exit()], 0, /frame pointer is read only/],
+    ["register r11", [insn(0xb7, 11), A.exit()], 0, /R11 is invalid/],
+    ["jump across subprograms", [A.callLocal(1), A.exit(), A.ja(-3), A.exit()], 2, /outside its subprogram/],
+    ["call into an lddw", [A.callLocal(2), A.exit(), ...A.lddw(0, 1n), A.exit()], 0, /call into the middle of ldimm64/],
+    ["unknown helper", [A.call(4242), A.exit()], 0, /invalid func unknown#4242/],
+    ["tail call on a machine without bpf_tail_call (test/jit/tailcall.test.ts has machines with it)", [A.call(12), A.exit()], 0, /bpf_tail_call#12/],
   ];
   for (const [name, insns, at, message] of cases) {
     it(name, async () => {
@@ -43,7 +45,7 @@ describe("compile() refuses bad programs with the instruction index", () => {
       expect(err.where.insn).toBe(at);
     });
   }
-  it("an empty program", async () => expect((await refusal([])).message).toMatch(/no instructions/));
+  it("an empty program", async () => expect((await refusal([])).message).toMatch(/empty program: no instructions/));
 });
 
 describe("internal failures", () => {

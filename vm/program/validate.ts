@@ -37,11 +37,22 @@ const fail = (i: number, reason: string): never => {
   throw new BpfError(`insn ${i}: ${reason}`, { insn: i });
 };
 
+/** A program that passed validate(): each slot's definition (lddw's second slot: undefined) and its subprograms. */
+export interface ValidatedProgram {
+  readonly defs: ReadonlyArray<OpDef | undefined>;
+  readonly subprograms: Subprogram[];
+}
+
 /**
  * Check a program's structure. Returns its subprograms (as subprograms() does) so callers need
  * not split it again; throws a BpfError at the first problem, in slot order.
  */
 export function validate(insns: readonly Insn[], options: ValidateOptions = {}): Subprogram[] {
+  return validateProgram(insns, options).subprograms;
+}
+
+/** validate(), keeping what it decoded: for a caller that goes on to translate the program (the JIT). */
+export function validateProgram(insns: readonly Insn[], options: ValidateOptions = {}): ValidatedProgram {
   if (insns.length === 0) throw new BpfError("empty program: no instructions", { insn: 0 });
   if (insns.length > MAX_INSNS) {
     throw new BpfError(`program has ${insns.length} instructions, more than the limit of ${MAX_INSNS}`, { insn: MAX_INSNS });
@@ -53,7 +64,7 @@ export function validate(insns: readonly Insn[], options: ValidateOptions = {}):
     if (def) checkFlow(insns, defs, subs, i, def, options);
   }
   for (const sub of subs) checkEnd(defs, sub);
-  return subs;
+  return { defs, subprograms: subs };
 }
 
 /** Describe every slot, checking encodings; lddw's second slot maps to undefined. */
