@@ -1,8 +1,8 @@
-# precision: a 4-byte store at fp-4 (not a spill: its constant bytes are tracked) read back after the join as an offset
+# a 4-byte store of a constant at fp-12 (not at a slot's start, so not a spill: STACK_MISC bytes) read back after the join as an offset
 # type: xdp
 # map: vals array key=4 value=16 entries=1
-# expect: invalid access to map value, value_size=16 off=100 size=1
-# kernel: reject (it does not track the constant bytes of plain stores: the offset is unbounded to it)
+# expect: R2 unbounded memory access
+# kernel: reject (it does not track the constant bytes of plain stores: the offset is unbounded to it; neither does this verifier)
 # kernel-says: R2 unbounded memory access
 stw [%r10-4], 0
 mov %r2, %r10

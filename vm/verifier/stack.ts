@@ -33,7 +33,7 @@ export function spillSize(frame: Frame, k: number): number {
   return n;
 }
 
-/** Remember the bytes of a stored constant (little-endian), or forget what was there. */
+/** Remember the bytes of a spilled constant (little-endian), or forget what was there. */
 function noteBytes(frame: Frame, off: number, size: number, value: Reg | undefined): void {
   const at = idx(off);
   if (!value || value.type !== "scalar" || !scalarIsConst(value.s)) {
@@ -78,9 +78,9 @@ export function stackConst(frame: Frame, off: number, size: number): bigint | un
 export function stackWriteFixed(frame: Frame, off: number, size: number, value: Reg | undefined): void {
   frame.own();
   frame.touch(off);
-  noteBytes(frame, off, size, value);
   const k = slotOf(off);
   if (value && (off & 7) === 0 && (size === 8 ? value.type !== "not_init" : value.type === "scalar")) {
+    noteBytes(frame, off, size, value);
     const base = idx(off);
     frame.spills[k] = value;
     frame.bytes.fill(Slot.SPILL, base, base + size);
@@ -89,8 +89,21 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
     return;
   }
   scrub(frame, off); // stack accesses are aligned, so they stay within one slot
+  // Not a spill: the bytes are STACK_ZERO for a zero, else STACK_MISC — their value is not kept
+  // (check_stack_write_fixed_off), so a later read cannot rely on it.
   const zero = value !== undefined && isNullScalar(value);
   frame.bytes.fill(zero ? Slot.ZERO : Slot.MISC, idx(off), idx(off) + size);
+  frame.known.fill(-1, idx(off), idx(off) + size);
+}
+
+/** The constant in P (stackConstPair) as a load of `size` bytes: sign-extended from its width when `signed`. */
+function loadedConst(size: number, signed: boolean): Reg {
+  if (signed && size < 8) {
+    const shift = size === 1 ? 24 : size === 2 ? 16 : 0;
+    P.l = (P.l << shift) >> shift;
+    P.h = P.l >> 31;
+  }
+  return scalarReg(scalarConstHL(P.h, P.l));
 }
 
 /** Load `size` bytes at frame offset `off` (fixed, in bounds, aligned). */
@@ -104,30 +117,30 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
   }
   if (spilled && (off & 7) === 0 && size <= spillSize(frame, k)) {
     // A fill at the spill's start, of its size or narrower: the register comes back, cut to the
-    // load's width (check_stack_read_fixed_off, bpf_stack_narrow_access_ok; here only when the
-    // value fits that width, else it is an unknown scalar of the width).
+    // load's width (check_stack_read_fixed_off, bpf_stack_narrow_access_ok, then
+    // coerce_reg_to_size: a constant keeps its low bytes; anything else that does not fit the
+    // width is an unknown scalar of the width here).
     if (size === 8) return spilled;
     if (spilled.s.umaxH === 0 && (size === 4 || spilled.s.umaxL >>> 0 < 1 << (8 * size))) {
       return signed ? scalarReg(scalarMovsx(spilled.s, (8 * size) as 8 | 16 | 32, true)) : spilled;
     }
+    if (stackConstPair(frame, off, size)) return loadedConst(size, signed);
+    return loadedScalar(size, signed);
   }
-  let allZero = true;
+  // Any other read (check_stack_read_fixed_off's non-fill case): zero when every byte is
+  // STACK_ZERO, or every byte belongs to a spill of the constant 0; else an unknown scalar. The
+  // bytes of a constant stored anywhere else are not a value to the kernel either (they are
+  // STACK_MISC), so they are not one here.
+  let zeros = 0;
+  let spillBytes = 0;
   for (let i = 0; i < size; i++) {
     const t = frame.bytes[idx(off + i)]!;
     if (t === Slot.INVALID && !allowUninit) reject(`invalid read from stack off ${off}+${i} size ${size}`);
-    if (t !== Slot.ZERO) allZero = false;
+    if (t === Slot.ZERO) zeros++;
+    else if (t === Slot.SPILL) spillBytes++;
   }
-  if (allZero) return scalarReg(ZERO_SCALAR);
-  // Bytes of stored constants (spilled or not) read as what they are (little-endian).
-  if (stackConstPair(frame, off, size)) {
-    if (signed && size < 8) {
-      // Sign-extend from size * 8 bits.
-      const shift = size === 1 ? 24 : size === 2 ? 16 : 0;
-      P.l = (P.l << shift) >> shift;
-      P.h = P.l >> 31;
-    }
-    return scalarReg(scalarConstHL(P.h, P.l));
-  }
+  if (zeros === size) return scalarReg(ZERO_SCALAR);
+  if (spilled && spillBytes === size && spilled.type === "scalar" && isNullScalar(spilled)) return scalarReg(ZERO_SCALAR);
   return loadedScalar(size, signed);
 }
 
