@@ -16,7 +16,8 @@
 //     id and instruction index instead of V8's "null function or function signature mismatch".
 //   - tail calls (helper 12, bpf_tail_call) are a jump, not a call: lower/tailcall.ts.
 //   - bpf_loop (helper 181) calls back into the program: a wasm loop around a call of the
-//     callback's function, lower/loop.ts.
+//     callback's function, lower/loop.ts; bpf_for_each_map_elem (helper 164) the same around a
+//     walk of the map, lower/for-each.ts.
 
 import { BpfError } from "../../vm/errors.js";
 import { TAIL_CALL_ID, tailCallHelper } from "../../vm/helpers/tailcall.js";
@@ -40,18 +41,25 @@ import { lowerMapCall, mapCallFor } from "./maps.js";
 import { lowerTailCall } from "./tailcall.js";
 import { isLoopHelper, lowerLoop } from "./loop.js";
 import { LOOP_ID } from "../../vm/helpers/loop.js";
+import { FOR_EACH_ID } from "../../vm/helpers/for-each.js";
+import { isForEach, lowerForEach } from "./for-each.js";
 
 export const CALLX = "callx";
 
 /** bpf_tail_call is the runtime's jump (vm/runtime/README.md §8.3), which the JIT implements. */
 export const isTailCallJump = (helpers: ModuleState["helpers"]): boolean => helpers.get(TAIL_CALL_ID) === tailCallHelper;
 
-/** Slots whose lowering uses register facts (known.ts): map helper calls and tail calls. */
+/** Slots whose lowering uses register facts (known.ts): map helper calls, tail calls, callbacks. */
 export function wantsFacts(mod: ModuleState, i: number): boolean {
   const def = mod.decoded[i];
   if (def?.kind !== "call" || def.target !== "helper") return false;
   const id = mod.insns[i]!.imm;
-  return (id === TAIL_CALL_ID && mod.tailCallJump) || (id === LOOP_ID && isLoopHelper(mod.helpers)) || mapCallFor(mod, id) !== undefined;
+  return (
+    (id === TAIL_CALL_ID && mod.tailCallJump) ||
+    (id === LOOP_ID && isLoopHelper(mod.helpers)) ||
+    (id === FOR_EACH_ID && isForEach(mod.helpers)) ||
+    mapCallFor(mod, id) !== undefined
+  );
 }
 
 const args = (f: FnLowering): Expr[] => [1, 2, 3, 4, 5].map((r) => f.get(r));
@@ -90,6 +98,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   }
   if (id === TAIL_CALL_ID && f.mod.tailCallJump) return lowerTailCall(f, i);
   if (id === LOOP_ID && isLoopHelper(f.mod.helpers)) return lowerLoop(f, i);
+  if (id === FOR_EACH_ID && isForEach(f.mod.helpers)) return lowerForEach(f, i);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
   f.mod.usedHelpers.add(id);

@@ -49,8 +49,8 @@ export function lowerLoop(f: FnLowering, i: number): Expr {
   );
 }
 
-/** [slot, function index] of the callbacks r2 may name at slot i. */
-function candidates(f: FnLowering, i: number): Array<[number, number]> {
+/** [slot, function index] of the callbacks r2 may name at slot i (also for for-each.ts). */
+export function candidates(f: FnLowering, i: number): Array<[number, number]> {
   const funcAt = f.mod.cfg.funcAt;
   const all = callbackStarts(f.insns).map((slot): [number, number] => [slot, funcAt.get(slot)!]);
   const r2 = f.factsAt(i)?.[2];

@@ -2,7 +2,10 @@
 // runtime is another wasm instance on the same memory, and the JIT module imports its exported
 // functions, so a lookup is a wasm-to-wasm call with no JavaScript in between (DESIGN.md "The
 // JIT": hot paths never cross into JS). ARRAY and PERCPU_ARRAY lookups of a known map are
-// inlined (vm/maps/descriptor.ts: values + cpu * cpuStride + i * valueStride, NULL past the end);
+// inlined (vm/maps/descriptor.ts: values + cpu * cpuStride + i * valueStride, NULL past the end),
+// and so are ARRAY_OF_MAPS lookups (the inner map pointer in the slot). An inner map's pointer
+// is not known at compile time: its helper calls test it against the machine's maps (oneOf)
+// before the runtime export, as for any map pointer the facts do not prove;
 // lookups of a known hash map call that type's own export (hash_lookup, ...: map-exports.ts),
 // which skips map_lookup's dispatch on the type.
 //
@@ -59,8 +62,8 @@ export function lowerMapCall(f: FnLowering, entry: MapHelperExport, i: number): 
   const m = f.m;
   const g = guards(f, entry, f.factsAt(i));
   if (!g) return f.set(0, slowCall(f, entry.id));
-  const inline = entry.id === 1 && g.map && f.mod.inlineArrays && isArray(g.map);
-  const fast = inline ? inlineLookup(f, g.map!) : exportCall(f, g.map ? typedMapExport(entry, g.map.type) : entry);
+  const inline = entry.id === 1 && g.map && f.mod.inlineArrays ? inlineOf(g.map) : undefined;
+  const fast = inline ? inline(f, g.map!) : exportCall(f, g.map ? typedMapExport(entry, g.map.type) : entry);
   if (g.checks.length === 0) return f.set(0, fast);
   const ok = g.checks.reduce((a, b) => m.i32.and(a, b));
   return f.set(0, m.if(ok, fast, slowCall(f, entry.id)));
@@ -72,7 +75,12 @@ function slowCall(f: FnLowering, id: number): Expr {
   return f.m.call(helperName(id), [1, 2, 3, 4, 5].map((r) => f.get(r)), f.bn.i64);
 }
 
-const isArray = (map: MapDescriptor): boolean => map.type === MapType.Array || map.type === MapType.PerCpuArray;
+/** The inlined lookup of a known map of this type, if there is one. */
+function inlineOf(map: MapDescriptor): ((f: FnLowering, map: MapDescriptor) => Expr) | undefined {
+  if (map.type === MapType.Array || map.type === MapType.PerCpuArray) return inlineLookup;
+  if (map.type === MapType.ArrayOfMaps) return inlineSlotLookup;
+  return undefined;
+}
 
 /**
  * The checks of each argument, proven from the facts where possible. Undefined: the call can
@@ -204,4 +212,17 @@ function inlineLookup(f: FnLowering, map: MapDescriptor): Expr {
   const value = m.i32.add(plane, m.i32.mul(m.local.get(index, bn.i32), m.i32.const(map.valueStride)));
   const inRange = m.i32.lt_u(m.local.tee(index, m.i32.load(0, 1, f.get32(2)), bn.i32), m.i32.const(map.maxEntries));
   return m.if(inRange, m.i64.extend_u(value), m.i64.const(0n));
+}
+
+/**
+ * array_of_map_lookup_elem inlined (the kernel's array_of_map_gen_lookup): i = *(u32 *)key;
+ * i < max_entries ? the inner map pointer in slot i (0 when empty) : NULL. The slot is read
+ * atomically, as user space may set it while programs run (vm/maps/as/mapofmaps.ts).
+ */
+function inlineSlotLookup(f: FnLowering, map: MapDescriptor): Expr {
+  const { m, bn } = f;
+  const index = f.t32(0);
+  const slot = m.i32.add(m.i32.const(map.values), m.i32.mul(m.local.get(index, bn.i32), m.i32.const(map.valueStride)));
+  const inRange = m.i32.lt_u(m.local.tee(index, m.i32.load(0, 1, f.get32(2)), bn.i32), m.i32.const(map.maxEntries));
+  return m.if(inRange, m.i64.extend_u(m.i32.atomic.load(0, slot)), m.i64.const(0n));
 }

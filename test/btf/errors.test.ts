@@ -188,8 +188,20 @@ describe("BTF map definitions (libbpf's rules)", () => {
     ["__uint pointing at an int", (b, int) => [["type", b.ptr(int), 0]], /points at INT, not an array/],
     ["values not last", (b, int) => [u(b, int, "type", 3, 0), ["values", b.array(b.ptr(b.funcProto(int, [])), 0), 64], u(b, int, "max_entries", 1, 128)], /'values' must be the last member/],
     ["values on a hash map", (b, int) => [u(b, int, "type", 1, 0), ["values", b.array(b.ptr(b.funcProto(int, [])), 0), 64]], /only supported for PROG_ARRAY/],
-    ["map in map", (b, int) => [u(b, int, "type", 12, 0), ["values", b.array(b.ptr(int), 0), 64]], /map-in-map/],
+    ["map in map, values pointing at an int", (b, int) => [u(b, int, "type", 12, 0), ["values", b.array(b.ptr(int), 0), 64]], /map-in-map inner definition is INT, not a struct/],
+    ["map in map, values with elements", (b, int) => [u(b, int, "type", 13, 0), ["values", b.array(b.ptr(b.struct("inner", 0, [])), 2), 64]], /must be an array with 0 elements, it has 2/],
   ];
+  it("map in map: the inner template is read as a definition of its own, one level only", () => {
+    const inner = (b: BtfBuilder, int: number, extra: Array<[string, number, number]> = []) =>
+      b.struct("inner", 32 + 64 * extra.length, [u(b, int, "type", 1, 0), u(b, int, "key_size", 4, 64), u(b, int, "value_size", 8, 128), u(b, int, "max_entries", 9, 192), ...extra]);
+    const ok = mapBtf((b, int) => [u(b, int, "type", 13, 0), u(b, int, "key_size", 4, 64), ["values", b.array(b.ptr(inner(b, int)), 0), 128]]);
+    expect(btfMapDefinitions(ok)).toMatchObject([{ name: "m", type: 13, keySize: 4, valueSize: 4, inner: { name: "m.inner", type: 1, keySize: 4, valueSize: 8, maxEntries: 9 } }]);
+    const twoLevels = mapBtf((b, int) => [u(b, int, "type", 12, 0), ["values", b.array(b.ptr(inner(b, int, [["values", b.array(b.ptr(b.struct("x", 0, [])), 0), 256]])), 0), 64]]);
+    expect(refusal(() => btfMapDefinitions(twoLevels)).message).toMatch(/^BTF map 'm.inner': multi-level inner maps are not supported/);
+    const wide = mapBtf((b, int) => [u(b, int, "type", 12, 0), u(b, int, "value_size", 8, 64), ["values", b.array(b.ptr(inner(b, int)), 0), 128]]);
+    expect(refusal(() => btfMapDefinitions(wide)).message).toMatch(/conflicting value size 8 != 4/);
+  });
+
   for (const [what, make, message] of bad) {
     it(what, () => {
       const btf = mapBtf(make);

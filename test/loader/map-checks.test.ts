@@ -36,7 +36,7 @@ const REFUSED: ReadonlyArray<readonly [string, string, number]> = [
   ["lru_noprealloc", "(lru_hash): map_flags BPF_F_NO_PREALLOC: an LRU map is always preallocated (the kernel refuses it with -ENOTSUPP)", 524],
   ["legacy_flags", "(array): map_flags BPF_F_NO_PREALLOC not accepted for this map type (the kernel refuses it with -EINVAL)", 22],
   ["rdwr_prog", "(array): map_flags BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together (the kernel refuses it with -EINVAL)", 22],
-  ["array_of_maps", "(array_of_maps): a map of maps needs an inner map (inner_map_fd), and this definition has none (the kernel refuses it with -EINVAL); map-in-map is not supported here", 22],
+  ["array_of_maps", "(array_of_maps): a map of maps needs an inner map template (BPF_MAP_CREATE's inner_map_fd; in C: __array(values, struct inner_map)) (the kernel refuses it with -EINVAL)", 22],
 ];
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {

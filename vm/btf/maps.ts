@@ -6,6 +6,9 @@
 //   __type(name, T)   →  T *name            a PTR to T: key/value size = sizeof(T)
 //   __array(values, int (struct xdp_md *)) → an ARRAY of PTR to FUNC_PROTO: PROG_ARRAY slots,
 //                       initialised by relocations in .rel.maps (`.values = { [i] = &prog }`)
+//   __array(values, struct inner) → an ARRAY of PTR to STRUCT: a map of maps' inner map
+//                       template, itself a map definition; slots initialised by relocations
+//                       against other maps of `.maps` (`.values = { [i] = &inner_a }`)
 //
 // Attributes: type, max_entries, map_flags, key_size/key, value_size/value, numa_node,
 // map_extra, pinning (recorded, not acted on: nothing is pinned here), values. Unknown members,
@@ -40,10 +43,18 @@ export interface BtfMapDef {
   readonly valueType?: number;
   /** Byte offset of the `values` member inside the definition, when there is one. */
   readonly valuesOffset?: number;
+  /**
+   * ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template, from `__array(values, struct inner)`
+   * (libbpf names it "<map>.inner", creates it, passes its fd as inner_map_fd, then closes it).
+   */
+  readonly inner?: BtfInnerMapDef;
   /** The VAR's type id and the file offset of the VAR (for messages). */
   readonly varId: number;
   readonly at: number;
 }
+
+/** An inner map template: a map definition of its own, with no `values` and no VAR. */
+export type BtfInnerMapDef = Omit<BtfMapDef, "inner" | "valuesOffset" | "varId" | "at">;
 
 const INT_FIELDS = {
   type: "type", max_entries: "maxEntries", map_flags: "flags", key_size: "keySize", value_size: "valueSize",
@@ -52,55 +63,73 @@ const INT_FIELDS = {
 type IntField = (typeof INT_FIELDS)[keyof typeof INT_FIELDS];
 
 class MapDefReader {
-  constructor(private readonly btf: Btf, private readonly v: BtfVar) {}
+  constructor(private readonly btf: Btf, readonly name: string, private readonly at: number, readonly isInner: boolean) {}
 
-  fail(message: string, at = this.v.at): never {
-    throw new BpfError(`BTF map '${this.v.name}': ${message} (at byte ${hex(at)})`, { offset: at });
+  fail(message: string, at = this.at): never {
+    throw new BpfError(`BTF map '${this.name}': ${message} (at byte ${hex(at)})`, { offset: at });
   }
 
   /** `int (*name)[N]` → N (libbpf get_map_field_int). */
   intField(m: BtfMember, owner: BtfType): number {
-    const ptr = this.btf.resolve(m.type, `map '${this.v.name}' member '${m.name}'`);
+    const ptr = this.btf.resolve(m.type, `map '${this.name}' member '${m.name}'`);
     if (ptr.kind !== BtfKind.PTR) this.fail(`member '${m.name}' is ${kindName(ptr.kind)}, not a PTR to an array (__uint(${m.name}, N))`, owner.at);
-    const arr = this.btf.resolve(ptr.type, `map '${this.v.name}' member '${m.name}'`);
+    const arr = this.btf.resolve(ptr.type, `map '${this.name}' member '${m.name}'`);
     if (arr.kind !== BtfKind.ARRAY) this.fail(`member '${m.name}' points at ${kindName(arr.kind)}, not an array (__uint(${m.name}, N))`, owner.at);
     return arr.nelems;
   }
 
   /** `T *name` → (sizeof T, T) (libbpf: key/value). */
   typeField(m: BtfMember, owner: BtfType): { size: number; type: number } {
-    const ptr = this.btf.resolve(m.type, `map '${this.v.name}' member '${m.name}'`);
+    const ptr = this.btf.resolve(m.type, `map '${this.name}' member '${m.name}'`);
     if (ptr.kind !== BtfKind.PTR) this.fail(`member '${m.name}' is ${kindName(ptr.kind)}, not a PTR to its type (__type(${m.name}, T))`, owner.at);
-    return { size: this.btf.sizeOf(ptr.type, `map '${this.v.name}' ${m.name} type`), type: ptr.type };
+    return { size: this.btf.sizeOf(ptr.type, `map '${this.name}' ${m.name} type`), type: ptr.type };
   }
 
-  /** `values`: an array of pointers to functions (PROG_ARRAY) or to inner map definitions. */
-  valuesField(m: BtfMember, owner: BtfType, type: number | undefined, last: boolean): void {
+  /**
+   * `values` (libbpf parse_btf_map_def): a zero-length array of pointers, to function
+   * prototypes (PROG_ARRAY) or to the inner map's definition (map-in-map: read as a map
+   * definition of its own, "<map>.inner"). Returns the inner template, if any.
+   */
+  valuesField(m: BtfMember, owner: BtfType, type: number | undefined, last: boolean): BtfInnerMapDef | undefined {
+    if (this.isInner) this.fail("multi-level inner maps are not supported (an inner map definition has 'values')", owner.at);
     if (!last) this.fail("'values' must be the last member", owner.at);
-    const arr = this.btf.resolve(m.type, `map '${this.v.name}' member 'values'`);
+    const arr = this.btf.resolve(m.type, `map '${this.name}' member 'values'`);
     if (arr.kind !== BtfKind.ARRAY) this.fail(`'values' is ${kindName(arr.kind)}, not an array`, owner.at);
-    const ptr = this.btf.resolve(arr.elemType, `map '${this.v.name}' values element`);
+    const ptr = this.btf.resolve(arr.elemType, `map '${this.name}' values element`);
     if (ptr.kind !== BtfKind.PTR) this.fail(`'values' elements are ${kindName(ptr.kind)}, not pointers`, owner.at);
-    const target = this.btf.resolve(ptr.type, `map '${this.v.name}' values element`);
+    const target = this.btf.resolve(ptr.type, `map '${this.name}' values element`);
     if (type === BPF_MAP_TYPE_ARRAY_OF_MAPS || type === BPF_MAP_TYPE_HASH_OF_MAPS) {
-      this.fail("map-in-map definitions (ARRAY_OF_MAPS / HASH_OF_MAPS with an inner map) are not supported");
+      if (arr.nelems !== 0) this.fail(`map-in-map inner 'values' must be an array with 0 elements, it has ${arr.nelems}`, owner.at);
+      if (target.kind !== BtfKind.STRUCT) this.fail(`map-in-map inner definition is ${kindName(target.kind)}, not a struct (__array(values, struct inner_map))`, owner.at);
+      return readDefinition(this.btf, `${this.name}.inner`, target, target.at, true);
     }
     if (type !== BPF_MAP_TYPE_PROG_ARRAY) {
-      this.fail(`'values' is only supported for PROG_ARRAY (type ${BPF_MAP_TYPE_PROG_ARRAY}); this map has type ${type ?? "(not yet given: 'type' must come before 'values')"}`, owner.at);
+      this.fail(`'values' is only supported for PROG_ARRAY (type ${BPF_MAP_TYPE_PROG_ARRAY}) and maps of maps (ARRAY_OF_MAPS ${BPF_MAP_TYPE_ARRAY_OF_MAPS}, HASH_OF_MAPS ${BPF_MAP_TYPE_HASH_OF_MAPS}); this map has type ${type ?? "(not yet given: 'type' must come before 'values')"}`, owner.at);
     }
     if (target.kind !== BtfKind.FUNC_PROTO) this.fail(`prog-array 'values' point at ${kindName(target.kind)}, not a function prototype`, owner.at);
+    return undefined;
   }
 }
 
 /** Read one map definition: `v` is a VAR of the `.maps` DATASEC. */
 export function btfMapDefinition(btf: Btf, v: BtfVar): BtfMapDef {
-  const r = new MapDefReader(btf, v);
   const def = btf.resolve(v.type, `map '${v.name}'`);
+  return { ...readDefinition(btf, v.name, def, v.at, false), varId: v.id, at: v.at };
+}
+
+type ReadDef = Omit<BtfMapDef, "varId" | "at">;
+
+/** A map definition struct (a VAR's, or an inner template's when `isInner`). */
+function readDefinition(btf: Btf, name: string, def: BtfType, at: number, isInner: true): BtfInnerMapDef;
+function readDefinition(btf: Btf, name: string, def: BtfType, at: number, isInner: boolean): ReadDef;
+function readDefinition(btf: Btf, name: string, def: BtfType, at: number, isInner: boolean): ReadDef {
+  const r = new MapDefReader(btf, name, at, isInner);
   if (def.kind !== BtfKind.STRUCT) return r.fail(`the definition is ${kindName(def.kind)}, expected a struct`);
   const ints: Partial<Record<IntField, number>> = {};
   let key: { size: number; type: number } | undefined;
   let value: { size: number; type: number } | undefined;
   let valuesOffset: number | undefined;
+  let inner: BtfInnerMapDef | undefined;
   def.members.forEach((m, i) => {
     if (m.bitfieldSize !== 0 || m.bitOffset % 8 !== 0) r.fail(`member '${m.name}' is a bitfield`, def.at);
     if (Object.hasOwn(INT_FIELDS, m.name)) {
@@ -110,7 +139,7 @@ export function btfMapDefinition(btf: Btf, v: BtfVar): BtfMapDef {
     } else if (m.name === "value") {
       value = r.typeField(m, def);
     } else if (m.name === "values") {
-      r.valuesField(m, def, ints.type, i === def.members.length - 1);
+      inner = r.valuesField(m, def, ints.type, i === def.members.length - 1);
       valuesOffset = m.bitOffset / 8;
     } else {
       r.fail(`unknown field '${m.name || "(anon)"}' (known: ${[...Object.keys(INT_FIELDS), "key", "value", "values"].join(", ")})`, def.at);
@@ -120,8 +149,9 @@ export function btfMapDefinition(btf: Btf, v: BtfVar): BtfMapDef {
   const keySize = size("key", ints.keySize, key, r);
   // libbpf: a PROG_ARRAY (or map-in-map) with 'values' has 4-byte values (program / map fds).
   const valueSize = valuesOffset !== undefined ? size("value", ints.valueSize ?? 4, value, r) : size("value", ints.valueSize, value, r);
+  if (inner && valueSize !== 4) r.fail(`conflicting value size ${valueSize} != 4 (a map of maps' values are inner map fds)`);
   return {
-    name: v.name,
+    name,
     type: ints.type,
     keySize,
     valueSize,
@@ -133,8 +163,7 @@ export function btfMapDefinition(btf: Btf, v: BtfVar): BtfMapDef {
     ...(key ? { keyType: key.type } : {}),
     ...(value ? { valueType: value.type } : {}),
     ...(valuesOffset !== undefined ? { valuesOffset } : {}),
-    varId: v.id,
-    at: v.at,
+    ...(inner ? { inner } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type { MapSet } from "../maps/mapset.js";
 import * as abi from "../maps/abi.js";
 import { NULL_GUARD } from "../memory/layout.js";
 import { helperRule, SPECIAL_MAPS } from "../verifier/helper-rules.js";
+import { FOR_EACH_ID, FOR_EACH_MAP_TYPES, forEachMapElemHelper } from "./for-each.js";
 import type { HelperArg, HelperDef, HelperRet } from "./registry.js";
 
 const BUSY = abi.BPF_RINGBUF_BUSY_BIT >>> 0;
@@ -154,6 +155,13 @@ export function mapHelpers(maps: MapSet): HelperDef[] {
     def(134, "ringbuf_query", ["const_map_ptr", "anything"], "integer", (_ctx, r1, r2) => {
       const map = c.map(r1, 134, "ringbuf_query");
       return BigInt.asUintN(64, rt.ringbuf_query(map.address, r2));
+    }),
+    // BPF_FUNC_for_each_map_elem: the engines walk the map themselves (for-each.ts); the map r1
+    // names must have a walk (the verifier's set_map_elem_callback_state).
+    forEachMapElemHelper((r1) => {
+      const map = c.map(r1, FOR_EACH_ID, "for_each_map_elem");
+      if (!FOR_EACH_MAP_TYPES.includes(map.type)) throw new Error(`callback function not allowed for map '${map.name}' (map_type ${map.type})`);
+      return map;
     }),
   ];
 }

@@ -21,7 +21,8 @@ import {
   atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, tailCall, wideAddress,
 } from "./slow.js";
 import { SAVED_PER_FRAME, type Prepared, type RunState } from "./state.js";
-import { nextLoop, startLoop } from "./loop.js";
+import { nextCallback, startLoop } from "./loop.js";
+import { startForEach } from "./for-each.js";
 
 /**
  * Run from slot 0 until the main program exits. r0 is left in st.lo[0] / st.hi[0]. A tail call
@@ -269,12 +270,15 @@ export function execute(first: Prepared, st: RunState): void {
       }
 
       case 137 /* LOOP */:
-      case 138 /* LOOP_NEXT */: {
-        // bpf_loop (loop.ts): LOOP starts it at the `call 181` slot, LOOP_NEXT is the slot each
-        // callback returns to. Either ends the loop (r0 set, on after the call) or enters the
-        // callback like a bpf-to-bpf call that returns to LOOP_NEXT.
-        const start = (w & 255) === 137;
-        const target = start ? startLoop(p, st, pc, depth) : nextLoop(st, depth);
+      case 138 /* LOOP_NEXT */:
+      case 139 /* FOR_EACH */: {
+        // bpf_loop (loop.ts) and bpf_for_each_map_elem (for-each.ts): LOOP / FOR_EACH start it at
+        // the `call 181` / `call 164` slot, LOOP_NEXT is the slot each callback returns to.
+        // Either ends the loop (r0 set, on after the call) or enters the callback like a
+        // bpf-to-bpf call that returns to LOOP_NEXT.
+        const op = w & 255;
+        const start = op !== 138;
+        const target = op === 137 ? startLoop(p, st, pc, depth) : start ? startForEach(p, st, pc, depth) : nextCallback(st, depth);
         if (target < 0) {
           pc = start ? pc + 1 : st.loopRet[depth]!;
           if (!start) seg = pc;

@@ -9,7 +9,8 @@ import { toU64 } from "./arith64.js";
 import { runtimeFault } from "./faults.js";
 import { funcAddressSlot } from "../program/callbacks.js";
 import { loopEarlyResult, loopNext } from "../helpers/loop.js";
-import type { Prepared, RunState } from "./state.js";
+import { nextForEach } from "./for-each.js";
+import { CallbackKind, type Prepared, type RunState } from "./state.js";
 
 /**
  * bpf_loop(r1, r2, r3, r4) at slot `pc`, called from frame `depth`: the slot of the callback to
@@ -28,6 +29,7 @@ export function startLoop(p: Prepared, st: RunState, pc: number, depth: number):
   if (slot < 0 || slot >= p.callbacks.length || p.callbacks[slot] !== 1) {
     throw runtimeFault(p, pc, `bpf_loop: R2 (0x${toU64(lo[2]!, hi[2]!).toString(16)}) is not the address of a callback of this program`);
   }
+  st.loopKind[depth] = CallbackKind.LOOP;
   st.loopIndex[depth] = 0;
   st.loopCount[depth] = nrLoops;
   st.loopTarget[depth] = slot;
@@ -55,6 +57,14 @@ export function nextLoop(st: RunState, depth: number): number {
   st.loopIndex[depth] = index + 1;
   callbackArgs(st, index + 1, depth);
   return st.loopTarget[depth]!;
+}
+
+/**
+ * A callback returned to LOOP_NEXT in frame `depth`: go on with the helper that frame runs
+ * (bpf_loop here, bpf_for_each_map_elem in for-each.ts).
+ */
+export function nextCallback(st: RunState, depth: number): number {
+  return st.loopKind[depth] === CallbackKind.FOR_EACH ? nextForEach(st, depth) : nextLoop(st, depth);
 }
 
 /** callback(index, callback_ctx, 0, 0, 0): the kernel's call in BPF_CALL_4(bpf_loop). */

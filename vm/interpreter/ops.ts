@@ -43,6 +43,9 @@ export const Op = {
   // at the call and goes on in LOOP_NEXT, the slot each callback returns to (loop.ts).
   LOOP: 137,
   LOOP_NEXT: 138,
+  // bpf_for_each_map_elem (`call 164` when the machine's helper 164 is vm/helpers/for-each.ts's):
+  // the walk starts at the call; its callbacks return to LOOP_NEXT too (for-each.ts).
+  FOR_EACH: 139,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -5,6 +5,7 @@
 import type { HelperDef, HelperTable } from "../helpers/registry.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
 import { loopHelper } from "../helpers/loop.js";
+import { isForEachHelper } from "../helpers/for-each.js";
 import { callbackStarts } from "../program/subprograms.js";
 import type { Insn } from "../isa/instruction.js";
 import { describe, type OpDef } from "../isa/table.js";
@@ -41,9 +42,10 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
       const helper = helpers.get(ins.imm);
       helperAt[i] = helper;
       // bpf_tail_call is a jump the loop performs itself (vm/runtime/README.md §6), and
-      // bpf_loop a loop it runs itself (loop.ts).
+      // bpf_loop and bpf_for_each_map_elem loops it runs itself (loop.ts, for-each.ts).
       if (helper === tailCallHelper) code[k] = Op.TAIL_CALL;
       if (helper === loopHelper) code[k] = Op.LOOP;
+      if (isForEachHelper(helper)) code[k] = Op.FOR_EACH;
     }
     if (def.kind === "lddw") {
       const value = def.pseudo === Pseudo.FUNC ? funcAddressOf(insns, i) : undefined;
@@ -54,7 +56,7 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
     }
   }
   // One `exit` slot after the program, where a packet load that leaves the packet continues,
-  // and one slot where bpf_loop's callbacks return to.
+  // and one slot where bpf_loop's and bpf_for_each_map_elem's callbacks return to.
   code[n * 4] = Op.EXIT;
   code[(n + 1) * 4] = Op.LOOP_NEXT;
   const callbacks = new Uint8Array(n);

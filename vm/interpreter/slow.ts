@@ -5,6 +5,7 @@
 import { BpfError, BpfRuntimeError } from "../errors.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 import type { HelperDef } from "../helpers/registry.js";
+import { inKeySlots } from "../helpers/for-each.js";
 import { SKB_DATA_END_OFFSET, SKB_DATA_OFFSET } from "../programs/skb.js";
 import { fromBig, RES, toS64, toU64 } from "./arith64.js";
 import { hexAddr, runtimeFault, slotName } from "./faults.js";
@@ -33,6 +34,9 @@ function exactAddress(st: RunState, base: number, off: number): bigint {
  */
 export function checkAccess(p: Prepared, st: RunState, pc: number, addr: number, size: number, write: boolean, stackLo: number): void {
   if (addr >= 0 && st.regions.find(addr, size, write) >= 0) return;
+  // The u32 key bpf_for_each_map_elem hands an array walk's callback (read-only, its slot in
+  // the CPU's scratch area: vm/helpers/for-each.ts keySlotOffset).
+  if (!write && inKeySlots(st.stackTop, addr, size)) return;
   const ins = p.insns[pc]!;
   const def = p.defs[pc];
   const base = def?.kind === "ldx" ? ins.src : ins.dst;

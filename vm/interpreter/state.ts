@@ -3,6 +3,7 @@
 // per loaded program so that a run allocates nothing.
 
 import type { HelperContext, HelperDef, HelperTable } from "../helpers/registry.js";
+import type { MapDescriptor } from "../maps/descriptor.js";
 import type { Insn } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
 import type { OpDef } from "../isa/table.js";
@@ -35,6 +36,9 @@ export interface Prepared {
   readonly callbacks: Uint8Array;
 }
 
+/** What a frame's LOOP_NEXT continues: bpf_loop (loop.ts) or bpf_for_each_map_elem (for-each.ts). */
+export const CallbackKind = { LOOP: 0, FOR_EACH: 1 } as const;
+
 /** Where a tail call goes: the prepared target, or undefined to fall through (tailcall.ts). */
 export interface TailCallTargets {
   next(st: RunState): Prepared | undefined;
@@ -66,6 +70,15 @@ export class RunState {
   readonly loopCtxLo = new Int32Array(MAX_CALL_FRAMES);
   readonly loopCtxHi = new Int32Array(MAX_CALL_FRAMES);
   readonly loopRet = new Int32Array(MAX_CALL_FRAMES);
+  /**
+   * Which helper's callback each frame runs (CallbackKind), and for bpf_for_each_map_elem
+   * (for-each.ts) the map walked and where the walk stands: the array index, or the hash bucket
+   * and element. loopIndex counts its callback calls; loopTarget, loopCtx and loopRet serve both.
+   */
+  readonly loopKind = new Uint8Array(MAX_CALL_FRAMES);
+  readonly walkMap: Array<MapDescriptor | undefined> = new Array(MAX_CALL_FRAMES).fill(undefined);
+  readonly walkPos = new Int32Array(MAX_CALL_FRAMES);
+  readonly walkElem = new Int32Array(MAX_CALL_FRAMES);
   readonly regions = new RegionSet();
   readonly memory: WebAssembly.Memory;
   buffer!: ArrayBufferLike;

@@ -15,6 +15,8 @@ export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 export const BPF_MAP_TYPE_LRU_HASH = 9;
 export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
 export const BPF_MAP_TYPE_LPM_TRIE = 11;
+export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
+export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
 export const BPF_MAP_TYPE_DEVMAP = 14;
 export const BPF_MAP_TYPE_QUEUE = 22;
 export const BPF_MAP_TYPE_STACK = 23;
@@ -25,6 +27,11 @@ export const BPF_MAP_TYPE_RINGBUF = 27;
 export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;
 export const BPF_EXIST = 2;
+// ---- map-of-maps slot values written by user space (vm/maps/map-of-maps.ts): the inner map's
+// header address, or one of these (no map is ever at address 0 or 1), which the runtime answers
+// as bpf_map_fd_get_ptr would: an fd naming no map, a map unlike the inner template.
+export const INNER_BAD_FD = 0;
+export const INNER_INCOMPATIBLE = 1;
 /** Needs a struct bpf_spin_lock in the value (BTF): we have none, so the kernel's -EINVAL. */
 export const BPF_F_LOCK = 4;
 

@@ -10,6 +10,7 @@
 // whose type the caller knows, that type's export (hash_lookup, lru_hash_lookup,
 // percpu_hash_lookup), which skips the dispatch on the type.
 
+import type { CheckedInner } from "./spec.js";
 import type { MapType } from "./types.js";
 
 export interface MapDescriptor {
@@ -34,4 +35,6 @@ export interface MapDescriptor {
   readonly stagingSize: number;
   /** The whole region the map occupies in the arena (header included). */
   readonly regionSize: number;
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (slots hold inner maps' addresses). */
+  readonly inner?: CheckedInner;
 }

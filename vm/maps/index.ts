@@ -6,6 +6,7 @@ export { bytesToBigInt, bytesToNumber, MemoryView, type MapBytes } from "./codec
 export type { MapDescriptor } from "./descriptor.js";
 export { errnoName, MapError } from "./errors.js";
 export { BpfMap, MapHandle, type Batch, type ValueCodec } from "./map.js";
+export { MapOfMaps, type InnerMapRef } from "./map-of-maps.js";
 export { MapSet, type AnyMap } from "./mapset.js";
 export { perCpuValues, sumPerCpu, type PerCpuInput, type PerCpuMap } from "./percpu.js";
 export { PerfEventArray } from "./perf-event-array.js";
@@ -13,5 +14,5 @@ export { planMap, type MapPlan } from "./plan.js";
 export { QueueMap } from "./queue.js";
 export { RingBuf, type SampleCallback } from "./ringbuf.js";
 export { isSharedMemory, MAPS_EXPORTS, MapsRuntime, type MapsExports } from "./runtime.js";
-export { checkSpec, type CheckedSpec } from "./spec.js";
-export { isHash, isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec, type MapTypeName } from "./types.js";
+export { checkSpec, innerMapMismatch, type CheckedInner, type CheckedSpec } from "./spec.js";
+export { isHash, isMapOfMaps, isPerCpu, MapType, mapTypeName, parseMapType, type InnerMapSpec, type MapSpec, type MapTypeName } from "./types.js";

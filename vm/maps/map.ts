@@ -33,6 +33,8 @@ export abstract class MapHandle {
   readonly flags: number;
   /** The map pointer programs hold (lddw BPF_PSEUDO_MAP_FD): the header's address. */
   readonly address: number;
+  /** The map's id (what a map of maps' lookup answers for it): fd + 1, as ids start at 1. */
+  readonly id: number;
 
   constructor(
     readonly descriptor: MapDescriptor,
@@ -48,6 +50,7 @@ export abstract class MapHandle {
     this.maxEntries = descriptor.maxEntries;
     this.flags = descriptor.flags;
     this.address = descriptor.address;
+    this.id = fd + 1;
   }
 
   private isFrozen = false;
@@ -236,9 +239,9 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
     }
   }
 
-  /** Entries in a hash map or LPM trie; max_entries for arrays (all their elements exist). */
+  /** Entries in a hash map (of maps too) or LPM trie; max_entries for arrays (all their elements exist). */
   get size(): number {
-    return isHash(this.type) || this.type === MapType.LpmTrie || this.type === MapType.DevMapHash ? this.rt.sys_count(this.address) : this.maxEntries;
+    return isHash(this.type) || this.type === MapType.LpmTrie || this.type === MapType.DevMapHash || this.type === MapType.HashOfMaps ? this.rt.sys_count(this.address) : this.maxEntries;
   }
 
   /** BPF_MAP_LOOKUP_BATCH: up to `count` entries after `cursor` (from the start without one). */

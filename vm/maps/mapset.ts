@@ -8,6 +8,7 @@ import { ArenaAllocator } from "./allocator.js";
 import { MemoryView } from "./codec.js";
 import type { MapDescriptor } from "./descriptor.js";
 import { BpfMap, sharedValues } from "./map.js";
+import { MapOfMaps } from "./map-of-maps.js";
 import { perCpuValues, type PerCpuMap } from "./percpu.js";
 import { PerfEventArray } from "./perf-event-array.js";
 import { planMap } from "./plan.js";
@@ -15,9 +16,9 @@ import { QueueMap } from "./queue.js";
 import { RingBuf } from "./ringbuf.js";
 import type { MapsRuntime } from "./runtime.js";
 import { checkSpec } from "./spec.js";
-import { isPerCpu, isQueueLike, MapType, mapTypeName, type MapSpec } from "./types.js";
+import { isMapOfMaps, isPerCpu, isQueueLike, MapType, mapTypeName, type MapSpec } from "./types.js";
 
-export type AnyMap = BpfMap | PerCpuMap | QueueMap | RingBuf;
+export type AnyMap = BpfMap | PerCpuMap | QueueMap | RingBuf | MapOfMaps;
 
 export class MapSet implements Iterable<AnyMap> {
   private readonly maps: AnyMap[] = [];
@@ -81,6 +82,7 @@ export class MapSet implements Iterable<AnyMap> {
     let map: AnyMap;
     if (d.type === MapType.RingBuf) map = new RingBuf(d, fd, rt, this.view);
     else if (isQueueLike(d.type)) map = new QueueMap(d, fd, rt, this.view);
+    else if (isMapOfMaps(d.type)) map = new MapOfMaps(d, fd, rt, this.view, this);
     else if (d.type === MapType.PerfEventArray) map = new PerfEventArray(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (isPerCpu(d.type)) map = new BpfMap(d, fd, rt, this.view, perCpuValues(d.valueSize, d.ncpus));
     else map = new BpfMap(d, fd, rt, this.view, sharedValues(d.valueSize));
@@ -95,6 +97,11 @@ export class MapSet implements Iterable<AnyMap> {
 
   byFd(fd: number): AnyMap | undefined {
     return this.maps[fd];
+  }
+
+  /** The map with this id (MapHandle.id: what a map of maps' lookup answers), if any. */
+  byId(id: number): AnyMap | undefined {
+    return this.maps[id - 1];
   }
 
   /** The map at a program's map pointer (header address), if any. */
@@ -115,8 +122,14 @@ export class MapSet implements Iterable<AnyMap> {
   /** A map with keys and one value per key (array, hash, LRU hash, LPM trie, prog array). */
   keyed(name: string): BpfMap {
     const map = this.need(name);
-    if (map instanceof BpfMap && !isPerCpu(map.type)) return map as BpfMap;
-    return this.wrongKind(map, "a map with one value per key");
+    if (map instanceof BpfMap && !isPerCpu(map.type) && !(map instanceof MapOfMaps)) return map as BpfMap;
+    return this.wrongKind(map, map instanceof MapOfMaps ? "a map with one value per key (a map of maps takes inner maps: mapOfMaps())" : "a map with one value per key");
+  }
+
+  /** An ARRAY_OF_MAPS / HASH_OF_MAPS: slots take inner maps (by fd or handle), lookups give ids. */
+  mapOfMaps(name: string): MapOfMaps {
+    const map = this.need(name);
+    return map instanceof MapOfMaps ? map : this.wrongKind(map, "a map of maps");
   }
 
   /** A per-CPU map: lookups give one value per CPU. */

@@ -10,6 +10,8 @@
 //   PERF_EVENT_ARRAY max_entries × 8 (u32 CPU + 1 of the slot's event, 0 = empty)
 //   DEVMAP          max_entries × stride (struct bpf_devmap_val; ifindex 0 = empty)
 //   DEVMAP_HASH     as HASH (u32 keys)
+//   ARRAY_OF_MAPS   max_entries × 8 (u32 inner map header address a slot, 0 = empty)
+//   HASH_OF_MAPS    as HASH, the u32 value the inner map's header address
 //   *HASH           bucket heads (next pow2 ≥ max_entries, 4 bytes each) | bucket locks (as many,
 //                   4 bytes each, on lines of their own) | element pool
 //                   [| ncpus planes of pool-size × stride for per-CPU values]
@@ -120,7 +122,7 @@ function hashSeed(flags: number, base: number): [number, number] {
 export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
   const ring = spec.type === MapType.RingBuf;
   const stride = spec.type === MapType.ProgArray ? 8 : align(spec.valueSize, 8);
-  const hashed = isHash(spec.type) || spec.type === MapType.DevMapHash;
+  const hashed = isHash(spec.type) || spec.type === MapType.DevMapHash || spec.type === MapType.HashOfMaps;
   const s = hashed
     ? hashStorage(spec, ncpus, stride)
     : spec.type === MapType.LpmTrie

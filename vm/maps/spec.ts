@@ -14,7 +14,7 @@ import { BpfError } from "../errors.js";
 import * as abi from "./abi.js";
 import { errnoName } from "./errors.js";
 import { anyMapTypeName } from "./kernel-map-types.js";
-import { isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec } from "./types.js";
+import { isMapOfMaps, isPerCpu, MapType, mapTypeName, parseMapType, type MapSpec } from "./types.js";
 
 /** A checked spec: the type resolved to its number, flags defaulted. */
 export interface CheckedSpec {
@@ -24,7 +24,12 @@ export interface CheckedSpec {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: the checked inner map template. */
+  readonly inner?: CheckedInner;
 }
+
+/** An inner map template, checked as the map BPF_MAP_CREATE made of it. */
+export type CheckedInner = Omit<CheckedSpec, "name" | "inner">;
 
 /** KMALLOC_MAX_SIZE on x86-64 / arm64 with 4 KiB pages (PAGE_SIZE << MAX_PAGE_ORDER). */
 const KMALLOC_MAX_SIZE = 4 << 20;
@@ -215,6 +220,12 @@ function devmapCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
   }
 }
 
+/** fd_htab_map_alloc_check: a HASH_OF_MAPS value is a u32 map fd, then the hash rules. */
+function fdHashCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  c.exactly("value_size", s.valueSize, 4);
+  hashCheck(c, s, type);
+}
+
 const HASH_FLAGS = F.NO_PREALLOC | F.NO_COMMON_LRU | F.NUMA_NODE | ACCESS | F.ZERO_SEED;
 const hashRule = (type: MapType): TypeRule => ({ flags: HASH_FLAGS, check: (c, s) => hashCheck(c, s, type) });
 const arrayRule = (type: MapType): TypeRule => ({ flags: ARRAY_FLAGS, check: (c, s) => arrayCheck(c, s, type) });
@@ -237,6 +248,8 @@ const RULES: ReadonlyMap<MapType, TypeRule> = new Map<MapType, TypeRule>([
   [MapType.RingBuf, { flags: F.NUMA_NODE, check: ringbufCheck }],
   [MapType.DevMap, devmapRule(MapType.DevMap)],
   [MapType.DevMapHash, devmapRule(MapType.DevMapHash)],
+  [MapType.ArrayOfMaps, fdArrayRule(MapType.ArrayOfMaps)],
+  [MapType.HashOfMaps, { flags: HASH_FLAGS, check: (c, s) => fdHashCheck(c, s, MapType.HashOfMaps) }],
 ]);
 
 /**
@@ -279,5 +292,47 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   const rule = RULES.get(type)!;
   c.flagMask(rule.flags);
   rule.check(c, spec);
-  return { name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags };
+  const inner = isMapOfMaps(type) ? checkInner(c, spec) : undefined;
+  if (!inner && spec.inner !== undefined) c.fail("an inner map template is only for ARRAY_OF_MAPS / HASH_OF_MAPS");
+  return { name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags, ...(inner ? { inner } : {}) };
+}
+
+/**
+ * The outer map's map_alloc: bpf_map_meta_alloc(attr->inner_map_fd). The template is a map of
+ * its own (libbpf creates it, then closes it once the outer map exists), so it is checked as
+ * one first; then the kernel refuses a map of maps (one level only, -EINVAL) and types without
+ * map_meta_equal, of which PROG_ARRAY is the one implemented here (-ENOTSUPP; both compared with
+ * Linux 6.18).
+ */
+function checkInner(c: SpecChecker, spec: MapSpec): CheckedInner {
+  if (spec.inner === undefined || spec.inner === null) {
+    return c.fail("a map of maps needs an inner map template (BPF_MAP_CREATE's inner_map_fd; in C: __array(values, struct inner_map))");
+  }
+  if (typeof spec.inner.type === "number" && isMapOfMaps(spec.inner.type)) c.fail("the inner map is itself a map of maps (only one level of map-in-map is allowed)");
+  const { name: _name, inner: _inner, ...checked } = checkSpec({ ...spec.inner, name: `${spec.name}.inner` });
+  if (isMapOfMaps(checked.type)) c.fail("the inner map is itself a map of maps (only one level of map-in-map is allowed)");
+  if (checked.type === MapType.ProgArray) c.fail("a prog_array cannot be an inner map (it has no map_meta_equal)", abi.ENOTSUPP);
+  return checked;
+}
+
+/**
+ * bpf_map_fd_get_ptr's test (map->ops->map_meta_equal): why `map` cannot go in a slot of a map
+ * whose inner template is `inner`, or undefined when it can. bpf_map_meta_equal compares type,
+ * key_size, value_size and map_flags; array_map_meta_equal (ARRAY, PERCPU_ARRAY) also
+ * max_entries, unless the template has BPF_F_INNER_MAP. A map of maps is never an inner map.
+ */
+export function innerMapMismatch(inner: CheckedInner, map: Omit<CheckedInner, "inner"> & { readonly inner?: unknown }): string | undefined {
+  if (map.inner !== undefined) return "it is a map of maps itself";
+  const fields = [
+    ["type", mapTypeName(inner.type), mapTypeName(map.type)],
+    ["key_size", inner.keySize, map.keySize],
+    ["value_size", inner.valueSize, map.valueSize],
+    ["map_flags", inner.flags, map.flags],
+  ] as const;
+  for (const [field, want, got] of fields) if (want !== got) return `its ${field} is ${got}, the inner map template's is ${want}`;
+  const array = inner.type === MapType.Array || inner.type === MapType.PerCpuArray;
+  if (array && !(inner.flags & F.INNER_MAP) && inner.maxEntries !== map.maxEntries) {
+    return `its max_entries is ${map.maxEntries}, the inner map template's is ${inner.maxEntries} (an array's must match unless the template has BPF_F_INNER_MAP)`;
+  }
+  return undefined;
 }

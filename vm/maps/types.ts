@@ -18,6 +18,8 @@ export const MapType = {
   PerfEventArray: abi.BPF_MAP_TYPE_PERF_EVENT_ARRAY,
   DevMap: abi.BPF_MAP_TYPE_DEVMAP,
   DevMapHash: abi.BPF_MAP_TYPE_DEVMAP_HASH,
+  ArrayOfMaps: abi.BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  HashOfMaps: abi.BPF_MAP_TYPE_HASH_OF_MAPS,
 } as const;
 export type MapType = (typeof MapType)[keyof typeof MapType];
 
@@ -37,12 +39,15 @@ const NAMES: ReadonlyMap<MapType, string> = new Map<MapType, string>([
   [MapType.PerfEventArray, "perf_event_array"],
   [MapType.DevMap, "devmap"],
   [MapType.DevMapHash, "devmap_hash"],
+  [MapType.ArrayOfMaps, "array_of_maps"],
+  [MapType.HashOfMaps, "hash_of_maps"],
 ]);
 const BY_NAME = new Map([...NAMES].map(([type, name]) => [name, type]));
 
 export type MapTypeName =
   | "hash" | "array" | "prog_array" | "percpu_hash" | "percpu_array" | "lru_hash" | "lru_percpu_hash"
-  | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "devmap" | "devmap_hash";
+  | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "devmap" | "devmap_hash" | "array_of_maps"
+  | "hash_of_maps";
 
 export function mapTypeName(type: number): string {
   return NAMES.get(type as MapType) ?? `unknown (${type})`;
@@ -61,6 +66,23 @@ export const isHash = (t: MapType): boolean =>
 export const isArrayLike = (t: MapType): boolean =>
   t === MapType.Array || t === MapType.PerCpuArray || t === MapType.ProgArray;
 export const isQueueLike = (t: MapType): boolean => t === MapType.Queue || t === MapType.Stack;
+/** ARRAY_OF_MAPS / HASH_OF_MAPS: values are inner maps (kernel/bpf/map_in_map.c). */
+export const isMapOfMaps = (t: number): boolean => t === MapType.ArrayOfMaps || t === MapType.HashOfMaps;
+
+/**
+ * The inner map template of a map of maps: what BPF_MAP_CREATE's inner_map_fd names. The kernel
+ * keeps a copy of that map's attributes (bpf_map_meta_alloc) and every map later put in a slot
+ * must match it (bpf_map_meta_equal: type, key_size, value_size, map_flags; arrays also
+ * max_entries unless the template has BPF_F_INNER_MAP). The verifier checks the program's use of
+ * an inner map against it.
+ */
+export interface InnerMapSpec {
+  readonly type: MapType | MapTypeName | number | string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags?: number;
+}
 
 /** What a map is created from. */
 export interface MapSpec {
@@ -76,4 +98,6 @@ export interface MapSpec {
   readonly numaNode?: number;
   /** map_extra: BLOOM_FILTER / ARENA only, so it must be 0 (or absent) here. */
   readonly mapExtra?: number;
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (the kernel's inner_map_fd). */
+  readonly inner?: InnerMapSpec;
 }

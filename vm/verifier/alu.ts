@@ -149,7 +149,7 @@ function linkAfterAlu(dst: Reg, src: Reg, op: AluName, wide: boolean, result: Re
  * Types whose pointers may be moved by arithmetic (adjust_ptr_min_max_vals). A moved callback
  * address (func) is refused where it is used: a helper takes only the unmodified one.
  */
-const OFFSETTABLE = new Set(["ctx", "stack", "packet", "packet_meta", "map_value", "mem", "func"]);
+const OFFSETTABLE = new Set(["ctx", "stack", "packet", "packet_meta", "map_value", "map_key", "mem", "func"]);
 
 function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Reg, off: Reg, ptrIsDst: boolean): Reg {
   if (!wide) {

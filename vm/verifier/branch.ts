@@ -18,6 +18,7 @@ import type { OpDef } from "../isa/table.js";
 import type { VState } from "./state.js";
 import type { Env } from "./env.js";
 import { markPrecise } from "./precision.js";
+import { notNullReg } from "./map-rules.js";
 
 export interface BranchOutcome {
   /** State for the fall-through side, undefined if that side cannot happen. */
@@ -48,7 +49,7 @@ export function checkCondJmp(env: Env, st: VState, ins: Insn, def: JcondDef): Br
   if (def.wide && (cond === "jeq" || cond === "jne")) {
     const nullSide = cond === "jeq" ? jump : fall;
     const otherSide = cond === "jeq" ? fall : jump;
-    if (markNull(a, b, nullSide, otherSide) || markNull(b, a, nullSide, otherSide)) {
+    if (markNull(env, a, b, nullSide, otherSide) || markNull(env, b, a, nullSide, otherSide)) {
       markZero();
       return { fall, jump };
     }
@@ -118,7 +119,7 @@ function pointerDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | un
   if (!wide || (cond !== "jeq" && cond !== "jne")) return undefined;
   const isZero = isNullScalar;
   // reg_not_null: only these types are known non-null (not ctx, stack or packet pointers).
-  const nonNullPtr = (r: Reg): boolean => r.type === "map_value" || r.type === "mem" || r.type === "map_ptr";
+  const nonNullPtr = (r: Reg): boolean => r.type === "map_value" || r.type === "map_key" || r.type === "mem" || r.type === "map_ptr";
   if ((nonNullPtr(a) && isZero(b)) || (nonNullPtr(b) && isZero(a))) return cond === "jne";
   return undefined;
 }
@@ -149,14 +150,13 @@ function pktEndDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | und
 }
 
 /** `ptr == 0` where ptr may be null: on the null side it (and its copies) is 0, else not null. */
-function markNull(p: Reg, z: Reg, nullSide: VState, otherSide: VState): boolean {
+function markNull(env: Env, p: Reg, z: Reg, nullSide: VState, otherSide: VState): boolean {
   if (!isOrNull(p) || !isNullScalar(z) || p.id === 0) return false;
   const id = p.id;
-  const nonNull = p.type === "map_value_or_null" ? "map_value" : "mem";
   nullSide.mapRegs((r) => (isOrNull(r) && r.id === id ? scalarReg(ZERO) : r));
   // A reference that turned out null was never acquired (kernel: release on the null branch).
   if (p.ref) nullSide.refs = nullSide.refs.filter((x) => x.id !== p.ref);
-  otherSide.mapRegs((r) => (isOrNull(r) && r.id === id ? { ...r, type: nonNull, id: 0 } : r));
+  otherSide.mapRegs((r) => (isOrNull(r) && r.id === id ? notNullReg(env, r) : r));
   return true;
 }
 

@@ -1,13 +1,16 @@
-// Callbacks: a helper such as bpf_loop calls a subprogram of the program back, any number of
-// times. The kernel verifies this as a loop (kernel/bpf/verifier.c: check_helper_call's
-// BPF_FUNC_loop case, push_callback_call, set_loop_callback_state, prepare_func_exit for
+// Callbacks: a helper such as bpf_loop or bpf_for_each_map_elem calls a subprogram of the
+// program back, any number of times. The kernel verifies this as a loop (kernel/bpf/verifier.c:
+// check_helper_call's BPF_FUNC_loop and BPF_FUNC_for_each_map_elem cases, push_callback_call,
+// set_loop_callback_state / set_map_elem_callback_state, prepare_func_exit for
 // in_callback_fn, widen_imprecise_scalars, and is_state_visited's calls_callback case), and so
 // does this:
 //
 //   - At the helper call, the path goes on past the call as if the loop had ended (r0 unknown,
 //     r1-r5 clobbered), and a second path is queued that enters the callback from the state
-//     before the call: a new frame with r1 = the index (an unknown scalar) and r2 = the
-//     callback_ctx argument (r3 of the caller: a stack pointer or NULL), r3-r5 not readable.
+//     before the call: a new frame with, for bpf_loop, r1 = the index (an unknown scalar) and
+//     r2 = the callback_ctx argument (r3 of the caller: a stack pointer or NULL), r3-r5 not
+//     readable; for bpf_for_each_map_elem r1 = the map, r2 = its key (read-only), r3 = its
+//     value, r4 = the callback_ctx argument, r5 not readable.
 //   - At the callback's exit, r0 must be a scalar in [0, 1] (precise: it decides whether the
 //     loop goes on); the frame is dropped and the path returns to the helper call itself, with
 //     the caller's registers as they were, to explore the next iteration.
@@ -15,8 +18,8 @@
 //     value ranges, precision aside) a checkpoint of an earlier iteration on its own path has
 //     converged, and stops there. So that iterations converge, scalars the earlier iteration
 //     did not rely on (imprecise) and that changed are widened to unknown on return.
-//   - Iterations explored are limited by the most nr_loops (r1) may be: with a constant
-//     nr_loops of 3, at most three callback entries are simulated on one path.
+//   - bpf_loop's iterations explored are limited by the most nr_loops (r1) may be: with a
+//     constant nr_loops of 3, at most three callback entries are simulated on one path.
 //
 // A path stopped that way relies on an earlier state whose exploration is not finished: a back
 // edge, which loops.ts accounts for.
@@ -25,13 +28,14 @@ import { S64_MAX, S64_MIN } from "./bounds.js";
 import type { Env } from "./env.js";
 import { reject } from "./messages.js";
 import { markPrecise } from "./precision.js";
-import { UNKNOWN_SCALAR, isNullScalar, type Reg } from "./regs.js";
+import { UNKNOWN_SCALAR, isNullScalar, pointer, type Reg } from "./regs.js";
 import { widenImprecise } from "./prune.js";
 import { Frame, PathStep, Step, type Checkpoint, type VState } from "./state.js";
 import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
 import { LOOP_ID } from "../helpers/loop.js";
+import { FOR_EACH_ID, FOR_EACH_MAP_TYPES } from "../helpers/for-each.js";
 
-/** The callback's r0 must be in [0, 1]: 0 goes on, 1 stops the loop (bpf_loop's contract). */
+/** The callback's r0 must be in [0, 1]: 0 goes on, 1 stops the loop (both helpers' contract). */
 const RET_MIN = 0n;
 const RET_MAX = 1n;
 
@@ -73,7 +77,32 @@ const loopCallback: CallbackCall = (env, st, subprog, push) => {
   caller.callbackDepth = 0;
 };
 
-const CALLBACK_CALLS: ReadonlyMap<number, CallbackCall> = new Map([[LOOP_ID, loopCallback]]);
+/**
+ * bpf_for_each_map_elem: always queue the callback's exploration (push_callback_call has no
+ * iteration limit for it: convergence at the helper call ends the iterations), with the
+ * arguments set_map_elem_callback_state → map_set_for_each_callback_args gives it:
+ * callback_fn(struct bpf_map *map, const void *key, void *value, void *callback_ctx).
+ */
+const forEachCallback: CallbackCall = (env, st, subprog, push) => {
+  const mapReg = st.regs[1]!;
+  const map = env.maps[mapReg.map]!;
+  if (!FOR_EACH_MAP_TYPES.includes(map.type)) reject("callback function not allowed for map");
+  push(callbackEntry(env, st, subprog, (callee, callerRegs) => {
+    callee.regs[1] = callerRegs[1]!;
+    // PTR_TO_MAP_KEY (read-only, key_size bytes) and PTR_TO_MAP_VALUE (value_size bytes; the
+    // map's BPF_F_RDONLY_PROG still refuses writes), both at offset 0.
+    callee.regs[2] = pointer("map_key", { map: mapReg.map });
+    callee.regs[3] = pointer("map_value", { map: mapReg.map });
+    // A pointer to the caller's stack, or NULL; r5 stays unreadable.
+    callee.regs[4] = callerRegs[3]!;
+  }));
+  st.frame.callbackDepth = 0;
+};
+
+const CALLBACK_CALLS: ReadonlyMap<number, CallbackCall> = new Map([
+  [LOOP_ID, loopCallback],
+  [FOR_EACH_ID, forEachCallback],
+]);
 
 /** depth < umax(r): the kernel's `callback_depth < regs[BPF_REG_1].umax_value`. */
 function belowUmax(depth: number, r: Reg): boolean {

@@ -37,9 +37,10 @@ export type HelperArgs = (id: number) => readonly HelperArg[] | undefined;
 /**
  * `helperArgs(id)`: the argument kinds of helper `id` (its signature: how many registers it
  * reads, and whether one is a callback), undefined for an unknown helper (then all of r1-r5
- * count as read: it is refused later anyway).
+ * count as read: it is refused later anyway). `isGlobal(k)`: subprogram k is a global function,
+ * whose call is checked against its prototype rather than walked (global-funcs.ts).
  */
-export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => undefined): Cfg {
+export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => undefined, isGlobal?: (subprog: number) => boolean): Cfg {
   let subprogs: Subprogram[];
   try {
     subprogs = validate(insns);
@@ -60,7 +61,7 @@ export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => 
     if (d?.kind === "call" && d.target === "helper" && helperArgs(insns[i]!.imm)?.includes("ptr_to_func")) callsCallback[i] = 1;
   });
   const prunePoint = prunePoints(insns, defs, succ, callsCallback);
-  const liveIn = liveness(insns, defs, succ, helperArgs);
+  const liveIn = liveness(insns, defs, succ, helperArgs, isGlobal && ((target) => isGlobal(subprogramOf(subprogs, target))));
   const callees = subprogs.map(() => [] as number[]);
   defs.forEach((d, i) => {
     if ((d?.kind === "call" && d.target === "local") || isFuncLddw(d)) {
@@ -179,13 +180,15 @@ function useDef(ins: Insn, def: OpDef): [number, number] {
  * Backward dataflow to a fixpoint: live-in = use ∪ (live-out − def). r10 is always live. A helper
  * call reads only its arguments (as check_helper_call does); a call of a subprogram reads the
  * argument registers the subprogram reads before writing (its entry's live-in), found by the
- * same fixpoint.
+ * same fixpoint. A call of a global function reads all of r1-r5 (as the kernel's
+ * compute_live_registers counts any subprogram call): its arguments are checked at the call.
  */
 function liveness(
   insns: readonly Insn[],
   defs: ReadonlyArray<OpDef | undefined>,
   succ: number[][],
   helperArgs: HelperArgs,
+  globalTarget?: (target: number) => boolean,
 ): Uint16Array {
   const n = insns.length;
   const live = new Uint16Array(n);
@@ -193,7 +196,9 @@ function liveness(
   const callee = new Int32Array(n).fill(-1);
   defs.forEach((d, i) => {
     if (d?.kind !== "call") return;
-    if (d.target === "local") callee[i] = localCallTarget(insns, i);
+    if (d.target === "local") {
+      if (!globalTarget?.(localCallTarget(insns, i))) callee[i] = localCallTarget(insns, i);
+    }
     else {
       const args = helperArgs(insns[i]!.imm)?.length;
       if (args !== undefined) ud[i] = [R1_R5 & ((1 << (args + 1)) - 2), R0_R5];

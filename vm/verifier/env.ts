@@ -30,6 +30,12 @@ export interface VerifierMap {
    * nobody can change the value any more (the runtime's map is frozen).
    */
   readonly frozen?: Uint8Array;
+  /**
+   * ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (the kernel's map->inner_map_meta). A
+   * lookup in the outer map gives map_value_or_null that a NULL check turns into a map_ptr of
+   * this template (mark_ptr_not_null_reg), which the map helpers take.
+   */
+  readonly inner?: VerifierMap;
 }
 
 export class Env {
@@ -55,7 +61,8 @@ export class Env {
     readonly subprogs: readonly Subprogram[],
     readonly subprogIndex: Int32Array,
     readonly type: ProgramType,
-    readonly maps: readonly VerifierMap[],
+    /** The maps a program names by fd (lddw BPF_PSEUDO_MAP_FD / _IDX). */
+    readonly fdMaps: readonly VerifierMap[],
     readonly helpers: HelperTable,
     readonly log: Log,
     readonly maxInsns: number,
@@ -68,6 +75,23 @@ export class Env {
   ) {
     this.stackDepth = new Array(subprogs.length).fill(0);
     this.rules = typeRules(type.name, expectedAttach);
+    // Inner map templates get indices after the fds: a map_ptr register names one by index,
+    // as the kernel's reg->map_ptr points at the outer map's inner_map_meta.
+    const maps = [...fdMaps];
+    fdMaps.forEach((m, fd) => {
+      if (m.inner) this.innerIndex.set(fd, maps.push(m.inner) - 1);
+    });
+    this.maps = maps;
+  }
+
+  /** Every map a register may name (Reg.map): the fd maps, then the inner map templates. */
+  readonly maps: readonly VerifierMap[];
+  /** A map of maps' index → its inner template's index in `maps`. */
+  private readonly innerIndex = new Map<number, number>();
+
+  /** The index of map `index`'s inner template, when it is a map of maps. */
+  innerOf(index: number): number | undefined {
+    return this.innerIndex.get(index);
   }
 
   nextId(): number {

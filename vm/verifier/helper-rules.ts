@@ -98,6 +98,7 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [132, { name: "ringbuf_submit" }],
   [133, { name: "ringbuf_discard" }],
   [134, { name: "ringbuf_query", mapTypes: [MapType.RINGBUF] }],
+  [164, { name: "for_each_map_elem" }],
   [181, { name: "loop" }],
   [188, { name: "xdp_get_buff_len", types: XDP }],
   [189, { name: "xdp_load_bytes", types: XDP }],

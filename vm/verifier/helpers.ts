@@ -45,16 +45,15 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   const typed = helperRule(id)?.protoArgs ?? def.args.length;
   def.args.slice(0, typed).forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
   if (meta.mem) reject(`R${meta.mem.regno} memory argument of ${def.name} has no size argument`);
-  if (meta.map !== undefined) {
-    // The kernel's order: record_func_map (a read-only map changed through a helper), then
-    // check_map_func_compatibility.
-    checkMapWriteHelper(env.maps[meta.map]!, def.id);
-    checkMapCompat(env, def, meta.map);
-  }
+  // The kernel's order: record_func_map (a read-only map changed through a helper), the
+  // callback's exploration (push_callback_call: bpf_for_each_map_elem refuses a map without a
+  // walk there), then check_map_func_compatibility.
+  if (meta.map !== undefined) checkMapWriteHelper(env.maps[meta.map]!, def.id);
   if (meta.callback !== undefined) {
     if (!onCallback) reject(`helper ${def.name} calls back a function, which this caller cannot verify`);
     onCallback!(st, def.id, meta.callback);
   }
+  if (meta.map !== undefined) checkMapCompat(env, def, meta.map);
   const rule = helperRule(id);
   // A tail call does not return: references held now could never be released.
   if (id === 12 && st.refs.length) reject("tail_call would lead to reference leak");
@@ -181,7 +180,7 @@ function memArg(regno: number, r: Reg, access: "read" | "write", meta: CallMeta)
   meta.mem = { regno, access };
 }
 
-const MEM_TYPES: ReadonlySet<string> = new Set(["stack", "packet", "packet_meta", "map_value", "mem"]);
+const MEM_TYPES: ReadonlySet<string> = new Set(["stack", "packet", "packet_meta", "map_value", "map_key", "mem"]);
 
 /**
  * get_constant_map_key: the key is known when its bytes are STACK_ZERO within the key's slot, or
@@ -231,6 +230,9 @@ function releaseReference(st: VState, ref: number): void {
   st.mapRegs((r) => (r.ref === ref && (r.type === "mem" || r.type === "mem_or_null") ? UNKNOWN_SCALAR : r));
 }
 
+/** map_flags: an array that may be an inner map of another max_entries (map_in_map.c). */
+const BPF_F_INNER_MAP = 1 << 12;
+
 function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: CallMeta, acquire: boolean): Reg {
   switch (def.ret) {
     case "integer": return UNKNOWN_SCALAR;
@@ -240,7 +242,9 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
       // An array lookup with a constant in-range key cannot fail (kernel 6.14+,
       // get_constant_map_key): the value pointer is not null.
       const map = env.maps[meta.map!]!;
-      const arrayish = map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY;
+      // can_elide_value_nullness: not for BPF_F_INNER_MAP arrays, whose max_entries an inner
+      // map template does not prove for the map in the slot at run time.
+      const arrayish = (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) && !((map.flags ?? 0) & BPF_F_INNER_MAP);
       if (def.id === 1 && arrayish && meta.constKey !== undefined && meta.constKey < BigInt(map.maxEntries)) {
         // The key's value decided that: the stack slots holding it count.
         markStackPrecise(env, st, meta.keyAt!.frame, meta.keyAt!.off, meta.keyAt!.off + meta.keyAt!.size);

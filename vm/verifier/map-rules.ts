@@ -5,8 +5,9 @@
 // side is HelperRule.mapTypes in helper-rules.ts). Ids are linux/bpf.h's.
 
 import { reject } from "./messages.js";
-import type { VerifierMap } from "./env.js";
+import type { Env, VerifierMap } from "./env.js";
 import type { Access } from "./memory.js";
+import { pointer, type Reg } from "./regs.js";
 
 /** enum bpf_map_type values the rules below name. */
 export const MapType = {
@@ -93,3 +94,15 @@ const MAP_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map(MAP_HELPER
 /** May a helper with a map argument take a map of this type, as far as the map's side says? */
 export const mapTypeTakesHelper = (mapType: number, helper: number): boolean =>
   MAP_HELPERS.get(mapType)?.has(helper) ?? true;
+
+/**
+ * mark_ptr_not_null_reg: a pointer that may be null, on the side of a NULL check where it is
+ * not. A value of a map of maps is the inner map itself: it becomes a map pointer to the outer
+ * map's inner template (CONST_PTR_TO_MAP, reg->map_ptr = map->inner_map_meta), which the map
+ * helpers take; anything else keeps its type without the "or null".
+ */
+export function notNullReg(env: Env, r: Reg): Reg {
+  if (r.type === "mem_or_null") return { ...r, type: "mem", id: 0 };
+  const inner = env.innerOf(r.map);
+  return inner === undefined ? { ...r, type: "map_value", id: 0 } : pointer("map_ptr", { map: inner });
+}

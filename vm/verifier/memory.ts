@@ -59,6 +59,7 @@ export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
     case "packet":
     case "packet_meta": return packetAccess(env, reg, op);
     case "map_value": return mapValueAccess(env, reg, op);
+    case "map_key": return mapKeyAccess(env, reg, op);
     case "mem": return memAccess(reg, op);
     case "not_init": return reject(`R${op.regno} !read_ok`);
     default: return reject(`R${op.regno} invalid mem access '${typeName(reg.type)}'`);
@@ -179,6 +180,17 @@ function frozenRead(map: VerifierMap, reg: Reg, op: MemOp): bigint | undefined {
   return op.signed ? BigInt.asIntN(op.size * 8, v) : v;
 }
 
+/**
+ * PTR_TO_MAP_KEY (the key bpf_for_each_map_elem hands its callback): read-only, key_size bytes
+ * (check_mem_access: "write to change key"; __check_mem_access's message for the bounds).
+ */
+function mapKeyAccess(env: Env, reg: Reg, op: MemOp): Reg {
+  if (op.access === "write") reject(`write to change key R${op.regno} not allowed`);
+  const size = env.maps[reg.map]!.keySize;
+  regionAccess(reg, op, size, (o) => `invalid access to map key, key_size=${size} off=${o} size=${op.size}`);
+  return loaded(op);
+}
+
 const BPF_MAP_TYPE_ARRAY = 2;
 const DIRECT_READ_SIZES: ReadonlySet<number> = new Set([1, 2, 4, 8]);
 
@@ -246,6 +258,11 @@ export function checkHelperMem(env: Env, st: VState, regno: number, size: number
     case "packet":
     case "packet_meta": packetAccess(env, reg, op); return;
     case "map_value": mapValueAccess(env, reg, op); return;
+    case "map_key":
+      // check_helper_mem_access: a helper may read a map key, never write one.
+      if (op.access === "write") reject(`R${regno} cannot write into map_key`);
+      mapKeyAccess(env, reg, op);
+      return;
     case "mem": memAccess(reg, op); return;
     default:
       reject(`R${regno} type=${typeName(reg.type)} expected=fp, pkt, pkt_meta, map_value, ringbuf_mem`);

@@ -176,6 +176,13 @@ function backtrack(env: Env, st: VState, w: Wanted): void {
       prev = pos - 1;
       if (prev >= 0 && env.defs[prev] === undefined) prev--; // the second slot of an lddw
       if (prev < 0) return markAll(st); // history and checkpoints disagree: be safe
+      // A local call stepped over is a global function's (global-funcs.ts): backtrack_insn's
+      // subprog_is_global case — r0 is a fresh unknown scalar, r1-r5 cannot be wanted after it.
+      const d = env.defs[prev]!;
+      if (d.kind === "call" && d.target === "local") {
+        if ((w.regs[frame]! & 0b111110) !== 0) return markAll(st);
+        w.clearReg(frame, 0);
+      }
     }
     let stack: PathStep | undefined;
     let linked: PathStep | undefined;

@@ -16,6 +16,8 @@ export type RegType =
   | "packet_meta"
   | "map_value"
   | "map_value_or_null"
+  // PTR_TO_MAP_KEY: the key of the element bpf_for_each_map_elem's callback is given (read-only).
+  | "map_key"
   | "map_ptr"
   | "mem"
   | "mem_or_null"
@@ -34,7 +36,7 @@ export interface Reg {
   /** packet / packet_meta: bytes proven in bounds from the pointer's base, or (packet only)
    * BEYOND_PKT_END / AT_PKT_END: this pointer is known past / at data_end; mem: its size. */
   readonly range: number;
-  /** map_ptr, map_value(_or_null): index of the map; func: index of the subprogram. */
+  /** map_ptr, map_value(_or_null), map_key: index of the map; func: index of the subprogram. */
   readonly map: number;
   /** stack: which call frame's stack it points into. */
   readonly frame: number;
@@ -110,6 +112,7 @@ const TYPE_NAME: Record<RegType, string> = {
   packet_meta: "pkt_meta",
   map_value: "map_value",
   map_value_or_null: "map_value_or_null",
+  map_key: "map_key",
   map_ptr: "map_ptr",
   mem: "ringbuf_mem",
   mem_or_null: "ringbuf_mem_or_null",

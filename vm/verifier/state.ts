@@ -201,13 +201,16 @@ export class VState {
   }
 }
 
-/** The path as ranges of instructions, e.g. "0-6 -> 12-14": where the state came from. */
-export function pathString(path: PathStep | undefined, pc: number): string {
+/**
+ * The path as ranges of instructions, e.g. "0-6 -> 12-14": where the state came from. `entry`:
+ * where it started (a global function verified on its own starts at its first instruction).
+ */
+export function pathString(path: PathStep | undefined, pc: number, entry = 0): string {
   const steps: PathStep[] = [];
   for (let p = path; p; p = p.prev) if (p.to >= 0) steps.push(p);
   steps.reverse();
   const parts: string[] = [];
-  let start = 0;
+  let start = entry;
   for (const s of steps) {
     parts.push(start === s.from ? `${start}` : `${start}-${s.from}`);
     start = s.to;

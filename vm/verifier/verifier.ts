@@ -21,7 +21,7 @@ import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
-import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, type Reg } from "./regs.js";
+import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, typeName, type Reg } from "./regs.js";
 import { immScalar } from "./scalar-alu.js";
 import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, Step, VState, pathString, type Checkpoint } from "./state.js";
 import { propagatePrecision } from "./precision.js";
@@ -29,6 +29,8 @@ import { visitOf } from "./loops.js";
 import { constNumS, scalarIsConst } from "./bounds.js";
 import { MapType } from "./helper-rules.js";
 import { TAIL_CALL_ID } from "../helpers/tailcall.js";
+import type { FuncSig } from "../btf/func-sigs.js";
+import { GlobalFuncs } from "./global-funcs.js";
 
 export interface VerifyOptions {
   /** The program type (or its name): its ctx layout, helpers and rules. */
@@ -56,6 +58,13 @@ export interface VerifyOptions {
    * it: an XDP program for a DEVMAP slot (BPF_XDP_DEVMAP, 33) may read xdp_md.egress_ifindex.
    */
   readonly expectedAttach?: number;
+  /**
+   * BTF func_info: each subprogram's FUNC signature, in subprogram order (vm/btf/func-sigs.ts),
+   * as BPF_PROG_LOAD gets them with the program's BTF. Global functions are then verified as the
+   * kernel does (global-funcs.ts): each once on its own from its prototype, calls checked against
+   * it. Without them every subprogram is static, walked in its caller's context.
+   */
+  readonly funcs?: readonly FuncSig[] | undefined;
 }
 
 export interface VerifyResult {
@@ -81,6 +90,8 @@ export interface VerifyResult {
 }
 
 export const COMPLEXITY_LIMIT = 1_000_000;
+/** Earlier iterations a callback call's state is compared with (callbackConverged). */
+const CALLBACK_CANDIDATES = 64;
 const JMP_SEQ_LIMIT = 8192;
 
 export function verify(program: Program | readonly Insn[], options: VerifyOptions): VerifyResult {
@@ -90,6 +101,8 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
   const log = new Log(options.log ?? 0, insns);
   let env: Env | undefined;
   let at: VState | undefined;
+  /** The global function being verified on its own, if any: where its paths start, its name. */
+  let own: { start: number; what: string } | undefined;
   const finish = (extra: Partial<VerifyResult>): VerifyResult => ({
     accepted: false,
     log: log.toString(),
@@ -102,20 +115,27 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
   });
   try {
     const helpers = options.helpers ?? baseHelpers();
-    const cfg = buildCfg(insns, (id) => helpers.get(id)?.args);
+    const funcs = options.funcs;
+    const cfg = buildCfg(insns, (id) => helpers.get(id)?.args, funcs && ((sub) => sub > 0 && funcs[sub]?.linkage === 1));
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
       log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.expectedAttach ?? 0);
-    const run = new Run(env, cfg);
-    run.explore((st) => (at = st));
+    const globals = funcs ? new GlobalFuncs(env, cfg, funcs) : undefined;
+    new Run(env, cfg, globals).explore((st) => (at = st));
+    // do_check_subprogs: then each global function a path called, on its own.
+    for (let sub = globals?.next(); sub !== undefined; sub = globals!.next()) {
+      own = { start: cfg.subprogs[sub]!.start, what: `global function ${globals!.name(sub)}() func#${sub}` };
+      new Run(env, cfg, globals).explore((st) => (at = st), globals!.entry(sub));
+      if (log.on) log.line(`Func#${sub} ('${globals!.name(sub)}') is safe for any args that match its prototype`);
+    }
     checkCombinedStack(cfg, env.stackDepth);
     log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}, peak states ${env.peakStates}`);
     return finish({ accepted: true });
   } catch (e) {
     if (!(e instanceof VerifierReject)) throw e;
     const insn = e.insn ?? at?.pc;
-    const path = at && e.insn === undefined ? pathString(at.path, at.pc) : undefined;
+    const path = at && e.insn === undefined ? pathString(at.path, at.pc, own?.start) : undefined;
     const where = insn !== undefined && insn < insns.length ? `insn ${insn}: ${disasm(insns, insn)}: ` : "";
-    const message = `${where}${e.reason}${path ? ` (path: ${path})` : ""}`;
+    const message = `${where}${e.reason}${path ? ` (${own ? `in ${own.what}, ` : ""}path: ${path})` : ""}`;
     if (at && log.level > 0) log.always(stateString(at));
     log.always(e.reason);
     if (env) log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}, peak states ${env.peakStates}`);
@@ -136,6 +156,7 @@ class Run {
   constructor(
     private readonly env: Env,
     private readonly cfg: Cfg,
+    private readonly globals: GlobalFuncs | undefined,
   ) {
     this.active = new Array(env.insns.length);
     this.activeCount = new Int32Array(env.insns.length);
@@ -153,8 +174,8 @@ class Run {
   }
 
   /** Explore every path; `track` is told the state being simulated (for error reports). */
-  explore(track: (st: VState) => void): void {
-    let st: VState | undefined = this.initial();
+  explore(track: (st: VState) => void, start: VState = this.initial()): void {
+    let st: VState | undefined = start;
     const log = this.env.log;
     while (st) {
       track(st);
@@ -264,7 +285,7 @@ class Run {
   }
 
   private lddw(pc: number, ins: Insn, pseudo: number): Reg {
-    const maps = this.env.maps;
+    const maps = this.env.fdMaps;
     switch (pseudo) {
       case Pseudo.NONE:
         return constReg(imm64(this.env.insns, pc));
@@ -329,8 +350,14 @@ class Run {
 
   private callLocal(st: VState): VState {
     const pc = st.pc;
-    if (st.frames.length >= 8) reject(`the call stack of ${st.frames.length + 1} frames is too deep !`);
     const target = localCallTarget(this.env.insns, pc);
+    // A global function is not walked here: its call is checked against its prototype.
+    const sub = this.cfg.subprogOf[target]!;
+    if (this.globals?.isGlobal(sub)) {
+      this.globals.call(st, sub);
+      return advance(st, 1);
+    }
+    if (st.frames.length >= 8) reject(`the call stack of ${st.frames.length + 1} frames is too deep !`);
     const frame = Frame.fresh(pc, this.cfg.subprogOf[target]!, st.frames.length);
     for (let r = 1; r <= 5; r++) frame.regs[r] = st.regs[r]!;
     st.frames.push(frame);
@@ -379,6 +406,8 @@ class Run {
       for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
       return jumpTo(st, callee.callsite + 1, step);
     }
+    // A global function verified on its own (check_return_code for a subprogram).
+    if (st.frame.subprog !== 0 && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0.type)})`);
     if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
     this.pathDone(st);
     return undefined;
@@ -485,8 +514,14 @@ class Run {
    * What the earlier state will turn out to rely on is not known yet: a back edge (loops.ts).
    */
   private callbackConverged(st: VState): boolean {
-    for (let cp = st.parent; cp; cp = cp.parent) {
+    // Only the latest CALLBACK_CANDIDATES iterations are compared: the kernel evicts a forced
+    // checkpoint still being explored after 64 misses (is_state_visited's miss_cnt, n = 64), so
+    // a callback that never converges (bpf_for_each_map_elem has no iteration bound) costs
+    // O(iterations) until the complexity limit, not O(iterations²).
+    let candidates = CALLBACK_CANDIDATES;
+    for (let cp = st.parent; cp && candidates > 0; cp = cp.parent) {
       if (cp.insn !== st.pc) continue;
+      candidates--;
       // The earlier state explores the iterations it has left (nr_loops less its depth); st
       // may have more left only if it is an earlier iteration of another run of this loop
       // (an enclosing loop went round), which that exploration does not cover.

@@ -2,7 +2,7 @@
 // (and C types when BTF gives them), max_entries, flags, where they are defined, initial
 // contents of global data and static PROG_ARRAY slots.
 
-import { anyMapTypeName, mapCreationError, mapFlagsText, type BpfObject, type ObjectMap } from "../../../vm/elf/load/index.js";
+import { anyMapTypeName, innerSlotError, mapCreationError, mapFlagsText, type BpfObject, type ObjectMap } from "../../../vm/elf/load/index.js";
 import { UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
 import { readObject } from "../object-file.js";
@@ -27,12 +27,12 @@ export const maps: Command = {
     const path = args.positionals[0];
     if (path === undefined) throw new UsageError("give the object file");
     const obj = readObject(path);
-    io.stdout(args.options.json === true ? `${JSON.stringify(obj.maps.map(jsonOf))}\n` : table(obj));
+    io.stdout(args.options.json === true ? `${JSON.stringify(obj.maps.map((m, fd) => jsonOf(m, fd, obj)))}\n` : table(obj));
     return 0;
   },
 };
 
-function jsonOf(m: ObjectMap, fd: number): Record<string, unknown> {
+function jsonOf(m: ObjectMap, fd: number, obj: BpfObject): Record<string, unknown> {
   return {
     fd,
     name: m.name,
@@ -49,14 +49,16 @@ function jsonOf(m: ObjectMap, fd: number): Record<string, unknown> {
     ...(m.valueType ? { value_type: m.valueType } : {}),
     ...(m.pinning !== undefined ? { pinning: m.pinning } : {}),
     ...(m.slots ? { slots: m.slots } : {}),
+    ...(m.spec.inner ? { inner: { type: anyMapTypeName(m.spec.inner.type), type_id: m.spec.inner.type, key_size: m.spec.inner.keySize, value_size: m.spec.inner.valueSize, max_entries: m.spec.inner.maxEntries, flags: m.spec.inner.flags } } : {}),
+    ...(m.innerSlots ? { inner_slots: m.innerSlots } : {}),
     ...(m.initial ? { initial: hex(m.initial) } : {}),
-    ...refusal(m),
+    ...refusal(m, obj),
   };
 }
 
 /** `error`: why BPF_MAP_CREATE would refuse the map (loading the object then fails). */
-function refusal(m: ObjectMap): { error?: string } {
-  const err = mapCreationError(m);
+function refusal(m: ObjectMap, obj: BpfObject): { error?: string } {
+  const err = mapCreationError(m) ?? innerSlotError(obj, m);
   return err ? { error: err.message } : {};
 }
 
@@ -82,7 +84,13 @@ function table(obj: BpfObject): string {
     if (m.slots?.length) lines.push(`${m.name}: ${m.slots.map((s) => `[${s.index}] = ${s.program}`).join(", ")}`);
   }
   for (const m of obj.maps) {
-    const err = mapCreationError(m);
+    const t = m.spec.inner;
+    if (!t) continue;
+    const slots = m.innerSlots?.length ? `; ${m.innerSlots.map((s) => `[${s.index}] = ${s.map}`).join(", ")}` : "";
+    lines.push(`${m.name}: inner map ${anyMapTypeName(t.type)} key ${t.keySize} value ${t.valueSize} max_entries ${t.maxEntries} flags ${mapFlagsText(t.flags)}${slots}`);
+  }
+  for (const m of obj.maps) {
+    const err = mapCreationError(m) ?? innerSlotError(obj, m);
     if (err) lines.push(`refused: ${err.message}`);
   }
   return lines.join("\n") + "\n";

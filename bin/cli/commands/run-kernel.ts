@@ -14,7 +14,9 @@
 //     engines: the bridge splits it off the test run's data_out (KernelBridge.testRun);
 //   - static PROG_ARRAY slots (libbpf's `.values = { [i] = &prog }`): the object's maps are
 //     created once, every program of a slot is loaded onto them and its fd put in its slot, as
-//     libbpf does;
+//     libbpf does; maps of maps get their inner template as inner_map_fd and their static
+//     slots (`.values = { [i] = &inner }`) the inner maps' fds; a map of maps' value read back
+//     is the kernel's map id, not ours (MapHandle.id), as a PROG_ARRAY's is a program id;
 //   - read-back: keyed maps are iterated (BPF_MAP_GET_NEXT_KEY), queues and stacks popped until
 //     empty (BPF_MAP_LOOKUP_AND_DELETE_ELEM) and ring buffers drained through their mmap()ed
 //     pages (KernelMap.drain), so `maps` reads as on our engines (run-object.ts dumpMaps); a
@@ -39,6 +41,7 @@ const PERF_EVENT_ARRAY = 4;
 const QUEUE = 22;
 const STACK = 23;
 const RINGBUF = 27;
+const MAP_OF_MAPS = new Set([12, 13]);
 const ETH_HLEN = 14;
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -60,6 +63,8 @@ export function runInKernel(
     // The object's own read-only maps (.rodata); a DEVMAP is read-only to programs by itself
     // and refuses BPF_F_RDONLY_PROG at creation.
     flags: obj.maps[fd]!.spec.flags | (obj.maps[fd]!.readonly ? BPF_F_RDONLY_PROG : 0),
+    // A map of maps: its inner template, created, passed as inner_map_fd and closed (libbpf).
+    ...(m.inner ? { inner: { name: m.inner.name, type: m.inner.type, keySize: m.inner.keySize, valueSize: m.inner.valueSize, maxEntries: m.inner.maxEntries, flags: m.inner.flags ?? 0 } } : {}),
   }, status.possibleCpus ?? 1));
   const kmaps: KernelMap[] = [];
   const programs: KernelProgram[] = [];
@@ -90,6 +95,12 @@ export function runInKernel(
       if (m.initial) kmaps[fd]!.update(u32(0), m.initial);
       if (m.readonly) kmaps[fd]!.freeze();
     });
+    // Static map-of-maps slots (libbpf init_map_in_map_slots): key the u32 index, value the fd.
+    obj.maps.forEach((m, fd) => {
+      for (const slot of m.innerSlots ?? []) {
+        kmaps[fd]!.update(u32(slot.index), u32(kmaps[obj.maps.findIndex((x) => x.name === slot.map)]!.fd));
+      }
+    });
     prog = load(entry);
     obj.maps.forEach((m, fd) => {
       for (const slot of m.slots ?? []) kmaps[fd]!.update(u32(slot.index), u32(load(findProgram(obj, slot.program)).fd));
@@ -105,7 +116,7 @@ export function runInKernel(
     for (const init of inits) {
       const fd = obj.maps.findIndex((m) => m.name === init.map);
       const map = kmaps[fd]!;
-      fillKernelMap(map, init, cpus);
+      fillKernelMap(map, init, cpus, kmaps);
     }
     const socket = entry.type === "socket_filter";
     const ctx = entry.type === "sched_cls" ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
@@ -161,15 +172,23 @@ function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: num
 }
 
 /** --map entries into a kernel map: pushed onto a queue or stack, updated in any keyed map. */
-function fillKernelMap(map: KernelMap, init: MapInit, cpus: number): void {
+function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: readonly KernelMap[]): void {
   const fail = (why: string): never => {
     throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
+  };
+  // A map of maps' value is an inner map's fd: on our engines its index among the object's
+  // maps, here that map's kernel fd.
+  const innerFd = (value: Uint8Array): Uint8Array => {
+    const index = value.length === 4 ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : -1;
+    const target = kmaps[index];
+    return target ? u32(target.fd) : fail(`a map of maps' value is the inner map's fd (its index among the object's maps, 4 bytes), got ${hex(value)}`);
   };
   if (map.spec.type === RINGBUF) fail("a ring buffer has no entries to set");
   if (map.spec.type === PERF_EVENT_ARRAY) fail("a perf event array's slots are opened by a reader, not set");
   for (const e of init.entries) {
     try {
       if (map.spec.type === QUEUE || map.spec.type === STACK) map.push(kernelValue(map, e.value, cpus));
+      else if (MAP_OF_MAPS.has(map.spec.type)) map.update(e.key!, innerFd(kernelValue(map, e.value, cpus)));
       else map.update(e.key!, kernelValue(map, e.value, cpus));
     } catch (err) {
       if (err instanceof KernelError) fail(`the kernel refused it: ${err.message}`);

@@ -1,7 +1,7 @@
 // The ELF object loader (issue 5 item 1): programs and maps by name from clang's BPF objects,
 // verified and instantiated on a machine. Node-free except machine.node.ts.
 export { loadObject, findProgram, withProgramType, type BpfObject, type ObjectProgram } from "./object.js";
-export { mapCreationError, type ObjectMap, type MapOrigin } from "./maps.js";
+export { innerSlotError, mapCreationError, type ObjectMap, type MapOrigin } from "./maps.js";
 export type { PlacedFunction, ProgramRelocation, LinkedProgram } from "./link.js";
 export { sectionType, kernelProgTypeName, KERNEL_PROG_TYPES, type SectionType } from "./program-types.js";
 export { anyMapTypeName, mapFlagsText } from "./map-types.js";

@@ -1,7 +1,8 @@
 // Instantiating an object for one of its programs: a machine of the program's type with the
 // object's maps (fd = index, vm/runtime/README.md §1), global data written into its maps, the
 // program verified, and static PROG_ARRAY slots filled with the programs they name (each
-// verified and added to the machine's program table, as BPF_PROG_LOAD + a map update would).
+// verified and added to the machine's program table, as BPF_PROG_LOAD + a map update would);
+// static map-of-maps slots filled with the maps they name.
 // Verification is on by default: `verify: false` exists for experiments, and callers that
 // expose it must say so loudly.
 
@@ -45,6 +46,7 @@ export function instantiateObject(obj: BpfObject, name: string | ObjectProgram |
   if (mapError) throw mapError;
   const machine = createMachine({ ...options, type, maps: obj.maps.map((m) => withCpuSlots(m.spec, options.cpus ?? 1)) });
   writeGlobalData(obj, machine);
+  fillInnerSlots(obj, machine);
   const check = options.verify ?? true;
   const verification = new Map<string, VerifyResult>();
   const verifyOne = (p: ObjectProgram): void => {
@@ -83,6 +85,26 @@ function writeGlobalData(obj: BpfObject, machine: RuntimeMachine): void {
     const map = machine.maps.keyed(m.name);
     if (m.initial) map.update(u32(0), m.initial);
     if (m.readonly) map.freeze();
+  }
+}
+
+/**
+ * Static map-of-maps slots (libbpf init_map_in_map_slots: key the u32 slot index, value the
+ * inner map's fd), before any program is verified, as libbpf fills them when it creates the
+ * maps. objectMapError already refused a slot whose map the kernel would refuse.
+ */
+function fillInnerSlots(obj: BpfObject, machine: RuntimeMachine): void {
+  for (const m of obj.maps) {
+    if (!m.innerSlots?.length) continue;
+    const outer = machine.maps.mapOfMaps(m.name);
+    for (const slot of m.innerSlots) {
+      try {
+        outer.update(u32(slot.index), machine.maps.get(slot.map)!);
+      } catch (err) {
+        if (!(err instanceof BpfError)) throw err;
+        throw new BpfError(`map '${m.name}': cannot initialise slot [${slot.index}] to map '${slot.map}': ${err.message}`);
+      }
+    }
   }
 }
 

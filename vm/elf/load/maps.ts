@@ -6,9 +6,9 @@
 
 import { BpfError } from "../../errors.js";
 import type { Btf } from "../../btf/btf.js";
-import { btfMapDefinitions, type BtfMapDef } from "../../btf/maps.js";
-import { checkSpec } from "../../maps/spec.js";
-import { parseMapType, type MapSpec } from "../../maps/types.js";
+import { btfMapDefinitions, type BtfInnerMapDef, type BtfMapDef } from "../../btf/maps.js";
+import { checkSpec, innerMapMismatch } from "../../maps/spec.js";
+import { parseMapType, type InnerMapSpec, type MapSpec } from "../../maps/types.js";
 import { hex } from "../bytes.js";
 import { SHF, SHT, STT } from "../constants.js";
 import type { ElfObject } from "../object.js";
@@ -30,13 +30,22 @@ export interface ObjectMap {
   /** Bytes the definition occupies in its section (data maps: the section's size). */
   readonly size: number;
   /** What BPF_MAP_CREATE gets (type as enum bpf_map_type). */
-  readonly spec: MapSpec & { readonly type: number; readonly flags: number };
+  readonly spec: MapSpec & {
+    readonly type: number;
+    readonly flags: number;
+    readonly inner?: InnerMapSpec & { readonly type: number; readonly flags: number };
+  };
   /** BPF_F_RDONLY_PROG: programs may not write it (.rodata). */
   readonly readonly: boolean;
   /** Initial value of element 0 (.data, .rodata); undefined: all zero (.bss). */
   readonly initial?: Uint8Array;
   /** PROG_ARRAY slots initialised statically: `.values = { [index] = &program }`. */
   readonly slots?: ReadonlyArray<{ readonly index: number; readonly program: string }>;
+  /**
+   * ARRAY_OF_MAPS / HASH_OF_MAPS slots initialised statically: `.values = { [index] = &inner }`
+   * (libbpf init_map_in_map_slots: key = the u32 index, value = that map's fd).
+   */
+  readonly innerSlots?: ReadonlyArray<{ readonly index: number; readonly map: string }>;
   /** libbpf pinning attribute (recorded only). */
   readonly pinning?: number;
   /** C spelling of the key and value types, when BTF gives them. */
@@ -158,6 +167,7 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
       name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
       ...(def.numaNode !== undefined ? { numaNode: def.numaNode } : {}),
       ...(def.mapExtra !== undefined ? { mapExtra: def.mapExtra } : {}),
+      ...(def.inner ? { inner: innerSpec(def.inner) } : {}),
     },
     readonly: false,
     ...(def.pinning !== undefined ? { pinning: def.pinning } : {}),
@@ -165,6 +175,11 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
     ...(def.valueType !== undefined ? { valueType: btf.typeName(def.valueType) } : {}),
     ...(def.valuesOffset !== undefined ? { valuesOffset: def.valuesOffset } : {}),
   };
+}
+
+/** The inner map template as BPF_MAP_CREATE gets it (libbpf creates "<map>.inner" from it). */
+function innerSpec(def: BtfInnerMapDef): InnerMapSpec & { readonly type: number; readonly flags: number } {
+  return { type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags };
 }
 
 function dataMaps(elf: ElfObject): ObjectMap[] {
@@ -216,13 +231,6 @@ export function withCpuSlots<S extends { readonly type: number | string; readonl
  * are not judged here: running them is refused by name, and the verifier decides the rest.
  */
 export function mapCreationError(m: ObjectMap): BpfError | undefined {
-  if (MAP_IN_MAP.has(m.spec.type)) {
-    // bpf_map_meta_alloc(attr->inner_map_fd): without an inner map definition (`values`, which
-    // is refused when read: map-in-map is not supported here) libbpf passes inner_map_fd 0.
-    return new BpfError(
-      `map '${m.name}' (${anyMapTypeName(m.spec.type)}): a map of maps needs an inner map (inner_map_fd), and this definition has none (the kernel refuses it with -EINVAL); map-in-map is not supported here`,
-    );
-  }
   if (parseMapType(m.spec.type) === undefined) return undefined;
   try {
     checkSpec(withCpuSlots({ ...m.spec, flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0) }, 1));
@@ -233,8 +241,40 @@ export function mapCreationError(m: ObjectMap): BpfError | undefined {
   }
 }
 
-/** ARRAY_OF_MAPS, HASH_OF_MAPS. */
-const MAP_IN_MAP: ReadonlySet<number> = new Set([12, 13]);
+/**
+ * A static slot of a map of maps (`.values = { [i] = &inner }`) the kernel would refuse when
+ * libbpf fills it (init_map_in_map_slots → BPF_MAP_UPDATE_ELEM → bpf_map_fd_get_ptr: the map
+ * must exist already and match the inner template), naming the map, the slot and the difference.
+ */
+export function innerSlotError(obj: { readonly maps: readonly ObjectMap[] }, m: ObjectMap): BpfError | undefined {
+  const inner = m.spec.inner;
+  if (!m.innerSlots?.length || !inner) return undefined;
+  // libbpf passes &i, a u32, as the key: a HASH_OF_MAPS with other keys would read past it.
+  if (m.spec.keySize !== 4) return new BpfError(`map '${m.name}': static slots need 4-byte keys (the u32 slot index), its key_size is ${m.spec.keySize}`);
+  const template = { ...inner, type: parseMapType(inner.type)!, flags: inner.flags };
+  const outerFd = obj.maps.indexOf(m);
+  for (const slot of m.innerSlots) {
+    const fd = obj.maps.findIndex((x) => x.name === slot.map);
+    const target = obj.maps[fd]!;
+    // libbpf fills the slots right after it creates the outer map (bpf_object__create_maps), in
+    // `.maps` order: a map declared after it has no fd yet (-1), and the update fails.
+    if (fd > outerFd) {
+      return new BpfError(
+        `map '${m.name}': cannot initialise slot [${slot.index}] to map '${slot.map}': it is declared after '${m.name}', and libbpf fills the slots when it creates '${m.name}', before '${slot.map}' exists (bpf_map_update_elem fails with -EBADF; declare the inner maps first)`,
+      );
+    }
+    const type = parseMapType(target.spec.type);
+    const why = type === undefined
+      ? `its type ${anyMapTypeName(target.spec.type)} is not the inner map template's`
+      : innerMapMismatch(template, { ...target.spec, type, inner: target.spec.inner });
+    if (why) {
+      return new BpfError(
+        `map '${m.name}': cannot initialise slot [${slot.index}] to map '${slot.map}': ${why} (bpf_map_update_elem fails with -EINVAL)`,
+      );
+    }
+  }
+  return undefined;
+}
 
 /** libbpf creates .rodata maps with it. */
 const BPF_F_RDONLY_PROG = 1 << 7;

@@ -28,7 +28,7 @@ import { licenseIsGplCompatible, readKernelVersion, readLicense } from "./licens
 import { linkProgram, type LinkContext, type PlacedFunction, type ProgramRelocation } from "./link.js";
 import { checkCoreRelocations } from "./core.js";
 import { collectMaps, type ObjectMap } from "./maps.js";
-import { progArraySlots } from "./prog-array.js";
+import { staticSlots } from "./prog-array.js";
 import { kernelProgTypeName, sectionType, type SectionType } from "./program-types.js";
 
 export interface ObjectProgram {
@@ -75,8 +75,12 @@ export function loadObject(bytes: Uint8Array): BpfObject {
   const ext = extSection && btf && extSection.size > 0 ? parseBtfExt(extSection.data, btf, extSection.offset) : undefined;
   checkDataRelocations(elf);
   const collected = collectMaps(elf, btf);
-  const slots = progArraySlots(elf, collected);
-  const maps = collected.map((m) => (slots.has(m.name) ? { ...m, slots: slots.get(m.name)! } : m));
+  const slots = staticSlots(elf, collected);
+  const maps = collected.map((m) => {
+    const programs = slots.programs.get(m.name);
+    const inner = slots.maps.get(m.name);
+    return programs || inner ? { ...m, ...(programs ? { slots: programs } : {}), ...(inner ? { innerSlots: inner } : {}) } : m;
+  });
   const license = readLicense(elf);
   const kernelVersion = readKernelVersion(elf);
   const ctx: LinkContext = { elf, btf, code: new CodeIndex(elf), maps };

@@ -10,7 +10,8 @@ import type { ProgramTypeName } from "../../programs/types.js";
 import { verify, type VerifyResult } from "../../verifier/verifier.js";
 import type { VerifierMap } from "../../verifier/env.js";
 import type { BpfError } from "../../errors.js";
-import { mapCreationError } from "./maps.js";
+import { innerSlotError, mapCreationError } from "./maps.js";
+import { programFuncSigs } from "../../btf/func-sigs.js";
 import type { BpfObject, ObjectProgram } from "./object.js";
 
 /** BPF_F_RDONLY_PROG: libbpf creates the .rodata maps with it. */
@@ -25,16 +26,25 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     valueSize: m.spec.valueSize,
     maxEntries: m.spec.maxEntries,
     flags: m.spec.flags | (m.readonly ? BPF_F_RDONLY_PROG : 0),
+    // A map of maps: its inner template (the kernel's map->inner_map_meta).
+    ...(m.spec.inner ? { inner: { name: `${m.name}.inner`, ...m.spec.inner } } : {}),
     // libbpf writes .rodata and then BPF_MAP_FREEZEs it; so does instantiateObject
     // (machine.ts): the verifier may read its bytes as constants.
     ...(m.readonly ? { frozen: m.initial ?? new Uint8Array(m.spec.valueSize) } : {}),
   }));
 }
 
-/** The first map of the object that BPF_MAP_CREATE would refuse, as the error saying why. */
+/**
+ * The first map of the object that BPF_MAP_CREATE would refuse, or the first static map-of-maps
+ * slot that BPF_MAP_UPDATE_ELEM would refuse (innerSlotError), as the error saying why.
+ */
 export function objectMapError(obj: BpfObject): BpfError | undefined {
   for (const m of obj.maps) {
     const err = mapCreationError(m);
+    if (err) return err;
+  }
+  for (const m of obj.maps) {
+    const err = innerSlotError(obj, m);
     if (err) return err;
   }
   return undefined;
@@ -87,6 +97,8 @@ export function verifyObjectProgram(obj: BpfObject, program: ObjectProgram, opti
     log: options.log ?? 0,
     ...(options.maxInsns !== undefined ? { maxInsns: options.maxInsns } : {}),
     ...(program.sectionType?.expectedAttach !== undefined ? { expectedAttach: program.sectionType.expectedAttach } : {}),
+    // The object's BTF func_info, as libbpf sends it: global functions are verified on their own.
+    ...(obj.btf && obj.ext ? { funcs: programFuncSigs(obj.btf, obj.ext, program.functions) } : {}),
   });
   return {
     program,

@@ -15,8 +15,12 @@ import {
   ALL_CPUS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
-  BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  BPF_MAP_TYPE_HASH_OF_MAPS,
 } from "../abi";
+import {
+  arrayOfMapsDelete, arrayOfMapsLookup, arrayOfMapsLookupSys, arrayOfMapsUpdate, hashOfMapsLookup, hashOfMapsUpdate,
+} from "./mapofmaps";
 import { devmapDelete, devmapHashUpdate, devmapLookup, devmapUpdate } from "./devmap";
 import { perfArrayDelete, perfArrayLookupSys, perfArraySlot, perfArrayUpdate } from "./perf";
 import {
@@ -42,6 +46,10 @@ const ALL = <u32>ALL_CPUS;
   return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
+@inline function isMapOfMaps(t: u32): bool {
+  return t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
 @inline function isQueue(t: u32): bool {
   return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
 }
@@ -49,7 +57,7 @@ const ALL = <u32>ALL_CPUS;
 /** Build the empty structure of a map whose header ../plan.ts wrote (zeroed region). */
 export function map_init(map: u32): void {
   const t = mapType(map);
-  if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH) htabInit(map);
+  if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_HASH_OF_MAPS) htabInit(map);
   else if (t == BPF_MAP_TYPE_LPM_TRIE) lpmInit(map);
 }
 
@@ -68,6 +76,9 @@ export function map_init(map: u32): void {
     case BPF_MAP_TYPE_LPM_TRIE: return lpmLookup(map, key);
     case BPF_MAP_TYPE_DEVMAP: return devmapLookup(map, key);
     case BPF_MAP_TYPE_DEVMAP_HASH: return htabLookupHash(map, key, prog);
+    // A program gets the inner map's pointer (user space reads the slot: sys_lookup).
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS: return arrayOfMapsLookup(map, key);
+    case BPF_MAP_TYPE_HASH_OF_MAPS: return hashOfMapsLookup(map, key);
   }
   return 0; // prog arrays, queues, stacks, ring buffers: no values to point at
 }
@@ -105,12 +116,19 @@ function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32
   if (t == BPF_MAP_TYPE_DEVMAP) return devmapUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_DEVMAP_HASH) return devmapHashUpdate(map, key, value, flags, cpu);
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayUpdate(map, key, value, flags);
+  if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return arrayOfMapsUpdate(map, key, value, flags);
+  if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return hashOfMapsUpdate(map, key, value, flags, cpu);
   if (isQueue(t)) return queuePush(map, value, flags); // the syscall's update = push
   return -EINVAL;
 }
 
-/** bpf_map_update_elem: 0 or -errno. Per-CPU maps: writes this CPU's value. */
+/**
+ * bpf_map_update_elem: 0 or -errno. Per-CPU maps: writes this CPU's value. A map of maps is
+ * refused (-EINVAL): the verifier lets no program change one, and a slot must never hold an
+ * address a program chose.
+ */
 export function map_update(map: u32, key: u32, value: u32, flags: u64, cpu: u32): i64 {
+  if (isMapOfMaps(mapType(map))) return -EINVAL;
   return update(map, key, value, flags, cpu);
 }
 
@@ -122,11 +140,14 @@ function remove(map: usize, key: usize): i32 {
   if (t == BPF_MAP_TYPE_DEVMAP) return devmapDelete(map, key);
   if (t == BPF_MAP_TYPE_DEVMAP_HASH) return htabDelete(map, key, 0, 0);
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayDelete(map, key);
+  if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return arrayOfMapsDelete(map, key);
+  if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return htabDelete(map, key, 0, 0);
   return -EINVAL; // arrays cannot delete (array_map_delete_elem), nor queues by key
 }
 
-/** bpf_map_delete_elem: 0 or -errno. */
+/** bpf_map_delete_elem: 0 or -errno (a map of maps: -EINVAL, as map_update). */
 export function map_delete(map: u32, key: u32): i64 {
+  if (isMapOfMaps(mapType(map))) return -EINVAL;
   return remove(map, key);
 }
 
@@ -199,6 +220,8 @@ export function sys_lookup(map: u32, key: u32): u32 {
   const t = mapType(map);
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return <u32>progArrayLookupSys(map, key);
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return <u32>perfArrayLookupSys(map, key);
+  if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return <u32>arrayOfMapsLookupSys(map, key);
+  if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return <u32>htabLookupHash(map, key, false);
   return <u32>lookup(map, key, ALL, false);
 }
 
@@ -234,10 +257,11 @@ export function sys_lookup_and_delete(map: u32, key: u32, out: u32): i32 {
 /** BPF_MAP_GET_NEXT_KEY: `key` 0 asks for the first key. */
 export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
   const t = mapType(map);
-  if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+  if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY
+    || t == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
     return arrayGetNextKey(map, key, next);
   }
-  if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH) return htabGetNextKey(map, key, next);
+  if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_HASH_OF_MAPS) return htabGetNextKey(map, key, next);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmGetNextKey(map, key, next);
   return -EINVAL;
 }
@@ -255,7 +279,7 @@ export function sys_peek(map: u32, out: u32): i32 {
   return isQueue(mapType(map)) ? queueTake(map, out, false) : -EINVAL;
 }
 
-/** Entries in a hash map or LPM trie (what the kernel's map iterator would count). */
+/** Entries in a hash map (of any kind) or LPM trie (what the kernel's map iterator would count). */
 export function sys_count(map: u32): u32 {
   return atomic.load<u32>(map + H_COUNT);
 }

@@ -201,7 +201,9 @@ static int op_probe(struct out *o) {
   return 0;
 }
 
-// MAP_CREATE: u32 type, key_size, value_size, max_entries, flags -> u32 fd.
+// MAP_CREATE: u32 type, key_size, value_size, max_entries, flags [, u32 inner_map_fd] -> u32 fd.
+// inner_map_fd (ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template) is an fd this process
+// already holds (an earlier MAP_CREATE's answer), or absent (0).
 static int op_map_create(struct in *i, struct out *o) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
@@ -210,6 +212,7 @@ static int op_map_create(struct in *i, struct out *o) {
   attr.value_size = in_u32(i);
   attr.max_entries = in_u32(i);
   attr.map_flags = in_u32(i);
+  if (i->left >= 4) attr.inner_map_fd = in_u32(i);
   if (i->bad) return EINVAL;
   long fd = sys_bpf(BPF_MAP_CREATE, &attr);
   if (fd < 0) return errno;

@@ -38,6 +38,8 @@ export const MapType = {
   QUEUE: 22,
   STACK: 23,
   RINGBUF: 27,
+  ARRAY_OF_MAPS: 12,
+  HASH_OF_MAPS: 13,
 } as const;
 
 /** Maps with no key (key_size 0): user space pushes, pops and peeks. */
@@ -64,6 +66,13 @@ export interface KernelMapSpec {
   readonly maxEntries: number;
   readonly flags?: number;
   readonly name?: string;
+  /**
+   * ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template. createMap creates it, passes its fd
+   * as inner_map_fd and closes it once the outer map exists, as libbpf does with the template of
+   * a `__array(values, struct inner)` definition; slots then take fds of maps like it (update
+   * with the inner map's fd as the 4-byte value; lookups answer its map id).
+   */
+  readonly inner?: KernelMapSpec;
 }
 
 export interface LoadOptions {
@@ -503,8 +512,15 @@ export class KernelBridge {
   }
 
   createMap(spec: KernelMapSpec): KernelMap {
+    const template = spec.inner ? this.createMap({ ...spec.inner, name: spec.inner.name ?? `${spec.name ?? "map"}.inner` }) : undefined;
     const frame = new FrameWriter(Op.MAP_CREATE).u32(spec.type).u32(spec.keySize).u32(spec.valueSize).u32(spec.maxEntries).u32(spec.flags ?? 0);
-    const res = this.requireChannel().call(frame.finish());
+    if (template) frame.u32(template.fd);
+    let res: { err: number; payload: FrameReader };
+    try {
+      res = this.requireChannel().call(frame.finish());
+    } finally {
+      template?.close();
+    }
     if (res.err) {
       throw new KernelError(
         `kernel refused map ${spec.name ? `'${spec.name}' ` : ""}(type ${spec.type}, key ${spec.keySize}, value ${spec.valueSize}, ${spec.maxEntries} entries): ${errnoName(res.err)}`,
