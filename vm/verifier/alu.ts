@@ -157,11 +157,11 @@ function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Re
     reject(`R${dst} 32-bit pointer arithmetic prohibited`);
   }
   if (ptr.type === "map_value_or_null" || ptr.type === "mem_or_null") {
-    reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited, null-check it first`);
+    reject(`R${dst} pointer arithmetic on ${typeName(ptr)} prohibited, null-check it first`);
   }
   const known = scalarIsConst(off.s);
   const okMapPtr = ptr.type === "map_ptr" && known && isConstValue(off.s, 0) && op === "add";
-  if (!OFFSETTABLE.has(ptr.type) && !okMapPtr) reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited`);
+  if (!OFFSETTABLE.has(ptr.type) && !okMapPtr) reject(`R${dst} pointer arithmetic on ${typeName(ptr)} prohibited`);
   checkSaneOffset(off.s, ptr);
   switch (op) {
     case "add":
@@ -181,7 +181,7 @@ function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Re
 
 /** check_reg_sane_offset: the offset and the pointer's own offsets must stay far from overflow. */
 function checkSaneOffset(off: Scalar, ptr: Reg): void {
-  const name = typeName(ptr.type);
+  const name = typeName(ptr);
   const limit = MAX_VAR_OFF;
   if (scalarIsConst(off)) {
     const v = constNumS(off);

@@ -177,7 +177,7 @@ export class GlobalFuncs {
   private checkMemReg(st: VState, regno: number, reg: Reg, size: number): void {
     if (isNullScalar(reg)) return;
     const asNotNull = isOrNull(reg) ? notNullReg(this.env, reg) : reg;
-    if (!HELPER_MEM.has(asNotNull.type)) reject(`R${regno} type=${typeName(asNotNull.type)} expected=fp`);
+    if (!HELPER_MEM.has(asNotNull.type)) reject(`R${regno} type=${typeName(asNotNull)} expected=fp`);
     st.regs[regno] = asNotNull;
     try {
       checkHelperMem(this.env, st, regno, size, "read");

@@ -85,7 +85,7 @@ function lookup(env: Env, id: number): HelperDef {
   return def;
 }
 
-const expected = (regno: number, r: Reg, what: string): never => reject(`R${regno} type=${typeName(r.type)} expected=${what}`);
+const expected = (regno: number, r: Reg, what: string): never => reject(`R${regno} type=${typeName(r)} expected=${what}`);
 
 function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: HelperArg, meta: CallMeta): void {
   const r = readReg(st, regno);
@@ -168,7 +168,7 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
 
 /** __check_ptr_off_reg: a pointer passed as it was made, with no offset at all. */
 export function checkUnmodified(regno: number, r: Reg): void {
-  const name = typeName(r.type);
+  const name = typeName(r);
   if (r.off < 0) reject(`negative offset ${name} ptr R${regno} off=${r.off} disallowed`);
   if (r.off !== 0) reject(`dereference of modified ${name} ptr R${regno} off=${r.off} disallowed`);
   if (!fixedOffset(r)) reject(`variable ${name} access var_off=${tnumString(r.s.t)} disallowed`);

@@ -62,7 +62,7 @@ export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
     case "map_key": return mapKeyAccess(env, reg, op);
     case "mem": return memAccess(reg, op);
     case "not_init": return reject(`R${op.regno} !read_ok`);
-    default: return reject(`R${op.regno} invalid mem access '${typeName(reg.type)}'`);
+    default: return reject(`R${op.regno} invalid mem access '${typeName(reg)}'`);
   }
 }
 
@@ -265,7 +265,7 @@ export function checkHelperMem(env: Env, st: VState, regno: number, size: number
       return;
     case "mem": memAccess(reg, op); return;
     default:
-      reject(`R${regno} type=${typeName(reg.type)} expected=fp, pkt, pkt_meta, map_value, ringbuf_mem`);
+      reject(`R${regno} type=${typeName(reg)} expected=fp, pkt, pkt_meta, map_value, ringbuf_mem`);
   }
 }
 

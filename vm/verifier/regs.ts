@@ -114,12 +114,18 @@ const TYPE_NAME: Record<RegType, string> = {
   map_value_or_null: "map_value_or_null",
   map_key: "map_key",
   map_ptr: "map_ptr",
-  mem: "ringbuf_mem",
-  mem_or_null: "ringbuf_mem_or_null",
+  mem: "mem",
+  mem_or_null: "mem_or_null",
   func: "func",
 };
 
-export const typeName = (t: RegType): string => TYPE_NAME[t];
+/**
+ * A register's type as the kernel's messages name it (reg_type_str): memory from the ring buffer
+ * — the only memory that carries a reference here, from bpf_ringbuf_reserve — is `ringbuf_mem`,
+ * other memory (a global function's pointer argument) plain `mem`.
+ */
+export const typeName = (r: Pick<Reg, "type" | "ref">): string =>
+  (r.type === "mem" || r.type === "mem_or_null") && r.ref !== 0 ? "ringbuf_" + TYPE_NAME[r.type] : TYPE_NAME[r.type];
 
 /** A register as the kernel's log shows it: `scalar(umax=255)`, `pkt(off=14,r=14)`, `fp-8`. */
 export function regString(r: Reg): string {
@@ -140,7 +146,7 @@ export function regString(r: Reg): string {
       if (r.type === "mem" || r.type === "mem_or_null") parts.push(`size=${r.range}`);
       if (r.map >= 0) parts.push(`${r.type === "func" ? "subprog" : "map"}=${r.map}`);
       if (!fixedOffset(r)) parts.push(scalarString(r.s));
-      return `${TYPE_NAME[r.type]}(${parts.join(",")})`;
+      return `${typeName(r)}(${parts.join(",")})`;
     }
   }
 }

@@ -407,7 +407,7 @@ class Run {
       return jumpTo(st, callee.callsite + 1, step);
     }
     // A global function verified on its own (check_return_code for a subprogram).
-    if (st.frame.subprog !== 0 && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0.type)})`);
+    if (st.frame.subprog !== 0 && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
     if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
     this.pathDone(st);
     return undefined;
