@@ -25,7 +25,6 @@
 // kernel's walk goes on). The array key's slot is the CPU's (vm/helpers/for-each.ts keySlotOffset),
 // found from the run's stack bound: stack top = stackLow + MAX_CALL_FRAMES * 512.
 
-import { BpfError } from "../../vm/errors.js";
 import {
   FOR_EACH_BAD_FLAGS, FOR_EACH_ID, FOR_EACH_MAP_TYPES, isArrayMap, isForEachHelper, isPerCpuMap, keySlotOffset,
 } from "../../vm/helpers/for-each.js";
@@ -39,7 +38,11 @@ import { Fault } from "../faults.js";
 import { CPU_GLOBAL, funcName, helperName, RESULT_REG_GLOBALS, STACK_LOW_GLOBAL, type FnLowering, type ModuleState } from "./context.js";
 import { candidates } from "./loop.js";
 
-/** More (map, callback) arms than this at one call: refused rather than a huge compare chain. */
+/**
+ * More (map, callback) pairs than this at one call (a call clang merged from several, r1 and r2
+ * both unknown): instead of a walk per pair, the walk per callback reads the map's parameters
+ * from locals the map arms set (sharedWalks), code linear in maps + callbacks.
+ */
 const MAX_ARMS = 64;
 
 /** Helper 164 is bpf_for_each_map_elem, which the JIT runs itself. */
@@ -50,9 +53,7 @@ export function lowerForEach(f: FnLowering, i: number): Expr {
   const done = "each_done" + i;
   const maps = mapCandidates(f, i);
   const callbacks = candidates(f, i);
-  if (maps.length * callbacks.length > MAX_ARMS) {
-    throw new BpfError(`bpf_for_each_map_elem at insn ${i}: ${maps.length} candidate maps × ${callbacks.length} candidate callbacks; at most ${MAX_ARMS} pairs are compiled`, { insn: i });
-  }
+  if (maps.length * callbacks.length > MAX_ARMS) return sharedWalks(f, i, maps, callbacks, done);
   const exit = (value: Expr): Expr => m.block(null, [f.set(0, value), m.br(done, m.i32.const(1))], bn.none);
   const arms = maps.map((map) => {
     const perCallback = callbacks.map(([slot, fn]) =>
@@ -90,9 +91,14 @@ function walk(f: FnLowering, i: number, map: MapDescriptor, fn: number, done: st
  * bpf-to-bpf call when the module needs one.
  */
 function callOnce(f: FnLowering, i: number, map: MapDescriptor, fn: number, key: Expr, value: Expr): Expr[] {
+  return callWith(f, i, fn, f.m.i64.const(map.address), key, value);
+}
+
+/** callOnce with the map's address (r1) as an expression. */
+function callWith(f: FnLowering, i: number, fn: number, mapAddress: Expr, key: Expr, value: Expr): Expr[] {
   const { m, bn } = f;
   const fp = m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
-  const args = [m.i64.const(map.address), m.i64.extend_u(key), m.i64.extend_u(value), m.local.get(f.t64(0), bn.i64), m.i64.const(0), fp, f.get(0), f.get(6), f.get(7), f.get(8), f.get(9)];
+  const args = [mapAddress, m.i64.extend_u(key), m.i64.extend_u(value), m.local.get(f.t64(0), bn.i64), m.i64.const(0), fp, f.get(0), f.get(6), f.get(7), f.get(8), f.get(9)];
   const code: Expr[] = [];
   if (f.mod.depthCheck) {
     code.push(m.if(m.i64.le_u(m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE))), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)));
@@ -185,4 +191,112 @@ function hashWalk(f: FnLowering, i: number, map: MapDescriptor, fn: number, done
     ],
     bn.none,
   );
+}
+
+// ---- many candidates: walks shared by the maps, one per callback and map kind.
+//
+//   block sel { if (r1 == map M) { P = params(M); br sel } ...; the JS helper (names a bad r1) }
+//   if (r4 != 0) r0 = -EINVAL
+//   else if (r2 == address of callback k) { ARRAY: array walk of f_k over P; HASH: hash walk (per-CPU or not) }
+//   ... else fault "not the address of a callback"
+//
+// P in two i64 temporaries: t64(1) = map address | (array: the CPU's value plane; hash: the
+// per-CPU value stride) << 32; t64(2) = array: value stride | max_entries << 32 (stride >= 8, so
+// non-zero), hash: 0 | per-CPU << 32.
+
+const lo = (f: FnLowering, local: number): Expr => f.m.i32.wrap(f.m.local.get(local, f.bn.i64));
+const hi = (f: FnLowering, local: number): Expr => f.m.i32.wrap(f.m.i64.shr_u(f.m.local.get(local, f.bn.i64), f.m.i64.const(32n)));
+const pack = (f: FnLowering, low: Expr, high: Expr): Expr =>
+  f.m.i64.or(f.m.i64.extend_u(low), f.m.i64.shl(f.m.i64.extend_u(high), f.m.i64.const(32n)));
+
+function sharedWalks(f: FnLowering, i: number, maps: readonly MapDescriptor[], callbacks: ReadonlyArray<[number, number]>, done: string): Expr {
+  const { m, bn } = f;
+  const sel = "each_sel" + i;
+  const [p1, p2] = [f.t64(1), f.t64(2)];
+  const cpu = (): Expr => m.global.get(CPU_GLOBAL, bn.i32);
+  const params = (map: MapDescriptor): Expr[] => {
+    if (isArrayMap(map.type)) {
+      const plane = map.type === MapType.PerCpuArray ? m.i32.add(m.i32.const(map.values), m.i32.mul(cpu(), m.i32.const(map.cpuStride))) : m.i32.const(map.values);
+      return [m.local.set(p1, pack(f, m.i32.const(map.address), plane)), m.local.set(p2, pack(f, m.i32.const(map.valueStride), m.i32.const(map.maxEntries)))];
+    }
+    const perCpu = isPerCpuMap(map.type);
+    return [m.local.set(p1, pack(f, m.i32.const(map.address), m.i32.const(perCpu ? map.cpuStride : 0))), m.local.set(p2, pack(f, m.i32.const(0), m.i32.const(perCpu ? 1 : 0)))];
+  };
+  f.mod.usedHelpers.add(FOR_EACH_ID);
+  const select = m.block(sel, [
+    ...maps.map((map) => m.if(m.i64.eq(f.get(1), m.i64.const(map.address)), m.block(null, [...params(map), m.br(sel, m.i32.const(1))], bn.none))),
+    // No candidate map: the JS helper's check of r1 throws the interpreter's fault.
+    f.set(0, m.call(helperName(FOR_EACH_ID), [1, 2, 3, 4, 5].map((r) => f.get(r)), bn.i64)),
+    m.br(done, m.i32.const(1)),
+  ], bn.none);
+  const perCallback = callbacks.map(([slot, fn]) => {
+    const isArray = m.i32.ne(lo(f, p2), m.i32.const(0));
+    const walks = m.if(isArray, sharedArrayWalk(f, i, fn, done), m.if(m.i32.ne(hi(f, p2), m.i32.const(0)), sharedHashWalk(f, i, fn, true, done), sharedHashWalk(f, i, fn, false, done)));
+    return m.if(m.i64.eq(f.get(2), m.i64.const(BigInt.asIntN(64, funcAddress(slot)))), m.block(null, [walks, m.br(done, m.i32.const(1))], bn.none));
+  });
+  return m.block(done, [
+    select,
+    m.if(m.i64.ne(f.get(4), m.i64.const(0)), m.block(null, [f.set(0, m.i64.const(FOR_EACH_BAD_FLAGS)), m.br(done, m.i32.const(1))], bn.none)),
+    ...perCallback,
+    f.fault(Fault.NOT_CALLBACK, i, f.get(2)),
+  ], bn.none);
+}
+
+/** The array walk of sharedWalks: index in t32(0), key slot in t32(1). */
+function sharedArrayWalk(f: FnLowering, i: number, fn: number, done: string): Expr {
+  const { m, bn } = f;
+  const index = f.t32(0);
+  const key = f.t32(1);
+  const again = `each_anext${i}_${fn}`;
+  const idx = (): Expr => m.local.get(index, bn.i32);
+  const value = m.i32.add(hi(f, f.t64(1)), m.i32.mul(idx(), lo(f, f.t64(2))));
+  const body = [
+    m.local.set(key, keySlot(f)),
+    m.i32.store(0, 4, m.local.get(key, bn.i32), idx()),
+    ...callWith(f, i, fn, m.i64.extend_u(lo(f, f.t64(1))), m.local.get(key, bn.i32), value),
+    m.local.set(index, m.i32.add(idx(), m.i32.const(1))),
+    m.if(
+      m.i32.or(m.i64.ne(f.get(0), m.i64.const(0)), m.i32.ge_u(idx(), hi(f, f.t64(2)))),
+      m.block(null, [f.set(0, m.i64.extend_u(idx())), m.br(done, m.i32.const(1))], bn.none),
+    ),
+    m.br(again, m.i32.const(1)),
+  ];
+  return m.block(null, [m.local.set(f.t64(0), f.get(3)), m.local.set(index, m.i32.const(0)), m.loop(again, m.block(null, body, bn.none))], bn.none);
+}
+
+/** The hash walk of sharedWalks (per-CPU values or not): bucket, element, calls in t32(0..2). */
+function sharedHashWalk(f: FnLowering, i: number, fn: number, perCpu: boolean, done: string): Expr {
+  const { m, bn } = f;
+  const [bucket, elem, calls] = [f.t32(0), f.t32(1), f.t32(2)];
+  const again = `each_hnext${i}_${fn}_${perCpu ? 1 : 0}`;
+  const get = (local: number): Expr => m.local.get(local, bn.i32);
+  const address = (): Expr => lo(f, f.t64(1));
+  const header = (field: number): Expr => m.i32.load(field, 4, address());
+  const head = (): Expr => m.i32.load(0, 4, m.i32.add(header(abi.H_BUCKETS), m.i32.shl(get(bucket), m.i32.const(2))));
+  const value = perCpu
+    ? m.i32.add(m.i32.load(abi.E_PCPU, 4, get(elem)), m.i32.mul(m.global.get(CPU_GLOBAL, bn.i32), hi(f, f.t64(1))))
+    : m.i32.add(get(elem), header(abi.H_VALUE_OFF));
+  const finish = (): Expr => m.block(null, [f.set(0, m.i64.extend_u(get(calls))), m.br(done, m.i32.const(1))], bn.none);
+  const nextBucket = m.block(null, [
+    m.local.set(bucket, m.i32.add(get(bucket), m.i32.const(1))),
+    m.if(m.i32.gt_u(get(bucket), header(abi.H_BUCKET_MASK)), finish()),
+    m.local.set(elem, head()),
+    m.br(again, m.i32.const(1)),
+  ], bn.none);
+  const body = [
+    m.if(m.i32.and(get(elem), m.i32.const(1)), nextBucket),
+    ...callWith(f, i, fn, m.i64.extend_u(address()), m.i32.add(get(elem), m.i32.const(abi.E_KEY)), value),
+    m.local.set(calls, m.i32.add(get(calls), m.i32.const(1))),
+    m.if(m.i64.ne(f.get(0), m.i64.const(0)), finish()),
+    // The next link is read after the call: the callback may have deleted its element.
+    m.local.set(elem, m.i32.load(abi.E_NEXT, 4, get(elem))),
+    m.br(again, m.i32.const(1)),
+  ];
+  return m.block(null, [
+    m.local.set(f.t64(0), f.get(3)),
+    m.local.set(bucket, m.i32.const(0)),
+    m.local.set(calls, m.i32.const(0)),
+    m.local.set(elem, head()),
+    m.loop(again, m.block(null, body, bn.none)),
+  ], bn.none);
 }

@@ -176,6 +176,52 @@ describe("bpf_for_each_map_elem on both engines", () => {
     await agree(src("mov %r6, 1"), "0x6");
   });
 
+  it("more (map, callback) pairs than the JIT compiles walks for: the walks shared by the maps", async () => {
+    // One call, as clang merges `switch`es over maps and callbacks: r1 one of a / h (bit 0 of
+    // r6), r2 one of 17 callbacks (r6 >> 1), r6 unknown to the JIT (the run's r1 argument + a
+    // constant). 4 candidate maps × 17 callbacks > 64 pairs. Callback k adds value + k to the
+    // sum at fp-8: r0 = (calls << 32) | sum.
+    const N = 17;
+    const pick = Array.from({ length: N - 1 }, (_, k) => `
+      jne %r7, ${k}, +2
+      lddw %r2, func cb${k}`).join("");
+    const callbacks = Array.from({ length: N }, (_, k) => `
+    cb${k}:
+      ldxdw %r5, [%r3+0]
+      add %r5, ${k}
+      ldxdw %r0, [%r4+0]
+      add %r0, %r5
+      stxdw [%r4+0], %r0
+      mov %r0, 0
+      exit`).join("");
+    const src = (sel: number): string => `
+      mov %r6, %r1
+      add %r6, ${sel}
+      stdw [%r10-8], 0
+      lddw %r1, map_fd ${FD.a}
+      mov %r7, %r6
+      and %r7, 1
+      jeq %r7, 0, +2
+      lddw %r1, map_fd ${FD.h}
+      mov %r7, %r6
+      rsh %r7, 1
+      lddw %r2, func cb${N - 1}${pick}
+      mov %r3, %r10
+      add %r3, -8
+      mov %r4, 0
+      call 164
+      lsh %r0, 32
+      ldxdw %r1, [%r10-8]
+      or %r0, %r1
+      exit
+    ${callbacks}`;
+    const want = (sel: number): string => {
+      const k = Math.min(sel >> 1, N - 1);
+      return (sel & 1) === 0 ? `0x5${(150 + 5 * k).toString(16).padStart(8, "0")}` : `0x6${(2100 + 6 * k).toString(16).padStart(8, "0")}`;
+    };
+    for (const sel of [0, 1, 6, 33, 40]) await agree(src(sel), want(sel));
+  });
+
   it("faults where the verifier would refuse: r1 not a map with a walk, r2 not a callback", async () => {
     const notMap = `
       mov %r1, 4096

@@ -45,6 +45,7 @@ export interface FuncSig {
   readonly params: readonly FuncParam[];
 }
 
+export const FUNC_STATIC = 0;
 export const FUNC_GLOBAL = 1;
 
 /** btf_type_str(): the kernel's names of BTF kinds (kind 0 is "UNKNOWN"). */

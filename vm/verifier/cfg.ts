@@ -5,7 +5,7 @@
 
 import { validate } from "../program/validate.js";
 import { localCallTarget, subprogramOf, type Subprogram } from "../program/subprograms.js";
-import { Pseudo } from "../isa/opcodes.js";
+import { MAX_CALL_FRAMES, Pseudo } from "../isa/opcodes.js";
 import type { Insn } from "../isa/instruction.js";
 import { describe, type OpDef } from "../isa/table.js";
 import { BpfError } from "../errors.js";
@@ -245,8 +245,13 @@ export function checkCombinedStack(cfg: Cfg, depth: readonly number[]): void {
   const walk = (sub: number, total: number, frames: number): void => {
     const t = total + round(depth[sub]!);
     if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
-    if (frames >= 8) return;
-    for (const c of cfg.callees[sub]!) walk(c, t, frames + 1);
+    for (const c of cfg.callees[sub]!) {
+      // A 9th frame: the walk's frame index reaches MAX_CALL_FRAMES (the kernel prints that
+      // index). Paths catch this at the call, but a global function's callees are not walked
+      // from its callers' paths (global-funcs.ts), so only this graph walk sees their chain.
+      if (frames >= MAX_CALL_FRAMES) reject(`the call stack of ${frames} frames is too deep !`);
+      walk(c, t, frames + 1);
+    }
   };
   walk(0, 0, 1);
 }

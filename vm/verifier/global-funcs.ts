@@ -15,8 +15,8 @@
 // Without func_info (no signatures) every subprogram is static: walked at each call in the
 // caller's context (verifier.ts callLocal).
 
-import type { FuncParam, FuncSig } from "../btf/func-sigs.js";
-import { FUNC_GLOBAL } from "../btf/func-sigs.js";
+import type { FuncParam, FuncPointee, FuncSig } from "../btf/func-sigs.js";
+import { FUNC_GLOBAL, FUNC_STATIC } from "../btf/func-sigs.js";
 import type { ProgramTypeName } from "../programs/types.js";
 import type { Cfg } from "./cfg.js";
 import type { Env } from "./env.js";
@@ -79,8 +79,10 @@ function prepareArg(sig: FuncSig, p: FuncParam, i: number, type: ProgramTypeName
   const ctxByType = to.kind === "struct" && (CTX_STRUCTS[type] ?? []).includes(to.name);
   if (tags.has("ctx") || ctxByType) {
     if (tags.size > (tags.has("ctx") ? 1 : 0)) return `arg#${i} has invalid combination of tags`;
-    // btf_validate_prog_ctx_type: a tagged argument is `void *` or the type's context struct.
-    if (tags.has("ctx") && to.kind !== "void" && !ctxByType) return `arg#${i} expected pointer to ctx, but got ${to.kind} ${to.name}`;
+    if (tags.has("ctx")) {
+      const bad = validateCtxArg(to, i, type);
+      if (bad) return bad;
+    }
     return { kind: "ctx" };
   }
   // BTF-typed kernel pointers (PTR_TO_BTF_ID) and arenas are not modelled by this verifier.
@@ -90,6 +92,20 @@ function prepareArg(sig: FuncSig, p: FuncParam, i: number, type: ProgramTypeName
   if (tags.has("nullable")) return `arg#${i} has invalid combination of tags`;
   if (to.size === undefined) return `arg#${i} reference type('${to.kindStr} ${to.name}') size cannot be determined: -22`;
   return { kind: "mem", size: to.size, nullable: !tags.has("nonnull") };
+}
+
+/**
+ * btf_validate_prog_ctx_type: an argument tagged __arg_ctx is `void *` or a pointer to the
+ * program type's uapi context struct (its first CTX_STRUCTS name: `struct xdp_md *`, not the
+ * kernel's xdp_buff, which only an untagged argument may name). The kernel's reason, or undefined.
+ */
+function validateCtxArg(to: FuncPointee, i: number, type: ProgramTypeName): string | undefined {
+  if (to.kind === "void") return undefined;
+  if (to.name === "") return `arg#${i} type doesn't have a name`;
+  const canonical = CTX_STRUCTS[type]?.[0];
+  if (canonical === undefined) return `arg#${i} should be void pointer`;
+  if (to.kind !== "struct" || to.name !== canonical) return `arg#${i} should be \`struct ${canonical} *\``;
+  return undefined;
 }
 
 /** The global functions of one verification: which exist, which were called, which are verified. */
@@ -117,6 +133,11 @@ export class GlobalFuncs {
   /** Subprogram `sub` is global (the main program, subprogram 0, never counts as one). */
   isGlobal(sub: number): boolean {
     return sub > 0 && this.sigs[sub]!.linkage === FUNC_GLOBAL;
+  }
+
+  /** Subprogram `sub`'s FUNC is static (BTF_FUNC_STATIC): the only linkage a callback may have. */
+  isStatic(sub: number): boolean {
+    return this.sigs[sub]!.linkage === FUNC_STATIC;
   }
 
   name(sub: number): string {

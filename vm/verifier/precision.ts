@@ -226,14 +226,15 @@ function toCallee(w: Wanted, frame: number): boolean {
 }
 
 /**
- * A callback's arguments: r1 is the loop index the helper made up (nothing to follow), r2 the
- * caller's r3 (callback_ctx); nothing else exists at its entry. The caller's own registers
- * were not touched by the callback.
+ * A callback's arguments (bpf_loop's index and callback_ctx, bpf_for_each_map_elem's map, key,
+ * value and callback_ctx) are made by the helper, not passed from the caller's registers: as
+ * backtrack_insn's is_sync_callback_calling_insn case, wanted r1-r5 are dropped at the callback's
+ * entry, not carried into the caller. The caller's own registers were not touched by the
+ * callback. Wanted stack slots there are -ENOTSUPP for the kernel (all scalars made precise).
  */
 function callbackToCaller(w: Wanted, frame: number): boolean {
   const regs = w.regs[frame]!;
-  if ((regs & ~0b110) !== 0 || w.hasSlots(frame) || frame === 0) return false;
-  if (regs & 0b100) w.setReg(frame - 1, 3);
+  if ((regs & ~0b111110) !== 0 || w.hasSlots(frame) || frame === 0) return false;
   w.regs[frame] = 0;
   return true;
 }

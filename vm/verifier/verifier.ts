@@ -296,9 +296,14 @@ class Run {
         if (this.env.insns[pc + 1]!.imm !== 0) reject("unrecognized bpf_ld_imm64 insn");
         return pointer("map_ptr", { map: ins.imm });
       }
-      case Pseudo.FUNC:
-        // check_ld_imm: PTR_TO_FUNC naming the subprogram (validate() checked the target).
-        return pointer("func", { map: this.cfg.subprogOf[localCallTarget(this.env.insns, pc)]! });
+      case Pseudo.FUNC: {
+        // check_ld_imm: PTR_TO_FUNC naming the subprogram (validate() checked the target); with
+        // func_info, only a static function may be called back (a global one is verified on its
+        // own, for the arguments of its prototype, not for those a helper passes).
+        const sub = this.cfg.subprogOf[localCallTarget(this.env.insns, pc)]!;
+        if (this.globals && !this.globals.isStatic(sub)) reject("callback function not static");
+        return pointer("func", { map: sub });
+      }
       case Pseudo.MAP_VALUE:
       case Pseudo.MAP_IDX_VALUE: {
         const map = maps[ins.imm];
