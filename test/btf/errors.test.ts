@@ -190,6 +190,7 @@ describe("BTF map definitions (libbpf's rules)", () => {
     ["values on a hash map", (b, int) => [u(b, int, "type", 1, 0), ["values", b.array(b.ptr(b.funcProto(int, [])), 0), 64]], /only supported for PROG_ARRAY/],
     ["map in map, values pointing at an int", (b, int) => [u(b, int, "type", 12, 0), ["values", b.array(b.ptr(int), 0), 64]], /map-in-map inner definition is INT, not a struct/],
     ["map in map, values with elements", (b, int) => [u(b, int, "type", 13, 0), ["values", b.array(b.ptr(b.struct("inner", 0, [])), 2), 64]], /must be an array with 0 elements, it has 2/],
+    ["pinning neither NONE nor BY_NAME", (b, int) => [u(b, int, "type", 1, 0), u(b, int, "pinning", 2, 64)], /invalid pinning value 2/],
   ];
   it("map in map: the inner template is read as a definition of its own, one level only", () => {
     const inner = (b: BtfBuilder, int: number, extra: Array<[string, number, number]> = []) =>
@@ -200,6 +201,9 @@ describe("BTF map definitions (libbpf's rules)", () => {
     expect(refusal(() => btfMapDefinitions(twoLevels)).message).toMatch(/^BTF map 'm.inner': multi-level inner maps are not supported/);
     const wide = mapBtf((b, int) => [u(b, int, "type", 12, 0), u(b, int, "value_size", 8, 64), ["values", b.array(b.ptr(inner(b, int)), 0), 128]]);
     expect(refusal(() => btfMapDefinitions(wide)).message).toMatch(/conflicting value size 8 != 4/);
+    // libbpf: "inner def can't be pinned" (the object was accepted here, the pinning recorded).
+    const pinned = mapBtf((b, int) => [u(b, int, "type", 12, 0), ["values", b.array(b.ptr(inner(b, int, [u(b, int, "pinning", 1, 256)])), 0), 64]]);
+    expect(refusal(() => btfMapDefinitions(pinned)).message).toMatch(/^BTF map 'm.inner': an inner map definition cannot be pinned/);
   });
 
   for (const [what, make, message] of bad) {

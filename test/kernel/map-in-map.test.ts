@@ -5,8 +5,10 @@
 // kernel`'s path: the inner template as inner_map_fd, slots set with the inner maps' fds); the
 // verdicts, packets and the inner maps' contents must agree.
 
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runInKernel } from "../../bin/cli/commands/run-kernel.js";
+import { main } from "../../bin/cli/main.js";
 import { findProgram, innerSlotError, verifyObjectProgram, type BpfObject } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode, nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
@@ -167,9 +169,63 @@ describe("map-in-map: static slots are filled as libbpf fills them", () => {
       "map 'by_proto': cannot initialise slot [0] to map 'count_a': it is declared after 'by_proto', and libbpf fills the slots when it creates 'by_proto', before 'count_a' exists (bpf_map_update_elem fails with -EBADF; declare the inner maps first)",
     );
   });
+
+  // `verify` and `maps` accepted this object, and only instantiating it failed.
+  it("a HASH_OF_MAPS with more static slots than max_entries: full at the first slot past it (-E2BIG)", () => {
+    const obj = fixtureObject("map_in_map");
+    const bySource = obj.maps.find((m) => m.name === "by_source")!;
+    const full = { ...bySource, spec: { ...bySource.spec, maxEntries: 1 }, innerSlots: [{ index: 0, map: "verdict_lo" }, { index: 5, map: "verdict_lo" }] };
+    const small: BpfObject = { ...obj, maps: obj.maps.map((m) => (m === bySource ? full : m)) };
+    const why = "map 'by_source': cannot initialise slot [5] to map 'verdict_lo': it is static slot 2 and the map has max_entries 1 (bpf_map_update_elem fails with -E2BIG)";
+    expect(innerSlotError(small, full)?.message).toBe(why);
+    expect(verifyOurs(small, "map_in_map").message).toBe(why);
+    expect(() => instantiateObjectNode(small, undefined)).toThrow(/by_source.*-E2BIG/);
+    if (!status.ok) return;
+    expect(() => runInKernel(small, findProgram(small), [], [], { verify: false, results: false })).toThrow(/MAP_UPDATE: E2BIG/);
+  });
 });
 
 function verifyOurs(obj: BpfObject, program: string): { message?: string; insn?: number } {
   const v = verifyObjectProgram(obj, findProgram(obj, program), { helpers: nodeHelperTables() });
   return { ...(v.message !== undefined ? { message: v.message } : {}), ...(v.result?.insn !== undefined ? { insn: v.result.insn } : {}) };
 }
+
+/** `ebpf-wasm run OBJ --program P --engine E --json`, in process: the report, or the error text. */
+async function cliRun(path: string, program: string, engine: string[]): Promise<{ verdicts: Record<string, number>; maps: Record<string, unknown> } | string> {
+  let out = "";
+  let err = "";
+  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t), readStdin: async () => "" };
+  const status = await main(["run", path, "--program", program, "--gen", "imix:300:seed=3", "--json", "--engine", ...engine], io);
+  return status === 0 ? JSON.parse(out) : err.trim();
+}
+
+/** The inner maps' entries, per-CPU values summed (the kernel spreads them over its CPUs). */
+function innerContents(report: { maps: Record<string, unknown> }): Record<string, string[]> {
+  const sum = (v: unknown): string => (Array.isArray(v) ? `sum ${v.reduce((a: bigint, x: string) => a + BigInt(`0x${x.match(/../g)!.reverse().join("")}`), 0n)}` : String(v));
+  return Object.fromEntries(
+    Object.entries(report.maps)
+      .filter(([name]) => !name.startsWith("o_"))
+      .map(([name, entries]) => [name, (entries as Array<{ key?: string; value: unknown }>).map((e) => `${e.key ?? ""}=${sum(e.value)}`).sort()]),
+  );
+}
+
+describe("map-in-map: inner maps of every type (map_in_map_types.o) on both engines and the kernel", () => {
+  const path = join(import.meta.dirname, "fixtures", "map_in_map_types.o");
+  for (const program of ["p_lru", "p_pca", "p_pch", "p_lpm", "p_rb", "p_q", "p_st"]) {
+    it(`${program}: verdicts and every inner map agree`, async () => {
+      const interp = await cliRun(path, program, ["interpreter"]);
+      if (typeof interp === "string") throw new Error(interp);
+      for (const jit of [["jit", "--opt", "0"]]) {
+        const other = await cliRun(path, program, jit);
+        expect(other, jit.join(" ")).not.toBeTypeOf("string");
+        expect((other as typeof interp).verdicts, jit.join(" ")).toEqual(interp.verdicts);
+        expect(innerContents(other as typeof interp), jit.join(" ")).toEqual(innerContents(interp));
+      }
+      if (!status.ok) return;
+      const kernel = await cliRun(path, program, ["kernel"]);
+      if (typeof kernel === "string") throw new Error(kernel);
+      expect(kernel.verdicts).toEqual(interp.verdicts);
+      expect(innerContents(kernel)).toEqual(innerContents(interp));
+    });
+  }
+});

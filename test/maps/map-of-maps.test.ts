@@ -91,6 +91,8 @@ const SPECS: readonly MapSpec[] = [
   { name: "aom", type: 12, keySize: 4, valueSize: 4, maxEntries: 2, inner: ARRAY_8x4 },
   { name: "aomi", type: 12, keySize: 4, valueSize: 4, maxEntries: 2, inner: { ...ARRAY_8x4, flags: abi.BPF_F_INNER_MAP } },
   { name: "hom", type: 13, keySize: 4, valueSize: 4, maxEntries: 2, inner: { type: 1, keySize: 4, valueSize: 8, maxEntries: 4 } },
+  { name: "pa8", type: 6, keySize: 4, valueSize: 8, maxEntries: 8 },
+  { name: "aomp", type: 12, keySize: 4, valueSize: 4, maxEntries: 2, inner: { type: 6, keySize: 4, valueSize: 8, maxEntries: 4 } },
 ];
 
 const SCRIPT: readonly Op[] = [
@@ -119,6 +121,9 @@ const SCRIPT: readonly Op[] = [
   { op: "update", map: "hom", key: 7, inner: "a4" },
   { op: "delete", map: "hom", key: 8 },
   { op: "delete", map: "hom", key: 8 },
+  // A PERCPU_ARRAY's map_meta_equal is bpf_map_meta_equal: any max_entries (refused here before).
+  { op: "update", map: "aomp", key: 0, inner: "pa8" },
+  { op: "update", map: "aomp", key: 1, inner: "a4" }, // the type still counts
 ];
 
 const errnoOf = (f: () => unknown): number => {
@@ -181,7 +186,7 @@ describe("map of maps: slots from user space", () => {
     expect(errnos).toEqual([
       0, E(abi.EINVAL), E(abi.EINVAL), E(abi.EINVAL), E(abi.EINVAL), E(abi.EINVAL), E(abi.E2BIG), E(abi.EBADF), E(abi.EINVAL),
       E(abi.EINVAL), E(abi.ENOENT), 0, E(abi.ENOENT), E(abi.E2BIG), 0, E(abi.EINVAL), E(abi.ENOENT), 0, E(abi.EEXIST), 0,
-      E(abi.E2BIG), E(abi.EBADF), E(abi.EINVAL), 0, E(abi.ENOENT),
+      E(abi.E2BIG), E(abi.EBADF), E(abi.EINVAL), 0, E(abi.ENOENT), 0, E(abi.EINVAL),
     ]);
     const hom = maps.mapOfMaps("hom");
     // A lookup answers the inner map's id (fd + 1); innerMap() the map itself.
@@ -203,6 +208,27 @@ describe("map of maps: slots from user space", () => {
       "map 'aom': update (map 'a8' cannot be an inner map of 'aom': its max_entries is 8, the inner map template's is 4 (an array's must match unless the template has BPF_F_INNER_MAP)) failed with -EINVAL",
     );
     expect(() => maps.keyed("aom")).toThrow(/mapOfMaps\(\)/);
+  });
+
+  test("a PERCPU_ARRAY inner map: larger than the template taken (as the kernel does), smaller refused (a verified constant-key lookup would get NULL)", () => {
+    const { maps } = makeMaps();
+    const aomp = maps.create({ name: "aomp", type: "array_of_maps", keySize: 4, valueSize: 4, maxEntries: 2, inner: { type: "percpu_array", keySize: 4, valueSize: 8, maxEntries: 4 } });
+    const big = maps.create({ name: "big", type: "percpu_array", keySize: 4, valueSize: 8, maxEntries: 8 });
+    const small = maps.create({ name: "small", type: "percpu_array", keySize: 4, valueSize: 8, maxEntries: 2 });
+    expect(maps.mapOfMaps("aomp").tryUpdate(u32(0), big)).toBe(0);
+    expect(() => maps.mapOfMaps("aomp").update(u32(1), small)).toThrow(
+      "map 'aomp': update (map 'small' cannot be an inner map of 'aomp': its max_entries is 2, below the inner map template's 4 (the kernel takes it, but a constant-key lookup the template proves in range has no NULL check and would get NULL)) failed with -EINVAL",
+    );
+    expect(aomp.innerMap(u32(0))).toBe(big);
+  });
+
+  test("an fd naming no map is refused naming the fd; a refusal on the flags does not blame the map", () => {
+    const { maps } = makeMaps();
+    for (const s of SPECS) maps.create(s);
+    expect(() => maps.mapOfMaps("aom").update(u32(1), 999)).toThrow("map 'aom': update (fd 999 names no map of this set) failed with -EBADF (the fd names no program or map)");
+    expect(() => maps.mapOfMaps("hom").update(u32(1), Uint8Array.of(1, 2))).toThrow("map 'hom': update (the value is not a map fd (4 bytes)) failed with -EBADF");
+    // bpf_fd_array_map_update_elem checks the flags before the fd: -EINVAL, about the flags.
+    expect(() => maps.mapOfMaps("aom").update(u32(1), 999, abi.BPF_NOEXIST)).toThrow(/^map 'aom': update failed with -EINVAL/);
   });
 
   test.skipIf(!status.ok)("the kernel answers the same script with the same errnos", () => {

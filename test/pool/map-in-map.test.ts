@@ -69,4 +69,30 @@ describe("map_in_map on the pool: inner maps reached from every worker", () => {
       expect(dump(fx.machine.maps)).toEqual(expected.maps);
     }, 60_000);
   }
+
+  // The kernel takes any map fd into a slot whenever user space made it (bpf_map_fd_get_ptr);
+  // the workers attached before this map existed (failed with "R1 ... is not a map pointer of
+  // this machine" until runs carried the maps created since: RunTask.maps).
+  it("an inner map created after the pool started, put in every slot: its counts as on one interpreter", async () => {
+    const fresh = (maps: MapSet, name: string): BpfMap<Uint8Array> => {
+      const m = maps.create({ name, type: "array", keySize: 4, valueSize: 8, maxEntries: 4 });
+      for (let slot = 0; slot < 4; slot++) maps.mapOfMaps("by_proto").update(u32(slot), m);
+      return m as BpfMap<Uint8Array>;
+    };
+    const counts = (m: BpfMap<Uint8Array>): string[] => [...m.entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`);
+    const one = instantiateObjectNode(obj, undefined);
+    setSlots(one.machine.maps);
+    const want = fresh(one.machine.maps, "late");
+    const runner = new PacketRunner(one.machine, await (await getEngine("interpreter")).load(one.program, one.machine));
+    const verdicts = runner.runBatch(packets).verdicts;
+    runner.dispose();
+    expect(counts(want).some((e) => !e.endsWith("=0000000000000000"))).toBe(true);
+    for (const engine of ["jit", "interpreter"]) {
+      resetInner(fx.machine.maps);
+      const late = fresh(fx.machine.maps, `late_${engine}`);
+      const run = await fx.pool.run(programs[engine]!, { workers: 2, chunk: 64 });
+      expect(run.verdicts, engine).toEqual(verdicts);
+      expect(counts(late), engine).toEqual(counts(want));
+    }
+  }, 60_000);
 });

@@ -78,6 +78,17 @@ class MapDefReader {
     return arr.nelems;
   }
 
+  /**
+   * `__uint(pinning, ...)` (libbpf parse_btf_map_def): LIBBPF_PIN_NONE or LIBBPF_PIN_BY_NAME,
+   * and never on an inner map template ("inner def can't be pinned").
+   */
+  pinning(m: BtfMember, owner: BtfType): number {
+    if (this.isInner) this.fail("an inner map definition cannot be pinned (libbpf: inner def can't be pinned)", owner.at);
+    const value = this.intField(m, owner);
+    if (value !== 0 && value !== 1) this.fail(`invalid pinning value ${value} (LIBBPF_PIN_NONE 0 or LIBBPF_PIN_BY_NAME 1)`, owner.at);
+    return value;
+  }
+
   /** `T *name` → (sizeof T, T) (libbpf: key/value). */
   typeField(m: BtfMember, owner: BtfType): { size: number; type: number } {
     const ptr = this.btf.resolve(m.type, `map '${this.name}' member '${m.name}'`);
@@ -132,7 +143,9 @@ function readDefinition(btf: Btf, name: string, def: BtfType, at: number, isInne
   let inner: BtfInnerMapDef | undefined;
   def.members.forEach((m, i) => {
     if (m.bitfieldSize !== 0 || m.bitOffset % 8 !== 0) r.fail(`member '${m.name}' is a bitfield`, def.at);
-    if (Object.hasOwn(INT_FIELDS, m.name)) {
+    if (m.name === "pinning") {
+      ints.pinning = r.pinning(m, def);
+    } else if (Object.hasOwn(INT_FIELDS, m.name)) {
       ints[INT_FIELDS[m.name as keyof typeof INT_FIELDS]] = r.intField(m, def);
     } else if (m.name === "key") {
       key = r.typeField(m, def);

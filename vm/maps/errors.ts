@@ -26,7 +26,7 @@ const MEANINGS: ReadonlyMap<number, string> = new Map([
   [abi.EINVAL, "invalid argument or flags"],
   [abi.ENOSPC, "the trie is full"],
   [abi.ENOMEM, "no free element"],
-  [abi.EBADF, "no such program"],
+  [abi.EBADF, "the fd names no program or map"],
   [abi.EOPNOTSUPP, "not supported by this map type"],
   [abi.ENOTSUPP, "not supported by this map type"],
 ]);

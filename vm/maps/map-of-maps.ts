@@ -44,8 +44,8 @@ function slotValues(maps: MapResolver): ValueCodec<Uint8Array, InnerMapRef> {
 export class MapOfMaps extends BpfMap<Uint8Array, InnerMapRef> {
   /** The inner map template every slot's map must match. */
   readonly inner: CheckedInner;
-  /** Why the last update's map did not match the template (for the error message). */
-  private mismatch: string | undefined;
+  /** Why the last update's map cannot go in a slot, and the errno that gives (for the message). */
+  private refusal: { readonly errno: number; readonly why: string } | undefined;
 
   constructor(descriptor: MapDescriptor, fd: number, rt: MapsExports, view: MemoryView, private readonly maps: MapResolver) {
     super(descriptor, fd, rt, view, slotValues(maps));
@@ -54,13 +54,16 @@ export class MapOfMaps extends BpfMap<Uint8Array, InnerMapRef> {
 
   /** The word the runtime stores for `ref`: the inner map's address, or why it cannot be one. */
   private slotWord(ref: InnerMapRef): number {
-    this.mismatch = undefined;
+    this.refusal = undefined;
     const fd = ref instanceof MapHandle ? ref.fd : fdOf(ref);
     const map = fd === undefined ? undefined : this.maps.byFd(fd);
-    if (!map || (ref instanceof MapHandle && map !== ref)) return abi.INNER_BAD_FD;
+    if (!map || (ref instanceof MapHandle && map !== ref)) {
+      this.refusal = { errno: -abi.EBADF, why: fd === undefined ? "the value is not a map fd (4 bytes)" : `fd ${fd} names no map of this set` };
+      return abi.INNER_BAD_FD;
+    }
     const why = innerMapMismatch(this.inner, map.descriptor);
     if (why === undefined) return map.address;
-    this.mismatch = `map '${map.name}' cannot be an inner map of '${this.name}': ${why}`;
+    this.refusal = { errno: -abi.EINVAL, why: `map '${map.name}' cannot be an inner map of '${this.name}': ${why}` };
     return abi.INNER_INCOMPATIBLE;
   }
 
@@ -71,7 +74,10 @@ export class MapOfMaps extends BpfMap<Uint8Array, InnerMapRef> {
 
   override update(key: MapBytes, value: InnerMapRef, flags: number = abi.BPF_ANY): void {
     const ret = this.tryUpdate(key, value, flags);
-    if (ret < 0) throw new MapError(this.name, ret === -abi.EINVAL && this.mismatch ? `update (${this.mismatch})` : "update", ret);
+    // The reason goes with the errno the inner map gives (-EBADF, -EINVAL); the runtime may have
+    // failed first on the flags or the key (mapofmaps.ts: the kernel's order).
+    const why = this.refusal?.errno === ret ? ` (${this.refusal.why})` : "";
+    if (ret < 0) throw new MapError(this.name, `update${why}`, ret);
   }
 
   /** The inner map in the slot of `key`, or undefined (empty slot, missing key). */

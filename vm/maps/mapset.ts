@@ -52,6 +52,18 @@ export class MapSet implements Iterable<AnyMap> {
     return set;
   }
 
+  /**
+   * Maps the creating thread made after this set attached (a worker learns of them with its next
+   * task): `descriptors` are those of fds first, first + 1, ...; the ones this set has are skipped.
+   * A map of maps' slot may name any map user space created, whenever it did (bpf_map_fd_get_ptr),
+   * so a worker must know every map a program can reach through one.
+   */
+  adopt(first: number, descriptors: readonly MapDescriptor[]): void {
+    if (this.allocator) throw new BpfError("adopt() is for a MapSet attached to another thread's maps");
+    if (first > this.maps.length) throw new BpfError(`maps from fd ${first} cannot be adopted: this set has fds 0..${this.maps.length - 1} only`);
+    descriptors.slice(this.maps.length - first).forEach((d) => this.add(d));
+  }
+
   /** Create a map (BPF_MAP_CREATE). Its fd is its index in this set. */
   create(spec: MapSpec): AnyMap {
     if (!this.allocator) throw new BpfError(`map '${spec.name}': this MapSet is attached to another thread's maps and cannot create any`);

@@ -318,8 +318,15 @@ function checkInner(c: SpecChecker, spec: MapSpec): CheckedInner {
 /**
  * bpf_map_fd_get_ptr's test (map->ops->map_meta_equal): why `map` cannot go in a slot of a map
  * whose inner template is `inner`, or undefined when it can. bpf_map_meta_equal compares type,
- * key_size, value_size and map_flags; array_map_meta_equal (ARRAY, PERCPU_ARRAY) also
+ * key_size, value_size and map_flags; array_map_meta_equal (a plain ARRAY's only) also
  * max_entries, unless the template has BPF_F_INNER_MAP. A map of maps is never an inner map.
+ *
+ * A PERCPU_ARRAY has bpf_map_meta_equal: the kernel takes one of any max_entries (checked
+ * against Linux 6.18). Here one smaller than the template is refused all the same: the verifier
+ * drops the NULL check of a constant-key lookup the template proves in range
+ * (can_elide_value_nullness, which only BPF_F_INNER_MAP stops, and a PERCPU_ARRAY cannot have
+ * it), so the program would dereference the NULL the smaller map answers — a kernel oops there,
+ * and here an interpreter fault the JIT does not raise.
  */
 export function innerMapMismatch(inner: CheckedInner, map: Omit<CheckedInner, "inner"> & { readonly inner?: unknown }): string | undefined {
   if (map.inner !== undefined) return "it is a map of maps itself";
@@ -330,9 +337,11 @@ export function innerMapMismatch(inner: CheckedInner, map: Omit<CheckedInner, "i
     ["map_flags", inner.flags, map.flags],
   ] as const;
   for (const [field, want, got] of fields) if (want !== got) return `its ${field} is ${got}, the inner map template's is ${want}`;
-  const array = inner.type === MapType.Array || inner.type === MapType.PerCpuArray;
-  if (array && !(inner.flags & F.INNER_MAP) && inner.maxEntries !== map.maxEntries) {
+  if (inner.type === MapType.Array && !(inner.flags & F.INNER_MAP) && inner.maxEntries !== map.maxEntries) {
     return `its max_entries is ${map.maxEntries}, the inner map template's is ${inner.maxEntries} (an array's must match unless the template has BPF_F_INNER_MAP)`;
+  }
+  if (inner.type === MapType.PerCpuArray && map.maxEntries < inner.maxEntries) {
+    return `its max_entries is ${map.maxEntries}, below the inner map template's ${inner.maxEntries} (the kernel takes it, but a constant-key lookup the template proves in range has no NULL check and would get NULL)`;
   }
   return undefined;
 }

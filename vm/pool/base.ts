@@ -29,12 +29,16 @@ export abstract class PoolBase<O extends RunOptions = RunOptions> {
   private queue: Promise<unknown> = Promise.resolve();
   private running = 0;
   protected closed = false;
+  /** The maps the workers attached to (describeMachine when the pool started). */
+  private readonly attachedMaps: number;
 
   protected constructor(
     readonly machine: RuntimeMachine,
     /** Workers = CPUs 0..workers-1 of the machine. */
     readonly workers: number,
-  ) {}
+  ) {
+    this.attachedMaps = machine.maps.describe().length;
+  }
 
   /**
    * Hand the run's tasks to the workers; settles when every task has (a failed task must not
@@ -100,11 +104,18 @@ export abstract class PoolBase<O extends RunOptions = RunOptions> {
     return result;
   }
 
+  /** The maps created since the workers attached go with each task (RunTask.maps). */
+  private withNewMaps(tasks: RunTask[]): RunTask[] {
+    const added = this.machine.maps.describe().slice(this.attachedMaps);
+    if (added.length === 0) return tasks;
+    return tasks.map((t) => ({ ...t, maps: { first: this.attachedMaps, added } }));
+  }
+
   private async runNow(program: PoolProgram, options: O): Promise<PoolRun> {
     const corpus = this.need();
     if (corpus.count === 0) return { packets: 0, ms: 0, verdicts: {}, perCpu: [], tasks: 0, overhead: 0 };
     const range = runRange(options, this.workers, corpus.count);
-    const tasks = this.plan(program, corpus, range, options);
+    const tasks = this.withNewMaps(this.plan(program, corpus, range, options));
     const control = new Int32Array(this.machine.memory.buffer, corpus.control, 2);
     Atomics.store(control, 0, 0); // the cursor
     Atomics.store(control, 1, 0); // the cancel word

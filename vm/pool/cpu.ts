@@ -39,6 +39,7 @@ export class PoolCpu {
    * word) and is thrown as a BpfError naming this CPU and the program.
    */
   async run(task: RunTask): Promise<RunTaskResult> {
+    if (task.maps) this.machine.maps.adopt(task.maps.first, task.maps.added);
     const runner = await this.runnerFor(task.program);
     const h = histAddress(task.corpus, this.cpu.cpu) / 8;
     this.hist.fill(0n, h, h + HIST_BINS);

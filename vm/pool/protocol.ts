@@ -6,6 +6,7 @@
 
 import type { JitModule } from "../../jit/modules.js";
 import type { Program } from "../engine.js";
+import type { MapDescriptor } from "../maps/descriptor.js";
 import type { SharedCorpusInfo } from "./corpus.js";
 
 export type PoolEngine = "jit" | "interpreter";
@@ -47,6 +48,11 @@ export interface RunTask {
   readonly cursor: number;
   /** Store each packet's r0 in the corpus results array. */
   readonly results: boolean;
+  /**
+   * Maps created after the workers attached (fds first, first + 1, ...): a worker adds the ones
+   * it lacks, as a map of maps' slot may hold any of them (MapSet.adopt).
+   */
+  readonly maps?: { readonly first: number; readonly added: readonly MapDescriptor[] };
 }
 
 export interface RunTaskResult {

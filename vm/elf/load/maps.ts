@@ -253,7 +253,7 @@ export function innerSlotError(obj: { readonly maps: readonly ObjectMap[] }, m: 
   if (m.spec.keySize !== 4) return new BpfError(`map '${m.name}': static slots need 4-byte keys (the u32 slot index), its key_size is ${m.spec.keySize}`);
   const template = { ...inner, type: parseMapType(inner.type)!, flags: inner.flags };
   const outerFd = obj.maps.indexOf(m);
-  for (const slot of m.innerSlots) {
+  for (const [n, slot] of m.innerSlots.entries()) {
     const fd = obj.maps.findIndex((x) => x.name === slot.map);
     const target = obj.maps[fd]!;
     // libbpf fills the slots right after it creates the outer map (bpf_object__create_maps), in
@@ -270,6 +270,14 @@ export function innerSlotError(obj: { readonly maps: readonly ObjectMap[] }, m: 
     if (why) {
       return new BpfError(
         `map '${m.name}': cannot initialise slot [${slot.index}] to map '${slot.map}': ${why} (bpf_map_update_elem fails with -EINVAL)`,
+      );
+    }
+    // A HASH_OF_MAPS takes a key per slot, in index order: past max_entries the hash is full
+    // (an fd htab has no extra elements: htab_has_extra_elems). Array slots past the end cannot
+    // be written at all (the loader refuses them).
+    if (n >= m.spec.maxEntries) {
+      return new BpfError(
+        `map '${m.name}': cannot initialise slot [${slot.index}] to map '${slot.map}': it is static slot ${n + 1} and the map has max_entries ${m.spec.maxEntries} (bpf_map_update_elem fails with -E2BIG)`,
       );
     }
   }
