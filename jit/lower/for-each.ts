@@ -35,8 +35,8 @@ import { MAX_CALL_FRAMES, STACK_SIZE } from "../../vm/isa/opcodes.js";
 import { funcAddress } from "../../vm/program/callbacks.js";
 import type { Expr } from "../ir.js";
 import { Fault } from "../faults.js";
-import { CPU_GLOBAL, funcName, helperName, RESULT_REG_GLOBALS, STACK_LOW_GLOBAL, type FnLowering, type ModuleState } from "./context.js";
-import { candidates } from "./loop.js";
+import { CPU_GLOBAL, helperName, STACK_LOW_GLOBAL, type FnLowering, type ModuleState } from "./context.js";
+import { callCallback, candidates } from "./loop.js";
 
 /**
  * More (map, callback) pairs than this at one call (a call clang merged from several, r1 and r2
@@ -80,31 +80,47 @@ function mapCandidates(f: FnLowering, i: number): MapDescriptor[] {
   return all.filter((d) => BigInt(d.address) === r1.value);
 }
 
+/**
+ * What a walk reads of its map, as expressions: constants for a map known at the call, the
+ * shared walks' packed locals otherwise. Array maps: the value plane (this CPU's for a
+ * PERCPU_ARRAY), value stride and max_entries; hash maps: the per-CPU value stride (per-CPU
+ * types only).
+ */
+interface WalkMap {
+  readonly address: () => Expr;
+  readonly plane: () => Expr;
+  readonly valueStride: () => Expr;
+  readonly maxEntries: () => Expr;
+  readonly cpuStride: () => Expr;
+}
+
+/** The walk parameters of a map known at compile time. */
+function knownMap(f: FnLowering, map: MapDescriptor): WalkMap {
+  const { m, bn } = f;
+  const c = (v: number) => (): Expr => m.i32.const(v);
+  const plane = (): Expr =>
+    map.type === MapType.PerCpuArray
+      ? m.i32.add(m.i32.const(map.values), m.i32.mul(m.global.get(CPU_GLOBAL, bn.i32), m.i32.const(map.cpuStride)))
+      : m.i32.const(map.values);
+  return { address: c(map.address), plane, valueStride: c(map.valueStride), maxEntries: c(map.maxEntries), cpuStride: c(map.cpuStride) };
+}
+
 /** The walk of `map` calling function `fn`; r0 = the callback calls made, then br `done`. */
 function walk(f: FnLowering, i: number, map: MapDescriptor, fn: number, done: string): Expr {
-  return isArrayMap(map.type) ? arrayWalk(f, i, map, fn, done) : hashWalk(f, i, map, fn, done);
+  const params = knownMap(f, map);
+  const label = `${i}_${map.address}_${fn}`;
+  return isArrayMap(map.type) ? arrayWalk(f, i, params, fn, label, done) : hashWalk(f, i, params, isPerCpuMap(map.type), fn, label, done);
 }
 
 /**
  * One callback call: r0 = fn(map, key, value, ctx, 0) in a frame below the caller's, r1..r5 as
- * the callback left them (the interpreter's shared registers), with the call-depth check of a
- * bpf-to-bpf call when the module needs one.
+ * the callback left them (the interpreter's shared registers).
  */
-function callOnce(f: FnLowering, i: number, map: MapDescriptor, fn: number, key: Expr, value: Expr): Expr[] {
-  return callWith(f, i, fn, f.m.i64.const(map.address), key, value);
-}
-
-/** callOnce with the map's address (r1) as an expression. */
-function callWith(f: FnLowering, i: number, fn: number, mapAddress: Expr, key: Expr, value: Expr): Expr[] {
+function callOnce(f: FnLowering, i: number, fn: number, map: WalkMap, key: Expr, value: Expr): Expr[] {
   const { m, bn } = f;
-  const fp = m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
-  const args = [mapAddress, m.i64.extend_u(key), m.i64.extend_u(value), m.local.get(f.t64(0), bn.i64), m.i64.const(0), fp, f.get(0), f.get(6), f.get(7), f.get(8), f.get(9)];
-  const code: Expr[] = [];
-  if (f.mod.depthCheck) {
-    code.push(m.if(m.i64.le_u(m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE))), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)));
-  }
-  code.push(...f.aroundCall([f.set(0, m.call(funcName(fn), args, bn.i64)), ...RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64)))]));
-  return code;
+  const fp = (): Expr => m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
+  const args = [m.i64.extend_u(map.address()), m.i64.extend_u(key), m.i64.extend_u(value), m.local.get(f.t64(0), bn.i64), m.i64.const(0)];
+  return callCallback(f, i, fn, args, fp);
 }
 
 /**
@@ -118,25 +134,24 @@ function keySlot(f: FnLowering): Expr {
   return m.i32.add(m.i32.add(top, m.i32.const(keySlotOffset(0))), depth4);
 }
 
-/** ARRAY / PERCPU_ARRAY: index 0 .. max_entries - 1 in t32(0); r0 = index + 1 at the end. */
-function arrayWalk(f: FnLowering, i: number, map: MapDescriptor, fn: number, done: string): Expr {
+/**
+ * ARRAY / PERCPU_ARRAY: index 0 .. max_entries - 1 in t32(0), key slot in t32(1); r0 = index + 1
+ * at the end. `label` makes the loop's label unique in the function.
+ */
+function arrayWalk(f: FnLowering, i: number, map: WalkMap, fn: number, label: string, done: string): Expr {
   const { m, bn } = f;
   const index = f.t32(0);
   const key = f.t32(1);
-  const again = `each_next${i}_${map.address}_${fn}`;
+  const again = `each_anext${label}`;
   const idx = (): Expr => m.local.get(index, bn.i32);
-  const plane =
-    map.type === MapType.PerCpuArray
-      ? m.i32.add(m.i32.const(map.values), m.i32.mul(m.global.get(CPU_GLOBAL, bn.i32), m.i32.const(map.cpuStride)))
-      : m.i32.const(map.values);
-  const value = m.i32.add(plane, m.i32.mul(idx(), m.i32.const(map.valueStride)));
+  const value = m.i32.add(map.plane(), m.i32.mul(idx(), map.valueStride()));
   const body = [
     m.local.set(key, keySlot(f)),
     m.i32.store(0, 4, m.local.get(key, bn.i32), idx()),
-    ...callOnce(f, i, map, fn, m.local.get(key, bn.i32), value),
+    ...callOnce(f, i, fn, map, m.local.get(key, bn.i32), value),
     m.local.set(index, m.i32.add(idx(), m.i32.const(1))),
     m.if(
-      m.i32.or(m.i64.ne(f.get(0), m.i64.const(0)), m.i32.ge_u(idx(), m.i32.const(map.maxEntries))),
+      m.i32.or(m.i64.ne(f.get(0), m.i64.const(0)), m.i32.ge_u(idx(), map.maxEntries())),
       m.block(null, [f.set(0, m.i64.extend_u(idx())), m.br(done, m.i32.const(1))], bn.none),
     ),
     m.br(again, m.i32.const(1)),
@@ -145,52 +160,42 @@ function arrayWalk(f: FnLowering, i: number, map: MapDescriptor, fn: number, don
 }
 
 /**
- * HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH: bucket in t32(0), element (or a chain's nulls
- * marker) in t32(1), callback calls in t32(2).
+ * HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH (per-CPU values when `perCpu`): bucket in t32(0),
+ * element (or a chain's nulls marker) in t32(1), callback calls in t32(2).
  */
-function hashWalk(f: FnLowering, i: number, map: MapDescriptor, fn: number, done: string): Expr {
+function hashWalk(f: FnLowering, i: number, map: WalkMap, perCpu: boolean, fn: number, label: string, done: string): Expr {
   const { m, bn } = f;
-  const bucket = f.t32(0);
-  const elem = f.t32(1);
-  const calls = f.t32(2);
-  const again = `each_next${i}_${map.address}_${fn}`;
+  const [bucket, elem, calls] = [f.t32(0), f.t32(1), f.t32(2)];
+  const again = `each_hnext${label}`;
   const get = (local: number): Expr => m.local.get(local, bn.i32);
-  const header = (field: number): Expr => m.i32.load(0, 4, m.i32.const(map.address + field));
+  const header = (field: number): Expr => m.i32.load(field, 4, map.address());
   const head = (): Expr => m.i32.load(0, 4, m.i32.add(header(abi.H_BUCKETS), m.i32.shl(get(bucket), m.i32.const(2))));
-  const value = isPerCpuMap(map.type)
-    ? m.i32.add(m.i32.load(abi.E_PCPU, 4, get(elem)), m.i32.mul(m.global.get(CPU_GLOBAL, bn.i32), m.i32.const(map.cpuStride)))
+  const value = perCpu
+    ? m.i32.add(m.i32.load(abi.E_PCPU, 4, get(elem)), m.i32.mul(m.global.get(CPU_GLOBAL, bn.i32), map.cpuStride()))
     : m.i32.add(get(elem), header(abi.H_VALUE_OFF));
   const finish = (): Expr => m.block(null, [f.set(0, m.i64.extend_u(get(calls))), m.br(done, m.i32.const(1))], bn.none);
-  const nextBucket = m.block(
-    null,
-    [
-      m.local.set(bucket, m.i32.add(get(bucket), m.i32.const(1))),
-      m.if(m.i32.gt_u(get(bucket), header(abi.H_BUCKET_MASK)), finish()),
-      m.local.set(elem, head()),
-      m.br(again, m.i32.const(1)),
-    ],
-    bn.none,
-  );
+  const nextBucket = m.block(null, [
+    m.local.set(bucket, m.i32.add(get(bucket), m.i32.const(1))),
+    m.if(m.i32.gt_u(get(bucket), header(abi.H_BUCKET_MASK)), finish()),
+    m.local.set(elem, head()),
+    m.br(again, m.i32.const(1)),
+  ], bn.none);
   const body = [
     m.if(m.i32.and(get(elem), m.i32.const(1)), nextBucket),
-    ...callOnce(f, i, map, fn, m.i32.add(get(elem), m.i32.const(abi.E_KEY)), value),
+    ...callOnce(f, i, fn, map, m.i32.add(get(elem), m.i32.const(abi.E_KEY)), value),
     m.local.set(calls, m.i32.add(get(calls), m.i32.const(1))),
     m.if(m.i64.ne(f.get(0), m.i64.const(0)), finish()),
     // The next link is read after the call: the callback may have deleted its element.
     m.local.set(elem, m.i32.load(abi.E_NEXT, 4, get(elem))),
     m.br(again, m.i32.const(1)),
   ];
-  return m.block(
-    null,
-    [
-      m.local.set(f.t64(0), f.get(3)),
-      m.local.set(bucket, m.i32.const(0)),
-      m.local.set(calls, m.i32.const(0)),
-      m.local.set(elem, head()),
-      m.loop(again, m.block(null, body, bn.none)),
-    ],
-    bn.none,
-  );
+  return m.block(null, [
+    m.local.set(f.t64(0), f.get(3)),
+    m.local.set(bucket, m.i32.const(0)),
+    m.local.set(calls, m.i32.const(0)),
+    m.local.set(elem, head()),
+    m.loop(again, m.block(null, body, bn.none)),
+  ], bn.none);
 }
 
 // ---- many candidates: walks shared by the maps, one per callback and map kind.
@@ -209,18 +214,29 @@ const hi = (f: FnLowering, local: number): Expr => f.m.i32.wrap(f.m.i64.shr_u(f.
 const pack = (f: FnLowering, low: Expr, high: Expr): Expr =>
   f.m.i64.or(f.m.i64.extend_u(low), f.m.i64.shl(f.m.i64.extend_u(high), f.m.i64.const(32n)));
 
+/** The walk parameters the map arms of sharedWalks packed into t64(1) and t64(2). */
+function packedMap(f: FnLowering): WalkMap {
+  const [p1, p2] = [f.t64(1), f.t64(2)];
+  return {
+    address: () => lo(f, p1),
+    plane: () => hi(f, p1),
+    valueStride: () => lo(f, p2),
+    maxEntries: () => hi(f, p2),
+    cpuStride: () => hi(f, p1),
+  };
+}
+
 function sharedWalks(f: FnLowering, i: number, maps: readonly MapDescriptor[], callbacks: ReadonlyArray<[number, number]>, done: string): Expr {
   const { m, bn } = f;
   const sel = "each_sel" + i;
   const [p1, p2] = [f.t64(1), f.t64(2)];
-  const cpu = (): Expr => m.global.get(CPU_GLOBAL, bn.i32);
   const params = (map: MapDescriptor): Expr[] => {
+    const known = knownMap(f, map);
     if (isArrayMap(map.type)) {
-      const plane = map.type === MapType.PerCpuArray ? m.i32.add(m.i32.const(map.values), m.i32.mul(cpu(), m.i32.const(map.cpuStride))) : m.i32.const(map.values);
-      return [m.local.set(p1, pack(f, m.i32.const(map.address), plane)), m.local.set(p2, pack(f, m.i32.const(map.valueStride), m.i32.const(map.maxEntries)))];
+      return [m.local.set(p1, pack(f, known.address(), known.plane())), m.local.set(p2, pack(f, known.valueStride(), known.maxEntries()))];
     }
     const perCpu = isPerCpuMap(map.type);
-    return [m.local.set(p1, pack(f, m.i32.const(map.address), m.i32.const(perCpu ? map.cpuStride : 0))), m.local.set(p2, pack(f, m.i32.const(0), m.i32.const(perCpu ? 1 : 0)))];
+    return [m.local.set(p1, pack(f, known.address(), m.i32.const(perCpu ? map.cpuStride : 0))), m.local.set(p2, pack(f, m.i32.const(0), m.i32.const(perCpu ? 1 : 0)))];
   };
   f.mod.usedHelpers.add(FOR_EACH_ID);
   const select = m.block(sel, [
@@ -229,9 +245,15 @@ function sharedWalks(f: FnLowering, i: number, maps: readonly MapDescriptor[], c
     f.set(0, m.call(helperName(FOR_EACH_ID), [1, 2, 3, 4, 5].map((r) => f.get(r)), bn.i64)),
     m.br(done, m.i32.const(1)),
   ], bn.none);
+  const packed = packedMap(f);
   const perCallback = callbacks.map(([slot, fn]) => {
+    const label = `${i}_${fn}`;
     const isArray = m.i32.ne(lo(f, p2), m.i32.const(0));
-    const walks = m.if(isArray, sharedArrayWalk(f, i, fn, done), m.if(m.i32.ne(hi(f, p2), m.i32.const(0)), sharedHashWalk(f, i, fn, true, done), sharedHashWalk(f, i, fn, false, done)));
+    const walks = m.if(
+      isArray,
+      arrayWalk(f, i, packed, fn, label, done),
+      m.if(m.i32.ne(hi(f, p2), m.i32.const(0)), hashWalk(f, i, packed, true, fn, label + "_1", done), hashWalk(f, i, packed, false, fn, label + "_0", done)),
+    );
     return m.if(m.i64.eq(f.get(2), m.i64.const(BigInt.asIntN(64, funcAddress(slot)))), m.block(null, [walks, m.br(done, m.i32.const(1))], bn.none));
   });
   return m.block(done, [
@@ -239,64 +261,5 @@ function sharedWalks(f: FnLowering, i: number, maps: readonly MapDescriptor[], c
     m.if(m.i64.ne(f.get(4), m.i64.const(0)), m.block(null, [f.set(0, m.i64.const(FOR_EACH_BAD_FLAGS)), m.br(done, m.i32.const(1))], bn.none)),
     ...perCallback,
     f.fault(Fault.NOT_CALLBACK, i, f.get(2)),
-  ], bn.none);
-}
-
-/** The array walk of sharedWalks: index in t32(0), key slot in t32(1). */
-function sharedArrayWalk(f: FnLowering, i: number, fn: number, done: string): Expr {
-  const { m, bn } = f;
-  const index = f.t32(0);
-  const key = f.t32(1);
-  const again = `each_anext${i}_${fn}`;
-  const idx = (): Expr => m.local.get(index, bn.i32);
-  const value = m.i32.add(hi(f, f.t64(1)), m.i32.mul(idx(), lo(f, f.t64(2))));
-  const body = [
-    m.local.set(key, keySlot(f)),
-    m.i32.store(0, 4, m.local.get(key, bn.i32), idx()),
-    ...callWith(f, i, fn, m.i64.extend_u(lo(f, f.t64(1))), m.local.get(key, bn.i32), value),
-    m.local.set(index, m.i32.add(idx(), m.i32.const(1))),
-    m.if(
-      m.i32.or(m.i64.ne(f.get(0), m.i64.const(0)), m.i32.ge_u(idx(), hi(f, f.t64(2)))),
-      m.block(null, [f.set(0, m.i64.extend_u(idx())), m.br(done, m.i32.const(1))], bn.none),
-    ),
-    m.br(again, m.i32.const(1)),
-  ];
-  return m.block(null, [m.local.set(f.t64(0), f.get(3)), m.local.set(index, m.i32.const(0)), m.loop(again, m.block(null, body, bn.none))], bn.none);
-}
-
-/** The hash walk of sharedWalks (per-CPU values or not): bucket, element, calls in t32(0..2). */
-function sharedHashWalk(f: FnLowering, i: number, fn: number, perCpu: boolean, done: string): Expr {
-  const { m, bn } = f;
-  const [bucket, elem, calls] = [f.t32(0), f.t32(1), f.t32(2)];
-  const again = `each_hnext${i}_${fn}_${perCpu ? 1 : 0}`;
-  const get = (local: number): Expr => m.local.get(local, bn.i32);
-  const address = (): Expr => lo(f, f.t64(1));
-  const header = (field: number): Expr => m.i32.load(field, 4, address());
-  const head = (): Expr => m.i32.load(0, 4, m.i32.add(header(abi.H_BUCKETS), m.i32.shl(get(bucket), m.i32.const(2))));
-  const value = perCpu
-    ? m.i32.add(m.i32.load(abi.E_PCPU, 4, get(elem)), m.i32.mul(m.global.get(CPU_GLOBAL, bn.i32), hi(f, f.t64(1))))
-    : m.i32.add(get(elem), header(abi.H_VALUE_OFF));
-  const finish = (): Expr => m.block(null, [f.set(0, m.i64.extend_u(get(calls))), m.br(done, m.i32.const(1))], bn.none);
-  const nextBucket = m.block(null, [
-    m.local.set(bucket, m.i32.add(get(bucket), m.i32.const(1))),
-    m.if(m.i32.gt_u(get(bucket), header(abi.H_BUCKET_MASK)), finish()),
-    m.local.set(elem, head()),
-    m.br(again, m.i32.const(1)),
-  ], bn.none);
-  const body = [
-    m.if(m.i32.and(get(elem), m.i32.const(1)), nextBucket),
-    ...callWith(f, i, fn, m.i64.extend_u(address()), m.i32.add(get(elem), m.i32.const(abi.E_KEY)), value),
-    m.local.set(calls, m.i32.add(get(calls), m.i32.const(1))),
-    m.if(m.i64.ne(f.get(0), m.i64.const(0)), finish()),
-    // The next link is read after the call: the callback may have deleted its element.
-    m.local.set(elem, m.i32.load(abi.E_NEXT, 4, get(elem))),
-    m.br(again, m.i32.const(1)),
-  ];
-  return m.block(null, [
-    m.local.set(f.t64(0), f.get(3)),
-    m.local.set(bucket, m.i32.const(0)),
-    m.local.set(calls, m.i32.const(0)),
-    m.local.set(elem, head()),
-    m.loop(again, m.block(null, body, bn.none)),
   ], bn.none);
 }

@@ -58,6 +58,25 @@ export function candidates(f: FnLowering, i: number): Array<[number, number]> {
   return all.filter(([slot]) => funcAddress(slot) === r2.value);
 }
 
+/**
+ * r0 = callback `fn`(r1..r5 = args) with r10 = fp() (the callee's frame, below the caller's),
+ * r0 and r6..r9 passed on; then r1..r5 as the callback left them (the interpreter's shared
+ * registers). With the call-depth check of a bpf-to-bpf call when the module needs one.
+ * (Also for for-each.ts.)
+ */
+export function callCallback(f: FnLowering, i: number, fn: number, args: readonly Expr[], fp: () => Expr): Expr[] {
+  const { m, bn } = f;
+  const code: Expr[] = [];
+  if (f.mod.depthCheck) code.push(m.if(m.i64.le_u(fp(), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)));
+  code.push(
+    ...f.aroundCall([
+      f.set(0, m.call(funcName(fn), [...args, fp(), f.get(0), f.get(6), f.get(7), f.get(8), f.get(9)], bn.i64)),
+      ...RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64))),
+    ]),
+  );
+  return code;
+}
+
 /** The loop calling function `fn` for i = 0 .. n - 1 (n in t32(0), at least 1). */
 function iterate(f: FnLowering, i: number, fn: number, done: string): Expr {
   const { m, bn } = f;
@@ -68,24 +87,16 @@ function iterate(f: FnLowering, i: number, fn: number, done: string): Expr {
   const again = `loop_next${i}_${fn}`; // one loop per candidate: Binaryen wants unique labels
   const idx = (): Expr => m.local.get(index, bn.i32);
   const zero = (): Expr => m.i64.const(0);
-  const args = [m.i64.extend_u(idx()), m.local.get(ctx, bn.i64), zero(), zero(), zero(), m.local.get(fp, bn.i64), f.get(0), f.get(6), f.get(7), f.get(8), f.get(9)];
-  const body: Expr[] = [];
-  if (f.mod.depthCheck) {
-    body.push(m.if(m.i64.le_u(m.local.get(fp, bn.i64), m.global.get(STACK_LOW_GLOBAL, bn.i64)), f.fault(Fault.CALL_DEPTH, i)));
-  }
-  body.push(
-    ...f.aroundCall([
-      f.set(0, m.call(funcName(fn), args, bn.i64)),
-      // r1..r5 as the callback left them (the interpreter's shared registers after the loop).
-      ...RESULT_REG_GLOBALS.map((g, k) => f.set(k + 1, m.global.get(g, bn.i64))),
-    ]),
+  const args = [m.i64.extend_u(idx()), m.local.get(ctx, bn.i64), zero(), zero(), zero()];
+  const body: Expr[] = [
+    ...callCallback(f, i, fn, args, () => m.local.get(fp, bn.i64)),
     m.local.set(index, m.i32.add(idx(), m.i32.const(1))),
     m.if(
       m.i32.or(m.i64.ne(f.get(0), zero()), m.i32.ge_u(idx(), m.local.get(n, bn.i32))),
       m.block(null, [f.set(0, m.i64.extend_u(idx())), m.br(done, m.i32.const(1))], bn.none),
     ),
     m.br(again, m.i32.const(1)),
-  );
+  ];
   return m.block(
     null,
     [
