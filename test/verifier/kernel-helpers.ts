@@ -21,6 +21,7 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(1, "map_lookup_elem", ["const_map_ptr", "ptr_to_map_key"], "ptr_to_map_value_or_null"),
   sig(2, "map_update_elem", ["const_map_ptr", "ptr_to_map_key", "ptr_to_map_value", "anything"], "integer"),
   sig(3, "map_delete_elem", ["const_map_ptr", "ptr_to_map_key"], "integer"),
+  sig(195, "map_lookup_percpu_elem", ["const_map_ptr", "ptr_to_map_key", "anything"], "ptr_to_map_value_or_null"),
   sig(88, "map_pop_elem", ["const_map_ptr", "ptr_to_uninit_map_value"], "integer"),
   sig(6, "trace_printk", ["ptr_to_mem", "const_size"], "integer"),
   sig(12, "tail_call", ["ptr_to_ctx", "const_map_ptr", "anything"], "void"), // RET_VOID: r0 is not set

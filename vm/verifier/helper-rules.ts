@@ -103,6 +103,8 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [188, { name: "xdp_get_buff_len", types: XDP }],
   [189, { name: "xdp_load_bytes", types: XDP }],
   [190, { name: "xdp_store_bytes", types: XDP }],
+  // bpf_base_func_proto: every program type; check_map_func_compatibility: the per-CPU maps.
+  [195, { name: "map_lookup_percpu_elem", pktAccess: true, mapTypes: [MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH] }],
 ];
 
 const BY_ID: ReadonlyMap<number, HelperRule> = new Map(RULES);
