@@ -56,6 +56,15 @@ const GENERIC: readonly MapHelperExport[] = [
     params: [r(1), r(2), r(3), r(4, "i64"), CPU],
     result: "i64",
   },
+  // The cpu is r3's low 32 bits (a u32 argument); the export answers NULL past the map's CPUs.
+  {
+    id: 195,
+    helper: "map_lookup_percpu_elem",
+    export: "map_lookup_percpu_elem",
+    roles: ["map", "key", "scalar"],
+    params: [r(1), r(2), r(3)],
+    result: "u32",
+  },
   { id: 3, helper: "map_delete_elem", export: "map_delete", roles: ["map", "key"], params: [r(1), r(2)], result: "i64" },
   { id: 87, helper: "map_push_elem", export: "map_push", roles: ["map", "value", "scalar"], params: [r(1), r(2), r(3, "i64")], result: "i64" },
   { id: 88, helper: "map_pop_elem", export: "map_pop", roles: ["map", "value"], params: [r(1), r(2)], result: "i64" },

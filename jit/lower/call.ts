@@ -43,6 +43,7 @@ import { isLoopHelper, lowerLoop } from "./loop.js";
 import { LOOP_ID } from "../../vm/helpers/loop.js";
 import { FOR_EACH_ID } from "../../vm/helpers/for-each.js";
 import { isForEach, lowerForEach } from "./for-each.js";
+import { isInlineSpinLock, lowerSpinLock } from "./spin-lock.js";
 
 export const CALLX = "callx";
 
@@ -99,6 +100,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   if (id === TAIL_CALL_ID && f.mod.tailCallJump) return lowerTailCall(f, i);
   if (id === LOOP_ID && isLoopHelper(f.mod.helpers)) return lowerLoop(f, i);
   if (id === FOR_EACH_ID && isForEach(f.mod.helpers)) return lowerForEach(f, i);
+  if (isInlineSpinLock(f.mod.helpers, id)) return lowerSpinLock(f, id);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
   f.mod.usedHelpers.add(id);

@@ -115,7 +115,10 @@ export function runPacket(rig: Rig, prog: LoadedProgram, packet: Uint8Array, cpu
     data = bytes.slice(d, e);
     meta = bytes.slice(Math.min(m, d), d);
   } else {
-    data = bytes.slice(start, view.getUint32(slot.ctx + 80, true));
+    // tc: from __sk_buff.data, which skb_change_head / adjust_room / vlan helpers move. A socket
+    // filter's output keeps the MAC header in front of its data, as before.
+    const from = rig.type === "sched_cls" ? view.getUint32(slot.ctx + 76, true) : start;
+    data = bytes.slice(from, view.getUint32(slot.ctx + 80, true));
   }
   return { r0, data, meta, ctx: slot.ctx };
 }

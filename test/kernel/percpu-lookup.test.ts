@@ -1,6 +1,6 @@
 // fixtures/percpu_lookup.c: bpf_map_lookup_percpu_elem (helper 195) on PERCPU_ARRAY,
 // PERCPU_HASH and LRU_PERCPU_HASH, reading this CPU's copy, the other CPU's, a cpu past the
-// machine's CPUs (NULL) and a cpu above 2^32 (a u32 argument: this CPU again). Our machine gets
+// machine's CPUs (NULL), a cpu above 2^32 (a u32 argument: this CPU again) and 0xffffffff (NULL). Our machine gets
 // as many CPUs as the kernel has possible CPUs and runs on the CPU the kernel's runner is pinned
 // to, so both see the same per-CPU copies: every frame (the reads are written into it) and the
 // three maps afterwards agree with the kernel, on the interpreter and the JIT. Verifier rules:
@@ -27,8 +27,8 @@ afterAll(() => {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const NULL = "ffffffffffffffff";
 
-/** The frame's 24 reads (percpu_lookup.c): [map][cpu][key k, key k + 2]. */
-const reads = (packet: string): string[] => packet.slice(0, 24 * 16).match(/.{16}/g)!.map((w) => Buffer.from(w, "hex").reverse().toString("hex"));
+/** The frame's 30 reads (percpu_lookup.c): [map][cpu][key k, key k + 2]. */
+const reads = (packet: string): string[] => packet.slice(0, 30 * 16).match(/.{16}/g)!.map((w) => Buffer.from(w, "hex").reverse().toString("hex"));
 
 async function runOn(engine: "interpreter" | "jit", data: readonly Uint8Array[], cpus: number, cpu: number): Promise<ObjectRun> {
   const obj = fixtureObject("percpu_lookup");
@@ -46,7 +46,7 @@ async function runOn(engine: "interpreter" | "jit", data: readonly Uint8Array[],
 }
 
 describe("bpf_map_lookup_percpu_elem (percpu_lookup.o)", () => {
-  const data = frames("mix:600:seed=19").filter((d) => d.length >= 8 * 24);
+  const data = frames("mix:800:seed=19").filter((d) => d.length >= 8 * 30);
 
   it("reads each CPU's copy, NULL past the machine's CPUs, and agrees between the engines", async () => {
     const interp = await runOn("interpreter", data, 2, 1);
@@ -56,17 +56,18 @@ describe("bpf_map_lookup_percpu_elem (percpu_lookup.o)", () => {
     expect(out.length).toBeGreaterThan(100);
     for (const o of out) {
       for (let m = 0; m < 3; m++) {
-        const [own, , other, , past, , wrapped] = o.slice(m * 8, m * 8 + 8);
+        const [own, , other, , past, , wrapped, , all] = o.slice(m * 10, m * 10 + 10);
         expect(own).not.toBe(NULL); // key k was just bumped on this CPU (1)
         expect(BigInt("0x" + own!)).toBeGreaterThan(0n);
         expect(other).toBe("0000000000000000"); // CPU 0 never ran: zero, but present
         expect(past).toBe(NULL); // cpu 64 >= 2 CPUs
         expect(wrapped).toBe(own); // (1 << 32) + 1 is cpu 1
+        expect(all).toBe(NULL); // 0xffffffff is no CPU
       }
     }
     // Key k + 2 is absent in the hashes until a frame with k' = k + 2 came (k < 2 only).
-    expect(out.some((o) => o[9] === NULL)).toBe(true);
-    expect(out.some((o) => o[9] !== NULL)).toBe(true);
+    expect(out.some((o) => o[11] === NULL)).toBe(true);
+    expect(out.some((o) => o[11] !== NULL)).toBe(true);
   });
 
   it.skipIf(!status.ok)("the kernel agrees: every frame and the three maps, on both engines", async () => {

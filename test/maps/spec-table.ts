@@ -30,6 +30,7 @@ const PERF = abi.BPF_MAP_TYPE_PERF_EVENT_ARRAY, PCPU_HASH = abi.BPF_MAP_TYPE_PER
 const LRU = abi.BPF_MAP_TYPE_LRU_HASH, LRU_PCPU = abi.BPF_MAP_TYPE_LRU_PERCPU_HASH, LPM = abi.BPF_MAP_TYPE_LPM_TRIE;
 const DEVMAP = abi.BPF_MAP_TYPE_DEVMAP, QUEUE = abi.BPF_MAP_TYPE_QUEUE, STACK = abi.BPF_MAP_TYPE_STACK;
 const DEVMAP_HASH = abi.BPF_MAP_TYPE_DEVMAP_HASH, RINGBUF = abi.BPF_MAP_TYPE_RINGBUF;
+const CPUMAP = abi.BPF_MAP_TYPE_CPUMAP, XSKMAP = abi.BPF_MAP_TYPE_XSKMAP;
 
 const c = (type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, errno: number, says?: RegExp): SpecCase =>
   ({ type, keySize, valueSize, maxEntries, flags, errno, ...(says ? { says } : {}) });
@@ -120,4 +121,30 @@ export const SPEC_CASES: readonly SpecCase[] = [
   c(DEVMAP_HASH, 4, 6, 4, 0, EINVAL, /value_size must be 4 \(ifindex\) or 8/),
   c(DEVMAP_HASH, 4, 4, 2 ** 31 + 1, 0, EINVAL, /a DEVMAP_HASH has at most 2147483648/),
   c(DEVMAP_HASH, 4, 4, 4, F.STACK_BUILD_ID | F.CLONE, EINVAL, /map_flags 0x220 not accepted/),
+  // CPUMAP: a u32 key, a u32 qsize or struct bpf_cpumap_val, BPF_F_NUMA_NODE only, max_entries
+  // up to NR_CPUS (256 on this kernel: -E2BIG past it).
+  c(CPUMAP, 4, 4, 4, 0, 0),
+  c(CPUMAP, 4, 8, 256, F.NUMA, 0),
+  c(CPUMAP, 4, 8, 257, 0, E2BIG, /a CPUMAP has at most NR_CPUS \(256\)/),
+  c(CPUMAP, 4, 8, 0, 0, EINVAL, /max_entries must not be 0/),
+  c(CPUMAP, 8, 8, 4, 0, EINVAL, /key_size must be 4, got 8/),
+  c(CPUMAP, 4, 12, 4, 0, EINVAL, /value_size must be 4 \(qsize\) or 8/),
+  c(CPUMAP, 4, 0, 4, 0, EINVAL, /value_size must be 4 \(qsize\) or 8/),
+  c(CPUMAP, 4, 8, 4, F.RDONLY, EINVAL, /BPF_F_RDONLY not accepted/),
+  c(CPUMAP, 4, 8, 4, F.WRONLY, EINVAL, /BPF_F_WRONLY not accepted/),
+  c(CPUMAP, 4, 8, 4, F.RDONLY_PROG, EINVAL, /BPF_F_RDONLY_PROG not accepted/),
+  c(CPUMAP, 4, 8, 4, F.NO_PREALLOC, EINVAL, /BPF_F_NO_PREALLOC not accepted/),
+  c(CPUMAP, 4, 8, 4, F.INNER_MAP, EINVAL, /BPF_F_INNER_MAP not accepted/),
+  // XSKMAP: u32 key and value (a socket fd), NUMA and the user-space access flags.
+  c(XSKMAP, 4, 4, 4, 0, 0),
+  c(XSKMAP, 4, 4, 1 << 20, 0, 0),
+  c(XSKMAP, 4, 4, 4, F.NUMA | F.RDONLY, 0),
+  c(XSKMAP, 4, 4, 4, F.WRONLY, 0),
+  c(XSKMAP, 4, 4, 0, 0, EINVAL, /max_entries must not be 0/),
+  c(XSKMAP, 0, 4, 4, 0, EINVAL, /key_size must be 4, got 0/),
+  c(XSKMAP, 4, 8, 4, 0, EINVAL, /value_size must be 4, got 8/),
+  c(XSKMAP, 4, 4, 4, F.RDONLY_PROG, EINVAL, /BPF_F_RDONLY_PROG not accepted/),
+  c(XSKMAP, 4, 4, 4, F.WRONLY_PROG, EINVAL, /BPF_F_WRONLY_PROG not accepted/),
+  c(XSKMAP, 4, 4, 4, F.NO_PREALLOC, EINVAL, /BPF_F_NO_PREALLOC not accepted/),
+  c(XSKMAP, 4, 4, 4, F.ZERO_SEED | F.MMAPABLE, EINVAL, /not accepted/),
 ];

@@ -17,7 +17,7 @@ const refuse = (spec: Partial<MapSpec>, message: RegExp): void => {
 
 describe("map creation is checked as the kernel checks it", () => {
   test("unknown map types", () => {
-    refuse({ type: 16 }, /map 'm': map type cpumap \(16\) is not supported here/);
+    refuse({ type: 18 }, /map 'm': map type sockhash \(18\) is not supported here/);
     refuse({ type: "bloom_filter" }, /unknown or unsupported map type "bloom_filter"/);
   });
   test("max_entries 0", () => refuse({ maxEntries: 0 }, /max_entries must not be 0/));

@@ -3,9 +3,10 @@
 //
 //   # what the program does wrong (first line, free text)
 //   # type: xdp | sched_cls | socket_filter
-//   # map: NAME TYPE key=K value=V entries=N [readonly] [writeonly]
+//   # map: NAME TYPE key=K value=V entries=N [lock=OFF] [readonly] [writeonly]
 //         (one line per map; lddw map_fd I = the I-th; readonly = BPF_F_RDONLY_PROG, writeonly =
-//         BPF_F_WRONLY_PROG in the map's creation flags, for us and for the kernel)
+//         BPF_F_WRONLY_PROG in the map's creation flags, for us and for the kernel; lock=OFF: a
+//         struct bpf_spin_lock at OFF in the value, the map created with BTF saying so)
 //   # expect: accept | <substring of the verifier's reason>
 //   # kernel: reject | accept (why the kernel differs) | skip (why it cannot be asked)
 //   # kernel-says: <substring of the kernel's message or log>   (optional; a rejected program's
@@ -25,7 +26,7 @@ export const CORPUS_DIR = fileURLToPath(new URL("../../corpus/verifier/", import
 
 const MAP_TYPES: Record<string, number> = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, lru_hash: 9,
-  devmap: 14, cpumap: 16, queue: 22, devmap_hash: 25, ringbuf: 27,
+  devmap: 14, cpumap: 16, xskmap: 17, queue: 22, devmap_hash: 25, ringbuf: 27,
 };
 
 /** Flag words of a map line: map_flags bits (include/uapi/linux/bpf.h). */
@@ -68,7 +69,12 @@ function parseMap(spec: string, file: string): CorpusMap {
     if (bit === undefined) throw new Error(`${file}: map '${name}': unknown flag '${word}'`);
     flags |= bit;
   }
-  return { name, type, keySize: num("key"), valueSize: num("value"), maxEntries: num("entries"), flags };
+  // lock=OFF: the value has a struct bpf_spin_lock at OFF (the map is created with BTF saying so).
+  const lock = rest.find((r) => r.startsWith("lock="));
+  return {
+    name, type, keySize: num("key"), valueSize: num("value"), maxEntries: num("entries"), flags,
+    ...(lock ? { spinLock: num("lock"), btf: true } : {}),
+  };
 }
 
 export function parseEntry(file: string, text: string): CorpusEntry {

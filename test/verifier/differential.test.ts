@@ -115,7 +115,7 @@ function kernelAccepts(seed: Seed, insns: Insn[]): { ok: boolean; why: string } 
   try {
     kernelBridge().load(insns, {
       type: PROGRAM_TYPES[seed.type].kernelType!,
-      maps: seed.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags })),
+      maps: seed.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) })),
     }).close();
     return { ok: true, why: "" };
   } catch (e) {

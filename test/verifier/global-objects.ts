@@ -39,7 +39,7 @@ export function kernelVerdict(obj: BpfObject, p: ObjectProgram, possibleCpus = 1
   const maps: KernelMap[] = [];
   try {
     verifierMaps(obj).forEach((m, fd) => {
-      const map = bridge.createMap(withCpuSlots({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0 }, possibleCpus));
+      const map = bridge.createMap(withCpuSlots({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) }, possibleCpus));
       maps.push(map);
       const om = obj.maps[fd]!;
       if (om.origin === "data" && om.initial) map.update(new Uint8Array(4), om.initial);

@@ -26,6 +26,8 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(6, "trace_printk", ["ptr_to_mem", "const_size"], "integer"),
   sig(12, "tail_call", ["ptr_to_ctx", "const_map_ptr", "anything"], "void"), // RET_VOID: r0 is not set
   sig(23, "redirect", ["anything", "anything"], "integer"),
+  sig(152, "redirect_neigh", ["anything", "ptr_to_mem_or_null", "const_size_or_zero", "anything"], "integer"),
+  sig(155, "redirect_peer", ["anything", "anything"], "integer"),
   sig(51, "redirect_map", ["const_map_ptr", "anything", "anything"], "integer"),
   sig(28, "csum_diff", ["ptr_to_mem_or_null", "const_size_or_zero", "ptr_to_mem_or_null", "const_size_or_zero", "anything"], "integer"),
   sig(177, "trace_vprintk", ["ptr_to_mem", "const_size", "ptr_to_mem_or_null", "const_size_or_zero"], "integer"),

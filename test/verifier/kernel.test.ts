@@ -25,7 +25,7 @@ function kernelVerdict(entry: CorpusEntry): string | undefined {
       name: entry.name,
       maps: entry.maps.map((m) => ({
         type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
-        flags: m.flags, name: m.name,
+        flags: m.flags, name: m.name, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
       })),
     });
     prog.close();

@@ -4,12 +4,13 @@
 import { HelperTable } from "./registry.js";
 import { loopHelper } from "./loop.js";
 import { getPrandomU32 } from "./random.js";
-import { getSmpProcessorId, ktimeGetBootNs, ktimeGetNs } from "./time.js";
+import { spinLockHelper, spinUnlockHelper } from "./spin-lock.js";
+import { getSmpProcessorId, ktimeGetBootNs, ktimeGetNs, ktimeGetTaiNs } from "./time.js";
 
 export { HelperTable } from "./registry.js";
 export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from "./registry.js";
 
 /** Helpers any program type may call: time, randomness, CPU id, bpf_loop. */
 export function baseHelpers(): HelperTable {
-  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, loopHelper]);
+  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper]);
 }

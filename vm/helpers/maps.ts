@@ -108,12 +108,10 @@ export function mapHelpers(maps: MapSet): HelperDef[] {
     }),
     // BPF_FUNC_map_lookup_percpu_elem: CPU `cpu`'s copy of a per-CPU map's value, or NULL for
     // a missing key or a cpu past the machine's CPUs (the kernel's `cpu >= nr_cpu_ids`; the
-    // argument is a u32, so only r3's low 32 bits count). The map types are the helper rule's.
+    // argument is a u32: r3's low 32 bits). The map types are the helper rule's.
     def(195, "map_lookup_percpu_elem", ["const_map_ptr", "ptr_to_map_key", "anything"], "ptr_to_map_value_or_null", (_ctx, r1, r2, r3) => {
       const map = c.map(r1, 195, "map_lookup_percpu_elem");
-      const at = key(map, r2);
-      const cpu = Number(r3 & 0xffffffffn);
-      return cpu < map.ncpus ? BigInt(rt.map_lookup(map.address, at, cpu) >>> 0) : 0n;
+      return BigInt(rt.map_lookup_percpu_elem(map.address, key(map, r2), Number(r3 & 0xffffffffn)) >>> 0);
     }),
     // BPF_FUNC_map_update_elem: 0, -EEXIST (BPF_NOEXIST), -ENOENT (BPF_EXIST), -E2BIG (full), -EINVAL.
     def(2, "map_update_elem", ["const_map_ptr", "ptr_to_map_key", "ptr_to_map_value", "anything"], "integer", (ctx, r1, r2, r3, r4) => {

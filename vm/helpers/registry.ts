@@ -27,7 +27,12 @@ export type HelperArg =
   // ARG_PTR_TO_FUNC: a subprogram's address (lddw func), which the helper calls back; and
   // ARG_PTR_TO_STACK_OR_NULL: the context handed to that callback (bpf_loop).
   | "ptr_to_func"
-  | "ptr_to_stack_or_null";
+  | "ptr_to_stack_or_null"
+  // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED with arg_size 4: a u32 the helper reads
+  // and writes back, at a 4-aligned address (check_mtu's mtu_len).
+  | "ptr_to_aligned_u32"
+  // ARG_PTR_TO_SPIN_LOCK: the struct bpf_spin_lock in a map value (bpf_spin_lock / unlock).
+  | "ptr_to_spin_lock";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";

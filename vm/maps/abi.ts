@@ -18,6 +18,8 @@ export const BPF_MAP_TYPE_LPM_TRIE = 11;
 export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
 export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
 export const BPF_MAP_TYPE_DEVMAP = 14;
+export const BPF_MAP_TYPE_CPUMAP = 16;
+export const BPF_MAP_TYPE_XSKMAP = 17;
 export const BPF_MAP_TYPE_QUEUE = 22;
 export const BPF_MAP_TYPE_STACK = 23;
 export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
@@ -32,7 +34,7 @@ export const BPF_EXIST = 2;
 // as bpf_map_fd_get_ptr would: an fd naming no map, a map unlike the inner template.
 export const INNER_BAD_FD = 0;
 export const INNER_INCOMPATIBLE = 1;
-/** Needs a struct bpf_spin_lock in the value (BTF): we have none, so the kernel's -EINVAL. */
+/** Lookup / update under the value's struct bpf_spin_lock; -EINVAL for a value without one (vm/maps/map.ts). */
 export const BPF_F_LOCK = 4;
 
 // ---- map_create flags (the ones some map type accepts, and BPF_F_TOKEN_FD, refused) -------
@@ -59,9 +61,16 @@ export const EBADF = 9;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EEXIST = 17;
+/** CPUMAP: a key that is not a possible CPU. */
+export const ENODEV = 19;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+/** CPUMAP: a queue size past the kernel's sanity limit. */
+export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
+/** A struct bpf_spin_lock in a value: a misaligned lock (btf_parse_fields), *_PROG access flags (map_check_btf). */
+export const EFAULT = 14;
+export const EACCES = 13;
 /** The kernel-internal ENOTSUPP that BPF_MAP_LOOKUP_AND_DELETE_ELEM returns for other types. */
 export const ENOTSUPP = 524;
 
@@ -115,6 +124,11 @@ export const H_ELEM_SIZE = 68;
 export const H_N_ELEMS = 72;
 /** Hash bucket locks (a u32 spin lock per bucket, apart from the heads lookups read). */
 export const H_LOCKS = 76;
+/**
+ * The value's struct bpf_spin_lock offset + 1 (MapSpec.spinLock), 0 when it has none: a value
+ * copy skips that word, and BPF_F_LOCK copies under it (vm/maps/as/value.ts).
+ */
+export const H_SPIN_LOCK = 80;
 // mutable state
 export const H_LOCK = 128;
 export const H_SEQ = 132;

@@ -37,4 +37,6 @@ export interface MapDescriptor {
   readonly regionSize: number;
   /** ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (slots hold inner maps' addresses). */
   readonly inner?: CheckedInner;
+  /** Offset of the value's struct bpf_spin_lock (vm/maps/spin-lock.ts), when it has one. */
+  readonly spinLock?: number;
 }

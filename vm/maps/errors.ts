@@ -13,10 +13,14 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
   [abi.EAGAIN, "EAGAIN"],
   [abi.ENOMEM, "ENOMEM"],
   [abi.EEXIST, "EEXIST"],
+  [abi.ENODEV, "ENODEV"],
   [abi.EINVAL, "EINVAL"],
   [abi.ENOSPC, "ENOSPC"],
+  [abi.EOVERFLOW, "EOVERFLOW"],
   [abi.EOPNOTSUPP, "EOPNOTSUPP"],
   [abi.ENOTSUPP, "ENOTSUPP"],
+  [abi.EACCES, "EACCES"],
+  [abi.EFAULT, "EFAULT"],
 ]);
 
 const MEANINGS: ReadonlyMap<number, string> = new Map([
@@ -27,6 +31,8 @@ const MEANINGS: ReadonlyMap<number, string> = new Map([
   [abi.ENOSPC, "the trie is full"],
   [abi.ENOMEM, "no free element"],
   [abi.EBADF, "the fd names no program or map"],
+  [abi.ENODEV, "no such CPU (CPUMAP key)"],
+  [abi.EOVERFLOW, "queue size too large (CPUMAP qsize > 16384)"],
   [abi.EOPNOTSUPP, "not supported by this map type"],
   [abi.ENOTSUPP, "not supported by this map type"],
 ]);

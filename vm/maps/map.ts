@@ -12,6 +12,7 @@ import type { MapDescriptor } from "./descriptor.js";
 import { MapError } from "./errors.js";
 import type { MapsExports } from "./runtime.js";
 import { isHash, mapTypeName, MapType } from "./types.js";
+import { lookupFlagsError, readLocked } from "./value-lock.js";
 
 /** update flags as the i64 the runtime takes, without a BigInt per call for the usual ones. */
 const FLAG_ARGS = [0n, 1n, 2n, 3n, 4n];
@@ -35,6 +36,8 @@ export abstract class MapHandle {
   readonly address: number;
   /** The map's id (what a map of maps' lookup answers for it): fd + 1, as ids start at 1. */
   readonly id: number;
+  /** Offset of the value's struct bpf_spin_lock, when it has one (BPF_F_LOCK: value-lock.ts). */
+  readonly spinLock: number | undefined;
 
   constructor(
     readonly descriptor: MapDescriptor,
@@ -51,6 +54,7 @@ export abstract class MapHandle {
     this.flags = descriptor.flags;
     this.address = descriptor.address;
     this.id = fd + 1;
+    this.spinLock = descriptor.spinLock;
   }
 
   private isFrozen = false;
@@ -160,12 +164,20 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
     this.values.write(this.view, this.valueAddr, value, `map '${this.name}': value`);
   }
 
-  /** The value for `key`, or undefined (BPF_MAP_LOOKUP_ELEM). A copy: later changes do not show. */
-  lookup(key: MapBytes): V | undefined {
+  /**
+   * The value for `key`, or undefined (BPF_MAP_LOOKUP_ELEM). A copy: later changes do not show.
+   * `flags`: BPF_F_LOCK copies the value under its struct bpf_spin_lock (value-lock.ts); the
+   * lock itself always reads as 0.
+   */
+  lookup(key: MapBytes, flags = 0): V | undefined {
+    // map_lookup_elem checks the flags before the fd's permissions.
+    this.check("lookup", lookupFlagsError(this, flags));
     this.check("lookup", this.access(READ));
     this.putKey(key);
     const addr = this.values.lookup(this.rt, this.address, this.keyAddr, this.valueAddr);
-    return addr ? this.values.read(this.view, addr) : undefined;
+    if (!addr) return undefined;
+    if (this.spinLock === undefined) return this.values.read(this.view, addr);
+    return readLocked(this.view, addr, this.spinLock, (flags & abi.BPF_F_LOCK) !== 0, () => this.values.read(this.view, addr) as unknown as Uint8Array) as unknown as V;
   }
 
   has(key: MapBytes): boolean {
@@ -180,6 +192,8 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
     if (denied) return denied;
     this.putKey(key);
     this.putValue(value);
+    // A value's bpf_spin_lock (BPF_F_LOCK, the lock word never copied): the runtime's update
+    // handles it, as a program's (vm/maps/as/value.ts).
     return this.rt.sys_update(this.address, this.keyAddr, this.valueAddr, flagArg(flags, `map '${this.name}': update`));
   }
 
@@ -211,6 +225,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
     const ret = this.rt.sys_lookup_and_delete(this.address, this.keyAddr, this.valueAddr);
     if (ret === -abi.ENOENT) return undefined;
     this.check("lookup_and_delete", ret);
+    if (this.spinLock !== undefined) this.view.u8.fill(0, this.valueAddr + this.spinLock, this.valueAddr + this.spinLock + 4);
     return this.values.read(this.view, this.valueAddr);
   }
 

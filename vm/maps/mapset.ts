@@ -11,6 +11,7 @@ import { BpfMap, sharedValues } from "./map.js";
 import { MapOfMaps } from "./map-of-maps.js";
 import { perCpuValues, type PerCpuMap } from "./percpu.js";
 import { PerfEventArray } from "./perf-event-array.js";
+import { XskMap } from "./xsk-map.js";
 import { planMap } from "./plan.js";
 import { QueueMap } from "./queue.js";
 import { RingBuf } from "./ringbuf.js";
@@ -96,6 +97,7 @@ export class MapSet implements Iterable<AnyMap> {
     else if (isQueueLike(d.type)) map = new QueueMap(d, fd, rt, this.view);
     else if (isMapOfMaps(d.type)) map = new MapOfMaps(d, fd, rt, this.view, this);
     else if (d.type === MapType.PerfEventArray) map = new PerfEventArray(d, fd, rt, this.view, sharedValues(d.valueSize));
+    else if (d.type === MapType.XskMap) map = new XskMap(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (isPerCpu(d.type)) map = new BpfMap(d, fd, rt, this.view, perCpuValues(d.valueSize, d.ncpus));
     else map = new BpfMap(d, fd, rt, this.view, sharedValues(d.valueSize));
     this.maps.push(map);
@@ -160,6 +162,12 @@ export class MapSet implements Iterable<AnyMap> {
   perfEventArray(name: string): PerfEventArray {
     const map = this.need(name);
     return map instanceof PerfEventArray ? map : this.wrongKind(map, "a perf event array");
+  }
+
+  /** An XSKMAP: slots take AF_XDP socket ids (./xsk-map.ts), which user space cannot look up. */
+  xskMap(name: string): XskMap {
+    const map = this.need(name);
+    return map instanceof XskMap ? map : this.wrongKind(map, "an XSKMAP");
   }
 
   ringbuf(name: string): RingBuf {

@@ -10,6 +10,8 @@
 //   PERF_EVENT_ARRAY max_entries × 8 (u32 CPU + 1 of the slot's event, 0 = empty)
 //   DEVMAP          max_entries × stride (struct bpf_devmap_val; ifindex 0 = empty)
 //   DEVMAP_HASH     as HASH (u32 keys)
+//   CPUMAP          max_entries × 8 (struct bpf_cpumap_val; qsize 0 = empty)
+//   XSKMAP          max_entries × 8 (u32 queue_id = the slot's struct bpf_xdp_sock | u32 socket id, 0 = empty)
 //   ARRAY_OF_MAPS   max_entries × 8 (u32 inner map header address a slot, 0 = empty)
 //   HASH_OF_MAPS    as HASH, the u32 value the inner map's header address
 //   *HASH           bucket heads (next pow2 ≥ max_entries, 4 bytes each) | bucket locks (as many,
@@ -164,6 +166,7 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
         [abi.H_N_ELEMS, s.nElems],
         [abi.H_KEY_STRIDE, s.keyStride],
         [abi.H_VALUE_OFF, s.valueOff],
+        [abi.H_SPIN_LOCK, spec.spinLock === undefined ? 0 : spec.spinLock + 1],
       ];
     },
   };

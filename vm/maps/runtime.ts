@@ -20,6 +20,8 @@ export interface MapsExports {
   hash_lookup(map: number, key: number): number;
   lru_hash_lookup(map: number, key: number): number;
   percpu_hash_lookup(map: number, key: number, cpu: number): number;
+  /** bpf_map_lookup_percpu_elem: CPU `cpu`'s copy, 0 past the map's CPUs. */
+  map_lookup_percpu_elem(map: number, key: number, cpu: number): number;
   map_update(map: number, key: number, value: number, flags: bigint, cpu: number): bigint;
   map_delete(map: number, key: number): bigint;
   map_push(map: number, value: number, flags: bigint): bigint;
@@ -48,7 +50,7 @@ export interface MapsExports {
 
 /** Names of every export, for checks and for building a JIT module's import object. */
 export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
-  "map_init", "map_lookup", "hash_lookup", "lru_hash_lookup", "percpu_hash_lookup", "map_update", "map_delete", "map_push", "map_pop", "map_peek",
+  "map_init", "map_lookup", "hash_lookup", "lru_hash_lookup", "percpu_hash_lookup", "map_lookup_percpu_elem", "map_update", "map_delete", "map_push", "map_pop", "map_peek",
   "ringbuf_reserve", "ringbuf_submit", "ringbuf_discard", "ringbuf_output", "ringbuf_query", "prog_array_get",
   "perf_event_slot",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",

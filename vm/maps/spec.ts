@@ -1,8 +1,8 @@
 // Checks a MapSpec as BPF_MAP_CREATE does and refuses what the kernel refuses, with a BpfError
 // naming the map, the field and the rule: first map_create's own checks (kernel/bpf/syscall.c:
 // map_extra, bpf_get_file_flag, the NUMA node), then the map type's map_alloc_check /
-// map_alloc (arraymap.c, hashtab.c, lpm_trie.c, queue_stack_maps.c, ringbuf.c, devmap.c), one
-// table row per type. Every path that makes a map from a definition goes through here: MapSet
+// map_alloc (arraymap.c, hashtab.c, lpm_trie.c, queue_stack_maps.c, ringbuf.c, devmap.c,
+// cpumap.c, xskmap.c), one table row per type. Every path that makes a map from a definition goes through here: MapSet
 // creation, machine sizing, and `verify` of an object (vm/elf/load/verify.ts), so an object
 // whose map the kernel would refuse is refused before any program is verified or run.
 //
@@ -26,6 +26,8 @@ export interface CheckedSpec {
   readonly flags: number;
   /** ARRAY_OF_MAPS / HASH_OF_MAPS: the checked inner map template. */
   readonly inner?: CheckedInner;
+  /** Offset of the value's struct bpf_spin_lock (MapSpec.spinLock), checked as map_check_btf does. */
+  readonly spinLock?: number;
 }
 
 /** An inner map template, checked as the map BPF_MAP_CREATE made of it. */
@@ -47,6 +49,12 @@ const LPM_KEY_MAX = 4 + 256;
 const HTAB_MAX_ENTRIES = 1 << 27;
 /** dev_map_init_map: a DEVMAP_HASH's buckets, roundup_pow_of_two(max_entries), up to 2^31. */
 const DEVMAP_HASH_MAX_ENTRIES = 2 ** 31;
+/**
+ * cpu_map_alloc refuses max_entries > NR_CPUS, a kernel build option (CONFIG_NR_CPUS): 256 on
+ * the Linux 6.18 this runtime is compared with (distribution kernels often build 8192). The
+ * slots a program can fill are fewer still: an update needs a possible CPU (-ENODEV).
+ */
+const CPUMAP_NR_CPUS = 256;
 const INT_MAX = 0x7fffffff;
 const U32_MAX = 0xffffffff;
 
@@ -220,6 +228,24 @@ function devmapCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
   }
 }
 
+/**
+ * cpu_map_alloc: a u32 key (the CPU), a u32 qsize or a struct bpf_cpumap_val (qsize, bpf_prog fd;
+ * 8 bytes), every violation -EINVAL; then "pre-limit array size based on NR_CPUS" (-E2BIG).
+ */
+function cpumapCheck(c: SpecChecker, s: MapSpec): void {
+  c.maxEntriesNotZero();
+  c.exactly("key_size", s.keySize, 4);
+  if (s.valueSize !== 4 && s.valueSize !== 8) c.fail(`value_size must be 4 (qsize) or 8 (struct bpf_cpumap_val), got ${s.valueSize}`);
+  if (s.maxEntries > CPUMAP_NR_CPUS) c.fail(`max_entries ${s.maxEntries} is too large: a CPUMAP has at most NR_CPUS (${CPUMAP_NR_CPUS}) slots`, abi.E2BIG);
+}
+
+/** xsk_map_alloc: a u32 key, a u32 AF_XDP socket fd; every violation -EINVAL. */
+function xskmapCheck(c: SpecChecker, s: MapSpec): void {
+  c.maxEntriesNotZero();
+  c.exactly("key_size", s.keySize, 4);
+  c.exactly("value_size", s.valueSize, 4);
+}
+
 /** fd_htab_map_alloc_check: a HASH_OF_MAPS value is a u32 map fd, then the hash rules. */
 function fdHashCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
   c.exactly("value_size", s.valueSize, 4);
@@ -248,6 +274,8 @@ const RULES: ReadonlyMap<MapType, TypeRule> = new Map<MapType, TypeRule>([
   [MapType.RingBuf, { flags: F.NUMA_NODE, check: ringbufCheck }],
   [MapType.DevMap, devmapRule(MapType.DevMap)],
   [MapType.DevMapHash, devmapRule(MapType.DevMapHash)],
+  [MapType.CpuMap, { flags: F.NUMA_NODE, check: cpumapCheck }],
+  [MapType.XskMap, { flags: F.NUMA_NODE | F.RDONLY | F.WRONLY, check: xskmapCheck }],
   [MapType.ArrayOfMaps, fdArrayRule(MapType.ArrayOfMaps)],
   [MapType.HashOfMaps, { flags: HASH_FLAGS, check: (c, s) => fdHashCheck(c, s, MapType.HashOfMaps) }],
 ]);
@@ -294,7 +322,29 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   rule.check(c, spec);
   const inner = isMapOfMaps(type) ? checkInner(c, spec) : undefined;
   if (!inner && spec.inner !== undefined) c.fail("an inner map template is only for ARRAY_OF_MAPS / HASH_OF_MAPS");
-  return { name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags, ...(inner ? { inner } : {}) };
+  if (spec.spinLock !== undefined) spinLockCheck(c, spec, type);
+  return {
+    name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags,
+    ...(inner ? { inner } : {}), ...(spec.spinLock !== undefined ? { spinLock: spec.spinLock } : {}),
+  };
+}
+
+/**
+ * map_check_btf for a value with a struct bpf_spin_lock (after the type's own checks, as the
+ * kernel checks the BTF once the map is allocated): the lock lies inside the value, 4-byte
+ * aligned (btf_parse_fields: -EFAULT); programs may neither only read nor only write the map
+ * (-EACCES); and only HASH and ARRAY among the types built here take a lock (-EOPNOTSUPP: not
+ * the per-CPU, LRU, LPM, queue or device maps). Compared with Linux 6.18's BPF_MAP_CREATE
+ * (test/maps/spin-lock.test.ts).
+ */
+function spinLockCheck(c: SpecChecker, spec: MapSpec, type: MapType): void {
+  const off = spec.spinLock!;
+  if (typeof off !== "number" || !Number.isSafeInteger(off) || off < 0 || off + 4 > spec.valueSize) {
+    c.fail(`spinLock: the struct bpf_spin_lock at ${String(off)} does not lie within the ${spec.valueSize}-byte value`);
+  }
+  if (off % 4 !== 0) c.fail(`spinLock: the struct bpf_spin_lock at ${off} is not 4-byte aligned`, abi.EFAULT);
+  if (c.has(F.RDONLY_PROG) || c.has(F.WRONLY_PROG)) c.fail("a value with a struct bpf_spin_lock cannot be BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG", abi.EACCES);
+  if (type !== MapType.Hash && type !== MapType.Array) c.fail("only HASH and ARRAY values may hold a struct bpf_spin_lock", abi.EOPNOTSUPP);
 }
 
 /**
@@ -339,6 +389,10 @@ export function innerMapMismatch(inner: CheckedInner, map: Omit<CheckedInner, "i
   for (const [field, want, got] of fields) if (want !== got) return `its ${field} is ${got}, the inner map template's is ${want}`;
   if (inner.type === MapType.Array && !(inner.flags & F.INNER_MAP) && inner.maxEntries !== map.maxEntries) {
     return `its max_entries is ${map.maxEntries}, the inner map template's is ${inner.maxEntries} (an array's must match unless the template has BPF_F_INNER_MAP)`;
+  }
+  // xsk_map_meta_equal: an XSKMAP's max_entries must match too.
+  if (inner.type === MapType.XskMap && inner.maxEntries !== map.maxEntries) {
+    return `its max_entries is ${map.maxEntries}, the inner map template's is ${inner.maxEntries} (an XSKMAP's must match)`;
   }
   if (inner.type === MapType.PerCpuArray && map.maxEntries < inner.maxEntries) {
     return `its max_entries is ${map.maxEntries}, below the inner map template's ${inner.maxEntries} (the kernel takes it, but a constant-key lookup the template proves in range has no NULL check and would get NULL)`;

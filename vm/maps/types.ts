@@ -18,6 +18,8 @@ export const MapType = {
   PerfEventArray: abi.BPF_MAP_TYPE_PERF_EVENT_ARRAY,
   DevMap: abi.BPF_MAP_TYPE_DEVMAP,
   DevMapHash: abi.BPF_MAP_TYPE_DEVMAP_HASH,
+  CpuMap: abi.BPF_MAP_TYPE_CPUMAP,
+  XskMap: abi.BPF_MAP_TYPE_XSKMAP,
   ArrayOfMaps: abi.BPF_MAP_TYPE_ARRAY_OF_MAPS,
   HashOfMaps: abi.BPF_MAP_TYPE_HASH_OF_MAPS,
 } as const;
@@ -39,6 +41,8 @@ const NAMES: ReadonlyMap<MapType, string> = new Map<MapType, string>([
   [MapType.PerfEventArray, "perf_event_array"],
   [MapType.DevMap, "devmap"],
   [MapType.DevMapHash, "devmap_hash"],
+  [MapType.CpuMap, "cpumap"],
+  [MapType.XskMap, "xskmap"],
   [MapType.ArrayOfMaps, "array_of_maps"],
   [MapType.HashOfMaps, "hash_of_maps"],
 ]);
@@ -47,7 +51,7 @@ const BY_NAME = new Map([...NAMES].map(([type, name]) => [name, type]));
 export type MapTypeName =
   | "hash" | "array" | "prog_array" | "percpu_hash" | "percpu_array" | "lru_hash" | "lru_percpu_hash"
   | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "devmap" | "devmap_hash" | "array_of_maps"
-  | "hash_of_maps";
+  | "hash_of_maps" | "cpumap" | "xskmap";
 
 export function mapTypeName(type: number): string {
   return NAMES.get(type as MapType) ?? `unknown (${type})`;
@@ -100,4 +104,9 @@ export interface MapSpec {
   readonly mapExtra?: number;
   /** ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (the kernel's inner_map_fd). */
   readonly inner?: InnerMapSpec;
+  /**
+   * Byte offset of a `struct bpf_spin_lock` in the value (the kernel finds it in the map's BTF;
+   * the ELF loader does too): programs lock it with bpf_spin_lock, user space with BPF_F_LOCK.
+   */
+  readonly spinLock?: number;
 }

@@ -12,6 +12,8 @@
 // anything else. Layouts: include/uapi/linux/btf.h.
 
 import type { Insn } from "../isa/instruction.js";
+import { BtfKind } from "../btf/kinds.js";
+import { btfBlob, btfInfo, BtfStrings } from "../btf/write.js";
 import { subprogramStarts } from "./subprograms.js";
 
 export interface FuncInfo {
@@ -21,11 +23,6 @@ export interface FuncInfo {
   readonly records: Uint32Array;
 }
 
-const BTF_MAGIC = 0xeb9f;
-const HEADER_LEN = 24;
-const KIND_INT = 1;
-const KIND_FUNC = 12;
-const KIND_FUNC_PROTO = 13;
 const INT_SIGNED = 1 << 24;
 /** Type ids: 1 = int, 2 = int (void), then one FUNC per subprogram. */
 const INT_ID = 1;
@@ -35,48 +32,18 @@ const FIRST_FUNC_ID = 3;
 /** func_info and the BTF it refers to, for a program's subprograms (vm/program/subprograms.ts). */
 export function funcInfo(insns: readonly Insn[]): FuncInfo {
   const starts = subprogramStarts(insns);
-  const strings = new StringTable();
+  const strings = new BtfStrings();
   const types: number[] = [];
   // struct btf_type { name_off, info (kind << 24 | vlen), size/type }, then kind-specific data.
-  types.push(strings.add("int"), KIND_INT << 24, 4, INT_SIGNED | 32);
-  types.push(0, KIND_FUNC_PROTO << 24, INT_ID);
+  types.push(strings.add("int"), btfInfo(BtfKind.INT), 4, INT_SIGNED | 32);
+  types.push(0, btfInfo(BtfKind.FUNC_PROTO), INT_ID);
   // FUNC's vlen is its linkage: 0 = BTF_FUNC_STATIC.
-  starts.forEach((_, k) => types.push(strings.add(k === 0 ? "main" : `sub_${k}`), KIND_FUNC << 24, PROTO_ID));
-  const typeBytes = types.length * 4;
-  const str = strings.bytes();
-  const btf = new Uint8Array(HEADER_LEN + typeBytes + str.length);
-  const view = new DataView(btf.buffer);
-  view.setUint16(0, BTF_MAGIC, true);
-  view.setUint8(2, 1); // version
-  view.setUint8(3, 0); // flags
-  view.setUint32(4, HEADER_LEN, true);
-  view.setUint32(8, 0, true); // type_off
-  view.setUint32(12, typeBytes, true);
-  view.setUint32(16, typeBytes, true); // str_off
-  view.setUint32(20, str.length, true);
-  types.forEach((v, i) => view.setUint32(HEADER_LEN + i * 4, v >>> 0, true));
-  btf.set(str, HEADER_LEN + typeBytes);
+  starts.forEach((_, k) => types.push(strings.add(k === 0 ? "main" : `sub_${k}`), btfInfo(BtfKind.FUNC), PROTO_ID));
+  const btf = btfBlob(types, strings);
   const records = new Uint32Array(starts.length * 2);
   starts.forEach((start, k) => {
     records[2 * k] = start;
     records[2 * k + 1] = FIRST_FUNC_ID + k;
   });
   return { btf, records };
-}
-
-/** BTF's string section: offset 0 is the empty string. */
-class StringTable {
-  private readonly parts: string[] = [""];
-  private size = 1;
-
-  add(s: string): number {
-    const at = this.size;
-    this.parts.push(s);
-    this.size += s.length + 1;
-    return at;
-  }
-
-  bytes(): Uint8Array {
-    return new TextEncoder().encode(this.parts.join("\0") + "\0");
-  }
 }

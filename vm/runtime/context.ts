@@ -5,9 +5,11 @@
 
 import { BpfError } from "../errors.js";
 import { setXdpFrame, xdpFrags, xdpHardEnd } from "../helpers/packet/xdp-frags.js";
+import { resetSkbState } from "../helpers/packet/skb-state.js";
 import type { CpuRegion, Layout } from "../memory/layout.js";
 import { ctxField, type CtxLayout } from "../programs/context.js";
 import type { ProgramType } from "../programs/types.js";
+import { REC_TUNNEL } from "./record.js";
 
 export interface ContextOptions {
   /** xdp_md.ingress_ifindex, __sk_buff.ifindex: the receiving interface. Default 1 (lo, as BPF_PROG_TEST_RUN). */
@@ -198,6 +200,9 @@ export class ContextWriter {
     view.setUint32(ctx + o.data_end, dataEnd, true);
     view.setUint32(ctx + o.data_meta, data, true);
     if (this.ctxLayout.name === "__sk_buff") {
+      // A new skb has no dst, so no tunnel info (skb_tunnel_info): cleared here as well as with
+      // the whole record, because the pool's packet loop places packets without clearing it.
+      view.setUint32(cpu.scratch + REC_TUNNEL, 0, true);
       view.setUint32(ctx + o.len, len, true);
       view.setUint32(ctx + o.wire_len, len, true);
       // skb->protocol is a __be16: the u32 field holds the two bytes as they are on the wire.
@@ -209,6 +214,8 @@ export class ContextWriter {
         view.setUint32(ctx + o.vlan_proto, bswap16(tag.proto), true);
       }
       for (const [offset, value] of this.late) view.setUint32(ctx + offset, value, true);
+      // Header offsets and flags the skb helpers keep after the struct (skb-state.ts): a fresh skb.
+      resetSkbState(view, ctx);
     }
     return { data, dataEnd, len };
   }

@@ -10,6 +10,8 @@
 import { baseHelpers } from "../helpers/index.js";
 import { mapHelpers } from "../helpers/maps.js";
 import { packetHelpers } from "../helpers/packet/index.js";
+import type { DeviceTable } from "../helpers/packet/devices.js";
+import type { Network } from "../net/model.js";
 import { HelperTable, type HelperDef } from "../helpers/registry.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
 import { traceHelpers, type PerfEventSink, type PerfSlot, type TraceLog } from "../helpers/trace.js";
@@ -29,6 +31,10 @@ export interface HelperEnv {
   readonly trace: TraceLog;
   /** Where perf_event_output's records go. */
   readonly perf: PerfEventSink;
+  /** The devices check_mtu knows (default: lo, ifindex 1, MTU 65536). */
+  readonly devices?: DeviceTable;
+  /** The network fib_lookup looks routes and neighbours up in (default: a fresh namespace). */
+  readonly network?: Network;
 }
 
 export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
@@ -45,6 +51,8 @@ export const HELPER_SOURCES: readonly HelperSource[] = [
     perf: env.perf,
     mapLookup: (map, key, cpu) => env.maps.runtime.exports.map_lookup(map, key, cpu),
     perfSlot: perfSlotOf(env.maps),
+    ...(env.devices ? { devices: env.devices } : {}),
+    ...(env.network ? { network: env.network } : {}),
   }),
   (env) => traceHelpers(env.trace),
 ];

@@ -17,6 +17,8 @@ import { resolveLddw } from "../program/lddw.js";
 import { validate } from "../program/validate.js";
 import { programType, type ProgramType, type ProgramTypeName } from "../programs/types.js";
 import { PerfEventSink, TraceLog } from "../helpers/trace.js";
+import { DeviceTable, type Device } from "../helpers/packet/devices.js";
+import { Network, networkDevices, type NetworkModel } from "../net/model.js";
 import { HELPER_SOURCES, helpersFor, type HelperSource } from "./helpers.js";
 import { ProgramTable } from "./programs.js";
 
@@ -36,6 +38,16 @@ export interface MachineOptions extends LayoutOptions {
   readonly trace?: TraceLog;
   /** perf_event_output's destination (default: a new sink with one slot per CPU). */
   readonly perf?: PerfEventSink;
+  /**
+   * The network devices helpers know (check_mtu): ifindex → MTU (vm/helpers/packet/devices.ts).
+   * Default: lo, ifindex 1, MTU 65536, as BPF_PROG_TEST_RUN sees it.
+   */
+  readonly devices?: readonly Device[];
+  /**
+   * The network fib_lookup sees: devices, routes, neighbours (vm/net/model.ts). Default: a fresh
+   * namespace (lo only, forwarding off). Its devices are also check_mtu's when `devices` is not given.
+   */
+  readonly network?: NetworkModel;
 }
 
 /** A Machine with everything the runtime adds: all fields are always present. */
@@ -48,6 +60,10 @@ export interface RuntimeMachine extends Machine {
   readonly trace: TraceLog;
   /** perf_event_output's records. */
   readonly perf: PerfEventSink;
+  /** The devices helpers know (MachineOptions.devices). */
+  readonly devices: DeviceTable;
+  /** The network fib_lookup sees (MachineOptions.network), when one was given. */
+  readonly network?: NetworkModel;
 }
 
 /** Per-machine options of the output helpers (also for attachMachine). */
@@ -55,6 +71,8 @@ export interface OutputOptions {
   readonly extraHelpers?: readonly HelperSource[];
   readonly trace?: TraceLog;
   readonly perf?: PerfEventSink;
+  readonly devices?: readonly Device[];
+  readonly network?: NetworkModel;
 }
 
 /** The smallest maps arena that holds `specs` on `cpus` CPUs (regions plus their alignment). */
@@ -126,13 +144,15 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Ma
 function assemble(type: ProgramType, layout: Layout, memory: WebAssembly.Memory, maps: MapSet, options: OutputOptions): RuntimeMachine {
   const trace = options.trace ?? new TraceLog();
   const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
-  const helpers = helpersFor({ memory, layout, type, maps, trace, perf }, HELPER_SOURCES, options.extraHelpers);
+  const network = options.network ? new Network(options.network) : undefined;
+  const devices = new DeviceTable(options.devices ?? (network ? networkDevices(network) : undefined));
+  const helpers = helpersFor({ memory, layout, type, maps, trace, perf, devices, ...(network ? { network } : {}) }, HELPER_SOURCES, options.extraHelpers);
   // What BPF_PROG_LOAD checks before a program gets an id: structure, helpers, map references.
   const programs = new ProgramTable((program: Program) => {
     validate(program.insns, { helpers });
     resolveLddw(program.insns, maps.describe());
   });
-  return { type, layout, memory, maps, helpers, programs, trace, perf };
+  return { type, layout, memory, maps, helpers, programs, trace, perf, devices, ...(network ? { network: network.model } : {}) };
 }
 
 /** A machine as plain, structured-clonable data: what a worker needs to attach to it. */
@@ -141,6 +161,10 @@ export interface MachineDescription {
   readonly layout: Required<LayoutOptions>;
   readonly maps: readonly MapDescriptor[];
   readonly programs: ReadonlyArray<readonly [id: number, program: Program]>;
+  /** The machine's devices (check_mtu). */
+  readonly devices?: readonly Device[];
+  /** The machine's network model (fib_lookup), when it has one. */
+  readonly network?: NetworkModel;
 }
 
 export function describeMachine(machine: RuntimeMachine): MachineDescription {
@@ -150,6 +174,8 @@ export function describeMachine(machine: RuntimeMachine): MachineDescription {
     layout: { cpus, packetMax, mapsSize, corpusSize },
     maps: machine.maps.describe(),
     programs: machine.programs.entries(),
+    devices: machine.devices.list(),
+    ...(machine.network ? { network: machine.network } : {}),
   };
 }
 
@@ -168,7 +194,7 @@ export function attachMachine(
     throw new BpfError(`the memory (${memory.buffer.byteLength} bytes) is smaller than the machine's layout (${layout.pages} pages)`);
   }
   const maps = MapSet.attach(instantiate(mapsModule, memory), description.maps);
-  const machine = assemble(programType(description.type), layout, memory, maps, options);
+  const machine = assemble(programType(description.type), layout, memory, maps, { ...options, devices: options.devices ?? description.devices, network: options.network ?? description.network });
   for (const [id, program] of description.programs) machine.programs.set(id, program);
   return machine;
 }

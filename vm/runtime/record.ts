@@ -8,6 +8,7 @@ import type { CpuRegion } from "../memory/layout.js";
 import { BpfMap } from "../maps/map.js";
 import type { AnyMap, MapSet } from "../maps/mapset.js";
 import { MapType } from "../maps/types.js";
+import { XskMap } from "../maps/xsk-map.js";
 
 export const RECORD_SIZE = 32;
 /** u32: RedirectKind. */
@@ -24,6 +25,12 @@ export const REC_REDIRECT_MAP = 12;
  */
 export const REC_XDP_FRAGS = 16;
 export const REC_XDP_FRAGS_END = 20;
+/**
+ * u32: 1 when the skb's dst is the CPU's tunnel info (bpf_skb_set_tunnel_key succeeded in this
+ * run), 0 otherwise: the kernel's skb_tunnel_info(skb). The info itself stays per CPU between
+ * runs, as the kernel's per-CPU md_dst does (vm/helpers/packet/tunnel-key.ts).
+ */
+export const REC_TUNNEL = 24;
 
 export const RedirectKind = { NONE: 0, IFINDEX: 1, MAP: 2 } as const;
 
@@ -34,12 +41,32 @@ export type Redirect =
     readonly kind: "map"; readonly map: string; readonly key: number; readonly flags: number;
     /** A DEVMAP / DEVMAP_HASH slot's device at the time the record is read (absent: broadcast, or not a devmap). */
     readonly ifindex?: number;
+    /** A CPUMAP's target CPU (the key: slot i is CPU i). */
+    readonly cpu?: number;
+    /** An XSKMAP slot's AF_XDP socket id at the time the record is read (vm/maps/xsk-map.ts). */
+    readonly socket?: number;
   };
+
+/**
+ * The flags a redirect to an ifindex records: BPF_F_INGRESS (bpf_redirect), and the kernel's
+ * internal BPF_F_NEIGH / BPF_F_PEER / BPF_F_NEXTHOP (vm/helpers/packet/redirect-peer-neigh.ts).
+ */
+const IFINDEX_FLAGS: ReadonlyArray<[bit: number, name: string]> = [[1, "ingress"], [1 << 16, "neigh"], [1 << 17, "peer"], [1 << 18, "nexthop"]];
 
 /** "ifindex 3", "tx[1] -> ifindex 3": a redirect as run reports count it. */
 export function redirectTarget(r: Redirect): string {
-  if (r.kind === "ifindex") return `ifindex ${r.ifindex}${r.flags ? " ingress" : ""}`;
-  return `${r.map}[${r.key}]${r.ifindex !== undefined ? ` -> ifindex ${r.ifindex}` : ""}${r.flags ? ` flags 0x${r.flags.toString(16)}` : ""}`;
+  if (r.kind === "ifindex") return `ifindex ${r.ifindex}${IFINDEX_FLAGS.filter(([bit]) => r.flags & bit).map(([, name]) => ` ${name}`).join("")}`;
+  const to = r.ifindex !== undefined ? ` -> ifindex ${r.ifindex}` : r.cpu !== undefined ? ` -> cpu ${r.cpu}` : r.socket !== undefined ? ` -> xsk ${r.socket}` : "";
+  return `${r.map}[${r.key}]${to}${r.flags ? ` flags 0x${r.flags.toString(16)}` : ""}`;
+}
+
+/** What a CPUMAP / XSKMAP slot sends to: the CPU (the key), the socket in the slot now. */
+function slotTarget(map: AnyMap | undefined, key: number): { cpu: number } | { socket: number } | undefined {
+  if (map instanceof XskMap) {
+    const socket = map.socketOf(key);
+    return socket === undefined ? undefined : { socket };
+  }
+  return map?.type === MapType.CpuMap ? { cpu: key } : undefined;
 }
 
 /** The device in a DEVMAP / DEVMAP_HASH slot (its bpf_devmap_val's ifindex), if it holds one. */
@@ -87,7 +114,8 @@ export function readRedirect(view: DataView, cpu: CpuRegion, maps: MapSet | unde
     const found = maps?.byAddress(address);
     const map = found?.name ?? `map at 0x${address.toString(16)}`;
     const ifindex = devmapIfindex(found, target, flags);
-    return ifindex !== undefined ? { kind: "map", map, key: target, flags, ifindex } : { kind: "map", map, key: target, flags };
+    if (ifindex !== undefined) return { kind: "map", map, key: target, flags, ifindex };
+    return { kind: "map", map, key: target, flags, ...slotTarget(found, target) };
   }
   return undefined;
 }

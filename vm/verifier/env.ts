@@ -36,6 +36,18 @@ export interface VerifierMap {
    * this template (mark_ptr_not_null_reg), which the map helpers take.
    */
   readonly inner?: VerifierMap;
+  /**
+   * Offset of the value's `struct bpf_spin_lock` (found through the map's BTF: btf_parse_fields),
+   * which bpf_spin_lock / bpf_spin_unlock take and loads and stores may not touch
+   * (vm/verifier/spin-lock.ts). Undefined: the value has none.
+   */
+  readonly spinLock?: number;
+  /**
+   * The map was created with BTF describing its value (a BTF-defined map of an object). Only
+   * changes the message for a lock the value has not: "has to have BTF" without, "has no valid
+   * bpf_spin_lock" with. A map with `spinLock` has BTF.
+   */
+  readonly btf?: boolean;
 }
 
 export class Env {

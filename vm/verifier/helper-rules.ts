@@ -42,6 +42,7 @@ export interface HelperRule {
 export const SPECIAL_MAPS: ReadonlySet<number> = new Set([
   MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.RINGBUF, MapType.QUEUE, MapType.STACK,
   MapType.BLOOM_FILTER,
+  MapType.CPUMAP, // redirect_map only
 ]);
 
 const SKB: readonly ProgramTypeName[] = ["socket_filter", "sched_cls"];
@@ -66,12 +67,17 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [17, { name: "get_cgroup_classid", types: TC }],
   [18, { name: "skb_vlan_push", types: TC, pktChanging: true }],
   [19, { name: "skb_vlan_pop", types: TC, pktChanging: true }],
+  [20, { name: "skb_get_tunnel_key", types: TC }],
+  [21, { name: "skb_set_tunnel_key", types: TC }],
   [23, { name: "redirect", types: TC_XDP }],
   [25, { name: "perf_event_output", types: NET, mapTypes: [MapType.PERF_EVENT_ARRAY] }],
   [26, { name: "skb_load_bytes", types: SKB }],
   [28, { name: "csum_diff", types: TC_XDP, pktAccess: true }],
+  [29, { name: "skb_get_tunnel_opt", types: TC }],
+  [30, { name: "skb_set_tunnel_opt", types: TC }],
   [31, { name: "skb_change_proto", types: TC, pktChanging: true }],
-  [32, { name: "skb_change_type", types: TC, pktChanging: true }],
+  // Not in bpf_helper_changes_pkt_data: only skb->pkt_type changes (6.18 keeps packet pointers).
+  [32, { name: "skb_change_type", types: TC }],
   [34, { name: "get_hash_recalc", types: TC }],
   [38, { name: "skb_change_tail", types: TC, pktChanging: true }],
   [39, { name: "skb_pull_data", types: TC, pktChanging: true }],
@@ -87,8 +93,14 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [51, { name: "redirect_map", types: XDP, mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP] }],
   [54, { name: "xdp_adjust_meta", types: XDP, pktChanging: true }],
   [65, { name: "xdp_adjust_tail", types: XDP, pktChanging: true }],
+  [66, { name: "skb_get_xfrm_state", types: TC }],
   [68, { name: "skb_load_bytes_relative", types: SKB }],
   [69, { name: "fib_lookup", types: TC_XDP }],
+  // Socket lookups (tc_cls_act_func_proto, xdp_func_proto): not built here, but a program of
+  // another type is told what the kernel tells it.
+  [84, { name: "sk_lookup_tcp", types: TC_XDP }],
+  [85, { name: "sk_lookup_udp", types: TC_XDP }],
+  [99, { name: "skc_lookup_tcp", types: TC_XDP }],
   [87, { name: "map_push_elem", pktAccess: true, mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
   [88, { name: "map_pop_elem", mapTypes: [MapType.QUEUE, MapType.STACK] }],
   [89, { name: "map_peek_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
@@ -98,11 +110,16 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [132, { name: "ringbuf_submit" }],
   [133, { name: "ringbuf_discard" }],
   [134, { name: "ringbuf_query", mapTypes: [MapType.RINGBUF] }],
+  // bpf_xdp_check_mtu_proto / bpf_skb_check_mtu_proto (xdp_func_proto, tc_cls_act_func_proto).
+  [163, { name: "check_mtu", types: TC_XDP }],
   [164, { name: "for_each_map_elem" }],
   [181, { name: "loop" }],
   [188, { name: "xdp_get_buff_len", types: XDP }],
   [189, { name: "xdp_load_bytes", types: XDP }],
   [190, { name: "xdp_store_bytes", types: XDP }],
+  [152, { name: "redirect_neigh", types: TC }],
+  [155, { name: "redirect_peer", types: TC }],
+  [208, { name: "ktime_get_tai_ns" }],
   // bpf_base_func_proto: every program type; check_map_func_compatibility: the per-CPU maps.
   [195, { name: "map_lookup_percpu_elem", pktAccess: true, mapTypes: [MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH] }],
 ];

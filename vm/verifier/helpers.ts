@@ -6,7 +6,7 @@
 
 import { reject } from "./messages.js";
 import { readReg } from "./alu.js";
-import { checkHelperMem } from "./memory.js";
+import { checkHelperMem, checkStrictAlignment } from "./memory.js";
 import { spillSize, stackConst } from "./stack.js";
 import { MAX_VAR_OFF } from "./memory.js";
 import { MapType, helperRule, mapFuncCompatible } from "./helper-rules.js";
@@ -19,6 +19,7 @@ import { markPrecise, markStackPrecise } from "./precision.js";
 import type { HelperArg, HelperDef } from "../helpers/registry.js";
 import type { Env } from "./env.js";
 import { Slot, type VState } from "./state.js";
+import { processSpinLock, SPIN_LOCK_ID } from "./spin-lock.js";
 
 interface CallMeta {
   map?: number;
@@ -150,12 +151,24 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       checkUnmodified(regno, r);
       meta.callback = r.map;
       return;
+    case "ptr_to_aligned_u32":
+      // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED, arg_size 4: the bytes are read
+      // (initialised unless the stack may be read uninitialised), then written; the address must
+      // be 4-aligned (check_ptr_alignment with strict). Checked against 6.18 (check_mtu).
+      if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+      checkHelperMem(env, st, regno, 4, "read");
+      checkHelperMem(env, st, regno, 4, "write");
+      checkStrictAlignment(st, regno, 0, 4);
+      return;
     case "ptr_to_stack_or_null":
       // ARG_PTR_TO_STACK | PTR_MAYBE_NULL: a NULL, or any pointer into a stack (fixed and
       // variable offsets are both allowed; the callback's accesses are checked where it makes them).
       if (isNullScalar(r)) return;
       if (r.type !== "stack") expected(regno, r, "fp");
       return;
+    case "ptr_to_spin_lock":
+      // ARG_PTR_TO_SPIN_LOCK: process_spin_lock (spin-lock.ts).
+      return processSpinLock(env, st, regno, r, def.id === SPIN_LOCK_ID);
     case "const_alloc_size_or_zero": {
       markPrecise(env, st, regno);
       const c = regConst(r);
@@ -248,7 +261,9 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
       if (def.id === 1 && arrayish && meta.constKey !== undefined && meta.constKey < BigInt(map.maxEntries)) {
         // The key's value decided that: the stack slots holding it count.
         markStackPrecise(env, st, meta.keyAt!.frame, meta.keyAt!.off, meta.keyAt!.off + meta.keyAt!.size);
-        return pointer("map_value", { map: meta.map! });
+        // A value with a bpf_spin_lock gets an id all the same: it names the element whose lock
+        // is taken (check_helper_call, spin-lock.ts).
+        return pointer("map_value", { map: meta.map!, id: map.spinLock !== undefined ? env.nextId() : 0 });
       }
       return pointer("map_value_or_null", { map: meta.map!, id: env.nextId() });
     }

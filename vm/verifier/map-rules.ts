@@ -103,6 +103,11 @@ export const mapTypeTakesHelper = (mapType: number, helper: number): boolean =>
  */
 export function notNullReg(env: Env, r: Reg): Reg {
   if (r.type === "mem_or_null") return { ...r, type: "mem", id: 0 };
+  // An XSKMAP's value is the AF_XDP socket: PTR_TO_XDP_SOCK (memory.ts checks its loads).
+  if (env.maps[r.map]?.type === MapType.XSKMAP) return pointer("xdp_sock", { map: r.map });
   const inner = env.innerOf(r.map);
-  return inner === undefined ? { ...r, type: "map_value", id: 0 } : pointer("map_ptr", { map: inner });
+  // A value with a bpf_spin_lock keeps its id: it names the element whose lock is taken
+  // (mark_ptr_or_null_reg, reg_may_point_to_spin_lock; vm/verifier/spin-lock.ts).
+  const keepId = env.maps[r.map]?.spinLock !== undefined;
+  return inner === undefined ? { ...r, type: "map_value", id: keepId ? r.id : 0 } : pointer("map_ptr", { map: inner });
 }

@@ -9,6 +9,7 @@ import { constNumS, scalarIsConst, smaxNum, sminNum, umaxNum } from "./bounds.js
 import { reject } from "./messages.js";
 import { checkMapAccessType, MapFlag, mapFlags } from "./map-rules.js";
 import { constReg, isPointer, loadedScalar, pointer, typeName, type Reg } from "./regs.js";
+import { checkLockAccess } from "./spin-lock.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
 import { tnumString } from "./tnum.js";
 import type { Env, VerifierMap } from "./env.js";
@@ -61,6 +62,7 @@ export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
     case "map_value": return mapValueAccess(env, reg, op);
     case "map_key": return mapKeyAccess(env, reg, op);
     case "mem": return memAccess(reg, op);
+    case "xdp_sock": return xdpSockAccess(op);
     case "not_init": return reject(`R${op.regno} !read_ok`);
     default: return reject(`R${op.regno} invalid mem access '${typeName(reg)}'`);
   }
@@ -68,6 +70,17 @@ export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
 
 /** A loaded value of the access width. */
 const loaded = (op: MemOp): Reg => loadedScalar(op.size, op.signed);
+
+/**
+ * check_mem_access on PTR_TO_XDP_SOCK: no stores; loads as bpf_xdp_sock_is_valid_access allows
+ * them, the u32 queue_id at offset 0 whole (the pointer itself carries no offset: arithmetic on
+ * it is refused).
+ */
+function xdpSockAccess(op: MemOp): Reg {
+  if (op.access === "write") reject(`R${op.regno} cannot write into xdp_sock`);
+  if (op.off !== 0 || op.size !== 4) reject(`R${op.regno} invalid xdp_sock access off=${op.off} size=${op.size}`);
+  return loaded(op);
+}
 
 function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
   if (!scalarIsConst(reg.s)) {
@@ -156,6 +169,7 @@ function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {
   // check_map_access_type before the bounds (check_mem_access, check_helper_mem_access).
   checkMapAccessType(map, op.access, reg.off + op.off, op.size);
   regionAccess(reg, op, map.valueSize, (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${op.size}`);
+  checkLockAccess(map, reg, op.off, op.size);
   if (op.access === "read" && op.value === undefined) {
     const known = frozenRead(map, reg, op);
     if (known !== undefined) return constReg(known);

@@ -13,6 +13,7 @@ import { Slot, type Frame, type VState } from "./state.js";
 import { spillSize } from "./stack.js";
 import { UNKNOWN_SCALAR, type Reg } from "./regs.js";
 import { callerLive, type Cfg } from "./cfg.js";
+import { locksWithin } from "./spin-lock.js";
 
 /** One-to-one correspondence of ids between the old and the current state (check_ids). */
 class IdMap {
@@ -63,11 +64,16 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMo
   for (let i = 0; i < old.refs.length; i++) {
     if (!ids.ok(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   }
-  return true;
+  // refsafe: the held bpf_spin_lock, its id mapped as the registers' are.
+  return locksWithin(old.lock, cur.lock, (o, c) => ids.ok(o, c));
 }
 
 function regWithin(o: Reg, c: Reg, ids: IdMap, mode: CompareMode): boolean {
-  if (o === c) return true;
+  // The very same register: within, but its ids still join the id map (check_ids runs for every
+  // compared register), or a later id — the held spin lock's, another register's — could map
+  // to a different one where this one already maps to itself. Imprecise scalars' ids are
+  // never compared (regsafe returns before check_scalar_ids).
+  if (o === c) return (o.type === "scalar" && !o.precise && mode === Compare.WITHIN) || (ids.ok(o.id, c.id) && ids.ok(o.ref, c.ref));
   if (mode === Compare.EXACT) return regEquals(o, c, ids);
   if (o.type === "not_init") return true; // the old path never read it
   if (o.type !== c.type) return false;

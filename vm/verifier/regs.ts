@@ -22,7 +22,9 @@ export type RegType =
   | "mem"
   | "mem_or_null"
   // PTR_TO_FUNC: a subprogram's address (`lddw rX, func`), only to be passed as a callback.
-  | "func";
+  | "func"
+  // PTR_TO_XDP_SOCK: an XSKMAP lookup's socket after its NULL check (struct bpf_xdp_sock).
+  | "xdp_sock";
 
 export interface Reg {
   readonly type: RegType;
@@ -117,6 +119,7 @@ const TYPE_NAME: Record<RegType, string> = {
   mem: "mem",
   mem_or_null: "mem_or_null",
   func: "func",
+  xdp_sock: "xdp_sock",
 };
 
 /**

@@ -5,6 +5,7 @@
 import { STACK_SIZE } from "../isa/opcodes.js";
 import { NOT_INIT, pointer, type Reg } from "./regs.js";
 import type { LoopVisit } from "./loops.js";
+import type { HeldLock } from "./spin-lock.js";
 
 /** What a stack byte holds (the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO). */
 export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3 } as const;
@@ -162,6 +163,8 @@ export class VState {
    * iterations of a callback are not an infinite loop even when they are equal.
    */
   callbackUnroll = 0;
+  /** The bpf_spin_lock this path holds (spin-lock.ts); at most one. */
+  lock: HeldLock | undefined = undefined;
 
   constructor(
     public frames: Frame[],
@@ -182,6 +185,7 @@ export class VState {
   clone(): VState {
     const st = new VState(this.frames.map((f) => f.clone()), this.refs.slice(), this.pc, this.parent, this.path);
     st.callbackUnroll = this.callbackUnroll;
+    st.lock = this.lock;
     return st;
   }
 

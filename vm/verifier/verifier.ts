@@ -18,6 +18,7 @@ import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
 import { checkHelperCall, checkUnmodified, type CallbackHook } from "./helpers.js";
 import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
+import { checkCallHoldingLock, checkGlobalCallHoldingLock, checkLockMapForProgram, checkNoLockHeld } from "./spin-lock.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
@@ -255,6 +256,7 @@ class Run {
         return this.condJump(st, ins, def);
       case "call":
         this.env.jmpsProcessed++; // the kernel counts every BPF_JMP-class instruction
+        checkCallHoldingLock(st, def.target === "local" ? "local" : ins.imm);
         if (def.target === "local") return this.callLocal(st);
         checkHelperCall(this.env, st, pc, ins.imm, this.onCallback);
         if (ins.imm === TAIL_CALL_ID && st.frames.length > 1) return this.tailCallInSubprogram(st);
@@ -271,8 +273,8 @@ class Run {
     readReg(st, ins.src);
     const dst = readReg(st, ins.dst);
     if (def.aop === "cmpxchg") readReg(st, 0);
-    if (dst.type === "ctx" || dst.type === "packet" || dst.type === "packet_meta" || dst.type === "packet_end") {
-      reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.type === "ctx" ? "ctx" : "pkt"} is not allowed`);
+    if (dst.type === "ctx" || dst.type === "packet" || dst.type === "packet_meta" || dst.type === "packet_end" || dst.type === "xdp_sock") {
+      reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.type === "ctx" || dst.type === "xdp_sock" ? dst.type : "pkt"} is not allowed`);
     }
     // check_atomic_rmw: the register a fetch loads into is written (check_reg_arg DST_OP)
     // before the accesses are checked, so it cannot also be the address.
@@ -294,6 +296,7 @@ class Run {
         if (!maps[ins.imm]) reject(`fd ${ins.imm} is not pointing to valid bpf_map`);
         // resolve_pseudo_ldimm64: a map pointer carries no offset (only MAP_VALUE has one).
         if (this.env.insns[pc + 1]!.imm !== 0) reject("unrecognized bpf_ld_imm64 insn");
+        checkLockMapForProgram(this.env, maps[ins.imm]!);
         return pointer("map_ptr", { map: ins.imm });
       }
       case Pseudo.FUNC: {
@@ -311,6 +314,7 @@ class Run {
         if (map.type !== MapType.ARRAY) reject(`no direct value access support for this map type`);
         const off = this.env.insns[pc + 1]!.imm >>> 0;
         if (off >= map.valueSize) reject(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+        checkLockMapForProgram(this.env, map);
         return pointer("map_value", { map: ins.imm, off });
       }
       default:
@@ -321,6 +325,7 @@ class Run {
   /** check_ld_abs: legacy packet loads, skb programs only, ctx in r6; r1-r5 are clobbered. */
   private ldpkt(st: VState, ins: Insn, bytes: number, ind: boolean): void {
     if (!this.env.type.ldAbs) reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    checkNoLockHeld(st, "BPF_LD_[ABS|IND]");
     if (st.refs.length) reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
     const r6 = readReg(st, 6);
     if (r6.type !== "ctx") reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
@@ -359,6 +364,7 @@ class Run {
     // A global function is not walked here: its call is checked against its prototype.
     const sub = this.cfg.subprogOf[target]!;
     if (this.globals?.isGlobal(sub)) {
+      checkGlobalCallHoldingLock(st);
       this.globals.call(st, sub);
       return advance(st, 1);
     }
@@ -413,6 +419,7 @@ class Run {
     }
     // A global function verified on its own (check_return_code for a subprogram).
     if (st.frame.subprog !== 0 && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
+    checkNoLockHeld(st, "BPF_EXIT instruction in main prog");
     if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
     this.pathDone(st);
     return undefined;

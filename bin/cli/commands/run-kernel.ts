@@ -27,6 +27,7 @@ import { findProgram, verifierMaps, verifyObjectProgram, type BpfObject, type Ob
 import { withCpuSlots } from "../../../vm/elf/load/maps.js";
 import { programFuncInfo } from "../../../vm/elf/load/kernel-btf.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
+import { SKB_MAX_ALLOC } from "../../../vm/helpers/packet/uapi.js";
 import { behindSocketHeader, KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import type { KernelProgram } from "../../../vm/node/kernel/bridge.js";
 import type { Packet } from "../../../vm/packets/index.js";
@@ -38,6 +39,7 @@ import { unreadable, type MapInit, type RunReport } from "./run-object.js";
 const BPF_F_RDONLY_PROG = 1 << 7;
 const PERCPU = new Set([5, 6, 10]);
 const PERF_EVENT_ARRAY = 4;
+const XSKMAP = 17;
 const QUEUE = 22;
 const STACK = 23;
 const RINGBUF = 27;
@@ -65,6 +67,8 @@ export function runInKernel(
     flags: obj.maps[fd]!.spec.flags | (obj.maps[fd]!.readonly ? BPF_F_RDONLY_PROG : 0),
     // A map of maps: its inner template, created, passed as inner_map_fd and closed (libbpf).
     ...(m.inner ? { inner: { name: m.inner.name, type: m.inner.type, keySize: m.inner.keySize, valueSize: m.inner.valueSize, maxEntries: m.inner.maxEntries, flags: m.inner.flags ?? 0 } } : {}),
+    // A value with a struct bpf_spin_lock: created with BTF saying where (the kernel needs it).
+    ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
   }, status.possibleCpus ?? 1));
   const kmaps: KernelMap[] = [];
   const programs: KernelProgram[] = [];
@@ -116,12 +120,15 @@ export function runInKernel(
     for (const init of inits) {
       const fd = obj.maps.findIndex((m) => m.name === init.map);
       const map = kmaps[fd]!;
+      if (map.spec.type === XSKMAP) throw new CliError(`--map ${init.map}=${init.file}: an XSKMAP slot takes an AF_XDP socket's fd, and the kernel engine opens no AF_XDP socket (the interpreter and JIT take socket ids)`);
       fillKernelMap(map, init, cpus, kmaps);
     }
     const socket = entry.type === "socket_filter";
     const ctx = entry.type === "sched_cls" ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
     const data = packets.map((p) => (socket ? behindSocketHeader(p.data) : p.data));
-    const runs = prog.testRunMany(data, ctx ? { ctx } : {});
+    // A tc program may grow its skb up to SKB_MAX_ALLOC (skb_change_tail / change_head /
+    // adjust_room): data_out needs that room, or the kernel cuts it and reports ENOSPC.
+    const runs = prog.testRunMany(data, ctx ? { ctx, ...(entry.type === "sched_cls" ? { dataOutExtra: SKB_MAX_ALLOC } : {}) } : {});
     const verdicts: Record<string, number> = {};
     const results: PacketResult[] = [];
     let ns = 0;

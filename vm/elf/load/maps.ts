@@ -7,6 +7,8 @@
 import { BpfError } from "../../errors.js";
 import type { Btf } from "../../btf/btf.js";
 import { btfMapDefinitions, type BtfInnerMapDef, type BtfMapDef } from "../../btf/maps.js";
+import { findDatasecSpinLock, findSpinLock } from "../../btf/spin-lock.js";
+import { errnoName } from "../../maps/errors.js";
 import { checkSpec, innerMapMismatch } from "../../maps/spec.js";
 import { parseMapType, type InnerMapSpec, type MapSpec } from "../../maps/types.js";
 import { hex } from "../bytes.js";
@@ -71,7 +73,7 @@ const BTF_SECTION = ".maps";
 const MAP_DEF_FIELDS = ["type", "keySize", "valueSize", "maxEntries", "flags"] as const;
 
 export function collectMaps(elf: ElfObject, btf: Btf | undefined): ObjectMap[] {
-  const maps = [...legacyMaps(elf), ...btfMaps(elf, btf), ...dataMaps(elf)];
+  const maps = [...legacyMaps(elf), ...btfMaps(elf, btf), ...dataMaps(elf, btf)];
   const seen = new Map<string, ObjectMap>();
   for (const m of maps) {
     const other = seen.get(m.name);
@@ -156,6 +158,11 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
       offset: sym.entryOffset + SYMBOL_FIELDS.SIZE,
     });
   }
+  const lock = def.valueType !== undefined ? findSpinLock(btf, def.valueType) : undefined;
+  if (lock && "error" in lock) {
+    // libbpf's BPF_MAP_CREATE would fail (btf_parse_fields): refused at load, naming the map.
+    throw new BpfError(`map '${def.name}': ${lock.error} (the kernel refuses it with -${errnoName(lock.errno)})`, { offset: def.at });
+  }
   return {
     name: def.name,
     origin: "btf",
@@ -165,6 +172,7 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
     size,
     spec: {
       name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
+      ...(lock ? { spinLock: lock.off } : {}),
       ...(def.numaNode !== undefined ? { numaNode: def.numaNode } : {}),
       ...(def.mapExtra !== undefined ? { mapExtra: def.mapExtra } : {}),
       ...(def.inner ? { inner: innerSpec(def.inner) } : {}),
@@ -182,7 +190,7 @@ function innerSpec(def: BtfInnerMapDef): InnerMapSpec & { readonly type: number;
   return { type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags };
 }
 
-function dataMaps(elf: ElfObject): ObjectMap[] {
+function dataMaps(elf: ElfObject, btf: Btf | undefined): ObjectMap[] {
   const out: ObjectMap[] = [];
   for (const s of elf.sections) {
     const kind = dataSectionKind(s.name);
@@ -193,6 +201,7 @@ function dataMaps(elf: ElfObject): ObjectMap[] {
       throw new BpfError(`global data section '${s.name}' is ${s.size} bytes: too large for a map value`, { offset: s.headerOffset + SHDR.SIZE });
     }
     const bss = s.type === SHT.NOBITS;
+    const lock = btf ? dataSpinLock(elf, s, btf) : undefined;
     out.push({
       name: s.name,
       origin: "data",
@@ -200,12 +209,22 @@ function dataMaps(elf: ElfObject): ObjectMap[] {
       sectionIndex: s.index,
       offset: 0,
       size: s.size,
-      spec: { name: s.name, type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1, flags: 0 },
+      spec: { name: s.name, type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1, flags: 0, ...(lock !== undefined ? { spinLock: lock } : {}) },
       readonly: kind === "rodata",
       ...(bss ? {} : { initial: s.data.slice() }),
     });
   }
   return out;
+}
+
+/** A global data section's struct bpf_spin_lock variable (libbpf creates the map with the section's BTF). */
+function dataSpinLock(elf: ElfObject, s: ElfSection, btf: Btf): number | undefined {
+  const syms = new Map(symbolsIn(elf, s).map((sym) => [sym.name, sym.value]));
+  const lock = findDatasecSpinLock(btf, s.name, (name) => syms.get(name));
+  if (lock && "error" in lock) {
+    throw new BpfError(`global data section '${s.name}': ${lock.error} (the kernel refuses its map with -${errnoName(lock.errno)})`, { offset: s.headerOffset });
+  }
+  return lock?.off;
 }
 
 /** The map whose definition holds byte `offset` of section `index`, if any. */

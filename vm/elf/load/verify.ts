@@ -31,6 +31,10 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     // libbpf writes .rodata and then BPF_MAP_FREEZEs it; so does instantiateObject
     // (machine.ts): the verifier may read its bytes as constants.
     ...(m.readonly ? { frozen: m.initial ?? new Uint8Array(m.spec.valueSize) } : {}),
+    // A value's struct bpf_spin_lock, found in the BTF (vm/btf/spin-lock.ts); libbpf creates
+    // BTF-defined and global data maps with BTF, legacy ones without.
+    ...(m.spec.spinLock !== undefined ? { spinLock: m.spec.spinLock } : {}),
+    ...(m.origin !== "legacy" ? { btf: true } : {}),
   }));
 }
 

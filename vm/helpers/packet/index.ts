@@ -4,10 +4,14 @@
 // helper table is built for one program type.
 //
 //   xdp:           xdp_adjust_head/meta/tail, redirect (XDP), redirect_map, csum_diff,
-//                  perf_event_output (XDP), xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes
+//                  perf_event_output (XDP), xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes,
+//                  check_mtu (XDP), fib_lookup (XDP)
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
 //                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb),
-//                  skb_pull_data, skb_load_bytes_relative, csum_update
+//                  skb_pull_data, skb_load_bytes_relative, csum_update, redirect_peer,
+//                  redirect_neigh
+//                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
+//                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
 //
 // trace_printk / trace_vprintk are for every type: ../trace.ts traceHelpers.
@@ -19,22 +23,44 @@ import { PerfEventSink, type PerfSlot, skbPerfEventOutput, xdpPerfEventOutput } 
 import { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
 import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
+import { tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
+import { skbAdjustRoom } from "./skb-adjust-room.js";
+import { skbProtoHelpers } from "./skb-proto.js";
+import { skbResizeHelpers } from "./skb-resize.js";
+import { skbVlanHelpers } from "./skb-vlan.js";
 import { xdpAdjustHelpers } from "./xdp-adjust.js";
 import { xdpBytesHelpers } from "./xdp-bytes.js";
+import { skbCheckMtu, xdpCheckMtu } from "./check-mtu.js";
+import { DeviceTable } from "./devices.js";
+import { tunnelHelpers } from "./tunnel-key.js";
+import { skbGetXfrmState } from "./xfrm-state.js";
+import { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
+import { Network } from "../../net/model.js";
 
 export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
 export { FLOW_HASH_SEED, flowHash, flowHashHelpers, flowKeys, type FlowKeys } from "./flow-hash.js";
 export { jhash, jhash2 } from "./jhash.js";
 export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
+export { REDIRECT_NEIGH, REDIRECT_NEXTHOP, REDIRECT_PEER, tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 export { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
+export { skbAdjustRoom } from "./skb-adjust-room.js";
+export { skbProtoHelpers } from "./skb-proto.js";
+export { skbResizeHelpers } from "./skb-resize.js";
+export { resetSkbState } from "./skb-state.js";
+export { skbVlanHelpers } from "./skb-vlan.js";
 export { xdpAdjustHelpers } from "./xdp-adjust.js";
 export { xdpBytesHelpers } from "./xdp-bytes.js";
 export { XDP_HARD_END, XDP_LINEAR_MAX, XDP_PAGE, setXdpFrags, xdpFrags } from "./xdp-frags.js";
 export * as uapi from "./uapi.js";
+export { BPF_MTU_CHK_RET_FRAG_NEEDED, BPF_MTU_CHK_RET_SUCCESS, BPF_MTU_CHK_SEGS, skbCheckMtu, xdpCheckMtu } from "./check-mtu.js";
+export { DeviceTable, LOOPBACK, type Device } from "./devices.js";
+export { TUNNEL_KEY_SIZE, tunnelHelpers } from "./tunnel-key.js";
+export { skbGetXfrmState } from "./xfrm-state.js";
+export { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
 
 /** What the packet helpers need from a machine. */
 export interface PacketHelperOptions {
@@ -48,6 +74,10 @@ export interface PacketHelperOptions {
   readonly perfSlot?: PerfSlot;
   /** Seed of get_hash_recalc's flow hash. */
   readonly hashSeed?: number;
+  /** The devices check_mtu knows (devices.ts). Default: lo, ifindex 1, MTU 65536. */
+  readonly devices?: DeviceTable;
+  /** The routes, neighbours and devices fib_lookup knows (vm/net/model.ts). Default: a fresh namespace (lo only, forwarding off). */
+  readonly network?: Network;
 }
 
 /** The packet helpers of one program type (none for the raw conformance type). */
@@ -59,12 +89,17 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
       return [
         ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf, options.perfSlot, layout),
         ...xdpBytesHelpers(layout),
+        xdpCheckMtu(options.devices ?? new DeviceTable()),
+        xdpFibLookup(options.network ?? new Network()),
       ];
     case "sched_cls":
       return [
         skbLoadBytes, skbStoreBytes, l3CsumReplace, l4CsumReplace, csumDiff, tcRedirect(layout),
         ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf, options.perfSlot),
-        skbPullData, skbLoadBytesRelative(layout), csumUpdate,
+        skbPullData, skbLoadBytesRelative(layout), csumUpdate, tcRedirectPeer(layout), tcRedirectNeigh(layout),
+        skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
+        skbFibLookup(options.network ?? new Network()),
+        ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
       ];
     case "socket_filter":
       return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot)];

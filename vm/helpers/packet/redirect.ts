@@ -7,13 +7,16 @@
 //   kind 2 (redirect_map): target = the key, map = the map pointer, flags = the helper's flags
 //          when they hold BPF_F_BROADCAST, else 0 (what the kernel keeps in ri->flags)
 //
-// Maps: the kernel's redirect_map takes a DEVMAP / DEVMAP_HASH / CPUMAP / XSKMAP, which the maps
-// runtime does not have. We emulate a DEVMAP with any map the lookup function can search (an
-// ARRAY or HASH with 4-byte keys): the value's first u32 is the target ifindex, and a missing
-// key or an ifindex of 0 is an empty slot (a devmap slot never holds ifindex 0). The key for the
-// lookup is written to scratch + RECORD_SIZE, the part of scratch helpers may use during a call.
+// Maps: the kernel's redirect_map takes a DEVMAP / DEVMAP_HASH / CPUMAP / XSKMAP (the verifier
+// refuses others), each with its own map_redirect: DEVMAPs accept BPF_F_BROADCAST and
+// BPF_F_EXCLUDE_INGRESS, CPUMAP and XSKMAP no flag besides the fallback action. The slot is found
+// with the maps runtime's lookup, which answers 0 for an empty DEVMAP / CPUMAP / XSKMAP slot.
+// Unverified code may pass another map (an ARRAY or HASH with 4-byte keys): it is taken as a
+// DEVMAP whose value's first u32 is the ifindex, 0 = empty (no device has index 0). The key for
+// the lookup is written to scratch + RECORD_SIZE, the part of scratch helpers may use during a call.
 
 import { BpfRuntimeError } from "../../errors.js";
+import { BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP, H_TYPE } from "../../maps/abi.js";
 import type { Layout } from "../../memory/layout.js";
 import { RECORD_SIZE, RedirectKind, writeRedirect } from "../../runtime/record.js";
 import type { HelperDef } from "../registry.js";
@@ -64,10 +67,16 @@ const ACTION_MASK = BigInt(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX);
 const DEVMAP_FLAGS = BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS;
 
 /**
- * redirect_map for XDP (__bpf_xdp_redirect_map, with the DEVMAP flag mask): unknown flags →
- * XDP_ABORTED; a key with no device → the record is cleared and the verdict is `flags & 3`
- * (the program's fallback action); otherwise XDP_REDIRECT. BPF_F_BROADCAST redirects to the
- * whole map whatever the key.
+ * cpu_map_redirect / xsk_map_redirect: no flags besides the fallback action (flag_mask 0), and
+ * a slot the lookup finds is a target whatever it holds (an XSKMAP socket's queue_id may be 0).
+ */
+const SLOT_MAPS: ReadonlySet<number> = new Set([BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP]);
+
+/**
+ * redirect_map for XDP (__bpf_xdp_redirect_map, with the map type's flag mask): unknown flags →
+ * XDP_ABORTED; a key with no target → the record is cleared and the verdict is `flags & 3`
+ * (the program's fallback action); otherwise XDP_REDIRECT. BPF_F_BROADCAST (DEVMAPs only)
+ * redirects to the whole map whatever the key.
  */
 export function xdpRedirectMap(layout: Layout, lookup: MapLookup | undefined): HelperDef {
   return {
@@ -76,18 +85,19 @@ export function xdpRedirectMap(layout: Layout, lookup: MapLookup | undefined): H
     args: ["const_map_ptr", "anything", "anything"],
     ret: "integer",
     impl: (ctx, mapReg, keyReg, flags) => {
-      if (flags & ~(ACTION_MASK | DEVMAP_FLAGS)) return BigInt(XDP_ABORTED);
-      if (!lookup) throw new BpfRuntimeError("redirect_map: this machine has no maps runtime to look the key up in");
       const mem = memOf(ctx.memory);
-      const cpu = layout.cpu(ctx.cpu);
       const map = u32(mapReg);
-      const key = u32(keyReg); // __dev_map_lookup_elem takes a u32 key
+      const slotMap = lookup !== undefined && mem.valid(map + H_TYPE, 4) && SLOT_MAPS.has(mem.u32(map + H_TYPE));
+      if (flags & ~(slotMap ? ACTION_MASK : ACTION_MASK | DEVMAP_FLAGS)) return BigInt(XDP_ABORTED);
+      if (!lookup) throw new BpfRuntimeError("redirect_map: this machine has no maps runtime to look the key up in");
+      const cpu = layout.cpu(ctx.cpu);
+      const key = u32(keyReg); // the map's lookup takes a u32 key
       const keyAt = cpu.scratch + RECORD_SIZE;
       mem.view.setBigUint64(keyAt, BigInt(key), true);
       const value = lookup(map, keyAt, ctx.cpu);
-      const ifindex = value && mem.valid(value, 4) ? mem.u32(value) : 0;
+      const found = slotMap ? value !== 0 : value !== 0 && mem.valid(value, 4) && mem.u32(value) !== 0;
       const broadcast = (flags & BPF_F_BROADCAST) !== 0n;
-      if (ifindex === 0 && !broadcast) {
+      if (!found && !broadcast) {
         // The kernel clears the state "so that if an eBPF program performs multiple lookups, the
         // last one always takes precedence".
         writeRedirect(mem.view, cpu, RedirectKind.NONE, 0, 0);

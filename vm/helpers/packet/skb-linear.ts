@@ -4,7 +4,9 @@
 // CHECKSUM_NONE. The frame is always placed at its CPU's packetData (vm/runtime/context.ts),
 // so that is the MAC header, and the network header is ETH_HLEN bytes further (the test run's
 // eth_type_trans pulls 14 bytes; a VLAN tag left in the frame stays in front of the network
-// header, as there). Where skb->data points does not move them: tc's data is the MAC header,
+// header, as there); the helpers that move headers (skb_change_head, skb_adjust_room,
+// skb_vlan_*, skb_change_proto) keep their new places in skb-state.ts. Where skb->data points
+// does not move them: tc's data is the MAC header,
 // a socket filter's the MAC header in our runtime (a packet socket's view) and the network
 // header in the kernel's test run — relative loads give the same bytes either way.
 
@@ -12,7 +14,8 @@ import type { Layout } from "../../memory/layout.js";
 import type { HelperDef } from "../registry.js";
 import { skbPacket } from "./context.js";
 import { memOf, u32 } from "./memory.js";
-import { EFAULT, ENOMEM, ENOTSUPP, errno, ETH_HLEN } from "./uapi.js";
+import { skbHeader, type SkbHeader } from "./skb-state.js";
+import { EFAULT, ENOMEM, ENOTSUPP, errno } from "./uapi.js";
 
 /**
  * BPF_FUNC_skb_pull_data (39): make the first len bytes (0: the linear part) linear and
@@ -48,8 +51,8 @@ export const csumUpdate: HelperDef = {
 
 const BPF_HDR_START_MAC = 0;
 const BPF_HDR_START_NET = 1;
-/** Where each start_header begins, from the frame's first byte (the MAC header). */
-const HEADER_START: ReadonlyMap<number, number> = new Map([[BPF_HDR_START_MAC, 0], [BPF_HDR_START_NET, ETH_HLEN]]);
+/** Which header each start_header names (skb-state.ts keeps where they are). */
+const HEADER_START: ReadonlyMap<number, SkbHeader> = new Map([[BPF_HDR_START_MAC, "mac"], [BPF_HDR_START_NET, "network"]]);
 
 /**
  * BPF_FUNC_skb_load_bytes_relative (68): len bytes at offset from the MAC or network header.
@@ -68,7 +71,7 @@ export const skbLoadBytesRelative = (layout: Layout): HelperDef => ({
     const to = mem.span("skb_load_bytes_relative", "to", toReg, len);
     const offset = u32(offsetReg);
     const header = HEADER_START.get(u32(startReg)); // u32 start_header: the high half is ignored
-    const from = header === undefined ? undefined : layout.cpu(ctx.cpu).packetData + header + offset;
+    const from = header === undefined ? undefined : skbHeader(mem, packet.ctx, layout.cpu(ctx.cpu), header) + offset;
     // ptr + len <= skb_tail_pointer(skb): the tail is data_end.
     if (offset > 0xffff || from === undefined || from + len > packet.end) {
       mem.bytes.fill(0, to, to + len);

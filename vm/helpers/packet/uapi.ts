@@ -12,6 +12,10 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const EBUSY = 16;
 export const EOPNOTSUPP = 95;
+/** No such device: check_mtu's ifindex names none (net/core/filter.c __dev_via_ifindex). */
+export const ENODEV = 19;
+/** Protocol error: get_tunnel_key asked for the other address family than the tunnel's. */
+export const EPROTO = 71;
 /** include/linux/errno.h: "operation is not supported", kernel-internal but seen by programs. */
 export const ENOTSUPP = 524;
 
@@ -66,3 +70,42 @@ export const XDP_FRAME_SIZE = 40;
 export const XDP_META_MAX = 255;
 /** INT_MAX: skb_load_bytes / skb_store_bytes refuse larger offsets before looking at the skb. */
 export const INT_MAX = 0x7fffffff;
+
+// ---- skb resizing: change_head / change_tail / adjust_room / vlan_push / vlan_pop ------------
+/** include/uapi/asm-generic/errno.h: adjust_room's encapsulation of an already encapsulated skb. */
+export const EALREADY = 114;
+/**
+ * BPF_SKB_MAX_LEN = SKB_MAX_ALLOC = SKB_MAX_ORDER(0, 2): four 4 KiB pages less
+ * SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) (320 on x86-64) = 16064 bytes, the most
+ * change_head / change_tail / adjust_room let a (non-GSO) skb grow to.
+ */
+export const SKB_MAX_ALLOC = 16064;
+export const VLAN_HLEN = 4;
+/** The EtherTypes the skb helpers test skb->protocol against (host order). */
+export const ETH_P_IP = 0x0800;
+export const ETH_P_IPV6 = 0x86dd;
+export const ETH_P_8021Q = 0x8100;
+export const ETH_P_8021AD = 0x88a8;
+/** skb->protocol of raw 802.3 (payload starting 0xffff) and of LLC frames (if_ether.h). */
+export const ETH_P_802_3 = 0x0001;
+export const ETH_P_802_2 = 0x0004;
+/** sizeof(struct iphdr) / sizeof(struct ipv6hdr): bpf_skb_net_base_len. */
+export const IPV4_HLEN = 20;
+export const IPV6_HLEN = 40;
+
+// ---- modes and flags of skb_adjust_room (enum bpf_adj_room_mode, BPF_F_ADJ_ROOM_*) ------------
+export const BPF_ADJ_ROOM_NET = 0;
+export const BPF_ADJ_ROOM_MAC = 1;
+export const BPF_F_ADJ_ROOM_FIXED_GSO = 1n << 0n;
+export const BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 = 1n << 1n;
+export const BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 = 1n << 2n;
+export const BPF_F_ADJ_ROOM_ENCAP_L4_GRE = 1n << 3n;
+export const BPF_F_ADJ_ROOM_ENCAP_L4_UDP = 1n << 4n;
+export const BPF_F_ADJ_ROOM_NO_CSUM_RESET = 1n << 5n;
+export const BPF_F_ADJ_ROOM_ENCAP_L2_ETH = 1n << 6n;
+/** 6.3+ (not in libbpf 1.1.2's headers): the outer header a shrink removes was IPv4 / IPv6. */
+export const BPF_F_ADJ_ROOM_DECAP_L3_IPV4 = 1n << 7n;
+export const BPF_F_ADJ_ROOM_DECAP_L3_IPV6 = 1n << 8n;
+/** BPF_F_ADJ_ROOM_ENCAP_L2(len): the inner MAC header's length in bits 56..63. */
+export const BPF_ADJ_ROOM_ENCAP_L2_SHIFT = 56n;
+export const BPF_ADJ_ROOM_ENCAP_L2_MASK = 0xffn;

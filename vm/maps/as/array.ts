@@ -3,12 +3,13 @@
 // plane at values + c * cpu_stride. This layout is what the JIT inlines (MapDescriptor).
 
 import {
-  BPF_ANY, BPF_EXIST, BPF_NOEXIST, BPF_MAP_TYPE_PERCPU_ARRAY, E2BIG, EBADF, EEXIST, EINVAL, ENOENT,
+  BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, BPF_MAP_TYPE_PERCPU_ARRAY, E2BIG, EBADF, EEXIST, EINVAL, ENOENT,
 } from "../abi";
 import {
   cpuStride, isAllCpus, maxEntries, mapType, ncpus, readPerCpu, values, valueSize, valueStride, writePerCpu,
 } from "./header";
 import { copyBytes } from "./bytes";
+import { copyValue, hasSpinLock } from "./value";
 
 @inline function slot(m: usize, index: u32): usize {
   return values(m) + index * valueStride(m);
@@ -24,17 +25,21 @@ export function arrayLookup(m: usize, key: usize, cpu: u32): usize {
   return slot(m, index) + cpu * cpuStride(m);
 }
 
-// array_map_update_elem: flags first, then the index, then NOEXIST (every element exists).
+// array_map_update_elem: flags first, then the index, then NOEXIST (every element exists), then
+// BPF_F_LOCK on a value without a bpf_spin_lock.
 export function arrayUpdate(m: usize, key: usize, value: usize, flags: u64, cpu: u32): i32 {
-  if (flags > <u64>BPF_EXIST) return -EINVAL; // also BPF_F_LOCK: no bpf_spin_lock in our values
+  const mode = flags & ~(<u64>BPF_F_LOCK);
+  if (mode > <u64>BPF_EXIST) return -EINVAL;
   const index = load<u32>(key);
   if (index >= maxEntries(m)) return -E2BIG;
-  if (flags == <u64>BPF_NOEXIST) return -EEXIST;
+  if (mode == <u64>BPF_NOEXIST) return -EEXIST;
+  const locked = mode != flags;
+  if (locked && !hasSpinLock(m)) return -EINVAL;
   if (mapType(m) == BPF_MAP_TYPE_PERCPU_ARRAY) {
     if (!isAllCpus(cpu) && cpu >= ncpus(m)) return -EINVAL;
     writePerCpu(m, slot(m, index), value, cpu, false);
   } else {
-    copyBytes(slot(m, index), value, valueSize(m));
+    copyValue(m, slot(m, index), value, locked, false);
   }
   return 0;
 }

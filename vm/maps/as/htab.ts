@@ -20,7 +20,7 @@
 // dispatch) runs no test for the others.
 
 import {
-  BPF_EXIST, BPF_NOEXIST, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
   E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, H_BUCKETS, H_LOCKS, H_SEED, H_VALUE_STRIDE, H_VALUES, H_BUCKET_MASK,
   H_COUNT, H_MAX_ENTRIES, E_HASH, E_KEY, E_NEXT, E_PCPU, E_FLINK, E_STATE, ELEM_LINKED,
 } from "../abi";
@@ -31,6 +31,7 @@ import {
   writePerCpu,
 } from "./header";
 import { spinLock, spinUnlock } from "./sync";
+import { copyValue, hasSpinLock } from "./value";
 import { lruAlloc, lruRelease, lruTouch } from "./lru";
 
 @inline function isPerCpu(m: usize): bool {
@@ -190,16 +191,17 @@ export function unlinkLocked(head: usize, e: usize): bool {
   return isAllCpus(cpu) ? base : base + cpu * cpuStride(m);
 }
 
-// check_flags() in hashtab.c
-@inline function checkFlags(old: usize, flags: u64): i32 {
-  if (old && flags == <u64>BPF_NOEXIST) return -EEXIST;
-  if (!old && flags == <u64>BPF_EXIST) return -ENOENT;
+// check_flags() in hashtab.c (`mode`: the flags without BPF_F_LOCK)
+@inline function checkFlags(old: usize, mode: u64): i32 {
+  if (old && mode == <u64>BPF_NOEXIST) return -EEXIST;
+  if (!old && mode == <u64>BPF_EXIST) return -ENOENT;
   return 0;
 }
 
+/** A new element's value: the copy skips a bpf_spin_lock word, which starts free (value.ts). */
 @inline function writeValue(m: usize, e: usize, value: usize, cpu: u32, fresh: bool): void {
   if (isPerCpu(m)) writePerCpu(m, <usize>load<u32>(e, E_PCPU), value, cpu, fresh);
-  else copyBytes(e + valueOff(m), value, valueSize(m));
+  else copyValue(m, e + valueOff(m), value, false, fresh);
 }
 
 @inline function releaseElem(m: usize, e: usize): void {
@@ -208,7 +210,21 @@ export function unlinkLocked(head: usize, e: usize): bool {
 }
 
 export function htabUpdate(m: usize, key: usize, value: usize, flags: u64, cpu: u32): i32 {
-  if (flags > <u64>BPF_EXIST) return -EINVAL; // unknown flags; BPF_F_LOCK needs a bpf_spin_lock
+  const mode = flags & ~(<u64>BPF_F_LOCK);
+  if (mode > <u64>BPF_EXIST) return -EINVAL; // unknown flags
+  const locked = mode != flags;
+  if (locked) {
+    // htab_map_update_elem with BPF_F_LOCK: a value with a bpf_spin_lock only; an element that
+    // exists is updated in place under its lock, found without the bucket lock first.
+    if (!hasSpinLock(m)) return -EINVAL;
+    const e = findRcu(m, key, true);
+    const err = checkFlags(e, mode);
+    if (err) return err;
+    if (e) {
+      copyValue(m, e + valueOff(m), value, true, false);
+      return 0;
+    }
+  }
   const percpu = isPerCpu(m);
   if (percpu && !isAllCpus(cpu) && cpu >= ncpus(m)) return -EINVAL;
   const lru = isLru(m);
@@ -222,7 +238,7 @@ export function htabUpdate(m: usize, key: usize, value: usize, flags: u64, cpu: 
   // (htab_lru_map_update_elem: prealloc_lru_pop first). As in the kernel, this may evict an
   // entry even when the key turns out to exist.
   let fresh: usize = 0;
-  if (lru && !(percpu && flags == <u64>BPF_EXIST)) {
+  if (lru && !(percpu && mode == <u64>BPF_EXIST)) {
     fresh = lruAlloc(m);
     if (!fresh) return -ENOMEM;
   }
@@ -230,11 +246,18 @@ export function htabUpdate(m: usize, key: usize, value: usize, flags: u64, cpu: 
   spinLock(lock);
   const slot = findSlotLocked(m, head, key, hash);
   const old: usize = slot ? <usize>load<u32>(slot) : 0;
-  const err = checkFlags(old, flags);
+  const err = checkFlags(old, mode);
   if (err) {
     spinUnlock(lock);
     if (fresh) releaseElem(m, fresh);
     return err;
+  }
+  if (old && locked) {
+    // Inserted since the lockless look above (hashtab.c: "highly unlikely, but has to be dealt
+    // with"): in place, under the element's lock as well.
+    copyValue(m, old + valueOff(m), value, true, false);
+    spinUnlock(lock);
+    return 0;
   }
   if (percpu && old) {
     // pcpu_copy_value: in place, on this CPU only (all CPUs from user space).

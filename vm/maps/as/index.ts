@@ -16,18 +16,20 @@ import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
   BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
-  BPF_MAP_TYPE_HASH_OF_MAPS,
+  BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP,
 } from "../abi";
 import {
   arrayOfMapsDelete, arrayOfMapsLookup, arrayOfMapsLookupSys, arrayOfMapsUpdate, hashOfMapsLookup, hashOfMapsUpdate,
 } from "./mapofmaps";
 import { devmapDelete, devmapHashUpdate, devmapLookup, devmapUpdate } from "./devmap";
+import { cpumapDelete, cpumapLookup, cpumapUpdate } from "./cpumap";
+import { xskmapDelete, xskmapLookup, xskmapUpdate } from "./xskmap";
 import { perfArrayDelete, perfArrayLookupSys, perfArraySlot, perfArrayUpdate } from "./perf";
 import {
   arrayGetNextKey, arrayLookup, arrayReadAll, arrayUpdate, progArrayDelete, progArrayGet, progArrayLookupSys,
   progArrayUpdate,
 } from "./array";
-import { mapType } from "./header";
+import { mapType, ncpus } from "./header";
 import {
   htabDelete, htabGetNextKey, htabInit, htabLookupHash, htabLookupLru, htabLookupPerCpu, htabReadAll, htabUpdate,
 } from "./htab";
@@ -76,6 +78,10 @@ export function map_init(map: u32): void {
     case BPF_MAP_TYPE_LPM_TRIE: return lpmLookup(map, key);
     case BPF_MAP_TYPE_DEVMAP: return devmapLookup(map, key);
     case BPF_MAP_TYPE_DEVMAP_HASH: return htabLookupHash(map, key, prog);
+    // XSKMAP: the socket's struct bpf_xdp_sock (user space is refused: sys_lookup). CPUMAP: only
+    // redirect_map and user space look (the verifier refuses a program's lookup).
+    case BPF_MAP_TYPE_XSKMAP: return xskmapLookup(map, key);
+    case BPF_MAP_TYPE_CPUMAP: return cpumapLookup(map, key);
     // A program gets the inner map's pointer (user space reads the slot: sys_lookup).
     case BPF_MAP_TYPE_ARRAY_OF_MAPS: return arrayOfMapsLookup(map, key);
     case BPF_MAP_TYPE_HASH_OF_MAPS: return hashOfMapsLookup(map, key);
@@ -85,6 +91,16 @@ export function map_init(map: u32): void {
 
 /** bpf_map_lookup_elem: the value's address (this CPU's copy for per-CPU maps), or 0. */
 export function map_lookup(map: u32, key: u32, cpu: u32): u32 {
+  return <u32>lookup(map, key, cpu, true);
+}
+
+/**
+ * bpf_map_lookup_percpu_elem (PERCPU_ARRAY, PERCPU_HASH, LRU_PERCPU_HASH): CPU `cpu`'s copy, or
+ * 0 for a missing key or a cpu that is not one of the map's (the kernel's `cpu >= nr_cpu_ids`;
+ * ALL_CPUS, which map_lookup reads as "user space", included).
+ */
+export function map_lookup_percpu_elem(map: u32, key: u32, cpu: u32): u32 {
+  if (cpu >= ncpus(map)) return 0;
   return <u32>lookup(map, key, cpu, true);
 }
 
@@ -115,6 +131,8 @@ function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_DEVMAP) return devmapUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_DEVMAP_HASH) return devmapHashUpdate(map, key, value, flags, cpu);
+  if (t == BPF_MAP_TYPE_CPUMAP) return cpumapUpdate(map, key, value, flags);
+  if (t == BPF_MAP_TYPE_XSKMAP) return xskmapUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return arrayOfMapsUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return hashOfMapsUpdate(map, key, value, flags, cpu);
@@ -139,6 +157,8 @@ function remove(map: usize, key: usize): i32 {
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(map, key);
   if (t == BPF_MAP_TYPE_DEVMAP) return devmapDelete(map, key);
   if (t == BPF_MAP_TYPE_DEVMAP_HASH) return htabDelete(map, key, 0, 0);
+  if (t == BPF_MAP_TYPE_CPUMAP) return cpumapDelete(map, key);
+  if (t == BPF_MAP_TYPE_XSKMAP) return xskmapDelete(map, key);
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayDelete(map, key);
   if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return arrayOfMapsDelete(map, key);
   if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return htabDelete(map, key, 0, 0);
@@ -222,6 +242,8 @@ export function sys_lookup(map: u32, key: u32): u32 {
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return <u32>perfArrayLookupSys(map, key);
   if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return <u32>arrayOfMapsLookupSys(map, key);
   if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return <u32>htabLookupHash(map, key, false);
+  // xsk_map_lookup_elem_sys_only: -EOPNOTSUPP, which ../xsk-map.ts answers before asking.
+  if (t == BPF_MAP_TYPE_XSKMAP) return 0;
   return <u32>lookup(map, key, ALL, false);
 }
 
@@ -258,7 +280,7 @@ export function sys_lookup_and_delete(map: u32, key: u32, out: u32): i32 {
 export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
   const t = mapType(map);
   if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY
-    || t == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+    || t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_CPUMAP || t == BPF_MAP_TYPE_XSKMAP) {
     return arrayGetNextKey(map, key, next);
   }
   if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_HASH_OF_MAPS) return htabGetNextKey(map, key, next);

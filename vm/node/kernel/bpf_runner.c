@@ -201,26 +201,6 @@ static int op_probe(struct out *o) {
   return 0;
 }
 
-// MAP_CREATE: u32 type, key_size, value_size, max_entries, flags [, u32 inner_map_fd] -> u32 fd.
-// inner_map_fd (ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template) is an fd this process
-// already holds (an earlier MAP_CREATE's answer), or absent (0).
-static int op_map_create(struct in *i, struct out *o) {
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.map_type = in_u32(i);
-  attr.key_size = in_u32(i);
-  attr.value_size = in_u32(i);
-  attr.max_entries = in_u32(i);
-  attr.map_flags = in_u32(i);
-  if (i->left >= 4) attr.inner_map_fd = in_u32(i);
-  if (i->bad) return EINVAL;
-  long fd = sys_bpf(BPF_MAP_CREATE, &attr);
-  if (fd < 0) return errno;
-  own((int)fd);
-  out_u32(o, (uint32_t)fd);
-  return 0;
-}
-
 // PROG_LOAD: u32 prog_type, expected_attach_type, prog_flags, log_level, n_maps, u32 map_fd[n_maps],
 //            u32 n_insns, n_insns × 8 bytes
 //            [optional: u32 btf_len, btf_len bytes of BTF, u32 n_func, n_func × (u32 insn_off,
@@ -270,6 +250,48 @@ static int load_btf(const unsigned char *btf, uint32_t len, int *fd, struct out 
     }
   }
   return EINVAL;
+}
+
+// MAP_CREATE: u32 type, key_size, value_size, max_entries, flags [, u32 inner_map_fd
+//             [, u32 btf_len, btf_len bytes of BTF, u32 btf_key_type_id, u32 btf_value_type_id]]
+//   -> u32 fd.
+// inner_map_fd (ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template) is an fd this process
+// already holds (an earlier MAP_CREATE's answer), or 0. The BTF describes the key and the value
+// (a value with a struct bpf_spin_lock needs it: map_check_btf finds the lock through it); it is
+// loaded, passed as btf_fd and closed after the create (the map keeps its own reference). A
+// refused BTF answers with the BTF verifier's log, as PROG_LOAD does.
+static int op_map_create(struct in *i, struct out *o) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.map_type = in_u32(i);
+  attr.key_size = in_u32(i);
+  attr.value_size = in_u32(i);
+  attr.max_entries = in_u32(i);
+  attr.map_flags = in_u32(i);
+  if (i->left >= 4) attr.inner_map_fd = in_u32(i);
+  const unsigned char *btf = NULL;
+  uint32_t btf_len = 0;
+  if (i->left >= 4) {
+    btf_len = in_u32(i);
+    if (i->bad || btf_len == 0 || btf_len > (16u << 20)) return EINVAL;
+    btf = in_bytes(i, btf_len);
+    attr.btf_key_type_id = in_u32(i);
+    attr.btf_value_type_id = in_u32(i);
+  }
+  if (i->bad) return EINVAL;
+  int btf_fd = -1;
+  if (btf) {
+    int err = load_btf(btf, btf_len, &btf_fd, o);
+    if (err) return err;
+    attr.btf_fd = (uint32_t)btf_fd;
+  }
+  long fd = sys_bpf(BPF_MAP_CREATE, &attr);
+  int err = fd < 0 ? errno : 0;
+  if (btf_fd >= 0) close(btf_fd);
+  if (err) return err;
+  own((int)fd);
+  out_u32(o, (uint32_t)fd);
+  return 0;
 }
 
 static int op_prog_load(struct in *i, struct out *o) {

@@ -15,6 +15,7 @@ import { Cls, JmpOp, Mode } from "../../isa/opcodes.js";
 import { funcInfo, type FuncInfo } from "../../program/func-info.js";
 import { callbackStarts, subprogramStarts } from "../../program/subprograms.js";
 import { RunnerChannel } from "./channel.js";
+import { spinLockMapBtf } from "./map-btf.js";
 import { FrameWriter, Op, type OpCode } from "./protocol.js";
 import type { FrameReader } from "./protocol.js";
 
@@ -73,6 +74,11 @@ export interface KernelMapSpec {
    * with the inner map's fd as the 4-byte value; lookups answer its map id).
    */
   readonly inner?: KernelMapSpec;
+  /**
+   * Offset of a `struct bpf_spin_lock` in the value: the map is created with BTF saying so
+   * (map-btf.ts), as the kernel finds the lock only through the map's BTF (map_check_btf).
+   */
+  readonly spinLock?: number;
 }
 
 export interface LoadOptions {
@@ -454,7 +460,8 @@ export class KernelBridge {
   private channel: RunnerChannel | undefined;
   private status: Availability | undefined;
 
-  constructor(readonly binary = runnerPath()) {}
+  /** `wrapper`: a command that starts the runner (RunnerChannel), e.g. in its own network namespace. */
+  constructor(readonly binary = runnerPath(), readonly wrapper: readonly string[] = []) {}
 
   /** Can this process use bpf()? Asked once (it starts the runner and loads a 2-instruction program). */
   available(): Availability {
@@ -468,7 +475,7 @@ export class KernelBridge {
       return { ok: false, reason: `${this.binary} not built (run \`npm run build:native\` in a checkout, or \`node ${join(packageRoot(), "vm", "node", "kernel", "build.mjs")}\` in an installed package; it needs a C compiler and <linux/bpf.h>)` };
     }
     try {
-      this.channel = new RunnerChannel(this.binary, process.env["EBPF_WASM_KERNEL_PIN"] !== "0");
+      this.channel = new RunnerChannel(this.binary, process.env["EBPF_WASM_KERNEL_PIN"] !== "0", this.wrapper);
       const res = this.channel.call(new FrameWriter(Op.PROBE).finish());
       const euid = res.payload.u32();
       const possibleCpus = res.payload.u32();
@@ -514,7 +521,11 @@ export class KernelBridge {
   createMap(spec: KernelMapSpec): KernelMap {
     const template = spec.inner ? this.createMap({ ...spec.inner, name: spec.inner.name ?? `${spec.name ?? "map"}.inner` }) : undefined;
     const frame = new FrameWriter(Op.MAP_CREATE).u32(spec.type).u32(spec.keySize).u32(spec.valueSize).u32(spec.maxEntries).u32(spec.flags ?? 0);
-    if (template) frame.u32(template.fd);
+    if (template || spec.spinLock !== undefined) frame.u32(template?.fd ?? 0);
+    if (spec.spinLock !== undefined) {
+      const { btf, keyTypeId, valueTypeId } = spinLockMapBtf(spec.keySize, spec.valueSize, spec.spinLock);
+      frame.u32(btf.length).raw(btf).u32(keyTypeId).u32(valueTypeId);
+    }
     let res: { err: number; payload: FrameReader };
     try {
       res = this.requireChannel().call(frame.finish());

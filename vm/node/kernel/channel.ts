@@ -31,8 +31,13 @@ export class RunnerChannel {
   private dead: string | undefined;
   private readonly header = new Uint8Array(8);
 
-  /** `pin`: ask the runner to pin itself to one CPU (see bpf_runner.c: fast round trips). */
-  constructor(readonly binary: string, pin = true) {
+  /**
+   * `pin`: ask the runner to pin itself to one CPU (see bpf_runner.c: fast round trips).
+   * `wrapper`: a command that starts the runner, given the runner and its arguments after its
+   * own (e.g. `unshare --net sh -c '<set up a network>; exec "$0" "$@"'`, see
+   * test/kernel/netns.ts); the runner's pipes pass through it.
+   */
+  constructor(readonly binary: string, pin = true, readonly wrapper: readonly string[] = []) {
     const dir = mkdtempSync(join(tmpdir(), "ebpf-wasm-kernel-"));
     const req = join(dir, "req");
     const resp = join(dir, "resp");
@@ -51,7 +56,9 @@ export class RunnerChannel {
       const childIn = open(req, constants.O_RDONLY);
       this.reqFd = open(req, constants.O_WRONLY);
       closeSync(reqHold);
-      this.child = spawn(binary, pin ? ["--serve", "--pin"] : ["--serve"], { stdio: [childIn, childOut, "inherit"] });
+      const args = pin ? ["--serve", "--pin"] : ["--serve"];
+      const [command, ...before] = wrapper.length > 0 ? [...wrapper, binary] : [binary];
+      this.child = spawn(command!, [...before, ...args], { stdio: [childIn, childOut, "inherit"] });
       this.child.on("error", (err) => { this.dead = `bpf-runner failed to start: ${err.message}`; });
       this.child.on("exit", (code, signal) => { this.dead = `bpf-runner exited (${signal ?? `code ${code}`})`; });
       this.child.unref();

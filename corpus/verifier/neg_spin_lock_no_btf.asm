@@ -1,0 +1,22 @@
+# a lock in a map whose value has none (and no BTF)
+# type: xdp
+# map: counts array key=4 value=8 entries=1
+# expect: has to have BTF in order to use bpf_spin_lock
+# kernel: reject
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jne %r0, 0, +2
+mov %r0, 0
+exit
+mov %r6, %r0
+mov %r1, %r6
+add %r1, 4
+call 93
+mov %r1, %r6
+add %r1, 4
+call 94
+mov %r0, 0
+exit
