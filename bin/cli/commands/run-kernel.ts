@@ -29,7 +29,9 @@ import { programFuncInfo } from "../../../vm/elf/load/kernel-btf.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { SKB_MAX_ALLOC } from "../../../vm/helpers/packet/uapi.js";
 import { behindSocketHeader, KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
-import type { KernelProgram } from "../../../vm/node/kernel/bridge.js";
+import { KernelBridge, runnerPath, type KernelProgram } from "../../../vm/node/kernel/bridge.js";
+import { netnsAvailable, netnsWrapper } from "../../../vm/node/kernel/netns.js";
+import type { NetworkModel } from "../../../vm/net/model.js";
 import type { Packet } from "../../../vm/packets/index.js";
 import { PROGRAM_TYPES, SK_BUFF_SOCKET, SK_BUFF_TC } from "../../../vm/programs/index.js";
 import type { PacketResult } from "../../../vm/runtime/run.js";
@@ -51,14 +53,30 @@ const u32 = (n: number): Uint8Array => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff,
 
 export function runInKernel(
   obj: BpfObject, entry: ObjectProgram, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean },
+  options: { verify: boolean; results: boolean; network?: NetworkModel },
 ): RunReport {
   if (entry.error) throw entry.error;
   if (!entry.type) throw new BpfError(`program '${entry.name}' cannot run: ${entry.unsupported}`);
-  const bridge = kernelBridge();
+  if (!options.network) return runWith(kernelBridge(), obj, entry, packets, inits, options);
+  // --network: the runner lives in a private network namespace built from the model (the
+  // kernel's bpf_fib_lookup and check_mtu then see it), gone when the runner exits.
+  const netns = netnsAvailable(options.network);
+  if (!netns.ok) throw new CliError(`--engine kernel --network: ${netns.reason}`);
+  const bridge = new KernelBridge(runnerPath(), netnsWrapper(options.network));
+  try {
+    return runWith(bridge, obj, entry, packets, inits, options);
+  } finally {
+    bridge.close();
+  }
+}
+
+function runWith(
+  bridge: KernelBridge, obj: BpfObject, entry: ObjectProgram, packets: readonly Packet[], inits: readonly MapInit[],
+  options: { verify: boolean; results: boolean },
+): RunReport {
   const status = bridge.available();
   if (!status.ok) throw new CliError(`--engine kernel is not available here: ${status.reason}`);
-  const type = PROGRAM_TYPES[entry.type];
+  const type = PROGRAM_TYPES[entry.type!];
   // libbpf: a PERF_EVENT_ARRAY without max_entries has a slot per possible CPU (withCpuSlots).
   const specs: KernelMapSpec[] = verifierMaps(obj).map((m, fd) => withCpuSlots({
     name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,

@@ -18,6 +18,7 @@ import { RingBuf } from "../../../vm/maps/ringbuf.js";
 import { PerfEventArray } from "../../../vm/maps/perf-event-array.js";
 import type { PerfRecord } from "../../../vm/helpers/trace.js";
 import { isPerCpu } from "../../../vm/maps/types.js";
+import { Network, type NetworkModel } from "../../../vm/net/model.js";
 import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/packets/index.js";
 import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
 import { CliError, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
@@ -32,6 +33,11 @@ export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   pcap: { type: "string", valueName: "FILE", description: "PROG.o: packets from a pcap or pcapng capture (non-Ethernet link types adapted or skipped)" },
   gen: { type: "string", valueName: "SPEC", description: "PROG.o: generated packets, KIND:COUNT[:seed=N] (default mix:1000:seed=1)" },
   map: { type: "string", valueName: "NAME=FILE.json", description: "PROG.o: initial entries of a map, [{\"key\": HEX, \"value\": HEX}] (repeatable)" },
+  network: {
+    type: "string",
+    valueName: "FILE.json",
+    description: "PROG.o: the network bpf_fib_lookup and bpf_check_mtu see: {devices, routes, neighbours} (vm/net/model.ts); default a fresh namespace, lo only. --engine kernel builds it in a private network namespace",
+  },
   out: { type: "string", valueName: "FILE.pcap", description: "PROG.o: write the packets as they leave the program (dropped ones left out)" },
   "per-packet": { type: "boolean", description: "PROG.o: list every packet's verdict, r0 and length" },
   "no-verify": { type: "boolean", description: "PROG.o: DO NOT VERIFY the program (conformance experiments only; announced loudly)" },
@@ -113,12 +119,13 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   const entry = findProgram(obj, stringOption(args, "program"));
   const { packets, input, notes } = readPackets(args);
   const wantResults = args.options["per-packet"] === true || stringOption(args, "out") !== undefined;
+  const network = readNetwork(stringOption(args, "network"));
   let report: RunReport;
   if (engineName === "kernel") {
     const { runInKernel } = await import("./run-kernel.js");
-    report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults });
+    report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults, ...(network ? { network } : {}) });
   } else {
-    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args) });
+    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network });
   }
   const out = stringOption(args, "out");
   if (out !== undefined) writeOut(out, packets, report.results!);
@@ -168,6 +175,30 @@ function readPackets(args: ParsedArgs): { packets: Packet[]; input: string; note
     ...Object.entries(eth.skipped).map(([why, n]) => `${n} packets skipped: ${why}`),
   ];
   return { packets: eth.packets, input: `pcap ${pcap}`, notes };
+}
+
+// ---- --network FILE.json --------------------------------------------------------------------
+
+/** The network model in FILE (checked here, so a bad one is refused before any engine starts). */
+function readNetwork(file: string | undefined): NetworkModel | undefined {
+  if (file === undefined) return undefined;
+  let model: NetworkModel;
+  try {
+    model = JSON.parse(readText(file, "network")) as NetworkModel;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new CliError(`--network ${file}: not JSON: ${err.message}`);
+    throw err;
+  }
+  if (typeof model !== "object" || model === null || !Array.isArray(model.devices)) {
+    throw new CliError(`--network ${file}: expected {"devices": [...], "routes": [...], "neighbours": [...]} (vm/net/model.ts)`);
+  }
+  try {
+    new Network(model);
+  } catch (err) {
+    if (err instanceof BpfError) throw new CliError(`--network ${file}: ${err.message}`);
+    throw err;
+  }
+  return model;
 }
 
 // ---- --map NAME=FILE.json ------------------------------------------------------------------
@@ -323,10 +354,10 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
 
 async function runHere(
   obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean; engine: EngineOptions },
+  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined },
 ): Promise<RunReport> {
   const engine = await getEngine(engineName, options.engine);
-  const loaded = instantiateObjectNode(obj, entry, { verify: options.verify });
+  const loaded = instantiateObjectNode(obj, entry, { verify: options.verify, ...(options.network ? { network: options.network } : {}) });
   applyMapInits(loaded.machine.maps, inits);
   // A perf event reader (libbpf's perf_buffer) opens slot i on CPU i of every PERF_EVENT_ARRAY.
   for (const map of loaded.machine.maps) if (map instanceof PerfEventArray) map.openAll();
