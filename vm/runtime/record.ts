@@ -31,6 +31,8 @@ export const REC_XDP_FRAGS_END = 20;
  * runs, as the kernel's per-CPU md_dst does (vm/helpers/packet/tunnel-key.ts).
  */
 export const REC_TUNNEL = 24;
+/** u32: clones bpf_clone_redirect sent in this run (vm/helpers/packet/clone-redirect.ts). */
+export const REC_CLONES = 28;
 
 export const RedirectKind = { NONE: 0, IFINDEX: 1, MAP: 2 } as const;
 
@@ -74,6 +76,11 @@ function devmapIfindex(map: AnyMap | undefined, key: number, flags: number): num
   if (!(map instanceof BpfMap) || (map.type !== MapType.DevMap && map.type !== MapType.DevMapHash) || flags) return undefined;
   const value = (map as BpfMap).lookup(new Uint8Array(new Uint32Array([key]).buffer));
   return value ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : undefined;
+}
+
+/** The clones bpf_clone_redirect sent in the last run on `cpu`. */
+export function readClones(view: DataView, cpu: CpuRegion): number {
+  return view.getUint32(cpu.scratch + REC_CLONES, true);
 }
 
 export function clearRecord(u8: Uint8Array, cpu: CpuRegion): void {

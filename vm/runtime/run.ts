@@ -9,7 +9,7 @@ import type { CtxLayout } from "../programs/context.js";
 import type { Packet } from "../packets/packet.js";
 import { ContextWriter, type ContextOptions, type Placed } from "./context.js";
 import type { RuntimeMachine } from "./machine.js";
-import { clearRecord, readRedirect, redirectKey, redirectOfKey, redirectTarget, type Redirect } from "./record.js";
+import { clearRecord, readClones, readRedirect, redirectKey, redirectOfKey, redirectTarget, type Redirect } from "./record.js";
 
 export interface RunnerOptions extends ContextOptions {
   /** The CPU the runner's packets run on (its stack, ctx, packet slot, per-CPU values). Default 0. */
@@ -31,6 +31,8 @@ export interface PacketResult {
   readonly packet: Uint8Array;
   /** The redirect target, when the verdict is a redirect and a helper recorded one. */
   readonly redirect?: Redirect;
+  /** Clones bpf_clone_redirect sent during the run (tc), when there were any. */
+  readonly clones?: number;
 }
 
 export interface BatchResult {
@@ -181,7 +183,8 @@ export class PacketRunner {
     }
     const packet = this.u8.slice(data, end);
     const redirect = REDIRECT_VERDICTS.has(verdict) ? readRedirect(this.view, this.cpu, this.machine.maps) : undefined;
-    return redirect ? { verdict, retval, packet, redirect } : { verdict, retval, packet };
+    const clones = readClones(this.view, this.cpu);
+    return { verdict, retval, packet, ...(redirect ? { redirect } : {}), ...(clones ? { clones } : {}) };
   }
 
   /**

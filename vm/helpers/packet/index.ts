@@ -9,7 +9,7 @@
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
 //                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb),
 //                  skb_pull_data, skb_load_bytes_relative, csum_update, redirect_peer,
-//                  redirect_neigh
+//                  redirect_neigh, clone_redirect
 //                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
 //                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
@@ -24,6 +24,7 @@ import { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
 import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 import { tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
+import { cloneRedirect } from "./clone-redirect.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 import { skbAdjustRoom } from "./skb-adjust-room.js";
@@ -45,6 +46,7 @@ export { FLOW_HASH_SEED, flowHash, flowHashHelpers, flowKeys, type FlowKeys } fr
 export { jhash, jhash2 } from "./jhash.js";
 export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 export { REDIRECT_NEIGH, REDIRECT_NEXTHOP, REDIRECT_PEER, tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
+export { cloneRedirect } from "./clone-redirect.js";
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 export { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 export { skbAdjustRoom } from "./skb-adjust-room.js";
@@ -98,7 +100,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf, options.perfSlot),
         skbPullData, skbLoadBytesRelative(layout), csumUpdate, tcRedirectPeer(layout), tcRedirectNeigh(layout),
         skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
-        skbFibLookup(options.network ?? new Network()),
+        skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()),
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
       ];
     case "socket_filter":

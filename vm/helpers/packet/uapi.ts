@@ -16,6 +16,8 @@ export const EOPNOTSUPP = 95;
 export const ENODEV = 19;
 /** Protocol error: get_tunnel_key asked for the other address family than the tunnel's. */
 export const EPROTO = 71;
+/** Result too large: clone_redirect's skb without a link-layer header. */
+export const ERANGE = 34;
 /** include/linux/errno.h: "operation is not supported", kernel-internal but seen by programs. */
 export const ENOTSUPP = 524;
 
