@@ -72,6 +72,10 @@ export const SK_BUFF_TC = ctxLayout("__sk_buff", FIELDS, [
   "tstamp",
 ]);
 
+/** cgroup_skb programs may write mark, priority, cb[] and tstamp (kernel: cg_skb_is_valid_access;
+ * tstamp needs CAP_SYS_ADMIN, which a loader of cgroup programs has). */
+export const SK_BUFF_CGROUP = ctxLayout("__sk_buff", FIELDS, [...CB, "mark", "priority", "tstamp"]);
+
 /** Where LD_ABS/LD_IND find the packet: offsets of data and data_end in __sk_buff. */
 export const SKB_DATA_OFFSET = ctxField(SK_BUFF_SOCKET, "data").offset; // 76
 export const SKB_DATA_END_OFFSET = ctxField(SK_BUFF_SOCKET, "data_end").offset; // 80

@@ -2,10 +2,10 @@
 // return value reads as a verdict, and whether legacy LD_ABS/LD_IND packet loads are allowed.
 
 import type { CtxLayout } from "./context.js";
-import { SK_BUFF_SOCKET, SK_BUFF_TC } from "./skb.js";
+import { SK_BUFF_CGROUP, SK_BUFF_SOCKET, SK_BUFF_TC } from "./skb.js";
 import { XDP_MD, xdpVerdict } from "./xdp.js";
 
-export type ProgramTypeName = "conformance" | "socket_filter" | "sched_cls" | "xdp";
+export type ProgramTypeName = "conformance" | "socket_filter" | "sched_cls" | "xdp" | "cgroup_skb";
 
 /**
  * enum bpf_attach_type values that change what a program of our types may do: an XDP program for
@@ -13,6 +13,9 @@ export type ProgramTypeName = "conformance" | "socket_filter" | "sched_cls" | "x
  */
 export const BPF_XDP_DEVMAP = 33;
 export const BPF_XDP_CPUMAP = 35;
+/** A cgroup_skb program for the egress hook may return 0..3 (bit 1: congestion notification). */
+export const BPF_CGROUP_INET_INGRESS = 0;
+export const BPF_CGROUP_INET_EGRESS = 1;
 
 export interface ProgramType {
   readonly name: ProgramTypeName;
@@ -37,6 +40,12 @@ const TC_VERDICTS: Record<number, string> = {
   6: "TC_ACT_REPEAT",
   7: "TC_ACT_REDIRECT",
 };
+
+/**
+ * A cgroup_skb program's return value (__cgroup_bpf_run_filter_skb): bit 0 allows the packet,
+ * bit 1 (egress only, check_return_code allows 0..3 there) asks for a congestion notification.
+ */
+const CGROUP_SKB_VERDICTS = ["drop", "allow", "drop+cn", "allow+cn"];
 
 const u32 = (r0: bigint): number => Number(r0 & 0xffffffffn);
 const s32 = (r0: bigint): number => u32(r0) | 0;
@@ -70,6 +79,14 @@ export const PROGRAM_TYPES: Readonly<Record<ProgramTypeName, ProgramType>> = {
     ctx: XDP_MD,
     ldAbs: false,
     verdict: (r0) => xdpVerdict(u32(r0)),
+  },
+  // BPF_PROG_TYPE_CGROUP_SKB: its packet starts at the network header (no LD_ABS: may_access_skb).
+  cgroup_skb: {
+    name: "cgroup_skb",
+    kernelType: 8,
+    ctx: SK_BUFF_CGROUP,
+    ldAbs: false,
+    verdict: (r0) => CGROUP_SKB_VERDICTS[u32(r0)] ?? `cgroup_skb ${u32(r0)}`,
   },
 };
 

@@ -41,6 +41,13 @@ const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
 const VLAN_HLEN = 4;
 
+const ETH_P_IP = 0x0800;
+const ETH_P_IPV6 = 0x86dd;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IPV4_HLEN = 20;
+const IPV6_HLEN = 40;
+
 export const PacketType = { HOST: 0, BROADCAST: 1, MULTICAST: 2, OTHERHOST: 3 } as const;
 
 const u16be = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
@@ -104,6 +111,8 @@ export class ContextWriter {
   private readonly vlanOffload: boolean;
   /** Offsets of the per-packet fields (-1 when the type's ctx has none). */
   private readonly off: Record<"data" | "data_end" | "data_meta" | "len" | "protocol" | "pkt_type" | "vlan_present" | "vlan_tci" | "vlan_proto" | "wire_len", number>;
+  /** cgroup_skb: offsets of the socket fields its test run fills in. */
+  private readonly sk?: { family: number; local4: number; remote4: number; local6: number; remote6: number };
   /** Options that set per-packet fields: written after them. */
   private readonly late: Array<[offset: number, value: number]> = [];
 
@@ -129,6 +138,9 @@ export class ContextWriter {
       wire_len: at("wire_len"),
     };
     this.template = this.buildTemplate(options);
+    if (type.name === "cgroup_skb") {
+      this.sk = { family: at("family"), local4: at("local_ip4"), remote4: at("remote_ip4"), local6: at("local_ip6_0"), remote6: at("remote_ip6_0") };
+    }
   }
 
   private buildTemplate(options: ContextOptions): Uint8Array {
@@ -206,7 +218,8 @@ export class ContextWriter {
       view.setUint32(ctx + o.len, len, true);
       view.setUint32(ctx + o.wire_len, len, true);
       // skb->protocol is a __be16: the u32 field holds the two bytes as they are on the wire.
-      view.setUint32(ctx + o.protocol, bswap16(etherProtocol(frame, tag ? 12 + VLAN_HLEN : 12)), true);
+      const protocol = etherProtocol(frame, tag ? 12 + VLAN_HLEN : 12);
+      view.setUint32(ctx + o.protocol, bswap16(protocol), true);
       view.setUint32(ctx + o.pkt_type, packetType(frame, this.mac, this.broadcast), true);
       if (tag) {
         view.setUint32(ctx + o.vlan_present, 1, true);
@@ -216,8 +229,55 @@ export class ContextWriter {
       for (const [offset, value] of this.late) view.setUint32(ctx + offset, value, true);
       // Header offsets and flags the skb helpers keep after the struct (skb-state.ts): a fresh skb.
       resetSkbState(view, ctx);
+      if (this.sk) return this.toNetworkHeader({ data, dataEnd, len }, protocol);
     }
     return { data, dataEnd, len };
+  }
+
+  /**
+   * A cgroup_skb program sees the packet from its network header (__cgroup_bpf_run_filter_skb
+   * pushes skb->data back to it; bpf_prog_test_run_skb pulls the Ethernet header and does not
+   * push it back for this type): data is 14 bytes into the frame, the MAC header in front of it
+   * (skb_load_bytes_relative BPF_HDR_START_MAC), len counts from data. The socket fields read
+   * the test run's socket: family AF_INET / AF_INET6 by skb->protocol, its local address the
+   * IP source and its remote address the IP destination when the header is there, ports 0.
+   * Frames are Ethernet frames, as for every other type here.
+   */
+  private toNetworkHeader(frame: Placed, protocol: number): Placed {
+    // A frame shorter than its Ethernet header (BPF_PROG_TEST_RUN refuses it: EINVAL) leaves an
+    // empty packet at its end rather than stopping a whole run.
+    const l2 = Math.min(ETH_HLEN, frame.dataEnd - frame.data);
+    const placed: Placed = { data: frame.data + l2, dataEnd: frame.dataEnd, len: Math.max(0, frame.len - ETH_HLEN) };
+    const ctx = this.cpu.ctx;
+    const view = this.view;
+    const o = this.off;
+    view.setUint32(ctx + o.data, placed.data, true);
+    view.setUint32(ctx + o.data_meta, placed.data, true);
+    view.setUint32(ctx + o.len, placed.len, true);
+    view.setUint32(ctx + o.wire_len, placed.len, true);
+    for (const [offset, value] of this.late) view.setUint32(ctx + offset, value, true);
+    this.writeSocket(ctx, protocol, placed.dataEnd - placed.data);
+    return placed;
+  }
+
+  /** bpf_prog_test_run_skb's socket for an skb of `protocol` with `headLen` bytes from its network header. */
+  private writeSocket(ctx: number, protocol: number, headLen: number): void {
+    const sk = this.sk!;
+    const data = this.cpu.packetData + ETH_HLEN;
+    const ip4 = protocol === ETH_P_IP, ip6 = protocol === ETH_P_IPV6;
+    this.view.setUint32(ctx + sk.family, ip4 ? AF_INET : ip6 ? AF_INET6 : 0, true);
+    // The addresses are __be32s: the program's u32 loads see them as the header holds them.
+    this.u8.fill(0, ctx + sk.local4, ctx + sk.local4 + 4);
+    this.u8.fill(0, ctx + sk.remote4, ctx + sk.remote4 + 4);
+    this.u8.fill(0, ctx + sk.local6, ctx + sk.local6 + 16);
+    this.u8.fill(0, ctx + sk.remote6, ctx + sk.remote6 + 16);
+    if (ip4 && headLen >= IPV4_HLEN) {
+      this.u8.copyWithin(ctx + sk.local4, data + 12, data + 16);
+      this.u8.copyWithin(ctx + sk.remote4, data + 16, data + 20);
+    } else if (ip6 && headLen >= IPV6_HLEN) {
+      this.u8.copyWithin(ctx + sk.local6, data + 8, data + 24);
+      this.u8.copyWithin(ctx + sk.remote6, data + 24, data + 40);
+    }
   }
 
   /**

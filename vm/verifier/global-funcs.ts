@@ -46,6 +46,7 @@ const CTX_STRUCTS: Partial<Record<ProgramTypeName, readonly string[]>> = {
   xdp: ["xdp_md", "xdp_buff"],
   socket_filter: ["__sk_buff", "sk_buff"],
   sched_cls: ["__sk_buff", "sk_buff"],
+  cgroup_skb: ["__sk_buff", "sk_buff"],
 };
 
 /** Tags btf_prepare_func_args knows; those here without a meaning need BTF-typed kernel pointers. */

@@ -45,11 +45,14 @@ export const SPECIAL_MAPS: ReadonlySet<number> = new Set([
   MapType.CPUMAP, // redirect_map only
 ]);
 
-const SKB: readonly ProgramTypeName[] = ["socket_filter", "sched_cls"];
+const SKB: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "cgroup_skb"];
 const TC: readonly ProgramTypeName[] = ["sched_cls"];
 const XDP: readonly ProgramTypeName[] = ["xdp"];
-const NET: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "xdp"];
+const NET: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "xdp", "cgroup_skb"];
 const TC_XDP: readonly ProgramTypeName[] = ["sched_cls", "xdp"];
+const CG: readonly ProgramTypeName[] = ["cgroup_skb"];
+/** The socket lookups: tc_cls_act_func_proto, xdp_func_proto and cg_skb_func_proto. */
+const SK_LOOKUP: readonly ProgramTypeName[] = ["sched_cls", "xdp", "cgroup_skb"];
 
 const RULES: ReadonlyArray<[number, HelperRule]> = [
   [1, { name: "map_lookup_elem", pktAccess: true }],
@@ -98,9 +101,10 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [69, { name: "fib_lookup", types: TC_XDP }],
   // Socket lookups (tc_cls_act_func_proto, xdp_func_proto): not built here, but a program of
   // another type is told what the kernel tells it.
-  [84, { name: "sk_lookup_tcp", types: TC_XDP }],
-  [85, { name: "sk_lookup_udp", types: TC_XDP }],
-  [99, { name: "skc_lookup_tcp", types: TC_XDP }],
+  [97, { name: "skb_ecn_set_ce", types: CG }],
+  [84, { name: "sk_lookup_tcp", types: SK_LOOKUP }],
+  [85, { name: "sk_lookup_udp", types: SK_LOOKUP }],
+  [99, { name: "skc_lookup_tcp", types: SK_LOOKUP }],
   [87, { name: "map_push_elem", pktAccess: true, mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
   [88, { name: "map_pop_elem", mapTypes: [MapType.QUEUE, MapType.STACK] }],
   [89, { name: "map_peek_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
@@ -117,6 +121,7 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [188, { name: "xdp_get_buff_len", types: XDP }],
   [189, { name: "xdp_load_bytes", types: XDP }],
   [190, { name: "xdp_store_bytes", types: XDP }],
+  [135, { name: "csum_level", types: TC }],
   [152, { name: "redirect_neigh", types: TC }],
   [155, { name: "redirect_peer", types: TC }],
   [208, { name: "ktime_get_tai_ns" }],

@@ -3,7 +3,7 @@
 // loads. These are the kernel's <type>_is_valid_access and may_access_direct_pkt_data rules
 // (net/core/filter.c), kept as one table.
 
-import { BPF_XDP_DEVMAP, type ProgramTypeName } from "../programs/types.js";
+import { BPF_CGROUP_INET_EGRESS, BPF_XDP_DEVMAP, type ProgramTypeName } from "../programs/types.js";
 
 export interface TypeRules {
   /** Loads through PTR_TO_PACKET (kernel: may_access_direct_pkt_data, BPF_READ). */
@@ -14,6 +14,12 @@ export interface TypeRules {
   readonly noRead: ReadonlySet<string>;
   /** Loads narrower than a field (bpf_ctx_narrow_access_ok): skb types yes, xdp no. */
   readonly narrowReads: boolean;
+  /** Fields only a whole load may read (bpf_skb_is_valid_access: the IPv4/IPv6 addresses). */
+  readonly wholeReads?: ReadonlySet<string>;
+  /** Fields the kernel lets this type read but whose value we do not model: refused, saying why. */
+  readonly unmodelled?: ReadonlyMap<string, string>;
+  /** check_return_code: the range r0 must be in at program exit; undefined: any value. */
+  readonly returnRange?: readonly [bigint, bigint];
 }
 
 /** __sk_buff fields from family to local_port: socket fields, not for skb programs. */
@@ -21,6 +27,18 @@ const SK_FIELDS = [
   "family", "remote_ip4", "local_ip4", "remote_ip6_0", "remote_ip6_1", "remote_ip6_2", "remote_ip6_3",
   "local_ip6_0", "local_ip6_1", "local_ip6_2", "local_ip6_3", "remote_port", "local_port",
 ];
+
+/**
+ * `__sk_buff.sk`: a PTR_TO_SOCK_COMMON_OR_NULL the kernel gives tc and cgroup_skb programs (a
+ * test run's skb has a dummy socket), read whole only. We model no sockets, so it is refused
+ * rather than read as a number that would always say NULL.
+ */
+const SK_POINTER: ReadonlyMap<string, string> = new Map([
+  ["sk", "__sk_buff.sk (a struct bpf_sock pointer, PTR_TO_SOCK_COMMON_OR_NULL in the kernel) is not supported here: sockets are not modelled"],
+]);
+
+/** The socket address fields bpf_skb_is_valid_access wants read as whole u32s. */
+const SK_ADDRESSES = SK_FIELDS.filter((f) => f.includes("_ip"));
 
 const RULES: Record<ProgramTypeName, TypeRules> = {
   // The conformance type has no ctx: r1 is plain memory (see Env.memSize).
@@ -33,7 +51,27 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
     narrowReads: true,
   },
   // tc_cls_act_is_valid_access.
-  sched_cls: { packetRead: true, packetWrite: true, noRead: new Set(["flow_keys", ...SK_FIELDS]), narrowReads: true },
+  sched_cls: {
+    packetRead: true,
+    packetWrite: true,
+    noRead: new Set(["flow_keys", ...SK_FIELDS]),
+    narrowReads: true,
+    wholeReads: new Set(["sk"]),
+    unmodelled: SK_POINTER,
+  },
+  // cg_skb_is_valid_access: no tc_classid, data_meta, wire_len; data/data_end for loads only
+  // (may_access_direct_pkt_data refuses BPF_WRITE for CGROUP_SKB); the socket fields read the
+  // skb's socket. bpf_skb_is_valid_access refuses tstamp_type (its own u8 in the UAPI) and
+  // flow_keys; `sk` is a PTR_TO_SOCK_COMMON_OR_NULL there, a socket we do not model.
+  cgroup_skb: {
+    packetRead: true,
+    packetWrite: false,
+    noRead: new Set(["tc_classid", "data_meta", "wire_len", "flow_keys", "tstamp_type"]),
+    narrowReads: true,
+    wholeReads: new Set([...SK_ADDRESSES, "sk"]),
+    returnRange: [0n, 1n],
+    unmodelled: SK_POINTER,
+  },
   // xdp_is_valid_access: egress_ifindex only for devmap programs; exact 4-byte loads.
   xdp: { packetRead: true, packetWrite: true, noRead: new Set(["egress_ifindex"]), narrowReads: false },
 };
@@ -41,5 +79,10 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
 /** xdp_is_valid_access: a program attached to a DEVMAP slot (BPF_XDP_DEVMAP) reads egress_ifindex too. */
 const XDP_DEVMAP: TypeRules = { ...RULES.xdp, noRead: new Set() };
 
+/** check_return_code: a cgroup_skb program for BPF_CGROUP_INET_EGRESS may return 0..3 (2 and 3 ask for congestion notification). */
+const CGROUP_SKB_EGRESS: TypeRules = { ...RULES.cgroup_skb, returnRange: [0n, 3n] };
+
 export const typeRules = (name: ProgramTypeName, expectedAttach = 0): TypeRules =>
-  name === "xdp" && expectedAttach === BPF_XDP_DEVMAP ? XDP_DEVMAP : RULES[name];
+  name === "xdp" && expectedAttach === BPF_XDP_DEVMAP ? XDP_DEVMAP
+  : name === "cgroup_skb" && expectedAttach === BPF_CGROUP_INET_EGRESS ? CGROUP_SKB_EGRESS
+  : RULES[name];

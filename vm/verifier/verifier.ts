@@ -23,6 +23,7 @@ import { checkMemAccess, checkStrictAlignment } from "./memory.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
 import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, typeName, type Reg } from "./regs.js";
+import { checkReturnCode } from "./return-code.js";
 import { immScalar } from "./scalar-alu.js";
 import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, Step, VState, pathString, type Checkpoint } from "./state.js";
 import { propagatePrecision } from "./precision.js";
@@ -421,6 +422,7 @@ class Run {
     if (st.frame.subprog !== 0 && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
     checkNoLockHeld(st, "BPF_EXIT instruction in main prog");
     if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
+    if (st.frame.subprog === 0) checkReturnCode(this.env, st, r0);
     this.pathDone(st);
     return undefined;
   }

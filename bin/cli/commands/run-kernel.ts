@@ -142,7 +142,11 @@ function runWith(
       fillKernelMap(map, init, cpus, kmaps);
     }
     const socket = entry.type === "socket_filter";
-    const ctx = entry.type === "sched_cls" ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
+    // A cgroup_skb program's test run pulls the Ethernet header as a socket filter's does, and
+    // our runtime starts its packet at the network header too; the kernel's data_out has 14
+    // zeroed bytes pushed in front (bpf_prog_test_run_skb, !is_l2), cut here.
+    const cgroup = entry.type === "cgroup_skb";
+    const ctx = entry.type === "sched_cls" || cgroup ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
     const data = packets.map((p) => (socket ? behindSocketHeader(p.data) : p.data));
     // A tc program may grow its skb up to SKB_MAX_ALLOC (skb_change_tail / change_head /
     // adjust_room): data_out needs that room, or the kernel cuts it and reports ENOSPC.
@@ -156,7 +160,7 @@ function runWith(
       const verdict = k.errno ? `ERROR(${k.errno})` : type.verdict(retval);
       verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
       if (options.results) {
-        let packet = socket ? k.data.subarray(Math.min(ETH_HLEN, k.data.length)) : k.data;
+        let packet = socket || cgroup ? k.data.subarray(Math.min(ETH_HLEN, k.data.length)) : k.data;
         if (socket && k.retval !== 0 && k.retval < packet.length) packet = packet.subarray(0, k.retval);
         results.push({ verdict, retval, packet: packet.slice() });
       }

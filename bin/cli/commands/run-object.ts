@@ -46,7 +46,7 @@ export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 
 const DEFAULT_GEN = "mix:1000:seed=1";
 /** Verdicts after which the packet goes nowhere (left out of --out). */
-const DROPPED = new Set(["XDP_DROP", "XDP_ABORTED", "TC_ACT_SHOT", "TC_ACT_STOLEN", "drop"]);
+const DROPPED = new Set(["XDP_DROP", "XDP_ABORTED", "TC_ACT_SHOT", "TC_ACT_STOLEN", "drop", "drop+cn"]);
 /** Packets per runBatch call: progress updates between chunks. */
 const CHUNK = 65_536;
 
@@ -128,7 +128,7 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
     report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network });
   }
   const out = stringOption(args, "out");
-  if (out !== undefined) writeOut(out, packets, report.results!);
+  if (out !== undefined) writeOut(out, packets, report.results!, entry.type === "cgroup_skb");
   const summary = {
     program: entry.name,
     section: entry.section,
@@ -410,11 +410,13 @@ class Progress {
   }
 }
 
-function writeOut(file: string, input: readonly Packet[], results: readonly PacketResult[]): void {
+/** `l3`: the results start at the network header (cgroup_skb); the frame's own Ethernet header is put back. */
+function writeOut(file: string, input: readonly Packet[], results: readonly PacketResult[], l3 = false): void {
   const out: Packet[] = [];
-  results.forEach((r, i) => {
-    if (DROPPED.has(r.verdict)) return;
+  results.forEach((r0, i) => {
+    if (DROPPED.has(r0.verdict)) return;
     const p = input[i]!;
+    const r = l3 ? { ...r0, packet: Uint8Array.from([...p.data.subarray(0, Math.min(14, p.data.length)), ...r0.packet]) } : r0;
     // A capture cut at the snaplen keeps its missing tail on the wire.
     const origLen = r.packet.length + Math.max(0, p.origLen - p.data.length);
     out.push({ data: r.packet, ts: p.ts, origLen, linkType: p.linkType, iface: 0 });

@@ -12,7 +12,7 @@
 // The first match wins, so longer names come before their prefixes. Types we run map to our
 // ProgramTypeName; the rest are loaded (and can be disassembled) but reported as unsupported.
 
-import { BPF_XDP_CPUMAP, BPF_XDP_DEVMAP, type ProgramTypeName } from "../../programs/types.js";
+import { BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_INGRESS, BPF_XDP_CPUMAP, BPF_XDP_DEVMAP, type ProgramTypeName } from "../../programs/types.js";
 
 /** enum bpf_prog_type (linux/bpf.h), by kernel name without the BPF_PROG_TYPE_ prefix. */
 export const KERNEL_PROG_TYPES = {
@@ -36,7 +36,8 @@ export interface SectionType {
   readonly pattern: string;
   /**
    * enum bpf_attach_type the section implies, when it matters here: BPF_XDP_DEVMAP (33) for
-   * `xdp/devmap` (its programs may read xdp_md.egress_ifindex), BPF_XDP_CPUMAP (35).
+   * `xdp/devmap` (its programs may read xdp_md.egress_ifindex), BPF_XDP_CPUMAP (35),
+   * BPF_CGROUP_INET_INGRESS (0) / BPF_CGROUP_INET_EGRESS (1) for `cgroup_skb/ingress|egress`.
    */
   readonly expectedAttach?: number;
 }
@@ -45,12 +46,15 @@ export interface SectionType {
 const ATTACH: Readonly<Record<string, number>> = {
   "xdp.frags/devmap": BPF_XDP_DEVMAP, "xdp/devmap": BPF_XDP_DEVMAP, "xdp_devmap/": BPF_XDP_DEVMAP,
   "xdp.frags/cpumap": BPF_XDP_CPUMAP, "xdp/cpumap": BPF_XDP_CPUMAP, "xdp_cpumap/": BPF_XDP_CPUMAP,
+  // An egress program may return 0..3 (check_return_code); libbpf loads these with the hook's type.
+  "cgroup_skb/ingress": BPF_CGROUP_INET_INGRESS, "cgroup_skb/egress": BPF_CGROUP_INET_EGRESS,
 };
 
 const RUN_AS: Partial<Record<KernelProgTypeName, ProgramTypeName>> = {
   SOCKET_FILTER: "socket_filter",
   SCHED_CLS: "sched_cls",
   XDP: "xdp",
+  CGROUP_SKB: "cgroup_skb",
 };
 
 /** [pattern, kernel type], in libbpf's order where it matters. */
@@ -82,7 +86,7 @@ const SECTION_DEFS: ReadonlyArray<readonly [string, KernelProgTypeName]> = [
   ["lwt_in", "LWT_IN"], ["lwt_out", "LWT_OUT"], ["lwt_xmit", "LWT_XMIT"], ["lwt_seg6local", "LWT_SEG6LOCAL"],
   ["sockops", "SOCK_OPS"],
   ["sk_skb*", "SK_SKB"], ["sk_msg", "SK_MSG"], ["lirc_mode2", "LIRC_MODE2"], ["flow_dissector", "FLOW_DISSECTOR"],
-  ["cgroup_skb/", "CGROUP_SKB"], ["cgroup/skb", "CGROUP_SKB"],
+  ["cgroup_skb/ingress", "CGROUP_SKB"], ["cgroup_skb/egress", "CGROUP_SKB"], ["cgroup_skb/", "CGROUP_SKB"], ["cgroup/skb", "CGROUP_SKB"],
   ["cgroup/sock_create", "CGROUP_SOCK"], ["cgroup/sock_release", "CGROUP_SOCK"], ["cgroup/sock", "CGROUP_SOCK"],
   ["cgroup/post_bind4", "CGROUP_SOCK"], ["cgroup/post_bind6", "CGROUP_SOCK"],
   ["cgroup/bind4", "CGROUP_SOCK_ADDR"], ["cgroup/bind6", "CGROUP_SOCK_ADDR"], ["cgroup/connect4", "CGROUP_SOCK_ADDR"],

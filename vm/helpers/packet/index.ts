@@ -9,10 +9,14 @@
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
 //                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb),
 //                  skb_pull_data, skb_load_bytes_relative, csum_update, redirect_peer,
-//                  redirect_neigh, clone_redirect
+//                  redirect_neigh, clone_redirect, csum_level
 //                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
 //                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
+//   cgroup_skb:    skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
+//                  skb_ecn_set_ce — of cg_skb_func_proto; its socket helpers (sk_fullsock,
+//                  tcp_sock, sk_storage_*, sk_lookup_*, get_socket_cookie/uid),
+//                  get_local_storage and skb_cgroup_id are not built
 //
 // trace_printk / trace_vprintk are for every type: ../trace.ts traceHelpers.
 
@@ -25,7 +29,9 @@ import { FLOW_HASH_SEED, flowHashHelpers } from "./flow-hash.js";
 import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 import { tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
 import { cloneRedirect } from "./clone-redirect.js";
+import { csumLevel } from "./csum-level.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
+import { skbEcnSetCe } from "./skb-ecn.js";
 import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 import { skbAdjustRoom } from "./skb-adjust-room.js";
 import { skbProtoHelpers } from "./skb-proto.js";
@@ -47,7 +53,9 @@ export { jhash, jhash2 } from "./jhash.js";
 export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redirect.js";
 export { REDIRECT_NEIGH, REDIRECT_NEXTHOP, REDIRECT_PEER, tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
 export { cloneRedirect } from "./clone-redirect.js";
+export { csumLevel } from "./csum-level.js";
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
+export { skbEcnSetCe } from "./skb-ecn.js";
 export { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 export { skbAdjustRoom } from "./skb-adjust-room.js";
 export { skbProtoHelpers } from "./skb-proto.js";
@@ -100,11 +108,13 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf, options.perfSlot),
         skbPullData, skbLoadBytesRelative(layout), csumUpdate, tcRedirectPeer(layout), tcRedirectNeigh(layout),
         skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
-        skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()),
+        skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()), csumLevel(layout),
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
       ];
     case "socket_filter":
       return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot)];
+    case "cgroup_skb":
+      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), skbEcnSetCe(layout)];
     case "conformance":
       return [];
   }

@@ -2,8 +2,8 @@
 // encapsulation flags that say what the new room will hold (net/core/filter.c
 // bpf_skb_adjust_room, bpf_skb_net_grow, bpf_skb_net_shrink, bpf_skb_net_hdr_push / _pop). Only
 // IPv4 and IPv6 skbs may be adjusted. Our skbs are never GSO (a test-run skb is not), so the
-// gso_size / gso_type bookkeeping and FIXED_GSO change nothing, and CHECKSUM_NONE makes
-// NO_CSUM_RESET moot; both flags are still checked as the kernel checks them.
+// gso_size / gso_type bookkeeping and FIXED_GSO change nothing. A success resets a
+// CHECKSUM_UNNECESSARY skb (bpf_csum_level made it one) to CHECKSUM_NONE unless NO_CSUM_RESET.
 
 import type { Layout } from "../../memory/layout.js";
 import type { HelperDef } from "../registry.js";
@@ -102,6 +102,8 @@ function adjustRoom(layout: Layout): HelperDef["impl"] {
     const cur = skb.len - skb.networkOffset;
     if (shrink ? abs >= cur || cur - abs < min : skb.len + abs > SKB_MAX_ALLOC) return errno(ENOTSUPP);
     const err = shrink ? netShrink(skb, off, abs, flags) : netGrow(skb, off, abs, flags);
+    // __skb_reset_checksum_unnecessary unless told not to (bpf_csum_level's partner).
+    if (!err && !(flags & BPF_F_ADJ_ROOM_NO_CSUM_RESET)) skb.csumLevel = undefined;
     skb.commit();
     return err ? errno(err) : 0n;
   };

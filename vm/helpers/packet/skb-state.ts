@@ -44,6 +44,9 @@ const TRANSPORT = STATE + 8;
 const FLAGS = STATE + 12;
 const STATE_END = STATE + 16;
 const FLAG_ENCAPSULATION = 1;
+/** ip_summed == CHECKSUM_UNNECESSARY (else CHECKSUM_NONE, a test-run skb's), and its csum_level in bits 2..3. */
+const FLAG_CSUM_UNNECESSARY = 2;
+const CSUM_LEVEL_SHIFT = 2;
 if (STATE_END > CTX_SIZE) throw new Error(`the skb state (${STATE}..${STATE_END}) does not fit the ctx area of ${CTX_SIZE} bytes`);
 
 /** A fresh test-run skb's hidden state (ContextWriter.place calls this for every __sk_buff). */
@@ -67,6 +70,12 @@ export class Skb {
   /** 0: not set. */
   transport: number;
   encapsulation: boolean;
+  /**
+   * skb->ip_summed == CHECKSUM_UNNECESSARY with skb->csum_level (0..3), or undefined for
+   * CHECKSUM_NONE: only bpf_csum_level and adjust_room's reset change it (a test run's skb
+   * starts CHECKSUM_NONE, and no CHECKSUM_COMPLETE / PARTIAL skb reaches a program here).
+   */
+  csumLevel: number | undefined;
 
   constructor(
     readonly mem: Mem,
@@ -80,7 +89,9 @@ export class Skb {
     this.mac = skbHeader(m, ctx, slot, "mac");
     this.network = skbHeader(m, ctx, slot, "network");
     this.transport = m.u32(ctx + TRANSPORT);
-    this.encapsulation = (m.u32(ctx + FLAGS) & FLAG_ENCAPSULATION) !== 0;
+    const flags = m.u32(ctx + FLAGS);
+    this.encapsulation = (flags & FLAG_ENCAPSULATION) !== 0;
+    this.csumLevel = flags & FLAG_CSUM_UNNECESSARY ? flags >>> CSUM_LEVEL_SHIFT : undefined;
   }
 
   /** skb->protocol in host order (the __sk_buff field holds the __be16 as it is on the wire). */
@@ -169,7 +180,8 @@ export class Skb {
     m.setU32(this.ctx + MAC, this.mac);
     m.setU32(this.ctx + NETWORK, this.network);
     m.setU32(this.ctx + TRANSPORT, this.transport);
-    m.setU32(this.ctx + FLAGS, this.encapsulation ? FLAG_ENCAPSULATION : 0);
+    const csum = this.csumLevel === undefined ? 0 : FLAG_CSUM_UNNECESSARY | (this.csumLevel << CSUM_LEVEL_SHIFT);
+    m.setU32(this.ctx + FLAGS, (this.encapsulation ? FLAG_ENCAPSULATION : 0) | csum);
   }
 
   /** __skb_push(n): n bytes (contents the caller's) in front of data. Room must be reserved. */

@@ -24,6 +24,7 @@ export const ProgType = {
   SOCKET_FILTER: 1,
   SCHED_CLS: 3,
   XDP: 6,
+  CGROUP_SKB: 8,
 } as const;
 export type ProgTypeName = keyof typeof ProgType;
 
