@@ -122,6 +122,7 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [189, { name: "xdp_load_bytes", types: XDP }],
   [190, { name: "xdp_store_bytes", types: XDP }],
   [135, { name: "csum_level", types: TC }],
+  [192, { name: "skb_set_tstamp", types: TC }],
   [152, { name: "redirect_neigh", types: TC }],
   [155, { name: "redirect_peer", types: TC }],
   [208, { name: "ktime_get_tai_ns" }],

@@ -9,7 +9,7 @@
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
 //                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb),
 //                  skb_pull_data, skb_load_bytes_relative, csum_update, redirect_peer,
-//                  redirect_neigh, clone_redirect, csum_level
+//                  redirect_neigh, clone_redirect, csum_level, skb_set_tstamp
 //                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
 //                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
@@ -30,6 +30,7 @@ import { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redir
 import { tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
 import { cloneRedirect } from "./clone-redirect.js";
 import { csumLevel } from "./csum-level.js";
+import { skbSetTstamp } from "./skb-tstamp.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { skbEcnSetCe } from "./skb-ecn.js";
 import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
@@ -54,6 +55,7 @@ export { type MapLookup, tcRedirect, xdpRedirect, xdpRedirectMap } from "./redir
 export { REDIRECT_NEIGH, REDIRECT_NEXTHOP, REDIRECT_PEER, tcRedirectNeigh, tcRedirectPeer } from "./redirect-peer-neigh.js";
 export { cloneRedirect } from "./clone-redirect.js";
 export { csumLevel } from "./csum-level.js";
+export { skbSetTstamp } from "./skb-tstamp.js";
 export { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 export { skbEcnSetCe } from "./skb-ecn.js";
 export { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
@@ -109,6 +111,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         skbPullData, skbLoadBytesRelative(layout), csumUpdate, tcRedirectPeer(layout), tcRedirectNeigh(layout),
         skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
         skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()), csumLevel(layout),
+        skbSetTstamp(layout),
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
       ];
     case "socket_filter":
