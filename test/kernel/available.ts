@@ -4,7 +4,8 @@
 
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { kernelBridge, type Availability } from "../../vm/node/kernel/engine.js";
+import type { Insn } from "../../vm/isa/instruction.js";
+import { KernelError, kernelBridge, type Availability, type LoadOptions } from "../../vm/node/kernel/engine.js";
 
 let status: Availability | undefined;
 
@@ -22,4 +23,18 @@ export function kernelAvailability(): Availability {
     if (!status.ok) console.log(`skipped: no kernel bpf() (${status.reason})`);
   }
   return status;
+}
+
+/**
+ * The kernel verifier's refusal of a program as "message\nlog", or undefined when it loads (the
+ * program is closed at once: only loaded, never attached).
+ */
+export function kernelRefusal(insns: readonly Insn[], options: LoadOptions): string | undefined {
+  try {
+    kernelBridge().load(insns, options).close();
+    return undefined;
+  } catch (e) {
+    if (e instanceof KernelError) return `${e.message}\n${e.log}`;
+    throw e;
+  }
 }

@@ -14,7 +14,7 @@ import { netnsAvailable } from "../../vm/node/kernel/netns.js";
 import type { NetworkModel } from "../../vm/net/model.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { kernelAvailability } from "./available.js";
-import { fixtureObject, frames } from "./objects.js";
+import { fixtureObject, frames, skbTestRunnable } from "./objects.js";
 
 const NET: NetworkModel = {
   devices: [
@@ -39,9 +39,7 @@ function expected(f: Uint8Array): { retval: number; clones: number } {
 
 describe("bpf_clone_redirect (tc_clone_redirect.o)", () => {
   const obj = fixtureObject("tc_clone_redirect");
-  // The skb test run refuses an IPv4 / IPv6 frame too short for its IP header (EINVAL).
-  const ethertype = (f: Uint8Array) => (f[12]! << 8) | f[13]!;
-  const data = frames("mix:400:seed=13").filter((f) => f.length >= 14 + (ethertype(f) === 0x0800 ? 20 : ethertype(f) === 0x86dd ? 40 : 0));
+  const data = skbTestRunnable(frames("mix:400:seed=13"));
 
   it("returns 0 and counts a clone for a device of the machine, -EINVAL otherwise, on both engines", async () => {
     const want = data.map(expected);

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { kernelBridge } from "../../vm/node/kernel/engine.js";
 import { kernelAvailability } from "./available.js";
-import { fixtureObject, frames, runKernel, runOurs } from "./objects.js";
+import { fixtureObject, frames, runKernel, runOurs, skbTestRunnable } from "./objects.js";
 
 const status = kernelAvailability();
 if (!status.ok) console.log(`skipped: no kernel bpf() (${status.reason})`);
@@ -20,9 +20,7 @@ const results = (packet: string): bigint[] =>
 
 describe("bpf_csum_level (tc_csum_level.o)", () => {
   const obj = fixtureObject("tc_csum_level");
-  // The skb test run refuses an IPv4 / IPv6 frame too short for its IP header (EINVAL).
-  const ethertype = (f: Uint8Array) => (f[12]! << 8) | f[13]!;
-  const data = frames("mix:400:seed=8").filter((f) => f.length >= 14 + (ethertype(f) === 0x0800 ? 20 : ethertype(f) === 0x86dd ? 40 : 0));
+  const data = skbTestRunnable(frames("mix:400:seed=8"));
 
   it("the engines agree, and every outcome occurs: levels 0..3, -EACCES, -EINVAL", async () => {
     const interp = await runOurs(obj, "interpreter", data);

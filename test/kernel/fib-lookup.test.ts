@@ -11,14 +11,14 @@ import { assemble } from "../../vm/asm/index.js";
 import { findProgram } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode, nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
-import { KernelBridge, KernelError, ProgType, runnerPath } from "../../vm/node/kernel/bridge.js";
+import { KernelBridge, ProgType, runnerPath } from "../../vm/node/kernel/bridge.js";
 import { kernelBridge } from "../../vm/node/kernel/engine.js";
 import { netnsAvailable, netnsWrapper } from "../../vm/node/kernel/netns.js";
 import { DEFAULT_NETWORK, type NetworkModel } from "../../vm/net/model.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { verify } from "../../vm/verifier/index.js";
 import { ctxFor } from "../helpers/device-runtime.js";
-import { kernelAvailability } from "./available.js";
+import { kernelAvailability, kernelRefusal } from "./available.js";
 import { fixtureObject } from "./objects.js";
 
 const NET: NetworkModel = {
@@ -270,13 +270,7 @@ describe("bpf_fib_lookup (69) on a network model", () => {
       if (refusal) expect(ours.message, what).toMatch(refusal);
       else expect(ours.message, `${what}: ${ours.log}`).toBeUndefined();
       if (!status.ok) continue;
-      let kernel: string | undefined;
-      try {
-        kernelBridge().load(assemble(source), { type: kernelType[type], name: "fib" }).close();
-      } catch (e) {
-        if (!(e instanceof KernelError)) throw e;
-        kernel = `${e.message}\n${e.log}`;
-      }
+      const kernel = kernelRefusal(assemble(source), { type: kernelType[type], name: "fib" });
       if (refusal) expect(kernel, what).toMatch(refusal);
       else expect(kernel, what).toBeUndefined();
     }

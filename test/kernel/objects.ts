@@ -22,6 +22,17 @@ export const fixtureObject = (name: string): BpfObject =>
  */
 export const frames = (spec: string): Uint8Array[] => generate(spec).map((p) => p.data).filter((d) => d.length >= 14 && d.length <= 1500);
 
+/**
+ * The frames an skb test run takes: it refuses (EINVAL) an IPv4 / IPv6 frame too short for its
+ * IP header (bpf_prog_test_run_skb), which our runner would run.
+ */
+export function skbTestRunnable(data: readonly Uint8Array[]): Uint8Array[] {
+  return data.filter((f) => f.length >= 14 + (IP_HEADER.get((f[12]! << 8) | f[13]!) ?? 0));
+}
+
+/** EtherType → the IP header a test run wants whole (IPv4, IPv6). */
+const IP_HEADER: ReadonlyMap<number, number> = new Map([[0x0800, 20], [0x86dd, 40]]);
+
 export interface ObjectRun {
   readonly results: ReadonlyArray<{ verdict: string; retval: string; packet: string }>;
   /** Keyed maps as sorted "key=value" hex lines (PROG_ARRAYs left out: their values are fds / ids). */

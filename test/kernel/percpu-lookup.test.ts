@@ -7,15 +7,14 @@
 // the map types the kernel refuses, and the NULL check it demands.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { findProgram } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
-import { KernelError, kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { verify } from "../../vm/verifier/index.js";
 import { assemble } from "../../vm/asm/index.js";
 import { kernelHelperTable } from "../verifier/kernel-helpers.js";
-import { kernelAvailability } from "./available.js";
+import { kernelAvailability, kernelRefusal } from "./available.js";
 import { fixtureObject, frames, runKernel, type ObjectRun } from "./objects.js";
 
 const status = kernelAvailability();
@@ -114,13 +113,7 @@ exit`;
       if (refusal) expect(ours.message, what).toMatch(refusal);
       else expect(ours.message, `${what}: ${ours.log}`).toBeUndefined();
       if (!status.ok) continue;
-      let kernel: string | undefined;
-      try {
-        kernelBridge().load(assemble(source), { type: ProgType.XDP, name: "percpu", maps }).close();
-      } catch (e) {
-        if (!(e instanceof KernelError)) throw e;
-        kernel = `${e.message}\n${e.log}`;
-      }
+      const kernel = kernelRefusal(assemble(source), { type: ProgType.XDP, name: "percpu", maps });
       if (refusal) expect(kernel, what).toMatch(refusal);
       else expect(kernel, what).toBeUndefined();
     }

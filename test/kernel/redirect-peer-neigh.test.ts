@@ -7,14 +7,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
-import { KernelError, kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
 import { redirectTarget } from "../../vm/runtime/record.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { assemble } from "../../vm/asm/index.js";
 import { verify } from "../../vm/verifier/index.js";
 import { kernelHelperTable } from "../verifier/kernel-helpers.js";
-import { kernelAvailability } from "./available.js";
-import { fixtureObject, frames, runKernel } from "./objects.js";
+import { kernelAvailability, kernelRefusal } from "./available.js";
+import { fixtureObject, frames, runKernel, skbTestRunnable } from "./objects.js";
 
 const status = kernelAvailability();
 if (!status.ok) console.log(`skipped: no kernel bpf() (${status.reason})`);
@@ -55,10 +55,7 @@ describe("bpf_redirect_peer / bpf_redirect_neigh / bpf_ktime_get_tai_ns (tc)", (
   });
 
   it.skipIf(!status.ok)("the kernel gives the same verdicts", () => {
-    // An skb test run refuses (EINVAL) an IPv4 / IPv6 frame too short for its IP header
-    // (bpf_prog_test_run_skb): those are left out.
-    const ethertype = (f: Uint8Array) => (f[12]! << 8) | f[13]!;
-    const whole = data.filter((f) => f.length >= 14 + (ethertype(f) === 0x0800 ? 20 : ethertype(f) === 0x86dd ? 40 : 0));
+    const whole = skbTestRunnable(data);
     expect(whole.length).toBeGreaterThan(300);
     const kernel = runKernel(fixtureObject("tc_redirect_peer_neigh"), whole).results.map((r) => r.verdict);
     expect(kernel).toEqual(whole.map((f) => expected(f).verdict));
@@ -89,13 +86,7 @@ exit`;
       if (refusal) expect(ours.message, what).toMatch(refusal);
       else expect(ours.message, `${what}: ${ours.log}`).toBeUndefined();
       if (!status.ok) continue;
-      let kernel: string | undefined;
-      try {
-        kernelBridge().load(assemble(source), { type: type === "xdp" ? ProgType.XDP : ProgType.SCHED_CLS, name: "redir" }).close();
-      } catch (e) {
-        if (!(e instanceof KernelError)) throw e;
-        kernel = `${e.message}\n${e.log}`;
-      }
+      const kernel = kernelRefusal(assemble(source), { type: type === "xdp" ? ProgType.XDP : ProgType.SCHED_CLS, name: "redir" });
       if (refusal) expect(kernel, what).toMatch(refusal);
       else expect(kernel, what).toBeUndefined();
     }

@@ -9,11 +9,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/index.js";
 import { nodeHelperTables } from "../../vm/elf/load/machine.node.js";
-import { KernelError, kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
 import { BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_INGRESS } from "../../vm/programs/types.js";
 import { sectionType } from "../../vm/elf/load/index.js";
 import { verify } from "../../vm/verifier/index.js";
-import { kernelAvailability } from "../kernel/available.js";
+import { kernelAvailability, kernelRefusal } from "../kernel/available.js";
 
 const status = kernelAvailability();
 if (!status.ok) console.log(`skipped: no kernel bpf() (${status.reason}); our verifier is still checked`);
@@ -29,15 +29,8 @@ function ours(source: string, attach: number): string | undefined {
   return r.accepted ? undefined : r.message;
 }
 
-function kernel(source: string, attach: number): string | undefined {
-  try {
-    kernelBridge().load(assemble(source), { type: ProgType.CGROUP_SKB, expectedAttachType: attach, name: "cg", maps: MAPS }).close();
-    return undefined;
-  } catch (e) {
-    if (e instanceof KernelError) return `${e.message}\n${e.log}`;
-    throw e;
-  }
-}
+const kernel = (source: string, attach: number): string | undefined =>
+  kernelRefusal(assemble(source), { type: ProgType.CGROUP_SKB, expectedAttachType: attach, name: "cg", maps: MAPS });
 
 const IN = BPF_CGROUP_INET_INGRESS;
 const OUT = BPF_CGROUP_INET_EGRESS;

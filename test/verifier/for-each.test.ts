@@ -5,9 +5,9 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/index.js";
-import { KernelError, kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
 import { verify } from "../../vm/verifier/index.js";
-import { kernelAvailability } from "../kernel/available.js";
+import { kernelAvailability, kernelRefusal } from "../kernel/available.js";
 import { kernelHelperTable } from "./kernel-helpers.js";
 
 const status = kernelAvailability();
@@ -105,15 +105,7 @@ stxdw [%r4+0], %r1
 mov %r0, 0
 exit`;
 
-function kernelVerdict(source: string): string | undefined {
-  try {
-    kernelBridge().load(assemble(source), { type: ProgType.XDP, name: "for_each", maps: MAPS }).close();
-    return undefined;
-  } catch (e) {
-    if (e instanceof KernelError) return `${e.message}\n${e.log}`;
-    throw e;
-  }
-}
+const kernelVerdict = (source: string): string | undefined => kernelRefusal(assemble(source), { type: ProgType.XDP, name: "for_each", maps: MAPS });
 
 /** The kernel's verdict, or undefined (with the reason printed) when bpf() is not available. */
 function kernelVerdictOrSkip(source: string): string | undefined {
