@@ -17,13 +17,10 @@ import type { HelperDef } from "../registry.js";
 import { SKB_HASH, skbPacket } from "./context.js";
 import { jhash2 } from "./jhash.js";
 import { memOf, u32 } from "./memory.js";
+import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6 } from "./uapi.js";
 
 export const FLOW_HASH_SEED = 0x5eed_f10e;
 
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
-const ETH_P_8021Q = 0x8100;
-const ETH_P_8021AD = 0x88a8;
 /** IP protocols whose first 4 bytes are source and destination ports. */
 const PORT_PROTOCOLS = new Set([6 /* TCP */, 17 /* UDP */, 33 /* DCCP */, 132 /* SCTP */, 136 /* UDPLITE */]);
 

@@ -16,14 +16,11 @@
 import type { Layout } from "../../memory/layout.js";
 import type { HelperDef } from "../registry.js";
 import { skbOf, type Skb } from "./skb-state.js";
+import { ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, IPV4_HLEN, IPV6_HLEN, VLAN_HLEN } from "./uapi.js";
 
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
-const VLAN_TYPES: ReadonlySet<number> = new Set([0x8100, 0x88a8]);
-const VLAN_HLEN = 4;
+const VLAN_TYPES: ReadonlySet<number> = new Set([ETH_P_8021Q, ETH_P_8021AD]);
 const VLAN_MAX_DEPTH = 8;
-const ETH_HLEN = 14;
-const HEADER_LEN: ReadonlyMap<number, number> = new Map([[ETH_P_IP, 20], [ETH_P_IPV6, 40]]);
+const HEADER_LEN: ReadonlyMap<number, number> = new Map([[ETH_P_IP, IPV4_HLEN], [ETH_P_IPV6, IPV6_HLEN]]);
 const INET_ECN_CE = 3;
 
 const be16 = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
