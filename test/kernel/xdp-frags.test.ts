@@ -8,10 +8,7 @@
 // fixtures/xdp_frags.c records each step's result in a HASH map.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { getEngine } from "../../vm/engines.js";
-import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { kernelBridge } from "../../vm/node/kernel/engine.js";
-import { PacketRunner } from "../../vm/runtime/run.js";
 import { kernelAvailability } from "./available.js";
 import { fixtureObject, runKernel, runOurs } from "./objects.js";
 
@@ -68,32 +65,5 @@ describe("XDP frames over 3520 bytes are multi-buffer; the linear tail ends a pa
     const ours = await runOurs(obj, "interpreter", data);
     const theirs = runKernel(obj, data);
     expect(theirs).toEqual(ours);
-  });
-});
-
-// MAX_SKB_FRAGS: a frame needs at most 17 fragment pages after its 3520 linear bytes, so 73,152
-// bytes is the longest; the kernel's test run refuses a longer one with ENOMEM, and so do we,
-// with a BpfError saying why, before the program runs (a machine whose packet slot is big enough).
-describe("an XDP frame holds at most 17 fragments (73,152 bytes)", () => {
-  const MAX = 3520 + 17 * 4096;
-  for (const engine of ["interpreter", "jit"] as const) {
-    it(`${engine}: ${MAX} bytes run, ${MAX + 1} are refused naming MAX_SKB_FRAGS`, async () => {
-      const loaded = instantiateObjectNode(obj, undefined, { packetMax: MAX + 4096 });
-      const runner = new PacketRunner(loaded.machine, await (await getEngine(engine)).load(loaded.program, loaded.machine));
-      try {
-        expect(runner.runBatch([frame(MAX)]).verdicts).toBeDefined();
-        expect(() => runner.runBatch([frame(MAX + 1)])).toThrow(/73153 bytes: 3520 in the linear part and 18 fragment pages, more than the 17 \(MAX_SKB_FRAGS\)/);
-        expect(runner.runBatch([frame(60)]).verdicts).toBeDefined(); // the machine still runs
-      } finally {
-        runner.dispose();
-      }
-    });
-  }
-
-  const skip = status.ok ? undefined : `no kernel bpf() (${status.reason})`;
-  it.skipIf(skip !== undefined)("the kernel: the same frame sizes, ENOMEM past the limit", () => {
-    const verdicts = runKernel(obj, [frame(MAX), frame(MAX + 1)]).results.map((r) => r.verdict);
-    expect(verdicts[0]).not.toMatch(/^ERROR/);
-    expect(verdicts[1]).toBe("ERROR(12)");
   });
 });

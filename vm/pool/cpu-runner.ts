@@ -12,7 +12,7 @@
 import type { LoadedProgram, Region } from "../engine.js";
 import { BpfError } from "../errors.js";
 import type { CpuRegion } from "../memory/layout.js";
-import { setXdpFrame, xdpFrameTooLong } from "../helpers/packet/xdp-frags.js";
+import { setXdpFrame } from "../helpers/packet/xdp-frags.js";
 import { ctxRegions } from "../runtime/run.js";
 import { ContextWriter } from "../runtime/context.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
@@ -55,7 +55,6 @@ export class DriverSpanRunner implements SpanRunner {
   run(corpus: SharedCorpusInfo, start: number, count: number, results: boolean): void {
     writeTemplate(this.writer);
     if (this.slot) checkFits(corpus, this.machine, this.cpu);
-    checkXdpFrames(corpus, this.cpu);
     const c = this.cpu;
     try {
       this.driver.xdp(corpus.desc, start, count, c.ctx, c.stackTop, this.slot, results ? corpus.results : 0, histAddress(corpus, c.cpu), c.cpu, c.scratch);
@@ -69,12 +68,6 @@ function checkFits(corpus: SharedCorpusInfo, machine: RuntimeMachine, cpu: CpuRe
   if (corpus.maxLength > machine.layout.packetMax) {
     throw new BpfError(`CPU ${cpu.cpu}: a corpus packet of ${corpus.maxLength} bytes does not fit the packet slot (packetMax ${machine.layout.packetMax})`);
   }
-}
-
-/** Before any packet runs (a batch stopped halfway would leave its maps half updated): every frame must be one XDP can hold. */
-function checkXdpFrames(corpus: SharedCorpusInfo, cpu: CpuRegion): void {
-  const tooLong = xdpFrameTooLong(corpus.maxLength);
-  if (tooLong) throw new BpfError(`CPU ${cpu.cpu}: a corpus packet: ${tooLong}`);
 }
 
 /** One packet at a time from JS: `runOne(r1)` runs the program with r1 = ctx on this CPU. */
@@ -118,10 +111,7 @@ export class LoopSpanRunner implements SpanRunner {
   run(corpus: SharedCorpusInfo, start: number, count: number, results: boolean): void {
     const { u8, dv, cpu } = this;
     if (!this.inPlace) checkFits(corpus, this.machine, cpu);
-    if (this.isXdp) {
-      checkXdpFrames(corpus, cpu);
-      writeTemplate(this.writer);
-    }
+    if (this.isXdp) writeTemplate(this.writer);
     const hist = histAddress(corpus, cpu.cpu) / 8;
     const args = [BigInt(cpu.ctx)];
     for (let i = start; i < start + count; i++) {

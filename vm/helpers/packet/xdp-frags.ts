@@ -13,7 +13,6 @@
 // xdp_adjust_tail (net/core/filter.c bpf_xdp_frags_shrink_tail / bpf_xdp_frags_increase_tail);
 // xdp_adjust_head / xdp_adjust_meta only move data and data_meta within the linear part.
 
-import { BpfError } from "../../errors.js";
 import type { CpuRegion, Layout } from "../../memory/layout.js";
 import { PACKET_HEADROOM } from "../../memory/layout.js";
 import { REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../../runtime/record.js";
@@ -27,20 +26,6 @@ export const SKB_SHARED_INFO_SIZE = 320;
 export const XDP_HARD_END = XDP_PAGE - SKB_SHARED_INFO_SIZE;
 /** The most bytes of packet the linear part holds at entry (max_data_sz of bpf_prog_test_run_xdp): 3520. */
 export const XDP_LINEAR_MAX = XDP_HARD_END - PACKET_HEADROOM;
-
-/**
- * MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS, 17 by default): the fragments an XDP frame's
- * skb_shared_info holds. bpf_prog_test_run_xdp refuses a frame needing more with -ENOMEM, and no
- * driver builds one, so no program ever sees it.
- */
-export const XDP_MAX_FRAGS = 17;
-
-/** Why a frame of `len` bytes, `linear` of them in the linear part, cannot be an XDP frame; undefined if it can. */
-export function xdpFrameTooLong(len: number, linear = Math.min(len, XDP_LINEAR_MAX)): string | undefined {
-  const pages = Math.ceil((len - linear) / XDP_PAGE);
-  if (pages <= XDP_MAX_FRAGS) return undefined;
-  return `XDP frame of ${len} bytes: ${linear} in the linear part and ${pages} fragment pages, more than the ${XDP_MAX_FRAGS} (MAX_SKB_FRAGS) an XDP frame holds; the kernel's test run refuses it with ENOMEM`;
-}
 
 /** data_hard_end of a CPU's frame: a page after data_hard_start, or the slot's end if that comes first. */
 export const xdpHardEnd = (slot: CpuRegion): number => Math.min(slot.packetEnd, slot.packetSlot + XDP_HARD_END);
@@ -63,8 +48,6 @@ export function setXdpFrags(view: DataView, slot: CpuRegion, dataEnd: number, fr
  */
 export function setXdpFrame(view: DataView, slot: CpuRegion, data: number, len: number, linearEnd = data + XDP_LINEAR_MAX): number {
   const end = Math.min(data + len, linearEnd);
-  const tooLong = xdpFrameTooLong(len, end - data);
-  if (tooLong) throw new BpfError(tooLong);
   setXdpFrags(view, slot, end, data + len - end);
   return end;
 }
