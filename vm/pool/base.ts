@@ -58,7 +58,7 @@ export abstract class PoolBase<O extends RunOptions = RunOptions> {
   loadCorpus(packets: readonly CorpusPacket[]): SharedCorpusInfo {
     if (this.closed) throw new BpfError("the pool is closed");
     if (this.running > 0) throw new BpfError("cannot replace the corpus while a run is in flight");
-    this.corpusInfo = writeCorpus(this.machine.memory, this.machine.layout, packets);
+    this.corpusInfo = writeCorpus(this.machine.memory, this.machine.layout, packets, this.machine.type);
     return this.corpusInfo;
   }
 

@@ -2,9 +2,10 @@
 // adds each packet's verdict to the CPU's histogram (and its r0 to the results array when asked).
 //
 //   - JIT, XDP: the wasm driver (driver.ts) — one JS→wasm call per span;
-//   - everything else (the interpreter; socket filter and tc programs, whose __sk_buff needs
-//     per-packet fields computed in JS by the runtime's ContextWriter): a JS loop, one run()
-//     per packet.
+//   - JIT, __sk_buff types (socket filter, tc, cgroup_skb): the driver too, placing each packet
+//     from the contexts the corpus precomputed with the runtime's ContextWriter (placements.ts);
+//   - everything else (the interpreter; a corpus without precomputed contexts): a JS loop, one
+//     run() per packet, ContextWriter placing each packet.
 // In place (ProgramRef.inPlace) the packet pointers are the corpus bytes; otherwise each packet
 // is first copied to the CPU's packet slot (vm/runtime/README.md §2), as the runtime's
 // PacketRunner places it.
@@ -58,6 +59,37 @@ export class DriverSpanRunner implements SpanRunner {
     const c = this.cpu;
     try {
       this.driver.xdp(corpus.desc, start, count, c.ctx, c.stackTop, this.slot, results ? corpus.results : 0, histAddress(corpus, c.cpu), c.cpu, c.scratch);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+}
+
+/**
+ * The JIT on an __sk_buff type: the wasm driver's `skb`, placing each packet from the corpus's
+ * precomputed contexts (placements.ts); a corpus without them (placementNote says why) runs in
+ * the JS loop, placed by ContextWriter.
+ */
+export class SkbDriverSpanRunner implements SpanRunner {
+  private readonly driver: DriverExports;
+
+  constructor(
+    private readonly cpu: CpuRegion,
+    memory: WebAssembly.Memory,
+    run: (...args: never[]) => unknown,
+    private readonly loop: LoopSpanRunner,
+    private readonly machine: RuntimeMachine,
+    private readonly translate: (err: unknown) => unknown,
+  ) {
+    this.driver = instantiateDriver(memory, run);
+  }
+
+  run(corpus: SharedCorpusInfo, start: number, count: number, results: boolean): void {
+    if (corpus.placement === undefined) return this.loop.run(corpus, start, count, results);
+    checkFits(corpus, this.machine, this.cpu);
+    const c = this.cpu;
+    try {
+      this.driver.skb(corpus.desc, start, count, c.ctx, c.stackTop, c.packetData, results ? corpus.results : 0, histAddress(corpus, c.cpu), c.cpu, c.scratch, corpus.placement);
     } catch (err) {
       throw this.translate(err);
     }

@@ -2,7 +2,8 @@
 // program over a range of corpus packets, calling the JIT module's `run` export wasm-to-wasm (an
 // import bound to the other instance's export: no JavaScript, no BigInt per packet).
 //
-//   xdp(desc, first, count, ctx, fp, slot, results, hist, cpu, record)   all i32
+//   xdp(desc, first, count, ctx, fp, slot, results, hist, cpu, record)   all i32 (and skb's
+//                                                                        place, ignored)
 //     for i in [first, first + count):
 //       ptr, len = descriptor i (u32 pair at desc + 8i)
 //       if slot: memory.copy(slot, ptr, len); ptr = slot        the per-CPU copy
@@ -13,6 +14,15 @@
 //       r0 = run(r1 = ctx, 0, 0, 0, 0, fp[, cpu])
 //       if results: results[i] = r0                             u64 per packet
 //       hist[bin(u32 r0)] += 1                                  u64 × 16 per CPU (corpus.ts)
+//
+//   skb(desc, first, count, ctx, fp, slot, results, hist, cpu, record, place)   all i32
+//     the same loop for __sk_buff program types, placing each packet from its precomputed
+//     context (placements.ts; `place` is the corpus's descriptor, corpus.ts writePlacement):
+//       memory.copy(slot, ptr, len)                             always a copy
+//       memory.copy(ctx, template, extent)                      what every packet shares
+//       ctx[word k] = value[i][k] (+ slot for a pointer word)   what differs per packet
+//       record[offset] = value for each scratch word place() writes
+//       r0 = run(...); results; hist                            as xdp
 //
 // The JIT's own `runBatch` export does the in-place half of this too; the driver adds the copy,
 // data_meta, the verdict histogram and a start index, and it works for any module that exports
@@ -47,15 +57,16 @@ const Op = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, call: 0x10,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, i32Store: 0x36, i64Store: 0x37,
-  i32Const: 0x41, i64Const: 0x42, i32Eq: 0x46, i32GeU: 0x4f, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, select: 0x1b,
+  i32Const: 0x41, i64Const: 0x42, i32Eq: 0x46, i32LtS: 0x48, i32GeU: 0x4f, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71,
+  i32Shl: 0x74, select: 0x1b,
   i64Add: 0x7c, i32WrapI64: 0xa7, i64ExtendI32U: 0xad, void: 0x40,
 } as const;
 const memoryCopy = [0xfc, ...uleb(10), 0x00, 0x00];
 
-// Parameters and locals of `xdp`.
-const DESC = 0, FIRST = 1, COUNT = 2, CTX = 3, FP = 4, SLOT = 5, RESULTS = 6, HIST = 7, CPU = 8, RECORD = 9;
-const PARAMS = 10;
-const I = 10, END = 11, PTR = 12, LEN = 13, D = 14, K = 15, LINEAR = 16, R0 = 17;
+// Parameters of `xdp` and `skb` (one signature: xdp ignores `place`), and their locals.
+const DESC = 0, FIRST = 1, COUNT = 2, CTX = 3, FP = 4, SLOT = 5, RESULTS = 6, HIST = 7, CPU = 8, RECORD = 9, PLACE = 10;
+const PARAMS = 11;
+const I = 11, END = 12, PTR = 13, LEN = 14, D = 15, K = 16, LINEAR = 17, R0 = 18;
 
 const get = (l: number): number[] => [Op.localGet, l];
 const set = (l: number): number[] => [Op.localSet, l];
@@ -77,14 +88,7 @@ function sleb32(v: number): number[] {
 
 function xdpBody(withCpu: boolean): number[] {
   const code = [
-    ...get(FIRST), ...set(I),
-    ...get(FIRST), ...get(COUNT), Op.i32Add, ...set(END),
-    Op.block, Op.void,
-    Op.loop, Op.void,
-    ...get(I), ...get(END), Op.i32GeU, Op.brIf, 1,
-    ...get(DESC), ...get(I), ...i32(3), Op.i32Shl, Op.i32Add, ...set(D),
-    ...get(D), ...mem(Op.i32Load, 2, 0), ...set(PTR),
-    ...get(D), ...mem(Op.i32Load, 2, 4), ...set(LEN),
+    ...loopHead(),
     ...get(SLOT), Op.if, Op.void,
     ...get(SLOT), ...get(PTR), ...get(LEN), ...memoryCopy,
     ...get(SLOT), ...set(PTR),
@@ -95,6 +99,81 @@ function xdpBody(withCpu: boolean): number[] {
     ...get(CTX), ...get(PTR), ...mem(Op.i32Store, 2, 0),
     ...get(CTX), ...get(PTR), ...get(LINEAR), Op.i32Add, ...mem(Op.i32Store, 2, 4),
     ...get(CTX), ...get(PTR), ...mem(Op.i32Store, 2, 8),
+    ...runAndCount(withCpu),
+  ];
+  return functionBody(vec([[7, I32], [1, I64]]), code); // i, end, ptr, len, d, k, linear: i32; r0: i64
+}
+
+// The placement descriptor's words (corpus.ts writePlacement), loaded into locals of `skb`.
+const TMPL = 19, EXTENT = 20, VALS = 21, NW = 22, WORDS = 23, NR = 24, REC = 25, ROW = 26, J = 27, W = 28;
+
+/**
+ * `skb`: the packet copied to the slot, the precomputed context (placements.ts): the template,
+ * then the packet's varying words (pointers relocated to this CPU's packet start), and the
+ * scratch words place() writes; then the run.
+ */
+function skbBody(withCpu: boolean): number[] {
+  const descriptor = [TMPL, EXTENT, VALS, NW, WORDS, NR, REC].flatMap((local, k) => [...get(PLACE), ...mem(Op.i32Load, 2, 4 * k), ...set(local)]);
+  const code = [
+    ...descriptor,
+    ...loopHead(),
+    ...get(SLOT), ...get(PTR), ...get(LEN), ...memoryCopy,
+    ...get(CTX), ...get(TMPL), ...get(EXTENT), ...memoryCopy,
+    ...get(VALS), ...get(I), ...get(NW), Op.i32Mul, ...i32(2), Op.i32Shl, Op.i32Add, ...set(ROW),
+    ...counted(NW, [
+      ...get(WORDS), ...get(J), ...i32(2), Op.i32Shl, Op.i32Add, ...mem(Op.i32Load, 2, 0), ...set(W),
+      ...get(CTX), ...get(W), ...i32(0x7fffffff), Op.i32And, Op.i32Add,
+      ...get(ROW), ...get(J), ...i32(2), Op.i32Shl, Op.i32Add, ...mem(Op.i32Load, 2, 0),
+      ...get(SLOT), ...i32(0), ...get(W), ...i32(0), Op.i32LtS, Op.select, Op.i32Add, // + slot for a pointer word (sign bit)
+      ...mem(Op.i32Store, 2, 0),
+    ]),
+    ...counted(NR, [
+      ...get(RECORD), ...get(REC), ...get(J), ...i32(3), Op.i32Shl, Op.i32Add, Op.localTee, W, ...mem(Op.i32Load, 2, 0), Op.i32Add,
+      ...get(W), ...mem(Op.i32Load, 2, 4),
+      ...mem(Op.i32Store, 2, 0),
+    ]),
+    ...runAndCount(withCpu),
+  ];
+  return functionBody(vec([[7, I32], [1, I64], [10, I32]]), code); // as xdp's, then the descriptor's and the loops'
+}
+
+const functionBody = (locals: number[], code: number[]): number[] => {
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+};
+
+/** i from first to first + count; each turn reads descriptor i into ptr and len. The loop stays open. */
+function loopHead(): number[] {
+  return [
+    ...get(FIRST), ...set(I),
+    ...get(FIRST), ...get(COUNT), Op.i32Add, ...set(END),
+    Op.block, Op.void,
+    Op.loop, Op.void,
+    ...get(I), ...get(END), Op.i32GeU, Op.brIf, 1,
+    ...get(DESC), ...get(I), ...i32(3), Op.i32Shl, Op.i32Add, ...set(D),
+    ...get(D), ...mem(Op.i32Load, 2, 0), ...set(PTR),
+    ...get(D), ...mem(Op.i32Load, 2, 4), ...set(LEN),
+  ];
+}
+
+/** `body` for J from 0 to local `n` - 1. */
+function counted(n: number, body: number[]): number[] {
+  return [
+    ...i32(0), ...set(J),
+    Op.block, Op.void,
+    Op.loop, Op.void,
+    ...get(J), ...get(n), Op.i32GeU, Op.brIf, 1,
+    ...body,
+    ...get(J), ...i32(1), Op.i32Add, ...set(J),
+    Op.br, 0,
+    Op.end,
+    Op.end,
+  ];
+}
+
+/** The run of the packet, its r0 and verdict bin, and the loop's end (loopHead opened it). */
+function runAndCount(withCpu: boolean): number[] {
+  return [
     ...get(CTX), Op.i64ExtendI32U, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, ...get(FP),
     ...(withCpu ? get(CPU) : []),
     Op.call, 0, ...set(R0),
@@ -115,9 +194,6 @@ function xdpBody(withCpu: boolean): number[] {
     Op.end,
     Op.end,
   ];
-  const locals = vec([[7, I32], [1, I64]]); // i, end, ptr, len, d, k, linear: i32; r0: i64
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
 }
 
 /** `run`'s parameter count: 6 (r1..r5, fp) or 7 (r1..r5, fp, cpu). */
@@ -127,23 +203,25 @@ export type RunArity = 6 | 7;
 export function driverBinary(arity: RunArity): Uint8Array<ArrayBuffer> {
   const runParams = [[I64], [I64], [I64], [I64], [I64], [I32], ...(arity === 7 ? [[I32]] : [])];
   const runType = [0x60, ...vec(runParams), ...vec([[I64]])];
-  const xdpType = [0x60, ...vec(Array.from({ length: PARAMS }, () => [I32])), 0x00];
+  const spanType = [0x60, ...vec(Array.from({ length: PARAMS }, () => [I32])), 0x00];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([runType, xdpType])),
+    ...section(1, vec([runType, spanType])),
     ...section(2, vec([
       [...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)],
       [...name("prog"), ...name("run"), 0x00, 0x00],
     ])),
-    ...section(3, vec([[1]])),
-    ...section(7, vec([[...name("xdp"), 0x00, 1]])),
-    ...section(10, vec([xdpBody(arity === 7)])),
+    ...section(3, vec([[1], [1]])),
+    ...section(7, vec([[...name("xdp"), 0x00, 1], [...name("skb"), 0x00, 2]])),
+    ...section(10, vec([xdpBody(arity === 7), skbBody(arity === 7)])),
   ];
   return new Uint8Array(bytes);
 }
 
 export interface DriverExports {
   xdp(desc: number, first: number, count: number, ctx: number, fp: number, slot: number, results: number, hist: number, cpu: number, record: number): void;
+  /** `slot`: the CPU's packet start (always a copy); `record`: its scratch area; `place`: the corpus's placement descriptor. */
+  skb(desc: number, first: number, count: number, ctx: number, fp: number, slot: number, results: number, hist: number, cpu: number, record: number, place: number): void;
 }
 
 const compiled = new Map<RunArity, WebAssembly.Module>();

@@ -8,7 +8,7 @@ import { BpfError } from "../errors.js";
 import { Interpreter } from "../interpreter/engine.js";
 import type { CpuRegion } from "../memory/layout.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
-import { DriverSpanRunner, LoopSpanRunner, type SpanRunner } from "./cpu-runner.js";
+import { DriverSpanRunner, LoopSpanRunner, SkbDriverSpanRunner, type SpanRunner } from "./cpu-runner.js";
 import type { ProgramRef } from "./protocol.js";
 
 export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: CpuRegion): Promise<SpanRunner> {
@@ -21,8 +21,13 @@ export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: 
   if (!ref.jit) throw new BpfError(`program '${ref.name}': a JIT program without its compiled module`);
   const { instantiate } = await import("../../jit/modules.js");
   const program = await instantiate(ref.jit, machine, cpu.cpu);
+  // Timer callbacks it sets run here, later, compiled by this worker (vm/runtime/timers.ts).
+  const { JitEngine } = await import("../../jit/engine.js");
+  machine.timers.bind({ insns: decode(ref.insns), name: ref.name }, new JitEngine());
   // JS helpers read the CPU from the program's helper context: this instance only runs here.
   program.enter(cpu.cpu);
-  if (machine.type.ctx?.name !== "xdp_md") return new LoopSpanRunner(machine, cpu, program, ref.inPlace);
-  return new DriverSpanRunner(machine, cpu, program.exports.run, ref.inPlace, (err) => program.translate(err));
+  const translate = (err: unknown): unknown => program.translate(err);
+  if (machine.type.ctx?.name === "xdp_md") return new DriverSpanRunner(machine, cpu, program.exports.run, ref.inPlace, translate);
+  const loop = new LoopSpanRunner(machine, cpu, program, ref.inPlace);
+  return new SkbDriverSpanRunner(cpu, machine.memory, program.exports.run, loop, machine, translate);
 }
