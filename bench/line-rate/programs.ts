@@ -38,8 +38,11 @@ export interface BenchProgram {
   setup(packets: readonly PacketLike[]): MapEntry[];
 }
 
-/** The programs of the default suite, in order: the reference workloads of issue 7 first. */
-export const DEFAULT_PROGRAMS = ["xdp_parser", "xdp_firewall", "proto_counter"];
+/**
+ * The programs of the default suite, in order: the reference workloads of issue 7 first, then a
+ * tc classifier (an __sk_buff program: the pool's driver places its contexts, vm/pool/placements.ts).
+ */
+export const DEFAULT_PROGRAMS = ["xdp_parser", "xdp_firewall", "proto_counter", "tc_classifier"];
 /** Every corpus program (--program all). */
 export const ALL_PROGRAMS = [
   "xdp_parser", "xdp_firewall", "proto_counter", "syn_limiter", "l4_lb", "ipv6_parser", "calls_loop",
