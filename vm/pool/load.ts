@@ -21,9 +21,6 @@ export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: 
   if (!ref.jit) throw new BpfError(`program '${ref.name}': a JIT program without its compiled module`);
   const { instantiate } = await import("../../jit/modules.js");
   const program = await instantiate(ref.jit, machine, cpu.cpu);
-  // Timer callbacks it sets run here, later, compiled by this worker (vm/runtime/timers.ts).
-  const { JitEngine } = await import("../../jit/engine.js");
-  machine.timers.bind({ insns: decode(ref.insns), name: ref.name }, new JitEngine());
   // JS helpers read the CPU from the program's helper context: this instance only runs here.
   program.enter(cpu.cpu);
   const translate = (err: unknown): unknown => program.translate(err);
