@@ -45,6 +45,8 @@ export class JitEngine implements Engine {
     // A program of the machine's table serves tail calls into it too: no second compile.
     const id = machine.programs?.idOf(program);
     if (id !== undefined) jit.link.place(id, jit.exports.tail);
+    // Timer callbacks of this program run later through this engine (vm/runtime/timers.ts).
+    machine.timers?.bind(program, this);
     return jit;
   }
 }

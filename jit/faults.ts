@@ -7,6 +7,7 @@ import { formatInsn } from "../vm/asm/disassembler.js";
 import { BpfRuntimeError } from "../vm/errors.js";
 import type { Insn } from "../vm/isa/instruction.js";
 import { MAX_CALL_FRAMES } from "../vm/isa/opcodes.js";
+import { isKfunc } from "../vm/helpers/kfunc/defs.js";
 
 export const Fault = {
   NONE: 0,
@@ -112,7 +113,7 @@ export function helperError(
   const why = err instanceof Error ? err.message : String(err);
   const offset = trapSite(err)?.offset;
   const insn = offset === undefined ? undefined : insnAt(offset);
-  const what = helper ? `helper ${helper.name} (#${helper.id}) failed: ${why}` : `helper failed: ${why}`;
+  const what = helper ? `${isKfunc(helper) ? "kfunc" : "helper"} ${helper.name} (#${helper.id}) failed: ${why}` : `helper failed: ${why}`;
   return insn === undefined ? new BpfRuntimeError(what) : new BpfRuntimeError(`${slotName(insns, insn)}: ${what}`, { insn });
 }
 

@@ -130,7 +130,8 @@ export class JitLink {
     const ctx = this.helperContext;
     const out: Record<string, Func> = {};
     for (const id of plan.helpers) {
-      const def = this.machine.helpers.get(id);
+      // A kfunc is imported as a helper is; their ids do not overlap (vm/helpers/kfunc/ids.ts).
+      const def = this.machine.helpers.get(id) ?? this.machine.helpers.kfunc(id);
       if (!def) throw new BpfError(`the JIT module of ${info.name} calls helper ${id}, which this machine does not have`);
       out[String(id)] = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => {
         try {

@@ -42,6 +42,11 @@ export interface Machine {
   readonly maps?: MapSet;
   /** Programs that tail calls reach: the ids PROG_ARRAY slots hold (vm/runtime/programs.ts). */
   readonly programs?: ProgramTable;
+  /**
+   * The machine's BPF timers (vm/runtime/timers.ts): engines tell them each program they load,
+   * so that a timer callback of it runs later on the same engine.
+   */
+  readonly timers?: { bind(program: Program, engine: Engine): void };
 }
 
 export interface RunInput {

@@ -52,6 +52,9 @@ const PROG_TYPES: Record<string, number> = {
   socket_filter: ProgType.SOCKET_FILTER,
   sched_cls: ProgType.SCHED_CLS,
   cgroup_skb: ProgType.CGROUP_SKB,
+  lwt_in: ProgType.LWT_IN,
+  lwt_out: ProgType.LWT_OUT,
+  lwt_xmit: ProgType.LWT_XMIT,
 };
 
 /**

@@ -11,7 +11,7 @@ import { readBytes } from "./io.js";
 export const TYPE_OPTION: OptionSpec = {
   type: "string",
   valueName: "TYPE",
-  description: "PROG.o: run its programs as xdp, sched_cls, socket_filter or cgroup_skb (ingress) whatever their section names say (as tc's or Suricata's loaders choose)",
+  description: "PROG.o: run its programs as xdp, sched_cls, socket_filter, cgroup_skb (ingress) or lwt_in / lwt_out / lwt_xmit / lwt_seg6local whatever their section names say (as tc's or Suricata's loaders choose)",
 };
 
 export function readObject(path: string, exitCode = 1, args?: ParsedArgs): BpfObject {

@@ -14,6 +14,7 @@
 //     each arm. Compared with a funcref table + call_indirect this needs no table of mostly-null
 //     entries (ids are sparse, up to ~200), keeps direct calls, and an unknown id faults with the
 //     id and instruction index instead of V8's "null function or function signature mismatch".
+//   - kfunc `call kfunc N`: like a helper, a wasm import taking r1..r5 (callKfunc).
 //   - tail calls (helper 12, bpf_tail_call) are a jump, not a call: lower/tailcall.ts.
 //   - bpf_loop (helper 181) calls back into the program: a wasm loop around a call of the
 //     callback's function, lower/loop.ts; bpf_for_each_map_elem (helper 164) the same around a
@@ -72,9 +73,7 @@ export function lowerCall(f: FnLowering, def: Extract<OpDef, { kind: "call" | "c
     f.mod.callx = true;
     return f.set(0, m.call(CALLX, [f.get(ins.dst), m.i32.const(i), ...args(f)], bn.i64));
   }
-  if (def.target === "kfunc") {
-    throw new BpfError(`call to kernel function (kfunc) ${ins.imm} at insn ${i}: kfuncs are not supported`, { insn: i });
-  }
+  if (def.target === "kfunc") return callKfunc(f, ins.imm, i);
   if (def.target === "helper") return callHelper(f, ins.imm, i);
   const callee = f.mod.cfg.funcAt.get(callTarget(ins, i))!;
   const fp = m.i64.sub(f.get(10), m.i64.const(BigInt(STACK_SIZE)));
@@ -103,6 +102,18 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   if (isInlineSpinLock(f.mod.helpers, id)) return lowerSpinLock(f, id);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
+  f.mod.usedHelpers.add(id);
+  return f.set(0, f.m.call(helperName(id), args(f), f.bn.i64));
+}
+
+/**
+ * `call kfunc id` → r0 from the kfunc's JS function, imported as a helper is (`helpers.<id>`:
+ * kfunc ids are a range of their own, vm/helpers/kfunc/ids.ts, and jit/link.ts binds either).
+ */
+function callKfunc(f: FnLowering, id: number, i: number): Expr {
+  if (!f.mod.helpers.kfunc(id)) {
+    throw new BpfError(`call to unknown kfunc ${id} at insn ${i}: not a kfunc of this machine's table`, { insn: i });
+  }
   f.mod.usedHelpers.add(id);
   return f.set(0, f.m.call(helperName(id), args(f), f.bn.i64));
 }

@@ -310,7 +310,7 @@ describe("the loader's fixtures", () => {
     const p = obj.programs.find((x) => x.name === "no_type")!;
     expect([p.type, p.unsupported]).toEqual(["sched_cls", undefined]);
     expect(verifyObject(obj, { helpers }).find((v) => v.program.name === "no_type")!.status).toBe("accepted");
-    expect(() => withProgramType(obj, "conformance")).toThrow(/program type 'conformance' cannot be chosen for an object's programs \(one of: xdp, sched_cls, socket_filter, cgroup_skb\)/);
+    expect(() => withProgramType(obj, "conformance")).toThrow(/program type 'conformance' cannot be chosen for an object's programs \(one of: xdp, sched_cls, socket_filter, cgroup_skb, lwt_in, lwt_out, lwt_xmit, lwt_seg6local\)/);
   });
 
   it("callbacks.o: a callback's address becomes a pc-relative BPF_PSEUDO_FUNC lddw and the callback is appended", () => {

@@ -86,6 +86,14 @@ export class Operands {
     return undefined;
   }
 
+  /** Consume the next token if it is a word that is not a register (a name); return it as written. */
+  acceptName(): string | undefined {
+    const t = this.peek();
+    if (t?.kind !== "word" || isRegisterWord(t)) return undefined;
+    this.pos++;
+    return t.text;
+  }
+
   isRegister(): boolean {
     return isRegisterWord(this.peek());
   }

@@ -13,6 +13,7 @@ import type { OpDef, OpKind } from "../isa/table.js";
 import { formsOf, slotOf, type Form } from "./forms.js";
 import { S16, S32, formatImm, formatImm64, formatMem, toImm32 } from "./numbers.js";
 import type { Operands, Target } from "./operands.js";
+import { KFUNC_IDS, kfuncId, kfuncName } from "../helpers/kfunc/ids.js";
 
 export type Field = "dst" | "src" | "off" | "imm";
 
@@ -133,7 +134,9 @@ export const SYNTAX: Record<OpKind, Syntax> = {
     format: (ins, def, target) =>
       `${def.mnemonic} ${reg(ins.dst)}, ${second(ins, def as { reg: boolean })}, ${target(ins.off)}`,
   },
-  // call 5 | call helper 5 | call local f | call kfunc 1234[, btf_fd_index] | call %r2 (callx)
+  // call 5 | call helper 5 | call local f | call kfunc 1234[, btf_fd_index] | call kfunc NAME | call %r2 (callx)
+  // NAME: a kfunc of this runtime (vm/helpers/kfunc/ids.ts), its id in imm; the disassembler
+  // prints known ids by name, as the kernel's log does (`call bpf_iter_num_new#64233`).
   call: {
     uses: (d) => (d.kind === "call" && d.target === "kfunc" ? ["imm", "off"] : ["imm"]),
     parse(ops, forms, mn) {
@@ -142,7 +145,10 @@ export const SYNTAX: Record<OpKind, Syntax> = {
       if (src === CallSrc.HELPER && ops.isRegister()) return SYNTAX.callx.parse(ops, formsOf("callx")!, "callx");
       const form = forms.find((f) => f.value === src) ?? ops.fail(`'${mn}' has no '${kindWord}' form`);
       if (src === CallSrc.LOCAL) return withTarget(slotOf(form), ops.target(S32), "imm");
-      const imm = ops.imm32(src === CallSrc.KFUNC ? "kfunc BTF id" : "helper number");
+      const name = src === CallSrc.KFUNC ? ops.acceptName() : undefined;
+      const imm = name === undefined
+        ? ops.imm32(src === CallSrc.KFUNC ? "kfunc BTF id" : "helper number")
+        : (kfuncId(name) ?? ops.fail(`unknown kfunc '${name}' (this runtime's kfuncs: ${Object.keys(KFUNC_IDS).join(", ")})`));
       let off = 0;
       if (src === CallSrc.KFUNC && !ops.atEnd()) {
         ops.comma("BTF fd index");
@@ -153,7 +159,7 @@ export const SYNTAX: Record<OpKind, Syntax> = {
     format(ins, def, target) {
       if (def.kind === "call" && def.target === "local") return `call local ${target(ins.imm)}`;
       if (def.kind === "call" && def.target === "kfunc") {
-        return `call kfunc ${formatImm(ins.imm)}` + (ins.off !== 0 ? `, ${ins.off}` : "");
+        return `call kfunc ${kfuncName(ins.imm) ?? formatImm(ins.imm)}` + (ins.off !== 0 ? `, ${ins.off}` : "");
       }
       return `call ${formatImm(ins.imm)}`;
     },

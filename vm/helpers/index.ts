@@ -2,6 +2,7 @@
 // in their own modules.
 
 import { HelperTable } from "./registry.js";
+import { commonKfuncs } from "./kfunc/index.js";
 import { loopHelper } from "./loop.js";
 import { getPrandomU32 } from "./random.js";
 import { spinLockHelper, spinUnlockHelper } from "./spin-lock.js";
@@ -10,7 +11,7 @@ import { getSmpProcessorId, ktimeGetBootNs, ktimeGetNs, ktimeGetTaiNs } from "./
 export { HelperTable } from "./registry.js";
 export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from "./registry.js";
 
-/** Helpers any program type may call: time, randomness, CPU id, bpf_loop. */
+/** Helpers any program type may call: time, randomness, CPU id, bpf_loop; and the common kfuncs. */
 export function baseHelpers(): HelperTable {
-  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper]);
+  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, ...commonKfuncs()]);
 }

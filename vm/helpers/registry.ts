@@ -3,6 +3,8 @@
 // for the kernel calls the same helper here. One definition serves the verifier (signature),
 // the interpreter and the JIT (implementation: the JIT imports it into its wasm module).
 
+import { isKfunc, type KfuncDef } from "./kfunc/defs.js";
+
 /** Argument kinds, named after the kernel's enum bpf_arg_type (used by the verifier). */
 export type HelperArg =
   | "anything"
@@ -32,10 +34,24 @@ export type HelperArg =
   // and writes back, at a 4-aligned address (check_mtu's mtu_len).
   | "ptr_to_aligned_u32"
   // ARG_PTR_TO_SPIN_LOCK: the struct bpf_spin_lock in a map value (bpf_spin_lock / unlock).
-  | "ptr_to_spin_lock";
+  | "ptr_to_spin_lock"
+  // ARG_PTR_TO_TIMER: the struct bpf_timer in a map value (the bpf_timer_* helpers).
+  | "ptr_to_timer"
+  // ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE: a socket a lookup returned, released
+  // (bpf_sk_release).
+  | "ptr_to_sock_common_release"
+  // ARG_PTR_TO_BTF_ID_SOCK_COMMON: a socket the helper reads (tcp_check_syncookie, sk_assign).
+  | "ptr_to_btf_id_sock_common"
+  // ARG_PTR_TO_SOCK_COMMON: a socket pointer of the verifier's own types (sk_fullsock, tcp_sock).
+  | "ptr_to_sock_common";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
-export type HelperRet = "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null";
+export type HelperRet =
+  | "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null"
+  // RET_PTR_TO_SOCKET_OR_NULL / RET_PTR_TO_SOCK_COMMON_OR_NULL: the socket lookups.
+  | "ptr_to_socket_or_null" | "ptr_to_sock_common_or_null"
+  // RET_PTR_TO_TCP_SOCK_OR_NULL: bpf_tcp_sock.
+  | "ptr_to_tcp_sock_or_null";
 
 /** What a helper may touch while it runs: the one memory and the CPU it runs on. */
 export interface HelperContext {
@@ -60,18 +76,36 @@ export interface HelperDef {
   readonly impl: HelperImpl;
 }
 
-/** A set of helpers by id. Programs may only call helpers of the table they are loaded with. */
+/**
+ * A set of helpers by id, and the kfuncs (kernel functions: KfuncDef, vm/helpers/kfunc) the
+ * machine offers, by kfunc id (a range of its own: vm/helpers/kfunc/ids.ts). Programs may only
+ * call helpers and kfuncs of the table they are loaded with. `get`, `has` and `list` are about
+ * helpers only (`call N`); `kfunc` and `kfuncList` about kfuncs (`call kfunc N`).
+ */
 export class HelperTable {
   private readonly byId = new Map<number, HelperDef>();
+  private readonly kfuncs = new Map<number, KfuncDef>();
 
   constructor(defs: Iterable<HelperDef> = []) {
     for (const def of defs) this.add(def);
   }
 
+  /** Add a helper, or a kfunc (a def with a `proto`). */
   add(def: HelperDef): this {
-    if (this.byId.has(def.id)) throw new Error(`helper ${def.id} (${def.name}) is registered twice`);
-    this.byId.set(def.id, def);
+    const into: Map<number, HelperDef> = isKfunc(def) ? this.kfuncs : this.byId;
+    if (into.has(def.id)) throw new Error(`${isKfunc(def) ? "kfunc" : "helper"} ${def.id} (${def.name}) is registered twice`);
+    into.set(def.id, def);
     return this;
+  }
+
+  /** The kfunc with this id (a `call kfunc` immediate), if the table has it. */
+  kfunc(id: number): KfuncDef | undefined {
+    return this.kfuncs.get(id);
+  }
+
+  /** All kfuncs, ordered by id. */
+  kfuncList(): KfuncDef[] {
+    return [...this.kfuncs.values()].sort((a, b) => a.id - b.id);
   }
 
   get(id: number): HelperDef | undefined {

@@ -48,6 +48,7 @@ export class Interpreter implements Engine {
     // Tail calls reach the machine's program table through its PROG_ARRAY maps; targets are
     // prepared on first use (the table may grow after this load).
     if (machine.maps) loaded.setTailCalls(new InterpreterTailCalls(new TailCalls(machine.maps, machine.programs), load));
+    machine.timers?.bind(program, this);
     return loaded;
   }
 }

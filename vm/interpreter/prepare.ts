@@ -47,6 +47,8 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
       if (helper === loopHelper) code[k] = Op.LOOP;
       if (isForEachHelper(helper)) code[k] = Op.FOR_EACH;
     }
+    // A kfunc is called as a helper is (CALL_HELPER with its def): validate() checked the table has it.
+    if (def.kind === "call" && def.target === "kfunc") helperAt[i] = helpers.kfunc(ins.imm);
     if (def.kind === "lddw") {
       const value = def.pseudo === Pseudo.FUNC ? funcAddressOf(insns, i) : undefined;
       code[k + 2] = value === undefined ? resolved[i]!.imm : Number(value & 0xffffffffn) | 0;

@@ -10,6 +10,7 @@ import { SKB_DATA_END_OFFSET, SKB_DATA_OFFSET } from "../programs/skb.js";
 import { fromBig, RES, toS64, toU64 } from "./arith64.js";
 import { hexAddr, runtimeFault, slotName } from "./faults.js";
 import type { Prepared, RunState } from "./state.js";
+import { isKfunc } from "../helpers/kfunc/defs.js";
 
 const TWO32 = 4294967296;
 
@@ -60,7 +61,7 @@ export function callHelper(p: Prepared, st: RunState, pc: number, def: HelperDef
     result = def.impl(st.helperCtx, toU64(lo[1]!, hi[1]!), toU64(lo[2]!, hi[2]!), toU64(lo[3]!, hi[3]!), toU64(lo[4]!, hi[4]!), toU64(lo[5]!, hi[5]!));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw runtimeFault(p, pc, `helper ${def.name} (#${def.id}) failed: ${why}`);
+    throw runtimeFault(p, pc, `${isKfunc(def) ? "kfunc" : "helper"} ${def.name} (#${def.id}) failed: ${why}`);
   }
   if (typeof result !== "bigint") throw runtimeFault(p, pc, `helper ${def.name} (#${def.id}) returned ${typeof result}, not a bigint`);
   fromBig(result);

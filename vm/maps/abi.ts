@@ -129,6 +129,11 @@ export const H_LOCKS = 76;
  * copy skips that word, and BPF_F_LOCK copies under it (vm/maps/as/value.ts).
  */
 export const H_SPIN_LOCK = 80;
+/**
+ * The value's struct bpf_timer offset + 1 (MapSpec.timer), 0 when it has none: a value copy
+ * leaves it alone (BPF_F_LOCK) or resets it, cancelling the timer (vm/maps/as/value.ts).
+ */
+export const H_TIMER = 84;
 // mutable state
 export const H_LOCK = 128;
 export const H_SEQ = 132;

@@ -39,4 +39,6 @@ export interface MapDescriptor {
   readonly inner?: CheckedInner;
   /** Offset of the value's struct bpf_spin_lock (vm/maps/spin-lock.ts), when it has one. */
   readonly spinLock?: number;
+  /** Offset of the value's struct bpf_timer (vm/runtime/timers.ts), when it has one. */
+  readonly timer?: number;
 }

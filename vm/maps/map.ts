@@ -15,6 +15,8 @@ import { isHash, mapTypeName, MapType } from "./types.js";
 import { lookupFlagsError, readLocked } from "./value-lock.js";
 
 /** update flags as the i64 the runtime takes, without a BigInt per call for the usual ones. */
+/** sizeof(struct bpf_timer) (include/uapi/linux/bpf.h). */
+const TIMER_SIZE = 16;
 const FLAG_ARGS = [0n, 1n, 2n, 3n, 4n];
 export function flagArg(flags: number, what: string): bigint {
   // typeof first: FLAG_ARGS[x] would coerce a one-element array (or typed array) to index 0.
@@ -38,6 +40,8 @@ export abstract class MapHandle {
   readonly id: number;
   /** Offset of the value's struct bpf_spin_lock, when it has one (BPF_F_LOCK: value-lock.ts). */
   readonly spinLock: number | undefined;
+  /** Offset of the value's struct bpf_timer, when it has one: it reads as zeros (copy_map_value skips it). */
+  readonly timer: number | undefined;
 
   constructor(
     readonly descriptor: MapDescriptor,
@@ -55,6 +59,7 @@ export abstract class MapHandle {
     this.address = descriptor.address;
     this.id = fd + 1;
     this.spinLock = descriptor.spinLock;
+    this.timer = descriptor.timer;
   }
 
   private isFrozen = false;
@@ -176,8 +181,12 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
     this.putKey(key);
     const addr = this.values.lookup(this.rt, this.address, this.keyAddr, this.valueAddr);
     if (!addr) return undefined;
-    if (this.spinLock === undefined) return this.values.read(this.view, addr);
-    return readLocked(this.view, addr, this.spinLock, (flags & abi.BPF_F_LOCK) !== 0, () => this.values.read(this.view, addr) as unknown as Uint8Array) as unknown as V;
+    if (this.spinLock === undefined && this.timer === undefined) return this.values.read(this.view, addr);
+    const read = (): Uint8Array => this.values.read(this.view, addr) as unknown as Uint8Array;
+    const copy = this.spinLock === undefined ? read() : readLocked(this.view, addr, this.spinLock, (flags & abi.BPF_F_LOCK) !== 0, read);
+    // A struct bpf_timer is the kernel's, never copied out (bpf_map_copy_value zeroes it).
+    if (this.timer !== undefined) copy.fill(0, this.timer, this.timer + TIMER_SIZE);
+    return copy as unknown as V;
   }
 
   has(key: MapBytes): boolean {
@@ -226,6 +235,7 @@ export class BpfMap<V = Uint8Array, In = MapBytes> extends MapHandle {
     if (ret === -abi.ENOENT) return undefined;
     this.check("lookup_and_delete", ret);
     if (this.spinLock !== undefined) this.view.u8.fill(0, this.valueAddr + this.spinLock, this.valueAddr + this.spinLock + 4);
+    if (this.timer !== undefined) this.view.u8.fill(0, this.valueAddr + this.timer, this.valueAddr + this.timer + TIMER_SIZE);
     return this.values.read(this.view, this.valueAddr);
   }
 

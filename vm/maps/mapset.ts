@@ -65,6 +65,15 @@ export class MapSet implements Iterable<AnyMap> {
     descriptors.slice(this.maps.length - first).forEach((d) => this.add(d));
   }
 
+  /**
+   * Reserve `bytes` of the maps arena for other data that lives as long as the memory (the
+   * network model's sockets, vm/runtime/sockets.ts). Only the creating thread can.
+   */
+  reserve(bytes: number, align: number, what: string): number {
+    if (!this.allocator) throw new BpfError(`${what}: this MapSet is attached to another thread's maps and cannot reserve memory`);
+    return this.allocator.alloc(bytes, align, what);
+  }
+
   /** Create a map (BPF_MAP_CREATE). Its fd is its index in this set. */
   create(spec: MapSpec): AnyMap {
     if (!this.allocator) throw new BpfError(`map '${spec.name}': this MapSet is attached to another thread's maps and cannot create any`);

@@ -167,6 +167,7 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
         [abi.H_KEY_STRIDE, s.keyStride],
         [abi.H_VALUE_OFF, s.valueOff],
         [abi.H_SPIN_LOCK, spec.spinLock === undefined ? 0 : spec.spinLock + 1],
+        [abi.H_TIMER, spec.timer === undefined ? 0 : spec.timer + 1],
       ];
     },
   };

@@ -28,6 +28,8 @@ export interface CheckedSpec {
   readonly inner?: CheckedInner;
   /** Offset of the value's struct bpf_spin_lock (MapSpec.spinLock), checked as map_check_btf does. */
   readonly spinLock?: number;
+  /** Offset of the value's struct bpf_timer (MapSpec.timer), checked as map_check_btf does. */
+  readonly timer?: number;
 }
 
 /** An inner map template, checked as the map BPF_MAP_CREATE made of it. */
@@ -323,9 +325,11 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   const inner = isMapOfMaps(type) ? checkInner(c, spec) : undefined;
   if (!inner && spec.inner !== undefined) c.fail("an inner map template is only for ARRAY_OF_MAPS / HASH_OF_MAPS");
   if (spec.spinLock !== undefined) spinLockCheck(c, spec, type);
+  if (spec.timer !== undefined) timerCheck(c, spec, type);
   return {
     name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags,
     ...(inner ? { inner } : {}), ...(spec.spinLock !== undefined ? { spinLock: spec.spinLock } : {}),
+    ...(spec.timer !== undefined ? { timer: spec.timer } : {}),
   };
 }
 
@@ -346,6 +350,30 @@ function spinLockCheck(c: SpecChecker, spec: MapSpec, type: MapType): void {
   if (c.has(F.RDONLY_PROG) || c.has(F.WRONLY_PROG)) c.fail("a value with a struct bpf_spin_lock cannot be BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG", abi.EACCES);
   if (type !== MapType.Hash && type !== MapType.Array) c.fail("only HASH and ARRAY values may hold a struct bpf_spin_lock", abi.EOPNOTSUPP);
 }
+
+/**
+ * map_check_btf for a value with a struct bpf_timer: inside the value and clear of its lock;
+ * not BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG (-EACCES, as for every special field); only HASH,
+ * LRU_HASH and ARRAY values hold one (-EOPNOTSUPP). Compared with Linux 6.18's BPF_MAP_CREATE
+ * (test/kernel/timer.test.ts), which takes a timer at any offset: C puts it 8-aligned, and this
+ * runtime needs 4 (its state words are taken with Atomics, vm/runtime/timers.ts), a refusal of
+ * its own.
+ */
+function timerCheck(c: SpecChecker, spec: MapSpec, type: MapType): void {
+  const off = spec.timer!;
+  if (typeof off !== "number" || !Number.isSafeInteger(off) || off < 0 || off + TIMER_SIZE > spec.valueSize) {
+    c.fail(`timer: the struct bpf_timer at ${String(off)} does not lie within the ${spec.valueSize}-byte value`);
+  }
+  if (spec.spinLock !== undefined && off < spec.spinLock + 4 && spec.spinLock < off + TIMER_SIZE) c.fail(`timer: the struct bpf_timer at ${off} overlaps the struct bpf_spin_lock at ${spec.spinLock}`);
+  if (c.has(F.RDONLY_PROG) || c.has(F.WRONLY_PROG)) c.fail("a value with a struct bpf_timer cannot be BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG", abi.EACCES);
+  if (type !== MapType.Hash && type !== MapType.LruHash && type !== MapType.Array) c.fail("only HASH, LRU_HASH and ARRAY values may hold a struct bpf_timer", abi.EOPNOTSUPP);
+  if (off % 4 !== 0) {
+    throw new BpfError(`map '${spec.name}' (${c.typeName}): timer: the struct bpf_timer at ${off} is not 4-byte aligned; the kernel takes it, this runtime needs its words 4-byte aligned (C aligns it to 8)`);
+  }
+}
+
+/** sizeof(struct bpf_timer). */
+const TIMER_SIZE = 16;
 
 /**
  * The outer map's map_alloc: bpf_map_meta_alloc(attr->inner_map_fd). The template is a map of

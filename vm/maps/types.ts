@@ -109,4 +109,10 @@ export interface MapSpec {
    * the ELF loader does too): programs lock it with bpf_spin_lock, user space with BPF_F_LOCK.
    */
   readonly spinLock?: number;
+  /**
+   * Byte offset of a `struct bpf_timer` (16 bytes, 8-aligned) in the value, found in the map's
+   * BTF as the lock is: bpf_timer_init and friends take it (vm/runtime/timers.ts); updates never
+   * copy it, and an update or delete of its element cancels the timer (vm/maps/as/value.ts).
+   */
+  readonly timer?: number;
 }

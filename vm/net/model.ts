@@ -24,6 +24,7 @@
 import { BpfError } from "../errors.js";
 import type { Device as MtuDevice } from "../helpers/packet/devices.js";
 import { inPrefix, mask, parseIp, parseMac, parsePrefix, type Family, type IpPrefix } from "./addr.js";
+import { checkSockets, type NetSocket, type Socket } from "./sockets.js";
 
 /** One network device. */
 export interface NetDevice {
@@ -74,6 +75,8 @@ export interface NetworkModel {
   readonly devices: readonly NetDevice[];
   readonly routes?: readonly NetRoute[];
   readonly neighbours?: readonly NetNeighbour[];
+  /** Sockets the socket lookups find (sockets.ts), created in this order. */
+  readonly sockets?: readonly NetSocket[];
 }
 
 /** A fresh network namespace: the loopback device only, forwarding off (the default). */
@@ -122,6 +125,8 @@ export class Network {
   private readonly byIndex: ReadonlyMap<number, Device>;
   private readonly tables = new Map<string, Route[]>();
   private readonly neighbours = new Map<string, Uint8Array>();
+  /** The model's sockets, checked (sockets.ts). */
+  readonly sockets: readonly Socket[];
 
   constructor(readonly model: NetworkModel = DEFAULT_NETWORK) {
     this.devices = model.devices.map(checkDevice);
@@ -139,6 +144,8 @@ export class Network {
       const ip = parseIp(n.ip, what);
       this.neighbours.set(neighKey(n.ifindex, ip.value, ip.family), parseMac(n.mac, what));
     });
+    const local = (family: Family, addr: bigint): boolean => this.devices.some((d) => (family === 4 ? d.v4 : d.v6).some((a) => a.value === addr));
+    this.sockets = checkSockets(model.sockets ?? [], local, (ifindex) => byIndex.has(ifindex));
   }
 
   device(ifindex: number): Device | undefined {

@@ -10,6 +10,7 @@ import type { CpuRegion } from "../memory/layout.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
 import { DriverSpanRunner, LoopSpanRunner, SkbDriverSpanRunner, type SpanRunner } from "./cpu-runner.js";
 import type { ProgramRef } from "./protocol.js";
+import { readsSkbSocket } from "../runtime/test-run-socket.js";
 
 export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: CpuRegion): Promise<SpanRunner> {
   // Tail-call targets added to the machine after this worker attached to it.
@@ -21,10 +22,15 @@ export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: 
   if (!ref.jit) throw new BpfError(`program '${ref.name}': a JIT program without its compiled module`);
   const { instantiate } = await import("../../jit/modules.js");
   const program = await instantiate(ref.jit, machine, cpu.cpu);
+  // Timer callbacks it sets run here, later, compiled by this worker (vm/runtime/timers.ts).
+  const { JitEngine } = await import("../../jit/engine.js");
+  machine.timers.bind({ insns: decode(ref.insns), name: ref.name }, new JitEngine());
   // JS helpers read the CPU from the program's helper context: this instance only runs here.
   program.enter(cpu.cpu);
   const translate = (err: unknown): unknown => program.translate(err);
   if (machine.type.ctx?.name === "xdp_md") return new DriverSpanRunner(machine, cpu, program.exports.run, ref.inPlace, translate);
   const loop = new LoopSpanRunner(machine, cpu, program, ref.inPlace);
+  // The precomputed contexts have no test-run socket (placements.ts): such a program runs in the loop.
+  if (readsSkbSocket(decode(ref.insns))) return loop;
   return new SkbDriverSpanRunner(cpu, machine.memory, program.exports.run, loop, machine, translate);
 }

@@ -24,6 +24,10 @@ import type { Insn } from "../isa/instruction.js";
 import { describe } from "../isa/table.js";
 import type { ProgramType } from "../programs/types.js";
 import { helperRule } from "../verifier/helper-rules.js";
+import { commonKfuncs } from "../helpers/kfunc/index.js";
+
+/** Kfunc ids of the open-coded iterators: they touch nothing but their stack slot. */
+const ITER_KFUNCS: ReadonlySet<number> = new Set(commonKfuncs().filter((k) => k.proto.iter).map((k) => k.id));
 
 const CTX = 1;
 const PKT = 2;
@@ -150,7 +154,8 @@ function analyse(insns: readonly Insn[], type: ProgramType, pktFields: Set<numbe
           const callee = new Uint8Array(11).fill(OTHER);
           for (let r = 1; r <= 5; r++) callee[r] = regs[r]!;
           flow(i + 1 + ins.imm, callee);
-        } else {
+        } else if (!ITER_KFUNCS.has(ins.imm) || [1, 2, 3, 4, 5].some((r) => regs[r]! & PKT)) {
+          // An iterator's kfuncs (vm/helpers/kfunc) write only the iterator's stack slot.
           return at(i, "calls a kfunc (assumed to write)");
         }
         regs[0] = OTHER;

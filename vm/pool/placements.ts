@@ -63,7 +63,9 @@ export function computePlacements(type: ProgramType, packetMax: number, packets:
   const memory = layout.createMemory(false);
   const u32 = new Uint32Array(memory.buffer);
   const u8 = new Uint8Array(memory.buffer);
-  const writer = new ContextWriter(type, cpu, memory, layout);
+  // Without the test run's socket: a program that loads __sk_buff.sk runs with ContextWriter
+  // (load.ts), which writes it per packet outside the context.
+  const writer = new ContextWriter(type, cpu, memory, layout, { testRunSocket: false });
   const ctxWords = CTX_SIZE / 4;
   const images = new Uint32Array(packets.length * ctxWords);
   let extent = -1;

@@ -15,6 +15,7 @@ import type { Insn } from "../isa/instruction.js";
 import { NUM_REGS, Pseudo, R10 } from "../isa/opcodes.js";
 import { describe, knownOpcodes, type OpDef } from "../isa/table.js";
 import { kernelHelperName, notImplemented } from "../verifier/helper-names.js";
+import { kfuncName } from "../helpers/kfunc/ids.js";
 import { refinementViolation, reservedFieldViolation } from "./reserved.js";
 import { localCallTarget, subprogramOf, subprograms, type Subprogram } from "./subprograms.js";
 
@@ -24,6 +25,8 @@ export const MAX_INSNS = 1_000_000;
 /** Anything that can say whether a helper id exists (a HelperTable does). */
 export interface HelperLookup {
   has(id: number): boolean;
+  /** The kfunc with this id (`call kfunc id`), if the machine has one. */
+  kfunc(id: number): unknown;
 }
 
 export interface ValidateOptions {
@@ -142,9 +145,24 @@ function checkFlow(
     checkTarget(insns, defs, i, localCallTarget(insns, i), "call");
   } else if (def.kind === "call") {
     if (def.target === "local") checkTarget(insns, defs, i, localCallTarget(insns, i), "call");
-    else if (def.target === "kfunc") fail(i, "kernel function calls (kfunc) are not supported");
+    else if (def.target === "kfunc") {
+      // off indexes the fd_array for a module's BTF (0: vmlinux); this runtime's kfuncs are all "vmlinux".
+      if (ins.off !== 0) fail(i, `kfunc call with BTF fd index ${ins.off}: kernel module kfuncs are not supported`);
+      if (options.helpers && !options.helpers.kfunc(ins.imm)) fail(i, unknownKfunc(ins.imm));
+    }
     else if (options.helpers && !options.helpers.has(ins.imm)) fail(i, unknownHelper(ins.imm));
   }
+}
+
+/**
+ * A kfunc id the machine has no kfunc for: the kernel's message (add_kfunc_call → fetch_kfunc_meta:
+ * the id names no FUNC in vmlinux BTF), and the kfunc's name when the id is one of this runtime's.
+ */
+function unknownKfunc(id: number): string {
+  const name = kfuncName(id);
+  return name
+    ? `calling kernel function ${name} is not allowed (kfunc ${id} is not in this machine's table)`
+    : `kernel btf_id ${id} is not a function (no kfunc of this runtime has this id)`;
 }
 
 /** A helper id the machine has no helper for: the kernel's name for it when the id is one of Linux's. */

@@ -3,7 +3,8 @@
 // clang compiles it works without the kernel's context rewriting.
 
 /** What a ctx field holds, as the verifier types a load of it (kernel: PTR_TO_PACKET etc.). */
-export type CtxFieldKind = "scalar" | "packet" | "packet_end" | "packet_meta";
+// sock_common: `__sk_buff.sk`, the skb's socket (PTR_TO_SOCK_COMMON_OR_NULL).
+export type CtxFieldKind = "scalar" | "packet" | "packet_end" | "packet_meta" | "sock_common";
 
 export interface CtxField {
   readonly name: string;

@@ -49,7 +49,7 @@ const FIELDS: readonly FieldSpec[] = [
   ["tstamp", 8],
   ["wire_len", 4],
   ["gso_segs", 4],
-  ["sk", 8],
+  ["sk", 8, "sock_common"],
   ["gso_size", 4],
   ["tstamp_type", 4], // __u8 + 24 bits of padding in the UAPI; read as its own word here
   ["hwtstamp", 8],
@@ -75,6 +75,9 @@ export const SK_BUFF_TC = ctxLayout("__sk_buff", FIELDS, [
 /** cgroup_skb programs may write mark, priority, cb[] and tstamp (kernel: cg_skb_is_valid_access;
  * tstamp needs CAP_SYS_ADMIN, which a loader of cgroup programs has). */
 export const SK_BUFF_CGROUP = ctxLayout("__sk_buff", FIELDS, [...CB, "mark", "priority", "tstamp"]);
+
+/** Lightweight-tunnel programs may write mark, priority and cb[] (kernel: lwt_is_valid_access). */
+export const SK_BUFF_LWT = ctxLayout("__sk_buff", FIELDS, [...CB, "mark", "priority"]);
 
 /** Where LD_ABS/LD_IND find the packet: offsets of data and data_end in __sk_buff. */
 export const SKB_DATA_OFFSET = ctxField(SK_BUFF_SOCKET, "data").offset; // 76

@@ -10,6 +10,7 @@ import type { CpuRegion, Layout } from "../memory/layout.js";
 import { ctxField, type CtxLayout } from "../programs/context.js";
 import type { ProgramType } from "../programs/types.js";
 import { REC_TUNNEL } from "./record.js";
+import { writeTestRunSocket } from "./test-run-socket.js";
 
 export interface ContextOptions {
   /** xdp_md.ingress_ifindex, __sk_buff.ifindex: the receiving interface. Default 1 (lo, as BPF_PROG_TEST_RUN). */
@@ -29,6 +30,11 @@ export interface ContextOptions {
   readonly vlanOffload?: boolean;
   /** __sk_buff fields to set (u32 by name: mark, priority, cb0..cb4, tc_index, hash, ...). */
   readonly skb?: Readonly<Record<string, number>>;
+  /**
+   * Give an skb the test run's socket (`__sk_buff.sk`, test-run-socket.ts), written for each
+   * packet. Default true; false leaves `sk` NULL (for contexts of programs that never load it).
+   */
+  readonly testRunSocket?: boolean;
 }
 
 // ---- Ethernet, as eth_type_trans() reads it (net/ethernet/eth.c) ---------------------------
@@ -111,6 +117,10 @@ export class ContextWriter {
   private readonly vlanOffload: boolean;
   /** Offsets of the per-packet fields (-1 when the type's ctx has none). */
   private readonly off: Record<"data" | "data_end" | "data_meta" | "len" | "protocol" | "pkt_type" | "vlan_present" | "vlan_tci" | "vlan_proto" | "wire_len", number>;
+  /** The packet starts at the network header (ProgramType.networkHeader: cgroup_skb, lwt_*). */
+  private readonly l3: boolean;
+  /** Write the test run's socket and `__sk_buff.sk` (ContextOptions.testRunSocket). */
+  private readonly testRunSocket: boolean;
   /** cgroup_skb: offsets of the socket fields its test run fills in. */
   private readonly sk?: { family: number; local4: number; remote4: number; local6: number; remote6: number };
   /** Options that set per-packet fields: written after them. */
@@ -123,6 +133,8 @@ export class ContextWriter {
     private readonly layout: Layout,
     options: ContextOptions = {},
   ) {
+    // Every run (runner, pool, either engine) places its packets here first.
+    if (type.verifyOnly) throw new BpfError(type.verifyOnly);
     this.ctxLayout = type.ctx;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
@@ -138,6 +150,8 @@ export class ContextWriter {
       wire_len: at("wire_len"),
     };
     this.template = this.buildTemplate(options);
+    this.l3 = type.networkHeader === true;
+    this.testRunSocket = (options.testRunSocket ?? true) && this.ctxLayout?.fields.some((f) => f.name === "sk") === true;
     if (type.name === "cgroup_skb") {
       this.sk = { family: at("family"), local4: at("local_ip4"), remote4: at("remote_ip4"), local6: at("local_ip6_0"), remote6: at("remote_ip6_0") };
     }
@@ -229,16 +243,18 @@ export class ContextWriter {
       for (const [offset, value] of this.late) view.setUint32(ctx + offset, value, true);
       // Header offsets and flags the skb helpers keep after the struct (skb-state.ts): a fresh skb.
       resetSkbState(view, ctx);
-      if (this.sk) return this.toNetworkHeader({ data, dataEnd, len }, protocol);
+      if (this.testRunSocket) writeTestRunSocket(this.u8, view, cpu, protocol, data + ETH_HLEN, dataEnd - data - ETH_HLEN);
+      if (this.l3) return this.toNetworkHeader({ data, dataEnd, len }, protocol);
     }
     return { data, dataEnd, len };
   }
 
   /**
-   * A cgroup_skb program sees the packet from its network header (__cgroup_bpf_run_filter_skb
-   * pushes skb->data back to it; bpf_prog_test_run_skb pulls the Ethernet header and does not
-   * push it back for this type): data is 14 bytes into the frame, the MAC header in front of it
-   * (skb_load_bytes_relative BPF_HDR_START_MAC), len counts from data. The socket fields read
+   * A cgroup_skb or lwt program sees the packet from its network header (__cgroup_bpf_run_filter_skb
+   * pushes skb->data back to it, an lwt hook runs at L3; bpf_prog_test_run_skb pulls the Ethernet
+   * header and does not push it back for these types): data is 14 bytes into the frame, the MAC
+   * header in front of it (skb_load_bytes_relative BPF_HDR_START_MAC; the skb state's default
+   * MAC and network headers), len counts from data. cgroup_skb's socket fields read
    * the test run's socket: family AF_INET / AF_INET6 by skb->protocol, its local address the
    * IP source and its remote address the IP destination when the header is there, ports 0.
    * Frames are Ethernet frames, as for every other type here.
@@ -256,7 +272,7 @@ export class ContextWriter {
     view.setUint32(ctx + o.len, placed.len, true);
     view.setUint32(ctx + o.wire_len, placed.len, true);
     for (const [offset, value] of this.late) view.setUint32(ctx + offset, value, true);
-    this.writeSocket(ctx, protocol, placed.dataEnd - placed.data);
+    if (this.sk) this.writeSocket(ctx, protocol, placed.dataEnd - placed.data);
     return placed;
   }
 

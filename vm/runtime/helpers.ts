@@ -12,8 +12,11 @@ import { mapHelpers } from "../helpers/maps.js";
 import { packetHelpers } from "../helpers/packet/index.js";
 import type { DeviceTable } from "../helpers/packet/devices.js";
 import type { Network } from "../net/model.js";
+import type { SocketTable } from "../helpers/packet/sk-lookup.js";
 import { HelperTable, type HelperDef } from "../helpers/registry.js";
+import { isKfunc } from "../helpers/kfunc/defs.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
+import { timerHelpers, type TimerOps } from "../helpers/timer.js";
 import { traceHelpers, type PerfEventSink, type PerfSlot, type TraceLog } from "../helpers/trace.js";
 import type { MapSet } from "../maps/mapset.js";
 import { MapType } from "../maps/types.js";
@@ -35,6 +38,10 @@ export interface HelperEnv {
   readonly devices?: DeviceTable;
   /** The network fib_lookup looks routes and neighbours up in (default: a fresh namespace). */
   readonly network?: Network;
+  /** The network's sockets and where they are in the memory (vm/runtime/sockets.ts). */
+  readonly sockets?: SocketTable;
+  /** The machine's timers (bpf_timer_*: vm/runtime/timers.ts). */
+  readonly timers?: TimerOps;
 }
 
 export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
@@ -42,6 +49,8 @@ export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
 /** Every helper module of the runtime. */
 export const HELPER_SOURCES: readonly HelperSource[] = [
   () => baseHelpers().list(),
+  // Kfuncs (vm/helpers/kfunc): the common set; a kfunc with `types` joins only those types.
+  () => baseHelpers().kfuncList(),
   (env) => mapHelpers(env.maps),
   () => [tailCallHelper],
   // Packet helpers (vm/helpers/packet): already per type; redirect_map looks its target up with
@@ -53,8 +62,11 @@ export const HELPER_SOURCES: readonly HelperSource[] = [
     perfSlot: perfSlotOf(env.maps),
     ...(env.devices ? { devices: env.devices } : {}),
     ...(env.network ? { network: env.network } : {}),
+    ...(env.sockets ? { sockets: env.sockets } : {}),
   }),
   (env) => traceHelpers(env.trace),
+  // bpf_timer_* (vm/helpers/timer.ts), over the machine's timers.
+  (env) => (env.timers ? timerHelpers(env.timers) : []),
 ];
 
 /**
@@ -66,8 +78,8 @@ export function perfSlotOf(maps: MapSet): PerfSlot {
 }
 
 /** May a program of `type` call helper `id`? Helpers without a rule count as base helpers. */
-export function helperAllowed(id: number, type: ProgramType): boolean {
-  const types = helperRule(id)?.types;
+export function helperAllowed(id: number, type: ProgramType, def?: HelperDef): boolean {
+  const types = def && isKfunc(def) ? def.proto.types : helperRule(id)?.types;
   return !types || types.includes(type.name);
 }
 
@@ -79,12 +91,13 @@ export function helperAllowed(id: number, type: ProgramType): boolean {
 export function helpersFor(env: HelperEnv, sources: readonly HelperSource[] = HELPER_SOURCES, overrides: readonly HelperSource[] = []): HelperTable {
   const table = new HelperTable();
   for (const source of sources) {
-    for (const def of source(env)) if (helperAllowed(def.id, env.type)) table.add(def);
+    for (const def of source(env)) if (helperAllowed(def.id, env.type, def)) table.add(def);
   }
   if (overrides.length === 0) return table;
-  const byId = new Map(table.list().map((def) => [def.id, def]));
+  // Helper and kfunc ids are disjoint ranges (vm/helpers/kfunc/ids.ts): one map holds both.
+  const byId = new Map<number, HelperDef>([...table.list(), ...table.kfuncList()].map((def) => [def.id, def]));
   for (const source of overrides) {
-    for (const def of source(env)) if (helperAllowed(def.id, env.type)) byId.set(def.id, def);
+    for (const def of source(env)) if (helperAllowed(def.id, env.type, def)) byId.set(def.id, def);
   }
   return new HelperTable(byId.values());
 }

@@ -21,6 +21,8 @@ import { DeviceTable, type Device } from "../helpers/packet/devices.js";
 import { Network, networkDevices, type NetworkModel } from "../net/model.js";
 import { HELPER_SOURCES, helpersFor, type HelperSource } from "./helpers.js";
 import { ProgramTable } from "./programs.js";
+import { MachineTimers } from "./timers.js";
+import { placeSockets, socketsBytes, socketTable } from "./sockets.js";
 
 export interface MachineOptions extends LayoutOptions {
   /** The program type every program of this machine has. */
@@ -64,6 +66,10 @@ export interface RuntimeMachine extends Machine {
   readonly devices: DeviceTable;
   /** The network fib_lookup sees (MachineOptions.network), when one was given. */
   readonly network?: NetworkModel;
+  /** Where the network's sockets are in the memory (vm/runtime/sockets.ts), when it has any. */
+  readonly socketsBase?: number;
+  /** The BPF timers of this thread (bpf_timer_*): settle() waits for them, close() cancels them (timers.ts). */
+  readonly timers: MachineTimers;
 }
 
 /** Per-machine options of the output helpers (also for attachMachine). */
@@ -124,12 +130,13 @@ export function createMachine(options: MachineOptions): RuntimeMachine {
   const cpus = options.cpus ?? 1;
   // Sized to the maps unless the caller says otherwise (then too small is their error, named by
   // the allocator).
-  const mapsSize = options.mapsSize ?? Math.max(DEFAULT_MAPS_SIZE, mapsArenaSize(specs, cpus) + 4096);
+  const network = options.network ? new Network(options.network) : undefined;
+  const mapsSize = options.mapsSize ?? Math.max(DEFAULT_MAPS_SIZE, mapsArenaSize(specs, cpus) + socketsBytes(network) + 4096);
   const layout = machineLayout({ cpus, packetMax: options.packetMax, mapsSize, corpusSize: options.corpusSize }, specs, options.mapsSize === undefined);
   const memory = layout.createMemory(options.shared ?? false);
   const maps = MapSet.create(instantiate(options.mapsModule, memory), layout);
   for (const spec of specs) maps.create(spec);
-  return assemble(type, layout, memory, maps, options);
+  return assemble(type, layout, memory, maps, options, placeSockets(maps, memory, network));
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): MapsRuntime {
@@ -141,18 +148,22 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Ma
   }
 }
 
-function assemble(type: ProgramType, layout: Layout, memory: WebAssembly.Memory, maps: MapSet, options: OutputOptions): RuntimeMachine {
+function assemble(type: ProgramType, layout: Layout, memory: WebAssembly.Memory, maps: MapSet, options: OutputOptions, socketsBase?: number): RuntimeMachine {
   const trace = options.trace ?? new TraceLog();
   const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
   const network = options.network ? new Network(options.network) : undefined;
   const devices = new DeviceTable(options.devices ?? (network ? networkDevices(network) : undefined));
-  const helpers = helpersFor({ memory, layout, type, maps, trace, perf, devices, ...(network ? { network } : {}) }, HELPER_SOURCES, options.extraHelpers);
+  const sockets = socketTable(network, socketsBase);
+  const timers = new MachineTimers(memory, layout, maps);
+  const helpers = helpersFor({ memory, layout, type, maps, trace, perf, devices, sockets, timers, ...(network ? { network } : {}) }, HELPER_SOURCES, options.extraHelpers);
   // What BPF_PROG_LOAD checks before a program gets an id: structure, helpers, map references.
   const programs = new ProgramTable((program: Program) => {
     validate(program.insns, { helpers });
     resolveLddw(program.insns, maps.describe());
   });
-  return { type, layout, memory, maps, helpers, programs, trace, perf, devices, ...(network ? { network: network.model } : {}) };
+  const machine: RuntimeMachine = { type, layout, memory, maps, helpers, programs, trace, perf, devices, timers, ...(network ? { network: network.model } : {}), ...(socketsBase !== undefined ? { socketsBase } : {}) };
+  timers.attach(machine);
+  return machine;
 }
 
 /** A machine as plain, structured-clonable data: what a worker needs to attach to it. */
@@ -165,6 +176,8 @@ export interface MachineDescription {
   readonly devices?: readonly Device[];
   /** The machine's network model (fib_lookup), when it has one. */
   readonly network?: NetworkModel;
+  /** Where its sockets are (the creator reserved them in the maps arena). */
+  readonly socketsBase?: number;
 }
 
 export function describeMachine(machine: RuntimeMachine): MachineDescription {
@@ -176,6 +189,7 @@ export function describeMachine(machine: RuntimeMachine): MachineDescription {
     programs: machine.programs.entries(),
     devices: machine.devices.list(),
     ...(machine.network ? { network: machine.network } : {}),
+    ...(machine.socketsBase !== undefined ? { socketsBase: machine.socketsBase } : {}),
   };
 }
 
@@ -194,7 +208,7 @@ export function attachMachine(
     throw new BpfError(`the memory (${memory.buffer.byteLength} bytes) is smaller than the machine's layout (${layout.pages} pages)`);
   }
   const maps = MapSet.attach(instantiate(mapsModule, memory), description.maps);
-  const machine = assemble(programType(description.type), layout, memory, maps, { ...options, devices: options.devices ?? description.devices, network: options.network ?? description.network });
+  const machine = assemble(programType(description.type), layout, memory, maps, { ...options, devices: options.devices ?? description.devices, network: options.network ?? description.network }, description.socketsBase);
   for (const [id, program] of description.programs) machine.programs.set(id, program);
   return machine;
 }

@@ -10,6 +10,7 @@ import type { Packet } from "../packets/packet.js";
 import { ContextWriter, type ContextOptions, type Placed } from "./context.js";
 import type { RuntimeMachine } from "./machine.js";
 import { clearRecord, readClones, readRedirect, redirectKey, redirectOfKey, redirectTarget, type Redirect } from "./record.js";
+import { testRunSocketRegion } from "./test-run-socket.js";
 
 export interface RunnerOptions extends ContextOptions {
   /** The CPU the runner's packets run on (its stack, ctx, packet slot, per-CPU values). Default 0. */
@@ -45,7 +46,7 @@ export interface BatchResult {
   readonly redirects?: Record<string, number>;
 }
 
-const REDIRECT_VERDICTS = new Set(["XDP_REDIRECT", "TC_ACT_REDIRECT"]);
+const REDIRECT_VERDICTS = new Set(["XDP_REDIRECT", "TC_ACT_REDIRECT", "BPF_REDIRECT"]);
 
 /** The ctx split into read-only and writable regions by the type's CtxField.writable. */
 export function ctxRegions(layout: CtxLayout, base: number): Region[] {
@@ -63,6 +64,8 @@ export function ctxRegions(layout: CtxLayout, base: number): Region[] {
     }
   }
   flush(layout.size);
+  // An skb's socket (`__sk_buff.sk`), which the context writer puts in the scratch area.
+  if (layout.fields.some((f) => f.name === "sk")) regions.push(testRunSocketRegion(base));
   return regions;
 }
 

@@ -6,7 +6,7 @@
 import { constNumS, isConstValue, scalarIsConst, sminNum, sminUnbounded, type Scalar } from "./bounds.js";
 import { reject } from "./messages.js";
 import {
-  UNKNOWN_SCALAR, isPointer, scalarReg, typeName, type Reg,
+  UNKNOWN_SCALAR, isOrNull, isPointer, scalarReg, typeName, type Reg,
 } from "./regs.js";
 import { immScalar, scalarAlu, scalarEnd, scalarMovsx, scalarNeg } from "./scalar-alu.js";
 import { MAX_VAR_OFF } from "./memory.js";
@@ -149,14 +149,14 @@ function linkAfterAlu(dst: Reg, src: Reg, op: AluName, wide: boolean, result: Re
  * Types whose pointers may be moved by arithmetic (adjust_ptr_min_max_vals). A moved callback
  * address (func) is refused where it is used: a helper takes only the unmodified one.
  */
-const OFFSETTABLE = new Set(["ctx", "stack", "packet", "packet_meta", "map_value", "map_key", "mem", "func"]);
+const OFFSETTABLE = new Set(["ctx", "stack", "packet", "packet_meta", "map_value", "map_key", "mem", "rdonly_mem", "func"]);
 
 function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Reg, off: Reg, ptrIsDst: boolean): Reg {
   if (!wide) {
     if (op === "sub") return UNKNOWN_SCALAR;
     reject(`R${dst} 32-bit pointer arithmetic prohibited`);
   }
-  if (ptr.type === "map_value_or_null" || ptr.type === "mem_or_null") {
+  if (isOrNull(ptr)) {
     reject(`R${dst} pointer arithmetic on ${typeName(ptr)} prohibited, null-check it first`);
   }
   const known = scalarIsConst(off.s);

@@ -12,7 +12,7 @@ import { branchTaken, negate, refine, type Cond } from "./compare.js";
 import { readReg } from "./alu.js";
 import { immScalar, scalarAlu } from "./scalar-alu.js";
 import { MAX_PACKET_OFF } from "./memory.js";
-import { AT_PKT_END, BEYOND_PKT_END, fixedOffset, isNullScalar, isOrNull, isPacketLike, isPointer, scalarReg, type Reg } from "./regs.js";
+import { AT_PKT_END, BEYOND_PKT_END, fixedOffset, isNullScalar, isOrNull, isPacketLike, isPointer, isSockPointer, scalarReg, type Reg } from "./regs.js";
 import type { Insn } from "../isa/instruction.js";
 import type { OpDef } from "../isa/table.js";
 import type { VState } from "./state.js";
@@ -119,7 +119,7 @@ function pointerDecided(a: Reg, b: Reg, cond: Cond, wide: boolean): boolean | un
   if (!wide || (cond !== "jeq" && cond !== "jne")) return undefined;
   const isZero = isNullScalar;
   // reg_not_null: only these types are known non-null (not ctx, stack or packet pointers).
-  const nonNullPtr = (r: Reg): boolean => r.type === "map_value" || r.type === "map_key" || r.type === "mem" || r.type === "map_ptr";
+  const nonNullPtr = (r: Reg): boolean => r.type === "map_value" || r.type === "map_key" || r.type === "mem" || r.type === "rdonly_mem" || r.type === "map_ptr" || isSockPointer(r);
   if ((nonNullPtr(a) && isZero(b)) || (nonNullPtr(b) && isZero(a))) return cond === "jne";
   return undefined;
 }
@@ -154,8 +154,10 @@ function markNull(env: Env, p: Reg, z: Reg, nullSide: VState, otherSide: VState)
   if (!isOrNull(p) || !isNullScalar(z) || p.id === 0) return false;
   const id = p.id;
   nullSide.mapRegs((r) => (isOrNull(r) && r.id === id ? scalarReg(ZERO) : r));
-  // A reference that turned out null was never acquired (kernel: release on the null branch).
-  if (p.ref) nullSide.refs = nullSide.refs.filter((x) => x.id !== p.ref);
+  // A reference that turned out null was never acquired (kernel: release on the null branch) —
+  // only for the acquiring helper's own result (ref_obj_id == id), not for a pointer derived
+  // from a referenced one (bpf_sk_fullsock, bpf_tcp_sock), whose reference stays held.
+  if (p.ref && p.ref === p.id) nullSide.refs = nullSide.refs.filter((x) => x.id !== p.ref);
   otherSide.mapRegs((r) => (isOrNull(r) && r.id === id ? notNullReg(env, r) : r));
   return true;
 }

@@ -34,6 +34,7 @@ import { Frame, PathStep, Step, type Checkpoint, type VState } from "./state.js"
 import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
 import { LOOP_ID } from "../helpers/loop.js";
 import { FOR_EACH_ID, FOR_EACH_MAP_TYPES } from "../helpers/for-each.js";
+import { TIMER_SET_CALLBACK_ID, timerCallback } from "./timer.js";
 
 /** The callback's r0 must be in [0, 1]: 0 goes on, 1 stops the loop (both helpers' contract). */
 const RET_MIN = 0n;
@@ -102,6 +103,8 @@ const forEachCallback: CallbackCall = (env, st, subprog, push) => {
 const CALLBACK_CALLS: ReadonlyMap<number, CallbackCall> = new Map([
   [LOOP_ID, loopCallback],
   [FOR_EACH_ID, forEachCallback],
+  // An async callback, verified on its own (timer.ts).
+  [TIMER_SET_CALLBACK_ID, timerCallback],
 ]);
 
 /** depth < umax(r): the kernel's `callback_depth < regs[BPF_REG_1].umax_value`. */

@@ -11,6 +11,7 @@ import { describe, type OpDef } from "../isa/table.js";
 import { BpfError } from "../errors.js";
 import { reject } from "./messages.js";
 import type { HelperArg } from "../helpers/registry.js";
+import { TIMER_SET_CALLBACK_ID } from "../helpers/timer.js";
 import type { Frame } from "./state.js";
 
 export interface Cfg {
@@ -29,6 +30,8 @@ export interface Cfg {
   readonly callees: ReadonlyArray<readonly number[]>;
   /** Helper calls that call a callback (bpf_loop): checkpointed always (mark_force_checkpoint). */
   readonly callsCallback: Uint8Array;
+  /** Kfunc calls of an iterator's next() (iter.ts): prune points, checkpointed always. */
+  readonly iterNext: Uint8Array;
 }
 
 /** What the cfg needs to know about helper `id`: its argument kinds (undefined: unknown helper). */
@@ -40,7 +43,10 @@ export type HelperArgs = (id: number) => readonly HelperArg[] | undefined;
  * count as read: it is refused later anyway). `isGlobal(k)`: subprogram k is a global function,
  * whose call is checked against its prototype rather than walked (global-funcs.ts).
  */
-export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => undefined, isGlobal?: (subprog: number) => boolean): Cfg {
+export function buildCfg(
+  insns: readonly Insn[], helperArgs: HelperArgs = () => undefined, isGlobal?: (subprog: number) => boolean,
+  isIterNext: (kfunc: number) => boolean = () => false,
+): Cfg {
   let subprogs: Subprogram[];
   try {
     subprogs = validate(insns);
@@ -58,9 +64,15 @@ export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => 
   checkReachable(insns, defs, succ);
   const callsCallback = new Uint8Array(insns.length);
   defs.forEach((d, i) => {
-    if (d?.kind === "call" && d.target === "helper" && helperArgs(insns[i]!.imm)?.includes("ptr_to_func")) callsCallback[i] = 1;
+    // Only callbacks called at the call (is_sync_callback_calling_function): a timer's runs later
+    // on its own (timer.ts), so its call is no loop.
+    if (d?.kind === "call" && d.target === "helper" && insns[i]!.imm !== TIMER_SET_CALLBACK_ID && helperArgs(insns[i]!.imm)?.includes("ptr_to_func")) callsCallback[i] = 1;
   });
-  const prunePoint = prunePoints(insns, defs, succ, callsCallback);
+  const iterNext = new Uint8Array(insns.length);
+  defs.forEach((d, i) => {
+    if (d?.kind === "call" && d.target === "kfunc" && isIterNext(insns[i]!.imm)) iterNext[i] = 1;
+  });
+  const prunePoint = prunePoints(insns, defs, succ, callsCallback, iterNext);
   const liveIn = liveness(insns, defs, succ, helperArgs, isGlobal && ((target) => isGlobal(subprogramOf(subprogs, target))));
   const callees = subprogs.map(() => [] as number[]);
   defs.forEach((d, i) => {
@@ -68,7 +80,7 @@ export function buildCfg(insns: readonly Insn[], helperArgs: HelperArgs = () => 
       callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
     }
   });
-  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback };
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext };
 }
 
 const isFuncLddw = (d: OpDef | undefined): boolean => d?.kind === "lddw" && d.pseudo === Pseudo.FUNC;
@@ -131,7 +143,7 @@ function checkReachable(insns: readonly Insn[], defs: ReadonlyArray<OpDef | unde
  * callback's address and the instruction after it, and each helper call that calls a callback
  * (the loop through the callback comes back to it). Every loop contains one.
  */
-function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][], callsCallback: Uint8Array): Uint8Array {
+function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>, succ: number[][], callsCallback: Uint8Array, iterNext: Uint8Array): Uint8Array {
   const p = new Uint8Array(insns.length + 2);
   defs.forEach((def, i) => {
     if (!def) return;
@@ -140,7 +152,7 @@ function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefin
     if (def.kind === "call") p[i + 1] = 1;
     if (def.kind === "call" && def.target === "local") p[i] = p[localCallTarget(insns, i)] = 1;
     if (isFuncLddw(def)) p[i] = p[i + 2] = 1;
-    if (callsCallback[i]) p[i] = 1;
+    if (callsCallback[i] || iterNext[i]) p[i] = 1;
   });
   return p;
 }
@@ -238,14 +250,16 @@ export function callerLive(cfg: Cfg, frames: readonly Frame[], k: number): numbe
  * check_max_stack_depth: the deepest chain of calls must fit in 512 bytes. Frames are rounded
  * as round_up_stack_depth does with the JIT on (16 bytes, a frame with no stack counts 0), as on
  * every kernel that JITs (and this runtime gives each frame its own 512 bytes anyway); the
- * kernel's interpreter rounds to 32 with at least 32 per frame.
+ * kernel's interpreter rounds to 32 with at least 32 per frame. Async callbacks (timer.ts) run on
+ * a stack of their own: each is a chain's root, not a callee of the subprogram that names it.
  */
-export function checkCombinedStack(cfg: Cfg, depth: readonly number[]): void {
+export function checkCombinedStack(cfg: Cfg, depth: readonly number[], roots: ReadonlySet<number> = new Set()): void {
   const round = (d: number): number => Math.ceil(d / 16) * 16;
   const walk = (sub: number, total: number, frames: number): void => {
     const t = total + round(depth[sub]!);
     if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
     for (const c of cfg.callees[sub]!) {
+      if (roots.has(c)) continue;
       // A 9th frame: the walk's frame index reaches MAX_CALL_FRAMES (the kernel prints that
       // index). Paths catch this at the call, but a global function's callees are not walked
       // from its callers' paths (global-funcs.ts), so only this graph walk sees their chain.
@@ -254,4 +268,5 @@ export function checkCombinedStack(cfg: Cfg, depth: readonly number[]): void {
     }
   };
   walk(0, 0, 1);
+  for (const root of roots) walk(root, 0, 1);
 }

@@ -43,6 +43,11 @@ export interface VerifierMap {
    */
   readonly spinLock?: number;
   /**
+   * Offset of the value's `struct bpf_timer` (found as the lock is), which the bpf_timer_*
+   * helpers take and loads and stores may not touch (vm/verifier/timer.ts).
+   */
+  readonly timer?: number;
+  /**
    * The map was created with BTF describing its value (a BTF-defined map of an object). Only
    * changes the message for a lock the value has not: "has to have BTF" without, "has no valid
    * bpf_spin_lock" with. A map with `spinLock` has BTF.

@@ -47,6 +47,10 @@ const CTX_STRUCTS: Partial<Record<ProgramTypeName, readonly string[]>> = {
   socket_filter: ["__sk_buff", "sk_buff"],
   sched_cls: ["__sk_buff", "sk_buff"],
   cgroup_skb: ["__sk_buff", "sk_buff"],
+  lwt_in: ["__sk_buff", "sk_buff"],
+  lwt_out: ["__sk_buff", "sk_buff"],
+  lwt_xmit: ["__sk_buff", "sk_buff"],
+  lwt_seg6local: ["__sk_buff", "sk_buff"],
 };
 
 /** Tags btf_prepare_func_args knows; those here without a meaning need BTF-typed kernel pointers. */

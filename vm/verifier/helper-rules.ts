@@ -7,6 +7,7 @@
 
 import type { ProgramTypeName } from "../programs/types.js";
 import { MapType, mapTypeTakesHelper } from "./map-rules.js";
+import { LWT_RULES, withLwtTypes } from "./lwt-helper-rules.js";
 
 export { MapType };
 
@@ -18,7 +19,7 @@ export interface HelperRule {
   /**
    * Its proto sets pkt_access: a packet pointer may be an argument (may_access_direct_pkt_data).
    * Checked against the kernel for every helper here with a memory argument: only the map
-   * helpers below and csum_diff.
+   * helpers below, csum_diff and the socket lookups.
    */
   readonly pktAccess?: boolean;
   /**
@@ -29,6 +30,8 @@ export interface HelperRule {
   readonly protoArgs?: number;
   /** Returns a reference that must be released before exit (ringbuf_reserve). */
   readonly acquire?: boolean;
+  /** Returns a view of its socket argument that shares its reference (is_ptr_cast_function). */
+  readonly cast?: boolean;
   /** Map types its const_map_ptr argument accepts; undefined = any type whose own side allows it (map-rules.ts). */
   readonly mapTypes?: readonly number[];
 }
@@ -51,6 +54,7 @@ const XDP: readonly ProgramTypeName[] = ["xdp"];
 const NET: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "xdp", "cgroup_skb"];
 const TC_XDP: readonly ProgramTypeName[] = ["sched_cls", "xdp"];
 const CG: readonly ProgramTypeName[] = ["cgroup_skb"];
+const TC_CG: readonly ProgramTypeName[] = ["sched_cls", "cgroup_skb"];
 /** The socket lookups: tc_cls_act_func_proto, xdp_func_proto and cg_skb_func_proto. */
 const SK_LOOKUP: readonly ProgramTypeName[] = ["sched_cls", "xdp", "cgroup_skb"];
 
@@ -99,12 +103,20 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [66, { name: "skb_get_xfrm_state", types: TC }],
   [68, { name: "skb_load_bytes_relative", types: SKB }],
   [69, { name: "fib_lookup", types: TC_XDP }],
-  // Socket lookups (tc_cls_act_func_proto, xdp_func_proto): not built here, but a program of
-  // another type is told what the kernel tells it.
+  // Socket lookups (tc_cls_act_func_proto, xdp_func_proto, cg_skb_func_proto):
+  // vm/helpers/packet/sk-lookup.ts; each returns a socket with a reference to release.
   [97, { name: "skb_ecn_set_ce", types: CG }],
-  [84, { name: "sk_lookup_tcp", types: SK_LOOKUP }],
-  [85, { name: "sk_lookup_udp", types: SK_LOOKUP }],
-  [99, { name: "skc_lookup_tcp", types: SK_LOOKUP }],
+  [84, { name: "sk_lookup_tcp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
+  [85, { name: "sk_lookup_udp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
+  [99, { name: "skc_lookup_tcp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
+  [86, { name: "sk_release", types: SK_LOOKUP }],
+  [100, { name: "tcp_check_syncookie", types: TC_XDP, pktAccess: true }],
+  // sk_fullsock, tcp_sock, get_listener_sock: tc_cls_act_func_proto, cg_skb_func_proto.
+  [95, { name: "sk_fullsock", types: TC_CG, cast: true }],
+  [96, { name: "tcp_sock", types: TC_CG, cast: true }],
+  [98, { name: "get_listener_sock", types: TC_CG }],
+  [124, { name: "sk_assign", types: TC }],
+  [110, { name: "tcp_gen_syncookie", types: TC_XDP, pktAccess: true }],
   [87, { name: "map_push_elem", pktAccess: true, mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
   [88, { name: "map_pop_elem", mapTypes: [MapType.QUEUE, MapType.STACK] }],
   [89, { name: "map_peek_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
@@ -118,6 +130,11 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [163, { name: "check_mtu", types: TC_XDP }],
   [164, { name: "for_each_map_elem" }],
   [181, { name: "loop" }],
+  // bpf_base_func_proto (CAP_BPF): every program type built here (vm/helpers/timer.ts).
+  [169, { name: "timer_init" }],
+  [170, { name: "timer_set_callback" }],
+  [171, { name: "timer_start" }],
+  [172, { name: "timer_cancel" }],
   [188, { name: "xdp_get_buff_len", types: XDP }],
   [189, { name: "xdp_load_bytes", types: XDP }],
   [190, { name: "xdp_store_bytes", types: XDP }],
@@ -130,7 +147,8 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [195, { name: "map_lookup_percpu_elem", pktAccess: true, mapTypes: [MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH] }],
 ];
 
-const BY_ID: ReadonlyMap<number, HelperRule> = new Map(RULES);
+/** The lwt types join the rules whose helpers their func_protos return (lwt-helper-rules.ts). */
+const BY_ID: ReadonlyMap<number, HelperRule> = new Map([...RULES, ...LWT_RULES].map(([id, rule]) => [id, withLwtTypes(id, rule)]));
 
 export const helperRule = (id: number): HelperRule | undefined => BY_ID.get(id);
 

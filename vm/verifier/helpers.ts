@@ -9,7 +9,7 @@ import { readReg } from "./alu.js";
 import { checkHelperMem, checkStrictAlignment } from "./memory.js";
 import { spillSize, stackConst } from "./stack.js";
 import { MAX_VAR_OFF } from "./memory.js";
-import { MapType, helperRule, mapFuncCompatible } from "./helper-rules.js";
+import { MapType, helperRule, mapFuncCompatible, type HelperRule } from "./helper-rules.js";
 import { kernelHelperName, notImplemented } from "./helper-names.js";
 import { checkMapWriteHelper } from "./map-rules.js";
 import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, isNullScalar, pointer, regConst, typeName, type Reg } from "./regs.js";
@@ -20,6 +20,7 @@ import type { HelperArg, HelperDef } from "../helpers/registry.js";
 import type { Env } from "./env.js";
 import { Slot, type VState } from "./state.js";
 import { processSpinLock, SPIN_LOCK_ID } from "./spin-lock.js";
+import { checkTimerMap, processTimer } from "./timer.js";
 
 interface CallMeta {
   map?: number;
@@ -32,6 +33,10 @@ interface CallMeta {
   release?: { regno: number; ref: number };
   /** ptr_to_func: the subprogram the helper calls back. */
   callback?: number;
+  /** ptr_to_timer: the map whose value holds the timer (timer.ts). */
+  timerMap?: number;
+  /** The reference a socket argument holds (meta->ref_obj_id): a cast helper's result shares it. */
+  refObj?: number;
 }
 
 /**
@@ -61,7 +66,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   if (meta.release) releaseReference(st, meta.release.ref);
   for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
   if (rule?.pktChanging) st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
-  st.regs[0] = returnValue(env, st, pc, def, meta, rule?.acquire ?? false);
+  st.regs[0] = returnValue(env, st, pc, def, meta, rule);
 }
 
 function lookup(env: Env, id: number): HelperDef {
@@ -101,6 +106,7 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       if (r.type !== "map_ptr") expected(regno, r, "map_ptr");
       // bpf_tail_call's own check comes with the argument (check_func_arg).
       if (def.id === 12 && env.maps[r.map]!.type !== MapType.PROG_ARRAY) reject("expected prog array map for tail call");
+      if (meta.timerMap !== undefined) checkTimerMap(meta.timerMap, r.map);
       meta.map = r.map;
       return;
     }
@@ -169,6 +175,20 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
     case "ptr_to_spin_lock":
       // ARG_PTR_TO_SPIN_LOCK: process_spin_lock (spin-lock.ts).
       return processSpinLock(env, st, regno, r, def.id === SPIN_LOCK_ID);
+    case "ptr_to_timer":
+      // ARG_PTR_TO_TIMER: process_timer_func (timer.ts).
+      meta.timerMap = processTimer(env, regno, r);
+      return;
+    case "ptr_to_sock_common_release":
+      return sockReleaseArg(regno, r, meta);
+    case "ptr_to_btf_id_sock_common":
+      sockArg(regno, r, BTF_SOCK_COMMON);
+      if (r.ref) meta.refObj = r.ref;
+      return;
+    case "ptr_to_sock_common":
+      sockArg(regno, r, SOCK_COMMON);
+      if (r.ref) meta.refObj = r.ref;
+      return;
     case "const_alloc_size_or_zero": {
       markPrecise(env, st, regno);
       const c = regConst(r);
@@ -177,6 +197,28 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       return;
     }
   }
+}
+
+/**
+ * ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE (bpf_sk_release): a socket pointer of any kind,
+ * null-checked (check_reg_type: an or-null pointer is not one of the types), holding a
+ * reference (check_func_arg: "must be referenced").
+ */
+function sockReleaseArg(regno: number, r: Reg, meta: CallMeta): void {
+  sockArg(regno, r, BTF_SOCK_COMMON);
+  if (r.ref === 0) reject(`R${regno} must be referenced when passed to release function`);
+  meta.release = { regno, ref: r.ref };
+}
+
+/**
+ * ARG_PTR_TO_SOCK_COMMON (sock_types) and ARG_PTR_TO_BTF_ID_SOCK_COMMON (btf_id_sock_common_types,
+ * which adds kernel BTF pointers, not modelled): a socket pointer, NULL-checked.
+ */
+const SOCK_COMMON = "sock_common, sock, tcp_sock, xdp_sock";
+const BTF_SOCK_COMMON = `${SOCK_COMMON}, ptr_, trusted_ptr_`;
+
+function sockArg(regno: number, r: Reg, expect: string): void {
+  if (r.type !== "sock" && r.type !== "sock_common" && r.type !== "tcp_sock" && r.type !== "xdp_sock") expected(regno, r, expect);
 }
 
 /** __check_ptr_off_reg: a pointer passed as it was made, with no offset at all. */
@@ -240,13 +282,14 @@ function releaseReference(st: VState, ref: number): void {
   st.refs = st.refs.filter((x) => x.id !== ref);
   if (st.refs.length === before) reject(`reference has not been acquired before`);
   // Every copy of the released pointer becomes unusable (release_reference).
-  st.mapRegs((r) => (r.ref === ref && (r.type === "mem" || r.type === "mem_or_null") ? UNKNOWN_SCALAR : r));
+  st.mapRegs((r) => (r.ref === ref && r.type !== "scalar" ? UNKNOWN_SCALAR : r));
 }
 
 /** map_flags: an array that may be an inner map of another max_entries (map_in_map.c). */
 const BPF_F_INNER_MAP = 1 << 12;
 
-function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: CallMeta, acquire: boolean): Reg {
+function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: CallMeta, rule: HelperRule | undefined): Reg {
+  const acquire = rule?.acquire ?? false;
   switch (def.ret) {
     case "integer": return UNKNOWN_SCALAR;
     case "void": return NOT_INIT;
@@ -269,13 +312,27 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
     }
     case "ptr_to_mem_or_null": {
       if (meta.allocSize === undefined) reject(`helper ${def.name} returns memory but has no size argument`);
-      const id = env.nextId();
+      // An id for the NULL check; an acquired reference's id replaces it (check_helper_call).
+      let id = env.nextId();
       let ref = 0;
       if (acquire) {
-        ref = env.nextId();
+        ref = id = env.nextId();
         st.refs.push({ id: ref, insn: pc });
       }
       return pointer("mem_or_null", { id, range: meta.allocSize!, ref });
+    }
+    case "ptr_to_socket_or_null":
+    case "ptr_to_sock_common_or_null":
+    case "ptr_to_tcp_sock_or_null": {
+      const type = def.ret === "ptr_to_socket_or_null" ? "sock_or_null" : def.ret === "ptr_to_tcp_sock_or_null" ? "tcp_sock_or_null" : "sock_common_or_null";
+      // check_helper_call: an id for the NULL check (++id_gen); an acquired reference's id
+      // (++id_gen again) becomes the id as well; a cast (sk_fullsock, tcp_sock) shares its
+      // argument's reference (is_ptr_cast_function).
+      const id = env.nextId();
+      if (!acquire) return pointer(type, { id, ref: rule?.cast ? (meta.refObj ?? 0) : 0 });
+      const ref = env.nextId();
+      st.refs.push({ id: ref, insn: pc });
+      return pointer(type, { id: ref, ref });
     }
   }
 }

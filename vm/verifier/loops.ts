@@ -22,6 +22,7 @@ import type { Cfg } from "./cfg.js";
 import type { Env } from "./env.js";
 import { markAll, propagatePrecision } from "./precision.js";
 import type { Checkpoint, VState } from "./state.js";
+import { holdsActiveIter } from "./iter-slot.js";
 
 /** The kernel's MAX_BACKEDGE_ITERS: past it every back edge's path is marked precise. */
 const MAX_BACKEDGE_ITERS = 64;
@@ -64,7 +65,9 @@ export class LoopVisit {
  * outside callback loops, else the open one of the checkpoint above, or a new one it opens.
  */
 export function visitOf(st: VState, callsCallback: boolean, cp: Checkpoint): LoopVisit | undefined {
-  if (!callsCallback && !st.frames.some((f) => f.callback)) return undefined;
+  // Iterator loops (iter.ts) are visited the same way: a path holding an ACTIVE iterator is
+  // inside its loop (its next() call is the loop point, `callsCallback` here too).
+  if (!callsCallback && !st.frames.some((f) => f.callback) && !holdsActiveIter(st)) return undefined;
   const above = st.parent?.visit;
   return above?.open ? above : new LoopVisit(cp);
 }

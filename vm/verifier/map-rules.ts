@@ -103,6 +103,11 @@ export const mapTypeTakesHelper = (mapType: number, helper: number): boolean =>
  */
 export function notNullReg(env: Env, r: Reg): Reg {
   if (r.type === "mem_or_null") return { ...r, type: "mem", id: 0 };
+  if (r.type === "rdonly_mem_or_null") return { ...r, type: "rdonly_mem", id: 0 };
+  // A socket keeps its reference (ref_obj_id); the id is no longer needed (mark_ptr_or_null_reg).
+  if (r.type === "sock_or_null" || r.type === "sock_common_or_null" || r.type === "tcp_sock_or_null") {
+    return { ...r, type: r.type === "sock_or_null" ? "sock" : r.type === "tcp_sock_or_null" ? "tcp_sock" : "sock_common", id: 0 };
+  }
   // An XSKMAP's value is the AF_XDP socket: PTR_TO_XDP_SOCK (memory.ts checks its loads).
   if (env.maps[r.map]?.type === MapType.XSKMAP) return pointer("xdp_sock", { map: r.map });
   const inner = env.innerOf(r.map);

@@ -10,6 +10,7 @@ import { reject } from "./messages.js";
 import { checkMapAccessType, MapFlag, mapFlags } from "./map-rules.js";
 import { constReg, isPointer, loadedScalar, pointer, typeName, type Reg } from "./regs.js";
 import { checkLockAccess } from "./spin-lock.js";
+import { checkTimerAccess } from "./timer.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
 import { tnumString } from "./tnum.js";
 import type { Env, VerifierMap } from "./env.js";
@@ -62,7 +63,14 @@ export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
     case "map_value": return mapValueAccess(env, reg, op);
     case "map_key": return mapKeyAccess(env, reg, op);
     case "mem": return memAccess(reg, op);
+    case "rdonly_mem":
+      // PTR_TO_MEM | MEM_RDONLY (a kfunc's `int *`: iter.ts): read only (check_mem_access).
+      if (op.access === "write") reject(`R${op.regno} cannot write into rdonly_mem`);
+      return memAccess(reg, op);
     case "xdp_sock": return xdpSockAccess(op);
+    case "sock":
+    case "sock_common": return sockAccess(reg, op);
+    case "tcp_sock": return tcpSockAccess(reg, op);
     case "not_init": return reject(`R${op.regno} !read_ok`);
     default: return reject(`R${op.regno} invalid mem access '${typeName(reg)}'`);
   }
@@ -81,6 +89,54 @@ function xdpSockAccess(op: MemOp): Reg {
   if (op.off !== 0 || op.size !== 4) reject(`R${op.regno} invalid xdp_sock access off=${op.off} size=${op.size}`);
   return loaded(op);
 }
+
+/**
+ * check_mem_access on PTR_TO_SOCKET / PTR_TO_SOCK_COMMON (alignment is not strict for them: the
+ * field rule below refuses misaligned loads): no stores, loads as bpf_sock_is_valid_access allows them — the u32 fields whole, the
+ * addresses, family, type, protocol, src_port, state and rx_queue_mapping also narrower at their
+ * own offsets (bpf_ctx_narrow_access_ok), dst_port (a __be16) as u32, u16 or either byte — and
+ * for sock_common (bpf_sock_common_is_valid_access) nothing of type..priority, which only a full
+ * socket has. The value is unknown (mark_reg_unknown, then the load's width).
+ */
+function sockAccess(reg: Reg, op: MemOp): Reg {
+  if (op.access === "write") reject(`R${op.regno} cannot write into ${typeName(reg)}`);
+  const off = reg.off + op.off;
+  if (!sockFieldReadable(off, op.size, reg.type === "sock_common")) reject(`R${op.regno} invalid ${typeName(reg)} access off=${off} size=${op.size}`);
+  return loaded(op);
+}
+
+/** [start, end) of struct bpf_sock ranges whose bytes may be read narrower than 4 (bpf_ctx_range). */
+const SOCK_NARROW_RANGES: ReadonlyArray<readonly [number, number]> = [[24, 44], [52, 72]]; // src_ip4, src_ip6; dst_ip4, dst_ip6
+/** Fields read narrower only at their first byte (case offsetof(...)): family, type, protocol, src_port, state, rx_queue_mapping. */
+const SOCK_NARROW_STARTS: ReadonlySet<number> = new Set([4, 8, 12, 44, 72, 76]);
+const BPF_SOCK_SIZE = 80;
+const SOCK_DST_PORT = 48;
+
+function sockFieldReadable(off: number, size: number, common: boolean): boolean {
+  if (common && off >= 8 && off < 24) return false; // type, protocol, mark, priority
+  if (off < 0 || off >= BPF_SOCK_SIZE || off % size !== 0) return false;
+  const narrow = (fieldSize: number): boolean => size <= fieldSize;
+  if (SOCK_NARROW_STARTS.has(off) || SOCK_NARROW_RANGES.some(([a, b]) => off >= a && off < b)) return narrow(4);
+  if (off >= SOCK_DST_PORT && off < SOCK_DST_PORT + 2) return narrow(size === 4 ? 4 : 2);
+  return size === 4;
+}
+
+/**
+ * check_mem_access on PTR_TO_TCP_SOCK: no stores; loads as bpf_tcp_sock_is_valid_access allows
+ * them: within struct bpf_tcp_sock (to icsk_retransmits' end), aligned, bytes_received and
+ * bytes_acked as u64s, every other field as a whole u32.
+ */
+function tcpSockAccess(reg: Reg, op: MemOp): Reg {
+  if (op.access === "write") reject(`R${op.regno} cannot write into ${typeName(reg)}`);
+  const off = reg.off + op.off;
+  const u64 = off === TCP_SOCK_BYTES_RECEIVED || off === TCP_SOCK_BYTES_ACKED;
+  if (off < 0 || off >= BPF_TCP_SOCK_SIZE || off % op.size !== 0 || op.size !== (u64 ? 8 : 4)) reject(`R${op.regno} invalid ${typeName(reg)} access off=${off} size=${op.size}`);
+  return loaded(op);
+}
+
+const BPF_TCP_SOCK_SIZE = 112;
+const TCP_SOCK_BYTES_RECEIVED = 80;
+const TCP_SOCK_BYTES_ACKED = 88;
 
 function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
   if (!scalarIsConst(reg.s)) {
@@ -115,6 +171,8 @@ function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
     case "packet": return pointer("packet");
     case "packet_end": return pointer("packet_end");
     case "packet_meta": return pointer("packet_meta");
+    // `__sk_buff.sk`: PTR_TO_SOCK_COMMON_OR_NULL, with an id for its NULL check and no reference.
+    case "sock_common": return pointer("sock_common_or_null", { id: env.nextId() });
     default: return loaded(op);
   }
 }
@@ -172,6 +230,7 @@ function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {
   checkMapAccessType(map, op.access, reg.off + op.off, op.size);
   regionAccess(reg, op, map.valueSize, (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${op.size}`);
   checkLockAccess(map, reg, op.off, op.size);
+  checkTimerAccess(map, reg, op.off, op.size);
   if (op.access === "read" && op.value === undefined) {
     const known = frozenRead(map, reg, op);
     if (known !== undefined) return constReg(known);
@@ -280,6 +339,10 @@ export function checkHelperMem(env: Env, st: VState, regno: number, size: number
       mapKeyAccess(env, reg, op);
       return;
     case "mem": memAccess(reg, op); return;
+    case "rdonly_mem":
+      if (op.access === "write") reject(`R${regno} cannot write into rdonly_mem`);
+      memAccess(reg, op);
+      return;
     default:
       reject(`R${regno} type=${typeName(reg)} expected=fp, pkt, pkt_meta, map_value, ringbuf_mem`);
   }
@@ -304,5 +367,6 @@ function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
     stackClobber(frame, lo, hi);
     return;
   }
-  stackCheckInit(frame, lo, hi, env.allowUninitStack, (i) => `invalid indirect read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
+  // 6.18 says "indirect" for never-written bytes, not for an iterator's.
+  stackCheckInit(frame, lo, hi, env.allowUninitStack, (i, iter) => `invalid ${iter ? "" : "indirect "}read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
 }

@@ -92,7 +92,7 @@ export function stateString(st: VState): string {
   return out.join(" ");
 }
 
-const SLOT_CHAR = ["?", "r", "m", "0"];
+const SLOT_CHAR = ["?", "r", "m", "0", "i"]; // Slot.INVALID, SPILL, MISC, ZERO, ITER
 
 function stackStrings(f: Frame): string[] {
   const out: string[] = [];

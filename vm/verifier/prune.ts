@@ -94,6 +94,10 @@ function regWithin(o: Reg, c: Reg, ids: IdMap, mode: CompareMode): boolean {
       return o.off === c.off && ids.ok(o.id, c.id) && scalarWithin(o.s, c.s);
     case "map_ptr":
       return o.map === c.map;
+    case "iter":
+      // An iterator's slot (iter-slot.ts): same type and state, references mapped; the depth
+      // does not count (stacksafe's STACK_ITER case), or iterations could never converge.
+      return o.map === c.map && o.range === c.range && ids.ok(o.ref, c.ref);
     default:
       return (
         o.off === c.off && o.map === c.map && o.frame === c.frame && o.range === c.range &&

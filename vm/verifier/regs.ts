@@ -4,6 +4,7 @@
 // For pointers, `off` is the fixed part of the offset and `s` the variable part (a Scalar, as
 // the kernel keeps var_off and the min/max fields for both scalars and pointers).
 
+import { iterString } from "./iter-slot.js";
 import { UNKNOWN, ZERO, isConstValue, scalarConst, scalarFromFacts, scalarIsConst, scalarString, scalarURange, type Scalar } from "./bounds.js";
 
 export type RegType =
@@ -24,7 +25,23 @@ export type RegType =
   // PTR_TO_FUNC: a subprogram's address (`lddw rX, func`), only to be passed as a callback.
   | "func"
   // PTR_TO_XDP_SOCK: an XSKMAP lookup's socket after its NULL check (struct bpf_xdp_sock).
-  | "xdp_sock";
+  | "xdp_sock"
+  // PTR_TO_SOCKET / PTR_TO_SOCK_COMMON (| PTR_MAYBE_NULL): a socket lookup's result (struct
+  // bpf_sock; sock_common: only the fields every socket has), holding a reference (`ref`).
+  | "sock"
+  | "sock_or_null"
+  | "sock_common"
+  | "sock_common_or_null"
+  // PTR_TO_TCP_SOCK (| PTR_MAYBE_NULL): bpf_tcp_sock's result (struct bpf_tcp_sock).
+  | "tcp_sock"
+  | "tcp_sock_or_null"
+  // PTR_TO_MEM | MEM_RDONLY (| PTR_MAYBE_NULL): memory a kfunc returns for reading only, of
+  // `range` bytes (bpf_iter_num_next's int *); `ref` = the iterator's reference (vm/verifier/iter.ts).
+  | "rdonly_mem"
+  | "rdonly_mem_or_null"
+  // Not a register: an open-coded iterator's state in a stack slot (STACK_ITER; the kernel keeps
+  // it in the slot's spilled_ptr): `ref` its reference, `range` its state, `off` its depth (iter.ts).
+  | "iter";
 
 export interface Reg {
   readonly type: RegType;
@@ -91,7 +108,11 @@ export function pointer(type: RegType, fields: Partial<Reg> = {}): Reg {
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "not_init";
 export const isScalar = (r: Reg): boolean => r.type === "scalar";
-export const isOrNull = (r: Reg): boolean => r.type === "map_value_or_null" || r.type === "mem_or_null";
+export const isOrNull = (r: Reg): boolean =>
+  r.type === "map_value_or_null" || r.type === "mem_or_null" || r.type === "sock_or_null" || r.type === "sock_common_or_null" || r.type === "tcp_sock_or_null" ||
+  r.type === "rdonly_mem_or_null";
+/** The socket pointers (the kernel's type_is_sk_pointer, without xdp_sock). */
+export const isSockPointer = (r: Reg): boolean => r.type === "sock" || r.type === "sock_common" || r.type === "tcp_sock";
 export const isPacketLike = (r: Reg): boolean => r.type === "packet" || r.type === "packet_meta";
 
 /** Constant value of a scalar register, if known. */
@@ -120,6 +141,15 @@ const TYPE_NAME: Record<RegType, string> = {
   mem_or_null: "mem_or_null",
   func: "func",
   xdp_sock: "xdp_sock",
+  sock: "sock",
+  sock_or_null: "sock_or_null",
+  sock_common: "sock_common",
+  sock_common_or_null: "sock_common_or_null",
+  tcp_sock: "tcp_sock",
+  tcp_sock_or_null: "tcp_sock_or_null",
+  rdonly_mem: "rdonly_mem",
+  rdonly_mem_or_null: "rdonly_mem_or_null",
+  iter: "iter",
 };
 
 /**
@@ -140,6 +170,8 @@ export function regString(r: Reg): string {
     }
     case "stack":
       return fixedOffset(r) ? `fp${r.off === 0 ? "0" : r.off}` : `fp(off=${r.off},${scalarString(r.s)})`;
+    case "iter":
+      return iterString(r);
     default: {
       const parts: string[] = [];
       if (r.id) parts.push(`id=${r.id}`);
@@ -147,6 +179,7 @@ export function regString(r: Reg): string {
       if (r.off) parts.push(`off=${r.off}`);
       if (r.type === "packet" || r.type === "packet_meta") parts.push(`r=${r.range}`);
       if (r.type === "mem" || r.type === "mem_or_null") parts.push(`size=${r.range}`);
+      if (r.type === "rdonly_mem" || r.type === "rdonly_mem_or_null") parts.push(`sz=${r.range}`);
       if (r.map >= 0) parts.push(`${r.type === "func" ? "subprog" : "map"}=${r.map}`);
       if (!fixedOffset(r)) parts.push(scalarString(r.s));
       return `${typeName(r)}(${parts.join(",")})`;

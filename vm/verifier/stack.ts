@@ -16,7 +16,11 @@ import { Slot, type Frame } from "./state.js";
 const idx = (off: number): number => 512 + off;
 const slotOf = (off: number): number => (-off - 1) >> 3;
 
-/** Drop a spilled register from the slot holding `off`; its spilled bytes become MISC. */
+/**
+ * Drop a spilled register from the slot holding `off`; its spilled bytes become MISC. An
+ * iterator's state there is gone too: its bytes not written stay STACK_ITER, unreadable, and the
+ * iterator no longer counts as initialised (its reference stays held: vm/verifier/iter.ts).
+ */
 function scrub(frame: Frame, off: number): void {
   const k = slotOf(off);
   if (!frame.spills[k]) return;
@@ -108,6 +112,10 @@ function loadedConst(size: number, signed: boolean): Reg {
 
 /** Load `size` bytes at frame offset `off` (fixed, in bounds, aligned). */
 export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean, allowUninit: boolean): Reg {
+  // An iterator's state is opaque (check_stack_read_fixed_off: STACK_ITER is no readable type).
+  for (let i = 0; i < size; i++) {
+    if (frame.bytes[idx(off + i)] === Slot.ITER) reject(`invalid read from stack off ${off}+${i} size ${size}`);
+  }
   const k = slotOf(off);
   const spilled = frame.spills[k];
   // Part of a spilled pointer does not come back as anything (check_stack_read_fixed_off: a
@@ -149,10 +157,14 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
  * uninitialised reads are allowed (check_stack_range_initialized: STACK_INVALID passes with
  * allow_uninit_stack). `what` builds the kernel's message for the first uninitialised byte.
  */
-export function stackCheckInit(frame: Frame, lo: number, hi: number, allowUninit: boolean, what: (byte: number) => string): void {
-  if (allowUninit) return;
+export function stackCheckInit(
+  frame: Frame, lo: number, hi: number, allowUninit: boolean, what: (byte: number, iter: boolean) => string,
+): void {
   for (let o = lo; o < hi; o++) {
-    if (frame.bytes[idx(o)] === Slot.INVALID) reject(what(o - lo));
+    const t = frame.bytes[idx(o)];
+    // An iterator's state is never readable (check_stack_range_initialized; `iter` for the
+    // message), uninitialised bytes only when allowed.
+    if (t === Slot.ITER || (t === Slot.INVALID && !allowUninit)) reject(what(o - lo, t === Slot.ITER));
   }
 }
 

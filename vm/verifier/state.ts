@@ -7,8 +7,11 @@ import { NOT_INIT, pointer, type Reg } from "./regs.js";
 import type { LoopVisit } from "./loops.js";
 import type { HeldLock } from "./spin-lock.js";
 
-/** What a stack byte holds (the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO). */
-export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3 } as const;
+/**
+ * What a stack byte holds (the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO /
+ * STACK_ITER: an open-coded iterator's state, described by the slot's `spills` entry, iter-slot.ts).
+ */
+export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3, ITER: 4 } as const;
 
 export const SLOTS = STACK_SIZE / 8;
 

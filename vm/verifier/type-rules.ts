@@ -29,9 +29,8 @@ const SK_FIELDS = [
 ];
 
 /**
- * `__sk_buff.sk`: a PTR_TO_SOCK_COMMON_OR_NULL the kernel gives tc and cgroup_skb programs (a
- * test run's skb has a dummy socket), read whole only. We model no sockets, so it is refused
- * rather than read as a number that would always say NULL.
+ * `__sk_buff.sk`: a PTR_TO_SOCK_COMMON_OR_NULL (memory.ts; the runtime gives it the test run's
+ * socket, vm/runtime/test-run-socket.ts), read whole only. Still refused here for the lwt types.
  */
 const SK_POINTER: ReadonlyMap<string, string> = new Map([
   ["sk", "__sk_buff.sk (a struct bpf_sock pointer, PTR_TO_SOCK_COMMON_OR_NULL in the kernel) is not supported here: sockets are not modelled"],
@@ -39,6 +38,20 @@ const SK_POINTER: ReadonlyMap<string, string> = new Map([
 
 /** The socket address fields bpf_skb_is_valid_access wants read as whole u32s. */
 const SK_ADDRESSES = SK_FIELDS.filter((f) => f.includes("_ip"));
+
+/**
+ * lwt_is_valid_access: no tc_classid, socket fields, data_meta, tstamp, wire_len, hwtstamp;
+ * bpf_skb_is_valid_access refuses flow_keys and tstamp_type; `sk` as for tc. Packet loads only
+ * (lwt_xmit writes too); no return range (check_return_code has none for these types).
+ */
+const LWT: TypeRules = {
+  packetRead: true,
+  packetWrite: false,
+  noRead: new Set(["tc_classid", ...SK_FIELDS, "data_meta", "tstamp", "wire_len", "hwtstamp", "flow_keys", "tstamp_type"]),
+  narrowReads: true,
+  wholeReads: new Set(["sk"]),
+  unmodelled: SK_POINTER,
+};
 
 const RULES: Record<ProgramTypeName, TypeRules> = {
   // The conformance type has no ctx: r1 is plain memory (see Env.memSize).
@@ -57,12 +70,11 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
     noRead: new Set(["flow_keys", ...SK_FIELDS]),
     narrowReads: true,
     wholeReads: new Set(["sk"]),
-    unmodelled: SK_POINTER,
   },
   // cg_skb_is_valid_access: no tc_classid, data_meta, wire_len; data/data_end for loads only
   // (may_access_direct_pkt_data refuses BPF_WRITE for CGROUP_SKB); the socket fields read the
   // skb's socket. bpf_skb_is_valid_access refuses tstamp_type (its own u8 in the UAPI) and
-  // flow_keys; `sk` is a PTR_TO_SOCK_COMMON_OR_NULL there, a socket we do not model.
+  // flow_keys; `sk` is a PTR_TO_SOCK_COMMON_OR_NULL there (the test run's socket).
   cgroup_skb: {
     packetRead: true,
     packetWrite: false,
@@ -70,10 +82,14 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
     narrowReads: true,
     wholeReads: new Set([...SK_ADDRESSES, "sk"]),
     returnRange: [0n, 1n],
-    unmodelled: SK_POINTER,
   },
   // xdp_is_valid_access: egress_ifindex only for devmap programs; exact 4-byte loads.
   xdp: { packetRead: true, packetWrite: true, noRead: new Set(["egress_ifindex"]), narrowReads: false },
+  lwt_in: LWT,
+  lwt_out: LWT,
+  // may_access_direct_pkt_data: LWT_XMIT alone of the lwt types writes the packet directly.
+  lwt_xmit: { ...LWT, packetWrite: true },
+  lwt_seg6local: LWT,
 };
 
 /** xdp_is_valid_access: a program attached to a DEVMAP slot (BPF_XDP_DEVMAP) reads egress_ifindex too. */

@@ -20,10 +20,12 @@ import { checkHelperCall, checkUnmodified, type CallbackHook } from "./helpers.j
 import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
 import { checkCallHoldingLock, checkGlobalCallHoldingLock, checkLockMapForProgram, checkNoLockHeld } from "./spin-lock.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
+import { saveAuxPtrType } from "./aux-ptr.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
 import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, typeName, type Reg } from "./regs.js";
 import { checkReturnCode } from "./return-code.js";
+import { asyncCallbacks, checkAsyncReturn, isAsyncCallback } from "./timer.js";
 import { immScalar } from "./scalar-alu.js";
 import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, Step, VState, pathString, type Checkpoint } from "./state.js";
 import { propagatePrecision } from "./precision.js";
@@ -33,6 +35,9 @@ import { MapType } from "./helper-rules.js";
 import { TAIL_CALL_ID } from "../helpers/tailcall.js";
 import type { FuncSig } from "../btf/func-sigs.js";
 import { GlobalFuncs } from "./global-funcs.js";
+import { checkKfuncCall, kfuncAllowedHoldingLock } from "./kfuncs.js";
+import { iterAtR1 } from "./iter.js";
+import { IterState } from "./iter-slot.js";
 
 export interface VerifyOptions {
   /** The program type (or its name): its ctx layout, helpers and rules. */
@@ -118,7 +123,9 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
   try {
     const helpers = options.helpers ?? baseHelpers();
     const funcs = options.funcs;
-    const cfg = buildCfg(insns, (id) => helpers.get(id)?.args, funcs && ((sub) => sub > 0 && funcs[sub]?.linkage === 1));
+    // Helper and kfunc ids do not overlap (vm/helpers/kfunc/ids.ts): one lookup gives a call's arguments.
+    const cfg = buildCfg(insns, (id) => (helpers.get(id) ?? helpers.kfunc(id))?.args, funcs && ((sub) => sub > 0 && funcs[sub]?.linkage === 1),
+      (id) => helpers.kfunc(id)?.proto.iter?.role === "next");
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
       log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.expectedAttach ?? 0);
     const globals = funcs ? new GlobalFuncs(env, cfg, funcs) : undefined;
@@ -129,7 +136,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
       new Run(env, cfg, globals).explore((st) => (at = st), globals!.entry(sub));
       if (log.on) log.line(`Func#${sub} ('${globals!.name(sub)}') is safe for any args that match its prototype`);
     }
-    checkCombinedStack(cfg, env.stackDepth);
+    checkCombinedStack(cfg, env.stackDepth, asyncCallbacks(env));
     log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}, peak states ${env.peakStates}`);
     return finish({ accepted: true });
   } catch (e) {
@@ -221,12 +228,14 @@ class Run {
       case "ldx": {
         const base = readReg(st, ins.src);
         st.regs[ins.dst] = checkMemAccess(this.env, st, { regno: ins.src, off: ins.off, size: def.bytes, access: "read", signed: def.signed });
+        saveAuxPtrType(this.env, pc, base.type);
         noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
       }
       case "st": {
         const base = readReg(st, ins.dst);
         checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value: scalarReg(immScalar(ins.imm)) });
+        saveAuxPtrType(this.env, pc, base.type);
         noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
       }
@@ -234,6 +243,7 @@ class Run {
         const value = readReg(st, ins.src);
         const base = readReg(st, ins.dst);
         checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value });
+        saveAuxPtrType(this.env, pc, base.type);
         noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
       }
@@ -257,8 +267,10 @@ class Run {
         return this.condJump(st, ins, def);
       case "call":
         this.env.jmpsProcessed++; // the kernel counts every BPF_JMP-class instruction
-        checkCallHoldingLock(st, def.target === "local" ? "local" : ins.imm);
+        // The numeric iterator's kfuncs may be called holding a lock (kfunc_spin_allowed).
+        if (def.target !== "kfunc" || !kfuncAllowedHoldingLock(this.env, ins.imm)) checkCallHoldingLock(st, def.target === "local" ? "local" : ins.imm);
         if (def.target === "local") return this.callLocal(st);
+        if (def.target === "kfunc") return this.callKfunc(st, ins.imm);
         checkHelperCall(this.env, st, pc, ins.imm, this.onCallback);
         if (ins.imm === TAIL_CALL_ID && st.frames.length > 1) return this.tailCallInSubprogram(st);
         return advance(st, 1);
@@ -274,8 +286,9 @@ class Run {
     readReg(st, ins.src);
     const dst = readReg(st, ins.dst);
     if (def.aop === "cmpxchg") readReg(st, 0);
-    if (dst.type === "ctx" || dst.type === "packet" || dst.type === "packet_meta" || dst.type === "packet_end" || dst.type === "xdp_sock") {
-      reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.type === "ctx" || dst.type === "xdp_sock" ? dst.type : "pkt"} is not allowed`);
+    const named = dst.type === "ctx" || dst.type === "xdp_sock" || dst.type === "sock" || dst.type === "sock_common" || dst.type === "tcp_sock";
+    if (named || dst.type === "packet" || dst.type === "packet_meta" || dst.type === "packet_end") {
+      reject(`BPF_ATOMIC stores into R${ins.dst} ${named ? dst.type : "pkt"} is not allowed`);
     }
     // check_atomic_rmw: the register a fetch loads into is written (check_reg_arg DST_OP)
     // before the accesses are checked, so it cannot also be the address.
@@ -327,7 +340,8 @@ class Run {
   private ldpkt(st: VState, ins: Insn, bytes: number, ind: boolean): void {
     if (!this.env.type.ldAbs) reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
     checkNoLockHeld(st, "BPF_LD_[ABS|IND]");
-    if (st.refs.length) reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    // check_resource_leak (6.18): "Unreleased reference id=N alloc_insn=M", then this line.
+    if (st.refs.length) reject("BPF_LD_[ABS|IND] would lead to reference leak");
     const r6 = readReg(st, 6);
     if (r6.type !== "ctx") reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
     // check_ld_abs → check_ptr_off_reg: the load finds the skb's data and data_end through r6,
@@ -376,6 +390,17 @@ class Run {
     return jumpTo(st, target);
   }
 
+  /** check_kfunc_call; an iterator's next() forks a path (iter.ts), explored later. */
+  private callKfunc(st: VState, id: number): VState {
+    const queued = checkKfuncCall(this.env, st, id);
+    if (queued) {
+      if (queued.parent) queued.parent.branches++;
+      this.pending.push(advance(queued, 1));
+      if (this.pending.length > JMP_SEQ_LIMIT) reject(`The sequence of ${this.pending.length} jumps is too complex.`);
+    }
+    return advance(st, 1);
+  }
+
   /** A helper calls a callback (callbacks.ts): the callback's entry is explored later. */
   private readonly onCallback: CallbackHook = (st, helper, subprog) => {
     callbackCall(this.env, st, helper, subprog, (entry) => {
@@ -418,11 +443,14 @@ class Run {
       for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
       return jumpTo(st, callee.callsite + 1, step);
     }
-    // A global function verified on its own (check_return_code for a subprogram).
-    if (st.frame.subprog !== 0 && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
+    // An async callback (timer.ts) is checked below; a global function verified on its own
+    // (check_return_code for a subprogram) must return a scalar.
+    const isAsync = isAsyncCallback(this.env, st);
+    if (st.frame.subprog !== 0 && !isAsync && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
     checkNoLockHeld(st, "BPF_EXIT instruction in main prog");
     if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
     if (st.frame.subprog === 0) checkReturnCode(this.env, st, r0);
+    if (isAsync) checkAsyncReturn(this.env, st, r0);
     this.pathDone(st);
     return undefined;
   }
@@ -434,6 +462,10 @@ class Run {
     const digest = stateDigest(this.cfg, st);
     const callsCallback = this.cfg.callsCallback[pc] === 1;
     if (callsCallback && this.callbackConverged(st)) return true;
+    // An iterator's next() is a loop point like a callback-calling helper (iter.ts).
+    const iterNext = this.cfg.iterNext[pc] === 1;
+    if (iterNext && this.iterConverged(st)) return true;
+    const loopPoint = callsCallback || iterNext;
     // Not every prune point becomes a checkpoint (is_state_visited's add_new_state): only after
     // at least 2 jumps and 8 instructions since the last one, and inside a loop after 20 jumps
     // or 100 instructions, where states rarely match. Fewer checkpoints only prune less. A call
@@ -443,11 +475,11 @@ class Run {
     // so a subprogram called from several places gets a checkpoint at its entry for each.
     const jmps = env.jmpsProcessed - env.lastCheckpointJmps;
     const insns = env.insnsProcessed - env.lastCheckpointInsns;
-    const addNew = callsCallback || (jmps >= 2 && insns >= 8 && !(jmps < 20 && insns < 100 && this.activeWithCallsites(st)));
+    const addNew = loopPoint || (jmps >= 2 && insns >= 8 && !(jmps < 20 && insns < 100 && this.activeWithCallsites(st)));
     // Checkpoints still being explored (ancestors of this path): only an identical state
     // means a loop that can never end; otherwise they prove nothing yet.
     const same = this.active[pc]?.get(digest);
-    if (same && !callsCallback) {
+    if (same && !loopPoint) {
       // Checkpoints are stored without singular ids (an id no other register shares links
       // nothing); compare like with like, or a loop that repeats one state is never seen as one
       // (regs_exact's check_ids: an id on one side only is a difference).
@@ -498,7 +530,7 @@ class Run {
     const snapshot = st.clone();
     clearSingularIds(snapshot);
     const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest, visit: undefined, evicted: false };
-    cp.visit = visitOf(st, callsCallback, cp);
+    cp.visit = visitOf(st, loopPoint, cp);
     st.parent = cp;
     const byDigest = (this.active[pc] ??= new Map());
     const list = byDigest.get(digest);
@@ -544,6 +576,27 @@ class Run {
       if (this.env.log.on) this.env.log.line(`${st.pc}: callback iterations converged`);
       propagatePrecision(this.env, this.cfg, cp.state, st);
       cp.visit!.addBackedge(st, cp.state);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * At an iterator's next(): `st` came round the loop; if it is within (range for range) the
+   * state of an earlier iteration on its path, still being explored, and its iterator is ACTIVE,
+   * the loop has converged (is_state_visited's is_iter_next_insn case: RANGE_WITHIN, a back
+   * edge for loops.ts). A DRAINED iterator does not loop.
+   */
+  private iterConverged(st: VState): boolean {
+    if (iterAtR1(st)?.range !== IterState.ACTIVE) return false;
+    let candidates = CALLBACK_CANDIDATES;
+    for (let cp = st.parent; cp && candidates > 0; cp = cp.parent) {
+      if (cp.insn !== st.pc) continue;
+      candidates--;
+      if (!statesWithin(this.cfg, cp.state, st, Compare.RANGE, this.env.allowUninitStack)) continue;
+      if (this.env.log.on) this.env.log.line(`${st.pc}: iterator loop converged`);
+      propagatePrecision(this.env, this.cfg, cp.state, st);
+      cp.visit?.addBackedge(st, cp.state);
       return true;
     }
     return false;

@@ -62,7 +62,8 @@ function formatProgram(p: ObjectProgram, source: boolean): string {
     }
     const note = notes.get(i);
     const text = formatInsn(p.insns, i);
-    const comment = note
+    // A kfunc call names its function itself (`call kfunc bpf_iter_num_new`).
+    const comment = note && note.kind !== "kfunc"
       ? note.kind === "map" ? `map '${note.target}'`
         : note.kind === "map_value" ? `'${note.target}'+${note.offset}`
         : `${note.target}`

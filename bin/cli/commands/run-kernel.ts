@@ -53,7 +53,7 @@ const u32 = (n: number): Uint8Array => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff,
 
 export function runInKernel(
   obj: BpfObject, entry: ObjectProgram, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean; network?: NetworkModel },
+  options: { verify: boolean; results: boolean; network?: NetworkModel; settleMs?: number },
 ): RunReport {
   if (entry.error) throw entry.error;
   if (!entry.type) throw new BpfError(`program '${entry.name}' cannot run: ${entry.unsupported}`);
@@ -72,7 +72,7 @@ export function runInKernel(
 
 function runWith(
   bridge: KernelBridge, obj: BpfObject, entry: ObjectProgram, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean },
+  options: { verify: boolean; results: boolean; settleMs?: number },
 ): RunReport {
   const status = bridge.available();
   if (!status.ok) throw new CliError(`--engine kernel is not available here: ${status.reason}`);
@@ -87,6 +87,7 @@ function runWith(
     ...(m.inner ? { inner: { name: m.inner.name, type: m.inner.type, keySize: m.inner.keySize, valueSize: m.inner.valueSize, maxEntries: m.inner.maxEntries, flags: m.inner.flags ?? 0 } } : {}),
     // A value with a struct bpf_spin_lock: created with BTF saying where (the kernel needs it).
     ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
+    ...(m.timer !== undefined ? { timer: m.timer } : {}),
   }, status.possibleCpus ?? 1));
   const kmaps: KernelMap[] = [];
   const programs: KernelProgram[] = [];
@@ -142,15 +143,17 @@ function runWith(
       fillKernelMap(map, init, cpus, kmaps);
     }
     const socket = entry.type === "socket_filter";
-    // A cgroup_skb program's test run pulls the Ethernet header as a socket filter's does, and
-    // our runtime starts its packet at the network header too; the kernel's data_out has 14
+    // A cgroup_skb or lwt program's test run pulls the Ethernet header as a socket filter's does,
+    // and our runtime starts its packet at the network header too; the kernel's data_out has 14
     // zeroed bytes pushed in front (bpf_prog_test_run_skb, !is_l2), cut here.
-    const cgroup = entry.type === "cgroup_skb";
-    const ctx = entry.type === "sched_cls" || cgroup ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
+    const l3 = type.networkHeader === true;
+    const ctx = entry.type === "sched_cls" || l3 ? new Uint8Array(SK_BUFF_TC.size) : socket ? new Uint8Array(SK_BUFF_SOCKET.size) : undefined;
     const data = packets.map((p) => (socket ? behindSocketHeader(p.data) : p.data));
     // A tc program may grow its skb up to SKB_MAX_ALLOC (skb_change_tail / change_head /
-    // adjust_room): data_out needs that room, or the kernel cuts it and reports ENOSPC.
-    const runs = prog.testRunMany(data, ctx ? { ctx, ...(entry.type === "sched_cls" ? { dataOutExtra: SKB_MAX_ALLOC } : {}) } : {});
+    // adjust_room), an lwt_xmit one too, an lwt_in one by an encapsulation: data_out needs that
+    // room, or the kernel cuts it and reports ENOSPC.
+    const grows = entry.type === "sched_cls" || entry.type === "lwt_xmit" || entry.type === "lwt_in";
+    const runs = prog.testRunMany(data, ctx ? { ctx, ...(grows ? { dataOutExtra: SKB_MAX_ALLOC } : {}) } : {});
     const verdicts: Record<string, number> = {};
     const results: PacketResult[] = [];
     let ns = 0;
@@ -160,11 +163,14 @@ function runWith(
       const verdict = k.errno ? `ERROR(${k.errno})` : type.verdict(retval);
       verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
       if (options.results) {
-        let packet = socket || cgroup ? k.data.subarray(Math.min(ETH_HLEN, k.data.length)) : k.data;
+        let packet = socket || l3 ? k.data.subarray(Math.min(ETH_HLEN, k.data.length)) : k.data;
         if (socket && k.retval !== 0 && k.retval < packet.length) packet = packet.subarray(0, k.retval);
         results.push({ verdict, retval, packet: packet.slice() });
       }
     });
+    // BPF timers the runs started fire in the kernel's softirq, later: give them `settleMs` before
+    // the maps are read (closing the maps then cancels what is still pending).
+    if (options.settleMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, options.settleMs);
     const maps: Record<string, unknown[]> = {};
     const notes: string[] = [];
     kmaps.forEach((map, fd) => {

@@ -18,10 +18,11 @@ import { RingBuf } from "../../../vm/maps/ringbuf.js";
 import { PerfEventArray } from "../../../vm/maps/perf-event-array.js";
 import type { PerfRecord } from "../../../vm/helpers/trace.js";
 import { isPerCpu } from "../../../vm/maps/types.js";
+import { PROGRAM_TYPES } from "../../../vm/programs/types.js";
 import { Network, type NetworkModel } from "../../../vm/net/model.js";
 import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/packets/index.js";
 import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
-import { CliError, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
+import { CliError, positiveInt, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
 import type { Io } from "../command.js";
 import { readObject, TYPE_OPTION } from "../object-file.js";
 import { engineOptions } from "../engine-options.js";
@@ -36,17 +37,22 @@ export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   network: {
     type: "string",
     valueName: "FILE.json",
-    description: "PROG.o: the network bpf_fib_lookup and bpf_check_mtu see: {devices, routes, neighbours} (vm/net/model.ts); default a fresh namespace, lo only. --engine kernel builds it in a private network namespace",
+    description: "PROG.o: the network bpf_fib_lookup, bpf_check_mtu and the socket lookups see: {devices, routes, neighbours, sockets} (vm/net/model.ts, vm/net/sockets.ts); default a fresh namespace, lo only. --engine kernel builds it in a private network namespace",
   },
   out: { type: "string", valueName: "FILE.pcap", description: "PROG.o: write the packets as they leave the program (dropped ones left out)" },
   "per-packet": { type: "boolean", description: "PROG.o: list every packet's verdict, r0 and length" },
   "no-verify": { type: "boolean", description: "PROG.o: DO NOT VERIFY the program (conformance experiments only; announced loudly)" },
+  "timers-ms": {
+    type: "number",
+    valueName: "MS",
+    description: "PROG.o: after the packets, wait up to MS ms for the BPF timers the program started (bpf_timer_start) to fire before the maps are read; without it, timers still pending are cancelled, as closing the maps does",
+  },
   type: TYPE_OPTION,
 };
 
 const DEFAULT_GEN = "mix:1000:seed=1";
 /** Verdicts after which the packet goes nowhere (left out of --out). */
-const DROPPED = new Set(["XDP_DROP", "XDP_ABORTED", "TC_ACT_SHOT", "TC_ACT_STOLEN", "drop", "drop+cn"]);
+const DROPPED = new Set(["XDP_DROP", "XDP_ABORTED", "TC_ACT_SHOT", "TC_ACT_STOLEN", "drop", "drop+cn", "BPF_DROP"]);
 /** Packets per runBatch call: progress updates between chunks. */
 const CHUNK = 65_536;
 
@@ -120,15 +126,16 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   const { packets, input, notes } = readPackets(args);
   const wantResults = args.options["per-packet"] === true || stringOption(args, "out") !== undefined;
   const network = readNetwork(stringOption(args, "network"));
+  const timersMs = args.options["timers-ms"] === undefined ? 0 : positiveInt(args, "timers-ms");
   let report: RunReport;
   if (engineName === "kernel") {
     const { runInKernel } = await import("./run-kernel.js");
-    report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults, ...(network ? { network } : {}) });
+    report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults, settleMs: timersMs, ...(network ? { network } : {}) });
   } else {
-    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network });
+    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network, timersMs });
   }
   const out = stringOption(args, "out");
-  if (out !== undefined) writeOut(out, packets, report.results!, entry.type === "cgroup_skb");
+  if (out !== undefined) writeOut(out, packets, report.results!, PROGRAM_TYPES[entry.type!].networkHeader === true);
   const summary = {
     program: entry.name,
     section: entry.section,
@@ -190,7 +197,7 @@ function readNetwork(file: string | undefined): NetworkModel | undefined {
     throw err;
   }
   if (typeof model !== "object" || model === null || !Array.isArray(model.devices)) {
-    throw new CliError(`--network ${file}: expected {"devices": [...], "routes": [...], "neighbours": [...]} (vm/net/model.ts)`);
+    throw new CliError(`--network ${file}: expected {"devices": [...], "routes": [...], "neighbours": [...], "sockets": [...]} (vm/net/model.ts)`);
   }
   try {
     new Network(model);
@@ -354,7 +361,7 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
 
 async function runHere(
   obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined },
+  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined; timersMs: number },
 ): Promise<RunReport> {
   const engine = await getEngine(engineName, options.engine);
   const loaded = instantiateObjectNode(obj, entry, { verify: options.verify, ...(options.network ? { network: options.network } : {}) });
@@ -379,6 +386,10 @@ async function runHere(
       progress.update(start + chunk.length);
     }
     progress.done();
+    // BPF timers (vm/runtime/timers.ts): they fire only while this waits; what is still pending
+    // then is cancelled before the maps are read, so the dump is the same every time.
+    if (options.timersMs > 0) await loaded.machine.timers.settle(options.timersMs);
+    loaded.machine.timers.close();
     const trace = loaded.machine.trace.texts;
     const perf = perfReport(loaded.machine.perf.take(), loaded.machine.perf.lost);
     return {
@@ -386,6 +397,7 @@ async function runHere(
       ...(Object.keys(redirects).length > 0 ? { redirects } : {}), ...(perf ? { perf } : {}),
     };
   } finally {
+    loaded.machine.timers.close();
     runner.dispose();
   }
 }
@@ -410,7 +422,7 @@ class Progress {
   }
 }
 
-/** `l3`: the results start at the network header (cgroup_skb); the frame's own Ethernet header is put back. */
+/** `l3`: the results start at the network header (cgroup_skb, lwt); the frame's own Ethernet header is put back. */
 function writeOut(file: string, input: readonly Packet[], results: readonly PacketResult[], l3 = false): void {
   const out: Packet[] = [];
   results.forEach((r0, i) => {

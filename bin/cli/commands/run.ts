@@ -23,9 +23,9 @@ const spec: CommandSpec = {
   name: "run",
   summary: "Run a BPF object's program over packets, or a raw program N times (r0 and ns per run)",
   usage: `run PROG.o [--program NAME] [--pcap FILE | --gen SPEC] [--engine interpreter|jit|kernel] [--map NAME=FILE.json]
-                 [--out FILE.pcap] [--json] [--per-packet] [--no-verify]
+                 [--out FILE.pcap] [--json] [--per-packet] [--no-verify] [--timers-ms MS]
        ebpf-wasm run (--raw PROG.bin | --asm PROG.s | --elf PROG.o) [--mem FILE | --mem-hex HEX] [--engine NAME] [--repeat N] [--json]`,
-  details: `With PROG.o: the program (xdp, tc/classifier, socket filter or cgroup_skb) is loaded with its maps,
+  details: `With PROG.o: the program (xdp, tc/classifier, socket filter, cgroup_skb or lwt_in/out/xmit) is loaded with its maps,
 global data and PROG_ARRAY slots, VERIFIED, and run once per packet; the report has the verdict
 counts by name, the number of packets, every map's entries after the run ({key, value} hex
 strings; per-CPU values as arrays, one per CPU) and the time spent in runs. --engine kernel runs

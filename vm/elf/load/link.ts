@@ -10,6 +10,8 @@
 //   lddw, R_BPF_64_64 → function               BPF_PSEUDO_FUNC, imm = callee - (pc + 1);
 //                                               callee = (st_value + imm) / 8 (imm in bytes)
 //   lddw, R_BPF_64_64 → map definition         BPF_PSEUDO_MAP_FD, imm = map fd
+//   call, R_BPF_64_32 → extern kfunc           BPF_PSEUDO_KFUNC_CALL, imm = the kfunc's id
+//                                               (vm/helpers/kfunc/ids.ts), off = 0
 //   lddw, R_BPF_64_64 → global data            BPF_PSEUDO_MAP_VALUE, imm = map fd,
 //                                               second imm = st_value + imm (offset in the value)
 //
@@ -26,7 +28,7 @@ import type { ElfObject } from "../object.js";
 import type { ElfRelocation } from "../relocations.js";
 import { CodeIndex, type CodeFunction, type CodeSection } from "./code.js";
 import type { ObjectMap } from "./maps.js";
-import { relocationError, relocationTarget } from "./relocate.js";
+import { kfuncTarget, relocationError, relocationTarget } from "./relocate.js";
 
 const CALL = Cls.JMP | JmpOp.CALL;
 const LDDW = Cls.LD | Mode.IMM | Size.DW;
@@ -46,8 +48,8 @@ export interface PlacedFunction {
 /** One patched instruction of a linked program (program slot numbers). */
 export interface ProgramRelocation {
   readonly insn: number;
-  readonly kind: "call" | "func" | "map" | "map_value";
-  /** The callee's or the map's name. */
+  readonly kind: "call" | "func" | "map" | "map_value" | "kfunc";
+  /** The callee's (a kfunc's) or the map's name. */
   readonly target: string;
   /** map_value: the offset in the value. */
   readonly offset?: number;
@@ -143,6 +145,16 @@ class Linker {
     if (r.type === R_BPF.R64_32) {
       if (ins.opcode !== CALL) return fail("R_BPF_64_32 patches calls, but this instruction is not a call");
       if (ins.src !== CallSrc.LOCAL) return fail(`a relocated call must be a bpf-to-bpf call (src ${CallSrc.LOCAL}), this one has src ${ins.src}`);
+      // An extern function naming one of this runtime's kfuncs (libbpf's RELO_EXTERN_CALL).
+      const kfunc = kfuncTarget(this.ctx.btf, r);
+      if (kfunc !== undefined) {
+        const out = this.out[pc]!;
+        out.src = CallSrc.KFUNC;
+        out.imm = kfunc;
+        out.off = 0; // vmlinux: no module BTF fd
+        this.relocations.push({ insn: pc, kind: "kfunc", target: r.symbol.name });
+        return;
+      }
       const target = relocationTarget(this.ctx.elf, this.ctx.btf, this.ctx.maps, r, section, 0);
       if (target.kind !== "code") return fail(`the callee '${target.map.name}' is a map, not a function`);
       if (target.byteOffset % INSN_SIZE !== 0) return fail(`the callee offset ${target.byteOffset} is not a multiple of ${INSN_SIZE}`);

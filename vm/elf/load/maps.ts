@@ -8,6 +8,8 @@ import { BpfError } from "../../errors.js";
 import type { Btf } from "../../btf/btf.js";
 import { btfMapDefinitions, type BtfInnerMapDef, type BtfMapDef } from "../../btf/maps.js";
 import { findDatasecSpinLock, findSpinLock } from "../../btf/spin-lock.js";
+import { findDatasecTimer, findTimer } from "../../btf/timer.js";
+import type { SpecialField } from "../../btf/special-fields.js";
 import { errnoName } from "../../maps/errors.js";
 import { checkSpec, innerMapMismatch } from "../../maps/spec.js";
 import { parseMapType, type InnerMapSpec, type MapSpec } from "../../maps/types.js";
@@ -163,6 +165,7 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
     // libbpf's BPF_MAP_CREATE would fail (btf_parse_fields): refused at load, naming the map.
     throw new BpfError(`map '${def.name}': ${lock.error} (the kernel refuses it with -${errnoName(lock.errno)})`, { offset: def.at });
   }
+  const timer = def.valueType !== undefined ? fieldOff(findTimer(btf, def.valueType), `map '${def.name}'`, "it", def.at) : undefined;
   return {
     name: def.name,
     origin: "btf",
@@ -173,6 +176,7 @@ function btfMap(s: ElfSection, def: BtfMapDef, sym: ElfSymbol | undefined, btf: 
     spec: {
       name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
       ...(lock ? { spinLock: lock.off } : {}),
+      ...(timer !== undefined ? { timer } : {}),
       ...(def.numaNode !== undefined ? { numaNode: def.numaNode } : {}),
       ...(def.mapExtra !== undefined ? { mapExtra: def.mapExtra } : {}),
       ...(def.inner ? { inner: innerSpec(def.inner) } : {}),
@@ -202,6 +206,7 @@ function dataMaps(elf: ElfObject, btf: Btf | undefined): ObjectMap[] {
     }
     const bss = s.type === SHT.NOBITS;
     const lock = btf ? dataSpinLock(elf, s, btf) : undefined;
+    const timer = btf ? dataTimer(elf, s, btf) : undefined;
     out.push({
       name: s.name,
       origin: "data",
@@ -209,7 +214,7 @@ function dataMaps(elf: ElfObject, btf: Btf | undefined): ObjectMap[] {
       sectionIndex: s.index,
       offset: 0,
       size: s.size,
-      spec: { name: s.name, type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1, flags: 0, ...(lock !== undefined ? { spinLock: lock } : {}) },
+      spec: { name: s.name, type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1, flags: 0, ...(lock !== undefined ? { spinLock: lock } : {}), ...(timer !== undefined ? { timer } : {}) },
       readonly: kind === "rodata",
       ...(bss ? {} : { initial: s.data.slice() }),
     });
@@ -225,6 +230,18 @@ function dataSpinLock(elf: ElfObject, s: ElfSection, btf: Btf): number | undefin
     throw new BpfError(`global data section '${s.name}': ${lock.error} (the kernel refuses its map with -${errnoName(lock.errno)})`, { offset: s.headerOffset });
   }
   return lock?.off;
+}
+
+/** A global data section's struct bpf_timer variable (found as its lock is). */
+function dataTimer(elf: ElfObject, s: ElfSection, btf: Btf): number | undefined {
+  const syms = new Map(symbolsIn(elf, s).map((sym) => [sym.name, sym.value]));
+  return fieldOff(findDatasecTimer(btf, s.name, (name) => syms.get(name)), `global data section '${s.name}'`, "its map", s.headerOffset);
+}
+
+/** A special field's offset; a field the kernel refuses the map for is refused at load, naming the map. */
+function fieldOff(field: SpecialField, what: string, it: string, offset: number): number | undefined {
+  if (field && "error" in field) throw new BpfError(`${what}: ${field.error} (the kernel refuses ${it} with -${errnoName(field.errno)})`, { offset });
+  return field?.off;
 }
 
 /** The map whose definition holds byte `offset` of section `index`, if any. */

@@ -118,7 +118,7 @@ function program(ctx: LinkContext, ext: BtfExt | undefined, fn: CodeFunction): O
   const st = sectionType(section);
   const unsupported = !st
     ? `section '${section}' names no program type (libbpf's section names: xdp, tc, socket, kprobe/..., ...; a loader may choose one: withProgramType, CLI --type)`
-    : !st.runAs ? `${kernelProgTypeName(st.kernelType)} programs are not supported (only xdp, tc/sched_cls, socket filters and cgroup_skb run here)` : undefined;
+    : !st.runAs ? `${kernelProgTypeName(st.kernelType)} programs are not supported (only xdp, tc/sched_cls, socket filters, cgroup_skb and lwt_in/out/xmit/seg6local run here)` : undefined;
   const base = {
     name: fn.name,
     section,
@@ -187,7 +187,7 @@ export function findProgram(obj: BpfObject, name?: string): ObjectProgram {
 }
 
 /** Packet program types a loader may choose for a section name that does not give one. */
-const CHOSEN_TYPES: readonly ProgramTypeName[] = ["xdp", "sched_cls", "socket_filter", "cgroup_skb"];
+const CHOSEN_TYPES: readonly ProgramTypeName[] = ["xdp", "sched_cls", "socket_filter", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local"];
 
 /**
  * `obj` with every program run as `type`, whatever its section says: as iproute2's `tc ... bpf

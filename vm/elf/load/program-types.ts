@@ -55,6 +55,10 @@ const RUN_AS: Partial<Record<KernelProgTypeName, ProgramTypeName>> = {
   SCHED_CLS: "sched_cls",
   XDP: "xdp",
   CGROUP_SKB: "cgroup_skb",
+  LWT_IN: "lwt_in",
+  LWT_OUT: "lwt_out",
+  LWT_XMIT: "lwt_xmit",
+  LWT_SEG6LOCAL: "lwt_seg6local",
 };
 
 /** [pattern, kernel type], in libbpf's order where it matters. */

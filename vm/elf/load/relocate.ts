@@ -1,5 +1,6 @@
 // What a relocation in code points at: a function (bpf-to-bpf call, callback address), a map
-// definition, global data, or something we cannot satisfy (an extern: kfunc, __ksym, __kconfig).
+// definition, global data, a kfunc of this runtime (kfuncTarget), or something we cannot satisfy
+// (another extern: an unknown kfunc, __ksym, __kconfig).
 // The linker (link.ts) applies the result; every refusal names the relocation, its symbol and
 // the instruction it patches, with the byte offset of the relocation entry.
 
@@ -14,6 +15,7 @@ import type { ElfRelocation } from "../relocations.js";
 import type { ElfSection } from "../sections.js";
 import { isCodeSection } from "./code.js";
 import { mapAt, type ObjectMap } from "./maps.js";
+import { kfuncId } from "../../helpers/kfunc/ids.js";
 
 export type RelocTarget =
   | { readonly kind: "code"; readonly section: ElfSection; readonly byteOffset: number }
@@ -69,6 +71,22 @@ export function relocationTarget(
   return { kind: "map", fd: found.fd, map: found.map };
 }
 
+/**
+ * The kfunc id a call relocation resolves to: the symbol is undefined, an extern FUNC of the
+ * object's BTF (`extern ... __ksym`), and names a kfunc of this runtime (vm/helpers/kfunc/ids.ts).
+ * Anything else is not a kfunc call (and is refused as an extern by relocationTarget).
+ */
+export function kfuncTarget(btf: Btf | undefined, r: ElfRelocation): number | undefined {
+  const sym = r.symbol;
+  if (sym.shndx !== SHN_UNDEF || !isExternFunc(btf, sym.name)) return undefined;
+  return kfuncId(sym.name);
+}
+
+const isExternFunc = (btf: Btf | undefined, name: string): boolean => {
+  const fn = btf?.byName(name, BtfKind.FUNC)[0];
+  return fn !== undefined && fn.kind === BtfKind.FUNC && fn.linkage === 2;
+};
+
 /** Why an undefined symbol cannot be resolved: it is a kernel extern of some kind. */
 function externReason(btf: Btf | undefined, name: string): string {
   const inSec = (sec: string) => {
@@ -76,8 +94,8 @@ function externReason(btf: Btf | undefined, name: string): string {
     return ds?.vars.some((v) => btf!.types[v.type]?.name === name) ?? false;
   };
   if (inSec(".kconfig")) return `'${name}' is a __kconfig extern (.kconfig): kernel configuration values are not supported`;
-  const fn = btf?.byName(name, BtfKind.FUNC)[0];
-  if (fn && fn.kind === BtfKind.FUNC && fn.linkage === 2) {
+  if (isExternFunc(btf, name)) {
+    // Not one of this runtime's kfuncs (kfuncTarget resolved those).
     return `'${name}' is an extern function (a kfunc, __ksym): kernel function calls are not supported`;
   }
   if (inSec(".ksyms")) return `'${name}' is a __ksym extern (.ksyms): kernel symbols are not supported`;

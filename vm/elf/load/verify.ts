@@ -2,8 +2,10 @@
 // type (from its section), its maps in fd order with their creation flags (.rodata gets
 // BPF_F_RDONLY_PROG, as libbpf creates it; what each map type and flag allows is the verifier's
 // rule, vm/verifier/map-rules.ts), the helpers its type may call, and the kernel's license rule for GPL-only helpers (check_helper_call:
-// "cannot call GPL-restricted function from non-GPL compatible program").
+// "cannot call GPL-restricted function from non-GPL compatible program") and for kfuncs
+// (add_kfunc_call: "cannot call kernel function from non-GPL compatible program").
 
+import { formatInsn } from "../../asm/index.js";
 import type { HelperTable } from "../../helpers/registry.js";
 import { CallSrc, Cls, JmpOp } from "../../isa/opcodes.js";
 import type { ProgramTypeName } from "../../programs/types.js";
@@ -34,6 +36,8 @@ export function verifierMaps(obj: BpfObject): VerifierMap[] {
     // A value's struct bpf_spin_lock, found in the BTF (vm/btf/spin-lock.ts); libbpf creates
     // BTF-defined and global data maps with BTF, legacy ones without.
     ...(m.spec.spinLock !== undefined ? { spinLock: m.spec.spinLock } : {}),
+    // A value's struct bpf_timer, found the same way (vm/btf/timer.ts).
+    ...(m.spec.timer !== undefined ? { timer: m.spec.timer } : {}),
     ...(m.origin !== "legacy" ? { btf: true } : {}),
   }));
 }
@@ -59,6 +63,11 @@ const GPL_ONLY: ReadonlyMap<number, string> = new Map([
   [6, "bpf_trace_printk"],
   [25, "bpf_perf_event_output"],
   [177, "bpf_trace_vprintk"],
+  // kernel/bpf/helpers.c: every bpf_timer_* proto is gpl_only.
+  [169, "bpf_timer_init"],
+  [170, "bpf_timer_set_callback"],
+  [171, "bpf_timer_start"],
+  [172, "bpf_timer_cancel"],
 ]);
 
 const CALL = Cls.JMP | JmpOp.CALL;
@@ -123,6 +132,10 @@ function gplViolation(program: ObjectProgram, license: string): { insn: number; 
         insn: i,
         message: `insn ${i}: call ${GPL_ONLY.get(ins.imm)}#${ins.imm}: cannot call GPL-restricted function from non-GPL compatible program (license "${license}")`,
       };
+    }
+    // Any kfunc call (add_kfunc_call): kernel functions are for GPL-compatible programs only.
+    if (ins.opcode === CALL && ins.src === CallSrc.KFUNC) {
+      return { insn: i, message: `insn ${i}: ${formatInsn(insns, i)}: cannot call kernel function from non-GPL compatible program (license "${license}")` };
     }
   }
   return undefined;

@@ -1,4 +1,4 @@
-// bpf_clone_redirect (13), tc only (net/core/filter.c): a clone of the skb goes out of device
+// bpf_clone_redirect (13), tc and lwt_xmit (net/core/filter.c): a clone of the skb goes out of device
 // `ifindex` (into it with BPF_F_INGRESS); the program's own skb goes on unchanged. Flags other
 // than BPF_F_INGRESS and an ifindex that names no device are -EINVAL; a clone without a
 // link-layer header (mac header at or past the network header, after skb_adjust_room or

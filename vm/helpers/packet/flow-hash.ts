@@ -13,10 +13,12 @@
 // hash (l4_hash / sw_hash unset); we have no such bits and read a hash of 0 as "not valid", which
 // is what skb_clear_hash (BPF_F_INVALIDATE_HASH, set_hash_invalid) leaves.
 
-import type { HelperDef } from "../registry.js";
+import type { Layout } from "../../memory/layout.js";
+import type { HelperContext, HelperDef } from "../registry.js";
 import { SKB_HASH, skbPacket } from "./context.js";
 import { jhash2 } from "./jhash.js";
 import { memOf, u32 } from "./memory.js";
+import { skbOf } from "./skb-state.js";
 import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6 } from "./uapi.js";
 
 export const FLOW_HASH_SEED = 0x5eed_f10e;
@@ -43,17 +45,22 @@ const words = (p: Uint8Array, at: number, n: number): number[] => Array.from({ l
 
 /** Dissect an Ethernet frame: VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6, then ports. */
 export function flowKeys(p: Uint8Array): FlowKeys {
+  return p.length < 14 ? dissect(p, 0, p.length) : dissect(p, be16(p, 12), 14);
+}
+
+/**
+ * Dissect from `at`, the bytes after an EtherType `proto` (the network header of an skb whose
+ * skb->protocol is `proto`, as __skb_flow_dissect starts): VLAN tags, IPv4 or IPv6, then ports.
+ */
+function dissect(p: Uint8Array, proto: number, at: number): FlowKeys {
   const keys: FlowKeys = { vlan: 0, nProto: 0, ipProto: 0, src: [], dst: [], sport: 0, dport: 0, flowLabel: 0 };
-  if (p.length < 14) return keys;
-  let at = 12;
-  let proto = be16(p, at);
-  for (let tags = 0; (proto === ETH_P_8021Q || proto === ETH_P_8021AD) && at + 6 <= p.length; tags++) {
-    if (tags < 2) keys.vlan |= (be16(p, at + 2) & 0xfff) << (16 * tags);
+  if (at >= p.length) return keys;
+  for (let tags = 0; (proto === ETH_P_8021Q || proto === ETH_P_8021AD) && at + 4 <= p.length; tags++) {
+    if (tags < 2) keys.vlan |= (be16(p, at) & 0xfff) << (16 * tags);
+    proto = be16(p, at + 2);
     at += 4;
-    proto = be16(p, at);
   }
   keys.nProto = proto;
-  at += 2;
   let l4 = -1;
   if (proto === ETH_P_IP && at + 20 <= p.length) {
     const ihl = (p[at]! & 0x0f) * 4;
@@ -83,15 +90,30 @@ const lessWords = (a: number[], b: number[]): boolean => {
 
 /** The flow hash of a packet: symmetric, never 0. */
 export function flowHash(packet: Uint8Array, seed = FLOW_HASH_SEED): number {
-  const k = flowKeys(packet);
+  return hashKeys(flowKeys(packet), seed);
+}
+
+function hashKeys(k: FlowKeys, seed: number): number {
   const [lo, hi] = lessWords(k.dst, k.src) ? [k.dst, k.src] : [k.src, k.dst];
   const ports = k.sport <= k.dport ? (k.sport << 16) | k.dport : (k.dport << 16) | k.sport;
   const hash = jhash2([(k.nProto << 16) | k.ipProto, k.vlan >>> 0, k.flowLabel, ...lo, ...hi, ports >>> 0], seed);
   return hash === 0 ? 1 : hash;
 }
 
-/** The three hash helpers, with the machine's seed. */
-export function flowHashHelpers(seed = FLOW_HASH_SEED): HelperDef[] {
+/** The flow hash of an skb from its network header (skb_get_hash → __skb_flow_dissect). */
+function networkHash(hctx: HelperContext, layout: Layout, ctxReg: bigint, seed: number): number {
+  const skb = skbOf("get_hash_recalc", hctx, layout, ctxReg);
+  const bytes = skb.mem.bytes.subarray(0, skb.end);
+  return hashKeys(dissect(bytes, skb.protocol, Math.max(skb.network, skb.data)), seed);
+}
+
+/**
+ * The three hash helpers, with the machine's seed. With `layout`, get_hash_recalc dissects from
+ * the skb's network header with skb->protocol, as the kernel does for any skb (the lwt types,
+ * whose packet starts there); without it, from data as an Ethernet frame (tc, whose data is the
+ * MAC header of a test-run skb, which comes to the same).
+ */
+export function flowHashHelpers(seed = FLOW_HASH_SEED, layout?: Layout): HelperDef[] {
   return [
     {
       id: 34,
@@ -103,7 +125,7 @@ export function flowHashHelpers(seed = FLOW_HASH_SEED): HelperDef[] {
         const packet = skbPacket(mem, "get_hash_recalc", skb);
         const current = mem.u32(packet.ctx + SKB_HASH);
         if (current !== 0) return BigInt(current);
-        const hash = flowHash(mem.bytes.subarray(packet.data, packet.end), seed);
+        const hash = layout ? networkHash(ctx, layout, skb, seed) : flowHash(mem.bytes.subarray(packet.data, packet.end), seed);
         mem.setU32(packet.ctx + SKB_HASH, hash);
         return BigInt(hash);
       },

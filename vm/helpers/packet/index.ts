@@ -14,9 +14,14 @@
 //                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
 //   cgroup_skb:    skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
-//                  skb_ecn_set_ce — of cg_skb_func_proto; its socket helpers (sk_fullsock,
-//                  tcp_sock, sk_storage_*, sk_lookup_*, get_socket_cookie/uid),
+//                  skb_ecn_set_ce, sk_lookup_tcp/udp, skc_lookup_tcp, sk_release,
+//                  sk_fullsock, tcp_sock, get_listener_sock — of cg_skb_func_proto; its other
+//                  socket helpers (sk_storage_*, get_socket_cookie/uid, sk_cgroup_id),
 //                  get_local_storage and skb_cgroup_id are not built
+//   xdp, sched_cls also: sk_lookup_tcp/udp, skc_lookup_tcp, sk_release (sk-lookup.ts),
+//                  tcp_check_syncookie, tcp_gen_syncookie (syncookie.ts);
+//   sched_cls also: sk_fullsock, tcp_sock, get_listener_sock, sk_assign (sk-cast.ts)
+//   lwt_in, lwt_out, lwt_xmit, lwt_seg6local: lwt.ts
 //
 // trace_printk / trace_vprintk are for every type: ../trace.ts traceHelpers.
 
@@ -33,6 +38,7 @@ import { csumLevel } from "./csum-level.js";
 import { skbSetTstamp } from "./skb-tstamp.js";
 import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { skbEcnSetCe } from "./skb-ecn.js";
+import { lwtHelpers } from "./lwt.js";
 import { csumUpdate, skbLoadBytesRelative, skbPullData } from "./skb-linear.js";
 import { skbAdjustRoom } from "./skb-adjust-room.js";
 import { skbProtoHelpers } from "./skb-proto.js";
@@ -46,6 +52,9 @@ import { tunnelHelpers } from "./tunnel-key.js";
 import { skbGetXfrmState } from "./xfrm-state.js";
 import { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
 import { Network } from "../../net/model.js";
+import { NO_SOCKETS, skLookupHelpers, type SocketTable } from "./sk-lookup.js";
+import { syncookieHelpers } from "./syncookie.js";
+import { skAssign, skCastHelpers } from "./sk-cast.js";
 
 export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
@@ -73,6 +82,9 @@ export { DeviceTable, LOOPBACK, type Device } from "./devices.js";
 export { TUNNEL_KEY_SIZE, tunnelHelpers } from "./tunnel-key.js";
 export { skbGetXfrmState } from "./xfrm-state.js";
 export { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
+export { NO_SOCKETS, skLookupHelpers, skRelease, socketAt, type SocketTable } from "./sk-lookup.js";
+export { syncookieHelpers } from "./syncookie.js";
+export { skAssign, skCastHelpers } from "./sk-cast.js";
 
 /** What the packet helpers need from a machine. */
 export interface PacketHelperOptions {
@@ -90,6 +102,8 @@ export interface PacketHelperOptions {
   readonly devices?: DeviceTable;
   /** The routes, neighbours and devices fib_lookup knows (vm/net/model.ts). Default: a fresh namespace (lo only, forwarding off). */
   readonly network?: Network;
+  /** The sockets sk_lookup_tcp / sk_lookup_udp / skc_lookup_tcp find (sk-lookup.ts). Default: none. */
+  readonly sockets?: SocketTable;
 }
 
 /** The packet helpers of one program type (none for the raw conformance type). */
@@ -103,6 +117,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         ...xdpBytesHelpers(layout),
         xdpCheckMtu(options.devices ?? new DeviceTable()),
         xdpFibLookup(options.network ?? new Network()),
+        ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "xdp"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
       ];
     case "sched_cls":
       return [
@@ -111,13 +126,17 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         skbPullData, skbLoadBytesRelative(layout), csumUpdate, tcRedirectPeer(layout), tcRedirectNeigh(layout),
         skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
         skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()), csumLevel(layout),
-        skbSetTstamp(layout),
+        skbSetTstamp(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
+        ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), skAssign,
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
       ];
     case "socket_filter":
       return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot)];
     case "cgroup_skb":
-      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), skbEcnSetCe(layout)];
+      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), skbEcnSetCe(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"),
+        ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout)];
+    case "lwt_in": case "lwt_out": case "lwt_xmit": case "lwt_seg6local":
+      return lwtHelpers(type, { ...options, perf });
     case "conformance":
       return [];
   }

@@ -2,7 +2,7 @@
 
 import {
   H_TYPE, H_KEY_SIZE, H_VALUE_SIZE, H_MAX_ENTRIES, H_VALUE_STRIDE, H_NCPUS, H_CPU_STRIDE,
-  H_VALUES, H_ELEMS, H_ELEM_SIZE, H_N_ELEMS, H_VALUE_OFF, H_SPIN_LOCK, ALL_CPUS,
+  H_VALUES, H_ELEMS, H_ELEM_SIZE, H_N_ELEMS, H_VALUE_OFF, H_SPIN_LOCK, H_TIMER, ALL_CPUS,
 } from "../abi";
 import { copyBytes } from "./bytes";
 
@@ -20,6 +20,8 @@ import { copyBytes } from "./bytes";
 @inline export function valueOff(m: usize): u32 { return load<u32>(m, H_VALUE_OFF); }
 /** The value's bpf_spin_lock offset + 1; 0: no lock. */
 @inline export function spinLockAt(m: usize): u32 { return load<u32>(m, H_SPIN_LOCK); }
+/** The value's bpf_timer offset + 1; 0: no timer. */
+@inline export function timerAt(m: usize): u32 { return load<u32>(m, H_TIMER); }
 
 /** `cpu` names every CPU: a user-space call whose value buffer holds ncpus values. */
 @inline export function isAllCpus(cpu: u32): bool { return cpu == <u32>ALL_CPUS; }

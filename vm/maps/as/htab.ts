@@ -31,7 +31,7 @@ import {
   writePerCpu,
 } from "./header";
 import { spinLock, spinUnlock } from "./sync";
-import { copyValue, hasSpinLock } from "./value";
+import { copyValue, freeTimer, hasSpinLock } from "./value";
 import { lruAlloc, lruRelease, lruTouch } from "./lru";
 
 @inline function isPerCpu(m: usize): bool {
@@ -205,6 +205,8 @@ export function unlinkLocked(head: usize, e: usize): bool {
 }
 
 @inline function releaseElem(m: usize, e: usize): void {
+  // A freed element's struct bpf_timer is cancelled (bpf_obj_free_fields on delete and replace).
+  if (!isPerCpu(m)) freeTimer(m, e + valueOff(m));
   if (isLru(m)) lruRelease(m, e);
   else freePush(m, e, E_FLINK);
 }

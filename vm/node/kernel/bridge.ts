@@ -15,7 +15,8 @@ import { Cls, JmpOp, Mode } from "../../isa/opcodes.js";
 import { funcInfo, type FuncInfo } from "../../program/func-info.js";
 import { callbackStarts, subprogramStarts } from "../../program/subprograms.js";
 import { RunnerChannel } from "./channel.js";
-import { spinLockMapBtf } from "./map-btf.js";
+import { valueMapBtf } from "./map-btf.js";
+import { forKernel } from "./kfunc-btf.js";
 import { FrameWriter, Op, type OpCode } from "./protocol.js";
 import type { FrameReader } from "./protocol.js";
 
@@ -25,6 +26,9 @@ export const ProgType = {
   SCHED_CLS: 3,
   XDP: 6,
   CGROUP_SKB: 8,
+  LWT_IN: 10,
+  LWT_OUT: 11,
+  LWT_XMIT: 12,
 } as const;
 export type ProgTypeName = keyof typeof ProgType;
 
@@ -80,6 +84,8 @@ export interface KernelMapSpec {
    * (map-btf.ts), as the kernel finds the lock only through the map's BTF (map_check_btf).
    */
   readonly spinLock?: number;
+  /** Offset of a `struct bpf_timer` in the value: also said by the map's BTF (map-btf.ts). */
+  readonly timer?: number;
 }
 
 export interface LoadOptions {
@@ -522,9 +528,10 @@ export class KernelBridge {
   createMap(spec: KernelMapSpec): KernelMap {
     const template = spec.inner ? this.createMap({ ...spec.inner, name: spec.inner.name ?? `${spec.name ?? "map"}.inner` }) : undefined;
     const frame = new FrameWriter(Op.MAP_CREATE).u32(spec.type).u32(spec.keySize).u32(spec.valueSize).u32(spec.maxEntries).u32(spec.flags ?? 0);
-    if (template || spec.spinLock !== undefined) frame.u32(template?.fd ?? 0);
-    if (spec.spinLock !== undefined) {
-      const { btf, keyTypeId, valueTypeId } = spinLockMapBtf(spec.keySize, spec.valueSize, spec.spinLock);
+    const fields = spec.spinLock !== undefined || spec.timer !== undefined;
+    if (template || fields) frame.u32(template?.fd ?? 0);
+    if (fields) {
+      const { btf, keyTypeId, valueTypeId } = valueMapBtf(spec.keySize, spec.valueSize, { spinLock: spec.spinLock, timer: spec.timer });
       frame.u32(btf.length).raw(btf).u32(keyTypeId).u32(valueTypeId);
     }
     let res: { err: number; payload: FrameReader };
@@ -555,7 +562,8 @@ export class KernelBridge {
         .u32(options.log === true ? 1 : options.log || 0)
         .u32(maps.length);
       for (const map of maps) frame.u32(map.fd);
-      frame.u32(insns.length).raw(encode(insns));
+      // Kfunc calls carry this runtime's ids; the kernel wants its vmlinux BTF ids (kfunc-btf.ts).
+      frame.u32(insns.length).raw(encode(forKernel(insns)));
       const info = options.funcInfo ?? (needsFuncInfo(insns) ? funcInfo(insns) : undefined);
       if (info) {
         frame.u32(info.btf.length).raw(info.btf).u32(info.records.length / 2);

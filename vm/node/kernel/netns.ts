@@ -7,6 +7,14 @@
 // Each model device becomes one end of a veth pair (index and MAC as given); the peer
 // ("<name>p", ifindex + 1000, no addresses) only gives it a link that is up. The loopback device
 // (ifindex 1) is the namespace's own, left down, with no addresses.
+//
+// The model's sockets (vm/net/sockets.ts) are made by a small python3 script, in the model's
+// order: listeners bound and listening, UDP sockets bound (and connected), established TCP
+// connections through TCP_REPAIR (bind + connect in repair mode puts a socket in the
+// established table without a handshake, so the peer need not exist: only a route to it). A
+// child process keeps them open; the namespace then also gets its own PID namespace
+// (`unshare --pid --kill-child`), so that the holder dies with the runner and every socket is
+// closed.
 
 import { execFileSync } from "node:child_process";
 import { BpfError } from "../../errors.js";
@@ -62,19 +70,66 @@ export function netnsScript(model: NetworkModel): string {
     const family = parseIp(n.ip, "netns neighbour").family;
     lines.push(`ip -${family} neigh add ${n.ip} lladdr ${n.mac} dev ${names.get(n.ifindex) ?? `if${n.ifindex}`}`);
   }
+  if ((model.sockets ?? []).length > 0) lines.push(socketScript(model, names));
   return lines.join("\n");
 }
 
+/** The python3 command that creates the model's sockets and leaves a child holding them. */
+function socketScript(model: NetworkModel, names: ReadonlyMap<number, string>): string {
+  const specs = (model.sockets ?? []).map((s) => {
+    const local = hostPort(s.local);
+    const remote = s.remote === undefined ? undefined : hostPort(s.remote);
+    return {
+      k: s.kind, f: local.host.includes(":") ? 6 : 4, la: local.host, lp: local.port, ra: remote?.host ?? "", rp: remote?.port ?? 0,
+      v6only: s.v6only ? 1 : 0, dev: s.boundDev ? (names.get(s.boundDev) ?? "") : "", mark: s.mark ?? 0, prio: s.priority ?? 0,
+    };
+  });
+  return `python3 -c '${SOCKET_HOLDER}' '${JSON.stringify(specs)}'`;
+}
+
+function hostPort(text: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(text)!;
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+// No single quotes inside: it goes in a single-quoted shell word. TCP_REPAIR is 19.
+const SOCKET_HOLDER = [
+  "import json, os, socket, sys, time",
+  "held = []",
+  "for s in json.loads(sys.argv[1]):",
+  "  fam = socket.AF_INET6 if s[\"f\"] == 6 else socket.AF_INET",
+  "  x = socket.socket(fam, socket.SOCK_DGRAM if s[\"k\"] == \"udp\" else socket.SOCK_STREAM)",
+  "  x.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+  "  if fam == socket.AF_INET6: x.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, s[\"v6only\"])",
+  "  if s[\"dev\"]: x.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, s[\"dev\"].encode())",
+  "  if s[\"mark\"]: x.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, s[\"mark\"])",
+  "  if s[\"prio\"]: x.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, s[\"prio\"])",
+  "  if s[\"k\"] == \"tcp_established\": x.setsockopt(socket.IPPROTO_TCP, 19, 1)",
+  "  x.bind((s[\"la\"], s[\"lp\"]))",
+  "  if s[\"k\"] == \"tcp_listen\": x.listen(16)",
+  "  elif s[\"ra\"]: x.connect((s[\"ra\"], s[\"rp\"]))",
+  "  held.append(x)",
+  "if os.fork() == 0:",
+  "  null = os.open(os.devnull, os.O_RDWR)",
+  "  for fd in (0, 1, 2): os.dup2(null, fd)",
+  "  while True: time.sleep(3600)",
+  "os._exit(0)",
+].join("\n");
+
+/** The unshare command: a new network namespace, and a PID namespace when a socket holder must die with it. */
+const unshare = (model: NetworkModel): string[] => ((model.sockets ?? []).length > 0 ? ["unshare", "--net", "--pid", "--kill-child"] : ["unshare", "--net"]);
+
 /** A RunnerChannel / KernelBridge wrapper: a new network namespace built as `model`, then the runner. */
 export function netnsWrapper(model: NetworkModel): string[] {
-  return ["unshare", "--net", "sh", "-c", `${netnsScript(model)}\nexec "$0" "$@"`];
+  return [...unshare(model), "sh", "-c", `${netnsScript(model)}\nexec "$0" "$@"`];
 }
 
 /** Can this process build `model` in a new namespace (unshare, veth, root)? The reason when not. */
 export function netnsAvailable(model: NetworkModel): { ok: boolean; reason: string } {
   if (process.platform !== "linux") return { ok: false, reason: `network namespaces are Linux-only, this is ${process.platform}` };
   try {
-    execFileSync("unshare", ["--net", "sh", "-c", netnsScript(model)], { stdio: ["ignore", "ignore", "pipe"], timeout: 20_000 });
+    const [command, ...args] = [...unshare(model), "sh", "-c", netnsScript(model)];
+    execFileSync(command!, args, { stdio: ["ignore", "ignore", "pipe"], timeout: 20_000 });
     return { ok: true, reason: "" };
   } catch (err) {
     const stderr = (err as { stderr?: Uint8Array }).stderr;

@@ -1,0 +1,25 @@
+// The pointer type each load and store instruction was first verified with (the kernel's
+// insn_aux_data[].ptr_type, save_aux_ptr_type): the kernel rewrites loads and stores through
+// the context and the socket pointers into loads of its own structs (convert_ctx_access), one
+// rewrite per instruction, so an instruction that sees such a pointer on one path and another
+// pointer type on another is refused: "same insn cannot be used with different pointers"
+// (reg_type_mismatch / reg_type_mismatch_ok). Pointer types the kernel does not rewrite may
+// mix freely.
+
+import { reject } from "./messages.js";
+import type { Env } from "./env.js";
+import type { RegType } from "./regs.js";
+
+/** Types whose accesses the kernel rewrites (not reg_type_mismatch_ok). */
+const REWRITTEN: ReadonlySet<RegType> = new Set<RegType>(["ctx", "sock", "sock_common", "tcp_sock", "xdp_sock"]);
+
+const seen = new WeakMap<Env, Map<number, RegType>>();
+
+/** Record the pointer type instruction `pc` accesses memory through; refuse a mix the kernel refuses. */
+export function saveAuxPtrType(env: Env, pc: number, type: RegType): void {
+  let types = seen.get(env);
+  if (!types) seen.set(env, (types = new Map()));
+  const prev = types.get(pc);
+  if (prev === undefined) types.set(pc, type);
+  else if (prev !== type && (REWRITTEN.has(prev) || REWRITTEN.has(type))) reject("same insn cannot be used with different pointers");
+}
