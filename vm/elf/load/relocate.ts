@@ -15,7 +15,7 @@ import type { ElfRelocation } from "../relocations.js";
 import type { ElfSection } from "../sections.js";
 import { isCodeSection } from "./code.js";
 import { mapAt, type ObjectMap } from "./maps.js";
-import { kfuncId } from "../../helpers/kfunc/ids.js";
+import { KFUNC_IDS, kfuncId } from "../../helpers/kfunc/ids.js";
 
 export type RelocTarget =
   | { readonly kind: "code"; readonly section: ElfSection; readonly byteOffset: number }
@@ -96,8 +96,8 @@ function externReason(btf: Btf | undefined, name: string): string {
   if (inSec(".kconfig")) return `'${name}' is a __kconfig extern (.kconfig): kernel configuration values are not supported`;
   if (isExternFunc(btf, name)) {
     // Not one of this runtime's kfuncs (kfuncTarget resolved those).
-    return `'${name}' is an extern function (a kfunc, __ksym): kernel function calls are not supported`;
+    return `'${name}' is an extern function (a kfunc, __ksym) this runtime does not have (its kfuncs: ${Object.keys(KFUNC_IDS).join(", ")})`;
   }
   if (inSec(".ksyms")) return `'${name}' is a __ksym extern (.ksyms): kernel symbols are not supported`;
-  return `'${name}' is undefined (an extern) in this object: externs (kfuncs, __ksym, __kconfig) are not supported`;
+  return `'${name}' is undefined (an extern) in this object, and no BTF declares it: a kfunc is resolved from its BTF declaration (extern ... __ksym), and __ksym / __kconfig variables are not supported`;
 }
