@@ -139,7 +139,7 @@ describe("relocations in code (the program fails to link, naming the relocation)
       relocs: { xdp: [{ offset: 0, symbol: 2, type: R_BPF.R64_32 }] },
     });
     const err = programError(loadObject(built.bytes));
-    expect(err.message).toMatch(/'bpf_kfunc' is undefined \(an extern\) in this object: externs \(kfuncs, __ksym, __kconfig\) are not supported/);
+    expect(err.message).toMatch(/'bpf_kfunc' is undefined \(an extern\) in this object, and no BTF declares it: a kfunc is resolved from its BTF declaration/);
     expect(err.where.offset).toBe(relEntry(built, 1));
   });
 
