@@ -15,6 +15,9 @@ import { instantiateDriver } from "../../vm/pool/driver.js";
 import { PROGRAM_TYPES, type ProgramType } from "../../vm/programs/types.js";
 import { ContextWriter } from "../../vm/runtime/context.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
+import { assemble } from "../../vm/asm/index.js";
+import { SKB_SK } from "../../vm/runtime/test-run-socket.js";
+import { poolFor } from "./fixture.js";
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 
 const PACKET_BYTES = 1600;
@@ -101,6 +104,27 @@ describe("precomputed __sk_buff placements equal ContextWriter's, packet by pack
     const corpus = writeCorpus(big.memory, big.layout, huge, big.type);
     expect(corpus.placement).toBeUndefined();
     expect(corpus.placementNote).toMatch(/^packet 230: packet of 65537 bytes is larger than the packet slot/);
+  });
+
+  it("a program whose tail-call target loads __sk_buff.sk is placed by ContextWriter: JIT and interpreter give the socket's family", async () => {
+    const fx = await poolFor("sched_cls", [{ name: "jmp", type: "prog_array", keySize: 4, valueSize: 4, maxEntries: 1 }], packets, 1);
+    try {
+      // struct bpf_sock.family (offset 4) of the test run's socket; 99 if sk were NULL.
+      const id = fx.machine.programs.add({ insns: assemble(`ldxdw %r2, [%r1+${SKB_SK}]\nmov %r0, 99\njeq %r2, 0, +1\nldxw %r0, [%r2+4]\nexit`), name: "reads_sk" });
+      fx.machine.maps.keyed("jmp").update(new Uint8Array(4), new Uint8Array(new Uint32Array([id]).buffer));
+      const entry = { insns: assemble("lddw %r2, map_fd 0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit"), name: "entry" };
+      const r0 = async (engine: "jit" | "interpreter"): Promise<bigint[]> => {
+        const p = await fx.pool.load(entry, { engine });
+        expect(p.ref.readsSkbSocket).toBe(true);
+        await fx.pool.run(p, { workers: 1, results: true });
+        return [...fx.pool.readResults()];
+      };
+      const jit = await r0("jit");
+      expect(jit).toEqual(await r0("interpreter"));
+      expect(jit.filter((v) => v === 2n).length).toBeGreaterThan(0); // AF_INET: the socket was there
+    } finally {
+      await fx.pool.close();
+    }
   });
 
   it("XDP corpora have no precomputed contexts (the driver writes xdp_md itself)", () => {

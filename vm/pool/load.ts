@@ -10,7 +10,6 @@ import type { CpuRegion } from "../memory/layout.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
 import { DriverSpanRunner, LoopSpanRunner, SkbDriverSpanRunner, type SpanRunner } from "./cpu-runner.js";
 import type { ProgramRef } from "./protocol.js";
-import { readsSkbSocket } from "../runtime/test-run-socket.js";
 
 export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: CpuRegion): Promise<SpanRunner> {
   // Tail-call targets added to the machine after this worker attached to it.
@@ -31,6 +30,6 @@ export async function loadRunner(ref: ProgramRef, machine: RuntimeMachine, cpu: 
   if (machine.type.ctx?.name === "xdp_md") return new DriverSpanRunner(machine, cpu, program.exports.run, ref.inPlace, translate);
   const loop = new LoopSpanRunner(machine, cpu, program, ref.inPlace);
   // The precomputed contexts have no test-run socket (placements.ts): such a program runs in the loop.
-  if (readsSkbSocket(decode(ref.insns))) return loop;
+  if (ref.readsSkbSocket) return loop;
   return new SkbDriverSpanRunner(cpu, machine.memory, program.exports.run, loop, machine, translate);
 }

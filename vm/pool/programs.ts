@@ -8,6 +8,7 @@ import type { Program } from "../engine.js";
 import { BpfError } from "../errors.js";
 import { encode } from "../isa/instruction.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
+import { readsSkbSocket } from "../runtime/test-run-socket.js";
 import { packetWrites, type PacketWrites } from "./packet-writes.js";
 import type { ProgramRef } from "./protocol.js";
 import type { LoadOptions, PoolProgram } from "./types.js";
@@ -24,7 +25,8 @@ export async function loadPoolProgram(machine: RuntimeMachine, program: Program,
   const inPlace = options.inPlace !== false && machine.type.name === "xdp" && !writes.writes;
   const name = program.name ?? "program";
   const table = machine.programs.entries().map(([at, p]) => [at, { insns: p.insns.map((i) => ({ ...i })), name: p.name }] as const);
-  const base = { id, name, engine, insns: encode(program.insns), inPlace, table };
+  const readsSocket = [program, ...tailCallTargets(machine, program)].some((p) => readsSkbSocket(p.insns));
+  const base = { id, name, engine, insns: encode(program.insns), inPlace, table, readsSkbSocket: readsSocket };
   let ref: ProgramRef;
   if (engine === "jit") {
     const { compileModule } = await import("../../jit/modules.js");
@@ -46,10 +48,16 @@ export async function loadPoolProgram(machine: RuntimeMachine, program: Program,
 function writesOf(machine: RuntimeMachine, program: Program): PacketWrites {
   const type = machine.type;
   const own = packetWrites(program.insns, type);
-  if (own.writes || !program.insns.some((i) => i.opcode === CALL && i.src === 0 && i.imm === TAIL_CALL)) return own;
+  if (own.writes || !makesTailCalls(program)) return own;
   for (const [id, target] of machine.programs.entries()) {
     const w = packetWrites(target.insns, type);
     if (w.writes) return { writes: true, reason: `tail-call target ${id} ('${target.name ?? "program"}') may write: ${w.reason}` };
   }
   return { writes: false, reason: `${own.reason} (nor in any tail-call target)` };
 }
+
+const makesTailCalls = (program: Program): boolean => program.insns.some((i) => i.opcode === CALL && i.src === 0 && i.imm === TAIL_CALL);
+
+/** The programs a tail call of `program` may run on the same packet: the machine's table, if it makes tail calls. */
+const tailCallTargets = (machine: RuntimeMachine, program: Program): Program[] =>
+  makesTailCalls(program) ? machine.programs.entries().map(([, p]) => p) : [];

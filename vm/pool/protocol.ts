@@ -23,6 +23,12 @@ export interface ProgramRef {
   /** Run on the corpus bytes themselves (true) or on a per-CPU copy (false). */
   readonly inPlace: boolean;
   /**
+   * The program, or a tail-call target it may reach, loads `__sk_buff.sk`: its packets are placed
+   * by ContextWriter (the test run's socket is written outside the ctx), not from the corpus's
+   * precomputed contexts (placements.ts).
+   */
+  readonly readsSkbSocket: boolean;
+  /**
    * The machine's program table (tail-call targets) when the program was loaded: a worker adds
    * the ones its attached machine lacks (they were added after the pool started).
    */
