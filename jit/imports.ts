@@ -12,7 +12,7 @@
 
 import type { MapsExports } from "../vm/maps/runtime.js";
 import type { IrModule, IrTypes } from "./ir.js";
-import { MAP_HELPER_EXPORTS, type MapHelperExport } from "./map-exports.js";
+import { MAP_HELPER_EXPORTS, PACKET_HELPER_EXPORTS, type MapHelperExport } from "./map-exports.js";
 import { helperName, mapExportName, RUN_GLOBALS, type ModuleState } from "./lower/context.js";
 import { TAIL_ENSURE, TAIL_LOOKUP } from "./lower/tailcall.js";
 
@@ -40,7 +40,7 @@ export function declareRunState(m: IrModule, bn: IrTypes): void {
   for (const [name, type] of RUN_GLOBALS) m.addGlobalImport(name, RUN_MODULE, name, type === "i32" ? bn.i32 : bn.i64, true);
 }
 
-const EXPORT_BY_NAME = new Map<string, MapHelperExport>(MAP_HELPER_EXPORTS.map((e) => [e.export, e]));
+const EXPORT_BY_NAME = new Map<string, MapHelperExport>([...MAP_HELPER_EXPORTS, ...PACKET_HELPER_EXPORTS].map((e) => [e.export, e]));
 
 /** Declare what the lowering used; the plan's import lists. */
 export function declareUsedImports(mod: ModuleState): Pick<ImportPlan, "helpers" | "mapExports" | "tailCalls" | "tailLookup"> {

@@ -1,5 +1,6 @@
 // Which map helper (linux/bpf.h id) is which export of the maps runtime (vm/maps/as/index.ts),
-// and how each register becomes an export argument — vm/runtime/README.md §4 as data.
+// and how each register becomes an export argument — vm/runtime/README.md §4 as data. The
+// packet helpers the runtime also exports (vm/helpers/packet/as/) are listed the same way.
 //
 // The JIT reads this table to import the exports wasm-to-wasm and to know what the helper's
 // checks are (the map pointer's type, the key/value/data memory, a ring buffer record), so that
@@ -115,6 +116,37 @@ const BY_ID = new Map(GENERIC.map((e) => [e.id, e]));
 
 /** The export behind helper `id`, if it is a map helper. */
 export const mapHelperExport = (id: number): MapHelperExport | undefined => BY_ID.get(id);
+
+/**
+ * What a packet export returns instead of r0 when an address the helper would dereference is not
+ * in the memory: "call the JS helper", which faults as the interpreter does (i64.MIN_VALUE, which
+ * no helper returns; SLOW in vm/helpers/packet/as/index.ts).
+ */
+export const PACKET_SLOW = -(1n << 63n);
+
+const packet = (id: number, helper: keyof MapsExports, arity: 2 | 4 | 5): MapHelperExport => ({
+  id,
+  helper,
+  export: helper,
+  roles: Array<ArgRole>(arity).fill("scalar"),
+  params: ([1, 2, 3, 4, 5] as const).slice(0, arity).map((reg) => r(reg, "i64")),
+  result: "i64",
+});
+
+/**
+ * Packet helpers the runtime also implements (vm/helpers/packet/as/index.ts): every register as
+ * an i64, r0 as the helper returns it or PACKET_SLOW. Their checks are in the export itself, so
+ * every role is "scalar"; jit/lower/packet.ts calls the JS helper when the export says SLOW.
+ */
+export const PACKET_HELPER_EXPORTS: readonly MapHelperExport[] = [
+  packet(26, "skb_load_bytes", 4),
+  packet(9, "skb_store_bytes", 5),
+  packet(10, "l3_csum_replace", 5),
+  packet(11, "l4_csum_replace", 5),
+  packet(28, "csum_diff", 5),
+  packet(39, "skb_pull_data", 2),
+  packet(40, "csum_update", 2),
+];
 
 /** The export for helper `entry` on a map known to be of `mapType`: a typed one, or `entry`. */
 export const typedMapExport = (entry: MapHelperExport, mapType: number): MapHelperExport =>

@@ -2,7 +2,8 @@
 //   - helper `call N`: a wasm import `helpers.N` taking r1..r5 and returning r0 (the engine binds
 //     it to HelperDef.impl). An id the machine's table lacks is refused at compile time, as the
 //     kernel's verifier refuses it at load ("invalid func unknown#N"). Map helpers call the maps
-//     runtime's exports wasm-to-wasm instead (lower/maps.ts), array lookups inline.
+//     runtime's exports wasm-to-wasm instead (lower/maps.ts), array lookups inline, and so do the
+//     packet helpers the runtime also implements (lower/packet.ts).
 //   - bpf-to-bpf `call`: a direct wasm call of the callee's function with r1..r5 and the callee's
 //     frame pointer r10 - 512 (each frame has its own 512 bytes below the caller's). r6..r9 are
 //     the caller's locals, so they are preserved as eBPF requires. When the static call graph can
@@ -39,6 +40,7 @@ import {
   type ModuleState,
 } from "./context.js";
 import { lowerMapCall, mapCallFor } from "./maps.js";
+import { lowerPacketCall, packetCallFor } from "./packet.js";
 import { lowerTailCall } from "./tailcall.js";
 import { isLoopHelper, lowerLoop } from "./loop.js";
 import { LOOP_ID } from "../../vm/helpers/loop.js";
@@ -102,6 +104,8 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   if (isInlineSpinLock(f.mod.helpers, id)) return lowerSpinLock(f, id);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
+  const packetCall = packetCallFor(f.mod, id);
+  if (packetCall) return lowerPacketCall(f, packetCall);
   f.mod.usedHelpers.add(id);
   return f.set(0, f.m.call(helperName(id), args(f), f.bn.i64));
 }

@@ -55,10 +55,10 @@ export function makeRig(type: NetType, options: RigOptions = {}): Rig {
     ...traceHelpers(trace),
     ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}), ...(maps ? { perfSlot: perfSlotOf(maps) } : {}) }),
   ]);
-  return { type, layout, memory, machine: { memory, layout, helpers }, trace, perf, maps };
+  return { type, layout, memory, machine: { memory, layout, helpers, ...(maps ? { maps } : {}) }, trace, perf, maps };
 }
 
-/** The engines the helpers must agree on: both call the same HelperDef.impl. */
+/** The engines the helpers must agree on: both call the same HelperDef.impl (the JIT without a maps runtime). */
 export const ENGINES = ["interpreter", "jit"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
@@ -167,15 +167,26 @@ export function kernelRunMany(type: NetType, source: string, packets: readonly U
 }
 
 /**
- * Run `source` over `packets` in the kernel, then on each engine of ENGINES, and expect the same
- * r0 (low 32 bits: the kernel's retval) and the same packet bytes. Returns the kernel's results.
+ * The set-ups kernel agreement is checked on: each engine of ENGINES, and the JIT on a machine
+ * with a maps runtime, where it calls the runtime's packet helpers (jit/lower/packet.ts).
+ */
+const AGREEMENT_RUNS: ReadonlyArray<{ readonly engine: EngineName; readonly maps: boolean }> = [
+  ...ENGINES.map((engine) => ({ engine, maps: false })),
+  { engine: "jit", maps: true },
+];
+
+/**
+ * Run `source` over `packets` in the kernel, then on each set-up of AGREEMENT_RUNS, and expect
+ * the same r0 (low 32 bits: the kernel's retval) and the same packet bytes. Returns the kernel's
+ * results.
  */
 export async function expectKernelAgreement(type: NetType, source: string, packets: readonly Uint8Array[], label: (k: number) => string = (k) => `case ${k}`): Promise<KernelRun[]> {
   const want = kernelRunMany(type, source, packets);
   want.forEach((w, k) => expect(w.errno, `kernel refused the run of ${label(k)}`).toBe(0));
-  for (const engine of ENGINES) {
-    const rig = makeRig(type);
-    const prog = await load(rig, source, engine);
+  for (const { engine: name, maps } of AGREEMENT_RUNS) {
+    const rig = makeRig(type, { maps });
+    const prog = await load(rig, source, name);
+    const engine = maps ? `${name} with a maps runtime` : name;
     packets.forEach((packet, k) => {
       const got = runPacket(rig, prog, packet);
       expect(low32(got.r0), `${engine}, ${label(k)}: r0`).toBe(want[k]!.retval);

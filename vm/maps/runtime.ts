@@ -1,5 +1,6 @@
 // The maps runtime: the AssemblyScript module (vm/maps/as/, built to build/maps.wasm) that does
-// every map operation, instantiated against the machine's one memory. Programs reach it through
+// every map operation — and, as a second entry, the packet helpers JIT code calls wasm-to-wasm
+// (vm/helpers/packet/as/) — instantiated against the machine's one memory. Programs reach it through
 // wasm-to-wasm imports; user space (./map.ts) calls the same exports, so both agree byte for
 // byte.
 //
@@ -35,6 +36,15 @@ export interface MapsExports {
   prog_array_get(map: number, index: number): number;
   /** PERF_EVENT_ARRAY slot `index`: its event's CPU, or -E2BIG / -ENOENT / -EINVAL (not that type). */
   perf_event_slot(map: number, index: number): bigint;
+  // packet helpers (vm/helpers/packet/as/index.ts, built into this module): every register as a
+  // u64, r0 as the helper returns it, or PACKET_SLOW (jit/map-exports.ts) for "call the JS helper"
+  skb_load_bytes(skb: bigint, offset: bigint, to: bigint, len: bigint): bigint;
+  skb_store_bytes(skb: bigint, offset: bigint, from: bigint, len: bigint, flags: bigint): bigint;
+  l3_csum_replace(skb: bigint, offset: bigint, from: bigint, to: bigint, flags: bigint): bigint;
+  l4_csum_replace(skb: bigint, offset: bigint, from: bigint, to: bigint, flags: bigint): bigint;
+  csum_diff(from: bigint, fromSize: bigint, to: bigint, toSize: bigint, seed: bigint): bigint;
+  skb_pull_data(skb: bigint, len: bigint): bigint;
+  csum_update(skb: bigint, csum: bigint): bigint;
   // user space (i32 results)
   sys_lookup(map: number, key: number): number;
   sys_lookup_percpu(map: number, key: number, out: number): number;
@@ -53,6 +63,8 @@ export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "map_init", "map_lookup", "hash_lookup", "lru_hash_lookup", "percpu_hash_lookup", "map_lookup_percpu_elem", "map_update", "map_delete", "map_push", "map_pop", "map_peek",
   "ringbuf_reserve", "ringbuf_submit", "ringbuf_discard", "ringbuf_output", "ringbuf_query", "prog_array_get",
   "perf_event_slot",
+  "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace", "csum_diff", "skb_pull_data",
+  "csum_update",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",
   "sys_push", "sys_pop", "sys_peek", "sys_count",
 ];
