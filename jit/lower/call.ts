@@ -3,7 +3,8 @@
 //     it to HelperDef.impl). An id the machine's table lacks is refused at compile time, as the
 //     kernel's verifier refuses it at load ("invalid func unknown#N"). Map helpers call the maps
 //     runtime's exports wasm-to-wasm instead (lower/maps.ts), array lookups inline, and so do the
-//     packet helpers the runtime also implements (lower/packet.ts).
+//     packet helpers the runtime also implements (lower/packet.ts); get_smp_processor_id reads
+//     the running CPU (lower/cpu-id.ts).
 //   - bpf-to-bpf `call`: a direct wasm call of the callee's function with r1..r5 and the callee's
 //     frame pointer r10 - 512 (each frame has its own 512 bytes below the caller's). r6..r9 are
 //     the caller's locals, so they are preserved as eBPF requires. When the static call graph can
@@ -47,6 +48,7 @@ import { LOOP_ID } from "../../vm/helpers/loop.js";
 import { FOR_EACH_ID } from "../../vm/helpers/for-each.js";
 import { isForEach, lowerForEach } from "./for-each.js";
 import { isInlineSpinLock, lowerSpinLock } from "./spin-lock.js";
+import { isInlineCpuId, lowerCpuId } from "./cpu-id.js";
 
 export const CALLX = "callx";
 
@@ -102,6 +104,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   if (id === LOOP_ID && isLoopHelper(f.mod.helpers)) return lowerLoop(f, i);
   if (id === FOR_EACH_ID && isForEach(f.mod.helpers)) return lowerForEach(f, i);
   if (isInlineSpinLock(f.mod.helpers, id)) return lowerSpinLock(f, id);
+  if (isInlineCpuId(f.mod.helpers, id)) return lowerCpuId(f);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
   const packetCall = packetCallFor(f.mod, id);
