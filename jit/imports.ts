@@ -13,7 +13,7 @@
 import type { MapsExports } from "../vm/maps/runtime.js";
 import type { IrModule, IrTypes } from "./ir.js";
 import { MAP_HELPER_EXPORTS, PACKET_HELPER_EXPORTS, type MapHelperExport } from "./map-exports.js";
-import { helperName, mapExportName, RUN_GLOBALS, type ModuleState } from "./lower/context.js";
+import { helperArity, helperName, mapExportName, RUN_GLOBALS, type ModuleState } from "./lower/context.js";
 import { TAIL_ENSURE, TAIL_LOOKUP } from "./lower/tailcall.js";
 
 export interface ImportPlan {
@@ -46,8 +46,10 @@ const EXPORT_BY_NAME = new Map<string, MapHelperExport>([...MAP_HELPER_EXPORTS, 
 export function declareUsedImports(mod: ModuleState): Pick<ImportPlan, "helpers" | "mapExports" | "tailCalls" | "tailLookup"> {
   const { m, bn } = mod;
   const helpers = [...mod.usedHelpers].sort((a, b) => a - b);
-  const i64s = bn.createType([bn.i64, bn.i64, bn.i64, bn.i64, bn.i64]);
-  for (const id of helpers) m.addFunctionImport(helperName(id), "helpers", String(id), i64s, bn.i64);
+  for (const id of helpers) {
+    const params = bn.createType(Array<number>(helperArity(mod.helpers, id)).fill(bn.i64));
+    m.addFunctionImport(helperName(id), "helpers", String(id), params, bn.i64);
+  }
   const mapExports = [...mod.usedMapExports].sort();
   for (const name of mapExports) {
     const e = EXPORT_BY_NAME.get(name)!;

@@ -23,7 +23,7 @@ import { WASM_PAGE } from "../vm/memory/layout.js";
 import { compileSync, type JitOptions } from "./compile.js";
 import { faultAt, helperError, runtimeError, trapSite } from "./faults.js";
 import type { ImportPlan } from "./imports.js";
-import { FAULT_ARG_GLOBAL, FAULT_GLOBAL, FAULT_INSN_GLOBAL, RUN_GLOBALS, TAIL_CALLS_GLOBAL } from "./lower/context.js";
+import { FAULT_ARG_GLOBAL, FAULT_GLOBAL, FAULT_INSN_GLOBAL, helperArity, RUN_GLOBALS, TAIL_CALLS_GLOBAL } from "./lower/context.js";
 import { isSharedMemory, jitTarget, programInsns } from "./target.js";
 
 /** A program as its faults are reported: its name, instructions and the code → instruction map. */
@@ -37,6 +37,22 @@ type Func = (...args: never[]) => unknown;
 
 /** wasm hands i64 to JS as signed BigInts; helpers (as in the interpreter) take them unsigned. */
 const u64 = (v: bigint): bigint => (v < 0n ? BigInt.asUintN(64, v) : v);
+
+type Call5 = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+/**
+ * A helper import takes only the helper's declared arguments (lower/context.ts helperArity), and
+ * the JS function bound to it has exactly that many parameters: V8 calls a JS import through its
+ * fast wrapper only when the arities match (else a 0-argument call cost 3× the 5-argument one).
+ * The registers past them are not read by the helper; it is given 0.
+ */
+const BY_ARITY: ReadonlyArray<(call: Call5) => Func> = [
+  (call) => () => call(0n, 0n, 0n, 0n, 0n),
+  (call) => (r1: bigint) => call(r1, 0n, 0n, 0n, 0n),
+  (call) => (r1: bigint, r2: bigint) => call(r1, r2, 0n, 0n, 0n),
+  (call) => (r1: bigint, r2: bigint, r3: bigint) => call(r1, r2, r3, 0n, 0n),
+  (call) => (r1: bigint, r2: bigint, r3: bigint, r4: bigint) => call(r1, r2, r3, r4, 0n),
+  (call) => call,
+];
 
 const links = new WeakMap<Machine, JitLink>();
 
@@ -133,13 +149,14 @@ export class JitLink {
       // A kfunc is imported as a helper is; their ids do not overlap (vm/helpers/kfunc/ids.ts).
       const def = this.machine.helpers.get(id) ?? this.machine.helpers.kfunc(id);
       if (!def) throw new BpfError(`the JIT module of ${info.name} calls helper ${id}, which this machine does not have`);
-      out[String(id)] = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => {
+      const call = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
         try {
           return def.impl(ctx, u64(r1), u64(r2), u64(r3), u64(r4), u64(r5));
         } catch (err) {
           throw helperError(err, info.insns, info.insnAt, def);
         }
       };
+      out[String(id)] = BY_ARITY[helperArity(this.machine.helpers, id)]!(call);
     }
     return out;
   }

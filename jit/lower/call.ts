@@ -34,6 +34,7 @@ import {
   FAULT_GLOBAL,
   FAULT_INSN_GLOBAL,
   funcName,
+  helperArity,
   helperName,
   RESULT_REG_GLOBALS,
   STACK_LOW_GLOBAL,
@@ -109,8 +110,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   if (mapCall) return lowerMapCall(f, mapCall, i);
   const packetCall = packetCallFor(f.mod, id);
   if (packetCall) return lowerPacketCall(f, packetCall);
-  f.mod.usedHelpers.add(id);
-  return f.set(0, f.m.call(helperName(id), args(f), f.bn.i64));
+  return f.set(0, f.callHelper(id));
 }
 
 /**
@@ -121,8 +121,7 @@ function callKfunc(f: FnLowering, id: number, i: number): Expr {
   if (!f.mod.helpers.kfunc(id)) {
     throw new BpfError(`call to unknown kfunc ${id} at insn ${i}: not a kfunc of this machine's table`, { insn: i });
   }
-  f.mod.usedHelpers.add(id);
-  return f.set(0, f.m.call(helperName(id), args(f), f.bn.i64));
+  return f.set(0, f.callHelper(id));
 }
 
 /**
@@ -144,7 +143,8 @@ export function addCallxDispatcher(mod: ModuleState): void {
     bn.unreachable,
   );
   for (const hid of ids) {
-    inner = m.block(null, [m.block("c" + hid, [inner], bn.none), m.return(m.call(helperName(hid), regs, bn.i64))], bn.none);
+    const call = m.call(helperName(hid), regs.slice(0, helperArity(mod.helpers, hid)), bn.i64);
+    inner = m.block(null, [m.block("c" + hid, [inner], bn.none), m.return(call)], bn.none);
   }
   const body = m.block(
     null,

@@ -75,6 +75,17 @@ export interface ModuleState {
   readonly budget: bigint | undefined;
 }
 
+/**
+ * How many registers the JS import of helper `id` takes, as each i64 parameter of a wasm-to-JS
+ * call costs a BigInt (about 2.4 ns): its declared arguments (HelperDef.args), or as many as its
+ * impl names after the context if that is more (a custom helper with no verifier signature). A
+ * kfunc's import takes all five.
+ */
+export function helperArity(helpers: HelperTable, id: number): number {
+  const def = helpers.get(id);
+  return def ? Math.min(5, Math.max(def.args.length, def.impl.length - 1)) : 5;
+}
+
 export const funcName = (index: number): string => "f" + index;
 export const helperName = (id: number): string => "h" + id;
 export const mapExportName = (name: string): string => "m_" + name;
@@ -147,6 +158,13 @@ export class FnLowering {
   /** What is known about the registers just before slot `i` (only at slots the analysis was asked about). */
   factsAt(i: number): RegFacts | undefined {
     return this.facts.get(i);
+  }
+
+  /** r0 from the JS helper or kfunc `id` (HelperDef.impl, the `helpers.<id>` import), given r1..rN. */
+  callHelper(id: number): Expr {
+    this.mod.usedHelpers.add(id);
+    const regs = [1, 2, 3, 4, 5].slice(0, helperArity(this.mod.helpers, id));
+    return this.m.call(helperName(id), regs.map((r) => this.get(r)), this.i64);
   }
 
   /** `return value` from this function, handing r1..r5 (when it is a callee) and the budget back first. */

@@ -35,7 +35,7 @@ import { MAX_CALL_FRAMES, STACK_SIZE } from "../../vm/isa/opcodes.js";
 import { funcAddress } from "../../vm/program/callbacks.js";
 import type { Expr } from "../ir.js";
 import { Fault } from "../faults.js";
-import { CPU_GLOBAL, helperName, STACK_LOW_GLOBAL, type FnLowering, type ModuleState } from "./context.js";
+import { CPU_GLOBAL, STACK_LOW_GLOBAL, type FnLowering, type ModuleState } from "./context.js";
 import { callCallback, candidates } from "./loop.js";
 
 /**
@@ -68,7 +68,7 @@ export function lowerForEach(f: FnLowering, i: number): Expr {
   });
   // No candidate map: the JS helper's check of r1 throws the interpreter's fault.
   f.mod.usedHelpers.add(FOR_EACH_ID);
-  const slow = f.set(0, m.call(helperName(FOR_EACH_ID), [1, 2, 3, 4, 5].map((r) => f.get(r)), bn.i64));
+  const slow = f.set(0, f.callHelper(FOR_EACH_ID));
   return m.block(done, [...arms, slow], bn.none);
 }
 
@@ -242,7 +242,7 @@ function sharedWalks(f: FnLowering, i: number, maps: readonly MapDescriptor[], c
   const select = m.block(sel, [
     ...maps.map((map) => m.if(m.i64.eq(f.get(1), m.i64.const(map.address)), m.block(null, [...params(map), m.br(sel, m.i32.const(1))], bn.none))),
     // No candidate map: the JS helper's check of r1 throws the interpreter's fault.
-    f.set(0, m.call(helperName(FOR_EACH_ID), [1, 2, 3, 4, 5].map((r) => f.get(r)), bn.i64)),
+    f.set(0, f.callHelper(FOR_EACH_ID)),
     m.br(done, m.i32.const(1)),
   ], bn.none);
   const packed = packedMap(f);

@@ -24,7 +24,7 @@ import { helperRule, SPECIAL_MAPS } from "../../vm/verifier/helper-rules.js";
 import type { Expr } from "../ir.js";
 import type { Known } from "../known.js";
 import { mapHelperExport, typedMapExport, type ArgRole, type MapHelperExport } from "../map-exports.js";
-import { CPU_GLOBAL, helperName, mapExportName, type FnLowering, type ModuleState } from "./context.js";
+import { CPU_GLOBAL, mapExportName, type FnLowering, type ModuleState } from "./context.js";
 
 /** More candidate maps than this for an unknown map pointer: not worth a compare chain, use JS. */
 const MAX_CANDIDATES = 32;
@@ -61,18 +61,13 @@ interface Guarded {
 export function lowerMapCall(f: FnLowering, entry: MapHelperExport, i: number): Expr {
   const m = f.m;
   const g = guards(f, entry, f.factsAt(i));
-  if (!g) return f.set(0, slowCall(f, entry.id));
+  // Else, and when a check fails, the JS helper: its checks fault exactly as the interpreter's do.
+  if (!g) return f.set(0, f.callHelper(entry.id));
   const inline = entry.id === 1 && g.map && f.mod.inlineArrays ? inlineOf(g.map) : undefined;
   const fast = inline ? inline(f, g.map!) : exportCall(f, g.map ? typedMapExport(entry, g.map.type) : entry);
   if (g.checks.length === 0) return f.set(0, fast);
   const ok = g.checks.reduce((a, b) => m.i32.and(a, b));
-  return f.set(0, m.if(ok, fast, slowCall(f, entry.id)));
-}
-
-/** The JS helper (HelperDef.impl): its checks fault exactly as the interpreter's do. */
-function slowCall(f: FnLowering, id: number): Expr {
-  f.mod.usedHelpers.add(id);
-  return f.m.call(helperName(id), [1, 2, 3, 4, 5].map((r) => f.get(r)), f.bn.i64);
+  return f.set(0, m.if(ok, fast, f.callHelper(entry.id)));
 }
 
 /** The inlined lookup of a known map of this type, if there is one. */

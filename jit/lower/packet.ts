@@ -9,13 +9,13 @@
 // JS helper alone, and the interpreter keeps calling the JS helper:
 //
 //   r0 = maps.<export>(r1..rN)
-//   if (r0 == PACKET_SLOW) r0 = helpers.<id>(r1..r5)
+//   if (r0 == PACKET_SLOW) r0 = helpers.<id>(r1..rN)
 
 import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, skbLoadBytes, skbPullData, skbStoreBytes } from "../../vm/helpers/packet/index.js";
 import type { HelperDef } from "../../vm/helpers/registry.js";
 import type { Expr } from "../ir.js";
 import { PACKET_HELPER_EXPORTS, PACKET_SLOW, type MapHelperExport } from "../map-exports.js";
-import { helperName, mapExportName, type FnLowering, type ModuleState } from "./context.js";
+import { mapExportName, type FnLowering, type ModuleState } from "./context.js";
 
 /** The runtime's twin of each JS helper, by the HelperDef it stands for. */
 const TWINS: ReadonlyMap<HelperDef, MapHelperExport> = new Map(
@@ -36,10 +36,8 @@ export function lowerPacketCall(f: FnLowering, entry: MapHelperExport): Expr {
   const { m, bn } = f;
   const mod = f.mod;
   mod.usedMapExports.add(entry.export);
-  mod.usedHelpers.add(entry.id);
-  const regs = (n: number): Expr[] => [1, 2, 3, 4, 5].slice(0, n).map((r) => f.get(r));
-  const fast = m.call(mapExportName(entry.export), regs(entry.params.length), bn.i64);
-  const slow = m.call(helperName(entry.id), regs(5), bn.i64);
+  const fast = m.call(mapExportName(entry.export), [1, 2, 3, 4, 5].slice(0, entry.params.length).map((r) => f.get(r)), bn.i64);
+  const slow = f.callHelper(entry.id);
   const r0 = f.t64(0);
   const isSlow = m.i64.eq(m.local.tee(r0, fast, bn.i64), m.i64.const(PACKET_SLOW));
   return f.set(0, m.if(isSlow, slow, m.local.get(r0, bn.i64)));

@@ -12,7 +12,7 @@
 import { spinLockHelper, spinUnlockHelper, SPIN_LOCK_ID, SPIN_UNLOCK_ID } from "../../vm/helpers/spin-lock.js";
 import { NULL_GUARD } from "../../vm/memory/layout.js";
 import type { Expr } from "../ir.js";
-import { helperName, type FnLowering, type ModuleState } from "./context.js";
+import type { FnLowering, ModuleState } from "./context.js";
 
 /** The machine's table has our spin lock helpers (a custom table's own are called as given). */
 export const isInlineSpinLock = (helpers: ModuleState["helpers"], id: number): boolean =>
@@ -20,10 +20,9 @@ export const isInlineSpinLock = (helpers: ModuleState["helpers"], id: number): b
 
 export function lowerSpinLock(f: FnLowering, id: number): Expr {
   const { m, bn } = f;
-  f.mod.usedHelpers.add(id);
   const t = f.t64(0);
   const addr = (): Expr => m.i32.wrap(m.local.get(t, bn.i64));
-  const callJs = (): Expr => m.drop(m.call(helperName(id), [1, 2, 3, 4, 5].map((r) => f.get(r)), bn.i64));
+  const callJs = (): Expr => m.drop(f.callHelper(id));
   const inline = id === SPIN_LOCK_ID
     ? m.if(m.i64.ne(m.i64.atomic.rmw32_u.cmpxchg(0, addr(), m.i64.const(0), m.i64.const(1)), m.i64.const(0)), callJs())
     : m.drop(m.i64.atomic.rmw32_u.xchg(0, addr(), m.i64.const(0)));

@@ -71,6 +71,12 @@ export type HelperImpl = (
 export interface HelperDef {
   readonly id: number;
   readonly name: string;
+  /**
+   * r1, r2, ... in order: what the verifier checks of each. The JIT passes `impl` only these
+   * registers, or as many as `impl` names after the context if that is more (each i64 argument
+   * of a wasm-to-JS call costs a BigInt); the others are given as 0. An impl reading its
+   * registers through a rest parameter must declare them here.
+   */
   readonly args: readonly HelperArg[];
   readonly ret: HelperRet;
   readonly impl: HelperImpl;
