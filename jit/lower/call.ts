@@ -1,6 +1,6 @@
 // Calls (RFC 9669 §4.3.1, §4.3.2):
-//   - helper `call N`: a wasm import `helpers.N` taking r1..r5 and returning r0 (the engine binds
-//     it to HelperDef.impl). An id the machine's table lacks is refused at compile time, as the
+//   - helper `call N`: a wasm import `helpers.N` taking the helper's arguments r1..rN and
+//     returning r0 (the engine binds it to HelperDef.impl; context.ts helperArity). An id the machine's table lacks is refused at compile time, as the
 //     kernel's verifier refuses it at load ("invalid func unknown#N"). Map helpers call the maps
 //     runtime's exports wasm-to-wasm instead (lower/maps.ts), array lookups inline, and so do the
 //     packet helpers the runtime also implements (lower/packet.ts); get_smp_processor_id reads
