@@ -27,8 +27,11 @@ export type ArgRole =
   /** Any value (sizes, flags). */
   | "scalar";
 
-/** One export parameter: a register (low 32 bits as i32, or all 64 as i64) or the running CPU. */
-export type ExportParam = { readonly reg: 1 | 2 | 3 | 4 | 5; readonly as: "i32" | "i64" } | { readonly cpu: true };
+/**
+ * One export parameter: a register (low 32 bits as i32, or all 64 as i64), the running CPU, or
+ * the address of its run record (vm/runtime/record.ts), both i32.
+ */
+export type ExportParam = { readonly reg: 1 | 2 | 3 | 4 | 5; readonly as: "i32" | "i64" } | { readonly cpu: true } | { readonly record: true };
 
 export interface MapHelperExport {
   /** BPF_FUNC_* id. */
@@ -45,6 +48,7 @@ export interface MapHelperExport {
 
 const r = (reg: 1 | 2 | 3 | 4 | 5, as: "i32" | "i64" = "i32"): ExportParam => ({ reg, as });
 const CPU: ExportParam = { cpu: true };
+const RECORD: ExportParam = { record: true };
 
 /** The generic export of each map helper: it dispatches on the map's type at run time. */
 const GENERIC: readonly MapHelperExport[] = [
@@ -147,6 +151,24 @@ export const PACKET_HELPER_EXPORTS: readonly MapHelperExport[] = [
   packet(39, "skb_pull_data", 2),
   packet(40, "csum_update", 2),
 ];
+
+/**
+ * redirect (23, the XDP and the tc helper) and redirect_map (51, XDP) as the runtime's twins
+ * (vm/helpers/packet/as/redirect.ts) write them into the running CPU's run record. redirect_map
+ * takes its map like a map helper (checked the same way), the flags and key as full registers.
+ */
+export const REDIRECT_EXPORTS = {
+  xdp_redirect: { id: 23, helper: "redirect", export: "xdp_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
+  tc_redirect: { id: 23, helper: "redirect", export: "tc_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
+  xdp_redirect_map: {
+    id: 51,
+    helper: "redirect_map",
+    export: "xdp_redirect_map",
+    roles: ["map", "scalar", "scalar"],
+    params: [r(1), r(2, "i64"), r(3, "i64"), RECORD, CPU],
+    result: "i64",
+  },
+} as const satisfies Record<string, MapHelperExport>;
 
 /** The export for helper `entry` on a map known to be of `mapType`: a typed one, or `entry`. */
 export const typedMapExport = (entry: MapHelperExport, mapType: number): MapHelperExport =>

@@ -12,6 +12,8 @@
 // programs this only costs a few moves per call; for the rest it keeps every engine agreeing.
 
 import type { HelperTable } from "../../vm/helpers/registry.js";
+import { MAX_CALL_FRAMES, STACK_SIZE } from "../../vm/isa/opcodes.js";
+import { CTX_SIZE } from "../../vm/memory/layout.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import type { MapDescriptor } from "../../vm/maps/descriptor.js";
 import type { MapsExports } from "../../vm/maps/runtime.js";
@@ -165,6 +167,16 @@ export class FnLowering {
     this.mod.usedHelpers.add(id);
     const regs = [1, 2, 3, 4, 5].slice(0, helperArity(this.mod.helpers, id));
     return this.m.call(helperName(id), regs.map((r) => this.get(r)), this.i64);
+  }
+
+  /**
+   * The running CPU's run record (vm/runtime/record.ts), as an i32: the start of its scratch
+   * area, which the layout puts CTX_SIZE past the stack top (vm/memory/layout.ts); the stack top
+   * is stackLow + MAX_CALL_FRAMES × 512 (entry.ts).
+   */
+  runRecord(): Expr {
+    const m = this.m;
+    return m.i32.add(m.i32.wrap(m.global.get(STACK_LOW_GLOBAL, this.i64)), m.i32.const(MAX_CALL_FRAMES * STACK_SIZE + CTX_SIZE));
   }
 
   /** `return value` from this function, handing r1..r5 (when it is a callee) and the budget back first. */

@@ -23,7 +23,7 @@ import { NULL_GUARD } from "../../vm/memory/layout.js";
 import { helperRule, SPECIAL_MAPS } from "../../vm/verifier/helper-rules.js";
 import type { Expr } from "../ir.js";
 import type { Known } from "../known.js";
-import { mapHelperExport, typedMapExport, type ArgRole, type MapHelperExport } from "../map-exports.js";
+import { mapHelperExport, typedMapExport, type ArgRole, type ExportParam, type MapHelperExport } from "../map-exports.js";
 import { CPU_GLOBAL, mapExportName, type FnLowering, type ModuleState } from "./context.js";
 
 /** More candidate maps than this for an unknown map pointer: not worth a compare chain, use JS. */
@@ -178,10 +178,12 @@ function liveRecord(f: FnLowering, reg: number, rings: readonly MapDescriptor[])
 }
 
 /** The maps runtime export with the registers adapted: i64 registers ↔ i32 addresses. */
-function exportCall(f: FnLowering, entry: MapHelperExport): Expr {
+export function exportCall(f: FnLowering, entry: MapHelperExport): Expr {
   const { m, bn } = f;
   f.mod.usedMapExports.add(entry.export);
-  const args = entry.params.map((p) => ("cpu" in p ? m.global.get(CPU_GLOBAL, bn.i32) : p.as === "i32" ? f.get32(p.reg) : f.get(p.reg)));
+  const arg = (p: ExportParam): Expr =>
+    "cpu" in p ? m.global.get(CPU_GLOBAL, bn.i32) : "record" in p ? f.runRecord() : p.as === "i32" ? f.get32(p.reg) : f.get(p.reg);
+  const args = entry.params.map(arg);
   const name = mapExportName(entry.export);
   switch (entry.result) {
     case "u32":

@@ -45,6 +45,10 @@ export interface MapsExports {
   csum_diff(from: bigint, fromSize: bigint, to: bigint, toSize: bigint, seed: bigint): bigint;
   skb_pull_data(skb: bigint, len: bigint): bigint;
   csum_update(skb: bigint, csum: bigint): bigint;
+  // redirect / redirect_map (vm/helpers/packet/as/redirect.ts): `record` the CPU's run record
+  xdp_redirect(ifindex: bigint, flags: bigint, record: number): bigint;
+  tc_redirect(ifindex: bigint, flags: bigint, record: number): bigint;
+  xdp_redirect_map(map: number, key: bigint, flags: bigint, record: number, cpu: number): bigint;
   // user space (i32 results)
   sys_lookup(map: number, key: number): number;
   sys_lookup_percpu(map: number, key: number, out: number): number;
@@ -64,7 +68,7 @@ export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "ringbuf_reserve", "ringbuf_submit", "ringbuf_discard", "ringbuf_output", "ringbuf_query", "prog_array_get",
   "perf_event_slot",
   "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace", "csum_diff", "skb_pull_data",
-  "csum_update",
+  "csum_update", "xdp_redirect", "tc_redirect", "xdp_redirect_map",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",
   "sys_push", "sys_pop", "sys_peek", "sys_count",
 ];

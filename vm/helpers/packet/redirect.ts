@@ -25,12 +25,20 @@ import {
   BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_F_INGRESS, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
 } from "./uapi.js";
 
+/**
+ * The maps runtime export that does a redirect helper's work for JIT code (its twin in
+ * ./as/redirect.ts, jit/lower/redirect.ts), by the HelperDef the factories below made.
+ */
+const twins = new WeakMap<HelperDef, "xdp_redirect" | "tc_redirect" | "xdp_redirect_map">();
+export const redirectTwin = (def: HelperDef): "xdp_redirect" | "tc_redirect" | "xdp_redirect_map" | undefined => twins.get(def);
+const twin = (def: HelperDef, name: "xdp_redirect" | "tc_redirect" | "xdp_redirect_map"): HelperDef => (twins.set(def, name), def);
+
 /** The maps runtime's lookup: the value address for the key at `key`, or 0 (MapsExports.map_lookup). */
 export type MapLookup = (map: number, key: number, cpu: number) => number;
 
 /** redirect for XDP (bpf_xdp_redirect): any flag → XDP_ABORTED, else XDP_REDIRECT to ifindex. */
 export function xdpRedirect(layout: Layout): HelperDef {
-  return {
+  return twin({
     id: 23,
     name: "redirect",
     args: ["anything", "anything"],
@@ -40,7 +48,7 @@ export function xdpRedirect(layout: Layout): HelperDef {
       writeRedirect(memOf(ctx.memory).view, layout.cpu(ctx.cpu), RedirectKind.IFINDEX, u32(ifindex), 0);
       return BigInt(XDP_REDIRECT);
     },
-  };
+  }, "xdp_redirect");
 }
 
 /**
@@ -48,7 +56,7 @@ export function xdpRedirect(layout: Layout): HelperDef {
  * TC_ACT_REDIRECT to ifindex (to its ingress with BPF_F_INGRESS).
  */
 export function tcRedirect(layout: Layout): HelperDef {
-  return {
+  return twin({
     id: 23,
     name: "redirect",
     args: ["anything", "anything"],
@@ -58,7 +66,7 @@ export function tcRedirect(layout: Layout): HelperDef {
       writeRedirect(memOf(ctx.memory).view, layout.cpu(ctx.cpu), RedirectKind.IFINDEX, u32(ifindex), Number(flags));
       return BigInt(TC_ACT_REDIRECT);
     },
-  };
+  }, "tc_redirect");
 }
 
 /** The low bits of redirect_map's flags: the verdict when the key is not in the map. */
@@ -79,7 +87,7 @@ const SLOT_MAPS: ReadonlySet<number> = new Set([BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYP
  * redirects to the whole map whatever the key.
  */
 export function xdpRedirectMap(layout: Layout, lookup: MapLookup | undefined): HelperDef {
-  return {
+  const def: HelperDef = {
     id: 51,
     name: "redirect_map",
     args: ["const_map_ptr", "anything", "anything"],
@@ -107,4 +115,6 @@ export function xdpRedirectMap(layout: Layout, lookup: MapLookup | undefined): H
       return BigInt(XDP_REDIRECT);
     },
   };
+  // The twin looks the key up in the runtime too: only where this helper has one to call.
+  return lookup ? twin(def, "xdp_redirect_map") : def;
 }

@@ -172,3 +172,5 @@ export function skb_pull_data(skb: u64, len: u64): i64 {
 export function csum_update(skb: u64, _csum: u64): i64 {
   return skbPacket(skb) ? ENOTSUPP : SLOW;
 }
+
+export { xdp_redirect, tc_redirect, xdp_redirect_map } from "./redirect";
