@@ -52,6 +52,13 @@ cb:
   mov %r0, 0
   exit`;
 
+/**
+ * PROGRAM with a callback that looks a key up in "map" 0 (the pool runs unverified code: the
+ * helper faults), one slot further down (two loaded programs with a callback at the same slot
+ * are ambiguous).
+ */
+const FAULTING = "  mov %r7, 0\n" + PROGRAM.replace("cb:\n", "cb:\n  mov %r1, 0\n  mov %r2, %r10\n  add %r2, -8\n  call 1\n");
+
 describe(`BPF timers on ${CPUS} workers`, () => {
   let fx: PoolFixture;
   let packets: PacketLike[];
@@ -63,6 +70,7 @@ describe(`BPF timers on ${CPUS} workers`, () => {
     const program = { insns: assemble(PROGRAM), name: "timer_per_cpu" };
     programs["jit"] = await fx.pool.load(program, { engine: "jit" });
     programs["interpreter"] = await fx.pool.load(program, { engine: "interpreter" });
+    programs["faulting"] = await fx.pool.load({ insns: assemble(FAULTING), name: "timer_fault" }, { engine: "jit" });
   }, 120_000);
   afterAll(async () => fx?.pool.close());
 
@@ -85,4 +93,22 @@ describe(`BPF timers on ${CPUS} workers`, () => {
       for (const c of ran) expect(seen(c), `CPU ${c}`).toEqual([1, c + 1]);
     }, 60_000);
   }
+
+  it("a callback's fault in a worker fails that worker's next run, once, naming the callback", async () => {
+    const map = fx.machine.maps.keyed("timers");
+    for (let c = 0; c < CPUS; c++) map.update(new Uint8Array(new Uint32Array([c]).buffer), new Uint8Array(32));
+    const run = (program: PoolProgram) => fx.pool.run(program, { workers: CPUS, chunk: 16 }).then(() => undefined, (err: Error) => err);
+    expect(await run(programs["faulting"]!)).toBeUndefined(); // arms the timers; their callbacks fault later
+    let err: Error | undefined;
+    const deadline = performance.now() + 5000;
+    while (!err && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      err = await run(programs["interpreter"]!);
+    }
+    expect(err?.message).toMatch(/CPU \d: a BPF timer callback that ran here since the last run failed: timer callback of 'timer_fault' .*map_lookup_elem/);
+    // Each failure is reported once: the runs after it succeed (the timers were disarmed by the
+    // faults; the good program's own callbacks are harmless).
+    for (let k = 0; k <= CPUS && err; k++) err = await run(programs["interpreter"]!);
+    expect(err).toBeUndefined();
+  }, 60_000);
 });

@@ -36,9 +36,16 @@ export class PoolCpu {
 
   /**
    * Run a task on this CPU. A fault stops the run's other workers at their next chunk (the cancel
-   * word) and is thrown as a BpfError naming this CPU and the program.
+   * word) and is thrown as a BpfError naming this CPU and the program; so is a timer callback's
+   * fault since the last run.
    */
   async run(task: RunTask): Promise<RunTaskResult> {
+    // A timer callback runs on this thread between runs (vm/runtime/timers.ts); if one failed,
+    // this run reports it instead of running.
+    const failed = this.machine.timers.takeError();
+    if (failed !== undefined) {
+      throw new BpfError(`CPU ${this.cpu.cpu}: a BPF timer callback that ran here since the last run failed: ${failed instanceof Error ? failed.message : String(failed)}`);
+    }
     if (task.maps) this.machine.maps.adopt(task.maps.first, task.maps.added);
     const runner = await this.runnerFor(task.program);
     const h = histAddress(task.corpus, this.cpu.cpu) / 8;

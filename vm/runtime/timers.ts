@@ -230,9 +230,17 @@ export class MachineTimers implements TimerOps {
     while (this.active > 0 && performance.now() < deadline && !this.closed) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(5, Math.max(0, deadline - performance.now()))));
     }
-    const err = this.errors.shift();
+    const err = this.takeError();
     if (err !== undefined) throw err;
     return this.active;
+  }
+
+  /**
+   * The first callback failure not yet reported, if any, now reported: settle() throws it, a
+   * pool worker fails its next run with it (vm/pool/cpu.ts).
+   */
+  takeError(): unknown {
+    return this.errors.shift();
   }
 
   /** Cancel every pending timer of this thread; no callback runs after this. */
