@@ -80,6 +80,8 @@ export interface JitTarget {
   readonly helpers: HelperTable;
   /** The machine's maps (MapSet.describe()): map helpers call the runtime directly when given. */
   readonly maps?: readonly MapDescriptor[];
+  /** Bytes of each CPU's packet slot (vm/memory/layout.ts), for the helpers that move packets in it. */
+  readonly packetSlotSize?: number;
 }
 
 export interface CompileStats {

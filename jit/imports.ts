@@ -12,7 +12,7 @@
 
 import type { MapsExports } from "../vm/maps/runtime.js";
 import type { IrModule, IrTypes } from "./ir.js";
-import { MAP_HELPER_EXPORTS, PACKET_HELPER_EXPORTS, REDIRECT_EXPORTS, type MapHelperExport } from "./map-exports.js";
+import { MAP_HELPER_EXPORTS, PACKET_HELPER_EXPORTS, type MapHelperExport } from "./map-exports.js";
 import { helperArity, helperName, mapExportName, RUN_GLOBALS, type ModuleState } from "./lower/context.js";
 import { TAIL_ENSURE, TAIL_LOOKUP } from "./lower/tailcall.js";
 
@@ -40,7 +40,7 @@ export function declareRunState(m: IrModule, bn: IrTypes): void {
   for (const [name, type] of RUN_GLOBALS) m.addGlobalImport(name, RUN_MODULE, name, type === "i32" ? bn.i32 : bn.i64, true);
 }
 
-const EXPORT_BY_NAME = new Map<string, MapHelperExport>([...MAP_HELPER_EXPORTS, ...PACKET_HELPER_EXPORTS, ...Object.values(REDIRECT_EXPORTS)].map((e) => [e.export, e]));
+const EXPORT_BY_NAME = new Map<string, MapHelperExport>([...MAP_HELPER_EXPORTS, ...PACKET_HELPER_EXPORTS].map((e) => [e.export, e]));
 
 /** Declare what the lowering used; the plan's import lists. */
 export function declareUsedImports(mod: ModuleState): Pick<ImportPlan, "helpers" | "mapExports" | "tailCalls" | "tailLookup"> {
@@ -54,7 +54,7 @@ export function declareUsedImports(mod: ModuleState): Pick<ImportPlan, "helpers"
   for (const name of mapExports) {
     const e = EXPORT_BY_NAME.get(name)!;
     const params = bn.createType(e.params.map((p) => ("reg" in p && p.as === "i64" ? bn.i64 : bn.i32)));
-    const result = e.result === "u32" ? bn.i32 : e.result === "i64" ? bn.i64 : bn.none;
+    const result = e.result === "u32" ? bn.i32 : e.result === "void" ? bn.none : bn.i64;
     m.addFunctionImport(mapExportName(name), "maps", name, params, result);
   }
   // The table itself was imported before lowering (compile.ts buildModule).

@@ -28,10 +28,15 @@ export type ArgRole =
   | "scalar";
 
 /**
- * One export parameter: a register (low 32 bits as i32, or all 64 as i64), the running CPU, or
- * the address of its run record (vm/runtime/record.ts), both i32.
+ * One export parameter: a register (low 32 bits as i32, or all 64 as i64), the running CPU, the
+ * address of its run record (vm/runtime/record.ts), or the end of its packet slot
+ * (vm/memory/layout.ts), all three i32.
  */
-export type ExportParam = { readonly reg: 1 | 2 | 3 | 4 | 5; readonly as: "i32" | "i64" } | { readonly cpu: true } | { readonly record: true };
+export type ExportParam =
+  | { readonly reg: 1 | 2 | 3 | 4 | 5; readonly as: "i32" | "i64" }
+  | { readonly cpu: true }
+  | { readonly record: true }
+  | { readonly slotEnd: true };
 
 export interface MapHelperExport {
   /** BPF_FUNC_* id. */
@@ -42,13 +47,17 @@ export interface MapHelperExport {
   /** r1, r2, ... in order: what each argument register holds. */
   readonly roles: readonly ArgRole[];
   readonly params: readonly ExportParam[];
-  /** "u32": an address (or 0) zero-extended to r0; "i64": r0 as is; "void": r0 = 0 (RET_VOID). */
-  readonly result: "u32" | "i64" | "void";
+  /**
+   * "u32": an address (or 0) zero-extended to r0; "i64": r0 as is; "void": r0 = 0 (RET_VOID);
+   * "i64_or_slow": r0 as is, or PACKET_SLOW for "call the JS helper" (the packet helpers' twins).
+   */
+  readonly result: "u32" | "i64" | "void" | "i64_or_slow";
 }
 
 const r = (reg: 1 | 2 | 3 | 4 | 5, as: "i32" | "i64" = "i32"): ExportParam => ({ reg, as });
 const CPU: ExportParam = { cpu: true };
 const RECORD: ExportParam = { record: true };
+const SLOT_END: ExportParam = { slotEnd: true };
 
 /** The generic export of each map helper: it dispatches on the map's type at run time. */
 const GENERIC: readonly MapHelperExport[] = [
@@ -124,23 +133,25 @@ export const mapHelperExport = (id: number): MapHelperExport | undefined => BY_I
 /**
  * What a packet export returns instead of r0 when an address the helper would dereference is not
  * in the memory: "call the JS helper", which faults as the interpreter does (i64.MIN_VALUE, which
- * no helper returns; SLOW in vm/helpers/packet/as/index.ts).
+ * no helper returns; SLOW in vm/helpers/packet/as/memory.ts).
  */
 export const PACKET_SLOW = -(1n << 63n);
 
-const packet = (id: number, helper: keyof MapsExports, arity: 2 | 4 | 5): MapHelperExport => ({
+/** A twin taking the helper's registers as i64 (then `extra`), answering r0 or PACKET_SLOW. */
+const packet = (id: number, helper: keyof MapsExports, arity: number, extra: readonly ExportParam[] = []): MapHelperExport => ({
   id,
   helper,
   export: helper,
   roles: Array<ArgRole>(arity).fill("scalar"),
-  params: ([1, 2, 3, 4, 5] as const).slice(0, arity).map((reg) => r(reg, "i64")),
-  result: "i64",
+  params: [...([1, 2, 3, 4, 5] as const).slice(0, arity).map((reg) => r(reg, "i64")), ...extra],
+  result: "i64_or_slow",
 });
 
 /**
- * Packet helpers the runtime also implements (vm/helpers/packet/as/index.ts): every register as
- * an i64, r0 as the helper returns it or PACKET_SLOW. Their checks are in the export itself, so
- * every role is "scalar"; jit/lower/packet.ts calls the JS helper when the export says SLOW.
+ * The packet helpers' twins in the runtime (vm/helpers/packet/as/, which vm/helpers/packet/twins.ts
+ * maps HelperDefs to): most check their own addresses and may answer PACKET_SLOW; redirect (23,
+ * XDP's and tc's) and redirect_map (51) always answer, redirect_map's map being checked as a map
+ * helper's. The run record and packet slot are the running CPU's.
  */
 export const PACKET_HELPER_EXPORTS: readonly MapHelperExport[] = [
   packet(26, "skb_load_bytes", 4),
@@ -150,17 +161,12 @@ export const PACKET_HELPER_EXPORTS: readonly MapHelperExport[] = [
   packet(28, "csum_diff", 5),
   packet(39, "skb_pull_data", 2),
   packet(40, "csum_update", 2),
-];
-
-/**
- * redirect (23, the XDP and the tc helper) and redirect_map (51, XDP) as the runtime's twins
- * (vm/helpers/packet/as/redirect.ts) write them into the running CPU's run record. redirect_map
- * takes its map like a map helper (checked the same way), the flags and key as full registers.
- */
-export const REDIRECT_EXPORTS = {
-  xdp_redirect: { id: 23, helper: "redirect", export: "xdp_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
-  tc_redirect: { id: 23, helper: "redirect", export: "tc_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
-  xdp_redirect_map: {
+  packet(44, "xdp_adjust_head", 2, [RECORD, SLOT_END]),
+  packet(54, "xdp_adjust_meta", 2, [RECORD, SLOT_END]),
+  packet(65, "xdp_adjust_tail", 2, [RECORD, SLOT_END]),
+  { id: 23, helper: "redirect", export: "xdp_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
+  { id: 23, helper: "redirect", export: "tc_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
+  {
     id: 51,
     helper: "redirect_map",
     export: "xdp_redirect_map",
@@ -168,7 +174,12 @@ export const REDIRECT_EXPORTS = {
     params: [r(1), r(2, "i64"), r(3, "i64"), RECORD, CPU],
     result: "i64",
   },
-} as const satisfies Record<string, MapHelperExport>;
+];
+
+const PACKET_BY_EXPORT = new Map(PACKET_HELPER_EXPORTS.map((e) => [e.export, e]));
+
+/** The twin entry of runtime export `name`. */
+export const packetExport = (name: keyof MapsExports): MapHelperExport | undefined => PACKET_BY_EXPORT.get(name);
 
 /** The export for helper `entry` on a map known to be of `mapType`: a typed one, or `entry`. */
 export const typedMapExport = (entry: MapHelperExport, mapType: number): MapHelperExport =>

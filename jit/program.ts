@@ -75,6 +75,7 @@ function buildModule(
     usedMapExports: new Set(),
     tail: { table: false, lookup: false },
     budget: budgetOf(options.maxInsns),
+    packetSlotSize: target.packetSlotSize,
   };
   // Binaryen resolves a table when table.get / call_indirect are built: import it first.
   if (state.tailCallJump && makesTailCalls(insns, decoded)) {

@@ -13,13 +13,15 @@ import type { JitTarget } from "./compile.js";
 
 export { isSharedMemory };
 
-/** The machine as the compiler sees it: memory size and sharedness, helpers, maps. */
+/** The machine as the compiler sees it: memory size and sharedness, helpers, maps, packet slots. */
 export function jitTarget(machine: Machine): JitTarget {
+  const cpu = machine.layout.cpu(0);
   return {
     pages: machine.memory.buffer.byteLength / WASM_PAGE,
     shared: isSharedMemory(machine.memory),
     helpers: machine.helpers,
     ...(machine.maps ? { maps: machine.maps.describe() } : {}),
+    packetSlotSize: cpu.packetEnd - cpu.packetSlot,
   };
 }
 

@@ -3,8 +3,8 @@
 //     returning r0 (the engine binds it to HelperDef.impl; context.ts helperArity). An id the machine's table lacks is refused at compile time, as the
 //     kernel's verifier refuses it at load ("invalid func unknown#N"). Map helpers call the maps
 //     runtime's exports wasm-to-wasm instead (lower/maps.ts), array lookups inline, and so do the
-//     packet helpers and redirects the runtime also implements (lower/packet.ts,
-//     lower/redirect.ts); get_smp_processor_id reads the running CPU (lower/cpu-id.ts).
+//     packet helpers the runtime also implements (lower/packet.ts); get_smp_processor_id reads
+//     the running CPU (lower/cpu-id.ts).
 //   - bpf-to-bpf `call`: a direct wasm call of the callee's function with r1..r5 and the callee's
 //     frame pointer r10 - 512 (each frame has its own 512 bytes below the caller's). r6..r9 are
 //     the caller's locals, so they are preserved as eBPF requires. When the static call graph can
@@ -43,7 +43,6 @@ import {
 } from "./context.js";
 import { lowerMapCall, mapCallFor } from "./maps.js";
 import { lowerPacketCall, packetCallFor } from "./packet.js";
-import { lowerRedirect, redirectCallFor } from "./redirect.js";
 import { lowerTailCall } from "./tailcall.js";
 import { isLoopHelper, lowerLoop } from "./loop.js";
 import { LOOP_ID } from "../../vm/helpers/loop.js";
@@ -67,7 +66,7 @@ export function wantsFacts(mod: ModuleState, i: number): boolean {
     (id === LOOP_ID && isLoopHelper(mod.helpers)) ||
     (id === FOR_EACH_ID && isForEach(mod.helpers)) ||
     mapCallFor(mod, id) !== undefined ||
-    redirectCallFor(mod, id) !== undefined
+    packetCallFor(mod, id)?.roles[0] === "map"
   );
 }
 
@@ -111,9 +110,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
   const packetCall = packetCallFor(f.mod, id);
-  if (packetCall) return lowerPacketCall(f, packetCall);
-  const redirect = redirectCallFor(f.mod, id);
-  if (redirect) return lowerRedirect(f, redirect, i);
+  if (packetCall) return lowerPacketCall(f, packetCall, i);
   return f.set(0, f.callHelper(id));
 }
 

@@ -13,7 +13,7 @@
 
 import type { HelperTable } from "../../vm/helpers/registry.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../../vm/isa/opcodes.js";
-import { CTX_SIZE } from "../../vm/memory/layout.js";
+import { CTX_SIZE, SCRATCH_SIZE } from "../../vm/memory/layout.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import type { MapDescriptor } from "../../vm/maps/descriptor.js";
 import type { MapsExports } from "../../vm/maps/runtime.js";
@@ -75,6 +75,8 @@ export interface ModuleState {
   readonly tail: { table: boolean; lookup: boolean };
   /** The run's instruction budget (JitOptions.maxInsns); undefined: loops are not counted. */
   readonly budget: bigint | undefined;
+  /** Bytes of each CPU's packet slot (JitTarget.packetSlotSize): the XDP adjust twins need it. */
+  readonly packetSlotSize: number | undefined;
 }
 
 /**
@@ -177,6 +179,13 @@ export class FnLowering {
   runRecord(): Expr {
     const m = this.m;
     return m.i32.add(m.i32.wrap(m.global.get(STACK_LOW_GLOBAL, this.i64)), m.i32.const(MAX_CALL_FRAMES * STACK_SIZE + CTX_SIZE));
+  }
+
+  /** The end of the running CPU's packet slot (vm/memory/layout.ts: it follows the scratch area). */
+  packetSlotEnd(): Expr {
+    const size = this.mod.packetSlotSize;
+    if (size === undefined) throw new Error("packetSlotEnd: the module was compiled without the machine's layout");
+    return this.m.i32.add(this.runRecord(), this.m.i32.const(SCRATCH_SIZE + size));
   }
 
   /** `return value` from this function, handing r1..r5 (when it is a callee) and the budget back first. */

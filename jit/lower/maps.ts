@@ -181,14 +181,19 @@ function liveRecord(f: FnLowering, reg: number, rings: readonly MapDescriptor[])
 export function exportCall(f: FnLowering, entry: MapHelperExport): Expr {
   const { m, bn } = f;
   f.mod.usedMapExports.add(entry.export);
-  const arg = (p: ExportParam): Expr =>
-    "cpu" in p ? m.global.get(CPU_GLOBAL, bn.i32) : "record" in p ? f.runRecord() : p.as === "i32" ? f.get32(p.reg) : f.get(p.reg);
+  const arg = (p: ExportParam): Expr => {
+    if ("cpu" in p) return m.global.get(CPU_GLOBAL, bn.i32);
+    if ("record" in p) return f.runRecord();
+    if ("slotEnd" in p) return f.packetSlotEnd();
+    return p.as === "i32" ? f.get32(p.reg) : f.get(p.reg);
+  };
   const args = entry.params.map(arg);
   const name = mapExportName(entry.export);
   switch (entry.result) {
     case "u32":
       return m.i64.extend_u(m.call(name, args, bn.i32));
     case "i64":
+    case "i64_or_slow":
       return m.call(name, args, bn.i64);
     case "void":
       return m.block(null, [m.call(name, args, bn.none), m.i64.const(0n)], bn.i64);

@@ -49,6 +49,10 @@ export interface MapsExports {
   xdp_redirect(ifindex: bigint, flags: bigint, record: number): bigint;
   tc_redirect(ifindex: bigint, flags: bigint, record: number): bigint;
   xdp_redirect_map(map: number, key: bigint, flags: bigint, record: number, cpu: number): bigint;
+  // the XDP adjust helpers (vm/helpers/packet/as/xdp-adjust.ts): `slotEnd` the CPU's packet slot's end
+  xdp_adjust_head(ctx: bigint, offset: bigint, record: number, slotEnd: number): bigint;
+  xdp_adjust_meta(ctx: bigint, offset: bigint, record: number, slotEnd: number): bigint;
+  xdp_adjust_tail(ctx: bigint, offset: bigint, record: number, slotEnd: number): bigint;
   // user space (i32 results)
   sys_lookup(map: number, key: number): number;
   sys_lookup_percpu(map: number, key: number, out: number): number;
@@ -69,6 +73,7 @@ export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "perf_event_slot",
   "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace", "csum_diff", "skb_pull_data",
   "csum_update", "xdp_redirect", "tc_redirect", "xdp_redirect_map",
+  "xdp_adjust_head", "xdp_adjust_meta", "xdp_adjust_tail",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",
   "sys_push", "sys_pop", "sys_peek", "sys_count",
 ];

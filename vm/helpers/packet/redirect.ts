@@ -21,24 +21,17 @@ import type { Layout } from "../../memory/layout.js";
 import { RECORD_SIZE, RedirectKind, writeRedirect } from "../../runtime/record.js";
 import type { HelperDef } from "../registry.js";
 import { memOf, u32 } from "./memory.js";
+import { withTwin } from "./twins.js";
 import {
   BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_F_INGRESS, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
 } from "./uapi.js";
-
-/**
- * The maps runtime export that does a redirect helper's work for JIT code (its twin in
- * ./as/redirect.ts, jit/lower/redirect.ts), by the HelperDef the factories below made.
- */
-const twins = new WeakMap<HelperDef, "xdp_redirect" | "tc_redirect" | "xdp_redirect_map">();
-export const redirectTwin = (def: HelperDef): "xdp_redirect" | "tc_redirect" | "xdp_redirect_map" | undefined => twins.get(def);
-const twin = (def: HelperDef, name: "xdp_redirect" | "tc_redirect" | "xdp_redirect_map"): HelperDef => (twins.set(def, name), def);
 
 /** The maps runtime's lookup: the value address for the key at `key`, or 0 (MapsExports.map_lookup). */
 export type MapLookup = (map: number, key: number, cpu: number) => number;
 
 /** redirect for XDP (bpf_xdp_redirect): any flag → XDP_ABORTED, else XDP_REDIRECT to ifindex. */
 export function xdpRedirect(layout: Layout): HelperDef {
-  return twin({
+  return withTwin({
     id: 23,
     name: "redirect",
     args: ["anything", "anything"],
@@ -56,7 +49,7 @@ export function xdpRedirect(layout: Layout): HelperDef {
  * TC_ACT_REDIRECT to ifindex (to its ingress with BPF_F_INGRESS).
  */
 export function tcRedirect(layout: Layout): HelperDef {
-  return twin({
+  return withTwin({
     id: 23,
     name: "redirect",
     args: ["anything", "anything"],
@@ -116,5 +109,5 @@ export function xdpRedirectMap(layout: Layout, lookup: MapLookup | undefined): H
     },
   };
   // The twin looks the key up in the runtime too: only where this helper has one to call.
-  return lookup ? twin(def, "xdp_redirect_map") : def;
+  return lookup ? withTwin(def, "xdp_redirect_map") : def;
 }

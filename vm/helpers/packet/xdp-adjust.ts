@@ -19,6 +19,7 @@ import type { HelperContext, HelperDef } from "../registry.js";
 import { XDP_DATA, XDP_DATA_END, XDP_DATA_META } from "./context.js";
 import { memOf, s32, type Mem } from "./memory.js";
 import { EACCES, EINVAL, ENOTSUPP, errno, ETH_HLEN, XDP_FRAME_SIZE, XDP_META_MAX } from "./uapi.js";
+import { withTwin } from "./twins.js";
 import { lastFragTailroom, setXdpFrags, xdpFrags, xdpHardEnd } from "./xdp-frags.js";
 
 /** An XDP buffer as the helpers see it: the xdp_md fields and the frame they may move in. */
@@ -142,12 +143,15 @@ function adjustMeta(layout: Layout): HelperDef["impl"] {
   };
 }
 
-/** The three adjust helpers for a machine's layout (they need each CPU's packet slot). */
+/**
+ * The three adjust helpers for a machine's layout (they need each CPU's packet slot), with their
+ * twins for JIT code (./as/xdp-adjust.ts).
+ */
 export function xdpAdjustHelpers(layout: Layout): HelperDef[] {
   const args = ["ptr_to_ctx", "anything"] as const;
   return [
-    { id: 44, name: "xdp_adjust_head", args, ret: "integer", impl: adjustHead(layout) },
-    { id: 54, name: "xdp_adjust_meta", args, ret: "integer", impl: adjustMeta(layout) },
-    { id: 65, name: "xdp_adjust_tail", args, ret: "integer", impl: adjustTail(layout) },
+    withTwin({ id: 44, name: "xdp_adjust_head", args, ret: "integer", impl: adjustHead(layout) }, "xdp_adjust_head"),
+    withTwin({ id: 54, name: "xdp_adjust_meta", args, ret: "integer", impl: adjustMeta(layout) }, "xdp_adjust_meta"),
+    withTwin({ id: 65, name: "xdp_adjust_tail", args, ret: "integer", impl: adjustTail(layout) }, "xdp_adjust_tail"),
   ];
 }

@@ -1,26 +1,26 @@
-// Packet helpers in wasm: skb_load_bytes (26), skb_store_bytes (9), l3_csum_replace (10),
-// l4_csum_replace (11), csum_diff (28), skb_pull_data (39) and csum_update (40), built into the maps runtime module (asconfig.json
-// lists this file as a second entry) so that JIT code calls them wasm-to-wasm, as it calls the
-// map helpers (jit/lower/packet.ts). A JS helper call costs tens of nanoseconds in BigInt
-// conversions alone; these cost a few.
+// Packet helpers in wasm, built into the maps runtime module (asconfig.json lists this file as a
+// second entry) so that JIT code calls them wasm-to-wasm, as it calls the map helpers
+// (jit/lower/packet.ts): skb_load_bytes (26), skb_store_bytes (9),
+// l3_csum_replace (10), l4_csum_replace (11), csum_diff (28), skb_pull_data (39) and csum_update
+// (40) here; redirect and redirect_map in ./redirect.ts; the XDP adjust helpers in
+// ./xdp-adjust.ts. A JS helper call costs tens of nanoseconds in BigInt conversions alone; these
+// cost a few.
 //
-// The TypeScript helpers (../skb-bytes.ts, ../csum.ts, ../skb-linear.ts) stay the definition: every engine without
-// a maps runtime calls them, and they raise the interpreter's fault for a bad pointer. So each
-// function here first checks every address the TypeScript one would dereference, and returns
-// SLOW (touching nothing) when one fails: the JIT then calls the TypeScript helper, which faults
-// with its message. Past the checks each function follows its TypeScript twin line by line, and
-// test/helpers (csum, skb-bytes) hold all three — interpreter, JIT through JS, JIT through
-// these — to the kernel's BPF_PROG_TEST_RUN results.
+// The TypeScript helpers (../skb-bytes.ts, ../csum.ts, ../skb-linear.ts, ../redirect.ts,
+// ../xdp-adjust.ts) stay the definition: every engine without a maps runtime calls them, and
+// they raise the interpreter's fault for a bad pointer. So each function here first checks every
+// address the TypeScript one would dereference, and returns SLOW (./memory.ts; touching nothing)
+// when one fails: the JIT then calls the TypeScript helper, which faults with its message. Past
+// the checks each function follows its TypeScript twin line by line; test/jit (packet-helpers,
+// redirect, xdp-adjust) hold them to the TypeScript helpers over random arguments, and
+// test/helpers runs its kernel comparisons on the JIT with a maps runtime too.
 //
 // Registers arrive as the full u64 (an address with high bits set is not an address).
 
 import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum";
+import { SLOW, inMemory } from "./memory";
 
-/** Not a result any helper returns: "call the TypeScript helper instead" (jit/map-exports.ts PACKET_SLOW). */
-const SLOW: i64 = i64.MIN_VALUE;
-
-// vm/memory/layout.ts NULL_GUARD; vm/helpers/packet/context.ts SKB_DATA, SKB_DATA_END, SKB_HASH.
-const NULL_GUARD: u64 = 0x1000;
+// vm/helpers/packet/context.ts SKB_DATA, SKB_DATA_END, SKB_HASH.
 const SKB_DATA: u32 = 76;
 const SKB_DATA_END: u32 = 80;
 const SKB_HASH: u32 = 68;
@@ -40,11 +40,6 @@ const BPF_F_IPV6: u64 = 1 << 7;
 const CSUM_MANGLED_0: u16 = 0xffff;
 const STORE_FLAGS = BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH;
 const L4_FLAGS = BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6;
-
-/** Mem.span's test (../memory.ts): [reg, reg + len) past the null guard and inside the memory. */
-@inline function inMemory(reg: u64, len: u64): bool {
-  return reg >= NULL_GUARD && reg <= 0xffffffff && reg + len <= (<u64>memory.size() << 16);
-}
 
 /** The u32 argument of a register (the kernel's `u32` parameters). */
 @inline function u32of(reg: u64): u32 {
@@ -174,3 +169,4 @@ export function csum_update(skb: u64, _csum: u64): i64 {
 }
 
 export { xdp_redirect, tc_redirect, xdp_redirect_map } from "./redirect";
+export { xdp_adjust_head, xdp_adjust_meta, xdp_adjust_tail } from "./xdp-adjust";

@@ -1,5 +1,5 @@
 // redirect (23) and redirect_map (51) in wasm, the twins of ../redirect.ts for JIT code (see
-// ./index.ts for why twins, and jit/lower/redirect.ts for when the JIT calls them). They record
+// ./index.ts for why twins, and jit/lower/packet.ts for when the JIT calls them). They record
 // the target in the CPU's run record (vm/runtime/record.ts) exactly as the TypeScript helpers
 // do; `record` is that record's address (the start of the CPU's scratch area), `cpu` the running
 // CPU. The JIT calls xdp_redirect_map only for a map pointer it knows is one of the machine's
