@@ -164,6 +164,9 @@ export const PACKET_HELPER_EXPORTS: readonly MapHelperExport[] = [
   packet(44, "xdp_adjust_head", 2, [RECORD, SLOT_END]),
   packet(54, "xdp_adjust_meta", 2, [RECORD, SLOT_END]),
   packet(65, "xdp_adjust_tail", 2, [RECORD, SLOT_END]),
+  packet(188, "xdp_get_buff_len", 1, [RECORD]),
+  packet(189, "xdp_load_bytes", 4, [RECORD]),
+  packet(190, "xdp_store_bytes", 4, [RECORD]),
   { id: 23, helper: "redirect", export: "xdp_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
   { id: 23, helper: "redirect", export: "tc_redirect", roles: ["scalar", "scalar"], params: [r(1, "i64"), r(2, "i64"), RECORD], result: "i64" },
   {

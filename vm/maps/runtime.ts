@@ -53,6 +53,10 @@ export interface MapsExports {
   xdp_adjust_head(ctx: bigint, offset: bigint, record: number, slotEnd: number): bigint;
   xdp_adjust_meta(ctx: bigint, offset: bigint, record: number, slotEnd: number): bigint;
   xdp_adjust_tail(ctx: bigint, offset: bigint, record: number, slotEnd: number): bigint;
+  // xdp_get_buff_len, xdp_load / store_bytes (vm/helpers/packet/as/xdp-bytes.ts)
+  xdp_get_buff_len(ctx: bigint, record: number): bigint;
+  xdp_load_bytes(ctx: bigint, offset: bigint, buf: bigint, len: bigint, record: number): bigint;
+  xdp_store_bytes(ctx: bigint, offset: bigint, buf: bigint, len: bigint, record: number): bigint;
   // user space (i32 results)
   sys_lookup(map: number, key: number): number;
   sys_lookup_percpu(map: number, key: number, out: number): number;
@@ -73,7 +77,8 @@ export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "perf_event_slot",
   "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace", "csum_diff", "skb_pull_data",
   "csum_update", "xdp_redirect", "tc_redirect", "xdp_redirect_map",
-  "xdp_adjust_head", "xdp_adjust_meta", "xdp_adjust_tail",
+  "xdp_adjust_head", "xdp_adjust_meta", "xdp_adjust_tail", "xdp_get_buff_len", "xdp_load_bytes",
+  "xdp_store_bytes",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",
   "sys_push", "sys_pop", "sys_peek", "sys_count",
 ];

@@ -11,6 +11,7 @@ import type { Layout } from "../../memory/layout.js";
 import type { HelperContext, HelperDef } from "../registry.js";
 import { xdpPacket } from "./context.js";
 import { memOf, u32, type Mem } from "./memory.js";
+import { withTwin } from "./twins.js";
 import { EFAULT, EINVAL, errno } from "./uapi.js";
 import { xdpBufferLength } from "./xdp-frags.js";
 
@@ -25,13 +26,13 @@ function xdpBuffer(mem: Mem, layout: Layout, ctx: HelperContext, helper: string,
 
 /** BPF_FUNC_xdp_get_buff_len (188): the frame's length, linear part and fragments. */
 function xdpGetBuffLen(layout: Layout): HelperDef {
-  return {
+  return withTwin({
     id: 188,
     name: "xdp_get_buff_len",
     args: ["ptr_to_ctx"],
     ret: "integer",
     impl: (ctx, xdp) => BigInt(xdpBuffer(memOf(ctx.memory), layout, ctx, "xdp_get_buff_len", xdp).length),
-  };
+  }, "xdp_get_buff_len");
 }
 
 /** Where [offset, offset + len) of the frame starts, or the error bpf_xdp_pointer returns. */
@@ -48,7 +49,7 @@ function xdpOffset(buffer: { data: number; length: number }, offset: number, len
 function xdpCopyBytes(layout: Layout, id: 189 | 190): HelperDef {
   const load = id === 189;
   const name = load ? "xdp_load_bytes" : "xdp_store_bytes";
-  return {
+  return withTwin({
     id,
     name,
     args: ["ptr_to_ctx", "anything", load ? "ptr_to_uninit_mem" : "ptr_to_mem", "const_size"],
@@ -64,10 +65,13 @@ function xdpCopyBytes(layout: Layout, id: 189 | 190): HelperDef {
       else mem.bytes.copyWithin(at, buf, buf + len);
       return 0n;
     },
-  };
+  }, name);
 }
 
-/** The three helpers for a machine's layout (fragments are in each CPU's run record). */
+/**
+ * The three helpers for a machine's layout (fragments are in each CPU's run record), with their
+ * twins for JIT code (./as/xdp-bytes.ts).
+ */
 export function xdpBytesHelpers(layout: Layout): HelperDef[] {
   return [xdpGetBuffLen(layout), xdpCopyBytes(layout, 189), xdpCopyBytes(layout, 190)];
 }

@@ -1,19 +1,20 @@
 // Packet helpers in wasm, built into the maps runtime module (asconfig.json lists this file as a
 // second entry) so that JIT code calls them wasm-to-wasm, as it calls the map helpers
-// (jit/lower/packet.ts): skb_load_bytes (26), skb_store_bytes (9),
-// l3_csum_replace (10), l4_csum_replace (11), csum_diff (28), skb_pull_data (39) and csum_update
-// (40) here; redirect and redirect_map in ./redirect.ts; the XDP adjust helpers in
-// ./xdp-adjust.ts. A JS helper call costs tens of nanoseconds in BigInt conversions alone; these
-// cost a few.
+// (jit/lower/packet.ts): skb_load_bytes (26), skb_store_bytes (9), l3_csum_replace (10),
+// l4_csum_replace (11), csum_diff (28), skb_pull_data (39) and csum_update (40) here; redirect
+// and redirect_map in ./redirect.ts; the XDP adjust helpers in ./xdp-adjust.ts;
+// xdp_get_buff_len and xdp_load / store_bytes in ./xdp-bytes.ts. A JS helper call costs tens of
+// nanoseconds in BigInt conversions alone; these cost a few.
 //
 // The TypeScript helpers (../skb-bytes.ts, ../csum.ts, ../skb-linear.ts, ../redirect.ts,
-// ../xdp-adjust.ts) stay the definition: every engine without a maps runtime calls them, and
-// they raise the interpreter's fault for a bad pointer. So each function here first checks every
-// address the TypeScript one would dereference, and returns SLOW (./memory.ts; touching nothing)
-// when one fails: the JIT then calls the TypeScript helper, which faults with its message. Past
-// the checks each function follows its TypeScript twin line by line; test/jit (packet-helpers,
-// redirect, xdp-adjust) hold them to the TypeScript helpers over random arguments, and
-// test/helpers runs its kernel comparisons on the JIT with a maps runtime too.
+// ../xdp-adjust.ts, ../xdp-bytes.ts) stay the definition: every engine without a maps runtime
+// calls them, and they raise the interpreter's fault for a bad pointer. So each function here
+// first checks every address the TypeScript one would dereference, and returns SLOW
+// (./memory.ts; touching nothing) when one fails: the JIT then calls the TypeScript helper, which
+// faults with its message. Past the checks each function follows its TypeScript twin line by
+// line; test/jit (packet-helpers, redirect, xdp-helpers) hold them to the TypeScript helpers over
+// random arguments, and test/helpers runs its kernel comparisons on the JIT with a maps runtime
+// too.
 //
 // Registers arrive as the full u64 (an address with high bits set is not an address).
 
@@ -170,3 +171,4 @@ export function csum_update(skb: u64, _csum: u64): i64 {
 
 export { xdp_redirect, tc_redirect, xdp_redirect_map } from "./redirect";
 export { xdp_adjust_head, xdp_adjust_meta, xdp_adjust_tail } from "./xdp-adjust";
+export { xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes } from "./xdp-bytes";
