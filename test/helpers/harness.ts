@@ -7,7 +7,7 @@ import { assemble } from "../../vm/asm/index.js";
 import type { LoadedProgram, Machine, Region } from "../../vm/engine.js";
 import { getEngine } from "../../vm/engines.js";
 import { baseHelpers, HelperTable } from "../../vm/helpers/index.js";
-import { packetHelpers, type MapLookup } from "../../vm/helpers/packet/index.js";
+import { packetHelpers, type CgroupModel, type MapLookup } from "../../vm/helpers/packet/index.js";
 import { PerfEventSink, TraceLog, traceHelpers } from "../../vm/helpers/trace.js";
 import { createMapSet } from "../../vm/maps/load.node.js";
 import type { MapSet } from "../../vm/maps/mapset.js";
@@ -41,6 +41,8 @@ export interface RigOptions {
   readonly packetMax?: number;
   /** Create a maps runtime (redirect_map's lookups). */
   readonly maps?: boolean;
+  /** The cgroup of the task running the programs (skb_cgroup_id, get_cgroup_classid). */
+  readonly cgroup?: CgroupModel;
 }
 
 export function makeRig(type: NetType, options: RigOptions = {}): Rig {
@@ -53,7 +55,7 @@ export function makeRig(type: NetType, options: RigOptions = {}): Rig {
   const helpers = new HelperTable([
     ...baseHelpers().list(),
     ...traceHelpers(trace),
-    ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}), ...(maps ? { perfSlot: perfSlotOf(maps) } : {}) }),
+    ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}), ...(maps ? { perfSlot: perfSlotOf(maps) } : {}), ...(options.cgroup ? { cgroup: options.cgroup } : {}) }),
   ]);
   return { type, layout, memory, machine: { memory, layout, helpers, ...(maps ? { maps } : {}) }, trace, perf, maps };
 }
@@ -180,11 +182,17 @@ const AGREEMENT_RUNS: ReadonlyArray<{ readonly engine: EngineName; readonly maps
  * the same r0 (low 32 bits: the kernel's retval) and the same packet bytes. Returns the kernel's
  * results.
  */
-export async function expectKernelAgreement(type: NetType, source: string, packets: readonly Uint8Array[], label: (k: number) => string = (k) => `case ${k}`): Promise<KernelRun[]> {
+export async function expectKernelAgreement(
+  type: NetType,
+  source: string,
+  packets: readonly Uint8Array[],
+  label: (k: number) => string = (k) => `case ${k}`,
+  rigOptions: RigOptions = {},
+): Promise<KernelRun[]> {
   const want = kernelRunMany(type, source, packets);
   want.forEach((w, k) => expect(w.errno, `kernel refused the run of ${label(k)}`).toBe(0));
   for (const { engine: name, maps } of AGREEMENT_RUNS) {
-    const rig = makeRig(type, { maps });
+    const rig = makeRig(type, { ...rigOptions, maps });
     const prog = await load(rig, source, name);
     const engine = maps ? `${name} with a maps runtime` : name;
     packets.forEach((packet, k) => {

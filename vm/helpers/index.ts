@@ -6,12 +6,15 @@ import { commonKfuncs } from "./kfunc/index.js";
 import { loopHelper } from "./loop.js";
 import { getPrandomU32 } from "./random.js";
 import { spinLockHelper, spinUnlockHelper } from "./spin-lock.js";
-import { getSmpProcessorId, ktimeGetBootNs, ktimeGetNs, ktimeGetTaiNs } from "./time.js";
+import { getNumaNodeId, getSmpProcessorId, jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs, ktimeGetTaiNs } from "./time.js";
+import { stringHelpers } from "./strings.js";
+import { taskHelpers } from "./task.js";
+import { probeReadHelpers } from "./probe-read.js";
 
 export { HelperTable } from "./registry.js";
 export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from "./registry.js";
 
-/** Helpers any program type may call: time, randomness, CPU id, bpf_loop; and the common kfuncs. */
+/** Helpers any program type may call: time, randomness, CPU and NUMA ids, bpf_loop, the string helpers (snprintf, strncmp, strtol, strtoul), the current task's ids and name (the idle task: vm/helpers/task.ts), probe_read_kernel / _user (_str); and the common kfuncs. */
 export function baseHelpers(): HelperTable {
-  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, ...commonKfuncs()]);
+  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...probeReadHelpers(), ...commonKfuncs()]);
 }

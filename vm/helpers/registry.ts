@@ -43,7 +43,16 @@ export type HelperArg =
   // ARG_PTR_TO_BTF_ID_SOCK_COMMON: a socket the helper reads (tcp_check_syncookie, sk_assign).
   | "ptr_to_btf_id_sock_common"
   // ARG_PTR_TO_SOCK_COMMON: a socket pointer of the verifier's own types (sk_fullsock, tcp_sock).
-  | "ptr_to_sock_common";
+  | "ptr_to_sock_common"
+  // ARG_PTR_TO_CONST_STR: a NUL-terminated string at a constant offset in a frozen read-only map
+  // value (.rodata): snprintf's format, strncmp's s2 (vm/verifier/const-str.ts).
+  | "ptr_to_const_str"
+  // ARG_PTR_TO_MEM | PTR_MAYBE_NULL without MEM_RDONLY: memory the helper writes, or NULL when
+  // the size after it is 0 (snprintf's str).
+  | "ptr_to_writable_mem_or_null"
+  // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED with arg_size 8: an 8-aligned
+  // u64 the helper writes (strtol / strtoul's res).
+  | "ptr_to_aligned_u64_out";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet =

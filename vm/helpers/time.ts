@@ -1,4 +1,8 @@
 // Time and CPU helpers: no arguments, no memory access.
+//
+// The clock: this machine "booted" when the page or process started (performance.now() = 0), so
+// ktime_get_ns is the time since then, as the kernel's CLOCK_MONOTONIC is the time since boot.
+// jiffies and the coarse clock are derived from that same clock at the tick rate CONFIG_HZ.
 
 import type { HelperDef } from "./registry.js";
 
@@ -7,6 +11,22 @@ const ns = (): bigint => BigInt(Math.round(performance.now() * 1e6));
 
 /** BPF_FUNC_ktime_get_ns (5): monotonic time in ns. */
 export const ktimeGetNs: HelperDef = { id: 5, name: "ktime_get_ns", args: [], ret: "integer", impl: () => ns() };
+
+/**
+ * CONFIG_HZ: the tick rate jiffies count at. 250 is the kernel's default (kernel/Kconfig.hz) and
+ * what the machine we compare with runs (/proc/config.gz: CONFIG_HZ=250).
+ */
+export const CONFIG_HZ = 250;
+/** TICK_NSEC: one jiffy in ns (4 ms at HZ=250). */
+export const TICK_NSEC = 1_000_000_000n / BigInt(CONFIG_HZ);
+/**
+ * INITIAL_JIFFIES (include/linux/jiffies.h): jiffies start 300 s before their low 32 bits wrap,
+ * so code that mishandles the wrap fails within minutes of boot — here, of the machine's start.
+ */
+export const INITIAL_JIFFIES = BigInt.asUintN(32, BigInt(-300 * CONFIG_HZ));
+
+/** Whole ticks since the machine started. */
+const ticks = (): bigint => ns() / TICK_NSEC;
 
 /** BPF_FUNC_get_smp_processor_id (8): the CPU (worker) the program runs on. */
 export const getSmpProcessorId: HelperDef = {
@@ -33,3 +53,25 @@ export const ktimeGetTaiNs: HelperDef = {
   ret: "integer",
   impl: () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n,
 };
+
+/**
+ * BPF_FUNC_get_numa_node_id (42): the NUMA node of the running CPU. The runtime's one memory is
+ * node 0, the only node (as on the machines we compare with: BPF_PROG_TEST_RUN gives 0; a map's
+ * numa_node must be 0 too, vm/maps/spec.ts).
+ */
+export const getNumaNodeId: HelperDef = { id: 42, name: "get_numa_node_id", args: [], ret: "integer", impl: () => 0n };
+
+/**
+ * BPF_FUNC_jiffies64 (118): get_jiffies_64(), ticks of CONFIG_HZ since boot counted from
+ * INITIAL_JIFFIES. Ours are the ticks of ktime_get_ns's clock: (jiffies64 - INITIAL_JIFFIES) *
+ * TICK_NSEC <= ktime_get_ns < that + TICK_NSEC. (The kernel's jiffies run a fixed few ticks
+ * off its monotonic clock, set at boot; ours are aligned with it.)
+ */
+export const jiffies64: HelperDef = { id: 118, name: "jiffies64", args: [], ret: "integer", impl: () => INITIAL_JIFFIES + ticks() };
+
+/**
+ * BPF_FUNC_ktime_get_coarse_ns (160): CLOCK_MONOTONIC_COARSE, the monotonic time of the last tick
+ * — never ahead of ktime_get_ns and less than one tick (TICK_NSEC) behind it. Ours is
+ * ktime_get_ns's clock rounded down to a whole tick, so it moves with jiffies64.
+ */
+export const ktimeGetCoarseNs: HelperDef = { id: 160, name: "ktime_get_coarse_ns", args: [], ret: "integer", impl: () => ticks() * TICK_NSEC };

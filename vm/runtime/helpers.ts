@@ -13,6 +13,7 @@ import { packetHelpers } from "../helpers/packet/index.js";
 import type { DeviceTable } from "../helpers/packet/devices.js";
 import type { Network } from "../net/model.js";
 import type { SocketTable } from "../helpers/packet/sk-lookup.js";
+import type { CgroupModel } from "../helpers/packet/skb-cgroup.js";
 import { HelperTable, type HelperDef } from "../helpers/registry.js";
 import { isKfunc } from "../helpers/kfunc/defs.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
@@ -40,6 +41,8 @@ export interface HelperEnv {
   readonly network?: Network;
   /** The network's sockets and where they are in the memory (vm/runtime/sockets.ts). */
   readonly sockets?: SocketTable;
+  /** The cgroup of the task running the programs (vm/helpers/packet/skb-cgroup.ts; default the root). */
+  readonly cgroup?: CgroupModel;
   /** The machine's timers (bpf_timer_*: vm/runtime/timers.ts). */
   readonly timers?: TimerOps;
 }
@@ -63,6 +66,7 @@ export const HELPER_SOURCES: readonly HelperSource[] = [
     ...(env.devices ? { devices: env.devices } : {}),
     ...(env.network ? { network: env.network } : {}),
     ...(env.sockets ? { sockets: env.sockets } : {}),
+    ...(env.cgroup ? { cgroup: env.cgroup } : {}),
   }),
   (env) => traceHelpers(env.trace),
   // bpf_timer_* (vm/helpers/timer.ts), over the machine's timers.

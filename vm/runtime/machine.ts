@@ -19,6 +19,7 @@ import { programType, type ProgramType, type ProgramTypeName } from "../programs
 import { PerfEventSink, TraceLog } from "../helpers/trace.js";
 import { DeviceTable, type Device } from "../helpers/packet/devices.js";
 import { Network, networkDevices, type NetworkModel } from "../net/model.js";
+import type { CgroupModel } from "../helpers/packet/skb-cgroup.js";
 import { HELPER_SOURCES, helpersFor, type HelperSource } from "./helpers.js";
 import { ProgramTable } from "./programs.js";
 import { MachineTimers } from "./timers.js";
@@ -50,6 +51,12 @@ export interface MachineOptions extends LayoutOptions {
    * namespace (lo only, forwarding off). Its devices are also check_mtu's when `devices` is not given.
    */
   readonly network?: NetworkModel;
+  /**
+   * The cgroup of the task that runs the programs: its cgroup v2 ids from the root down and its
+   * net_cls classid (skb_cgroup_id, get_cgroup_classid, ...: vm/helpers/packet/skb-cgroup.ts).
+   * Default: the root cgroup (id 1), classid 0.
+   */
+  readonly cgroup?: CgroupModel;
 }
 
 /** A Machine with everything the runtime adds: all fields are always present. */
@@ -68,6 +75,8 @@ export interface RuntimeMachine extends Machine {
   readonly network?: NetworkModel;
   /** Where the network's sockets are in the memory (vm/runtime/sockets.ts), when it has any. */
   readonly socketsBase?: number;
+  /** The task's cgroup (MachineOptions.cgroup), when one was given. */
+  readonly cgroup?: CgroupModel;
   /** The BPF timers of this thread (bpf_timer_*): settle() waits for them, close() cancels them (timers.ts). */
   readonly timers: MachineTimers;
 }
@@ -79,6 +88,7 @@ export interface OutputOptions {
   readonly perf?: PerfEventSink;
   readonly devices?: readonly Device[];
   readonly network?: NetworkModel;
+  readonly cgroup?: CgroupModel;
 }
 
 /** The smallest maps arena that holds `specs` on `cpus` CPUs (regions plus their alignment). */
@@ -155,13 +165,14 @@ function assemble(type: ProgramType, layout: Layout, memory: WebAssembly.Memory,
   const devices = new DeviceTable(options.devices ?? (network ? networkDevices(network) : undefined));
   const sockets = socketTable(network, socketsBase);
   const timers = new MachineTimers(memory, layout, maps);
-  const helpers = helpersFor({ memory, layout, type, maps, trace, perf, devices, sockets, timers, ...(network ? { network } : {}) }, HELPER_SOURCES, options.extraHelpers);
+  const cgroup = options.cgroup ? { cgroup: options.cgroup } : {};
+  const helpers = helpersFor({ memory, layout, type, maps, trace, perf, devices, sockets, timers, ...(network ? { network } : {}), ...cgroup }, HELPER_SOURCES, options.extraHelpers);
   // What BPF_PROG_LOAD checks before a program gets an id: structure, helpers, map references.
   const programs = new ProgramTable((program: Program) => {
     validate(program.insns, { helpers });
     resolveLddw(program.insns, maps.describe());
   });
-  const machine: RuntimeMachine = { type, layout, memory, maps, helpers, programs, trace, perf, devices, timers, ...(network ? { network: network.model } : {}), ...(socketsBase !== undefined ? { socketsBase } : {}) };
+  const machine: RuntimeMachine = { type, layout, memory, maps, helpers, programs, trace, perf, devices, timers, ...(network ? { network: network.model } : {}), ...(socketsBase !== undefined ? { socketsBase } : {}), ...cgroup };
   timers.attach(machine);
   return machine;
 }
@@ -178,6 +189,8 @@ export interface MachineDescription {
   readonly network?: NetworkModel;
   /** Where its sockets are (the creator reserved them in the maps arena). */
   readonly socketsBase?: number;
+  /** The task's cgroup, when one was given. */
+  readonly cgroup?: CgroupModel;
 }
 
 export function describeMachine(machine: RuntimeMachine): MachineDescription {
@@ -190,6 +203,7 @@ export function describeMachine(machine: RuntimeMachine): MachineDescription {
     devices: machine.devices.list(),
     ...(machine.network ? { network: machine.network } : {}),
     ...(machine.socketsBase !== undefined ? { socketsBase: machine.socketsBase } : {}),
+    ...(machine.cgroup ? { cgroup: machine.cgroup } : {}),
   };
 }
 
@@ -208,7 +222,7 @@ export function attachMachine(
     throw new BpfError(`the memory (${memory.buffer.byteLength} bytes) is smaller than the machine's layout (${layout.pages} pages)`);
   }
   const maps = MapSet.attach(instantiate(mapsModule, memory), description.maps);
-  const machine = assemble(programType(description.type), layout, memory, maps, { ...options, devices: options.devices ?? description.devices, network: options.network ?? description.network }, description.socketsBase);
+  const machine = assemble(programType(description.type), layout, memory, maps, { ...options, devices: options.devices ?? description.devices, network: options.network ?? description.network, cgroup: options.cgroup ?? description.cgroup }, description.socketsBase);
   for (const [id, program] of description.programs) machine.programs.set(id, program);
   return machine;
 }

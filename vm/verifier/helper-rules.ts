@@ -71,7 +71,9 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [11, { name: "l4_csum_replace", types: TC, pktChanging: true }],
   [12, { name: "tail_call", mapTypes: [MapType.PROG_ARRAY] }],
   [13, { name: "clone_redirect", types: TC, pktChanging: true }],
-  [17, { name: "get_cgroup_classid", types: TC }],
+  // tc and lwt: bpf_get_cgroup_classid_proto (the skb); every other type: bpf_base_func_proto's
+  // bpf_get_cgroup_classid_curr_proto (no argument). vm/helpers/packet/skb-cgroup.ts.
+  [17, { name: "get_cgroup_classid" }],
   [18, { name: "skb_vlan_push", types: TC, pktChanging: true }],
   [19, { name: "skb_vlan_pop", types: TC, pktChanging: true }],
   [20, { name: "skb_get_tunnel_key", types: TC }],
@@ -105,7 +107,14 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [69, { name: "fib_lookup", types: TC_XDP }],
   // Socket lookups (tc_cls_act_func_proto, xdp_func_proto, cg_skb_func_proto):
   // vm/helpers/packet/sk-lookup.ts; each returns a socket with a reference to release.
-  [97, { name: "skb_ecn_set_ce", types: CG }],
+  [97, { name: "skb_ecn_set_ce", types: TC_CG }],
+  // skb-cgroup.ts, route-realm.ts (checked on 6.18: 79 / 83 tc and cgroup_skb, 128 / 129
+  // cgroup_skb only, 24 tc and lwt).
+  [79, { name: "skb_cgroup_id", types: TC_CG }],
+  [83, { name: "skb_ancestor_cgroup_id", types: TC_CG }],
+  [128, { name: "sk_cgroup_id", types: CG }],
+  [129, { name: "sk_ancestor_cgroup_id", types: CG }],
+  [24, { name: "get_route_realm", types: TC }],
   [84, { name: "sk_lookup_tcp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
   [85, { name: "sk_lookup_udp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
   [99, { name: "skc_lookup_tcp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
@@ -145,6 +154,22 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [208, { name: "ktime_get_tai_ns" }],
   // bpf_base_func_proto: every program type; check_map_func_compatibility: the per-CPU maps.
   [195, { name: "map_lookup_percpu_elem", pktAccess: true, mapTypes: [MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH] }],
+  // bpf_base_func_proto, every program type (vm/helpers/time.ts, vm/helpers/strings.ts); none
+  // takes a packet pointer (no pkt_access: checked against 6.18 for snprintf and strncmp).
+  [118, { name: "jiffies64" }],
+  [160, { name: "ktime_get_coarse_ns" }],
+  [165, { name: "snprintf" }],
+  [182, { name: "strncmp" }],
+  [105, { name: "strtol" }],
+  [106, { name: "strtoul" }],
+  // bpf_base_func_proto with CAP_PERFMON (root): vm/helpers/task.ts, vm/helpers/probe-read.ts.
+  [14, { name: "get_current_pid_tgid" }],
+  [15, { name: "get_current_uid_gid" }],
+  [16, { name: "get_current_comm" }],
+  [112, { name: "probe_read_user" }],
+  [113, { name: "probe_read_kernel" }],
+  [114, { name: "probe_read_user_str" }],
+  [115, { name: "probe_read_kernel_str" }],
 ];
 
 /** The lwt types join the rules whose helpers their func_protos return (lwt-helper-rules.ts). */

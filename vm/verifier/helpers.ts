@@ -21,6 +21,10 @@ import type { Env } from "./env.js";
 import { Slot, type VState } from "./state.js";
 import { processSpinLock, SPIN_LOCK_ID } from "./spin-lock.js";
 import { checkTimerMap, processTimer } from "./timer.js";
+import { checkSnprintfFormat, constString } from "./const-str.js";
+
+/** BPF_FUNC_snprintf: its format is checked once the arguments are (check_bpf_snprintf_call). */
+const SNPRINTF_ID = 165;
 
 interface CallMeta {
   map?: number;
@@ -37,6 +41,8 @@ interface CallMeta {
   timerMap?: number;
   /** The reference a socket argument holds (meta->ref_obj_id): a cast helper's result shares it. */
   refObj?: number;
+  /** ptr_to_const_str: the string (with its NUL) read from the frozen map value (const-str.ts). */
+  constStr?: Uint8Array;
 }
 
 /**
@@ -60,6 +66,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
     onCallback!(st, def.id, meta.callback);
   }
   if (meta.map !== undefined) checkMapCompat(env, def, meta.map);
+  if (def.id === SNPRINTF_ID && meta.constStr) checkSnprintfFormat(meta.constStr, readReg(st, 5));
   const rule = helperRule(id);
   // A tail call does not return: references held now could never be released.
   if (id === 12 && st.refs.length) reject("tail_call would lead to reference leak");
@@ -136,6 +143,25 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
         return;
       }
       return memArg(regno, r, "read", meta);
+    case "ptr_to_writable_mem_or_null":
+      // ARG_PTR_TO_MEM | PTR_MAYBE_NULL, written (snprintf's str): as above, a write.
+      if (isNullScalar(r)) {
+        markPrecise(env, st, regno);
+        meta.mem = { regno, access: "write", isNull: true };
+        return;
+      }
+      return memArg(regno, r, "write", meta);
+    case "ptr_to_const_str":
+      if (r.type !== "map_value") expected(regno, r, "map_value");
+      meta.constStr = constString(env, regno, r);
+      return;
+    case "ptr_to_aligned_u64_out":
+      // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size 8 (strtol's
+      // res): written only, then the alignment (check_func_arg's order; checked against 6.18).
+      if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+      checkHelperMem(env, st, regno, 8, "write");
+      checkStrictAlignment(st, regno, 0, 8);
+      return;
     case "ptr_to_mem":
     case "ptr_to_uninit_mem":
       return memArg(regno, r, kind === "ptr_to_mem" ? "read" : "write", meta);
@@ -231,7 +257,8 @@ export function checkUnmodified(regno: number, r: Reg): void {
 
 /** A pointer to memory the helper reads or writes; its size argument comes next. */
 function memArg(regno: number, r: Reg, access: "read" | "write", meta: CallMeta): void {
-  if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_value, ringbuf_mem");
+  // mem_types, as 6.18 lists them (checked with trace_printk, get_current_comm, strtol, strncmp).
+  if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
   meta.mem = { regno, access };
 }
 

@@ -20,6 +20,8 @@ import type { PerfRecord } from "../../../vm/helpers/trace.js";
 import { isPerCpu } from "../../../vm/maps/types.js";
 import { PROGRAM_TYPES } from "../../../vm/programs/types.js";
 import { Network, type NetworkModel } from "../../../vm/net/model.js";
+import { checkCgroup, type CgroupModel } from "../../../vm/helpers/packet/skb-cgroup.js";
+import { hostCgroup } from "../../../vm/node/host-cgroup.js";
 import { readCapture, toEthernet, writePcap, type Packet } from "../../../vm/packets/index.js";
 import { loadRunner, type PacketResult } from "../../../vm/runtime/run.js";
 import { CliError, positiveInt, stringOption, UsageError, type OptionSpec, type ParsedArgs } from "../args.js";
@@ -38,6 +40,11 @@ export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     type: "string",
     valueName: "FILE.json",
     description: "PROG.o: the network bpf_fib_lookup, bpf_check_mtu and the socket lookups see: {devices, routes, neighbours, sockets} (vm/net/model.ts, vm/net/sockets.ts); default a fresh namespace, lo only. --engine kernel builds it in a private network namespace",
+  },
+  cgroup: {
+    type: "string",
+    valueName: "host|FILE.json",
+    description: "PROG.o: the cgroup of the task running the program (skb_cgroup_id, skb_ancestor_cgroup_id, sk_cgroup_id, get_cgroup_classid): 'host' for this process's, which is what --engine kernel reports, or {\"path\": [1, ...ids from the root down], \"classid\": N} (vm/helpers/packet/skb-cgroup.ts); default the root cgroup, classid 0",
   },
   out: { type: "string", valueName: "FILE.pcap", description: "PROG.o: write the packets as they leave the program (dropped ones left out)" },
   "per-packet": { type: "boolean", description: "PROG.o: list every packet's verdict, r0 and length" },
@@ -126,13 +133,14 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   const { packets, input, notes } = readPackets(args);
   const wantResults = args.options["per-packet"] === true || stringOption(args, "out") !== undefined;
   const network = readNetwork(stringOption(args, "network"));
+  const cgroup = readCgroup(stringOption(args, "cgroup"), engineName);
   const timersMs = args.options["timers-ms"] === undefined ? 0 : positiveInt(args, "timers-ms");
   let report: RunReport;
   if (engineName === "kernel") {
     const { runInKernel } = await import("./run-kernel.js");
     report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults, settleMs: timersMs, ...(network ? { network } : {}) });
   } else {
-    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network, timersMs });
+    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network, cgroup, timersMs });
   }
   const out = stringOption(args, "out");
   if (out !== undefined) writeOut(out, packets, report.results!, PROGRAM_TYPES[entry.type!].networkHeader === true);
@@ -206,6 +214,30 @@ function readNetwork(file: string | undefined): NetworkModel | undefined {
     throw err;
   }
   return model;
+}
+
+// ---- --cgroup host|FILE.json -----------------------------------------------------------------
+
+/** The cgroup model of --cgroup: this process's, or the one in FILE (checked here). */
+function readCgroup(value: string | undefined, engineName: string): CgroupModel | undefined {
+  if (value === undefined) return undefined;
+  try {
+    if (value === "host") return hostCgroup();
+    if (engineName === "kernel") throw new CliError(`--cgroup ${value}: the kernel runs the program in this process's cgroup; only --cgroup host goes with --engine kernel`);
+    let model: CgroupModel;
+    try {
+      model = JSON.parse(readText(value, "cgroup")) as CgroupModel;
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new CliError(`--cgroup ${value}: not JSON: ${err.message}`);
+      throw err;
+    }
+    if (typeof model !== "object" || model === null) throw new CliError(`--cgroup ${value}: expected {"path": [1, ...], "classid": N}`);
+    checkCgroup(model);
+    return model;
+  } catch (err) {
+    if (err instanceof BpfError) throw new CliError(`--cgroup ${value}: ${err.message}`);
+    throw err;
+  }
 }
 
 // ---- --map NAME=FILE.json ------------------------------------------------------------------
@@ -361,10 +393,10 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
 
 async function runHere(
   obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined; timersMs: number },
+  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined; cgroup: CgroupModel | undefined; timersMs: number },
 ): Promise<RunReport> {
   const engine = await getEngine(engineName, options.engine);
-  const loaded = instantiateObjectNode(obj, entry, { verify: options.verify, ...(options.network ? { network: options.network } : {}) });
+  const loaded = instantiateObjectNode(obj, entry, { verify: options.verify, ...(options.network ? { network: options.network } : {}), ...(options.cgroup ? { cgroup: options.cgroup } : {}) });
   applyMapInits(loaded.machine.maps, inits);
   // A perf event reader (libbpf's perf_buffer) opens slot i on CPU i of every PERF_EVENT_ARRAY.
   for (const map of loaded.machine.maps) if (map instanceof PerfEventArray) map.openAll();

@@ -5,19 +5,23 @@
 //
 //   xdp:           xdp_adjust_head/meta/tail, redirect (XDP), redirect_map, csum_diff,
 //                  perf_event_output (XDP), xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes,
-//                  check_mtu (XDP), fib_lookup (XDP)
+//                  check_mtu (XDP), fib_lookup (XDP), get_cgroup_classid (no argument)
 //   sched_cls:     skb_load_bytes, skb_store_bytes, l3/l4_csum_replace, csum_diff, redirect (tc),
 //                  get_hash_recalc, set_hash_invalid, set_hash, perf_event_output (skb),
 //                  skb_pull_data, skb_load_bytes_relative, csum_update, redirect_peer,
 //                  redirect_neigh, clone_redirect, csum_level, skb_set_tstamp
 //                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
-//                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type
-//   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb)
+//                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type,
+//                  get_socket_cookie, get_socket_uid, skb_cgroup_id, skb_ancestor_cgroup_id,
+//                  get_cgroup_classid (the skb's), get_route_realm, skb_ecn_set_ce
+//   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
+//                  get_socket_cookie, get_socket_uid, get_cgroup_classid (no argument)
 //   cgroup_skb:    skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
 //                  skb_ecn_set_ce, sk_lookup_tcp/udp, skc_lookup_tcp, sk_release,
-//                  sk_fullsock, tcp_sock, get_listener_sock — of cg_skb_func_proto; its other
-//                  socket helpers (sk_storage_*, get_socket_cookie/uid, sk_cgroup_id),
-//                  get_local_storage and skb_cgroup_id are not built
+//                  sk_fullsock, tcp_sock, get_listener_sock, get_socket_cookie/uid,
+//                  skb_cgroup_id, skb_ancestor_cgroup_id, sk_cgroup_id, sk_ancestor_cgroup_id,
+//                  get_cgroup_classid (no argument) — of cg_skb_func_proto; sk_storage_*,
+//                  get_local_storage and skb_cgroup_classid are not built
 //   xdp, sched_cls also: sk_lookup_tcp/udp, skc_lookup_tcp, sk_release (sk-lookup.ts),
 //                  tcp_check_syncookie, tcp_gen_syncookie (syncookie.ts);
 //   sched_cls also: sk_fullsock, tcp_sock, get_listener_sock, sk_assign (sk-cast.ts)
@@ -55,6 +59,9 @@ import { Network } from "../../net/model.js";
 import { NO_SOCKETS, skLookupHelpers, type SocketTable } from "./sk-lookup.js";
 import { syncookieHelpers } from "./syncookie.js";
 import { skAssign, skCastHelpers } from "./sk-cast.js";
+import { checkCgroup, getCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type CgroupModel } from "./skb-cgroup.js";
+import { getSocketCookie, getSocketUid } from "./skb-socket.js";
+import { getRouteRealm } from "./route-realm.js";
 
 export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
@@ -85,6 +92,9 @@ export { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
 export { NO_SOCKETS, skLookupHelpers, skRelease, socketAt, type SocketTable } from "./sk-lookup.js";
 export { syncookieHelpers } from "./syncookie.js";
 export { skAssign, skCastHelpers } from "./sk-cast.js";
+export { checkCgroup, getCgroupClassid, ROOT_CGROUP, skbCgroupHelpers, skCgroupHelpers, type Cgroup, type CgroupModel } from "./skb-cgroup.js";
+export { COOKIE_COUNT, getSocketCookie, getSocketUid } from "./skb-socket.js";
+export { getRouteRealm } from "./route-realm.js";
 
 /** What the packet helpers need from a machine. */
 export interface PacketHelperOptions {
@@ -104,12 +114,15 @@ export interface PacketHelperOptions {
   readonly network?: Network;
   /** The sockets sk_lookup_tcp / sk_lookup_udp / skc_lookup_tcp find (sk-lookup.ts). Default: none. */
   readonly sockets?: SocketTable;
+  /** The cgroup of the task running the programs (skb-cgroup.ts: cgroup ids, net_cls classid). Default: the root cgroup, classid 0. */
+  readonly cgroup?: CgroupModel;
 }
 
 /** The packet helpers of one program type (none for the raw conformance type). */
 export function packetHelpers(type: ProgramTypeName, options: PacketHelperOptions): HelperDef[] {
   const { layout } = options;
   const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
+  const cgroup = checkCgroup(options.cgroup);
   switch (type) {
     case "xdp":
       return [
@@ -118,6 +131,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         xdpCheckMtu(options.devices ?? new DeviceTable()),
         xdpFibLookup(options.network ?? new Network()),
         ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "xdp"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
+        getCgroupClassid(cgroup, false),
       ];
     case "sched_cls":
       return [
@@ -129,12 +143,14 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         skbSetTstamp(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
         ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), skAssign,
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
+        getSocketCookie(layout), getSocketUid, ...skbCgroupHelpers(cgroup), getCgroupClassid(cgroup, true), getRouteRealm, skbEcnSetCe(layout),
       ];
     case "socket_filter":
-      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot)];
+      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), getSocketCookie(layout), getSocketUid, getCgroupClassid(cgroup, false)];
     case "cgroup_skb":
       return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), skbEcnSetCe(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"),
-        ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout)];
+        ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), getSocketCookie(layout), getSocketUid, ...skbCgroupHelpers(cgroup),
+        ...skCgroupHelpers(cgroup, options.sockets ?? NO_SOCKETS, layout), getCgroupClassid(cgroup, false)];
     case "lwt_in": case "lwt_out": case "lwt_xmit": case "lwt_seg6local":
       return lwtHelpers(type, { ...options, perf });
     case "conformance":

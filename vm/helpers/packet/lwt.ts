@@ -1,8 +1,8 @@
 // The packet helpers of the lightweight-tunnel program types, as net/core/filter.c lists them:
 //
 //   lwt_out_func_proto:       skb_load_bytes, skb_pull_data, csum_diff, get_hash_recalc,
-//                             perf_event_output (skb); get_cgroup_classid, get_route_realm and
-//                             skb_under_cgroup are not built
+//                             perf_event_output (skb), get_cgroup_classid (the skb's),
+//                             get_route_realm; skb_under_cgroup is not built
 //   lwt_in_func_proto:        lwt_out's + lwt_push_encap (ingress: IP built, SEG6 refused)
 //   lwt_xmit_func_proto:      lwt_out's + skb_get/set_tunnel_key, skb_get/set_tunnel_opt,
 //                             redirect (tc's), clone_redirect, skb_change_tail / head,
@@ -30,6 +30,8 @@ import { skbLoadBytes, skbStoreBytes } from "./skb-bytes.js";
 import { csumUpdate, skbPullData } from "./skb-linear.js";
 import { skbResizeHelpers } from "./skb-resize.js";
 import { tunnelHelpers } from "./tunnel-key.js";
+import { checkCgroup, getCgroupClassid } from "./skb-cgroup.js";
+import { getRouteRealm } from "./route-realm.js";
 
 const GET_HASH_RECALC = 34;
 const SET_HASH_INVALID = 41;
@@ -39,7 +41,10 @@ export function lwtHelpers(type: LwtTypeName, options: PacketHelperOptions): Hel
   const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
   const hash = flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED, layout);
   const hashHelper = (id: number): HelperDef => hash.find((h) => h.id === id)!;
-  const out = [skbLoadBytes, skbPullData, csumDiff, hashHelper(GET_HASH_RECALC), skbPerfEventOutput(perf, options.perfSlot)];
+  const out = [
+    skbLoadBytes, skbPullData, csumDiff, hashHelper(GET_HASH_RECALC), skbPerfEventOutput(perf, options.perfSlot),
+    getCgroupClassid(checkCgroup(options.cgroup), true), getRouteRealm,
+  ];
   switch (type) {
     case "lwt_out":
       return out;

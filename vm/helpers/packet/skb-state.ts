@@ -36,13 +36,15 @@ const HASH = field("hash");
 const DATA = field("data");
 const DATA_END = field("data_end");
 
-/** The hidden state: four u32s after the __sk_buff. */
+/** The hidden state after the __sk_buff: four u32s and a u64. */
 const STATE = SK_BUFF_TC.size;
 const MAC = STATE;
 const NETWORK = STATE + 4;
 const TRANSPORT = STATE + 8;
 const FLAGS = STATE + 12;
-const STATE_END = STATE + 16;
+/** The cookie of the test run's socket (skb->sk->sk_cookie), a u64: 0 until a program asks (skb-socket.ts). */
+const SOCKET_COOKIE = STATE + 16;
+const STATE_END = STATE + 24;
 const FLAG_ENCAPSULATION = 1;
 /** ip_summed == CHECKSUM_UNNECESSARY (else CHECKSUM_NONE, a test-run skb's), and its csum_level in bits 2..3. */
 const FLAG_CSUM_UNNECESSARY = 2;
@@ -53,6 +55,9 @@ if (STATE_END > CTX_SIZE) throw new Error(`the skb state (${STATE}..${STATE_END}
 export function resetSkbState(view: DataView, ctx: number): void {
   for (let at = STATE; at < STATE_END; at += 4) view.setUint32(ctx + at, 0, true);
 }
+
+/** The skb's socket cookie field in the ctx at `ctx` (skb-socket.ts reads and sets it). */
+export const skbSocketCookieAt = (ctx: number): number => ctx + SOCKET_COOKIE;
 
 const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
 

@@ -1,19 +1,22 @@
 // The kernel's printf for BPF programs: bpf_bprintf_prepare (kernel/bpf/helpers.c), which checks
 // the format and gathers the arguments, then bstr_printf (lib/vsprintf.c), which renders them.
-// trace_printk and trace_vprintk share it.
+// trace_printk, trace_vprintk and snprintf (../strings.ts) share it; the verifier checks a
+// constant format with formatValid (check_bpf_snprintf_call).
 //
 // The format is a NUL-terminated string in program memory, printable ASCII and white space only.
 // Conversions: %d %i %u %x %X with optional l / ll, %c, %s, %%, and the pointer forms %p %pK %px
 // %ps %pS %pB %pks %pus %pI4 %pi4 %pI6 %pi6; flags 0 + - space and a width, no precision. At most
 // `args.length` conversions. Everything else is -EINVAL, as in the kernel. String arguments and
 // IP addresses are read from the memory; an unreadable one prints as "" (a string) or zeros (an
-// address), as the kernel's copy_from_kernel_nofault fallbacks do.
+// address), as the kernel's copy_from_kernel_nofault fallbacks do; %pus always prints "" (it
+// reads user memory, and all of ours is kernel memory). Checked against 6.18 through snprintf,
+// whose output we can read back (test/helpers/strings.test.ts).
 //
 // Where we cannot match the kernel: %p and %pK print the raw address as 16 hex digits (the
 // kernel prints a per-boot hash of it); %ps / %pS / %pB print "0x<address>" (what the kernel
 // prints for an address with no kernel symbol, which every address of ours is).
 
-import type { Mem } from "../packet/memory.js";
+import { Mem } from "../packet/memory.js";
 import { EINVAL, ENOSPC } from "../packet/uapi.js";
 
 /** MAX_BPRINTF_BUF: the rendered text is cut to 1023 bytes (the return value is not). */
@@ -51,26 +54,31 @@ class Failure {
   constructor(readonly errno: number) {}
 }
 
-/** The gathered-argument buffer of bpf_bprintf_prepare: only its fill level matters here. */
+/**
+ * The gathered-argument buffer of bpf_bprintf_prepare: only its fill level matters here. The
+ * verifier's check of a format (no arguments gathered) has no limit.
+ */
 class BinArgs {
   at = 0;
+
+  constructor(readonly limit = MAX_BPRINTF_BIN_ARGS) {}
 
   /** A number of `size` bytes, 4-aligned. */
   number(size: number): void {
     this.at = Math.ceil(this.at / 4) * 4;
-    if (MAX_BPRINTF_BIN_ARGS - this.at < size) throw new Failure(ENOSPC);
+    if (this.limit - this.at < size) throw new Failure(ENOSPC);
     this.at += size;
   }
 
   /** Room left for a NUL-terminated string; -ENOSPC when there is none (strings, %c). */
   room(): number {
-    if (this.at >= MAX_BPRINTF_BIN_ARGS) throw new Failure(ENOSPC);
-    return MAX_BPRINTF_BIN_ARGS - this.at;
+    if (this.at >= this.limit) throw new Failure(ENOSPC);
+    return this.limit - this.at;
   }
 
   /** A snprintf'ed string (%pB, %pI4 ...): it advances by its full length even when cut. */
   formatted(text: number[]): number[] {
-    const room = Math.max(0, MAX_BPRINTF_BIN_ARGS - this.at);
+    const room = Math.max(0, this.limit - this.at);
     this.at += text.length + 1;
     return text.slice(0, Math.max(0, room - 1));
   }
@@ -108,20 +116,42 @@ function formatIp(kind: number, version: number, ip: number[]): number[] {
 
 /**
  * Check a format and gather its arguments (bpf_bprintf_prepare), then render it. `fmt` is the
- * whole fmt_size bytes; `args` the program's raw u64 arguments.
+ * whole fmt_size bytes; `args` the program's raw u64 arguments. The text kept is cut to `keep`
+ * bytes (trace_printk's MAX_BPRINTF_BUF - 1 by default; snprintf's str_size - 1); `length`
+ * counts every byte, as bstr_printf returns it.
  */
-export function bprintf(mem: Mem, fmt: Uint8Array, args: readonly bigint[]): BprintfResult {
+export function bprintf(mem: Mem, fmt: Uint8Array, args: readonly bigint[], keep = MAX_BPRINTF_BUF - 1): BprintfResult {
   const nul = fmt.indexOf(0);
   if (nul < 0) return { ok: false, errno: EINVAL };
   let pieces: Piece[];
   try {
-    pieces = prepare(mem, fmt.subarray(0, nul + 1), args);
+    pieces = prepare(mem, fmt.subarray(0, nul + 1), args, new BinArgs());
   } catch (err) {
     if (err instanceof Failure) return { ok: false, errno: err.errno };
     throw err;
   }
-  const out = render(pieces);
+  const out = render(pieces, keep);
   return { ok: true, bytes: Uint8Array.from(out.kept), length: out.length };
+}
+
+let noMemory: Mem | undefined;
+
+/**
+ * The verifier's check of a constant format (check_bpf_snprintf_call: bpf_bprintf_prepare
+ * without gathering): `fmt` up to its NUL, `numArgs` conversions at most. Only the format's
+ * rules apply; no argument is read, so the argument buffer cannot fill up.
+ */
+export function formatValid(fmt: Uint8Array, numArgs: number): boolean {
+  const nul = fmt.indexOf(0);
+  if (nul < 0) return false;
+  noMemory ??= new Mem(new WebAssembly.Memory({ initial: 0 }));
+  try {
+    prepare(noMemory, fmt.subarray(0, nul + 1), new Array<bigint>(numArgs).fill(0n), new BinArgs(Infinity));
+    return true;
+  } catch (err) {
+    if (err instanceof Failure) return false;
+    throw err;
+  }
 }
 
 /** The format being walked: its bytes (ending with the NUL) and the current index. */
@@ -134,9 +164,8 @@ interface Cursor {
 const peek = (c: Cursor, k = 0): number => c.f[c.i + k] ?? 0;
 
 /** bpf_bprintf_prepare's walk over the format. */
-function prepare(mem: Mem, f: Uint8Array, args: readonly bigint[]): Piece[] {
+function prepare(mem: Mem, f: Uint8Array, args: readonly bigint[], bin: BinArgs): Piece[] {
   const pieces: Piece[] = [];
-  const bin = new BinArgs();
   const c: Cursor = { f, i: 0 };
   let text: number[] = [];
   let spec = 0;
@@ -223,14 +252,18 @@ function pointerConversion(mem: Mem, c: Cursor, bin: BinArgs, arg: bigint, s: Sp
   if ((next === ch("k") || next === ch("u")) && peek(c, 2) === ch("s")) {
     c.i += 2;
     if (!endsConversion(peek(c, 1))) throw new Failure(EINVAL);
-    piece = { kind: "raw", bytes: stringArg(mem, bin, arg) };
+    // %pus reads user memory (strncpy_from_user_nofault), and a program's memory here is all
+    // kernel memory (stack, maps, packet): the copy fails and prints "", as the kernel's does
+    // for a kernel address.
+    piece = { kind: "raw", bytes: next === ch("u") ? stringArg(mem, bin, arg, false) : stringArg(mem, bin, arg) };
   } else if (next === ch("K") || next === ch("x") || next === ch("s") || next === ch("S")) {
     c.i++;
     bin.number(8);
     piece = pointer(next, arg, s);
   } else if (next === ch("B")) {
     c.i++;
-    piece = { kind: "raw", bytes: bin.formatted(ascii(`0x${hex(BigInt.asUintN(64, arg - 1n))}`)) };
+    // sprint_backtrace looks address - 1 up, and without a symbol prints the address itself.
+    piece = { kind: "raw", bytes: bin.formatted(ascii(`0x${hex(BigInt.asUintN(64, arg))}`)) };
   } else if ((next === ch("i") || next === ch("I")) && (peek(c, 2) === ch("4") || peek(c, 2) === ch("6"))) {
     const version = peek(c, 2) === ch("4") ? 4 : 6;
     c.i += 2;
@@ -246,9 +279,9 @@ function pointerConversion(mem: Mem, c: Cursor, bin: BinArgs, arg: bigint, s: Sp
 const endsConversion = (c: number): boolean => c === 0 || isSpace(c) || isPunct(c);
 
 /** A %s argument copied into the argument buffer: cut to the room left, "" when unreadable. */
-function stringArg(mem: Mem, bin: BinArgs, arg: bigint): number[] {
+function stringArg(mem: Mem, bin: BinArgs, arg: bigint, readable = true): number[] {
   const room = bin.room();
-  const bytes = copyString(mem, arg, room) ?? [];
+  const bytes = (readable ? copyString(mem, arg, room) : undefined) ?? [];
   bin.at += bytes.length + 1;
   return bytes;
 }
@@ -262,23 +295,25 @@ function pointer(variant: number, arg: bigint, s: Spec): Piece {
   return { kind: "num", value: addr, signed: false, base: 16, upper: false, spec };
 }
 
-/** The rendered text: the first MAX_BPRINTF_BUF - 1 bytes kept, every byte counted. */
+/** The rendered text: the first `keep` bytes kept, every byte counted. */
 class Output {
   readonly kept: number[] = [];
   length = 0;
+
+  constructor(private readonly keep: number) {}
 
   push(bytes: readonly number[]): void {
     for (const b of bytes) this.pad(1, b);
   }
 
   pad(n: number, byte: number): void {
-    for (let k = 0; k < n && this.kept.length < MAX_BPRINTF_BUF - 1; k++) this.kept.push(byte);
+    for (let k = 0; k < n && this.kept.length < this.keep; k++) this.kept.push(byte);
     this.length += Math.max(0, n);
   }
 }
 
-function render(pieces: readonly Piece[]): Output {
-  const out = new Output();
+function render(pieces: readonly Piece[], keep: number): Output {
+  const out = new Output(keep);
   for (const p of pieces) {
     switch (p.kind) {
       case "text":
