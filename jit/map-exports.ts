@@ -161,6 +161,7 @@ export const PACKET_HELPER_EXPORTS: readonly MapHelperExport[] = [
   packet(28, "csum_diff", 5),
   packet(39, "skb_pull_data", 2),
   packet(40, "csum_update", 2),
+  packet(68, "skb_load_bytes_relative", 5, [RECORD]),
   packet(44, "xdp_adjust_head", 2, [RECORD, SLOT_END]),
   packet(54, "xdp_adjust_meta", 2, [RECORD, SLOT_END]),
   packet(65, "xdp_adjust_tail", 2, [RECORD, SLOT_END]),

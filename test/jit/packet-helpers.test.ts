@@ -23,6 +23,7 @@ const HELPERS = [
   { id: 28, name: "csum_diff", pointers: [1, 3], reached: ["fault", "value"] },
   { id: 39, name: "skb_pull_data", pointers: ["ctx"], reached: ["fault", "0", "ENOMEM"] },
   { id: 40, name: "csum_update", pointers: ["ctx"], reached: ["fault", "ENOTSUPP"] },
+  { id: 68, name: "skb_load_bytes_relative", pointers: ["ctx", 3], reached: ["fault", "0", "EFAULT"] },
 ] as const;
 
 const ERRNO = new Map([[neg(12), "ENOMEM"], [neg(524), "ENOTSUPP"]]);

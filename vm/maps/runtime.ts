@@ -45,6 +45,7 @@ export interface MapsExports {
   csum_diff(from: bigint, fromSize: bigint, to: bigint, toSize: bigint, seed: bigint): bigint;
   skb_pull_data(skb: bigint, len: bigint): bigint;
   csum_update(skb: bigint, csum: bigint): bigint;
+  skb_load_bytes_relative(skb: bigint, offset: bigint, to: bigint, len: bigint, start: bigint, record: number): bigint;
   // redirect / redirect_map (vm/helpers/packet/as/redirect.ts): `record` the CPU's run record
   xdp_redirect(ifindex: bigint, flags: bigint, record: number): bigint;
   tc_redirect(ifindex: bigint, flags: bigint, record: number): bigint;
@@ -76,7 +77,7 @@ export const MAPS_EXPORTS: readonly (keyof MapsExports)[] = [
   "ringbuf_reserve", "ringbuf_submit", "ringbuf_discard", "ringbuf_output", "ringbuf_query", "prog_array_get",
   "perf_event_slot",
   "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace", "csum_diff", "skb_pull_data",
-  "csum_update", "xdp_redirect", "tc_redirect", "xdp_redirect_map",
+  "csum_update", "skb_load_bytes_relative", "xdp_redirect", "tc_redirect", "xdp_redirect_map",
   "xdp_adjust_head", "xdp_adjust_meta", "xdp_adjust_tail", "xdp_get_buff_len", "xdp_load_bytes",
   "xdp_store_bytes",
   "sys_lookup", "sys_lookup_percpu", "sys_update", "sys_delete", "sys_lookup_and_delete", "sys_get_next_key",

@@ -15,6 +15,7 @@ import type { HelperDef } from "../registry.js";
 import { skbPacket } from "./context.js";
 import { memOf, u32 } from "./memory.js";
 import { skbHeader, type SkbHeader } from "./skb-state.js";
+import { withTwin } from "./twins.js";
 import { EFAULT, ENOMEM, ENOTSUPP, errno } from "./uapi.js";
 
 /**
@@ -59,7 +60,7 @@ const HEADER_START: ReadonlyMap<number, SkbHeader> = new Map([[BPF_HDR_START_MAC
  * An offset above 0xffff, an unknown start_header, or a range past the skb's tail is -EFAULT
  * with the destination zeroed (the kernel's err_clear).
  */
-export const skbLoadBytesRelative = (layout: Layout): HelperDef => ({
+export const skbLoadBytesRelative = (layout: Layout): HelperDef => withTwin({
   id: 68,
   name: "skb_load_bytes_relative",
   args: ["ptr_to_ctx", "anything", "ptr_to_uninit_mem", "const_size", "anything"],
@@ -80,4 +81,4 @@ export const skbLoadBytesRelative = (layout: Layout): HelperDef => ({
     mem.bytes.copyWithin(to, from, from + len);
     return 0n;
   },
-});
+}, "skb_load_bytes_relative");

@@ -1,7 +1,8 @@
 // Packet helpers in wasm, built into the maps runtime module (asconfig.json lists this file as a
 // second entry) so that JIT code calls them wasm-to-wasm, as it calls the map helpers
 // (jit/lower/packet.ts): skb_load_bytes (26), skb_store_bytes (9), l3_csum_replace (10),
-// l4_csum_replace (11), csum_diff (28), skb_pull_data (39) and csum_update (40) here; redirect
+// l4_csum_replace (11), csum_diff (28), skb_pull_data (39), csum_update (40) and
+// skb_load_bytes_relative (68) here; redirect
 // and redirect_map in ./redirect.ts; the XDP adjust helpers in ./xdp-adjust.ts;
 // xdp_get_buff_len and xdp_load / store_bytes in ./xdp-bytes.ts. A JS helper call costs tens of
 // nanoseconds in BigInt conversions alone; these cost a few.
@@ -25,6 +26,13 @@ import { SLOW, inMemory } from "./memory";
 const SKB_DATA: u32 = 76;
 const SKB_DATA_END: u32 = 80;
 const SKB_HASH: u32 = 68;
+// vm/helpers/packet/skb-state.ts: the hidden state after the __sk_buff (MAC and network header
+// addresses first, 0 = the test run's places), its size; vm/memory/layout.ts: the packet's
+// default place, scratch (the run record) + SCRATCH_SIZE + PACKET_HEADROOM.
+const SKB_STATE: u32 = 192;
+const SKB_STATE_SIZE: u32 = 24;
+const PACKET_DATA_FROM_RECORD: u32 = 256 + 256;
+const ETH_HLEN: u32 = 14;
 // vm/helpers/packet/uapi.ts
 const EFAULT: i64 = -14;
 const EINVAL: i64 = -22;
@@ -162,6 +170,27 @@ export function csum_diff(from: u64, fromSizeReg: u64, to: u64, toSizeReg: u64, 
 export function skb_pull_data(skb: u64, len: u64): i64 {
   if (!skbPacket(skb)) return SLOW;
   return u32of(len) > pktLen ? ENOMEM : 0;
+}
+
+/**
+ * BPF_FUNC_skb_load_bytes_relative (../skb-linear.ts): len bytes at offset from the MAC (start 0)
+ * or network (1) header; -EFAULT, with `to` zeroed, for an offset above 0xffff, another start or
+ * a range past data_end. `record` is the running CPU's run record.
+ */
+export function skb_load_bytes_relative(skb: u64, offset: u64, to: u64, lenReg: u64, startReg: u64, record: u32): i64 {
+  const len = u32of(lenReg);
+  if (!skbPacket(skb) || !inMemory(to, len)) return SLOW;
+  const off = <u64>u32of(offset);
+  const start = u32of(startReg);
+  // skb-state.ts skbHeader: the stored address, else where the test run puts the header.
+  const stored = start > 1 || !inMemory(skb + SKB_STATE, SKB_STATE_SIZE) ? 0 : load<u32>(<usize>skb + SKB_STATE + 4 * start);
+  const header = <u64>(stored || record + PACKET_DATA_FROM_RECORD + (start == 1 ? ETH_HLEN : 0));
+  if (off > 0xffff || start > 1 || header + off + len > <u64>pktData + pktLen) {
+    memory.fill(<usize>to, 0, len);
+    return EFAULT;
+  }
+  memory.copy(<usize>to, <usize>(header + off), len);
+  return 0;
 }
 
 /** BPF_FUNC_csum_update: -ENOTSUPP, as for any skb that is not CHECKSUM_COMPLETE (../skb-linear.ts). */
