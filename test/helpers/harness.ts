@@ -7,7 +7,7 @@ import { assemble } from "../../vm/asm/index.js";
 import type { LoadedProgram, Machine, Region } from "../../vm/engine.js";
 import { getEngine } from "../../vm/engines.js";
 import { baseHelpers, HelperTable } from "../../vm/helpers/index.js";
-import { packetHelpers, type CgroupModel, type MapLookup } from "../../vm/helpers/packet/index.js";
+import { checkCgroup, packetHelpers, type CgroupModel, type MapLookup } from "../../vm/helpers/packet/index.js";
 import { PerfEventSink, TraceLog, traceHelpers } from "../../vm/helpers/trace.js";
 import { createMapSet } from "../../vm/maps/load.node.js";
 import type { MapSet } from "../../vm/maps/mapset.js";
@@ -53,7 +53,7 @@ export function makeRig(type: NetType, options: RigOptions = {}): Rig {
   const trace = new TraceLog();
   const perf = new PerfEventSink({ entries: layout.cpus });
   const helpers = new HelperTable([
-    ...baseHelpers().list(),
+    ...baseHelpers(checkCgroup(options.cgroup)).list(),
     ...traceHelpers(trace),
     ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}), ...(maps ? { perfSlot: perfSlotOf(maps) } : {}), ...(options.cgroup ? { cgroup: options.cgroup } : {}) }),
   ]);

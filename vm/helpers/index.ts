@@ -10,11 +10,13 @@ import { getNumaNodeId, getSmpProcessorId, jiffies64, ktimeGetBootNs, ktimeGetCo
 import { stringHelpers } from "./strings.js";
 import { taskHelpers } from "./task.js";
 import { probeReadHelpers } from "./probe-read.js";
+import { currentCgroupHelpers } from "./current-cgroup.js";
+import { ROOT_CGROUP, type Cgroup } from "./packet/skb-cgroup.js";
 
 export { HelperTable } from "./registry.js";
 export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from "./registry.js";
 
-/** Helpers any program type may call: time, randomness, CPU and NUMA ids, bpf_loop, the string helpers (snprintf, strncmp, strtol, strtoul), the current task's ids and name (the idle task: vm/helpers/task.ts), probe_read_kernel / _user (_str); and the common kfuncs. */
-export function baseHelpers(): HelperTable {
-  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...probeReadHelpers(), ...commonKfuncs()]);
+/** Helpers any program type may call: time, randomness, CPU and NUMA ids, bpf_loop, the string helpers (snprintf, strncmp, strtol, strtoul), the current task's ids and name (the idle task: vm/helpers/task.ts), its cgroup ids (`cgroup`, the machine's model: current-cgroup.ts), probe_read_kernel / _user (_str); and the common kfuncs. */
+export function baseHelpers(cgroup: Cgroup = ROOT_CGROUP): HelperTable {
+  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...commonKfuncs()]);
 }

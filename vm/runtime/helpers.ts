@@ -13,7 +13,7 @@ import { packetHelpers } from "../helpers/packet/index.js";
 import type { DeviceTable } from "../helpers/packet/devices.js";
 import type { Network } from "../net/model.js";
 import type { SocketTable } from "../helpers/packet/sk-lookup.js";
-import type { CgroupModel } from "../helpers/packet/skb-cgroup.js";
+import { checkCgroup, type CgroupModel } from "../helpers/packet/skb-cgroup.js";
 import { HelperTable, type HelperDef } from "../helpers/registry.js";
 import { isKfunc } from "../helpers/kfunc/defs.js";
 import { tailCallHelper } from "../helpers/tailcall.js";
@@ -51,7 +51,8 @@ export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
 
 /** Every helper module of the runtime. */
 export const HELPER_SOURCES: readonly HelperSource[] = [
-  () => baseHelpers().list(),
+  // The current task's cgroup ids (get_current_cgroup_id, ...) answer the machine's cgroup model.
+  (env) => baseHelpers(checkCgroup(env.cgroup)).list(),
   // Kfuncs (vm/helpers/kfunc): the common set; a kfunc with `types` joins only those types.
   () => baseHelpers().kfuncList(),
   (env) => mapHelpers(env.maps),

@@ -114,6 +114,8 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [83, { name: "skb_ancestor_cgroup_id", types: TC_CG }],
   [128, { name: "sk_cgroup_id", types: CG }],
   [129, { name: "sk_ancestor_cgroup_id", types: CG }],
+  // tc only (checked on 6.18: refused to socket_filter, xdp, cgroup_skb, lwt).
+  [151, { name: "skb_cgroup_classid", types: TC }],
   [24, { name: "get_route_realm", types: TC }],
   [84, { name: "sk_lookup_tcp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
   [85, { name: "sk_lookup_udp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
@@ -166,6 +168,9 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [14, { name: "get_current_pid_tgid" }],
   [15, { name: "get_current_uid_gid" }],
   [16, { name: "get_current_comm" }],
+  // bpf_base_func_proto with CAP_BPF (every type, checked on 6.18): vm/helpers/current-cgroup.ts.
+  [80, { name: "get_current_cgroup_id" }],
+  [123, { name: "get_current_ancestor_cgroup_id" }],
   [112, { name: "probe_read_user" }],
   [113, { name: "probe_read_kernel" }],
   [114, { name: "probe_read_user_str" }],

@@ -13,7 +13,7 @@
 //                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
 //                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type,
 //                  get_socket_cookie, get_socket_uid, skb_cgroup_id, skb_ancestor_cgroup_id,
-//                  get_cgroup_classid (the skb's), get_route_realm, skb_ecn_set_ce
+//                  get_cgroup_classid (the skb's), get_route_realm, skb_ecn_set_ce, skb_cgroup_classid
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
 //                  get_socket_cookie, get_socket_uid, get_cgroup_classid (no argument)
 //   cgroup_skb:    skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
@@ -21,7 +21,7 @@
 //                  sk_fullsock, tcp_sock, get_listener_sock, get_socket_cookie/uid,
 //                  skb_cgroup_id, skb_ancestor_cgroup_id, sk_cgroup_id, sk_ancestor_cgroup_id,
 //                  get_cgroup_classid (no argument) — of cg_skb_func_proto; sk_storage_*,
-//                  get_local_storage and skb_cgroup_classid are not built
+//                  get_local_storage are not built (skb_cgroup_classid is tc's only)
 //   xdp, sched_cls also: sk_lookup_tcp/udp, skc_lookup_tcp, sk_release (sk-lookup.ts),
 //                  tcp_check_syncookie, tcp_gen_syncookie (syncookie.ts);
 //   sched_cls also: sk_fullsock, tcp_sock, get_listener_sock, sk_assign (sk-cast.ts)
@@ -59,7 +59,7 @@ import { Network } from "../../net/model.js";
 import { NO_SOCKETS, skLookupHelpers, type SocketTable } from "./sk-lookup.js";
 import { syncookieHelpers } from "./syncookie.js";
 import { skAssign, skCastHelpers } from "./sk-cast.js";
-import { checkCgroup, getCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type CgroupModel } from "./skb-cgroup.js";
+import { checkCgroup, getCgroupClassid, skbCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type CgroupModel } from "./skb-cgroup.js";
 import { getSocketCookie, getSocketUid } from "./skb-socket.js";
 import { getRouteRealm } from "./route-realm.js";
 
@@ -92,7 +92,7 @@ export { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
 export { NO_SOCKETS, skLookupHelpers, skRelease, socketAt, type SocketTable } from "./sk-lookup.js";
 export { syncookieHelpers } from "./syncookie.js";
 export { skAssign, skCastHelpers } from "./sk-cast.js";
-export { checkCgroup, getCgroupClassid, ROOT_CGROUP, skbCgroupHelpers, skCgroupHelpers, type Cgroup, type CgroupModel } from "./skb-cgroup.js";
+export { checkCgroup, getCgroupClassid, ROOT_CGROUP, skbCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type Cgroup, type CgroupModel } from "./skb-cgroup.js";
 export { COOKIE_COUNT, getSocketCookie, getSocketUid } from "./skb-socket.js";
 export { getRouteRealm } from "./route-realm.js";
 
@@ -144,6 +144,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), skAssign,
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
         getSocketCookie(layout), getSocketUid, ...skbCgroupHelpers(cgroup), getCgroupClassid(cgroup, true), getRouteRealm, skbEcnSetCe(layout),
+        skbCgroupClassid(cgroup),
       ];
     case "socket_filter":
       return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), getSocketCookie(layout), getSocketUid, getCgroupClassid(cgroup, false)];

@@ -20,9 +20,14 @@
 //                                 bpf_get_cgroup_classid_curr_proto, no argument): the net_cls
 //                                 classid of the current task (task_get_classid; a test run is
 //                                 not in a softirq, so the skb's socket is not asked).
+//   skb_cgroup_classid (151)      tc only (tc_cls_act_func_proto, CONFIG_CGROUP_NET_CLASSID): the
+//                                 net_cls classid skb->sk's cgroup data holds (0 without a full
+//                                 socket). sk_alloc's sock_update_classid stored the allocating
+//                                 task's classid in the test run's socket: the model's classid.
 //
-// The kernel refuses 79 / 83 to socket_filter and lwt, 128 / 129 to all but cgroup_skb (checked
-// on 6.18 by loading each).
+// The kernel refuses 79 / 83 to socket_filter and lwt, 128 / 129 to all but cgroup_skb, 151 to
+// all but tc (checked on 6.18 by loading each). The current task's cgroup ids (80, 123) are base
+// helpers over the same model: ../current-cgroup.ts.
 
 import { BpfError } from "../../errors.js";
 import type { Layout } from "../../memory/layout.js";
@@ -71,7 +76,7 @@ export function checkCgroup(model: CgroupModel | undefined): Cgroup {
 }
 
 /** cgroup_ancestor(cgrp, level) then cgroup_id: 0 where there is none. */
-function ancestorId(cgroup: Cgroup, levelReg: bigint): bigint {
+export function ancestorId(cgroup: Cgroup, levelReg: bigint): bigint {
   const level = Number(BigInt.asIntN(32, levelReg));
   return level >= 0 && level < cgroup.path.length ? cgroup.path[level]! : 0n;
 }
@@ -151,4 +156,19 @@ export function getCgroupClassid(cgroup: Cgroup, skb: boolean): HelperDef {
         },
       }
     : { id: 17, name: "get_cgroup_classid", args: [], ret: "integer", impl: () => classid };
+}
+
+/** skb_cgroup_classid (151, tc): the classid stored in the test run's socket, the model's. */
+export function skbCgroupClassid(cgroup: Cgroup): HelperDef {
+  const classid = BigInt(cgroup.classid);
+  return {
+    id: 151,
+    name: "skb_cgroup_classid",
+    args: ["ptr_to_ctx"],
+    ret: "integer",
+    impl: (hctx, ctxReg) => {
+      ctxChecked("skb_cgroup_classid", hctx, ctxReg);
+      return classid;
+    },
+  };
 }
