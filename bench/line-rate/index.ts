@@ -28,7 +28,7 @@ type PresetSettings = Omit<LineRateOptions, "engines" | "log" | "jit">;
 
 /**
  * What each preset measures. The default: every engine row on the reference programs and every
- * corpus with short rounds and no dispatch study, so the whole `npm run bench` stays under
+ * corpus with short rounds and no dispatch study, so the whole `npm run bench` stays near
  * 3 minutes on 2 cores; quick: smoke runs; long: every program, longer rounds, the dispatch study.
  */
 const PRESETS: Record<Preset, () => PresetSettings> = {

@@ -40,13 +40,15 @@ export interface BenchProgram {
 
 /**
  * The programs of the default suite, in order: the reference workloads of issue 7 first, then a
- * tc classifier (an __sk_buff program: the pool's driver places its contexts, vm/pool/placements.ts).
+ * tc classifier (an __sk_buff program: the pool's driver places its contexts, vm/pool/placements.ts)
+ * and a tc source NAT (seven packet helper calls a packet: skb_load/store_bytes, l3/l4_csum_replace,
+ * which JIT code calls in wasm, jit/README.md "Packet helpers").
  */
-export const DEFAULT_PROGRAMS = ["xdp_parser", "xdp_firewall", "proto_counter", "tc_classifier"];
+export const DEFAULT_PROGRAMS = ["xdp_parser", "xdp_firewall", "proto_counter", "tc_classifier", "tc_snat"];
 /** Every corpus program (--program all). */
 export const ALL_PROGRAMS = [
   "xdp_parser", "xdp_firewall", "proto_counter", "syn_limiter", "l4_lb", "ipv6_parser", "calls_loop",
-  "ringbuf_logger", "tail_calls", "socket_ldabs", "tc_classifier",
+  "ringbuf_logger", "tail_calls", "socket_ldabs", "tc_classifier", "tc_snat", "tc_ct_nat", "tc_pull_relative",
 ];
 
 const u32le = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);
