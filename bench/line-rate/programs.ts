@@ -45,10 +45,15 @@ export interface BenchProgram {
  * which JIT code calls in wasm, jit/README.md "Packet helpers").
  */
 export const DEFAULT_PROGRAMS = ["xdp_parser", "xdp_firewall", "proto_counter", "tc_classifier", "tc_snat"];
-/** Every corpus program (--program all). */
+/**
+ * Every corpus program with a default set-up (--program all). Not tc_ct_nat: its verdicts depend
+ * on the conntrack entries earlier runs left (RST of an unknown flow, a full table), which the
+ * pool's passes and the kernel's repeated test runs build differently, so the verdict check
+ * against the kernel would compare different histories.
+ */
 export const ALL_PROGRAMS = [
   "xdp_parser", "xdp_firewall", "proto_counter", "syn_limiter", "l4_lb", "ipv6_parser", "calls_loop",
-  "ringbuf_logger", "tail_calls", "socket_ldabs", "tc_classifier", "tc_snat", "tc_ct_nat", "tc_pull_relative",
+  "ringbuf_logger", "tail_calls", "socket_ldabs", "tc_classifier", "tc_snat", "tc_pull_relative",
 ];
 
 const u32le = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);
