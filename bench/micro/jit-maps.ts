@@ -72,7 +72,8 @@ function loopSource(fd: number, n: number, offset: number, call: boolean): strin
     exit`;
 }
 
-function nsPerRun(prog: LoadedProgram, input: RunInput, rounds: number, warmups: number): number {
+/** CPU ns per run of `prog`: the median of `rounds` after `warmups`, each round ≥ 20 ms of CPU. */
+export function nsPerRun(prog: LoadedProgram, input: RunInput, rounds: number, warmups: number): number {
   const once = (reps: number): number => {
     const t0 = process.cpuUsage();
     for (let k = 0; k < reps; k++) prog.run(input);

@@ -7,7 +7,8 @@
 //     optimisation level, cold (first compile in a fresh process) and warm (steady state), split
 //     into phases (bench/micro/jit-compile.ts);
 //   - ns per map lookup from JIT code: hash hit and miss (wasm-to-wasm), array hit (inlined),
-//     against JS helpers and the interpreter (bench/micro/jit-maps.ts).
+//     against JS helpers and the interpreter (bench/micro/jit-maps.ts), and helper calls from JIT
+//     code: wasm twins and inline against the JS helpers (bench/micro/jit-helpers.ts).
 // Each figure is the median of rounds, wall clock, plus process CPU time: on a loaded machine
 // (other processes on the cores) wall time over-states the cost, CPU time much less so.
 // Instruction counts come from the interpreter, which counts them: counts are linear in the loop
@@ -29,6 +30,7 @@ import { Interpreter } from "../../vm/interpreter/index.js";
 import { aluLoopAsm, aluLoopResult, scaledPrime } from "./interpreter.js";
 import { runCompileBench, type CompileReport } from "./jit-compile.js";
 import { runJitMapsBench, type JitMapsReport } from "./jit-maps.js";
+import { runJitHelpersBench, type JitHelpersReport } from "./jit-helpers.js";
 import { nativeLoops } from "../native/reference.js";
 
 export interface Timing {
@@ -62,6 +64,7 @@ export interface JitBenchReport {
   readonly callNs: { readonly run: number; readonly rawRun: number; readonly runBatchPerProgram: number };
   readonly compile: CompileReport;
   readonly maps: JitMapsReport;
+  readonly helpers: JitHelpersReport;
 }
 
 export interface JitBenchOptions {
@@ -188,6 +191,7 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   const interpreters = [];
   for (const p of programs) interpreters.push(await interpreterRow(p, rounds, warmupMs, machine));
   const maps = await runJitMapsBench({ quick, long: options.long ?? false, log });
+  const helpers = await runJitHelpersBench({ quick, long: options.long ?? false, log });
   // Load Binaryen (used from opt 1) before the JIT rows are timed: 0.3–0.5 s that no row should carry.
   await compile(assemble("mov %r0, 0\nexit"), { pages: machine.layout.pages, shared: false, helpers: baseHelpers() }, { opt: 1 });
   const exec: ExecRow[] = [];
@@ -220,7 +224,7 @@ export async function runJitBench(options: JitBenchOptions = {}): Promise<JitBen
   );
 
   const compileReport = await runCompileBench({ quick, long: options.long ?? false, log });
-  return { exec, native, callNs, compile: compileReport, maps };
+  return { exec, native, callNs, compile: compileReport, maps, helpers };
 }
 
 /** Run loops.c on the JIT rows' bounds; its results must be the eBPF programs' r0. */
