@@ -44,22 +44,23 @@ function xdpOffset(offsetReg: u64, len: u32): i64 {
   return <i64>data + offset;
 }
 
-/** BPF_FUNC_xdp_load_bytes: len bytes of the frame at offset into buf (left as it was on an error). */
-export function xdp_load_bytes(ctx: u64, offsetReg: u64, buf: u64, lenReg: u64, record: u32): i64 {
+/** xdp_load_bytes (frame → buf) and xdp_store_bytes (buf → frame): the same checks, one copy in the helper's direction. */
+@inline function xdpCopy(ctx: u64, offsetReg: u64, buf: u64, lenReg: u64, record: u32, load: bool): i64 {
   const len = <u32>lenReg;
   if (!xdpBuffer(ctx, record) || !inMemory(buf, len)) return SLOW;
   const at = xdpOffset(offsetReg, len);
   if (at < 0) return at;
-  memory.copy(<usize>buf, <usize>at, len);
+  if (load) memory.copy(<usize>buf, <usize>at, len);
+  else memory.copy(<usize>at, <usize>buf, len);
   return 0;
+}
+
+/** BPF_FUNC_xdp_load_bytes: len bytes of the frame at offset into buf (left as it was on an error). */
+export function xdp_load_bytes(ctx: u64, offsetReg: u64, buf: u64, lenReg: u64, record: u32): i64 {
+  return xdpCopy(ctx, offsetReg, buf, lenReg, record, true);
 }
 
 /** BPF_FUNC_xdp_store_bytes: len bytes from buf into the frame at offset. */
 export function xdp_store_bytes(ctx: u64, offsetReg: u64, buf: u64, lenReg: u64, record: u32): i64 {
-  const len = <u32>lenReg;
-  if (!xdpBuffer(ctx, record) || !inMemory(buf, len)) return SLOW;
-  const at = xdpOffset(offsetReg, len);
-  if (at < 0) return at;
-  memory.copy(<usize>at, <usize>buf, len);
-  return 0;
+  return xdpCopy(ctx, offsetReg, buf, lenReg, record, false);
 }
