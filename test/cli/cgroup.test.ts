@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { kernelAvailability } from "../kernel/available.js";
-import { hostCgroup } from "../../vm/node/host-cgroup.js";
+import { hostCgroupFor, kernelAvailability } from "../kernel/available.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const OBJECT = join(ROOT, "test", "kernel", "fixtures", "skb_ids.o");
@@ -19,17 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), "ebpf-wasm-cgroup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** bpf() and this process's cgroup, or why the kernel comparison is skipped (printed). */
-const status = ((): { ok: boolean; reason?: string } => {
-  const k = kernelAvailability();
-  if (!k.ok) return k;
-  try {
-    hostCgroup();
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, reason: `this process's cgroup: ${(err as Error).message}` };
-  }
-})();
-if (!status.ok) console.log(`kernel comparison skipped: ${status.reason}`);
+const status = { ok: hostCgroupFor("cgroup.test.ts", kernelAvailability()) !== undefined };
 
 interface Report {
   verdicts: Record<string, number>;

@@ -10,13 +10,12 @@ import { assemble } from "../../vm/asm/index.js";
 import { getEngine } from "../../vm/engines.js";
 import type { CgroupModel } from "../../vm/helpers/packet/index.js";
 import { kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
-import { hostCgroup } from "../../vm/node/host-cgroup.js";
 import { nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import type { ProgramTypeName } from "../../vm/programs/types.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { loadRunner } from "../../vm/runtime/run.js";
 import { verify } from "../../vm/verifier/index.js";
-import { kernelRefusal } from "../kernel/available.js";
+import { hostCgroupFor, kernelRefusal } from "../kernel/available.js";
 import { ENGINES, kernel } from "./harness.js";
 
 afterAll(() => {
@@ -24,14 +23,7 @@ afterAll(() => {
 });
 
 /** This process's cgroup, which the kernel's test runs report (undefined: why not, printed). */
-const HOST: CgroupModel | undefined = (() => {
-  if (!kernel.ok) return void console.log(`skipped: the kernel comparisons (no bpf(): ${kernel.reason})`);
-  try {
-    return hostCgroup();
-  } catch (err) {
-    return void console.log(`skipped: the kernel comparisons (this process's cgroup: ${(err as Error).message})`);
-  }
-})();
+const HOST = hostCgroupFor("current-cgroup.test.ts", kernel);
 const DEEP: CgroupModel = { path: [1, 77, 4242], classid: 0x10002 };
 
 /** The program types, with the kernel's type (and cgroup_skb's attach type, ingress). */

@@ -4,7 +4,9 @@
 
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { CgroupModel } from "../../vm/helpers/packet/skb-cgroup.js";
 import type { Insn } from "../../vm/isa/instruction.js";
+import { hostCgroup } from "../../vm/node/host-cgroup.js";
 import { KernelError, kernelBridge, type Availability, type LoadOptions } from "../../vm/node/kernel/engine.js";
 
 let status: Availability | undefined;
@@ -36,5 +38,19 @@ export function kernelRefusal(insns: readonly Insn[], options: LoadOptions): str
   } catch (e) {
     if (e instanceof KernelError) return `${e.message}\n${e.log}`;
     throw e;
+  }
+}
+
+/**
+ * This process's cgroup (vm/node/host-cgroup.ts), which the kernel's test runs report, when the
+ * kernel comparison `available` says it can run; else undefined, with the reason printed
+ * ("<label>: kernel comparison skipped: ...").
+ */
+export function hostCgroupFor(label: string, available: { readonly ok: boolean; readonly reason?: string }): CgroupModel | undefined {
+  if (!available.ok) return void console.log(`${label}: kernel comparison skipped: ${available.reason}`);
+  try {
+    return hostCgroup();
+  } catch (err) {
+    return void console.log(`${label}: kernel comparison skipped: this process's cgroup: ${(err as Error).message}`);
   }
 }

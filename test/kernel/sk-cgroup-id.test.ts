@@ -9,11 +9,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { assemble } from "../../vm/asm/index.js";
 import { getEngine } from "../../vm/engines.js";
 import { ProgType } from "../../vm/node/kernel/bridge.js";
-import { hostCgroup } from "../../vm/node/host-cgroup.js";
 import type { CgroupModel } from "../../vm/helpers/packet/index.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { loadRunner } from "../../vm/runtime/run.js";
 import { BPF_CGROUP_INET_INGRESS } from "../../vm/programs/types.js";
+import { hostCgroupFor } from "./available.js";
 import { ip4, SOCKET_NET, socketNetKernel, SocketNetRunner } from "./sockets.js";
 
 const PROGRAM = `
@@ -68,15 +68,8 @@ const FRAMES = [frame("192.0.2.7", 4000, "10.1.0.1", 80), frame("192.0.2.8", 400
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 const netns = socketNetKernel("sk-cgroup-id.test.ts");
-/** This process's cgroup (undefined: why not, printed). */
-const host = (() => {
-  if (!netns.ok) return undefined;
-  try {
-    return hostCgroup();
-  } catch (err) {
-    return void console.log(`sk-cgroup-id.test.ts: kernel comparison skipped (this process's cgroup: ${(err as Error).message})`);
-  }
-})();
+/** This process's cgroup (undefined: why not, printed; socketNetKernel printed its own reason). */
+const host = netns.ok ? hostCgroupFor("sk-cgroup-id.test.ts", netns) : undefined;
 const kernel = new SocketNetRunner();
 afterAll(() => kernel.close());
 
