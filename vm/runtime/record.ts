@@ -9,32 +9,17 @@ import { BpfMap } from "../maps/map.js";
 import type { AnyMap, MapSet } from "../maps/mapset.js";
 import { MapType } from "../maps/types.js";
 import { XskMap } from "../maps/xsk-map.js";
+import {
+  RECORD_SIZE, REC_CLONES, REC_REDIRECT_FLAGS, REC_REDIRECT_KIND, REC_REDIRECT_MAP, REC_REDIRECT_TARGET, REDIRECT_IFINDEX,
+  REDIRECT_MAP, REDIRECT_NONE,
+} from "./record-abi.js";
 
-export const RECORD_SIZE = 32;
-/** u32: RedirectKind. */
-export const REC_REDIRECT_KIND = 0;
-/** u32: the helper's flags (low 32 bits), e.g. BPF_F_INGRESS = 1. */
-export const REC_REDIRECT_FLAGS = 4;
-/** u32: the ifindex (bpf_redirect) or the map key (bpf_redirect_map). */
-export const REC_REDIRECT_TARGET = 8;
-/** u32: the map pointer (header address) for bpf_redirect_map. */
-export const REC_REDIRECT_MAP = 12;
-/**
- * u32: bytes of an XDP frame in fragments after data_end (a frame over 3520 bytes,
- * vm/helpers/packet/xdp-frags.ts), and u32: the data_end they follow.
- */
-export const REC_XDP_FRAGS = 16;
-export const REC_XDP_FRAGS_END = 20;
-/**
- * u32: 1 when the skb's dst is the CPU's tunnel info (bpf_skb_set_tunnel_key succeeded in this
- * run), 0 otherwise: the kernel's skb_tunnel_info(skb). The info itself stays per CPU between
- * runs, as the kernel's per-CPU md_dst does (vm/helpers/packet/tunnel-key.ts).
- */
-export const REC_TUNNEL = 24;
-/** u32: clones bpf_clone_redirect sent in this run (vm/helpers/packet/clone-redirect.ts). */
-export const REC_CLONES = 28;
+export {
+  RECORD_SIZE, REC_CLONES, REC_REDIRECT_FLAGS, REC_REDIRECT_KIND, REC_REDIRECT_MAP, REC_REDIRECT_TARGET, REC_TUNNEL,
+  REC_XDP_FRAGS, REC_XDP_FRAGS_END,
+} from "./record-abi.js";
 
-export const RedirectKind = { NONE: 0, IFINDEX: 1, MAP: 2 } as const;
+export const RedirectKind = { NONE: REDIRECT_NONE, IFINDEX: REDIRECT_IFINDEX, MAP: REDIRECT_MAP } as const;
 
 /** A redirect target as the run result reports it. */
 export type Redirect =

@@ -8,16 +8,11 @@
 import { BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP } from "../../../maps/abi";
 import { mapType } from "../../../maps/as/header";
 import { map_lookup } from "../../../maps/as/index";
+import {
+  RECORD_SIZE, REC_REDIRECT_FLAGS, REC_REDIRECT_KIND, REC_REDIRECT_MAP, REC_REDIRECT_TARGET, REDIRECT_IFINDEX, REDIRECT_MAP,
+  REDIRECT_NONE,
+} from "../../../runtime/record-abi";
 
-// vm/runtime/record.ts
-const RECORD_SIZE: u32 = 32;
-const REC_REDIRECT_KIND: u32 = 0;
-const REC_REDIRECT_FLAGS: u32 = 4;
-const REC_REDIRECT_TARGET: u32 = 8;
-const REC_REDIRECT_MAP: u32 = 12;
-const KIND_NONE: u32 = 0;
-const KIND_IFINDEX: u32 = 1;
-const KIND_MAP: u32 = 2;
 // vm/helpers/packet/uapi.ts
 const XDP_ABORTED: i64 = 0;
 const XDP_REDIRECT: i64 = 4;
@@ -41,14 +36,14 @@ const DEVMAP_FLAGS = BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS;
 /** bpf_xdp_redirect: any flag → XDP_ABORTED, else XDP_REDIRECT to ifindex. */
 export function xdp_redirect(ifindex: u64, flags: u64, record: u32): i64 {
   if (flags != 0) return XDP_ABORTED;
-  writeRedirect(record, KIND_IFINDEX, <u32>ifindex, 0, 0);
+  writeRedirect(record, REDIRECT_IFINDEX, <u32>ifindex, 0, 0);
   return XDP_REDIRECT;
 }
 
 /** bpf_redirect for tc: flags other than BPF_F_INGRESS → TC_ACT_SHOT, else TC_ACT_REDIRECT. */
 export function tc_redirect(ifindex: u64, flags: u64, record: u32): i64 {
   if (flags & ~BPF_F_INGRESS) return TC_ACT_SHOT;
-  writeRedirect(record, KIND_IFINDEX, <u32>ifindex, <u32>flags, 0);
+  writeRedirect(record, REDIRECT_IFINDEX, <u32>ifindex, <u32>flags, 0);
   return TC_ACT_REDIRECT;
 }
 
@@ -67,9 +62,9 @@ export function xdp_redirect_map(map: u32, keyReg: u64, flags: u64, record: u32,
   const found = slotMap ? value != 0 : value != 0 && load<u32>(value) != 0;
   const broadcast = (flags & BPF_F_BROADCAST) != 0;
   if (!found && !broadcast) {
-    writeRedirect(record, KIND_NONE, 0, 0, 0);
+    writeRedirect(record, REDIRECT_NONE, 0, 0, 0);
     return <i64>(flags & ACTION_MASK);
   }
-  writeRedirect(record, KIND_MAP, key, broadcast ? <u32>flags : 0, map);
+  writeRedirect(record, REDIRECT_MAP, key, broadcast ? <u32>flags : 0, map);
   return XDP_REDIRECT;
 }

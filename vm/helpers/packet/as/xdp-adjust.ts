@@ -6,9 +6,10 @@
 // would throw — a ctx outside the memory, a packet outside the slot — and for a frame with
 // fragments (adjust_tail's other path, ../xdp-adjust.ts adjustFragsTail).
 
+import { REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../../../runtime/record-abi";
 import { SLOW, inMemory } from "./memory";
 
-// vm/helpers/packet/context.ts, uapi.ts, xdp-frags.ts; vm/memory/layout.ts; vm/runtime/record.ts
+// vm/helpers/packet/context.ts, uapi.ts, xdp-frags.ts; vm/memory/layout.ts
 const XDP_DATA: u32 = 0;
 const XDP_DATA_END: u32 = 4;
 const XDP_DATA_META: u32 = 8;
@@ -17,8 +18,6 @@ const XDP_FRAME_SIZE: i64 = 40;
 const XDP_HARD_END: i64 = 3776;
 const XDP_META_MAX: i64 = 255;
 const ETH_HLEN: i64 = 14;
-const REC_XDP_FRAGS: u32 = 16;
-const REC_XDP_FRAGS_END: u32 = 20;
 const EINVAL: i64 = -22;
 const EACCES: i64 = -13;
 const ENOTSUPP: i64 = -524;

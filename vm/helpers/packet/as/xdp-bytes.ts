@@ -4,13 +4,12 @@
 // that record. SLOW (touching nothing) where the TypeScript helper would throw: a ctx, packet or
 // buffer outside the memory.
 
+import { REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../../../runtime/record-abi";
 import { SLOW, inMemory } from "./memory";
 
-// vm/helpers/packet/context.ts; vm/runtime/record.ts; vm/helpers/packet/uapi.ts
+// vm/helpers/packet/context.ts; vm/helpers/packet/uapi.ts
 const XDP_DATA: u32 = 0;
 const XDP_DATA_END: u32 = 4;
-const REC_XDP_FRAGS: u32 = 16;
-const REC_XDP_FRAGS_END: u32 = 20;
 const EFAULT: i64 = -14;
 const EINVAL: i64 = -22;
 /** The largest offset and length bpf_xdp_pointer takes. */
