@@ -32,6 +32,8 @@ export interface Cfg {
   readonly callsCallback: Uint8Array;
   /** Kfunc calls of an iterator's next() (iter.ts): prune points, checkpointed always. */
   readonly iterNext: Uint8Array;
+  /** Where control may go next from each slot, within its subprogram (a call returns to i+1). */
+  readonly succ: ReadonlyArray<readonly number[]>;
 }
 
 /** What the cfg needs to know about helper `id`: its argument kinds (undefined: unknown helper). */
@@ -80,7 +82,7 @@ export function buildCfg(
       callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
     }
   });
-  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext };
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ };
 }
 
 const isFuncLddw = (d: OpDef | undefined): boolean => d?.kind === "lddw" && d.pseudo === Pseudo.FUNC;

@@ -8,6 +8,7 @@ import type { ProgramType } from "../programs/types.js";
 import type { Subprogram } from "../program/subprograms.js";
 import { typeRules, type TypeRules } from "./type-rules.js";
 import type { Log } from "./messages.js";
+import type { StackLiveness } from "./stack-liveness.js";
 
 /** What the verifier needs to know about a map (the maps module implements more). */
 export interface VerifierMap {
@@ -89,6 +90,8 @@ export class Env {
     readonly allowUninitStack: boolean,
     /** enum bpf_attach_type (VerifyOptions.expectedAttach); 0 when none. */
     expectedAttach: number,
+    /** Which stack slots paths may still read (pruning ignores the others). */
+    readonly liveness: StackLiveness,
   ) {
     this.stackDepth = new Array(subprogs.length).fill(0);
     this.rules = typeRules(type.name, expectedAttach);

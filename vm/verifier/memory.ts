@@ -304,6 +304,8 @@ function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
   if (op.access === "write" && op.value?.type === "stack" && frame !== st.frame) {
     reject("cannot spill pointers to stack into stack frame of the caller");
   }
+  if (op.access === "read") env.liveness.read(reg.frame, lo, hi);
+  else if (fixed && op.size === 8) env.liveness.write(reg.frame, lo); // a whole slot (aligned above)
   if (fixed) {
     if (op.access === "write") {
       stackWriteFixed(frame, lo, op.size, op.value);
@@ -367,6 +369,7 @@ function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
     stackClobber(frame, lo, hi);
     return;
   }
+  env.liveness.read(reg.frame, lo, hi);
   // 6.18 says "indirect" for never-written bytes, not for an iterator's.
   stackCheckInit(frame, lo, hi, env.allowUninitStack, (i, iter) => `invalid ${iter ? "" : "indirect "}read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
 }

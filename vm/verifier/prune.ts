@@ -5,8 +5,9 @@
 // allowed too — where scalars count only if the old state's are precise (precision.ts: some
 // path after it relied on their values).
 //
-// Liveness is static (cfg.ts): a register not live at the instruction is never read before
-// being written, so its value cannot matter.
+// Register liveness is static (cfg.ts): a register not live at the instruction is never read
+// before being written, so its value cannot matter. Stack slot liveness is gathered as paths are
+// explored (stack-liveness.ts) and counts only against a checkpoint proven safe (WITHIN).
 
 import { scalarEquals, scalarWithin } from "./bounds.js";
 import { Slot, type Frame, type VState } from "./state.js";
@@ -14,6 +15,9 @@ import { spillSize } from "./stack.js";
 import { UNKNOWN_SCALAR, type Reg } from "./regs.js";
 import { callerLive, type Cfg } from "./cfg.js";
 import { locksWithin } from "./spin-lock.js";
+import type { SlotMask, StackLiveness } from "./stack-liveness.js";
+
+const slotLive = (m: SlotMask, k: number): boolean => ((k < 32 ? m.lo >>> k : m.hi >>> (k - 32)) & 1) === 1;
 
 /** One-to-one correspondence of ids between the old and the current state (check_ids). */
 class IdMap {
@@ -44,7 +48,7 @@ export const Compare = { WITHIN: 0, RANGE: 1, EXACT: 2 } as const;
 export type CompareMode = (typeof Compare)[keyof typeof Compare];
 
 /** old ⊒ cur (or old = cur when exact), at the same instruction. */
-export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMode, allowUninit: boolean): boolean {
+export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMode, allowUninit: boolean, liveness?: StackLiveness): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
@@ -59,7 +63,8 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMo
       if ((live & (1 << i)) === 0) continue;
       if (!regWithin(fo.regs[i]!, fc.regs[i]!, ids, mode)) return false;
     }
-    if (!stackWithin(fo, fc, ids, mode, allowUninit)) return false;
+    const slots = liveness && mode === Compare.WITHIN ? liveness.live(old, k, LIVE) : ALL_SLOTS;
+    if (!stackWithin(fo, fc, ids, mode, allowUninit, slots)) return false;
   }
   for (let i = 0; i < old.refs.length; i++) {
     if (!ids.ok(old.refs[i]!.id, cur.refs[i]!.id)) return false;
@@ -113,15 +118,21 @@ function regEquals(o: Reg, c: Reg, ids: IdMap): boolean {
   );
 }
 
-function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowUninit: boolean): boolean {
+/** Every slot live: comparisons without liveness (ranges, exact, loops still being explored). */
+const ALL_SLOTS: SlotMask = { lo: -1, hi: -1 };
+const LIVE: SlotMask = { lo: 0, hi: 0 };
+
+function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowUninit: boolean, live: SlotMask): boolean {
   if (fo.sameStack(fc) && !hasIds(fo)) return true;
   const exact = mode === Compare.EXACT;
-  // Slots never written in the old frame (all INVALID) were never read on its path, or (when
-  // uninitialised reads are allowed) read as unknown bytes: the current frame's slots matter
-  // only for an exact comparison, or if they hold a spilled pointer (not an unknown scalar).
-  const slots = exact || allowUninit ? Math.max(fo.slotsUsed, fc.slotsUsed) : fo.slotsUsed;
+  // Slots never written in the old frame (all INVALID) match anything (below): the current
+  // frame's other slots matter only for an exact comparison.
+  const slots = exact ? Math.max(fo.slotsUsed, fc.slotsUsed) : fo.slotsUsed;
   for (let k = 0; k < slots; k++) {
     const base = 512 - 8 * (k + 1);
+    // A slot no path reads from here on (clean_func_state makes it STACK_INVALID, which stacksafe
+    // skips). An iterator's slot always counts: its reads are its kfuncs' (iter.ts), not marked.
+    if (!slotLive(live, k) && fo.bytes[base] !== Slot.ITER) continue;
     const so = fo.spills[k];
     const sc = fc.spills[k];
     if (so && (!sc || spillSize(fo, k) !== spillSize(fc, k) || !regWithin(so, sc, ids, mode))) return false;
@@ -137,16 +148,19 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowU
         if (tc !== Slot.SPILL) return false; // the spill's extent must match (its reg was compared above)
         continue;
       }
-      // Never read on the old path, or read as unknown bytes: anything but a pointer will do.
-      if (to === Slot.INVALID && !(allowUninit && tc === Slot.SPILL && sc?.type !== "scalar")) continue;
+      // Never read on the old path, or (allowUninit) read as unknown bytes: anything will do
+      // (stacksafe). Even a spilled pointer: the path after the checkpoint was proven safe for
+      // any value read there, and a pointer's value is one; that it may become a number is the
+      // pointer leak root is allowed (allow_ptr_leaks).
+      if (to === Slot.INVALID) continue;
       // A byte the old path knew as a constant and relied on (a map key, a value read back
       // and used: precision.ts marks the slot) must be that constant here too.
       if (fo.known[b]! >= 0 && fo.known[b] !== fc.known[b] && (fo.knownPrecise(k) || mode === Compare.RANGE)) return false;
       if (to === tc) continue;
       // MISC reads as an unknown scalar: a known zero or a spilled scalar's byte is within it.
-      // So does a byte never written where uninitialised reads are allowed (stacksafe: old
-      // STACK_MISC matches anything with allow_uninit_stack; not pointers here, as above).
-      if (to === Slot.MISC && (tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar") || (allowUninit && tc === Slot.INVALID))) continue;
+      // Where uninitialised reads are allowed, anything is (stacksafe: old STACK_MISC matches
+      // any slot with allow_uninit_stack; a pointer as above).
+      if (to === Slot.MISC && (allowUninit || tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar"))) continue;
       return false;
     }
   }

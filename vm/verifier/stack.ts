@@ -17,7 +17,8 @@ const idx = (off: number): number => 512 + off;
 const slotOf = (off: number): number => (-off - 1) >> 3;
 
 /**
- * Drop a spilled register from the slot holding `off`; its spilled bytes become MISC. An
+ * Drop a spilled register from the slot holding `off`; its spilled bytes become MISC, whose value
+ * nothing reads (as plain stores' bytes: stackWriteFixed), so their constants are forgotten. An
  * iterator's state there is gone too: its bytes not written stay STACK_ITER, unreadable, and the
  * iterator no longer counts as initialised (its reference stays held: vm/verifier/iter.ts).
  */
@@ -26,7 +27,11 @@ function scrub(frame: Frame, off: number): void {
   if (!frame.spills[k]) return;
   frame.spills[k] = undefined;
   const base = 512 - 8 * (k + 1);
-  for (let b = base; b < base + 8; b++) if (frame.bytes[b] === Slot.SPILL) frame.bytes[b] = Slot.MISC;
+  for (let b = base; b < base + 8; b++) {
+    if (frame.bytes[b] !== Slot.SPILL) continue;
+    frame.bytes[b] = Slot.MISC;
+    frame.known[b] = -1;
+  }
 }
 
 /** Bytes of the spill in slot k: the SPILL bytes from the slot's lowest address up. */
@@ -89,7 +94,11 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
     frame.spills[k] = value;
     frame.bytes.fill(Slot.SPILL, base, base + size);
     // What is left of an older spill above a narrow one is just written bytes now.
-    for (let b = base + size; b < base + 8; b++) if (frame.bytes[b] === Slot.SPILL) frame.bytes[b] = Slot.MISC;
+    for (let b = base + size; b < base + 8; b++) {
+      if (frame.bytes[b] !== Slot.SPILL) continue;
+      frame.bytes[b] = Slot.MISC;
+      frame.known[b] = -1;
+    }
     return;
   }
   scrub(frame, off); // stack accesses are aligned, so they stay within one slot

@@ -38,6 +38,7 @@ import { GlobalFuncs } from "./global-funcs.js";
 import { checkKfuncCall, kfuncAllowedHoldingLock } from "./kfuncs.js";
 import { iterAtR1 } from "./iter.js";
 import { IterState } from "./iter-slot.js";
+import { StackLiveness } from "./stack-liveness.js";
 
 export interface VerifyOptions {
   /** The program type (or its name): its ctx layout, helpers and rules. */
@@ -127,7 +128,8 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const cfg = buildCfg(insns, (id) => (helpers.get(id) ?? helpers.kfunc(id))?.args, funcs && ((sub) => sub > 0 && funcs[sub]?.linkage === 1),
       (id) => helpers.kfunc(id)?.proto.iter?.role === "next");
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
-      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.expectedAttach ?? 0);
+      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.expectedAttach ?? 0,
+      new StackLiveness(cfg));
     const globals = funcs ? new GlobalFuncs(env, cfg, funcs) : undefined;
     new Run(env, cfg, globals).explore((st) => (at = st));
     // do_check_subprogs: then each global function a path called, on its own.
@@ -211,7 +213,10 @@ class Run {
     env.log.insn(pc);
     const def = this.cfg.defs[pc]!;
     const ins = env.insns[pc]!;
+    env.liveness.begin(st);
     const next = this.exec(st, ins, def);
+    // Only stores write whole stack slots (a call's writes come from its callee's marks).
+    if (def.kind === "st" || def.kind === "stx" || def.kind === "atomic") env.liveness.commit();
     if (next && env.log.level === 2) env.log.state(next, "    ");
     return next;
   }
@@ -509,7 +514,9 @@ class Run {
         const cp = done[i]!;
         // In a callback loop still being visited, marks are not final (loops.ts).
         const open = cp.visit?.open === true;
-        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN, this.env.allowUninitStack)) {
+        // Slots no path reads after cp cannot matter (stack-liveness.ts); until its loop visit
+        // is closed, cp's paths are not all explored, so every slot counts.
+        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN, this.env.allowUninitStack, open ? undefined : env.liveness)) {
           cp.hits++;
           // What cp's safety relied on must now hold on this path too.
           propagatePrecision(env, this.cfg, cp.state, st);
