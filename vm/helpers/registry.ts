@@ -52,7 +52,10 @@ export type HelperArg =
   | "ptr_to_writable_mem_or_null"
   // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED with arg_size 8: an 8-aligned
   // u64 the helper writes (strtol / strtoul's res).
-  | "ptr_to_aligned_u64_out";
+  | "ptr_to_aligned_u64_out"
+  // ARG_PTR_TO_FIXED_SIZE_MEM (| MEM_RDONLY): memory the helper reads, of the size its
+  // HelperDef.argSizes gives (the proto's arg_size): the raw syncookie helpers' headers.
+  | "ptr_to_fixed_size_mem";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet =
@@ -87,6 +90,8 @@ export interface HelperDef {
    * registers through a rest parameter must declare them here.
    */
   readonly args: readonly HelperArg[];
+  /** Bytes of each "ptr_to_fixed_size_mem" argument, by argument (the proto's arg_size). */
+  readonly argSizes?: readonly number[];
   readonly ret: HelperRet;
   readonly impl: HelperImpl;
 }

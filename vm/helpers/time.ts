@@ -28,6 +28,9 @@ export const INITIAL_JIFFIES = BigInt.asUintN(32, BigInt(-300 * CONFIG_HZ));
 /** Whole ticks since the machine started. */
 const ticks = (): bigint => ns() / TICK_NSEC;
 
+/** get_jiffies_64(): what jiffies64 returns (and the syncookies' clock counts in). */
+export const jiffies = (): bigint => INITIAL_JIFFIES + ticks();
+
 /** BPF_FUNC_get_smp_processor_id (8): the CPU (worker) the program runs on. */
 export const getSmpProcessorId: HelperDef = {
   id: 8,
@@ -67,7 +70,7 @@ export const getNumaNodeId: HelperDef = { id: 42, name: "get_numa_node_id", args
  * TICK_NSEC <= ktime_get_ns < that + TICK_NSEC. (The kernel's jiffies run a fixed few ticks
  * off its monotonic clock, set at boot; ours are aligned with it.)
  */
-export const jiffies64: HelperDef = { id: 118, name: "jiffies64", args: [], ret: "integer", impl: () => INITIAL_JIFFIES + ticks() };
+export const jiffies64: HelperDef = { id: 118, name: "jiffies64", args: [], ret: "integer", impl: () => jiffies() };
 
 /**
  * BPF_FUNC_ktime_get_coarse_ns (160): CLOCK_MONOTONIC_COARSE, the monotonic time of the last tick

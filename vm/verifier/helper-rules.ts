@@ -128,6 +128,11 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [98, { name: "get_listener_sock", types: TC_CG }],
   [124, { name: "sk_assign", types: TC }],
   [110, { name: "tcp_gen_syncookie", types: TC_XDP, pktAccess: true }],
+  // The raw syncookie protos (xdp_func_proto, tc_cls_act_func_proto): headers in the packet.
+  [204, { name: "tcp_raw_gen_syncookie_ipv4", types: TC_XDP, pktAccess: true }],
+  [205, { name: "tcp_raw_gen_syncookie_ipv6", types: TC_XDP, pktAccess: true }],
+  [206, { name: "tcp_raw_check_syncookie_ipv4", types: TC_XDP, pktAccess: true }],
+  [207, { name: "tcp_raw_check_syncookie_ipv6", types: TC_XDP, pktAccess: true }],
   [87, { name: "map_push_elem", pktAccess: true, mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],
   [88, { name: "map_pop_elem", mapTypes: [MapType.QUEUE, MapType.STACK] }],
   [89, { name: "map_peek_elem", mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] }],

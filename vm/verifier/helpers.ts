@@ -183,6 +183,15 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
       checkUnmodified(regno, r);
       meta.callback = r.map;
       return;
+    case "ptr_to_fixed_size_mem": {
+      // ARG_PTR_TO_FIXED_SIZE_MEM: arg_size bytes the helper reads (check_func_arg →
+      // check_helper_mem_access with fn->arg_size[arg]).
+      if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+      const size = def.argSizes?.[regno - 1];
+      if (size === undefined) reject(`helper ${def.name}: argument ${regno} has no fixed size`);
+      checkHelperMem(env, st, regno, size!, "read");
+      return;
+    }
     case "ptr_to_aligned_u32":
       // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED, arg_size 4: the bytes are read
       // (initialised unless the stack may be read uninitialised), then written; the address must

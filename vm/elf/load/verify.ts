@@ -68,6 +68,11 @@ const GPL_ONLY: ReadonlyMap<number, string> = new Map([
   [170, "bpf_timer_set_callback"],
   [171, "bpf_timer_start"],
   [172, "bpf_timer_cancel"],
+  // net/core/filter.c: the raw syncookie protos ("__cookie_v4_init_sequence() is GPL").
+  [204, "bpf_tcp_raw_gen_syncookie_ipv4"],
+  [205, "bpf_tcp_raw_gen_syncookie_ipv6"],
+  [206, "bpf_tcp_raw_check_syncookie_ipv4"],
+  [207, "bpf_tcp_raw_check_syncookie_ipv6"],
 ]);
 
 const CALL = Cls.JMP | JmpOp.CALL;

@@ -24,6 +24,7 @@
 //                  get_local_storage are not built (skb_cgroup_classid is tc's only)
 //   xdp, sched_cls also: sk_lookup_tcp/udp, skc_lookup_tcp, sk_release (sk-lookup.ts),
 //                  tcp_check_syncookie, tcp_gen_syncookie (syncookie.ts);
+//                  tcp_raw_gen_syncookie_ipv4/6, tcp_raw_check_syncookie_ipv4/6 (syncookie-raw.ts);
 //   sched_cls also: sk_fullsock, tcp_sock, get_listener_sock, sk_assign (sk-cast.ts)
 //   lwt_in, lwt_out, lwt_xmit, lwt_seg6local: lwt.ts
 //
@@ -58,6 +59,7 @@ import { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
 import { Network } from "../../net/model.js";
 import { NO_SOCKETS, skLookupHelpers, type SocketTable } from "./sk-lookup.js";
 import { syncookieHelpers } from "./syncookie.js";
+import { rawSyncookieHelpers } from "./syncookie-raw.js";
 import { skAssign, skCastHelpers } from "./sk-cast.js";
 import { checkCgroup, getCgroupClassid, skbCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type CgroupModel } from "./skb-cgroup.js";
 import { getSocketCookie, getSocketUid } from "./skb-socket.js";
@@ -91,6 +93,7 @@ export { skbGetXfrmState } from "./xfrm-state.js";
 export { skbFibLookup, xdpFibLookup } from "./fib-lookup.js";
 export { NO_SOCKETS, skLookupHelpers, skRelease, socketAt, type SocketTable } from "./sk-lookup.js";
 export { syncookieHelpers } from "./syncookie.js";
+export { rawSyncookieHelpers, SYNCOOKIE_SECRET } from "./syncookie-raw.js";
 export { skAssign, skCastHelpers } from "./sk-cast.js";
 export { checkCgroup, getCgroupClassid, ROOT_CGROUP, skbCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type Cgroup, type CgroupModel } from "./skb-cgroup.js";
 export { COOKIE_COUNT, getSocketCookie, getSocketUid } from "./skb-socket.js";
@@ -108,6 +111,8 @@ export interface PacketHelperOptions {
   readonly perfSlot?: PerfSlot;
   /** Seed of get_hash_recalc's flow hash. */
   readonly hashSeed?: number;
+  /** Key of the raw syncookie helpers' cookies: four u32 words (default SYNCOOKIE_SECRET, fixed). */
+  readonly syncookieSecret?: readonly number[];
   /** The devices check_mtu knows (devices.ts). Default: lo, ifindex 1, MTU 65536. */
   readonly devices?: DeviceTable;
   /** The routes, neighbours and devices fib_lookup knows (vm/net/model.ts). Default: a fresh namespace (lo only, forwarding off). */
@@ -131,7 +136,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         xdpCheckMtu(options.devices ?? new DeviceTable()),
         xdpFibLookup(options.network ?? new Network()),
         ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "xdp"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
-        getCgroupClassid(cgroup, false),
+        ...rawSyncookieHelpers(options.syncookieSecret), getCgroupClassid(cgroup, false),
       ];
     case "sched_cls":
       return [
@@ -141,6 +146,7 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
         skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()), csumLevel(layout),
         skbSetTstamp(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
+        ...rawSyncookieHelpers(options.syncookieSecret),
         ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), skAssign,
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
         getSocketCookie(layout), getSocketUid, ...skbCgroupHelpers(cgroup), getCgroupClassid(cgroup, true), getRouteRealm, skbEcnSetCe(layout),
