@@ -43,8 +43,30 @@ export interface KernelSample {
   readonly packets: number;
   /** Sampled packets the kernel refused to test-run (e.g. shorter than an Ethernet header). */
   readonly refused: number;
-  /** retval per sampled packet index (u32), for the differential check. */
-  readonly retvals: ReadonlyMap<number, number>;
+}
+
+/** `sample` packet indices spread evenly over a corpus of `length` (all when fewer), ascending. */
+export function sampleIndices(length: number, sample: number): number[] {
+  const step = Math.max(1, length / sample);
+  const indices: number[] = [];
+  for (let x = 0; Math.floor(x) < length && indices.length < sample; x += step) indices.push(Math.floor(x));
+  return indices;
+}
+
+/** A frame as BPF_PROG_TEST_RUN takes it: a socket filter's skb starts behind the Ethernet header. */
+const testRunFrame = (data: Uint8Array, socketFilter: boolean): Uint8Array => (socketFilter ? behindSocketHeader(data) : data);
+
+/**
+ * retval of each packet (undefined where the kernel refused the run), run once each, in order,
+ * by a fresh load of the program: new maps holding only `entries`.
+ */
+export function kernelReplay(program: BenchProgram, entries: readonly MapEntry[], packets: readonly Uint8Array[]): Array<number | undefined> {
+  const prog = load(program, entries);
+  try {
+    return prog.testRunMany(packets.map((p) => testRunFrame(p, program.type === "socket_filter")), { repeat: 1 }).map((r) => (r.errno === 0 ? r.retval : undefined));
+  } finally {
+    prog.close();
+  }
 }
 
 const PROG_TYPES: Record<string, number> = {
@@ -128,17 +150,7 @@ export class KernelSession {
   }
 
   measure(corpus: BenchCorpus, options: KernelOptions): KernelSample {
-    const all = corpus.packets;
-    const step = Math.max(1, all.length / options.sample);
-    const indices: number[] = [];
-    for (let x = 0; Math.floor(x) < all.length && indices.length < options.sample; x += step) indices.push(Math.floor(x));
-    const packets = indices.map((i) => (this.socketFilter ? behindSocketHeader(all[i]!.data) : all[i]!.data));
-    // retvals from single runs: with repeat > 1 the kernel reruns the same buffer, so a program
-    // that rewrites its packet (l4_lb) returns what the rewritten packet gives, not the original.
-    const retvals = new Map<number, number>();
-    this.prog.testRunMany(packets, { repeat: 1 }).forEach((r, k) => {
-      if (r.errno === 0) retvals.set(indices[k]!, r.retval);
-    });
+    const packets = sampleIndices(corpus.packets.length, options.sample).map((i) => testRunFrame(corpus.packets[i]!.data, this.socketFilter));
     const means: number[] = [];
     const floors: number[] = [];
     let refused = 0;
@@ -151,7 +163,7 @@ export class KernelSession {
     }
     const ns = stats(means.length > 0 ? means : [NaN]);
     const floorNs = stats(floors.length > 0 ? floors : [NaN]);
-    return { ns, mpps: { median: 1000 / ns.median, min: 1000 / ns.max, max: 1000 / ns.min }, floorNs, packets: packets.length - refused, refused, retvals };
+    return { ns, mpps: { median: 1000 / ns.median, min: 1000 / ns.max, max: 1000 / ns.min }, floorNs, packets: packets.length - refused, refused };
   }
 
   close(): void {

@@ -3,17 +3,18 @@
 // same conditions. Per program: one machine with shared memory (its maps, entries written by
 // the program's setup), one CpuPool with a worker per CPU, each corpus loaded into the corpus
 // region in turn. Before timing, one pass per engine with every r0 kept checks that the engines
-// agree packet by packet (the kernel on its sample).
+// agree packet by packet; the kernel is checked on its sample, replayed from the initial maps
+// (replay.ts).
 
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { CpuPool, corpusRegionSize, type PoolProgram } from "../../vm/pool/index.js";
-import { isPerCpu, parseMapType, type MapType } from "../../vm/maps/types.js";
 import type { JitOptions } from "../../jit/compile.js";
 import { loadCorpus, type BenchCorpus } from "./corpora.js";
 import { measureDispatch, type DispatchOptions, type DispatchRow } from "./dispatch.js";
 import { KernelSession, kernelAvailability, kernelUnsupported, type KernelOptions } from "./kernel.js";
 import { measurePool, type TimingOptions } from "./measure.js";
-import { benchMachine, loadBenchProgram, type BenchProgram, type MapEntry } from "./programs.js";
+import { benchMachine, loadBenchProgram, writeEntries, type BenchProgram, type MapEntry } from "./programs.js";
+import { replayAgainstKernel } from "./replay.js";
 
 export type EngineName = "interpreter" | "jit" | "kernel";
 
@@ -83,7 +84,7 @@ export interface Check {
   readonly verdicts: Record<string, number>;
   /** Packets whose r0 differs between the JIT and the interpreter (when both ran). */
   readonly jit_vs_interpreter?: number;
-  /** Sampled packets whose retval differs between the kernel and our first engine. */
+  /** Sampled packets whose retval differs between the kernel and the interpreter, both replaying them from the initial maps (replay.ts). */
   readonly kernel_vs_ours?: number;
   readonly kernel_compared?: number;
 }
@@ -159,16 +160,6 @@ function skip(result: LineRateResult, log: (line: string) => void, s: Skip): voi
   log(`  skipped ${[s.program, s.corpus, s.engine].filter(Boolean).join(" / ")}: ${s.reason}`);
 }
 
-/** Write map entries through the user-space API (per-CPU maps: the same value on every CPU). */
-function writeEntries(machine: RuntimeMachine, program: BenchProgram, entries: readonly MapEntry[]): void {
-  for (const e of entries) {
-    const spec = program.maps.find((m) => m.name === e.map)!;
-    const type = (typeof spec.type === "number" ? spec.type : parseMapType(spec.type)) as MapType;
-    if (isPerCpu(type)) machine.maps.perCpu(e.map).update(e.key, e.value);
-    else machine.maps.keyed(e.map).update(e.key, e.value);
-  }
-}
-
 async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus[], options: LineRateOptions, kernelOk: boolean, result: LineRateResult): Promise<void> {
   const { log } = options;
   const poolEngines = options.engines.filter((e) => e.engine !== "kernel");
@@ -209,16 +200,15 @@ async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus
         continue;
       }
       const check: { -readonly [K in keyof Check]: Check[K] } = { program: program.name, corpus: corpus.name, verdicts: {} };
-      let reference: BigUint64Array | undefined;
       if (pool) {
         pool.loadCorpus(corpus.packets);
-        reference = await checkEngines(pool, loaded, check);
+        await checkEngines(pool, loaded, check);
       }
       const rows: Row[] = [];
       for (const e of options.engines) {
         if (e.engine === "kernel") {
           const writes = first?.packetWrites.writes ?? false;
-          const row = kernelRow(program, corpus, entries, options, kernel, result, check, reference, writes);
+          const row = await kernelRow(program, corpus, entries, options, kernel, result, check, writes);
           if (row) rows.push(row);
           continue;
         }
@@ -252,7 +242,7 @@ async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus
 }
 
 /** One pass per pool engine keeping every r0: the verdicts, and whether the engines agree. */
-async function checkEngines(pool: CpuPool, loaded: ReadonlyMap<EngineName, PoolProgram>, check: { -readonly [K in keyof Check]: Check[K] }): Promise<BigUint64Array | undefined> {
+async function checkEngines(pool: CpuPool, loaded: ReadonlyMap<EngineName, PoolProgram>, check: { -readonly [K in keyof Check]: Check[K] }): Promise<void> {
   const r0: Partial<Record<EngineName, BigUint64Array>> = {};
   for (const [engine, prog] of loaded) {
     const run = await pool.run(prog, { workers: 1, results: true });
@@ -264,7 +254,6 @@ async function checkEngines(pool: CpuPool, loaded: ReadonlyMap<EngineName, PoolP
     for (let i = 0; i < r0.jit.length; i++) if (r0.jit[i] !== r0.interpreter[i]) differ++;
     check.jit_vs_interpreter = differ;
   }
-  return r0.interpreter ?? r0.jit;
 }
 
 /** The program in the kernel, loaded on first use (maps created and filled once per program). */
@@ -273,10 +262,10 @@ interface KernelState {
   session: KernelSession | undefined;
 }
 
-function kernelRow(
+async function kernelRow(
   program: BenchProgram, corpus: BenchCorpus, entries: readonly MapEntry[], options: LineRateOptions, kernel: KernelState,
-  result: LineRateResult, check: { -readonly [K in keyof Check]: Check[K] }, reference: BigUint64Array | undefined, writes: boolean,
-): Row | undefined {
+  result: LineRateResult, check: { -readonly [K in keyof Check]: Check[K] }, writes: boolean,
+): Promise<Row | undefined> {
   const base = { program: program.name, corpus: corpus.name, engine: "kernel" as const };
   if (!kernel.ok) return undefined; // said once at the start, or when the program failed to load
   try {
@@ -286,12 +275,9 @@ function kernelRow(
       kernel.session = KernelSession.open(program, entries);
     }
     const k = kernel.session.measure(corpus, options.kernel);
-    if (reference) {
-      let differ = 0;
-      for (const [i, retval] of k.retvals) if (BigInt(retval) !== (reference[i]! & 0xffffffffn)) differ++;
-      check.kernel_vs_ours = differ;
-      check.kernel_compared = k.retvals.size;
-    }
+    const replay = await replayAgainstKernel(program, corpus, entries, options.kernel.sample);
+    check.kernel_vs_ours = replay.differ;
+    check.kernel_compared = replay.compared;
     return {
       ...base, workers: 1, packets: k.packets, corpus_packets: corpus.packets.length,
       mpps: round3(k.mpps.median), mpps_min: round3(k.mpps.min), mpps_max: round3(k.mpps.max),

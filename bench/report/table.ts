@@ -53,7 +53,7 @@ export function formatTable(result: LineRateResult, machine: MachineInfo): strin
     ]), 3));
   }
   const disagreements = result.checks.filter((c) => c.jit_vs_interpreter || c.kernel_vs_ours);
-  out.push("", disagreements.length === 0 ? "engines agree on every packet checked (JIT vs interpreter: every packet; kernel: its sample)" : "engines DISAGREE:");
+  out.push("", disagreements.length === 0 ? "engines agree on every packet checked (JIT vs interpreter: every packet; kernel: its sample, replayed from the initial maps)" : "engines DISAGREE:");
   for (const c of disagreements) out.push(`  ${c.program} / ${c.corpus}: JIT≠interpreter on ${c.jit_vs_interpreter ?? 0} packets, kernel≠ours on ${c.kernel_vs_ours ?? 0} of ${c.kernel_compared ?? 0}`);
   for (const r of result.rows) if (r.note) out.push(`note: ${r.program} / ${r.corpus} / ${r.engine}: ${r.note}`);
   for (const s of result.skipped) out.push(`skipped ${[s.program, s.corpus, s.engine].filter(Boolean).join(" / ")}: ${s.reason}`);

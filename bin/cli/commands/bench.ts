@@ -25,7 +25,10 @@ corpora (flood64, imix, tcpdump); --pcap adds capture files, --gen a corpus/gen 
 imix:20k:seed=2). Without any of them: ${DEFAULT_CORPORA.join(", ")}.
 The interpreter and the JIT run on the per-CPU worker pool with each worker count of --workers;
 the kernel (BPF_PROG_TEST_RUN, when bpf() is usable) runs a sample of each corpus on one CPU.
-Each figure is the median over timed rounds after an explicit warm-up, with min and max.`,
+Each figure is the median over timed rounds after an explicit warm-up, with min and max.
+Before timing, the JIT's r0 is checked against the interpreter's on every packet, and the
+kernel's on its sample, which both replay in order from the program's initial maps (so
+programs with state compare too).`,
   options: {
     program: { type: "string", valueName: "P,...", description: "programs to run" },
     corpus: { type: "string", valueName: "C,...", description: "built-in corpora: flood64, imix, tcpdump" },
