@@ -1,6 +1,6 @@
 // Real clang-compiled programs (corpus/programs/*.o) are accepted by the verifier, and — where
 // bpf() is available — by the kernel too, so both agree, and our processed instructions stay
-// within 1.6× of the kernel's. Prints processed instructions and time per program.
+// within 1.25× of the kernel's. Prints processed instructions and time per program.
 
 import { afterAll, describe, expect, test } from "vitest";
 import { verify } from "../../vm/verifier/index.js";
@@ -56,9 +56,10 @@ describe.skipIf(!status.ok)("the kernel accepts them too", () => {
         prog.close();
         // Pruning as strong as the kernel's, near enough: a program the kernel verifies close to
         // its 1M-instruction limit must not pass ours. Stack liveness (vm/verifier/stack-liveness.ts)
-        // brought xdp_katran_lb from 2.7× to 1.12× and xdp_dns from 1.72× to 1.5×.
+        // and the kernel's stacksafe rules brought xdp_katran_lb from 2.7× to 1.12× and xdp_dns
+        // from 1.72× to 0.92×.
         const ours = verify(p.insns, { type: p.type, maps: p.maps, helpers }).processedInsns;
-        expect(ours, `processed ${ours} insns, the kernel ${processed}`).toBeLessThanOrEqual(Math.max(1.6 * Number(processed), 100));
+        expect(ours, `processed ${ours} insns, the kernel ${processed}`).toBeLessThanOrEqual(Math.max(1.25 * Number(processed), 100));
       } catch (e) {
         if (!(e instanceof KernelError)) throw e;
         refused = e.message;

@@ -135,6 +135,12 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowU
     if (!slotLive(live, k) && fo.bytes[base] !== Slot.ITER) continue;
     const so = fo.spills[k];
     const sc = fc.spills[k];
+    if (so && !sc && !exact && so.type === "scalar" && spillSize(fo, k) === 8 && allMisc(fc, base, allowUninit)) {
+      // A 64-bit scalar spill against a slot of unknown bytes (stacksafe's scalar_reg_for_stack):
+      // a load there gives an unknown scalar, within the spill only if nothing relied on its value.
+      if (!regWithin(so, UNKNOWN_SCALAR, ids, mode)) return false;
+      continue;
+    }
     if (so && (!sc || spillSize(fo, k) !== spillSize(fc, k) || !regWithin(so, sc, ids, mode))) return false;
     if (exact && !so && sc) return false;
     for (let b = base; b < base + 8; b++) {
@@ -163,6 +169,15 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowU
       if (to === Slot.MISC && (allowUninit || tc === Slot.ZERO || (tc === Slot.SPILL && sc?.type === "scalar"))) continue;
       return false;
     }
+  }
+  return true;
+}
+
+/** is_stack_all_misc: every byte of the slot at `base` written with unknown bytes (or, allowUninit, never written). */
+function allMisc(f: Frame, base: number, allowUninit: boolean): boolean {
+  for (let b = base; b < base + 8; b++) {
+    const t = f.bytes[b];
+    if (t !== Slot.MISC && !(allowUninit && t === Slot.INVALID)) return false;
   }
   return true;
 }

@@ -17,10 +17,12 @@ const idx = (off: number): number => 512 + off;
 const slotOf = (off: number): number => (-off - 1) >> 3;
 
 /**
- * Drop a spilled register from the slot holding `off`; its spilled bytes become MISC, whose value
- * nothing reads (as plain stores' bytes: stackWriteFixed), so their constants are forgotten. An
- * iterator's state there is gone too: its bytes not written stay STACK_ITER, unreadable, and the
- * iterator no longer counts as initialised (its reference stays held: vm/verifier/iter.ts).
+ * Drop a spilled register from the slot holding `off`: every written byte of the slot becomes
+ * MISC, the spill's and the zeros beside a narrow one alike (scrub_spilled_slot over the whole
+ * slot, which check_stack_write_fixed_off applies to a slot holding a spill), and MISC bytes'
+ * constants are forgotten (nothing reads them: stackWriteFixed). An iterator's state there is
+ * gone too: its bytes not written stay STACK_ITER, unreadable, and the iterator no longer counts
+ * as initialised (its reference stays held: vm/verifier/iter.ts).
  */
 function scrub(frame: Frame, off: number): void {
   const k = slotOf(off);
@@ -28,7 +30,7 @@ function scrub(frame: Frame, off: number): void {
   frame.spills[k] = undefined;
   const base = 512 - 8 * (k + 1);
   for (let b = base; b < base + 8; b++) {
-    if (frame.bytes[b] !== Slot.SPILL) continue;
+    if (frame.bytes[b] !== Slot.SPILL && frame.bytes[b] !== Slot.ZERO) continue;
     frame.bytes[b] = Slot.MISC;
     frame.known[b] = -1;
   }
