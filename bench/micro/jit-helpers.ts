@@ -2,8 +2,9 @@
 // packet. A program loops N times over the call (its arguments set up in the loop); the same loop
 // with the call replaced by `mov r0, 0` gives the loop's own cost; ns per call is the difference
 // over N. Each helper is timed the JIT's default way — a wasm-to-wasm twin in the maps runtime
-// (jit/lower/packet.ts), get_smp_processor_id inline (lower/cpu-id.ts), else the JS helper — and
-// the helpers with a twin also through their JS HelperDef (mapCalls: "js"), as before the twins.
+// (jit/lower/packet.ts), get_smp_processor_id and get_prandom_u32 inline (lower/cpu-id.ts,
+// lower/prandom.ts), else the JS helper — and the helpers with a twin also through their JS
+// HelperDef (mapCalls: "js"), as before the twins.
 //
 // Timed in process CPU time, median of rounds after warm-up (bench/micro/jit-maps.ts's nsPerRun).
 // Numbers are printed and returned, never asserted.
@@ -113,7 +114,7 @@ export async function runJitHelpersBench(options: { quick?: boolean; long?: bool
     const [fast, js] = (["jit", "jit (JS helper)"] as const).map((via) => rows.find((r) => r.helper === c.helper && r.via === via)?.ns.toFixed(1) ?? "—");
     log(`  ${c.helper.padEnd(22)} ${fast!.padStart(10)}   ${js!.padStart(14)}`);
   }
-  log("  (default: the packet helpers and redirects call their wasm twins in the maps runtime, get_smp_processor_id is inline, the others are JS helpers — no second row)");
+  log("  (default: the packet helpers and redirects call their wasm twins in the maps runtime, get_smp_processor_id and get_prandom_u32 are inline, the others are JS helpers — no second row)");
   return { callsPerRun: n, rows };
 }
 

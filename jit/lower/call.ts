@@ -50,6 +50,7 @@ import { FOR_EACH_ID } from "../../vm/helpers/for-each.js";
 import { isForEach, lowerForEach } from "./for-each.js";
 import { isInlineSpinLock, lowerSpinLock } from "./spin-lock.js";
 import { isInlineCpuId, lowerCpuId } from "./cpu-id.js";
+import { isInlinePrandom, lowerPrandom } from "./prandom.js";
 
 export const CALLX = "callx";
 
@@ -107,6 +108,7 @@ function callHelper(f: FnLowering, id: number, i: number): Expr {
   if (id === FOR_EACH_ID && isForEach(f.mod.helpers)) return lowerForEach(f, i);
   if (isInlineSpinLock(f.mod.helpers, id)) return lowerSpinLock(f, id);
   if (isInlineCpuId(f.mod.helpers, id)) return lowerCpuId(f);
+  if (isInlinePrandom(f.mod.helpers, id)) return lowerPrandom(f);
   const mapCall = mapCallFor(f.mod, id);
   if (mapCall) return lowerMapCall(f, mapCall, i);
   const packetCall = packetCallFor(f.mod, id);

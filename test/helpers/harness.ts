@@ -53,7 +53,7 @@ export function makeRig(type: NetType, options: RigOptions = {}): Rig {
   const trace = new TraceLog();
   const perf = new PerfEventSink({ entries: layout.cpus });
   const helpers = new HelperTable([
-    ...baseHelpers(checkCgroup(options.cgroup)).list(),
+    ...baseHelpers(checkCgroup(options.cgroup), layout).list(),
     ...traceHelpers(trace),
     ...packetHelpers(type, { layout, perf, ...(mapLookup ? { mapLookup } : {}), ...(maps ? { perfSlot: perfSlotOf(maps) } : {}), ...(options.cgroup ? { cgroup: options.cgroup } : {}) }),
   ]);

@@ -4,7 +4,8 @@
 import { HelperTable } from "./registry.js";
 import { commonKfuncs } from "./kfunc/index.js";
 import { loopHelper } from "./loop.js";
-import { getPrandomU32 } from "./random.js";
+import { getPrandomU32, prandomU32 } from "./random.js";
+import type { Layout } from "../memory/layout.js";
 import { spinLockHelper, spinUnlockHelper } from "./spin-lock.js";
 import { getNumaNodeId, getSmpProcessorId, jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs, ktimeGetTaiNs } from "./time.js";
 import { stringHelpers } from "./strings.js";
@@ -16,7 +17,13 @@ import { ROOT_CGROUP, type Cgroup } from "./packet/skb-cgroup.js";
 export { HelperTable } from "./registry.js";
 export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from "./registry.js";
 
-/** Helpers any program type may call: time, randomness, CPU and NUMA ids, bpf_loop, the string helpers (snprintf, strncmp, strtol, strtoul), the current task's ids and name (the idle task: vm/helpers/task.ts), its cgroup ids (`cgroup`, the machine's model: current-cgroup.ts), probe_read_kernel / _user (_str); and the common kfuncs. */
-export function baseHelpers(cgroup: Cgroup = ROOT_CGROUP): HelperTable {
-  return new HelperTable([ktimeGetNs, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...commonKfuncs()]);
+/**
+ * Helpers any program type may call: time, randomness, CPU and NUMA ids, bpf_loop, the string
+ * helpers (snprintf, strncmp, strtol, strtoul), the current task's ids and name (the idle task:
+ * vm/helpers/task.ts), its cgroup ids (`cgroup`, the machine's model: current-cgroup.ts),
+ * probe_read_kernel / _user (_str); and the common kfuncs. With a machine's `layout`,
+ * get_prandom_u32 draws from each CPU's state in the memory (random.ts).
+ */
+export function baseHelpers(cgroup: Cgroup = ROOT_CGROUP, layout?: Layout): HelperTable {
+  return new HelperTable([ktimeGetNs, layout ? prandomU32(layout) : getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...commonKfuncs()]);
 }

@@ -52,7 +52,7 @@ export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
 /** Every helper module of the runtime. */
 export const HELPER_SOURCES: readonly HelperSource[] = [
   // The current task's cgroup ids (get_current_cgroup_id, ...) answer the machine's cgroup model.
-  (env) => baseHelpers(checkCgroup(env.cgroup)).list(),
+  (env) => baseHelpers(checkCgroup(env.cgroup), env.layout).list(),
   // Kfuncs (vm/helpers/kfunc): the common set; a kfunc with `types` joins only those types.
   () => baseHelpers().kfuncList(),
   (env) => mapHelpers(env.maps),

@@ -4,6 +4,7 @@
 // a browser too; machine.node.ts loads the module from build/.
 
 import { BpfError } from "../errors.js";
+import { seedPrandom } from "../helpers/random.js";
 import type { Machine, Program } from "../engine.js";
 import type { HelperTable } from "../helpers/registry.js";
 import type { MapDescriptor } from "../maps/descriptor.js";
@@ -57,6 +58,11 @@ export interface MachineOptions extends LayoutOptions {
    * Default: the root cgroup (id 1), classid 0.
    */
   readonly cgroup?: CgroupModel;
+  /**
+   * Seed of every CPU's get_prandom_u32 generator (vm/helpers/random.ts), for runs that draw the
+   * same numbers each time. Default: the platform's random source.
+   */
+  readonly prandomSeed?: number | bigint;
 }
 
 /** A Machine with everything the runtime adds: all fields are always present. */
@@ -144,6 +150,7 @@ export function createMachine(options: MachineOptions): RuntimeMachine {
   const mapsSize = options.mapsSize ?? Math.max(DEFAULT_MAPS_SIZE, mapsArenaSize(specs, cpus) + socketsBytes(network) + 4096);
   const layout = machineLayout({ cpus, packetMax: options.packetMax, mapsSize, corpusSize: options.corpusSize }, specs, options.mapsSize === undefined);
   const memory = layout.createMemory(options.shared ?? false);
+  seedPrandom(memory, layout, options.prandomSeed === undefined ? undefined : BigInt(options.prandomSeed));
   const maps = MapSet.create(instantiate(options.mapsModule, memory), layout);
   for (const spec of specs) maps.create(spec);
   return assemble(type, layout, memory, maps, options, placeSockets(maps, memory, network));

@@ -21,6 +21,7 @@
 //                      uid 0 of the namespace's user namespace, whoever runs the test — 0.
 
 import { SCRATCH_SIZE } from "../../memory/layout.js";
+import { PRANDOM_STATE } from "../random.js";
 import { BPF_SOCK_SIZE } from "../../net/sockets.js";
 import { TEST_RUN_SOCKET } from "../../runtime/test-run-socket.js";
 import type { Layout } from "../../memory/layout.js";
@@ -31,7 +32,7 @@ import { skbSocketCookieAt } from "./skb-state.js";
 /** Where each CPU's cookie count is in its scratch area: right after the test run's struct bpf_sock. */
 export const COOKIE_COUNT = TEST_RUN_SOCKET + BPF_SOCK_SIZE;
 /** for_each's call-frame words take the scratch area's last 32 bytes (vm/helpers/for-each.ts). */
-if (COOKIE_COUNT + 8 > SCRATCH_SIZE - 32) throw new Error(`the cookie count (${COOKIE_COUNT}) does not fit the scratch area`);
+if (COOKIE_COUNT + 8 > PRANDOM_STATE || PRANDOM_STATE + 8 > SCRATCH_SIZE - 32) throw new Error(`the cookie count (${COOKIE_COUNT}) and the prandom state (${PRANDOM_STATE}) do not fit the scratch area`);
 
 /** The uid sock_init_data(NULL, sk) gives the test run's socket. */
 const TEST_RUN_SOCKET_UID = 0n;
