@@ -46,6 +46,11 @@ export const OBJECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     valueName: "host|FILE.json",
     description: "PROG.o: the cgroup of the task running the program (skb_cgroup_id, skb_ancestor_cgroup_id, sk_cgroup_id, get_cgroup_classid): 'host' for this process's, which is what --engine kernel reports, or {\"path\": [1, ...ids from the root down], \"classid\": N} (vm/helpers/packet/skb-cgroup.ts); default the root cgroup, classid 0",
   },
+  "prandom-seed": {
+    type: "number",
+    valueName: "N",
+    description: "PROG.o: seed every CPU's bpf_get_prandom_u32 generator, for the same numbers run after run (both engines draw the same ones); default a random seed. Not with --engine kernel",
+  },
   out: { type: "string", valueName: "FILE.pcap", description: "PROG.o: write the packets as they leave the program (dropped ones left out)" },
   "per-packet": { type: "boolean", description: "PROG.o: list every packet's verdict, r0 and length" },
   "no-verify": { type: "boolean", description: "PROG.o: DO NOT VERIFY the program (conformance experiments only; announced loudly)" },
@@ -135,12 +140,13 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   const network = readNetwork(stringOption(args, "network"));
   const cgroup = readCgroup(stringOption(args, "cgroup"), engineName);
   const timersMs = args.options["timers-ms"] === undefined ? 0 : positiveInt(args, "timers-ms");
+  const prandomSeed = args.options["prandom-seed"] === undefined ? undefined : seedOption(args, engineName);
   let report: RunReport;
   if (engineName === "kernel") {
     const { runInKernel } = await import("./run-kernel.js");
     report = runInKernel(obj, entry, packets, inits, { verify, results: wantResults, settleMs: timersMs, ...(network ? { network } : {}) });
   } else {
-    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network, cgroup, timersMs });
+    report = await runHere(obj, entry, engineName, packets, inits, { verify, results: wantResults, engine: engineOptions(args), network, cgroup, timersMs, prandomSeed });
   }
   const out = stringOption(args, "out");
   if (out !== undefined) writeOut(out, packets, report.results!, PROGRAM_TYPES[entry.type!].networkHeader === true);
@@ -214,6 +220,16 @@ function readNetwork(file: string | undefined): NetworkModel | undefined {
     throw err;
   }
   return model;
+}
+
+// ---- --prandom-seed N --------------------------------------------------------------------------
+
+/** --prandom-seed: a non-negative integer; the kernel seeds its own generator. */
+function seedOption(args: ParsedArgs, engineName: string): number {
+  if (engineName === "kernel") throw new CliError("--prandom-seed: the kernel seeds its own bpf_get_prandom_u32 generator; it goes with --engine interpreter or jit");
+  const seed = args.options["prandom-seed"];
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw new CliError(`--prandom-seed must be a non-negative integer, got ${String(seed)}`);
+  return seed;
 }
 
 // ---- --cgroup host|FILE.json -----------------------------------------------------------------
@@ -393,10 +409,15 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
 
 async function runHere(
   obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
-  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined; cgroup: CgroupModel | undefined; timersMs: number },
+  options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined; cgroup: CgroupModel | undefined; timersMs: number; prandomSeed: number | undefined },
 ): Promise<RunReport> {
   const engine = await getEngine(engineName, options.engine);
-  const loaded = instantiateObjectNode(obj, entry, { verify: options.verify, ...(options.network ? { network: options.network } : {}), ...(options.cgroup ? { cgroup: options.cgroup } : {}) });
+  const loaded = instantiateObjectNode(obj, entry, {
+    verify: options.verify,
+    ...(options.network ? { network: options.network } : {}),
+    ...(options.cgroup ? { cgroup: options.cgroup } : {}),
+    ...(options.prandomSeed !== undefined ? { prandomSeed: options.prandomSeed } : {}),
+  });
   applyMapInits(loaded.machine.maps, inits);
   // A perf event reader (libbpf's perf_buffer) opens slot i on CPU i of every PERF_EVENT_ARRAY.
   for (const map of loaded.machine.maps) if (map instanceof PerfEventArray) map.openAll();
