@@ -63,6 +63,8 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMo
       if ((live & (1 << i)) === 0) continue;
       if (!regWithin(fo.regs[i]!, fc.regs[i]!, ids, mode)) return false;
     }
+    // Slots no path reads after `old` cannot matter (stack-liveness.ts), when `old` is a checkpoint
+    // whose paths are all explored (WITHIN); in a loop visit still open (RANGE) every slot counts.
     const slots = liveness && mode === Compare.WITHIN ? liveness.live(old, k, LIVE) : ALL_SLOTS;
     if (!stackWithin(fo, fc, ids, mode, allowUninit, slots)) return false;
   }

@@ -66,8 +66,6 @@ class Instance {
   readonly frames: Array<FrameMarks | undefined>;
   /** Instructions visited at least once, whose must_write is an intersection from then on. */
   readonly writeSeen: Uint8Array;
-  /** may_read grew beyond live_before, or must_write changed: the flow must be recomputed. */
-  dirty = false;
   /** A must_write set shrank: must_write_acc must be recomputed from nothing. */
   writeDropped = false;
 
@@ -99,13 +97,17 @@ function rangeMask(a: number, b: number, out: SlotMask): SlotMask {
 
 export class StackLiveness {
   private readonly chains = new Map<string, Instance>();
+  /** Chains whose may_read grew beyond live_before, or whose must_write changed: to recompute. */
   private readonly dirty = new Set<Instance>();
   private readonly scratch: SlotMask = { lo: 0, hi: 0 };
   /** The state whose instruction is being simulated, its instruction, and its chain once known. */
   private st: VState | undefined;
   private pc = 0;
   private cur: Instance | undefined;
-  /** Whole slots the instruction wrote, per frame; and the same for a call's callee (propagate). */
+  /**
+   * Whole slots the instruction wrote, per frame (all 0 between stores: commit() clears them); and
+   * the same for a call's callee (propagate).
+   */
   private readonly wrote = { lo: new Int32Array(MAX_FRAMES), hi: new Int32Array(MAX_FRAMES) };
   private readonly calleeWrote = { lo: new Int32Array(MAX_FRAMES), hi: new Int32Array(MAX_FRAMES) };
 
@@ -116,8 +118,6 @@ export class StackLiveness {
     this.st = st;
     this.pc = st.pc;
     this.cur = undefined;
-    this.wrote.lo.fill(0);
-    this.wrote.hi.fill(0);
   }
 
   /** The instruction may read the bytes [lo, hi) (frame offsets) of frame `frame`'s stack. */
@@ -138,11 +138,14 @@ export class StackLiveness {
   /**
    * The instruction is done, and its frames are still those it began with (a local call's writes
    * come from its callee instead: propagate()). Every visit of an instruction that may store
-   * commits, even one that wrote nothing, so that must_write stays an intersection over all.
+   * commits, even one that wrote nothing, so that must_write stays an intersection over all; only
+   * stores write(), so clearing the marks here leaves them 0 for the next store.
    */
   commit(): void {
     const inst = this.current();
     this.commitWrites(inst, this.pc - inst.start, this.wrote);
+    this.wrote.lo.fill(0);
+    this.wrote.hi.fill(0);
   }
 
   /**
@@ -223,7 +226,6 @@ export class StackLiveness {
   }
 
   private markDirty(inst: Instance): void {
-    inst.dirty = true;
     this.dirty.add(inst);
   }
 
@@ -239,7 +241,6 @@ export class StackLiveness {
 
   /** update_instance: the fixed point of live_before and must_write_acc, then the caller's marks. */
   private update(inst: Instance): void {
-    inst.dirty = false;
     if (inst.writeDropped) {
       for (const m of inst.frames) {
         m?.accLo.fill(0);

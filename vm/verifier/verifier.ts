@@ -514,9 +514,7 @@ class Run {
         const cp = done[i]!;
         // In a callback loop still being visited, marks are not final (loops.ts).
         const open = cp.visit?.open === true;
-        // Slots no path reads after cp cannot matter (stack-liveness.ts); until its loop visit
-        // is closed, cp's paths are not all explored, so every slot counts.
-        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN, this.env.allowUninitStack, open ? undefined : env.liveness)) {
+        if (statesWithin(this.cfg, cp.state, st, open ? Compare.RANGE : Compare.WITHIN, this.env.allowUninitStack, env.liveness)) {
           cp.hits++;
           // What cp's safety relied on must now hold on this path too.
           propagatePrecision(env, this.cfg, cp.state, st);
