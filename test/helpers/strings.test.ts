@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { kernelBridge, ProgType, type KernelProgram } from "../../vm/node/kernel/engine.js";
 import { assemble } from "../../vm/asm/index.js";
-import { ENGINES, kernel, load, low32, makeRig, runPacket, type EngineName, type Rig } from "./harness.js";
+import { ENGINES, kernel, load, low32, makeRig, rng, runPacket, type EngineName, type Rig } from "./harness.js";
 import { latin1, storeBytes } from "./programs.js";
 
 const RODATA_SIZE = 256;
@@ -186,7 +186,7 @@ describe("bpf_snprintf", () => {
 
   it.skipIf(!kernel.ok)("formats 40 random formats (numbers, %s, %c; random flags, widths, lengths) as the kernel does", async () => {
     const mine = ENGINES.map(ours);
-    const next = xorshift(0x5eed);
+    const next = rng(0x5eed);
     const flags = ["", "-", "0", "+", " ", "-0", "+0", " -"];
     const lengths = ["", "l", "ll"];
     const text = (len: number): string => String.fromCharCode(...Array.from({ length: len }, () => 0x20 + (next() % 95)));
@@ -223,16 +223,6 @@ describe("bpf_snprintf", () => {
 /** The buffer as text up to the first byte snprintf did not write (0x5a fill after the NUL shows too). */
 const latin1Text = (b: Uint8Array): string => String.fromCharCode(...b);
 
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
 
 const pick = <T>(next: () => number, from: readonly T[]): T => from[next() % from.length]!;
 

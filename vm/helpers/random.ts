@@ -10,6 +10,7 @@
 // layout-free helper below, on Math.random.
 
 import type { Layout } from "../memory/layout.js";
+import { memOf } from "./packet/memory.js";
 import type { HelperDef } from "./registry.js";
 
 /**
@@ -45,7 +46,7 @@ export function prandomU32(layout: Layout): HelperDef {
     args: [],
     ret: "integer",
     impl: (ctx) => {
-      const view = new DataView(ctx.memory.buffer);
+      const { view } = memOf(ctx.memory);
       const at = layout.cpu(ctx.cpu).scratch + PRANDOM_STATE;
       const s = view.getBigUint64(at, true);
       const { state, value } = prandomStep(s === 0n ? (UNSEEDED_MUL * BigInt(ctx.cpu + 1)) & M64 : s);
