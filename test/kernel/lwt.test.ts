@@ -15,6 +15,8 @@ import { getEngine } from "../../vm/engines.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { loadRunner } from "../../vm/runtime/run.js";
 import { kernelBridge } from "../../vm/node/kernel/engine.js";
+import { PROGRAM_TYPES } from "../../vm/programs/types.js";
+import { SK_BUFF_TC } from "../../vm/programs/skb.js";
 import { kernelAvailability } from "./available.js";
 import { runInKernel } from "../../bin/cli/commands/run-kernel.js";
 import { findProgram } from "../../vm/elf/load/index.js";
@@ -79,6 +81,47 @@ for (const [name, program, kernelType, verdicts, calls] of CASES) {
     });
   });
 }
+
+/**
+ * `__sk_buff.sk` from an lwt program: the socket bpf_prog_test_run_skb gives every skb (family and
+ * addresses from the IP header after the pulled MAC header), read through bpf_sock's fields.
+ * r0 folds family, src/dst IPv4, state and two IPv6 words.
+ */
+describe("__sk_buff.sk in lwt programs: the test run's socket", () => {
+  const READ_SOCKET = `
+ldxdw %r2, [%r1+168]
+mov %r0, 7
+jeq %r2, 0, +12
+ldxw %r0, [%r2+4]
+lsh %r0, 16
+ldxw %r3, [%r2+24]
+xor %r0, %r3
+ldxw %r3, [%r2+52]
+xor %r0, %r3
+ldxw %r3, [%r2+72]
+xor %r0, %r3
+ldxw %r3, [%r2+28]
+xor %r0, %r3
+ldxw %r3, [%r2+68]
+xor %r0, %r3
+exit`;
+  const insns = assemble(READ_SOCKET);
+
+  for (const type of ["lwt_in", "lwt_out", "lwt_xmit"] as const) {
+    it.skipIf(!status.ok)(`${type}: the interpreter and the JIT read what the kernel's socket holds, frame by frame`, async () => {
+      const prog = kernelBridge().load(insns, { type: PROGRAM_TYPES[type].kernelType!, name: "lwt_sk" });
+      const kernel = prog.testRunMany(DATA, { ctx: new Uint8Array(SK_BUFF_TC.size) }).map((r) => (r.errno ? `errno ${r.errno}` : `${r.retval >>> 0}`));
+      prog.close();
+      expect(new Set(kernel).size).toBeGreaterThan(50); // addresses differ frame by frame
+      for (const engine of ["interpreter", "jit"] as const) {
+        const runner = await loadRunner(await getEngine(engine), { insns }, createNodeMachine({ type, cpus: 1 }));
+        const ours = runner.runBatch(DATA, { results: true }).results!.map((r) => `${BigInt.asUintN(32, r.retval)}`);
+        runner.dispose();
+        ours.forEach((r, k) => expect(r, `${engine}, frame ${k}`).toBe(kernel[k]));
+      }
+    });
+  }
+});
 
 describe("placing an lwt packet, and what is not run", () => {
   /** r0 = the first byte at data, or 0x100 for an empty packet. */

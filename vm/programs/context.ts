@@ -9,7 +9,7 @@ export type CtxFieldKind = "scalar" | "packet" | "packet_end" | "packet_meta" | 
 export interface CtxField {
   readonly name: string;
   readonly offset: number;
-  readonly size: 4 | 8;
+  readonly size: 1 | 4 | 8;
   readonly kind: CtxFieldKind;
   /** Programs may store to it (kernel: the program type's is_valid_access for BPF_WRITE). */
   readonly writable: boolean;
@@ -21,7 +21,7 @@ export interface CtxLayout {
   readonly fields: readonly CtxField[];
 }
 
-export type FieldSpec = readonly [name: string, size: 4 | 8, kind?: CtxFieldKind];
+export type FieldSpec = readonly [name: string, size: 1 | 4 | 8, kind?: CtxFieldKind];
 
 /** Lay fields out in order with natural alignment, as the C compiler does for these structs. */
 export function ctxLayout(name: string, specs: readonly FieldSpec[], writable: readonly string[] = []): CtxLayout {

@@ -51,7 +51,9 @@ const FIELDS: readonly FieldSpec[] = [
   ["gso_segs", 4],
   ["sk", 8, "sock_common"],
   ["gso_size", 4],
-  ["tstamp_type", 4], // __u8 + 24 bits of padding in the UAPI; read as its own word here
+  // A __u8, then `__u32 :24` of padding: no field covers 181..183, so every access there is
+  // refused, as bpf_skb_is_valid_access refuses the padding.
+  ["tstamp_type", 1],
   ["hwtstamp", 8],
 ];
 

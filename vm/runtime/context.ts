@@ -183,7 +183,7 @@ export class ContextWriter {
       if (POINTER_FIELDS.has(name)) throw new BpfError(`option skb: ${layout.name}.${name} is set by the runner, not an option`);
       const field = layout.fields.find((f) => f.name === name);
       if (!field) throw new BpfError(`option skb: ${layout.name} has no field '${name}' (fields: ${layout.fields.map((f) => f.name).join(", ")})`);
-      if (!Number.isSafeInteger(value) || value < 0 || (field.size === 4 && value > 0xffffffff)) {
+      if (!Number.isSafeInteger(value) || value < 0 || (field.size < 8 && value >= 2 ** (8 * field.size))) {
         throw new BpfError(`option skb: ${name} = ${value} is not a u${field.size * 8}`);
       }
       if (perPacket.has(name)) this.late.push([field.offset, value]);
@@ -318,6 +318,7 @@ export class ContextWriter {
 
 function writeField(view: DataView, offset: number, size: number, value: number): void {
   if (size === 8) view.setBigUint64(offset, BigInt(value), true);
+  else if (size === 1) view.setUint8(offset, value);
   else view.setUint32(offset, value >>> 0, true);
 }
 

@@ -200,7 +200,8 @@ export class PacketRunner {
     const field = layout.fields.find((f) => f.name === name);
     if (!field) throw new BpfError(`${layout.name} has no field '${name}'`);
     const at = this.cpu.ctx + field.offset;
-    return field.size === 8 ? Number(this.view.getBigUint64(at, true)) : this.view.getUint32(at, true);
+    if (field.size === 8) return Number(this.view.getBigUint64(at, true));
+    return field.size === 1 ? this.view.getUint8(at) : this.view.getUint32(at, true);
   }
 
   dispose(): void {

@@ -163,8 +163,6 @@ function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
     return loaded(op);
   }
   if (env.rules.noRead.has(field.name)) bad();
-  const unmodelled = env.rules.unmodelled?.get(field.name);
-  if (unmodelled && op.size === field.size) reject(`${unmodelled} (ctx off=${op.off} size=${op.size})`);
   const narrow = op.size !== field.size;
   if (narrow && (!env.rules.narrowReads || field.kind !== "scalar" || env.rules.wholeReads?.has(field.name))) bad();
   switch (field.kind) {

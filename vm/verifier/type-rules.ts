@@ -16,8 +16,6 @@ export interface TypeRules {
   readonly narrowReads: boolean;
   /** Fields only a whole load may read (bpf_skb_is_valid_access: the IPv4/IPv6 addresses). */
   readonly wholeReads?: ReadonlySet<string>;
-  /** Fields the kernel lets this type read but whose value we do not model: refused, saying why. */
-  readonly unmodelled?: ReadonlyMap<string, string>;
   /** check_return_code: the range r0 must be in at program exit; undefined: any value. */
   readonly returnRange?: readonly [bigint, bigint];
 }
@@ -28,48 +26,45 @@ const SK_FIELDS = [
   "local_ip6_0", "local_ip6_1", "local_ip6_2", "local_ip6_3", "remote_port", "local_port",
 ];
 
-/**
- * `__sk_buff.sk`: a PTR_TO_SOCK_COMMON_OR_NULL (memory.ts; the runtime gives it the test run's
- * socket, vm/runtime/test-run-socket.ts), read whole only. Still refused here for the lwt types.
- */
-const SK_POINTER: ReadonlyMap<string, string> = new Map([
-  ["sk", "__sk_buff.sk (a struct bpf_sock pointer, PTR_TO_SOCK_COMMON_OR_NULL in the kernel) is not supported here: sockets are not modelled"],
-]);
-
 /** The socket address fields bpf_skb_is_valid_access wants read as whole u32s. */
 const SK_ADDRESSES = SK_FIELDS.filter((f) => f.includes("_ip"));
 
+/** bpf_skb_is_valid_access: `sk`, `tstamp` and `hwtstamp` only by whole u64 loads. */
+const SKB_WHOLE = ["sk", "tstamp", "hwtstamp"];
+
 /**
  * lwt_is_valid_access: no tc_classid, socket fields, data_meta, tstamp, wire_len, hwtstamp;
- * bpf_skb_is_valid_access refuses flow_keys and tstamp_type; `sk` as for tc. Packet loads only
- * (lwt_xmit writes too); no return range (check_return_code has none for these types).
+ * bpf_skb_is_valid_access refuses flow_keys and tstamp_type; `sk` as for tc (the test run's
+ * socket). Packet loads only (lwt_xmit writes too); no return range (check_return_code has none
+ * for these types).
  */
 const LWT: TypeRules = {
   packetRead: true,
   packetWrite: false,
   noRead: new Set(["tc_classid", ...SK_FIELDS, "data_meta", "tstamp", "wire_len", "hwtstamp", "flow_keys", "tstamp_type"]),
   narrowReads: true,
-  wholeReads: new Set(["sk"]),
-  unmodelled: SK_POINTER,
+  wholeReads: new Set(SKB_WHOLE),
 };
 
 const RULES: Record<ProgramTypeName, TypeRules> = {
   // The conformance type has no ctx: r1 is plain memory (see Env.memSize).
   conformance: { packetRead: false, packetWrite: false, noRead: new Set(), narrowReads: true },
-  // sk_filter_is_valid_access: no direct packet access, no tc_classid, tstamp, wire_len...
+  // sk_filter_is_valid_access: no direct packet access, no tc_classid, tstamp, wire_len...;
+  // bpf_skb_is_valid_access refuses tstamp_type.
   socket_filter: {
     packetRead: false,
     packetWrite: false,
-    noRead: new Set(["tc_classid", "data", "data_meta", "data_end", "tstamp", "wire_len", "hwtstamp", "flow_keys", ...SK_FIELDS]),
+    noRead: new Set(["tc_classid", "data", "data_meta", "data_end", "tstamp", "wire_len", "hwtstamp", "flow_keys", "tstamp_type", ...SK_FIELDS]),
     narrowReads: true,
   },
-  // tc_cls_act_is_valid_access.
+  // tc_cls_act_is_valid_access: tstamp_type as the u8 it is (the layout has no field over its
+  // padding).
   sched_cls: {
     packetRead: true,
     packetWrite: true,
     noRead: new Set(["flow_keys", ...SK_FIELDS]),
     narrowReads: true,
-    wholeReads: new Set(["sk"]),
+    wholeReads: new Set(SKB_WHOLE),
   },
   // cg_skb_is_valid_access: no tc_classid, data_meta, wire_len; data/data_end for loads only
   // (may_access_direct_pkt_data refuses BPF_WRITE for CGROUP_SKB); the socket fields read the
@@ -80,7 +75,7 @@ const RULES: Record<ProgramTypeName, TypeRules> = {
     packetWrite: false,
     noRead: new Set(["tc_classid", "data_meta", "wire_len", "flow_keys", "tstamp_type"]),
     narrowReads: true,
-    wholeReads: new Set([...SK_ADDRESSES, "sk"]),
+    wholeReads: new Set([...SK_ADDRESSES, ...SKB_WHOLE]),
     returnRange: [0n, 1n],
   },
   // xdp_is_valid_access: egress_ifindex only for devmap programs; exact 4-byte loads.

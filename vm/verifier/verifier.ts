@@ -300,9 +300,11 @@ class Run {
     const load = def.fetch ? (def.aop === "cmpxchg" ? 0 : ins.src) : -1;
     if (load >= 0) st.regs[load] = UNKNOWN_SCALAR;
     checkStrictAlignment(st, ins.dst, ins.off, def.bytes);
-    checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "read" });
+    // The fetched value is what a load of the location gives ("simulate the register fill"): a
+    // spilled register comes back whole, a constant stays known.
+    const old = checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "read" });
     checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write" });
-    if (load >= 0) st.regs[load] = loadedScalar(def.bytes);
+    if (load >= 0) st.regs[load] = old;
   }
 
   private lddw(pc: number, ins: Insn, pseudo: number): Reg {
