@@ -46,11 +46,7 @@ const KNOWN_REFUSALS: Readonly<Record<string, string>> = {
 };
 
 /** Runs whose retval differs from the kernel's: test name → why. */
-const KNOWN_RUN_DIFFERENCES: Readonly<Record<string, string>> = {
-  // LD_IND at SKF_LL_OFF + 1 (the MAC header): negative offsets return 0 here (jit/lower/mem.ts).
-  "ld_ind: check calling conv, r7": "SKF_LL_OFF",
-  "reference tracking: allow LD_IND": "SKF_LL_OFF",
-};
+const KNOWN_RUN_DIFFERENCES: Readonly<Record<string, string>> = {};
 
 const inScope = tests.filter((t) => outOfScope(t) === undefined);
 const helpers = nodeHelperTables();

@@ -7,6 +7,7 @@ import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 import type { HelperDef } from "../helpers/registry.js";
 import { inKeySlots } from "../helpers/for-each.js";
 import { SKB_DATA_END_OFFSET, SKB_DATA_OFFSET } from "../programs/skb.js";
+import { ldAbsAddress } from "../program/ld-abs.js";
 import { fromBig, RES, toS64, toU64 } from "./arith64.js";
 import { hexAddr, runtimeFault, slotName } from "./faults.js";
 import type { Prepared, RunState } from "./state.js";
@@ -137,10 +138,11 @@ function readChecked(p: Prepared, st: RunState, pc: number, addr: number, size: 
 
 /**
  * LD_ABS / LD_IND (RFC 9669 §5.5; kernel bpf_gen_ld_abs): r0 = the 1, 2 or 4 bytes at packet
- * offset imm (ABS) or src + imm (IND, as s32), in network byte order, zero-extended. The packet is
- * that of the skb in r6 (the kernel requires the context there), found through __sk_buff's data
- * and data_end, which hold real addresses in this runtime. Returns false when the bytes are
- * outside the packet: the kernel then returns r0 = 0 from the current function.
+ * offset imm (ABS) or src + imm (IND, as s32), in network byte order, zero-extended; negative
+ * offsets as vm/program/ld-abs.ts says. The packet is that of the skb in r6 (the kernel requires
+ * the context there), found through __sk_buff's data and data_end, which hold real addresses in
+ * this runtime. Returns false when the bytes are outside the packet: the kernel then returns
+ * r0 = 0 from the current function.
  */
 export function loadPacket(p: Prepared, st: RunState, pc: number, stackLo: number): boolean {
   const ins = p.insns[pc]!;
@@ -155,8 +157,8 @@ export function loadPacket(p: Prepared, st: RunState, pc: number, stackLo: numbe
   const end = view.getUint32(ctx + SKB_DATA_END_OFFSET, true);
   const off = def.ind ? (lo[ins.src]! + ins.imm) | 0 : ins.imm;
   const size = def.bytes;
-  if (off < 0 || data + off + size > end) return false;
-  const addr = data + off;
+  const addr = ldAbsAddress(view, ctx, data, end, off, size);
+  if (addr < 0) return false;
   readChecked(p, st, pc, addr, size, stackLo, "packet");
   lo[0] = size === 1 ? view.getUint8(addr) : size === 2 ? view.getUint16(addr, false) : view.getInt32(addr, false);
   hi[0] = 0;

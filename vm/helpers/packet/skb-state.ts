@@ -40,6 +40,9 @@ const DATA_END = field("data_end");
 const STATE = SK_BUFF_TC.size;
 const MAC = STATE;
 const NETWORK = STATE + 4;
+/** Where the MAC and network header addresses are, from the ctx (0: not moved, see skbHeader). */
+export const SKB_MAC_AT = MAC;
+export const SKB_NETWORK_AT = NETWORK;
 const TRANSPORT = STATE + 8;
 const FLAGS = STATE + 12;
 /** The cookie of the test run's socket (skb->sk->sk_cookie), a u64: 0 until a program asks (skb-socket.ts). */
