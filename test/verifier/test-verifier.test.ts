@@ -1,7 +1,7 @@
 // The kernel's own verifier tests — test_verifier's ~1,360 hand-written programs (built from a
 // Linux source package by test-verifier.ts) — through our verifier, interpreter and JIT, against
 // the kernel running here. Tests outside what this runtime models (other program types, BTF,
-// kfuncs, map types not built here, BPF_F_STRICT_ALIGNMENT) are counted by reason and printed.
+// kfuncs, map types not built here) are counted by reason and printed.
 //
 // 1. Verdicts: a program the kernel refuses must be refused here (nothing unsafe), and a program
 //    the kernel accepts is accepted here, but for the known differences below, each with why.
@@ -121,7 +121,7 @@ describe.skipIf(tests.length === 0)("the kernel's test_verifier tests (Linux sel
     const refused: Record<string, string> = {};
     for (const t of inScope) {
       const p = prepare(t);
-      const r = verify(p.insns, { type: p.type, maps: p.maps, helpers: helpers(p.type), ...(t.attach ? { expectedAttach: t.attach } : {}) });
+      const r = verify(p.insns, { type: p.type, maps: p.maps, helpers: helpers(p.type), strictAlignment: p.strictAlignment, ...(t.attach ? { expectedAttach: t.attach } : {}) });
       ours.set(t, r.accepted ? undefined : r.message);
       const { refusal: kernel, close } = kernelLoad(p);
       close();

@@ -82,7 +82,6 @@ export function outOfScope(t: RawTest): string | undefined {
   if (t.kfunc) return "kfuncs by BTF id";
   const fixup = Object.keys(t).find((k) => k.startsWith("fixup_") && !FIXUP_MAPS[k]);
   if (fixup) return `${fixup} (its map type is not built here)`;
-  if (t.flags & F_LOAD_WITH_STRICT_ALIGNMENT) return "BPF_F_STRICT_ALIGNMENT (a load flag not modelled here)";
   return undefined;
 }
 
@@ -103,6 +102,7 @@ export interface Prepared {
   readonly maps: ReadonlyArray<FixupMap & { readonly name: string }>;
   /** prog_flags as do_test_single sets them. */
   readonly progFlags: number;
+  readonly strictAlignment: boolean;
 }
 
 /** The program with its maps (`lddw map_fd` patched to their index), as do_test_fixup makes it. */
@@ -119,7 +119,7 @@ export function prepare(t: RawTest): Prepared {
   let progFlags = t.flags & ~(F_NEEDS_EFFICIENT_UNALIGNED_ACCESS | F_LOAD_WITH_STRICT_ALIGNMENT);
   if (t.flags & F_LOAD_WITH_STRICT_ALIGNMENT) progFlags |= BPF_F_STRICT_ALIGNMENT;
   if (t.flags & F_NEEDS_EFFICIENT_UNALIGNED_ACCESS) progFlags |= BPF_F_ANY_ALIGNMENT;
-  return { type, kernelType: PROGRAM_TYPES[type].kernelType!, insns, maps, progFlags };
+  return { type, kernelType: PROGRAM_TYPES[type].kernelType!, insns, maps, progFlags, strictAlignment: (progFlags & BPF_F_STRICT_ALIGNMENT) !== 0 };
 }
 
 /** update_map's element 0: struct test_val { index = 7 * sizeof(int), foo[6] = 0xabcdef12 }, cut to the value size. */

@@ -88,6 +88,8 @@ export class Env {
     readonly memSize: number,
     /** Never-written stack bytes read as unknown (root's allow_uninit_stack), else refused. */
     readonly allowUninitStack: boolean,
+    /** BPF_F_STRICT_ALIGNMENT: every access aligned to its size (memory.ts checkStrictAlignment). */
+    readonly strictAlignment: boolean,
     /** enum bpf_attach_type (VerifyOptions.expectedAttach); 0 when none. */
     expectedAttach: number,
     /** Which stack slots paths may still read (pruning ignores the others). */

@@ -35,25 +35,35 @@ export interface MemOp {
 }
 
 /** check_ptr_alignment's pointer_desc: how a misaligned access names the memory. */
-const ALIGN_DESC: Partial<Record<Reg["type"], string>> = { map_value: "value ", ctx: "context ", stack: "stack " };
+const ALIGN_DESC: Partial<Record<Reg["type"], string>> = {
+  map_value: "value ", map_key: "map key ", ctx: "context ", stack: "stack ", sock: "sock ", sock_common: "sock_common ",
+  tcp_sock: "tcp_sock ", xdp_sock: "xdp_sock ",
+};
 
 /**
- * Atomics are checked with strict alignment whatever the memory (check_atomic_rmw →
- * check_mem_access with strict_alignment_once): wasm atomics trap on a misaligned address.
- * The register may already be the scalar a fetch into it left (check_atomic_rmw marks the
- * loading register before it checks the accesses).
+ * check_ptr_alignment when it is strict: atomics whatever the memory (check_atomic_rmw →
+ * check_mem_access with strict_alignment_once; wasm atomics trap on a misaligned address), and
+ * every access of a program loaded with BPF_F_STRICT_ALIGNMENT (Env.strictAlignment). Packet
+ * offsets count from NET_IP_ALIGN, 2 (check_pkt_ptr_alignment: as on machines without efficient
+ * unaligned access, where the IP header is 2 bytes past an aligned address). The register may
+ * already be the scalar a fetch into it left (check_atomic_rmw marks the loading register
+ * before it checks the accesses).
  */
 export function checkStrictAlignment(st: VState, regno: number, off: number, size: number): void {
   const reg = st.regs[regno]!;
   if (size === 1 || reg.type === "not_init") return;
+  const packet = reg.type === "packet" || reg.type === "packet_meta";
+  const ipAlign = packet ? 2 : 0;
   const lowBits = size - 1;
-  if (((reg.s.t.vl + reg.off + off) & lowBits) === 0 && (reg.s.t.ml & lowBits) === 0) return;
+  if (((reg.s.t.vl + ipAlign + reg.off + off) & lowBits) === 0 && (reg.s.t.ml & lowBits) === 0) return;
   const varOff = scalarIsConst(reg.s) ? `${BigInt.asIntN(64, reg.s.t.value)}` : tnumString(reg.s.t);
+  if (packet) reject(`misaligned packet access off ${ipAlign}+${varOff}+${reg.off}+${off} size ${size}`);
   reject(`misaligned ${ALIGN_DESC[reg.type] ?? ""}access off ${varOff}+${reg.off}+${off} size ${size}`);
 }
 
 /** Check one access; for loads, return what the destination register receives. */
 export function checkMemAccess(env: Env, st: VState, op: MemOp): Reg {
+  if (env.strictAlignment) checkStrictAlignment(st, op.regno, op.off, op.size);
   const reg = st.regs[op.regno]!;
   switch (reg.type) {
     case "stack": return stackAccess(env, st, reg, op);

@@ -62,6 +62,12 @@ export interface VerifyOptions {
    */
   readonly allowUninitStack?: boolean;
   /**
+   * The load flag BPF_F_STRICT_ALIGNMENT: every load and store aligned to its size, packet
+   * offsets counted from NET_IP_ALIGN (2) as where unaligned access is slow (check_ptr_alignment).
+   * Without it only stack accesses and atomics must be aligned, as on x86-64.
+   */
+  readonly strictAlignment?: boolean;
+  /**
    * The program's expected attach type (enum bpf_attach_type), where the type's rules depend on
    * it: an XDP program for a DEVMAP slot (BPF_XDP_DEVMAP, 33) may read xdp_md.egress_ifindex.
    */
@@ -128,7 +134,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const cfg = buildCfg(insns, (id) => (helpers.get(id) ?? helpers.kfunc(id))?.args, funcs && ((sub) => sub > 0 && funcs[sub]?.linkage === 1),
       (id) => helpers.kfunc(id)?.proto.iter?.role === "next");
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
-      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.expectedAttach ?? 0,
+      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.strictAlignment ?? false, options.expectedAttach ?? 0,
       new StackLiveness(cfg));
     const globals = funcs ? new GlobalFuncs(env, cfg, funcs) : undefined;
     new Run(env, cfg, globals).explore((st) => (at = st));
