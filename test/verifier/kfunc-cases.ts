@@ -103,7 +103,7 @@ ja loop
 out: ${DESTROY.replace("-8", "-16")}${DESTROY}${PASS}`,
     processed: 50,
   },
-  { name: "an iterator never destroyed is a leaked reference", asm: `${NEW}${PASS}`, reason: "Unreleased reference id=1 alloc_insn=4", insn: 6 },
+  { name: "an iterator never destroyed is a leaked reference", asm: `${NEW}${PASS}`, reason: "Unreleased reference id=1 alloc_insn=4; BPF_EXIT instruction in main prog would lead to reference leak", insn: 6 },
   { name: "next() on an iterator never created", asm: `${R1_IT}call kfunc bpf_iter_num_next\n${PASS}`, reason: "expected an initialized iter_num as arg #0", insn: 2 },
   { name: "new() on an iterator already created", asm: `${NEW}${NEW}${DESTROY}${PASS}`, reason: "expected uninitialized iter_num as arg #0", insn: 9 },
   { name: "destroy() twice", asm: `${NEW}${DESTROY}${DESTROY}${PASS}`, reason: "expected an initialized iter_num as arg #0", insn: 10 },
@@ -130,7 +130,7 @@ out: ${DESTROY.replace("-8", "-16")}${DESTROY}${PASS}`,
   {
     name: "the element is 4 bytes",
     asm: SUM_LOOP.replace("ldxw %r2, [%r0]", "ldxw %r2, [%r0+4]"),
-    reason: "invalid access to memory, mem_size=4 off=4 size=4",
+    reason: "invalid access to memory, mem_size=4 off=4 size=4; R0 min value is outside of the allowed memory range",
     insn: 10,
   },
   {
@@ -164,7 +164,7 @@ ${PASS}`,
   {
     name: "an iterator leaked by a subprogram",
     asm: `call local f\n${PASS}f: ${NEW}mov %r0, 0\nexit`,
-    reason: "Unreleased reference id=1 alloc_insn=7",
+    reason: "Unreleased reference id=1 alloc_insn=7; BPF_EXIT instruction in main prog would lead to reference leak",
     insn: 2,
   },
   {

@@ -80,6 +80,6 @@ ok:
     // ingress_ifindex & 0 is a known 0: offset 0, value 8; & 4 is 0 or 4: not a constant.
     expect(reason(variable(0), rodata())).toBe("accepted");
     expect(reason(variable(4), rodata())).toBe("R9 !read_ok");
-    expect(reason(knows("ldxdw", 12, 0n), rodata())).toBe("invalid access to map value, value_size=16 off=12 size=8");
+    expect(reason(knows("ldxdw", 12, 0n), rodata())).toBe("invalid access to map value, value_size=16 off=12 size=8; R1 min value is outside of the allowed memory range");
   });
 });

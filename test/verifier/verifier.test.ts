@@ -38,7 +38,7 @@ describe("verify()", () => {
     const r = verify(assemble(PARSE_ETH.replace("add %r4, 14", "add %r4, 12")), { type: "xdp" });
     expect(r.accepted).toBe(false);
     expect(r.insn).toBe(5);
-    expect(r.reason).toBe("invalid access to packet, off=12 size=2, R2(id=0,off=12,r=12)");
+    expect(r.reason).toBe("invalid access to packet, off=12 size=2, R2(id=0,off=12,r=12); R2 offset is outside of the packet");
     expect(r.message).toBe(`insn 5: ldxh %r0, [%r2+12]: ${r.reason} (path: 0-5)`);
     expect(r.path).toBe("0-5");
   });
@@ -144,7 +144,7 @@ exit`;
     const ok = verify(assemble("ldxw %r0, [%r1+4]\nexit"), { type: "conformance", memSize: 8 });
     expect(ok.accepted).toBe(true);
     const bad = verify(assemble("ldxw %r0, [%r1+6]\nexit"), { type: "conformance", memSize: 8 });
-    expect(bad.reason).toBe("invalid access to memory, mem_size=8 off=6 size=4");
+    expect(bad.reason).toBe("invalid access to memory, mem_size=8 off=6 size=4; R1 min value is outside of the allowed memory range");
   });
 
   test("helpers must be in the helper table", () => {

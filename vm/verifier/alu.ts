@@ -165,11 +165,11 @@ function pointerArith(env: Env, dst: number, op: AluName, wide: boolean, ptr: Re
   checkSaneOffset(off.s, ptr);
   switch (op) {
     case "add":
-      return movePointer(env, ptr, off.s, 1);
+      return checkedMove(env, ptr, off.s, 1);
     case "sub":
       if (!ptrIsDst) reject(`R${dst} tried to subtract pointer from scalar`);
       if (ptr.type === "stack") reject(`R${dst} subtraction from stack pointer prohibited`);
-      return movePointer(env, ptr, off.s, -1);
+      return checkedMove(env, ptr, off.s, -1);
     case "and":
     case "or":
     case "xor":
@@ -192,6 +192,13 @@ function checkSaneOffset(off: Scalar, ptr: Reg): void {
     reject(`value ${off.smin} makes ${name} pointer be out of bounds`);
   }
   if (ptr.off >= MAX_VAR_OFF || ptr.off <= -MAX_VAR_OFF) reject(`${name} pointer offset ${ptr.off} is not allowed`);
+}
+
+/** movePointer, then check_reg_sane_offset on the result too (adjust_ptr_min_max_vals ends with it). */
+function checkedMove(env: Env, ptr: Reg, off: Scalar, sign: 1 | -1): Reg {
+  const moved = movePointer(env, ptr, off, sign);
+  checkSaneOffset(moved.s, moved);
+  return moved;
 }
 
 /** ptr ± scalar: a constant moves the fixed offset; anything else the variable part. */

@@ -69,7 +69,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   if (def.id === SNPRINTF_ID && meta.constStr) checkSnprintfFormat(meta.constStr, readReg(st, 5));
   const rule = helperRule(id);
   // A tail call does not return: references held now could never be released.
-  if (id === 12 && st.refs.length) reject("tail_call would lead to reference leak");
+  if (id === 12) checkNoReferenceHeld(st, "tail_call");
   if (meta.release) releaseReference(st, meta.release.ref);
   for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
   if (rule?.pktChanging) st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
@@ -311,6 +311,16 @@ function checkSize(env: Env, st: VState, regno: number, r: Reg, zeroOk: boolean,
 function checkMapCompat(env: Env, def: HelperDef, mapIndex: number): void {
   const map = env.maps[mapIndex]!;
   if (!mapFuncCompatible(map.type, def.id)) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
+}
+
+/**
+ * check_resource_leak's reference part (6.18): with a reference held, `what` (the main program's
+ * exit, a tail call, LD_ABS) would leak it. The kernel logs "Unreleased reference id=N
+ * alloc_insn=M" for each, then "<what> would lead to reference leak".
+ */
+export function checkNoReferenceHeld(st: VState, what: string): void {
+  const ref = st.refs[0];
+  if (ref) reject(`Unreleased reference id=${ref.id} alloc_insn=${ref.insn}; ${what} would lead to reference leak`);
 }
 
 function releaseReference(st: VState, ref: number): void {

@@ -149,11 +149,11 @@ const TCP_SOCK_BYTES_RECEIVED = 80;
 const TCP_SOCK_BYTES_ACKED = 88;
 
 function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
-  if (!scalarIsConst(reg.s)) {
+  // __check_ptr_off_reg, in its order: a negative fixed offset, any fixed offset, a variable one.
+  if (reg.off < 0) reject(`negative offset ctx ptr R${op.regno} off=${reg.off} disallowed`);
+  if (reg.off !== 0) reject(`dereference of modified ctx ptr R${op.regno} off=${reg.off} disallowed`);
+  if (!scalarIsConst(reg.s) || reg.s.t.vh !== 0 || reg.s.t.vl !== 0) {
     reject(`variable ctx access var_off=${tnumString(reg.s.t)} disallowed`);
-  }
-  if (reg.off !== 0 || reg.s.t.vh !== 0 || reg.s.t.vl !== 0) {
-    reject(`dereference of modified ctx ptr R${op.regno} off=${reg.off + reg.s.t.vl} disallowed`);
   }
   const layout = env.type.ctx;
   const bad = (): never => reject(`invalid bpf_context access off=${op.off} size=${op.size}`);
@@ -207,7 +207,7 @@ function packetAccess(env: Env, reg: Reg, op: MemOp): Reg {
   }
   const off = reg.off + op.off;
   if (off < 0 || off + op.size > reg.range || umaxNum(reg.s) + off > MAX_PACKET_OFF) {
-    reject(`invalid access to packet, off=${off} size=${op.size}, R${op.regno}(id=${reg.id},off=${off},r=${reg.range})`);
+    reject(`invalid access to packet, off=${off} size=${op.size}, R${op.regno}(id=${reg.id},off=${off},r=${reg.range}); R${op.regno} offset is outside of the packet`);
   }
   return loaded(op);
 }
@@ -223,13 +223,14 @@ function regionAccess(reg: Reg, op: MemOp, limit: number, what: (off: bigint) =>
   if (smin < 0 && (smin <= -MAX_VAR_OFF || base + smin < 0)) {
     reject(`R${op.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
+  // __check_mem_access's line, then check_mem_region_access's: which bound is out.
   const lo = base + smin;
-  if (lo < 0 || lo + op.size > limit) reject(what(BigInt(base) + reg.s.smin));
+  if (lo < 0 || lo + op.size > limit) reject(`${what(BigInt(base) + reg.s.smin)}; R${op.regno} min value is outside of the allowed memory range`);
   const umax = umaxNum(reg.s);
   if (umax >= MAX_VAR_OFF) {
     reject(`R${op.regno} unbounded memory access, make sure to bounds check any such access`);
   }
-  if (base + umax + op.size > limit) reject(what(BigInt(base) + reg.s.umax));
+  if (base + umax + op.size > limit) reject(`${what(BigInt(base) + reg.s.umax)}; R${op.regno} max value is outside of the allowed memory range`);
 }
 
 function mapValueAccess(env: Env, reg: Reg, op: MemOp): Reg {

@@ -16,7 +16,7 @@ import { checkAlu, readReg } from "./alu.js";
 import { checkCondJmp } from "./branch.js";
 import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
-import { checkHelperCall, checkUnmodified, type CallbackHook } from "./helpers.js";
+import { checkHelperCall, checkNoReferenceHeld, checkUnmodified, type CallbackHook } from "./helpers.js";
 import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
 import { checkCallHoldingLock, checkGlobalCallHoldingLock, checkLockMapForProgram, checkNoLockHeld } from "./spin-lock.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
@@ -353,8 +353,7 @@ class Run {
   private ldpkt(st: VState, ins: Insn, bytes: number, ind: boolean): void {
     if (!this.env.type.ldAbs) reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
     checkNoLockHeld(st, "BPF_LD_[ABS|IND]");
-    // check_resource_leak (6.18): "Unreleased reference id=N alloc_insn=M", then this line.
-    if (st.refs.length) reject("BPF_LD_[ABS|IND] would lead to reference leak");
+    checkNoReferenceHeld(st, "BPF_LD_[ABS|IND]");
     const r6 = readReg(st, 6);
     if (r6.type !== "ctx") reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
     // check_ld_abs → check_ptr_off_reg: the load finds the skb's data and data_end through r6,
@@ -461,7 +460,7 @@ class Run {
     const isAsync = isAsyncCallback(this.env, st);
     if (st.frame.subprog !== 0 && !isAsync && r0.type !== "scalar") reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
     checkNoLockHeld(st, "BPF_EXIT instruction in main prog");
-    if (st.refs.length) reject(`Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
+    checkNoReferenceHeld(st, "BPF_EXIT instruction in main prog");
     if (st.frame.subprog === 0) checkReturnCode(this.env, st, r0);
     if (isAsync) checkAsyncReturn(this.env, st, r0);
     this.pathDone(st);
