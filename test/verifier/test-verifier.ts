@@ -2,7 +2,7 @@
 // verifier/*.c: ~1,360 hand-written programs with the maps, program type and packet of each) as
 // programs for our verifier and engines and for the kernel. They are not kept in this repository
 // (they are the kernel's, GPL-2.0): test_verifier/build.sh extracts them from a Linux source
-// tree or Debian's linux-source-* package (LINUX_SOURCE, else /usr/src/linux-source-*.tar.xz)
+// tree or Debian's linux-source-* package (LINUX_SOURCE, else /usr/src/linux-source-6.1.tar.xz)
 // with gcc and libbpf-dev, once, into node_modules/.cache. Each `fixup_*` list gets the map
 // test_verifier.c's do_test_fixup creates for it.
 
@@ -153,7 +153,7 @@ export const ETH_HLEN = 14;
 
 /** The tests, or why there are none here. */
 export function loadTests(): { tests: RawTest[] } | { skip: string } {
-  const source = process.env["LINUX_SOURCE"] ?? newestSourcePackage();
+  const source = process.env["LINUX_SOURCE"] ?? sourcePackage();
   if (!source) return { skip: "no Linux source (apt-get install linux-source-6.1, or set LINUX_SOURCE to a source tree)" };
   if (!existsSync(source)) return { skip: `LINUX_SOURCE=${source} does not exist` };
   const cached = join(CACHE, `test_verifier-${basename(source)}-${Math.floor(statSync(source).mtimeMs)}.jsonl`);
@@ -170,9 +170,15 @@ export function loadTests(): { tests: RawTest[] } | { skip: string } {
   return { tests };
 }
 
-function newestSourcePackage(): string | undefined {
+/**
+ * Debian's linux-source-6.1, else the newest linux-source package. 6.1 is preferred: later
+ * kernels moved most of test_verifier's tests into test_progs (progs/verifier_*.c; 6.12 keeps 35
+ * of 6.1's 92 files), and their test_verifier.c needs more of the selftests' build to compile.
+ */
+function sourcePackage(): string | undefined {
   const dir = "/usr/src";
   if (!existsSync(dir)) return undefined;
   const found = readdirSync(dir).filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)).sort();
-  return found.length ? join(dir, found[found.length - 1]!) : undefined;
+  const preferred = found.find((f) => f === "linux-source-6.1.tar.xz") ?? found[found.length - 1];
+  return preferred ? join(dir, preferred) : undefined;
 }

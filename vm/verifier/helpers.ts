@@ -61,6 +61,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   // callback's exploration (push_callback_call: bpf_for_each_map_elem refuses a map without a
   // walk there), then check_map_func_compatibility.
   if (meta.map !== undefined) checkMapWriteHelper(env.maps[meta.map]!, def.id);
+  if (id === 12) recordTailCallKey(env, st, meta.map!);
   if (meta.callback !== undefined) {
     if (!onCallback) reject(`helper ${def.name} calls back a function, which this caller cannot verify`);
     onCallback!(st, def.id, meta.callback);
@@ -311,6 +312,15 @@ function checkSize(env: Env, st: VState, regno: number, r: Reg, zeroOk: boolean,
 function checkMapCompat(env: Env, def: HelperDef, mapIndex: number): void {
   const map = env.maps[mapIndex]!;
   if (!mapFuncCompatible(map.type, def.id)) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
+}
+
+/**
+ * record_func_key: a tail call's constant key within the prog array is made precise (the kernel
+ * JITs such a call as a direct jump, so paths with other keys must not be pruned into it).
+ */
+function recordTailCallKey(env: Env, st: VState, map: number): void {
+  const key = regConst(st.regs[3]!);
+  if (key !== undefined && key < BigInt(env.maps[map]!.maxEntries)) markPrecise(env, st, 3);
 }
 
 /**
