@@ -114,7 +114,7 @@ describe.skipIf(tests.length === 0)("the kernel's test_verifier tests (Linux sel
       const why = outOfScope(t);
       if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
     }
-    console.log(`test_verifier: ${inScope.length} of ${tests.length} tests in scope; out of scope:\n` + [...reasons].sort((a, b) => b[1] - a[1]).map(([why, n]) => `  ${n} ${why}`).join("\n"));
+    console.log(`test_verifier (${"source" in loaded ? loaded.source : ""}): ${inScope.length} of ${tests.length} tests in scope; out of scope:\n` + [...reasons].sort((a, b) => b[1] - a[1]).map(([why, n]) => `  ${n} ${why}`).join("\n"));
     expect(inScope.length).toBeGreaterThan(1000);
   });
 

@@ -152,7 +152,7 @@ export const POINTER_VALUE = 0xcafe4a;
 export const ETH_HLEN = 14;
 
 /** The tests, or why there are none here. */
-export function loadTests(): { tests: RawTest[] } | { skip: string } {
+export function loadTests(): { tests: RawTest[]; source: string } | { skip: string } {
   const source = process.env["LINUX_SOURCE"] ?? sourcePackage();
   if (!source) return { skip: "no Linux source (apt-get install linux-source-6.1, or set LINUX_SOURCE to a source tree)" };
   if (!existsSync(source)) return { skip: `LINUX_SOURCE=${source} does not exist` };
@@ -167,7 +167,7 @@ export function loadTests(): { tests: RawTest[] } | { skip: string } {
     }
   }
   const tests = readFileSync(cached, "utf8").trim().split("\n").map((line) => JSON.parse(line) as RawTest);
-  return { tests };
+  return { tests, source };
 }
 
 /**
