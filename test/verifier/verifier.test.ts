@@ -250,6 +250,26 @@ exit`;
     expect(rules).toBeGreaterThan(40);
   });
 
+  test("a local storage map takes only its own helpers: no bpf_map_lookup_elem (check_map_func_compatibility)", () => {
+    const lookup = "stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map_fd 0\ncall 1\nmov %r0, 0\nexit";
+    for (const type of [19, 21, 24, 28, 29, 32]) {
+      const maps = [{ name: "storage", type, keySize: 4, valueSize: 8, maxEntries: 0 }];
+      expect(verify(assemble(lookup), { type: "sched_cls", maps, helpers }).reason).toBe(`cannot pass map_type ${type} into func bpf_map_lookup_elem#1`);
+    }
+  });
+
+  test("with func_info, LD_ABS and tail calls are refused in a subprogram whose prototype returns no int (check_btf_func)", () => {
+    const sig = (name: string, returns: "int" | "void") => ({ name, linkage: 0, returns, params: [] });
+    const ldabs = "call local sub\nmov %r0, 0\nexit\nsub:\nmov %r6, %r1\nldabsw 0\nexit";
+    const tail = "call local sub\nmov %r0, 0\nexit\nsub:\nlddw %r2, map_fd 0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit";
+    const maps = [{ name: "jmp", type: 3, keySize: 4, valueSize: 4, maxEntries: 1 }];
+    const check = (asm: string, returns: "int" | "void") => verify(assemble(asm), { type: "socket_filter", maps, helpers, funcs: [sig("main", "int"), sig("sub", returns)] }).reason;
+    expect(check(ldabs, "void")).toBe("LD_ABS is only allowed in functions that return 'int'.");
+    expect(check(ldabs, "int")).toBeUndefined();
+    expect(check(tail, "void")).toBe("tail_call is only allowed in functions that return 'int'.");
+    expect(check(tail, "int")).toBeUndefined();
+  });
+
   test("a pointer spilled to the stack is filled back with its type", () => {
     const src = "stxdw [%r10-8], %r1\nldxdw %r2, [%r10-8]\nldxw %r0, [%r2+12]\nexit";
     expect(verify(assemble(src), { type: "xdp" }).accepted).toBe(true);

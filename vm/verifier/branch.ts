@@ -47,12 +47,15 @@ export function checkCondJmp(env: Env, st: VState, ins: Insn, def: JcondDef): Br
   const jump = st.clone();
   const fall = st;
   if (def.wide && (cond === "jeq" || cond === "jne")) {
-    const nullSide = cond === "jeq" ? jump : fall;
-    const otherSide = cond === "jeq" ? fall : jump;
-    if (markNull(env, a, b, nullSide, otherSide) || markNull(env, b, a, nullSide, otherSide)) {
+    const eqSide = cond === "jeq" ? jump : fall;
+    const neSide = cond === "jeq" ? fall : jump;
+    // Only `dst == 0` (or == a register holding 0) with dst the nullable pointer (check_cond_jmp_op:
+    // type_may_be_null(dst_reg->type)); `0 == ptr` decides nothing about ptr.
+    if (markNull(env, a, b, eqSide, neSide)) {
       markZero();
       return { fall, jump };
     }
+    if (def.reg) equalToNonNull(env, ins, a, b, eqSide);
   }
   if (def.wide && isPointer(a) && isPointer(b)) matchPacketPointers(a, b, ins, cond, fall, jump);
   return { fall, jump };
@@ -160,6 +163,16 @@ function markNull(env: Env, p: Reg, z: Reg, nullSide: VState, otherSide: VState)
   if (p.ref && p.ref === p.id) nullSide.refs = nullSide.refs.filter((x) => x.id !== p.ref);
   otherSide.mapRegs((r) => (isOrNull(r) && r.id === id ? notNullReg(env, r) : r));
   return true;
+}
+
+/**
+ * Two pointers compared equal, one of them possibly null and the other not: on the equal side the
+ * nullable one is not null either (check_cond_jmp_op; that register only, not its copies).
+ */
+function equalToNonNull(env: Env, ins: Insn, a: Reg, b: Reg, eqSide: VState): void {
+  if (!isPointer(a) || !isPointer(b) || isOrNull(a) === isOrNull(b)) return;
+  const regno = isOrNull(a) ? ins.dst : ins.src;
+  eqSide.regs[regno] = notNullReg(env, eqSide.regs[regno]!);
 }
 
 /**

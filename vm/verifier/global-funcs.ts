@@ -130,6 +130,7 @@ export class GlobalFuncs {
   ) {
     // check_btf_func: exactly one func_info record per subprogram.
     if (sigs.length !== cfg.subprogs.length) reject(`number of funcs in func_info doesn't match number of subprogs`);
+    checkScalarReturns(env, cfg, sigs);
     this.called = new Uint8Array(sigs.length);
     this.verified = new Uint8Array(sigs.length);
     this.changesPkt = changesPacketData(env, cfg);
@@ -283,4 +284,19 @@ function changesPacketData(env: Env, cfg: Cfg): Uint8Array {
     }
   }
   return own;
+}
+
+/**
+ * check_btf_func: a subprogram whose LD_ABS / LD_IND or tail call may return from it early (with
+ * 0, or the tail call's r0) must return a scalar in its prototype (an int or an enum).
+ */
+function checkScalarReturns(env: Env, cfg: Cfg, sigs: readonly FuncSig[]): void {
+  env.insns.forEach((ins, i) => {
+    const sub = cfg.subprogOf[i]!;
+    const returns = sigs[sub]!.returns;
+    if (sub === 0 || returns === "int" || returns === "enum") return;
+    const d = cfg.defs[i];
+    if (d?.kind === "ldpkt") reject("LD_ABS is only allowed in functions that return 'int'.");
+    if (d?.kind === "call" && d.target === "helper" && ins.imm === TAIL_CALL_ID) reject("tail_call is only allowed in functions that return 'int'.");
+  });
 }

@@ -14,7 +14,8 @@ export const MapType = {
   HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6,
   STACK_TRACE: 7, CGROUP_ARRAY: 8, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11,
   ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13, DEVMAP: 14, CPUMAP: 16, XSKMAP: 17, QUEUE: 22, STACK: 23,
-  DEVMAP_HASH: 25, RINGBUF: 27, BLOOM_FILTER: 30, USER_RINGBUF: 31,
+  CGROUP_STORAGE: 19, PERCPU_CGROUP_STORAGE: 21, SK_STORAGE: 24, DEVMAP_HASH: 25, RINGBUF: 27,
+  INODE_STORAGE: 28, TASK_STORAGE: 29, BLOOM_FILTER: 30, USER_RINGBUF: 31, CGRP_STORAGE: 32,
 } as const;
 
 /** map_flags bits that limit what programs may do with the values (BPF_MAP_CREATE). */
@@ -88,6 +89,13 @@ const MAP_HELPER_LIST: ReadonlyArray<readonly [number, readonly number[]]> = [
   [MapType.QUEUE, [89, 88, 87]], // map_peek_elem, map_pop_elem, map_push_elem
   [MapType.STACK, [89, 88, 87]],
   [MapType.BLOOM_FILTER, [89, 87]], // map_peek_elem, map_push_elem
+  // Local storages: only their own get / delete (and kptr_xchg, 194); no map_lookup_elem.
+  [MapType.CGROUP_STORAGE, [81]], // get_local_storage
+  [MapType.PERCPU_CGROUP_STORAGE, [81]],
+  [MapType.SK_STORAGE, [107, 108, 194]], // sk_storage_get, sk_storage_delete
+  [MapType.INODE_STORAGE, [145, 146, 194]],
+  [MapType.TASK_STORAGE, [156, 157, 194]],
+  [MapType.CGRP_STORAGE, [210, 211, 194]],
 ];
 const MAP_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map(MAP_HELPER_LIST.map(([type, ids]) => [type, new Set(ids)]));
 

@@ -175,6 +175,8 @@ function ctxAccess(env: Env, reg: Reg, op: MemOp): Reg {
   if (env.rules.noRead.has(field.name)) bad();
   const narrow = op.size !== field.size;
   if (narrow && (!env.rules.narrowReads || field.kind !== "scalar" || env.rules.wholeReads?.has(field.name))) bad();
+  // A sign-extending load (BPF_MEMSX) gives a scalar: it cannot load a pointer field.
+  if (op.signed && field.kind !== "scalar") bad();
   switch (field.kind) {
     case "packet": return pointer("packet");
     case "packet_end": return pointer("packet_end");
@@ -337,7 +339,7 @@ function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
  */
 export function checkHelperMem(env: Env, st: VState, regno: number, size: number, access: Access): void {
   const reg = st.regs[regno]!;
-  if (size === 0) return;
+  // A zero size (ARG_CONST_SIZE_OR_ZERO) still puts the pointer in bounds (check_helper_mem_access).
   const op: MemOp = { regno, off: 0, size, access };
   switch (reg.type) {
     case "stack": return helperStack(env, st, reg, op);
@@ -368,7 +370,8 @@ function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
   const lo = reg.off + (fixed ? constNumS(reg.s) : sminNum(reg.s));
   const hi = reg.off + (fixed ? constNumS(reg.s) : smaxNum(reg.s)) + op.size;
   const dir = op.access === "read" ? " read from" : " write to";
-  if (lo < -STACK_SIZE || hi > 0) {
+  // check_stack_access_within_bounds: the lowest byte at or below fp-1, even for a zero size.
+  if (lo < -STACK_SIZE || lo > -1 || hi > 0) {
     reject(fixed
       ? `invalid${dir} stack R${op.regno} off=${lo} size=${op.size}`
       : `invalid variable-offset${dir} stack R${op.regno} var_off=${tnumString(reg.s.t)} off=${reg.off} size=${op.size}`);

@@ -166,9 +166,9 @@ function backtrack(env: Env, st: VState, w: Wanted): void {
         // `pos` is a subprogram's first instruction: back into the caller's frame.
         if (!toCaller(w, frame)) return markAll(st);
         frame--;
-      } else if (def.kind === "exit" || kind === Step.TAIL_CALL_RETURN) {
-        // `pos` follows a call that returned (at an exit, or through a tail call): back into
-        // the callee's frame.
+      } else if (def.kind === "exit" || kind === Step.EARLY_RETURN) {
+        // `pos` follows a call that returned (at an exit, through a tail call, or a failed
+        // LD_ABS): back into the callee's frame.
         if (!toCallee(w, frame)) return markAll(st);
         frame++;
       }

@@ -56,6 +56,9 @@ export function statesWithin(cfg: Cfg, old: VState, cur: VState, mode: CompareMo
     const fo = old.frames[k]!;
     const fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite) return false;
+    // func_states_equal: a state that had run more bpf_loop iterations than this one (its
+    // nr_loops left fewer to explore) does not cover it — this one may still iterate.
+    if (fo.callbackDepth > fc.callbackDepth) return false;
     const top = k === old.frames.length - 1;
     // A caller's registers count as live where it resumes (cfg.ts callerLive).
     const live = top ? cfg.liveIn[cur.pc]! : callerLive(cfg, old.frames, k);

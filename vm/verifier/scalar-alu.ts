@@ -330,6 +330,20 @@ export function scalarMovsx(src: Scalar, bits: 8 | 16 | 32, wide: boolean): Scal
   return wide ? r : scalarAlu("mov", ZERO, r, false);
 }
 
+/**
+ * coerce_reg_to_size: the low `size` bytes of src, zero-extended (what a narrow load or fill of
+ * it gives). The bounds survive when src's smallest and largest values agree above the width.
+ */
+export function scalarCoerce(src: Scalar, size: 1 | 2 | 4): Scalar {
+  const t = tnumCast(src.t, size);
+  const mask = size === 4 ? -1 : (1 << (8 * size)) - 1;
+  const keep = src.uminH === src.umaxH && (src.uminL & ~mask) === (src.umaxL & ~mask);
+  const lo = keep ? src.uminL & mask : 0;
+  const hi = keep ? src.umaxL & mask : mask;
+  // Narrower than 32 bits: the 32-bit bounds start over from the 64-bit ones (reg_bounds_sync).
+  return syncFields(t, 0, lo, 0, hi, 0, lo, 0, hi, 0, 0xffffffff, -0x80000000, 0x7fffffff) ?? UNKNOWN;
+}
+
 /** Byte-order conversion (RFC 9669 §4.2) on a little-endian machine: `le` truncates, the others swap. */
 export function scalarEnd(src: Scalar, order: "le" | "be" | "swap", bits: 16 | 32 | 64): Scalar {
   const bytes = (bits / 8) as 2 | 4 | 8;

@@ -6,10 +6,9 @@
 // reads as an unknown byte when uninitialised reads are allowed (root's allow_uninit_stack,
 // the default), else the read is refused.
 
-import { ZERO as ZERO_SCALAR, scalarConstHL, scalarIsConst } from "./bounds.js";
-import { P } from "./u64.js";
+import { ZERO as ZERO_SCALAR, scalarIsConst } from "./bounds.js";
 import { reject } from "./messages.js";
-import { scalarMovsx } from "./scalar-alu.js";
+import { scalarCoerce, scalarMovsx } from "./scalar-alu.js";
 import { isNullScalar, loadedScalar, scalarReg, type Reg } from "./regs.js";
 import { Slot, type Frame } from "./state.js";
 
@@ -55,21 +54,6 @@ function noteBytes(frame: Frame, off: number, size: number, value: Reg | undefin
   for (let i = 0; i < size; i++) frame.known[at + i] = i < 4 ? (vl >>> (8 * i)) & 0xff : (vh >>> (8 * (i - 4))) & 0xff;
 }
 
-/** The constant stored in [off, off+size) (size <= 8) into P, if every byte of it is known. */
-function stackConstPair(frame: Frame, off: number, size: number): boolean {
-  let h = 0;
-  let l = 0;
-  for (let i = 0; i < size; i++) {
-    const b = frame.known[idx(off + i)]!;
-    if (b < 0) return false;
-    if (i < 4) l |= b << (8 * i);
-    else h |= b << (8 * (i - 4));
-  }
-  P.h = h;
-  P.l = l;
-  return true;
-}
-
 /** The constant stored in [off, off+size), if every byte of it is known. */
 export function stackConst(frame: Frame, off: number, size: number): bigint | undefined {
   let v = 0n;
@@ -111,16 +95,6 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
   frame.known.fill(-1, idx(off), idx(off) + size);
 }
 
-/** The constant in P (stackConstPair) as a load of `size` bytes: sign-extended from its width when `signed`. */
-function loadedConst(size: number, signed: boolean): Reg {
-  if (signed && size < 8) {
-    const shift = size === 1 ? 24 : size === 2 ? 16 : 0;
-    P.l = (P.l << shift) >> shift;
-    P.h = P.l >> 31;
-  }
-  return scalarReg(scalarConstHL(P.h, P.l));
-}
-
 /** Load `size` bytes at frame offset `off` (fixed, in bounds, aligned). */
 export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean, allowUninit: boolean): Reg {
   // An iterator's state is opaque (check_stack_read_fixed_off: STACK_ITER is no readable type).
@@ -137,14 +111,14 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
   if (spilled && (off & 7) === 0 && size <= spillSize(frame, k)) {
     // A fill at the spill's start, of its size or narrower: the register comes back, cut to the
     // load's width (check_stack_read_fixed_off, bpf_stack_narrow_access_ok, then
-    // coerce_reg_to_size: a constant keeps its low bytes; anything else that does not fit the
-    // width is an unknown scalar of the width here).
+    // coerce_reg_to_size). It stays linked to the spilled register (its id) only when the
+    // value fits the width: a narrowing fill breaks the relation.
     if (size === 8) return spilled;
     if (spilled.s.umaxH === 0 && (size === 4 || spilled.s.umaxL >>> 0 < 1 << (8 * size))) {
       return signed ? scalarReg(scalarMovsx(spilled.s, (8 * size) as 8 | 16 | 32, true)) : spilled;
     }
-    if (stackConstPair(frame, off, size)) return loadedConst(size, signed);
-    return loadedScalar(size, signed);
+    const low = scalarCoerce(spilled.s, size as 1 | 2 | 4);
+    return scalarReg(signed ? scalarMovsx(low, (8 * size) as 8 | 16 | 32, true) : low);
   }
   // Any other read (check_stack_read_fixed_off's non-fill case): zero when every byte is
   // STACK_ZERO, or every byte belongs to a spill of the constant 0; else an unknown scalar. The

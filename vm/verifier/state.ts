@@ -135,10 +135,11 @@ export const LINKED_ENTRY = -2;
 /**
  * PathStep.slot of a jump that is a change of frame precision.ts must know of besides calls and
  * exits: entering a callback (from the helper call to the callback's first instruction),
- * returning from one (to the helper call), and returning from a subprogram through a tail call
- * (from the `call 12`, which is no exit, to the instruction after the subprogram's call).
+ * returning from one (to the helper call), and returning from a subprogram without its exit
+ * (from a taken `call 12` or a failed LD_ABS / LD_IND to the instruction after the subprogram's
+ * call).
  */
-export const Step = { CALLBACK_ENTRY: 1, CALLBACK_RETURN: 2, TAIL_CALL_RETURN: 3 } as const;
+export const Step = { CALLBACK_ENTRY: 1, CALLBACK_RETURN: 2, EARLY_RETURN: 3 } as const;
 
 /**
  * What happened on the way here (the kernel's jmp_history), a linked list shared by the states

@@ -251,8 +251,8 @@ class Run {
         return advance(st, 1);
       }
       case "stx": {
-        const value = readReg(st, ins.src);
         const base = readReg(st, ins.dst);
+        const value = this.spilledValue(st, ins, def.bytes, base);
         checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value });
         saveAuxPtrType(this.env, pc, base.type);
         noteStackAccess(st, pc, base, ins.off);
@@ -269,7 +269,7 @@ class Run {
         return advance(st, 2);
       case "ldpkt":
         this.ldpkt(st, ins, def.bytes, def.ind);
-        return advance(st, 1);
+        return st.frames.length > 1 ? this.ldAbsInSubprogram(st) : advance(st, 1);
       case "ja": {
         this.env.jmpsProcessed++;
         return jumpTo(st, pc + 1 + (def.long ? ins.imm : ins.off));
@@ -291,6 +291,24 @@ class Run {
         this.env.jmpsProcessed++;
         return this.exit(st);
     }
+  }
+
+  /**
+   * The register a store writes (check_stack_write_fixed_off): a scalar spilled at a stack
+   * slot's start stays linked to its register through an id both share
+   * (assign_scalar_id_before_mov), so a bound learnt on a later fill bounds the register too —
+   * when its value fits the store; a narrowing spill keeps no link.
+   */
+  private spilledValue(st: VState, ins: Insn, bytes: number, base: Reg): Reg {
+    const value = readReg(st, ins.src);
+    if (base.type !== "stack" || value.type !== "scalar" || !scalarIsConst(base.s) || scalarIsConst(value.s)) return value;
+    if (((base.off + constNumS(base.s) + ins.off) & 7) !== 0) return value;
+    const fits = bytes === 8 || (value.s.umaxH === 0 && (bytes === 4 || value.s.umaxL >>> 0 < 1 << (8 * bytes)));
+    if (!fits) return value.id ? { ...value, id: 0 } : value;
+    if (value.id) return value;
+    const linked = { ...value, id: this.env.nextId() };
+    st.regs[ins.src] = linked;
+    return linked;
   }
 
   private atomic(st: VState, ins: Insn, def: Extract<OpDef, { kind: "atomic" }>): void {
@@ -433,7 +451,20 @@ class Run {
     this.pending.push(fall);
     st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
     st.regs[0] = UNKNOWN_SCALAR;
-    return this.exit(st, Step.TAIL_CALL_RETURN);
+    return this.exit(st, Step.EARLY_RETURN);
+  }
+
+  /**
+   * LD_ABS / LD_IND in a subprogram or callback: a load outside the packet returns 0 from the
+   * current function (bpf_gen_ld_abs), so its caller goes on with r0 = 0 there, which the kernel
+   * explores first; the loaded path is queued.
+   */
+  private ldAbsInSubprogram(st: VState): VState | undefined {
+    const loaded = advance(st.clone(), 1);
+    if (loaded.parent) loaded.parent.branches++;
+    this.pending.push(loaded);
+    st.regs[0] = constReg(0n);
+    return this.exit(st, Step.EARLY_RETURN);
   }
 
   private exit(st: VState, step = 0): VState | undefined {
@@ -580,10 +611,7 @@ class Run {
     for (let cp = st.parent; cp && candidates > 0; cp = cp.parent) {
       if (cp.insn !== st.pc) continue;
       candidates--;
-      // The earlier state explores the iterations it has left (nr_loops less its depth); st
-      // may have more left only if it is an earlier iteration of another run of this loop
-      // (an enclosing loop went round), which that exploration does not cover.
-      if (cp.state.frame.callbackDepth > st.frame.callbackDepth) continue;
+      // statesWithin also refuses an earlier state with fewer iterations left than st's.
       if (!statesWithin(this.cfg, cp.state, st, Compare.RANGE, this.env.allowUninitStack)) continue;
       if (this.env.log.on) this.env.log.line(`${st.pc}: callback iterations converged`);
       propagatePrecision(this.env, this.cfg, cp.state, st);
