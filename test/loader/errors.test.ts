@@ -153,6 +153,13 @@ describe("relocations in code (the program fails to link, naming the relocation)
     expect(err.message).toMatch(/offset 64 lies outside global data section '.data' \(16 bytes\)/);
   });
 
+  it("an lddw of a map fd with no relocation (the kernel would read its imm as a file descriptor)", () => {
+    const built = withMap([insn(0x18, 1, 1, 0, 0), insn(0, 0, 0, 0, 0), MOV0, EXIT], {});
+    const err = programError(loadObject(built.bytes));
+    expect(err.message).toBe("program 'prog' (section 'xdp'): insn 0 of 'xdp' (in 'prog') is an lddw of src 1 (a map or BTF reference) with no relocation: its imm 0 would be a file descriptor, and an object names its maps through relocations");
+    expect(err.where.offset).toBe(built.dataOffset[1]);
+  });
+
   it("a relocation that does not point at an instruction (the whole object is refused)", () => {
     const built = withMap([...LDDW(1), MOV0, EXIT], { xdp: [{ offset: 4, symbol: 2, type: R_BPF.ABS32 }] });
     const err = refusal(() => loadObject(built.bytes));

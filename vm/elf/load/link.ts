@@ -131,6 +131,7 @@ class Linker {
     if (reloc) this.relocate(frame, i, pc, reloc);
     else if (ins.opcode === CALL && ins.src === CallSrc.LOCAL) this.linkCall(frame, i, pc, code, i + ins.imm + 1);
     else if (isLddw && ins.src === Pseudo.FUNC) this.linkCall(frame, i, pc, code, i + ins.imm + 1);
+    else if (isLddw && ins.src !== Pseudo.NONE) throw unrelocatedPseudo(code, fn, ins, i);
     else this.checkJump(fn, code, ins, i);
     return isLddw ? i + 2 : i + 1;
   }
@@ -216,4 +217,16 @@ class Linker {
       );
     }
   }
+}
+
+/**
+ * An lddw naming a map (or a BTF id) by its imm with no relocation to say which: the kernel would
+ * take the imm as a file descriptor ("fd 0 is not pointing to valid bpf_map"); an object names
+ * its maps through relocations, and there are no descriptors here.
+ */
+function unrelocatedPseudo(code: CodeSection, fn: CodeFunction, ins: Insn, i: number): BpfError {
+  return new BpfError(
+    `insn ${i} of '${code.section.name}' (in '${fn.name}') is an lddw of src ${ins.src} (a map or BTF reference) with no relocation: its imm ${ins.imm} would be a file descriptor, and an object names its maps through relocations`,
+    { offset: code.section.offset + i * INSN_SIZE },
+  );
 }
