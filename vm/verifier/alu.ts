@@ -3,7 +3,7 @@
 // `ptr += scalar` / `ptr -= scalar` on 64 bits for pointers that can be offset, `ptr - ptr`
 // giving a scalar; everything else on a pointer is refused with the kernel's words.
 
-import { constNumS, isConstValue, scalarIsConst, sminNum, sminUnbounded, type Scalar } from "./bounds.js";
+import { constNumS, fitsBytes, isConstValue, scalarIsConst, sminNum, sminUnbounded, type Scalar } from "./bounds.js";
 import { reject } from "./messages.js";
 import {
   UNKNOWN_SCALAR, isOrNull, isPointer, scalarReg, typeName, type Reg,
@@ -66,7 +66,7 @@ function mov(env: Env, st: VState, ins: Insn, wide: boolean, reg: boolean): void
   // A copy of an unknown scalar shares an id with it, so that a comparison of one bounds
   // both (the kernel's find_equal_scalars / sync_linked_regs). A 32-bit copy is the same
   // value when the source already fits in 32 bits (check_alu_op, BPF_MOV32).
-  const fits = wide || src.s.umaxH === 0;
+  const fits = fitsBytes(src.s, wide ? 8 : 4);
   if (fits && src.type === "scalar" && !scalarIsConst(src.s) && ins.src !== ins.dst) {
     const linked = src.id ? src : { ...src, id: env.nextId() };
     regs[ins.src] = linked;

@@ -225,6 +225,10 @@ function syncOnce(
   return new Scalar(t2, uminH, uminL, umaxH, umaxL, sminH, sminL, smaxH, smaxL, u32min | 0, u32max | 0, s32min, s32max);
 }
 
+/** get_reg_width(reg) <= 8 * bytes: every value `s` may hold fits in its low `bytes` bytes. */
+export const fitsBytes = (s: Scalar, bytes: number): boolean =>
+  bytes === 8 || (s.umaxH === 0 && (bytes === 4 || s.umaxL >>> 0 < 2 ** (8 * bytes)));
+
 /** The facts of `s` narrowed to its low 32 bits, zero-extended (a 32-bit ALU result). */
 export function zext32(s: Scalar): Scalar {
   const lo = s.u32minI;

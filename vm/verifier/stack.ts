@@ -6,7 +6,7 @@
 // reads as an unknown byte when uninitialised reads are allowed (root's allow_uninit_stack,
 // the default), else the read is refused.
 
-import { ZERO as ZERO_SCALAR, scalarIsConst } from "./bounds.js";
+import { ZERO as ZERO_SCALAR, fitsBytes, scalarIsConst } from "./bounds.js";
 import { reject } from "./messages.js";
 import { scalarCoerce, scalarMovsx } from "./scalar-alu.js";
 import { isNullScalar, loadedScalar, scalarReg, type Reg } from "./regs.js";
@@ -114,7 +114,7 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
     // coerce_reg_to_size). It stays linked to the spilled register (its id) only when the
     // value fits the width: a narrowing fill breaks the relation.
     if (size === 8) return spilled;
-    if (spilled.s.umaxH === 0 && (size === 4 || spilled.s.umaxL >>> 0 < 1 << (8 * size))) {
+    if (fitsBytes(spilled.s, size)) {
       return signed ? scalarReg(scalarMovsx(spilled.s, (8 * size) as 8 | 16 | 32, true)) : spilled;
     }
     const low = scalarCoerce(spilled.s, size as 1 | 2 | 4);

@@ -30,7 +30,7 @@ import { immScalar } from "./scalar-alu.js";
 import { Frame, LINKED_ENTRY, PathStep, STACK_ENTRY, Step, VState, pathString, type Checkpoint } from "./state.js";
 import { propagatePrecision } from "./precision.js";
 import { visitOf } from "./loops.js";
-import { constNumS, scalarIsConst } from "./bounds.js";
+import { constNumS, fitsBytes, scalarIsConst } from "./bounds.js";
 import { MapType } from "./helper-rules.js";
 import { TAIL_CALL_ID } from "../helpers/tailcall.js";
 import type { FuncSig } from "../btf/func-sigs.js";
@@ -303,8 +303,7 @@ class Run {
     const value = readReg(st, ins.src);
     if (base.type !== "stack" || value.type !== "scalar" || !scalarIsConst(base.s) || scalarIsConst(value.s)) return value;
     if (((base.off + constNumS(base.s) + ins.off) & 7) !== 0) return value;
-    const fits = bytes === 8 || (value.s.umaxH === 0 && (bytes === 4 || value.s.umaxL >>> 0 < 1 << (8 * bytes)));
-    if (!fits) return value.id ? { ...value, id: 0 } : value;
+    if (!fitsBytes(value.s, bytes)) return value.id ? { ...value, id: 0 } : value;
     if (value.id) return value;
     const linked = { ...value, id: this.env.nextId() };
     st.regs[ins.src] = linked;
