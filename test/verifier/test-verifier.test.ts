@@ -15,12 +15,13 @@ import { getEngine } from "../../vm/engines.js";
 import { KernelError, kernelBridge, verifierStats } from "../../vm/node/kernel/engine.js";
 import type { KernelProgram } from "../../vm/node/kernel/bridge.js";
 import { SK_BUFF_TC } from "../../vm/programs/skb.js";
+import { ETH_HLEN } from "../../vm/helpers/packet/uapi.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { loadRunner, type PacketRunner } from "../../vm/runtime/run.js";
 import type { Engine } from "../../vm/engine.js";
 import { verify } from "../../vm/verifier/index.js";
 import { kernelAvailability } from "../kernel/available.js";
-import { ETH_HLEN, loadTests, outOfScope, POINTER_VALUE, prepare, tailTarget, testVal, type Prepared, type RawTest } from "./test-verifier.js";
+import { loadTests, outOfScope, POINTER_VALUE, prepare, tailTarget, testVal, type Prepared, type RawTest } from "./test-verifier.js";
 
 const status = kernelAvailability();
 const loaded = status.ok ? loadTests() : { skip: `no kernel bpf() (${status.reason})` };

@@ -149,8 +149,6 @@ export function tailTarget([slot, kind, r0]: TailTarget, self: number): Insn[] {
  */
 export const POINTER_VALUE = 0xcafe4a;
 
-export const ETH_HLEN = 14;
-
 /** The tests, or why there are none here. */
 export function loadTests(): { tests: RawTest[]; source: string } | { skip: string } {
   const source = process.env["LINUX_SOURCE"] ?? sourcePackage();
