@@ -65,10 +65,12 @@ function mov(env: Env, st: VState, ins: Insn, wide: boolean, reg: boolean): void
   const src = readReg(st, ins.src);
   // A copy of an unknown scalar shares an id with it, so that a comparison of one bounds
   // both (the kernel's find_equal_scalars / sync_linked_regs). A 32-bit copy is the same
-  // value when the source already fits in 32 bits (check_alu_op, BPF_MOV32).
+  // value when the source already fits in 32 bits (check_alu_op, BPF_MOV32). A source linked
+  // with an offset ("r0 = r2 + 1") starts a new link, its old one dropped
+  // (assign_scalar_id_before_mov: only one constant per link).
   const fits = fitsBytes(src.s, wide ? 8 : 4);
   if (fits && src.type === "scalar" && !scalarIsConst(src.s) && ins.src !== ins.dst) {
-    const linked = src.id ? src : { ...src, id: env.nextId() };
+    const linked = src.id && src.off === 0 ? src : { ...src, id: env.nextId(), off: 0 };
     regs[ins.src] = linked;
     regs[ins.dst] = linked;
     return;
