@@ -11,7 +11,7 @@
 
 import type { Insn } from "../vm/isa/instruction.js";
 import { Pseudo } from "../vm/isa/opcodes.js";
-import type { OpDef } from "../vm/isa/table.js";
+import { jumpTarget, type OpDef } from "../vm/isa/table.js";
 import type { Subprogram } from "../vm/program/subprograms.js";
 
 /** One slot: its definition, or `undefined` for the second slot of an `lddw`. */
@@ -47,14 +47,6 @@ export interface ProgramCfg {
   readonly funcAt: ReadonlyMap<number, number>;
 }
 
-/** Where a jump at slot i goes (RFC 9669 §4.3: pc-relative to the next slot). */
-export function jumpTarget(def: Decoded, ins: Insn, i: number): number | undefined {
-  if (!def) return undefined;
-  if (def.kind === "ja") return i + 1 + (def.long ? ins.imm : ins.off);
-  if (def.kind === "jcond") return i + 1 + ins.off;
-  return undefined;
-}
-
 /** The first slot of the subprogram a local call at slot i enters. */
 export function callTarget(ins: Insn, i: number): number {
   return i + 1 + ins.imm;
@@ -86,7 +78,7 @@ function buildFunc(
   for (let i = start; i < end; i++) {
     const def = decoded[i];
     if (!def) continue;
-    const target = jumpTarget(def, insns[i]!, i);
+    const target = jumpTarget(insns[i]!, def, i);
     if (target !== undefined) {
       leader[target - start] = 1;
       targetOf[i - start] = target;

@@ -12,7 +12,7 @@ import { lowerAtomic } from "./lower/atomic.js";
 import { knownAt } from "./known.js";
 import { lowerCall, wantsFacts } from "./lower/call.js";
 import { FnLowering, funcName, PARAM_COUNT, PC_LOCAL, regLocal, varTypes, type ModuleState } from "./lower/context.js";
-import { dispatchJump, lowerExit } from "./lower/jmp.js";
+import { dispatchJump, lowerExit, mayGoto, mayGotoEntry } from "./lower/jmp.js";
 import { lowerMemory } from "./lower/mem.js";
 import { branchFor, templateFor, type Jump } from "./lower/templates.js";
 import { planStructure, type Edge, type Plan } from "./structure.js";
@@ -38,7 +38,8 @@ export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
     const first = func.blocks[header]!.start;
     return f.charge(func.blocks[last]!.end - first, first);
   };
-  const body = m.block(null, [...f.loadFuel(), plan.build(m, bn, { exprs, starts, loopHead }, PC_LOCAL), m.unreachable()], bn.i64);
+  const entry = hasMayGoto(mod, func) ? [mayGotoEntry(f)] : [];
+  const body = m.block(null, [...f.loadFuel(), ...entry, plan.build(m, bn, { exprs, starts, loopHead }, PC_LOCAL), m.unreachable()], bn.i64);
   const params = bn.createType(Array<number>(PARAM_COUNT).fill(bn.i64));
   m.addFunction(funcName(func.index), params, bn.i64, varTypes(bn), body);
   return { mode: plan.mode, blocks: func.blocks.length };
@@ -60,9 +61,9 @@ function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: 
     const def = decoded[i];
     if (!def) continue;
     const ins = insns[i]!;
-    const edge = def.kind === "jcond" || def.kind === "ja" ? plan.edge(k, func.jumps[k]!) : undefined; // a jump ends its block
-    if (edge?.kind === "fall") continue; // taken or not, control reaches the next block
-    const template = edge === undefined ? templateFor(def, ins) : edge.kind === "br" ? branchFor(def as Jump, ins) : undefined;
+    const edge = def.kind === "jcond" || def.kind === "ja" || def.kind === "maygoto" ? plan.edge(k, func.jumps[k]!) : undefined; // a jump ends its block
+    if (edge?.kind === "fall" && def.kind !== "maygoto") continue; // taken or not, control reaches the next block
+    const template = edge === undefined ? templateFor(def, ins) : edge.kind === "br" && def.kind !== "maygoto" ? branchFor(def as Jump, ins) : undefined;
     const label = edge?.kind === "br" ? edge.label : undefined;
     if (template !== undefined && run) {
       if (!open) run.open();
@@ -78,6 +79,11 @@ function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: 
   }
   if (open) exprs[n++] = run!.close();
   return n;
+}
+
+function hasMayGoto(mod: ModuleState, func: FuncCfg): boolean {
+  for (let i = func.start; i < func.end; i++) if (mod.decoded[i]?.kind === "maygoto") return true;
+  return false;
 }
 
 /** The helper calls of `func` whose lowering uses register facts (known.ts). */
@@ -108,6 +114,8 @@ function lowerInsn(f: FnLowering, def: OpDef, i: number, edge: Edge | undefined)
       return lowerCall(f, def, i);
     case "exit":
       return lowerExit(f);
+    case "maygoto":
+      return mayGoto(f, edge!);
     case "ja":
     case "jcond":
       if (edge?.kind !== "dispatch") throw new Error(`lowerInsn: jump at insn ${i} is not a dispatch edge`);

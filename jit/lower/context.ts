@@ -35,6 +35,8 @@ const FUEL_LOCAL = T64_BASE + T64_COUNT;
 export const PC_LOCAL = FUEL_LOCAL + 1;
 const T32_BASE = PC_LOCAL + 1;
 export const T32_COUNT = 3;
+/** may_goto's budget in this call of the function (lower/jmp.ts mayGoto). */
+export const MAY_GOTO_LOCAL = T32_BASE + T32_COUNT;
 
 /** Where LD_ABS/LD_IND find the packet: u32 fields of the context r6 points at. */
 export interface PacketFields {
@@ -305,5 +307,6 @@ export function varTypes(bn: IrTypes): number[] {
     bn.i64, // fuel
     bn.i32, // pc
     ...Array<number>(T32_COUNT).fill(bn.i32),
+    bn.i32, // may_goto's budget
   ];
 }

@@ -4,7 +4,8 @@
 
 import type { Expr } from "../ir.js";
 import type { Edge } from "../structure.js";
-import type { FnLowering } from "./context.js";
+import { MAY_GOTO_LOOPS } from "../../vm/isa/opcodes.js";
+import { MAY_GOTO_LOCAL, type FnLowering } from "./context.js";
 import { conditionFor, type Jump } from "./templates.js";
 
 /**
@@ -27,6 +28,30 @@ export function dispatchJump(f: FnLowering, def: Jump, i: number, edge: Extract<
   const ins = f.insns[i]!;
   const go = m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], f.bn.none);
   return m.if(def.kind === "jcond" ? f.template(conditionFor(def, ins), ins, f.bn.i32) : always(f), go);
+}
+
+/**
+ * may_goto: jump when this call's budget is spent, else spend one — the kernel's rewrite
+ * (do_misc_fixups: `if (*(u64 *)(fp - depth - 8) == 0) goto +off; count--`), with the count in a
+ * local instead of a hidden stack slot. A function holding a may_goto starts its budget at
+ * MAY_GOTO_LOOPS (mayGotoEntry), so a call, a callback's iteration and a tail call each get
+ * their own, as the kernel's prologue store gives them.
+ */
+export function mayGoto(f: FnLowering, edge: Edge): Expr {
+  const { m, bn } = f;
+  const left = m.local.get(MAY_GOTO_LOCAL, bn.i32);
+  const spend = m.local.set(MAY_GOTO_LOCAL, m.i32.sub(m.local.get(MAY_GOTO_LOCAL, bn.i32), m.i32.const(1)));
+  // `may_goto +0` (the target is the next block): taken or not, only the budget changes.
+  if (edge.kind === "fall") return m.if(left, spend);
+  const spent = m.i32.eqz(left);
+  const jump = edge.kind === "br" ? m.br(edge.label, spent)
+    : m.if(spent, m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], bn.none));
+  return m.block(null, [jump, spend], bn.none);
+}
+
+/** A function's budget for may_goto at its entry (include/linux/bpf.h BPF_MAX_LOOPS). */
+export function mayGotoEntry(f: FnLowering): Expr {
+  return f.m.local.set(MAY_GOTO_LOCAL, f.m.i32.const(MAY_GOTO_LOOPS));
 }
 
 /** `exit`: return r0 to the caller (or to the run/runBatch entry); a callee also hands back r1..r5. */

@@ -170,6 +170,56 @@ export const JUMP_CASES: readonly SemanticsCase[] = [
   },
 ];
 
+/** include/linux/bpf.h BPF_MAX_LOOPS: each frame's may_goto budget. */
+const LOOPS = 8n * 1024n * 1024n;
+/** `mov r0, 0`, then a loop adding 1 to r0 until may_goto's budget is spent (`label` names it). */
+const budgetLoop = (label: string): string[] => [`${label}:`, `may_goto ${label}_end`, "add %r0, 1", `ja ${label}`, `${label}_end:`];
+
+// may_goto (kernel 6.9+): `if (budget == 0) goto off; budget--`, the budget BPF_MAX_LOOPS per
+// call frame (kernel/bpf/verifier.c do_misc_fixups: the prologue stores it in a hidden stack
+// slot of each subprogram using may_goto).
+export const MAY_GOTO_CASES: readonly SemanticsCase[] = [
+  { name: "a loop runs until the budget is spent", asm: prog("mov %r0, 0", ...budgetLoop("a")), result: LOOPS },
+  {
+    name: "the jump is taken once the budget is spent, not before",
+    asm: prog("mov %r0, 0", "l:", "add %r0, 1", "may_goto +1", "ja l"),
+    result: LOOPS + 1n,
+  },
+  {
+    name: "a backward may_goto",
+    asm: ["mov %r0, 0", "ja check", "spent:", "add %r0, 1", "exit", "check:", "may_goto spent", "add %r0, 2", "ja check"].join("\n"),
+    result: 2n * LOOPS + 1n,
+  },
+  { name: "a spent budget stays spent for the frame's other loops", asm: prog("mov %r0, 0", ...budgetLoop("a"), ...budgetLoop("b")), result: LOOPS },
+  {
+    name: "may_goto +0 spends the budget and goes on",
+    asm: prog("mov %r0, 0", "l:", "may_goto +0", "add %r0, 1", "may_goto +1", "ja l"),
+    result: LOOPS / 2n + 1n,
+  },
+  {
+    name: "each call of a subprogram has its own budget, apart from its caller's",
+    asm: ["mov %r0, 0", ...budgetLoop("a"), "mov %r6, %r0", "call local f", "add %r6, %r0", "call local f", "add %r0, %r6", "exit", "f:", "mov %r0, 0", ...budgetLoop("b"), "exit"].join("\n"),
+    result: 3n * LOOPS,
+  },
+  // A loop entered at A or at B (irreducible: the JIT's dispatch loop), a may_goto after each;
+  // each round spends 2 and adds 3, r2 (the input's length) picks the entry.
+  ...[["at A", "", 3n * (LOOPS / 2n) + 1n], ["at B", "00", 3n * (LOOPS / 2n) + 2n]].map(([at, mem, result]) => ({
+    name: `a loop with two entries, entered ${at as string}`,
+    asm: ["mov %r0, 0", "jne %r2, 0, b", "a:", "add %r0, 1", "may_goto end", "b:", "add %r0, 2", "may_goto end", "ja a", "end:", "exit"].join("\n"),
+    mem: mem as string,
+    result: result as bigint,
+  })),
+  {
+    name: "each bpf_loop callback call has its own budget",
+    asm: [
+      "stdw [%r10-8], 0", "mov %r1, 3", "lddw %r2, func cb", "mov %r3, %r10", "add %r3, -8", "mov %r4, 0", "call 181",
+      "ldxdw %r0, [%r10-8]", "exit",
+      "cb:", "mov %r0, 0", "mov %r3, 0", "l:", "may_goto +2", "add %r3, 1", "ja l", "ldxdw %r4, [%r2]", "add %r4, %r3", "stxdw [%r2], %r4", "exit",
+    ].join("\n"),
+    result: 3n * LOOPS,
+  },
+];
+
 export const MEMORY_CASES: readonly SemanticsCase[] = [
   {
     name: "stack stores and loads of every size",
@@ -281,6 +331,7 @@ export const ALL_SEMANTICS: ReadonlyArray<readonly [string, readonly SemanticsCa
   ["alu32", ALU32_CASES],
   ["movsx, byte swaps, lddw", MOVSX_END_CASES],
   ["jumps", JUMP_CASES],
+  ["may_goto", MAY_GOTO_CASES],
   ["memory", MEMORY_CASES],
   ["atomics", ATOMIC_CASES],
   ["calls", CALL_CASES],

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { JitEngine } from "../../jit/engine.js";
 import { BpfRuntimeError } from "../../vm/errors.js";
+import { Interpreter } from "../../vm/interpreter/index.js";
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { ENGINE_NAMES, frame, jit, machine, outcome, planOf, program, runner, u32, type EngineName } from "./runtime.js";
@@ -61,6 +62,19 @@ describe.each(ENGINE_NAMES)("bpf_tail_call on the %s", (name: EngineName) => {
     slot(m, 0, m.programs.add(program("ldxw %r2, [%r1]\nldxw %r0, [%r1+4]\nsub %r0, %r2\nldxdw %r3, [%r10-16]\nadd %r0, %r3\nexit")));
     const r = await runner(name, m, "stdw [%r10-16], 1000\nlddw %r2, map_fd 0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit");
     expect(r.run(frame(77)).retval).toBe(1077n);
+  });
+
+  it("the target starts with may_goto's whole budget, though the caller spent its own", async () => {
+    // Each loop counts in r0 until the budget (BPF_MAX_LOOPS) is spent; the target's prologue
+    // stores a new one in the kernel (do_misc_fixups), so it counts to 2^23 again.
+    const spend = (label: string): string => `mov %r0, 0\n${label}:\nmay_goto ${label}_end\nadd %r0, 1\nja ${label}\n${label}_end:`;
+    const m = machine("xdp", [...MAPS]);
+    slot(m, 0, m.programs.add(program(`${spend("b")}\nexit`)));
+    const source = `${spend("a")}\nlddw %r2, map_fd 0\nmov %r3, 0\ncall 12\nmov %r0, 1\nexit`;
+    // Two budgets' loops run 50M instructions: past the interpreter's default limit (10M).
+    const loaded = await (name === "jit" ? jit : new Interpreter({ maxInsns: 100_000_000 })).load(program(source), m);
+    const r = new PacketRunner(m, loaded);
+    expect(r.run(frame(64)).retval).toBe(8n * 1024n * 1024n);
   });
 
   it("from a bpf-to-bpf subprogram the target replaces the subprogram's frame and returns to its caller", async () => {

@@ -87,6 +87,7 @@ function relField(ins: Insn, def: OpDef): number | undefined {
     case "ja":
       return def.long ? ins.imm : ins.off;
     case "jcond":
+    case "maygoto":
       return ins.off;
     case "call":
       return def.target === "local" ? ins.imm : undefined;

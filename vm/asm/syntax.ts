@@ -121,6 +121,12 @@ export const SYNTAX: Record<OpKind, Syntax> = {
     },
     format: (ins, def, target) => `${def.mnemonic} ${target(def.kind === "ja" && def.long ? ins.imm : ins.off)}`,
   },
+  // may_goto +3 | may_goto label (LLVM's spelling; the kernel's log prints `may_goto pc+3`)
+  maygoto: {
+    uses: () => ["off"],
+    parse: (ops, forms) => withTarget(slotOf(forms[0]!), ops.target(S16), "off"),
+    format: (ins, def, target) => `${def.mnemonic} ${target(ins.off)}`,
+  },
   // jeq %r1, 0x0, +2 | jeq %r1, %r2, label
   jcond: {
     uses: (d) => (d.kind === "jcond" && d.reg ? ["dst", "src", "off"] : ["dst", "imm", "off"]),

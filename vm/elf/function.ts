@@ -15,7 +15,7 @@
 import { BpfError } from "../errors.js";
 import { CallSrc, Cls, JmpOp, Pseudo, Size, Mode } from "../isa/opcodes.js";
 import { decode, INSN_SIZE, type Insn } from "../isa/instruction.js";
-import { describe } from "../isa/table.js";
+import { describe, jumpTarget } from "../isa/table.js";
 import { hex } from "./bytes.js";
 import { R_BPF, SHF, SHT, STT } from "./constants.js";
 import { HEADER_FIELDS } from "./header.js";
@@ -217,8 +217,8 @@ class Layout {
 
   private checkJump(fn: FunctionExtent, ins: Insn, slot: number): void {
     const def = describe(ins);
-    if (!def || (def.kind !== "ja" && def.kind !== "jcond")) return;
-    const target = slot + 1 + (def.kind === "ja" && def.long ? ins.imm : ins.off);
+    const target = def && jumpTarget(ins, def, slot);
+    if (target === undefined) return;
     if (target < fn.start || target >= fn.end) {
       throw new BpfError(
         `insn ${slot} in '${this.code.name}' jumps to slot ${target}, outside its function '${fn.name}' (slots ${fn.start}..${fn.end - 1})`,

@@ -186,9 +186,11 @@ export function stepStmt(ctx: FlowContext, st: FlowState, s: Stmt): FlowState {
       return writeReg(ctx, st, s.dst, "lddw");
     case "if": {
       const def = describe(s.cond);
-      if (!def || def.kind !== "jcond") throw new FlowError("if: its condition is not a conditional jump");
-      readReg(ctx, st, s.cond.dst, def.mnemonic);
-      if (def.reg) readReg(ctx, st, s.cond.src, def.mnemonic);
+      if (!def || (def.kind !== "jcond" && def.kind !== "maygoto")) throw new FlowError("if: its condition is not a conditional jump");
+      if (def.kind === "jcond") {
+        readReg(ctx, st, s.cond.dst, def.mnemonic);
+        if (def.reg) readReg(ctx, st, s.cond.src, def.mnemonic);
+      }
       return join(stepBlock(ctx, st, s.then), stepBlock(ctx, st, s.otherwise));
     }
     case "loop":

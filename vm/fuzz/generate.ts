@@ -6,7 +6,7 @@
 // mismatch later. Coverage: ALU and ALU32 with every operator (sdiv/smod, movsx, neg, byte
 // swaps) and edge immediates; JMP and JMP32 with every condition; loads and stores of every size
 // (sign-extending loads too) on the stack and the input memory; atomics with and without fetch,
-// xchg and cmpxchg; lddw; bpf-to-bpf calls; counted loops.
+// xchg and cmpxchg; lddw; bpf-to-bpf calls; counted loops; may_goto.
 //
 // Not generated, and why: helper calls (time, randomness and CPU id differ between engines by
 // design), LD_ABS/LD_IND (socket-buffer programs only; the kernel engine runs XDP), callx (the
@@ -38,6 +38,9 @@ const ALU_OPS: ReadonlyArray<readonly [name: string, code: number, off: number]>
 ];
 const SHIFTS = new Set(["lsh", "rsh", "arsh"]);
 const DIVS = new Set(["div", "sdiv", "mod", "smod"]);
+
+/** may_goto as an if's condition (ast.ts "if"): jump to the then-block once the budget is spent. */
+const MAY_GOTO = insn(Cls.JMP | JmpOp.JCOND | Src.K);
 
 const CONDS: readonly number[] = [
   JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET, JmpOp.JNE, JmpOp.JSGT, JmpOp.JSGE,
@@ -260,7 +263,9 @@ class Generator {
   private ifElse(scope: Scope, st: FlowState): Stmt[] | undefined {
     const dst = this.pickReg(this.scalars(scope, st));
     if (dst === undefined) return undefined;
-    const cond = this.cond(scope, st, dst);
+    // Now and then `may_goto`: the then-block runs only once the frame's budget is spent, which a
+    // fuzz program never does, but every verifier checks both ways.
+    const cond = this.rng.chance(0.1) ? MAY_GOTO : this.cond(scope, st, dst);
     const inner: Scope = { ...scope, ifDepth: scope.ifDepth + 1 };
     const size = scope.loopDepth > 0 ? 3 : 6;
     const then = this.block(inner, st, this.rng.range(1, size)).stmts;

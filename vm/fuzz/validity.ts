@@ -7,7 +7,7 @@
 
 import type { Insn } from "../isa/instruction.js";
 import { CallSrc } from "../isa/opcodes.js";
-import { describe, type OpDef } from "../isa/table.js";
+import { describe, jumpTarget, type OpDef } from "../isa/table.js";
 
 interface State {
   init: number;
@@ -59,8 +59,9 @@ export function checkCode(insns: readonly Insn[], entry = ARGS): string[] {
     const def = slots[i]!.def;
     switch (def.kind) {
       case "exit": return [];
-      case "ja": return [i + 1 + (def.long ? ins.imm : ins.off)];
-      case "jcond": return [i + 1, i + 1 + ins.off];
+      case "ja": return [jumpTarget(ins, def, i)!];
+      case "jcond":
+      case "maygoto": return [i + 1, jumpTarget(ins, def, i)!];
       case "lddw": return [i + 2];
       default: return [i + 1];
     }
@@ -175,6 +176,7 @@ function transfer(ins: Insn, def: OpDef, st: State, report: (msg: string) => voi
       read(0);
       break;
     case "ja":
+    case "maygoto":
       break;
     default:
       report(`${def.mnemonic}: not expected in a fuzz program`);

@@ -15,7 +15,7 @@
 // members under isolatedModules/verbatimModuleSyntax, and a property load is not a literal).
 // test/interpreter/dispatch.test.ts checks every label against `Op`.
 
-import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE } from "../isa/opcodes.js";
 import { divS64, divU64, modS64, modU64, mul64, RES, bswap32 } from "./arith64.js";
 import {
   atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, tailCall, wideAddress,
@@ -39,11 +39,13 @@ export function execute(first: Prepared, st: RunState): void {
   const frameRet = st.frameRet;
   const frameRegs = st.frameRegs;
   const frameProg = st.frameProg;
+  const mayGoto = st.mayGoto;
   let stackLo = stackTop - STACK_SIZE;
   let pc = 0;
   let seg = 0; // first slot of the current straight-line segment
   let count = 0;
   let depth = 0;
+  mayGoto[0] = MAY_GOTO_LOOPS;
 
   for (;;) {
     const k = pc << 2;
@@ -206,6 +208,7 @@ export function execute(first: Prepared, st: RunState): void {
       case 112 /* JSLE32_X */: if (lo[d]! <= lo[s]!) break; pc++; continue;
 
       case 113 /* JA */: break;
+      case 140 /* MAY_GOTO */: { const left = mayGoto[depth]!; if (left === 0) break; mayGoto[depth] = left - 1; pc++; continue; }
 
       // ---- Calls and exit ----
       case 114 /* CALL_HELPER */: callHelper(p, st, pc, p.helperAt[pc]!); pc++; continue;
@@ -223,6 +226,7 @@ export function execute(first: Prepared, st: RunState): void {
         frameRet[depth] = pc + 1;
         frameProg[depth] = p;
         depth++;
+        mayGoto[depth] = MAY_GOTO_LOOPS;
         lo[10] = lo[10]! - STACK_SIZE;
         stackLo = (lo[10]! >>> 0) - STACK_SIZE;
         pc = code[k + 1]!;
@@ -265,6 +269,7 @@ export function execute(first: Prepared, st: RunState): void {
         code = next.code;
         pc = 0;
         seg = 0;
+        mayGoto[depth] = MAY_GOTO_LOOPS; // the target's prologue runs
         if (count > maxInsns) throw budgetExceeded(p, pc);
         continue;
       }
@@ -294,6 +299,7 @@ export function execute(first: Prepared, st: RunState): void {
         frameRet[depth] = p.loopSlot;
         frameProg[depth] = p;
         depth++;
+        mayGoto[depth] = MAY_GOTO_LOOPS;
         lo[10] = lo[10]! - STACK_SIZE;
         stackLo = (lo[10]! >>> 0) - STACK_SIZE;
         pc = target;

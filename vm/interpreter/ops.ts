@@ -46,6 +46,8 @@ export const Op = {
   // bpf_for_each_map_elem (`call 164` when the machine's helper 164 is vm/helpers/for-each.ts's):
   // the walk starts at the call; its callbacks return to LOOP_NEXT too (for-each.ts).
   FOR_EACH: 139,
+  // may_goto: jump when the frame's budget (RunState.mayGoto) is spent, else spend one.
+  MAY_GOTO: 140,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -76,6 +78,8 @@ export function opFor(def: OpDef): number {
     }
     case "ja":
       return Op.JA;
+    case "maygoto":
+      return Op.MAY_GOTO;
     case "call":
       return def.target === "local" ? Op.CALL_LOCAL : Op.CALL_HELPER;
     case "callx":

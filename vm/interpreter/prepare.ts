@@ -8,7 +8,7 @@ import { loopHelper } from "../helpers/loop.js";
 import { isForEachHelper } from "../helpers/for-each.js";
 import { callbackStarts } from "../program/subprograms.js";
 import type { Insn } from "../isa/instruction.js";
-import { describe, type OpDef } from "../isa/table.js";
+import { describe, jumpTarget, type OpDef } from "../isa/table.js";
 import { funcAddressOf, resolveLddw, type LddwMap } from "../program/lddw.js";
 import { Pseudo } from "../isa/opcodes.js";
 import { validate } from "../program/validate.js";
@@ -70,9 +70,9 @@ export function prepare(insns: readonly Insn[], helpers: HelperTable, maxInsns: 
 function operand(ins: Insn, def: OpDef, i: number): number {
   switch (def.kind) {
     case "ja":
-      return i + 1 + (def.long ? ins.imm : ins.off);
     case "jcond":
-      return i + 1 + ins.off;
+    case "maygoto":
+      return jumpTarget(ins, def, i)!;
     case "call":
       return def.target === "local" ? i + 1 + ins.imm : 0;
     default:

@@ -56,6 +56,11 @@ export class RunState {
   readonly frameRegs = new Int32Array(MAX_CALL_FRAMES * SAVED_PER_FRAME);
   /** The program each active caller frame runs (a tail call may switch programs mid-chain). */
   readonly frameProg: Array<Prepared | undefined> = new Array(MAX_CALL_FRAMES).fill(undefined);
+  /**
+   * may_goto's budget in each active frame (by depth): set to MAY_GOTO_LOOPS when the frame is
+   * entered, as the kernel's prologue stores BPF_MAX_LOOPS in the frame's hidden slot.
+   */
+  readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
   /** Tail calls of the machine (undefined: the machine has no maps, so `call 12` cannot load). */
   tail: TailCallTargets | undefined = undefined;
   /** Tail calls taken in the current run (kernel tail_call_cnt). */

@@ -56,6 +56,7 @@ export const JmpOp = {
   JLE: 0xb0,
   JSLT: 0xc0,
   JSLE: 0xd0,
+  JCOND: 0xe0, // JMP only, src = 0: may_goto (kernel 6.9+, not in RFC 9669)
 } as const;
 
 /** Access sizes for load and store classes (RFC 9669 §5.1). */
@@ -117,6 +118,14 @@ export const op = (opcode: number): number => opcode & 0xf0;
 export const size = (opcode: number): number => opcode & 0x18;
 export const mode = (opcode: number): number => opcode & 0xe0;
 export const sizeBytes = (opcode: number): number => SIZE_BYTES[size(opcode) >> 3]!;
+
+/**
+ * `may_goto` (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO = 0): a per-call-frame budget of iterations.
+ * Each frame starts with BPF_MAX_LOOPS (include/linux/bpf.h) and the instruction jumps once it
+ * is spent, else takes one. (6.15+ x86-64 and arm64 JITs bound it by time instead, 250 ms a
+ * frame; a count keeps runs reproducible, as the kernel's interpreter and other JITs do.)
+ */
+export const MAY_GOTO_LOOPS = 8 * 1024 * 1024;
 
 /** The frame pointer register: read-only, points at the top of the current 512-byte frame. */
 export const R10 = 10;

@@ -28,6 +28,7 @@ export type OpDef =
   | { kind: "movsx"; mnemonic: string; wide: boolean; bits: 8 | 16 | 32 }
   | { kind: "end"; mnemonic: string; order: "le" | "be" | "swap"; bits: 16 | 32 | 64 }
   | { kind: "ja"; mnemonic: string; long: boolean }
+  | { kind: "maygoto"; mnemonic: string }
   | { kind: "jcond"; mnemonic: string; cond: CondName; wide: boolean; reg: boolean }
   | { kind: "call"; mnemonic: string; target: "helper" | "local" | "kfunc" }
   | { kind: "callx"; mnemonic: string }
@@ -134,6 +135,10 @@ define(Cls.JMP | JmpOp.CALL | Src.K, (ins) => {
     default: return undefined;
   }
 });
+// may_goto (0xe5): jump once the frame's iteration budget is spent (MAY_GOTO_LOOPS). src names
+// the BPF_JCOND kind (0 = may_goto, the only one); vm/program/reserved.ts refuses the others
+// with the kernel's check_cond_jmp_op message.
+define(Cls.JMP | JmpOp.JCOND | Src.K, fixed({ kind: "maygoto", mnemonic: "may_goto" }));
 // callx (0x8d): call the helper whose id is in a register. LLVM encodes the register in dst.
 define(Cls.JMP | JmpOp.CALL | Src.X, fixed({ kind: "callx", mnemonic: "callx" }));
 define(Cls.JMP | JmpOp.EXIT, fixed({ kind: "exit", mnemonic: "exit" }));
@@ -175,6 +180,19 @@ function atomicDef(imm: number, bytes: 4 | 8): OpDef | undefined {
 /** The definition of one instruction slot, or undefined if the encoding is not a valid opcode. */
 export function describe(ins: Insn): OpDef | undefined {
   return TABLE[ins.opcode]?.(ins);
+}
+
+/**
+ * Where a jump at slot i goes (RFC 9669 §4.3: relative to the next slot; `gotol` carries its
+ * offset in imm), or undefined if the instruction is not a jump.
+ */
+export function jumpTarget(ins: Insn, def: OpDef, i: number): number | undefined {
+  switch (def.kind) {
+    case "ja": return i + 1 + (def.long ? ins.imm : ins.off);
+    case "jcond":
+    case "maygoto": return i + 1 + ins.off;
+    default: return undefined;
+  }
 }
 
 /** Every opcode byte the table knows (for tests and fuzzers). */

@@ -21,7 +21,7 @@
 // it passes a possibly-PKT pointer to a helper not known to only read its memory arguments.
 
 import type { Insn } from "../isa/instruction.js";
-import { describe } from "../isa/table.js";
+import { describe, jumpTarget } from "../isa/table.js";
 import type { ProgramType } from "../programs/types.js";
 import { helperRule } from "../verifier/helper-rules.js";
 import { commonKfuncs } from "../helpers/kfunc/index.js";
@@ -167,10 +167,11 @@ function analyse(insns: readonly Insn[], type: ProgramType, pktFields: Set<numbe
       case "exit":
         continue;
       case "ja":
-        flow(i + 1 + (def.long ? ins.imm : ins.off), regs);
+        flow(jumpTarget(ins, def, i)!, regs);
         continue;
       case "jcond":
-        flow(i + 1 + ins.off, regs);
+      case "maygoto":
+        flow(jumpTarget(ins, def, i)!, regs);
         break;
     }
     flow(i + 1, regs);

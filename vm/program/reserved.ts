@@ -26,6 +26,9 @@ const RULES: { [K in OpKind]: Rule<K> } = {
     ins.src !== 0 || ins.dst !== 0 || (def.long ? ins.off !== 0 : ins.imm !== 0)
       ? "BPF_JA uses reserved fields"
       : undefined,
+  // check_cond_jmp_op: src is BPF_MAY_GOTO (0), dst and imm are 0. `may_goto +0` (clang 20 emits
+  // it) only spends the budget: allowed since 6.13, as here.
+  maygoto: (ins) => (ins.src !== 0 || ins.dst !== 0 || ins.imm !== 0 ? `invalid may_goto imm ${ins.imm}` : undefined),
   jcond: (ins, def) =>
     (def.reg ? ins.imm !== 0 : ins.src !== 0) ? "BPF_JMP/JMP32 uses reserved fields" : undefined,
   call: (ins, def) =>

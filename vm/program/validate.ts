@@ -13,7 +13,7 @@
 import { BpfError } from "../errors.js";
 import type { Insn } from "../isa/instruction.js";
 import { NUM_REGS, Pseudo, R10 } from "../isa/opcodes.js";
-import { describe, knownOpcodes, type OpDef } from "../isa/table.js";
+import { describe, jumpTarget, knownOpcodes, type OpDef } from "../isa/table.js";
 import { kernelHelperName, notImplemented } from "../verifier/helper-names.js";
 import { kfuncName } from "../helpers/kfunc/ids.js";
 import { refinementViolation, reservedFieldViolation } from "./reserved.js";
@@ -133,8 +133,8 @@ function checkFlow(
   options: ValidateOptions,
 ): void {
   const ins = insns[i]!;
-  if (def.kind === "ja" || def.kind === "jcond") {
-    const target = i + 1 + (def.kind === "ja" && def.long ? ins.imm : ins.off);
+  const target = jumpTarget(ins, def, i);
+  if (target !== undefined) {
     checkTarget(insns, defs, i, target, "jump");
     const sub = subs[subprogramOf(subs, i)]!;
     if (target < sub.start || target >= sub.end) {

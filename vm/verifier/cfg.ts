@@ -7,7 +7,7 @@ import { validate } from "../program/validate.js";
 import { localCallTarget, subprogramOf, type Subprogram } from "../program/subprograms.js";
 import { MAX_CALL_FRAMES, Pseudo } from "../isa/opcodes.js";
 import type { Insn } from "../isa/instruction.js";
-import { describe, type OpDef } from "../isa/table.js";
+import { describe, jumpTarget, type OpDef } from "../isa/table.js";
 import { BpfError } from "../errors.js";
 import { reject } from "./messages.js";
 import type { HelperArg } from "../helpers/registry.js";
@@ -34,6 +34,8 @@ export interface Cfg {
   readonly iterNext: Uint8Array;
   /** Where control may go next from each slot, within its subprogram (a call returns to i+1). */
   readonly succ: ReadonlyArray<readonly number[]>;
+  /** Slots on a cycle of their subprogram's flow graph (the kernel's compute_scc: an SCC that loops). */
+  readonly inLoop: Uint8Array;
 }
 
 /** What the cfg needs to know about helper `id`: its argument kinds (undefined: unknown helper). */
@@ -82,7 +84,64 @@ export function buildCfg(
       callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
     }
   });
-  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ };
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ, inLoop: onCycles(succ) };
+}
+
+/**
+ * The slots that lie on a cycle: members of a strongly connected component of more than one
+ * slot, or jumping to themselves (Tarjan's algorithm, iteratively: programs have up to 1M slots).
+ */
+function onCycles(succ: ReadonlyArray<readonly number[]>): Uint8Array {
+  const n = succ.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const out = new Uint8Array(n);
+  let next = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    const work: Array<[node: number, edge: number]> = [[root, 0]];
+    index[root] = low[root] = next++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const [v, e] = top;
+      const edges = succ[v]!;
+      if (e < edges.length) {
+        top[1]++;
+        const w = edges[e]!;
+        if (w >= n) continue;
+        if (index[w] === -1) {
+          index[w] = low[w] = next++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push([w, 0]);
+        } else if (onStack[w]) {
+          low[v] = Math.min(low[v]!, index[w]!);
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const u = work[work.length - 1]![0];
+        low[u] = Math.min(low[u]!, low[v]!);
+      }
+      if (low[v] !== index[v]) continue;
+      let w: number;
+      let size = 0;
+      const members: number[] = [];
+      do {
+        w = stack.pop()!;
+        onStack[w] = 0;
+        members.push(w);
+        size++;
+      } while (w !== v);
+      if (size > 1 || edges.includes(v)) for (const m of members) out[m] = 1;
+    }
+  }
+  return out;
 }
 
 const isFuncLddw = (d: OpDef | undefined): boolean => d?.kind === "lddw" && d.pseudo === Pseudo.FUNC;
@@ -97,18 +156,15 @@ function describeAll(insns: readonly Insn[]): Array<OpDef | undefined> {
   return defs;
 }
 
-function jumpTarget(ins: Insn, def: OpDef, i: number): number {
-  return i + 1 + (def.kind === "ja" && def.long ? ins.imm : ins.off);
-}
-
 /** Where control may go next from each slot, within its subprogram (a call returns to i+1). */
 function successors(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefined>): number[][] {
   return defs.map((def, i) => {
     if (!def) return [];
     switch (def.kind) {
       case "exit": return [];
-      case "ja": return [jumpTarget(insns[i]!, def, i)];
-      case "jcond": return [i + 1, jumpTarget(insns[i]!, def, i)];
+      case "ja": return [jumpTarget(insns[i]!, def, i)!];
+      case "jcond":
+      case "maygoto": return [i + 1, jumpTarget(insns[i]!, def, i)!];
       case "lddw": return [i + 2];
       default: return [i + 1];
     }
@@ -150,7 +206,7 @@ function prunePoints(insns: readonly Insn[], defs: ReadonlyArray<OpDef | undefin
   defs.forEach((def, i) => {
     if (!def) return;
     if (def.kind === "ja") p[succ[i]![0]!] = 1;
-    if (def.kind === "jcond") p[i] = p[succ[i]![1]!] = 1;
+    if (def.kind === "jcond" || def.kind === "maygoto") p[i] = p[succ[i]![1]!] = 1;
     if (def.kind === "call") p[i + 1] = 1;
     if (def.kind === "call" && def.target === "local") p[i] = p[localCallTarget(insns, i)] = 1;
     if (isFuncLddw(def)) p[i] = p[i + 2] = 1;
@@ -186,7 +242,8 @@ function useDef(ins: Insn, def: OpDef): [number, number] {
     case "call":
     case "callx": return [R1_R5 | (def.kind === "callx" ? bit(ins.dst) : 0), R0_R5];
     case "exit": return [bit(0), 0];
-    case "ja": return [0, 0];
+    case "ja":
+    case "maygoto": return [0, 0];
   }
 }
 

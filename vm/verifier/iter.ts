@@ -138,10 +138,11 @@ export function processIterNext(st: VState, it: IterArg): VState | undefined {
 }
 
 /**
- * find_prev_entry: the checkpoint of the previous iteration at this next() call — the nearest
- * one above the checkpoint made for this very state here, with the same call chain.
+ * find_prev_entry at a loop point that always gets a checkpoint (an iterator's next(), may_goto):
+ * the checkpoint of the previous iteration — the nearest one above the checkpoint made for this
+ * very state here, with the same call chain.
  */
-function previousEntry(st: VState): Checkpoint | undefined {
+export function previousEntry(st: VState): Checkpoint | undefined {
   for (let cp = st.parent?.parent; cp; cp = cp.parent) {
     if (cp.insn === st.pc && sameCallsites(cp.state, st)) return cp;
   }

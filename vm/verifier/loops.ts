@@ -61,13 +61,25 @@ export class LoopVisit {
 }
 
 /**
+ * A path past a may_goto's fall-through, at a slot on a cycle of the flow graph — its own, or a
+ * caller's call (the kernel's SCC callchain): a may_goto loop may still come back to it.
+ */
+function inMayGotoLoop(cfg: Cfg, st: VState): boolean {
+  if (st.mayGotoDepth === 0) return false;
+  if (cfg.inLoop[st.pc]) return true;
+  for (let k = 1; k < st.frames.length; k++) if (cfg.inLoop[st.frames[k]!.callsite]) return true;
+  return false;
+}
+
+/**
  * The visit a new checkpoint `cp` (of `st`, at a call of a callback or not) belongs to: none
  * outside callback loops, else the open one of the checkpoint above, or a new one it opens.
  */
-export function visitOf(st: VState, callsCallback: boolean, cp: Checkpoint): LoopVisit | undefined {
+export function visitOf(cfg: Cfg, st: VState, callsCallback: boolean, cp: Checkpoint): LoopVisit | undefined {
   // Iterator loops (iter.ts) are visited the same way: a path holding an ACTIVE iterator is
-  // inside its loop (its next() call is the loop point, `callsCallback` here too).
-  if (!callsCallback && !st.frames.some((f) => f.callback) && !holdsActiveIter(st)) return undefined;
+  // inside its loop (its next() call is the loop point, `callsCallback` here too); and so are
+  // may_goto loops (may-goto.ts).
+  if (!callsCallback && !st.frames.some((f) => f.callback) && !holdsActiveIter(st) && !inMayGotoLoop(cfg, st)) return undefined;
   const above = st.parent?.visit;
   return above?.open ? above : new LoopVisit(cp);
 }

@@ -269,6 +269,7 @@ function backtrackInsn(env: Env, i: number, frame: number, stack: PathStep | und
     case "neg":
     case "end":
     case "ja":
+    case "maygoto": // reads no register
     case "exit":
       return true;
     case "movsx":

@@ -167,6 +167,12 @@ export class VState {
    * iterations of a callback are not an infinite loop even when they are equal.
    */
   callbackUnroll = 0;
+  /**
+   * may_goto fall-throughs taken on this path (the kernel's may_goto_depth): states of two
+   * iterations of a may_goto loop differ in it, which is what lets the loop converge
+   * (is_state_visited) and keeps equal iterations from being an infinite loop.
+   */
+  mayGotoDepth = 0;
   /** The bpf_spin_lock this path holds (spin-lock.ts); at most one. */
   lock: HeldLock | undefined = undefined;
 
@@ -189,6 +195,7 @@ export class VState {
   clone(): VState {
     const st = new VState(this.frames.map((f) => f.clone()), this.refs.slice(), this.pc, this.parent, this.path);
     st.callbackUnroll = this.callbackUnroll;
+    st.mayGotoDepth = this.mayGotoDepth;
     st.lock = this.lock;
     return st;
   }

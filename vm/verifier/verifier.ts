@@ -37,6 +37,7 @@ import type { FuncSig } from "../btf/func-sigs.js";
 import { GlobalFuncs } from "./global-funcs.js";
 import { checkKfuncCall, kfuncAllowedHoldingLock } from "./kfuncs.js";
 import { iterAtR1 } from "./iter.js";
+import { mayGotoFallthrough } from "./may-goto.js";
 import { IterState } from "./iter-slot.js";
 import { StackLiveness } from "./stack-liveness.js";
 
@@ -276,6 +277,10 @@ class Run {
       }
       case "jcond":
         return this.condJump(st, ins, def);
+      case "maygoto":
+        this.env.jmpsProcessed++;
+        this.pushBranch(mayGotoFallthrough(st));
+        return jumpTo(st, pc + 1 + ins.off);
       case "call":
         this.env.jmpsProcessed++; // the kernel counts every BPF_JMP-class instruction
         // The numeric iterator's kfuncs may be called holding a lock (kfunc_spin_allowed).
@@ -388,11 +393,7 @@ class Run {
     noteLinkedScalars(st, pc, st.regs[ins.dst]!, def.reg ? st.regs[ins.src]! : undefined);
     const { fall, jump } = checkCondJmp(this.env, st, ins, def);
     if (fall && jump) {
-      // The jump side is explored later; it shares the current checkpoint ancestry.
-      if (jump.parent) jump.parent.branches++;
-      this.pending.push(jumpTo(jump, target));
-      // BPF_COMPLEXITY_LIMIT_JMP_SEQ: at most 8192 branches waiting to be explored.
-      if (this.pending.length > JMP_SEQ_LIMIT) reject(`The sequence of ${this.pending.length} jumps is too complex.`);
+      this.pushBranch(jumpTo(jump, target));
       if (this.env.log.level === 2) this.env.log.state(jump, `    (if taken) `);
       return advance(fall, 1);
     }
@@ -400,6 +401,14 @@ class Run {
     if (fall) return advance(fall, 1);
     this.pathDone(st);
     return undefined;
+  }
+
+  /** push_stack: a branch explored later; it shares the current checkpoint ancestry. */
+  private pushBranch(st: VState): void {
+    if (st.parent) st.parent.branches++;
+    this.pending.push(st);
+    // BPF_COMPLEXITY_LIMIT_JMP_SEQ: at most 8192 branches waiting to be explored.
+    if (this.pending.length > JMP_SEQ_LIMIT) reject(`The sequence of ${this.pending.length} jumps is too complex.`);
   }
 
   private callLocal(st: VState): VState {
@@ -507,7 +516,9 @@ class Run {
     // An iterator's next() is a loop point like a callback-calling helper (iter.ts).
     const iterNext = this.cfg.iterNext[pc] === 1;
     if (iterNext && this.iterConverged(st)) return true;
-    const loopPoint = callsCallback || iterNext;
+    const mayGoto = this.cfg.defs[pc]?.kind === "maygoto";
+    if (mayGoto && this.mayGotoConverged(st)) return true;
+    const loopPoint = callsCallback || iterNext || mayGoto;
     // Not every prune point becomes a checkpoint (is_state_visited's add_new_state): only after
     // at least 2 jumps and 8 instructions since the last one, and inside a loop after 20 jumps
     // or 100 instructions, where states rarely match. Fewer checkpoints only prune less. A call
@@ -520,8 +531,10 @@ class Run {
     const addNew = loopPoint || (jmps >= 2 && insns >= 8 && !(jmps < 20 && insns < 100 && this.activeWithCallsites(st)));
     // Checkpoints still being explored (ancestors of this path): only an identical state
     // means a loop that can never end; otherwise they prove nothing yet.
+    // Not at a callback's or an iterator's loop point (their iterations may meet equal states);
+    // at a may_goto, equal states of the same depth are an infinite loop (is_state_visited).
     const same = this.active[pc]?.get(digest);
-    if (same && !loopPoint) {
+    if (same && !callsCallback && !iterNext) {
       // Checkpoints are stored without singular ids (an id no other register shares links
       // nothing); compare like with like, or a loop that repeats one state is never seen as one
       // (regs_exact's check_ids: an id on one side only is a difference).
@@ -529,8 +542,9 @@ class Run {
       clearSingularIds(probe);
       for (let i = 0; i < same.length; i++) {
         const cp = same[i]!;
-        // Two iterations of a callback may meet the same state: not a loop of the program.
-        if (cp.state.callbackUnroll === st.callbackUnroll && statesWithin(this.cfg, cp.state, probe, Compare.EXACT, this.env.allowUninitStack)) {
+        // Two iterations of a callback, or of a may_goto loop, may meet the same state: not a
+        // loop of the program.
+        if (cp.state.callbackUnroll === st.callbackUnroll && cp.state.mayGotoDepth === st.mayGotoDepth && statesWithin(this.cfg, cp.state, probe, Compare.EXACT, this.env.allowUninitStack)) {
           reject(`infinite loop detected at insn ${pc}`);
         }
         // The kernel's miss_cnt eviction applies to these too: without it a long loop whose
@@ -572,7 +586,7 @@ class Run {
     const snapshot = st.clone();
     clearSingularIds(snapshot);
     const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest, visit: undefined, evicted: false };
-    cp.visit = visitOf(st, loopPoint, cp);
+    cp.visit = visitOf(this.cfg, st, loopPoint, cp);
     st.parent = cp;
     const byDigest = (this.active[pc] ??= new Map());
     const list = byDigest.get(digest);
@@ -627,13 +641,25 @@ class Run {
    * edge for loops.ts). A DRAINED iterator does not loop.
    */
   private iterConverged(st: VState): boolean {
-    if (iterAtR1(st)?.range !== IterState.ACTIVE) return false;
+    return iterAtR1(st)?.range === IterState.ACTIVE && this.loopConverged(st, "iterator", () => true);
+  }
+
+  /**
+   * At a may_goto: the same for a state within an earlier iteration's at another may_goto depth
+   * (is_state_visited's is_may_goto_insn_at case; may-goto.ts).
+   */
+  private mayGotoConverged(st: VState): boolean {
+    return this.loopConverged(st, "may_goto", (cp) => cp.state.mayGotoDepth !== st.mayGotoDepth);
+  }
+
+  /** An earlier visit of st's instruction on its path that `st` is within, range for range: a back edge. */
+  private loopConverged(st: VState, what: string, candidate: (cp: Checkpoint) => boolean): boolean {
     let candidates = CALLBACK_CANDIDATES;
     for (let cp = st.parent; cp && candidates > 0; cp = cp.parent) {
       if (cp.insn !== st.pc) continue;
       candidates--;
-      if (!statesWithin(this.cfg, cp.state, st, Compare.RANGE, this.env.allowUninitStack)) continue;
-      if (this.env.log.on) this.env.log.line(`${st.pc}: iterator loop converged`);
+      if (!candidate(cp) || !statesWithin(this.cfg, cp.state, st, Compare.RANGE, this.env.allowUninitStack)) continue;
+      if (this.env.log.on) this.env.log.line(`${st.pc}: ${what} loop converged`);
       propagatePrecision(this.env, this.cfg, cp.state, st);
       cp.visit?.addBackedge(st, cp.state);
       return true;

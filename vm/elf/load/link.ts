@@ -21,7 +21,7 @@
 import { BpfError } from "../../errors.js";
 import { INSN_SIZE, type Insn } from "../../isa/instruction.js";
 import { CallSrc, Cls, JmpOp, Mode, Pseudo, Size } from "../../isa/opcodes.js";
-import { describe } from "../../isa/table.js";
+import { describe, jumpTarget } from "../../isa/table.js";
 import type { Btf } from "../../btf/btf.js";
 import { R_BPF } from "../constants.js";
 import type { ElfObject } from "../object.js";
@@ -208,8 +208,8 @@ class Linker {
 
   private checkJump(fn: CodeFunction, code: CodeSection, ins: Insn, slot: number): void {
     const def = describe(ins);
-    if (!def || (def.kind !== "ja" && def.kind !== "jcond")) return;
-    const target = slot + 1 + (def.kind === "ja" && def.long ? ins.imm : ins.off);
+    const target = def && jumpTarget(ins, def, slot);
+    if (target === undefined) return;
     if (target < fn.start || target >= fn.end) {
       throw new BpfError(
         `insn ${slot} of '${code.section.name}' jumps to slot ${target}, outside its function '${fn.name}' (slots ${fn.start}..${fn.end - 1})`,
