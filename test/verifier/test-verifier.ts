@@ -89,6 +89,7 @@ const F_NEEDS_EFFICIENT_UNALIGNED_ACCESS = 1;
 const F_LOAD_WITH_STRICT_ALIGNMENT = 2;
 const BPF_F_STRICT_ALIGNMENT = 1;
 const BPF_F_ANY_ALIGNMENT = 2;
+const BPF_F_TEST_STATE_FREQ = 8;
 
 export function typeOf(t: RawTest): ProgramTypeName | undefined {
   const kernelType = t.prog_type || 1; // test_verifier: BPF_PROG_TYPE_SOCKET_FILTER when unset
@@ -103,6 +104,7 @@ export interface Prepared {
   /** prog_flags as do_test_single sets them. */
   readonly progFlags: number;
   readonly strictAlignment: boolean;
+  readonly testStateFreq: boolean;
 }
 
 /** The program with its maps (`lddw map_fd` patched to their index), as do_test_fixup makes it. */
@@ -119,7 +121,8 @@ export function prepare(t: RawTest): Prepared {
   let progFlags = t.flags & ~(F_NEEDS_EFFICIENT_UNALIGNED_ACCESS | F_LOAD_WITH_STRICT_ALIGNMENT);
   if (t.flags & F_LOAD_WITH_STRICT_ALIGNMENT) progFlags |= BPF_F_STRICT_ALIGNMENT;
   if (t.flags & F_NEEDS_EFFICIENT_UNALIGNED_ACCESS) progFlags |= BPF_F_ANY_ALIGNMENT;
-  return { type, kernelType: PROGRAM_TYPES[type].kernelType!, insns, maps, progFlags, strictAlignment: (progFlags & BPF_F_STRICT_ALIGNMENT) !== 0 };
+  return { type, kernelType: PROGRAM_TYPES[type].kernelType!, insns, maps, progFlags,
+    strictAlignment: (progFlags & BPF_F_STRICT_ALIGNMENT) !== 0, testStateFreq: (progFlags & BPF_F_TEST_STATE_FREQ) !== 0 };
 }
 
 /** update_map's element 0: struct test_val { index = 7 * sizeof(int), foo[6] = 0xabcdef12 }, cut to the value size. */

@@ -90,6 +90,8 @@ export class Env {
     readonly allowUninitStack: boolean,
     /** BPF_F_STRICT_ALIGNMENT: every access aligned to its size (memory.ts checkStrictAlignment). */
     readonly strictAlignment: boolean,
+    /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point (verifier.ts visited). */
+    readonly testStateFreq: boolean,
     /** enum bpf_attach_type (VerifyOptions.expectedAttach); 0 when none. */
     expectedAttach: number,
     /** Which stack slots paths may still read (pruning ignores the others). */

@@ -69,6 +69,12 @@ export interface VerifyOptions {
    */
   readonly strictAlignment?: boolean;
   /**
+   * The load flag BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point the path reaches
+   * (is_state_visited's force_new_state), not only after enough jumps and instructions. Only the
+   * processed counts change, and which checkpoints a path is compared with.
+   */
+  readonly testStateFreq?: boolean;
+  /**
    * The program's expected attach type (enum bpf_attach_type), where the type's rules depend on
    * it: an XDP program for a DEVMAP slot (BPF_XDP_DEVMAP, 33) may read xdp_md.egress_ifindex.
    */
@@ -135,7 +141,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     const cfg = buildCfg(insns, (id) => (helpers.get(id) ?? helpers.kfunc(id))?.args, funcs && ((sub) => sub > 0 && funcs[sub]?.linkage === 1),
       (id) => helpers.kfunc(id)?.proto.iter?.role === "next");
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
-      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.strictAlignment ?? false, options.expectedAttach ?? 0,
+      log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.strictAlignment ?? false, options.testStateFreq ?? false, options.expectedAttach ?? 0,
       new StackLiveness(cfg));
     const globals = funcs ? new GlobalFuncs(env, cfg, funcs) : undefined;
     new Run(env, cfg, globals).explore((st) => (at = st));
@@ -526,9 +532,10 @@ class Run {
     // loop" means a checkpoint still being explored here with the same call chain: the kernel
     // skips checkpoints of other callsites before any of these checks (same_callsites → next),
     // so a subprogram called from several places gets a checkpoint at its entry for each.
+    // BPF_F_TEST_STATE_FREQ makes every prune point one.
     const jmps = env.jmpsProcessed - env.lastCheckpointJmps;
     const insns = env.insnsProcessed - env.lastCheckpointInsns;
-    const addNew = loopPoint || (jmps >= 2 && insns >= 8 && !(jmps < 20 && insns < 100 && this.activeWithCallsites(st)));
+    const addNew = loopPoint || env.testStateFreq || (jmps >= 2 && insns >= 8 && !(jmps < 20 && insns < 100 && this.activeWithCallsites(st)));
     // Checkpoints still being explored (ancestors of this path): only an identical state
     // means a loop that can never end; otherwise they prove nothing yet.
     // Not at a callback's or an iterator's loop point (their iterations may meet equal states);
