@@ -12,6 +12,9 @@ import { nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import { kernelBridge, ProgType, verifierStats } from "../../vm/node/kernel/engine.js";
 import { kernelAvailability } from "./available.js";
 import { fixtureObject, frames, runKernel, runOurs } from "./objects.js";
+import { PROGRAM_TYPES } from "../../vm/programs/types.js";
+import { verify } from "../../vm/verifier/index.js";
+import { loadCorpus } from "../verifier/corpus.js";
 
 const status = kernelAvailability();
 if (!status.ok) console.log(`skipped: no kernel bpf() (${status.reason})`);
@@ -55,4 +58,19 @@ describe("may_goto_xdp.o (can_loop / cond_break from C)", () => {
     if (!status.ok) return;
     expect(runKernel(obj, data)).toEqual(interp);
   });
+});
+
+// The corpus's accepted may_goto programs take the kernel's own processed-instruction counts:
+// loops converge where the kernel's do, and a loop in each call of a subprogram is visited on
+// its own (the kernel keys loop visits by call chain), so the second call prunes against the
+// first call's finished checkpoints.
+describe.skipIf(!status.ok)("corpus/verifier's may_goto programs: the kernel's processed counts", () => {
+  for (const e of loadCorpus().filter((c) => c.name.includes("may_goto") && c.expect === undefined)) {
+    it(e.name, () => {
+      const prog = kernelBridge().load(e.insns, { type: PROGRAM_TYPES[e.type].kernelType!, log: 4, name: e.name });
+      const kernel = verifierStats(prog.log)!.processedInsns;
+      prog.close();
+      expect(verify(e.insns, { type: e.type, maps: e.maps }).processedInsns).toBe(kernel);
+    });
+  }
 });

@@ -23,6 +23,7 @@ import type { Env } from "./env.js";
 import { markAll, propagatePrecision } from "./precision.js";
 import type { Checkpoint, VState } from "./state.js";
 import { holdsActiveIter } from "./iter-slot.js";
+import { sameCallsites } from "./callbacks.js";
 
 /** The kernel's MAX_BACKEDGE_ITERS: past it every back edge's path is marked precise. */
 const MAX_BACKEDGE_ITERS = 64;
@@ -61,10 +62,11 @@ export class LoopVisit {
 }
 
 /**
- * A path past a may_goto's fall-through, at a slot on a cycle of the flow graph — its own, or a
- * caller's call (the kernel's SCC callchain): a may_goto loop may still come back to it.
+ * At a may_goto, or past a may_goto's fall-through at a slot on a cycle of the flow graph — its
+ * own, or a caller's call (the kernel's SCC callchain): a may_goto loop may still come back.
  */
 function inMayGotoLoop(cfg: Cfg, st: VState): boolean {
+  if (cfg.defs[st.pc]?.kind === "maygoto") return true;
   if (st.mayGotoDepth === 0) return false;
   if (cfg.inLoop[st.pc]) return true;
   for (let k = 1; k < st.frames.length; k++) if (cfg.inLoop[st.frames[k]!.callsite]) return true;
@@ -72,14 +74,20 @@ function inMayGotoLoop(cfg: Cfg, st: VState): boolean {
 }
 
 /**
- * The visit a new checkpoint `cp` (of `st`, at a call of a callback or not) belongs to: none
- * outside callback loops, else the open one of the checkpoint above, or a new one it opens.
+ * The visit a new checkpoint `cp` (of `st`, at a call of a callback or an iterator's next() or
+ * not) belongs to: none outside loops, else the open one of the checkpoint above, or a new one
+ * it opens.
  */
 export function visitOf(cfg: Cfg, st: VState, callsCallback: boolean, cp: Checkpoint): LoopVisit | undefined {
   // Iterator loops (iter.ts) are visited the same way: a path holding an ACTIVE iterator is
   // inside its loop (its next() call is the loop point, `callsCallback` here too); and so are
   // may_goto loops (may-goto.ts).
-  if (!callsCallback && !st.frames.some((f) => f.callback) && !holdsActiveIter(st) && !inMayGotoLoop(cfg, st)) return undefined;
+  const callbackOrIter = callsCallback || st.frames.some((f) => f.callback) || holdsActiveIter(st);
+  if (!callbackOrIter && !inMayGotoLoop(cfg, st)) return undefined;
   const above = st.parent?.visit;
-  return above?.open ? above : new LoopVisit(cp);
+  if (!above?.open) return new LoopVisit(cp);
+  // A may_goto loop of another call of a subprogram is a loop of its own: the kernel keys its
+  // visits by call chain (compute_scc_callchain), so the second call's checkpoints are not held
+  // to exact ranges until the first call's loop is done.
+  return callbackOrIter || sameCallsites(above.entry.state, st) ? above : new LoopVisit(cp);
 }
