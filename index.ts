@@ -14,7 +14,7 @@ export { BpfError, BpfRuntimeError, type BpfErrorWhere } from "./vm/errors.js";
 export { assemble, disassemble, formatInsn, type AssembleOptions, type DisassembleOptions } from "./vm/asm/index.js";
 
 // Programs: structural validation, subprograms, program types and their contexts.
-export { validate, subprograms, type ValidateOptions, type Subprogram } from "./vm/program/index.js";
+export { validate, subprograms, trapDeadFrameWrites, type ValidateOptions, type Subprogram } from "./vm/program/index.js";
 export * from "./vm/programs/index.js";
 
 // Engines: one interface, found by name ("interpreter", "jit", "kernel").

@@ -20,6 +20,7 @@ import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { loadRunner, type PacketRunner } from "../../vm/runtime/run.js";
 import type { Engine } from "../../vm/engine.js";
 import { verify } from "../../vm/verifier/index.js";
+import { trapDeadFrameWrites } from "../../vm/program/frame-writes.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { loadTests, outOfScope, POINTER_VALUE, prepare, tailTarget, testVal, type Prepared, type RawTest } from "./test-verifier.js";
 
@@ -42,9 +43,6 @@ const KNOWN_REFUSALS: Readonly<Record<string, string>> = {
   "bpf_map_ptr: read non-existent field rejected": "R1 invalid mem access 'map_ptr'",
   // BTF socket casts (bpf_skc_to_*) are not built (README: "not built").
   "reference tracking: bpf_sk_release(btf_tcp_sock)": "bpf_skc_to_tcp_sock#137 is not implemented here",
-  // r10 is written in code the kernel finds dead after branch prediction; vm/program/validate.ts
-  // refuses any write to r10 for every engine, reached or not.
-  "map lookup and null branch prediction": "frame pointer is read only",
 };
 
 /** Runs whose retval differs from the kernel's: test name → why. */
@@ -103,7 +101,8 @@ async function ourRunner(p: Prepared, engine: Engine): Promise<PacketRunner> {
       machine.maps.keyed(m.name).update(u32(target[0]), u32(machine.programs.add({ insns: tailTarget(target, k), name: "tail_target" })));
     }
   });
-  return loadRunner(engine, { insns: p.insns }, machine);
+  // What the loader runs after verifying (vm/elf/load/machine.ts): dead writes to r10 as traps.
+  return loadRunner(engine, { insns: [...trapDeadFrameWrites(p.insns)] }, machine);
 }
 
 const u32 = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);

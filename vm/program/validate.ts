@@ -32,9 +32,18 @@ export interface HelperLookup {
 export interface ValidateOptions {
   /** Helpers the program may call; without it, helper ids are not checked. */
   readonly helpers?: HelperLookup;
+  /**
+   * Leave writes to r10 to the caller: the verifier refuses them on the paths it explores, as
+   * the kernel's check_reg_arg does, so one in code no path reaches is no reason to refuse the
+   * program (frame-writes.ts then turns it into a trap before an engine gets it).
+   */
+  readonly frameWritesOnPaths?: boolean;
 }
 
 const KNOWN_OPCODES = new Set(knownOpcodes());
+
+/** check_reg_arg's refusal of a write to r10. */
+export const FRAME_WRITE = "frame pointer is read only";
 
 const fail = (i: number, reason: string): never => {
   throw new BpfError(`insn ${i}: ${reason}`, { insn: i });
@@ -60,7 +69,7 @@ export function validateProgram(insns: readonly Insn[], options: ValidateOptions
   if (insns.length > MAX_INSNS) {
     throw new BpfError(`program has ${insns.length} instructions, more than the limit of ${MAX_INSNS}`, { insn: MAX_INSNS });
   }
-  const defs = decodeAll(insns);
+  const defs = decodeAll(insns, options.frameWritesOnPaths === true);
   const subs = subprograms(insns);
   for (let i = 0; i < insns.length; i++) {
     const def = defs[i];
@@ -71,13 +80,13 @@ export function validateProgram(insns: readonly Insn[], options: ValidateOptions
 }
 
 /** Describe every slot, checking encodings; lddw's second slot maps to undefined. */
-function decodeAll(insns: readonly Insn[]): Array<OpDef | undefined> {
+function decodeAll(insns: readonly Insn[], frameWritesOnPaths: boolean): Array<OpDef | undefined> {
   const defs: Array<OpDef | undefined> = new Array(insns.length);
   for (let i = 0; i < insns.length; i++) {
     const ins = insns[i]!;
     const def = describe(ins);
     if (!def) fail(i, KNOWN_OPCODES.has(ins.opcode) ? refinementViolation(ins) : `unknown opcode 0x${ins.opcode.toString(16).padStart(2, "0")}`);
-    checkRegisters(i, ins, def!);
+    checkRegisters(i, ins, def!, frameWritesOnPaths);
     const reserved = reservedFieldViolation(ins, def!);
     if (reserved) fail(i, reserved);
     defs[i] = def;
@@ -89,16 +98,15 @@ function decodeAll(insns: readonly Insn[]): Array<OpDef | undefined> {
   return defs;
 }
 
-function checkRegisters(i: number, ins: Insn, def: OpDef): void {
+function checkRegisters(i: number, ins: Insn, def: OpDef, frameWritesOnPaths: boolean): void {
   // check_reg_arg: "R%d is invalid". call's src field is the call kind, not a register.
   if (ins.dst >= NUM_REGS) fail(i, `R${ins.dst} is invalid`);
   if (ins.src >= NUM_REGS && def.kind !== "call") fail(i, `R${ins.src} is invalid`);
-  const written = writtenRegister(ins, def);
-  if (written === R10) fail(i, "frame pointer is read only");
+  if (!frameWritesOnPaths && writtenRegister(ins, def) === R10) fail(i, FRAME_WRITE);
 }
 
 /** The register an instruction writes (besides r0 for calls), if any. */
-function writtenRegister(ins: Insn, def: OpDef): number | undefined {
+export function writtenRegister(ins: Insn, def: OpDef): number | undefined {
   switch (def.kind) {
     case "alu":
     case "neg":

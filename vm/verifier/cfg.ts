@@ -53,7 +53,7 @@ export function buildCfg(
 ): Cfg {
   let subprogs: Subprogram[];
   try {
-    subprogs = validate(insns);
+    subprogs = validate(insns, { frameWritesOnPaths: true });
   } catch (e) {
     if (e instanceof BpfError) {
       const at = e.where.insn;

@@ -7,11 +7,12 @@
 import { baseHelpers } from "../helpers/index.js";
 import type { HelperTable } from "../helpers/registry.js";
 import { imm64, type Insn } from "../isa/instruction.js";
-import { Pseudo } from "../isa/opcodes.js";
+import { Pseudo, R10 } from "../isa/opcodes.js";
 import type { OpDef } from "../isa/table.js";
 import { programType, type ProgramType, type ProgramTypeName } from "../programs/types.js";
 import type { Program } from "../engine.js";
 import { localCallTarget } from "../program/subprograms.js";
+import { FRAME_WRITE, writtenRegister } from "../program/validate.js";
 import { checkAlu, readReg } from "./alu.js";
 import { checkCondJmp } from "./branch.js";
 import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
@@ -236,6 +237,9 @@ class Run {
 
   private exec(st: VState, ins: Insn, def: OpDef): VState | undefined {
     const pc = st.pc;
+    // check_reg_arg (DST_OP): r10 is written nowhere a path reaches. Unreached writes are left
+    // to frame-writes.ts, as the kernel removes dead code after verifying.
+    if (writtenRegister(ins, def) === R10) reject(FRAME_WRITE);
     switch (def.kind) {
       case "alu":
       case "neg":
