@@ -23,11 +23,17 @@ const always = (f: FnLowering): Expr => f.m.i32.const(1);
  * taken, set pc to the target and re-enter the loop. (Other jumps are the structure's `br_if`s:
  * branch templates, templates.ts.)
  */
-export function dispatchJump(f: FnLowering, def: Jump, i: number, edge: Extract<Edge, { kind: "dispatch" }>): Expr {
-  const { m } = f;
+export function dispatchJump(f: FnLowering, def: Jump, i: number, edge: DispatchEdge): Expr {
   const ins = f.insns[i]!;
-  const go = m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], f.bn.none);
-  return m.if(def.kind === "jcond" ? f.template(conditionFor(def, ins), ins, f.bn.i32) : always(f), go);
+  return f.m.if(def.kind === "jcond" ? f.template(conditionFor(def, ins), ins, f.bn.i32) : always(f), reenter(f, edge));
+}
+
+type DispatchEdge = Extract<Edge, { kind: "dispatch" }>;
+
+/** Set pc to the edge's target block and re-enter the dispatch loop. */
+function reenter(f: FnLowering, edge: DispatchEdge): Expr {
+  const { m } = f;
+  return m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], f.bn.none);
 }
 
 /**
@@ -44,8 +50,7 @@ export function mayGoto(f: FnLowering, edge: Edge): Expr {
   // `may_goto +0` (the target is the next block): taken or not, only the budget changes.
   if (edge.kind === "fall") return m.if(left, spend);
   const spent = m.i32.eqz(left);
-  const jump = edge.kind === "br" ? m.br(edge.label, spent)
-    : m.if(spent, m.block(null, [m.local.set(f.pcLocal, m.i32.const(edge.pc)), m.br(edge.label, always(f))], bn.none));
+  const jump = edge.kind === "br" ? m.br(edge.label, spent) : m.if(spent, reenter(f, edge));
   return m.block(null, [jump, spend], bn.none);
 }
 

@@ -8,7 +8,7 @@ import { baseHelpers } from "../helpers/index.js";
 import type { HelperTable } from "../helpers/registry.js";
 import { imm64, type Insn } from "../isa/instruction.js";
 import { Pseudo, R10 } from "../isa/opcodes.js";
-import type { OpDef } from "../isa/table.js";
+import { jumpTarget, type OpDef } from "../isa/table.js";
 import { programType, type ProgramType, type ProgramTypeName } from "../programs/types.js";
 import type { Program } from "../engine.js";
 import { localCallTarget } from "../program/subprograms.js";
@@ -283,14 +283,14 @@ class Run {
         return st.frames.length > 1 ? this.ldAbsInSubprogram(st) : advance(st, 1);
       case "ja": {
         this.env.jmpsProcessed++;
-        return jumpTo(st, pc + 1 + (def.long ? ins.imm : ins.off));
+        return jumpTo(st, jumpTarget(ins, def, pc)!);
       }
       case "jcond":
         return this.condJump(st, ins, def);
       case "maygoto":
         this.env.jmpsProcessed++;
         this.pushBranch(mayGotoFallthrough(st));
-        return jumpTo(st, pc + 1 + ins.off);
+        return jumpTo(st, jumpTarget(ins, def, pc)!);
       case "call":
         this.env.jmpsProcessed++; // the kernel counts every BPF_JMP-class instruction
         // The numeric iterator's kfuncs may be called holding a lock (kfunc_spin_allowed).
