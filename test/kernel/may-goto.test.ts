@@ -42,7 +42,8 @@ describe("may_goto_xdp.o (can_loop / cond_break from C)", () => {
     prog.close();
     const here = ours().result!.processedInsns;
     console.log(`may_goto_xdp: processed ${here} insns here, ${kernel} in the kernel (${(here / kernel).toFixed(2)}×)`);
-    expect(here).toBeLessThanOrEqual(1.5 * kernel);
+    // 38,247 against 38,227 on 6.18; 50,364 while loops after another shared its visit.
+    expect(here).toBeLessThanOrEqual(1.1 * kernel);
   });
 
   it("the interpreter, the JIT and the kernel agree on every frame and the map", async () => {

@@ -34,8 +34,11 @@ export interface Cfg {
   readonly iterNext: Uint8Array;
   /** Where control may go next from each slot, within its subprogram (a call returns to i+1). */
   readonly succ: ReadonlyArray<readonly number[]>;
-  /** Slots on a cycle of their subprogram's flow graph (the kernel's compute_scc: an SCC that loops). */
-  readonly inLoop: Uint8Array;
+  /**
+   * Each slot's loop: the strongly connected component of its subprogram's flow graph that it
+   * lies on a cycle of, or -1 (the kernel's compute_scc). Nested loops are one component.
+   */
+  readonly scc: Int32Array;
 }
 
 /** What the cfg needs to know about helper `id`: its argument kinds (undefined: unknown helper). */
@@ -84,21 +87,23 @@ export function buildCfg(
       callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
     }
   });
-  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ, inLoop: onCycles(succ) };
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ, scc: loops(succ) };
 }
 
 /**
- * The slots that lie on a cycle: members of a strongly connected component of more than one
- * slot, or jumping to themselves (Tarjan's algorithm, iteratively: programs have up to 1M slots).
+ * The component of each slot that lies on a cycle — a strongly connected component of more than
+ * one slot, or a slot jumping to itself — else -1 (Tarjan's algorithm, iteratively: programs
+ * have up to 1M slots).
  */
-function onCycles(succ: ReadonlyArray<readonly number[]>): Uint8Array {
+function loops(succ: ReadonlyArray<readonly number[]>): Int32Array {
   const n = succ.length;
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
   const stack: number[] = [];
-  const out = new Uint8Array(n);
+  const out = new Int32Array(n).fill(-1);
   let next = 0;
+  let components = 0;
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
     const work: Array<[node: number, edge: number]> = [[root, 0]];
@@ -138,7 +143,10 @@ function onCycles(succ: ReadonlyArray<readonly number[]>): Uint8Array {
         members.push(w);
         size++;
       } while (w !== v);
-      if (size > 1 || edges.includes(v)) for (const m of members) out[m] = 1;
+      if (size > 1 || edges.includes(v)) {
+        for (const m of members) out[m] = components;
+        components++;
+      }
     }
   }
   return out;

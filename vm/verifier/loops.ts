@@ -39,7 +39,8 @@ export class LoopVisit {
   open = true;
   private backedges: Backedge[] = [];
 
-  constructor(readonly entry: Checkpoint) {}
+  /** `scc`: the may_goto loop visited (cfg.ts scc), -1 for a callback or iterator loop. */
+  constructor(readonly entry: Checkpoint, readonly scc = -1) {}
 
   addBackedge(st: VState, equal: VState): void {
     this.backedges.push({ st, equal });
@@ -62,15 +63,18 @@ export class LoopVisit {
 }
 
 /**
- * At a may_goto, or past a may_goto's fall-through at a slot on a cycle of the flow graph — its
- * own, or a caller's call (the kernel's SCC callchain): a may_goto loop may still come back.
+ * The loop a may_goto may still bring `st` back through: at a may_goto, or past a fall-through,
+ * the component (cfg.ts scc) of its slot, else of the innermost call on a cycle (the kernel's
+ * SCC callchain); -1 for none.
  */
-function inMayGotoLoop(cfg: Cfg, st: VState): boolean {
-  if (cfg.defs[st.pc]?.kind === "maygoto") return true;
-  if (st.mayGotoDepth === 0) return false;
-  if (cfg.inLoop[st.pc]) return true;
-  for (let k = 1; k < st.frames.length; k++) if (cfg.inLoop[st.frames[k]!.callsite]) return true;
-  return false;
+function mayGotoLoop(cfg: Cfg, st: VState): number {
+  if (st.mayGotoDepth === 0 && cfg.defs[st.pc]?.kind !== "maygoto") return -1;
+  if (cfg.scc[st.pc]! >= 0) return cfg.scc[st.pc]!;
+  for (let k = st.frames.length - 1; k >= 1; k--) {
+    const scc = cfg.scc[st.frames[k]!.callsite]!;
+    if (scc >= 0) return scc;
+  }
+  return -1;
 }
 
 /**
@@ -83,11 +87,13 @@ export function visitOf(cfg: Cfg, st: VState, callsCallback: boolean, cp: Checkp
   // inside its loop (its next() call is the loop point, `callsCallback` here too); and so are
   // may_goto loops (may-goto.ts).
   const callbackOrIter = callsCallback || st.frames.some((f) => f.callback) || holdsActiveIter(st);
-  if (!callbackOrIter && !inMayGotoLoop(cfg, st)) return undefined;
+  const scc = callbackOrIter ? -1 : mayGotoLoop(cfg, st);
+  if (!callbackOrIter && scc < 0) return undefined;
   const above = st.parent?.visit;
-  if (!above?.open) return new LoopVisit(cp);
-  // A may_goto loop of another call of a subprogram is a loop of its own: the kernel keys its
-  // visits by call chain (compute_scc_callchain), so the second call's checkpoints are not held
-  // to exact ranges until the first call's loop is done.
-  return callbackOrIter || sameCallsites(above.entry.state, st) ? above : new LoopVisit(cp);
+  if (!above?.open) return new LoopVisit(cp, scc);
+  if (callbackOrIter) return above;
+  // The kernel keys its visits by loop and call chain (compute_scc_callchain): a loop after
+  // another, or in another call of a subprogram, is visited on its own, so its checkpoints are
+  // not held to exact ranges until the earlier loop is done.
+  return above.scc === scc && sameCallsites(above.entry.state, st) ? above : new LoopVisit(cp, scc);
 }
