@@ -39,7 +39,7 @@ export class LoopVisit {
   open = true;
   private backedges: Backedge[] = [];
 
-  /** `scc`: the may_goto loop visited (cfg.ts scc), -1 for a callback or iterator loop. */
+  /** `scc`: the iterator or may_goto loop visited (cfg.ts scc), -1 for a callback loop. */
   constructor(readonly entry: Checkpoint, readonly scc = -1) {}
 
   addBackedge(st: VState, equal: VState): void {
@@ -63,12 +63,14 @@ export class LoopVisit {
 }
 
 /**
- * The loop a may_goto may still bring `st` back through: at a may_goto, or past a fall-through,
- * the component (cfg.ts scc) of its slot, else of the innermost call on a cycle (the kernel's
- * SCC callchain); -1 for none.
+ * The loop `st` is in, for an iterator or may_goto loop: the component (cfg.ts scc) of its slot,
+ * else of the innermost call on a cycle (the kernel's SCC callchain); -1 for none. A path is in
+ * an iterator loop when it is at next() or holds an ACTIVE iterator (iter.ts), in a may_goto
+ * loop at a may_goto or past a fall-through (may-goto.ts).
  */
-function mayGotoLoop(cfg: Cfg, st: VState): number {
-  if (st.mayGotoDepth === 0 && cfg.defs[st.pc]?.kind !== "maygoto") return -1;
+function loopOf(cfg: Cfg, st: VState, iterNext: boolean): number {
+  const iter = iterNext || holdsActiveIter(st);
+  if (!iter && st.mayGotoDepth === 0 && cfg.defs[st.pc]?.kind !== "maygoto") return -1;
   if (cfg.scc[st.pc]! >= 0) return cfg.scc[st.pc]!;
   for (let k = st.frames.length - 1; k >= 1; k--) {
     const scc = cfg.scc[st.frames[k]!.callsite]!;
@@ -78,22 +80,17 @@ function mayGotoLoop(cfg: Cfg, st: VState): number {
 }
 
 /**
- * The visit a new checkpoint `cp` (of `st`, at a call of a callback or an iterator's next() or
- * not) belongs to: none outside loops, else the open one of the checkpoint above, or a new one
- * it opens.
+ * The visit a new checkpoint `cp` (of `st`) belongs to: none outside loops, else the open one of
+ * the checkpoint above when it visits the same loop, or a new one it opens. A callback loop is
+ * one visit from the helper call on (a callback's body is no cycle of the flow graph). Iterator
+ * and may_goto loops are keyed by loop and call chain, as the kernel keys its visits
+ * (compute_scc_callchain): a loop after another, or in another call of a subprogram, is visited
+ * on its own, so its checkpoints are not held to exact ranges until the earlier loop is done.
  */
-export function visitOf(cfg: Cfg, st: VState, callsCallback: boolean, cp: Checkpoint): LoopVisit | undefined {
-  // Iterator loops (iter.ts) are visited the same way: a path holding an ACTIVE iterator is
-  // inside its loop (its next() call is the loop point, `callsCallback` here too); and so are
-  // may_goto loops (may-goto.ts).
-  const callbackOrIter = callsCallback || st.frames.some((f) => f.callback) || holdsActiveIter(st);
-  const scc = callbackOrIter ? -1 : mayGotoLoop(cfg, st);
-  if (!callbackOrIter && scc < 0) return undefined;
+export function visitOf(cfg: Cfg, st: VState, loopPoint: { callsCallback: boolean; iterNext: boolean }, cp: Checkpoint): LoopVisit | undefined {
   const above = st.parent?.visit;
-  if (!above?.open) return new LoopVisit(cp, scc);
-  if (callbackOrIter) return above;
-  // The kernel keys its visits by loop and call chain (compute_scc_callchain): a loop after
-  // another, or in another call of a subprogram, is visited on its own, so its checkpoints are
-  // not held to exact ranges until the earlier loop is done.
-  return above.scc === scc && sameCallsites(above.entry.state, st) ? above : new LoopVisit(cp, scc);
+  if (loopPoint.callsCallback || st.frames.some((f) => f.callback)) return above?.open ? above : new LoopVisit(cp);
+  const scc = loopOf(cfg, st, loopPoint.iterNext);
+  if (scc < 0) return undefined;
+  return above?.open && above.scc === scc && sameCallsites(above.entry.state, st) ? above : new LoopVisit(cp, scc);
 }

@@ -597,7 +597,7 @@ class Run {
     const snapshot = st.clone();
     clearSingularIds(snapshot);
     const cp: Checkpoint = { state: snapshot, insn: pc, branches: 1, parent: st.parent, hits: 0, misses: 0, digest, visit: undefined, evicted: false };
-    cp.visit = visitOf(this.cfg, st, callsCallback || iterNext, cp);
+    cp.visit = visitOf(this.cfg, st, { callsCallback, iterNext }, cp);
     st.parent = cp;
     const byDigest = (this.active[pc] ??= new Map());
     const list = byDigest.get(digest);
