@@ -58,7 +58,7 @@ describe("an object's program with a dead write to r10", () => {
       expect(loaded.verified).toBe(true);
       expect(loaded.program.insns[6]).toEqual({ opcode: 0x05, dst: 0, src: 0, off: -1, imm: 0 });
       const runner = new PacketRunner(loaded.machine, await (await getEngine(name)).load(loaded.program, loaded.machine));
-      expect(runner.run({ data: new Uint8Array(64) }).verdict).toBe("XDP_PASS");
+      expect(runner.run({ data: new Uint8Array(64), origLen: 64 }).verdict).toBe("XDP_PASS");
       runner.dispose();
     });
   }
