@@ -22,7 +22,7 @@ import { baseHelpers } from "../../vm/helpers/index.js";
 import { KFUNC_IDS } from "../../vm/helpers/kfunc/index.js";
 import { CallSrc } from "../../vm/isa/opcodes.js";
 import { Layout } from "../../vm/memory/layout.js";
-import { kernelBridge, ProgType, verifierStats } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, kernelMapSpec, ProgType, verifierStats } from "../../vm/node/kernel/engine.js";
 import { vmlinuxKfuncIds } from "../../vm/node/kernel/kfunc-btf.js";
 import { KFUNC_CASES, SUM_LOOP } from "../verifier/kfunc-cases.js";
 import { kernelAvailability, kernelRefusal } from "./available.js";
@@ -85,7 +85,7 @@ describe("kfunc objects (bpf_for / bpf_repeat from C)", () => {
     for (const name of ["iter_num_xdp", "iter_num_tc"]) {
       const obj = fixtureObject(name);
       const p = findProgram(obj);
-      const maps = obj.maps.map((m) => ({ type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, flags: m.spec.flags }));
+      const maps = obj.maps.map((m) => kernelMapSpec(m.spec));
       const prog = kernelBridge().load(p.insns, { type: name.endsWith("xdp") ? ProgType.XDP : ProgType.SCHED_CLS, maps, log: 4 });
       const kernel = verifierStats(prog.log)!.processedInsns;
       prog.close();

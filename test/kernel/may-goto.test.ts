@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { findProgram, verifyObjectProgram } from "../../vm/elf/load/index.js";
 import { nodeHelperTables } from "../../vm/elf/load/machine.node.js";
-import { kernelBridge, ProgType, verifierStats } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, kernelMapSpec, ProgType, verifierStats } from "../../vm/node/kernel/engine.js";
 import { kernelAvailability } from "./available.js";
 import { fixtureObject, frames, runKernel, runOurs } from "./objects.js";
 import { PROGRAM_TYPES } from "../../vm/programs/types.js";
@@ -26,7 +26,7 @@ describe("may_goto_xdp.o (can_loop / cond_break from C)", () => {
   const obj = fixtureObject("may_goto_xdp");
   const p = findProgram(obj);
   const ours = () => verifyObjectProgram(obj, p, { helpers: nodeHelperTables() });
-  const maps = obj.maps.map((m) => ({ type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, flags: m.spec.flags }));
+  const maps = obj.maps.map((m) => kernelMapSpec(m.spec));
 
   it("holds may_goto instructions, and our verifier accepts it", () => {
     expect(p.error).toBeUndefined();

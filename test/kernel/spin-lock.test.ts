@@ -10,7 +10,7 @@ import { checkSpec } from "../../vm/maps/spec.js";
 import * as abi from "../../vm/maps/abi.js";
 import { MapError } from "../../vm/maps/errors.js";
 import type { MapSpec } from "../../vm/maps/types.js";
-import { KernelError, kernelBridge, ProgType, type KernelMap } from "../../vm/node/kernel/engine.js";
+import { KernelError, kernelBridge, kernelMapSpec, ProgType, type KernelMap } from "../../vm/node/kernel/engine.js";
 import { findProgram } from "../../vm/elf/load/index.js";
 import { programFuncInfo } from "../../vm/elf/load/kernel-btf.js";
 import { verifierMaps, verifyObjectProgram } from "../../vm/elf/load/verify.js";
@@ -82,7 +82,7 @@ describe("spin_lock_global.o (a global function called with the lock held)", () 
   });
 
   it.skipIf(!status.ok)("so does the kernel", () => {
-    const maps = verifierMaps(obj).map((m) => ({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) }));
+    const maps = verifierMaps(obj).map(kernelMapSpec);
     expect(maps.map((m) => [m.name, m.type, m.spinLock])).toEqual([["m", 2, 8]]); // ARRAY, lock after the u64
     const info = programFuncInfo(obj, prog);
     let log = "";

@@ -17,7 +17,7 @@ import { verifierMaps, verifyObjectProgram } from "../../vm/elf/load/verify.js";
 import { instantiateObjectNode, nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
 import type { BpfMap } from "../../vm/maps/map.js";
-import { KernelError, kernelBridge, ProgType } from "../../vm/node/kernel/engine.js";
+import { KernelError, kernelBridge, kernelMapSpec, ProgType } from "../../vm/node/kernel/engine.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { runInKernel } from "../../bin/cli/commands/run-kernel.js";
 import { kernelAvailability } from "./available.js";
@@ -120,7 +120,7 @@ describe("timer_bad.o: the verifier's rules for timers, message for message with
     ["big_stacks", undefined],
   ];
   /** The maps as the kernel engine creates them: with BTF only when the value has a special field. */
-  const kernelMaps = verifierMaps(obj).map((m) => ({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0, ...(m.timer !== undefined ? { timer: m.timer } : {}) }));
+  const kernelMaps = verifierMaps(obj).map(kernelMapSpec);
 
   function kernelLog(name: string): string | undefined {
     const prog = findProgram(obj, name);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { Insn } from "../../vm/isa/instruction.js";
 import { describe as describeInsn } from "../../vm/isa/table.js";
 import { verify } from "../../vm/verifier/index.js";
-import { KernelError, kernelBridge } from "../../vm/node/kernel/engine.js";
+import { KernelError, kernelBridge, kernelMapSpec } from "../../vm/node/kernel/engine.js";
 import { PROGRAM_TYPES, type ProgramTypeName } from "../../vm/programs/types.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { kernelHelperTable } from "./kernel-helpers.js";
@@ -115,7 +115,7 @@ function kernelAccepts(seed: Seed, insns: Insn[]): { ok: boolean; why: string } 
   try {
     kernelBridge().load(insns, {
       type: PROGRAM_TYPES[seed.type].kernelType!,
-      maps: seed.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) })),
+      maps: seed.maps.map(kernelMapSpec),
     }).close();
     return { ok: true, why: "" };
   } catch (e) {

@@ -9,7 +9,7 @@ import { loadObject, type BpfObject, type ObjectProgram } from "../../vm/elf/loa
 import { programFuncInfo } from "../../vm/elf/load/kernel-btf.js";
 import { verifierMaps } from "../../vm/elf/load/verify.js";
 import { withCpuSlots } from "../../vm/elf/load/maps.js";
-import { kernelBridge, KernelError } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, kernelMapSpec, KernelError } from "../../vm/node/kernel/engine.js";
 import { verifierStats, type KernelMap } from "../../vm/node/kernel/bridge.js";
 import { PROGRAM_TYPES } from "../../vm/programs/index.js";
 import type { Insn } from "../../vm/isa/instruction.js";
@@ -39,7 +39,7 @@ export function kernelVerdict(obj: BpfObject, p: ObjectProgram, possibleCpus = 1
   const maps: KernelMap[] = [];
   try {
     verifierMaps(obj).forEach((m, fd) => {
-      const map = bridge.createMap(withCpuSlots({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) }, possibleCpus));
+      const map = bridge.createMap(withCpuSlots(kernelMapSpec(m), possibleCpus));
       maps.push(map);
       const om = obj.maps[fd]!;
       if (om.origin === "data" && om.initial) map.update(new Uint8Array(4), om.initial);

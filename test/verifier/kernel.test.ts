@@ -8,7 +8,7 @@
 // is not available.
 
 import { afterAll, describe, expect, test } from "vitest";
-import { KernelError, kernelBridge } from "../../vm/node/kernel/engine.js";
+import { KernelError, kernelBridge, kernelMapSpec } from "../../vm/node/kernel/engine.js";
 import { PROGRAM_TYPES } from "../../vm/programs/types.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { loadCorpus, type CorpusEntry } from "./corpus.js";
@@ -23,10 +23,7 @@ function kernelVerdict(entry: CorpusEntry): string | undefined {
     const prog = kernelBridge().load(entry.insns, {
       type: PROGRAM_TYPES[entry.type].kernelType!,
       name: entry.name,
-      maps: entry.maps.map((m) => ({
-        type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
-        flags: m.flags, name: m.name, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
-      })),
+      maps: entry.maps.map(kernelMapSpec),
     });
     prog.close();
     return undefined;

@@ -12,7 +12,7 @@ import { nodeHelperTables } from "../../vm/elf/load/machine.node.js";
 import { KFUNC_IDS } from "../../vm/helpers/kfunc/index.js";
 import type { Insn } from "../../vm/isa/instruction.js";
 import { describe as describeInsn } from "../../vm/isa/table.js";
-import { KernelError, kernelBridge } from "../../vm/node/kernel/engine.js";
+import { KernelError, kernelBridge, kernelMapSpec } from "../../vm/node/kernel/engine.js";
 import { PROGRAM_TYPES, type ProgramTypeName } from "../../vm/programs/types.js";
 import type { VerifierMap } from "../../vm/verifier/env.js";
 import { verify } from "../../vm/verifier/index.js";
@@ -107,7 +107,7 @@ function kernelAccepts(seed: Seed, insns: readonly Insn[]): boolean {
   try {
     kernelBridge().load(insns, {
       type: PROGRAM_TYPES[seed.type].kernelType!,
-      maps: seed.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) })),
+      maps: seed.maps.map(kernelMapSpec),
     }).close();
     return true;
   } catch (e) {

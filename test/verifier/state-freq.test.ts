@@ -5,7 +5,7 @@
 // machine's kernel; skipped without bpf()).
 
 import { afterAll, describe, expect, test } from "vitest";
-import { kernelBridge, verifierStats } from "../../vm/node/kernel/engine.js";
+import { kernelBridge, kernelMapSpec, verifierStats } from "../../vm/node/kernel/engine.js";
 import { PROGRAM_TYPES } from "../../vm/programs/types.js";
 import { verify } from "../../vm/verifier/index.js";
 import { kernelAvailability } from "../kernel/available.js";
@@ -37,7 +37,7 @@ describe("BPF_F_TEST_STATE_FREQ", () => {
     for (const e of accepted) {
       const prog = kernelBridge().load(e.insns, {
         type: PROGRAM_TYPES[e.type].kernelType!, flags: BPF_F_TEST_STATE_FREQ, log: 4, name: e.name,
-        maps: e.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}) })),
+        maps: e.maps.map(kernelMapSpec),
       });
       const kernel = verifierStats(prog.log)!.processedInsns;
       prog.close();

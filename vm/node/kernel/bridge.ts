@@ -54,6 +54,23 @@ const RINGBUF_TYPES: ReadonlySet<number> = new Set([MapType.RINGBUF]);
 
 const PERCPU_TYPES: ReadonlySet<number> = new Set([MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH]);
 
+/**
+ * What createMap takes of a map as the verifier (VerifierMap) or a loader (MapSpec) describes
+ * it: type, sizes, flags, name, and the offsets of a bpf_spin_lock or bpf_timer in the value
+ * (which make createMap give the map BTF). An inner template is the caller's to add.
+ */
+export function kernelMapSpec(m: {
+  readonly type: number; readonly keySize: number; readonly valueSize: number; readonly maxEntries: number;
+  readonly flags?: number; readonly name?: string; readonly spinLock?: number; readonly timer?: number;
+}): KernelMapSpec {
+  return {
+    type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0,
+    ...(m.name !== undefined ? { name: m.name } : {}),
+    ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
+    ...(m.timer !== undefined ? { timer: m.timer } : {}),
+  };
+}
+
 export interface Availability {
   readonly ok: boolean;
   /** Why not (or a one-line description of what is there when ok). */

@@ -12,7 +12,7 @@ import type { Engine, LoadedProgram, Machine, Program, Region, RunInput } from "
 import { KernelBridge, kernelBridge, KernelError, ProgType, type Availability, type KernelProgram } from "./bridge.js";
 import { conformancePacket, conformanceResult, MAX_CAPACITY, TRAILER_SIZE, WRAPPER_LENGTH, wrapConformance, XDP_PASS } from "./wrap.js";
 
-export { KernelBridge, kernelBridge, KernelError, KernelMap, KernelProgram, MapType, ProgType, verifierStats } from "./bridge.js";
+export { KernelBridge, kernelBridge, kernelMapSpec, KernelError, KernelMap, KernelProgram, MapType, ProgType, verifierStats } from "./bridge.js";
 export { behindSocketHeader, SOCKET_HEADER_LEN } from "./socket-frame.js";
 export type { Availability, KernelMapSpec, RingDrain, KernelProgramInfo, LoadOptions, PacketResult, TestRunManyOptions, TestRunOptions, TestRunResult, VerifierStats } from "./bridge.js";
 
