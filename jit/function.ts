@@ -38,7 +38,7 @@ export function lowerFunction(mod: ModuleState, func: FuncCfg): FunctionStats {
     const first = func.blocks[header]!.start;
     return f.charge(func.blocks[last]!.end - first, first);
   };
-  const entry = hasMayGoto(mod, func) ? [mayGotoEntry(f)] : [];
+  const entry = f.usesMayGoto ? [mayGotoEntry(f)] : [];
   const body = m.block(null, [...f.loadFuel(), ...entry, plan.build(m, bn, { exprs, starts, loopHead }, PC_LOCAL), m.unreachable()], bn.i64);
   const params = bn.createType(Array<number>(PARAM_COUNT).fill(bn.i64));
   m.addFunction(funcName(func.index), params, bn.i64, varTypes(bn), body);
@@ -79,11 +79,6 @@ function lowerBlock(f: FnLowering, func: FuncCfg, plan: Plan, k: number, exprs: 
   }
   if (open) exprs[n++] = run!.close();
   return n;
-}
-
-function hasMayGoto(mod: ModuleState, func: FuncCfg): boolean {
-  for (let i = func.start; i < func.end; i++) if (mod.decoded[i]?.kind === "maygoto") return true;
-  return false;
 }
 
 /** The helper calls of `func` whose lowering uses register facts (known.ts). */

@@ -142,6 +142,8 @@ export class FnLowering {
    * the global around every call and at every return.
    */
   readonly counts: boolean;
+  /** A may_goto was lowered: the function's entry sets its budget (lower/jmp.ts mayGotoEntry). */
+  usesMayGoto = false;
   // Read once: every register access goes through these (thousands per program).
   private readonly local: IrModule["local"];
   private readonly i64: Type;

@@ -45,6 +45,7 @@ function reenter(f: FnLowering, edge: DispatchEdge): Expr {
  */
 export function mayGoto(f: FnLowering, edge: Edge): Expr {
   const { m, bn } = f;
+  f.usesMayGoto = true;
   const left = m.local.get(MAY_GOTO_LOCAL, bn.i32);
   const spend = m.local.set(MAY_GOTO_LOCAL, m.i32.sub(m.local.get(MAY_GOTO_LOCAL, bn.i32), m.i32.const(1)));
   // `may_goto +0` (the target is the next block): taken or not, only the budget changes.
