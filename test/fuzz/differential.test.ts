@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Engine, LoadedProgram, Machine, Program } from "../../vm/engine.js";
 import { engineNames, getEngine } from "../../vm/engines.js";
-import { AluOp, Cls, Src } from "../../vm/isa/opcodes.js";
+import { AluOp, Cls } from "../../vm/isa/opcodes.js";
 import { parseDataFile } from "../../vm/conformance/datafile.js";
 import { conformanceMachine, runConformanceTest } from "../../vm/conformance/run.js";
 import { fuzz, fuzzMachine, type FuzzReport } from "../../vm/fuzz/index.js";

@@ -10,7 +10,7 @@ import { BpfRuntimeError } from "../../vm/errors.js";
 import { Interpreter } from "../../vm/interpreter/index.js";
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
-import { ENGINE_NAMES, frame, jit, machine, outcome, planOf, program, runner, u32, type EngineName } from "./runtime.js";
+import { ENGINE_NAMES, frame, jit, machine, planOf, program, runner, u32, type EngineName } from "./runtime.js";
 import { count, counting, drain, MAPS, stage } from "../runtime/tailcall-programs.js";
 
 const slot = (m: RuntimeMachine, index: number, id: number): void => m.maps.keyed("jmp").update(u32(index), u32(id));

@@ -11,6 +11,7 @@ import { findProgram, loadObject, type BpfObject } from "../../vm/elf/load/index
 import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
 import type { BpfMap } from "../../vm/maps/map.js";
+import { RingBuf } from "../../vm/maps/ringbuf.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 
 export const fixtureObject = (name: string): BpfObject =>
@@ -35,12 +36,16 @@ const IP_HEADER: ReadonlyMap<number, number> = new Map([[0x0800, 20], [0x86dd, 4
 
 export interface ObjectRun {
   readonly results: ReadonlyArray<{ verdict: string; retval: string; packet: string }>;
-  /** Keyed maps as sorted "key=value" hex lines (PROG_ARRAYs left out: their values are fds / ids). */
+  /**
+   * Keyed maps as sorted "key=value" hex lines (PROG_ARRAYs left out: their values are fds /
+   * ids); ring buffers as their records' hex, in the order they were submitted.
+   */
   readonly maps: Record<string, string[]>;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const PROG_ARRAY = 3;
+const RINGBUF = 27;
 
 export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[]): Promise<ObjectRun> {
   const loaded = instantiateObjectNode(obj, undefined);
@@ -50,7 +55,9 @@ export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", dat
     const maps: Record<string, string[]> = {};
     obj.maps.forEach((m) => {
       if (m.spec.type === PROG_ARRAY) return;
-      maps[m.name] = [...(loaded.machine.maps.keyed(m.name) as BpfMap<Uint8Array>).entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`).sort();
+      const map = loaded.machine.maps.get(m.name);
+      if (map instanceof RingBuf) maps[m.name] = map.drain().map(hex);
+      else maps[m.name] = [...(loaded.machine.maps.keyed(m.name) as BpfMap<Uint8Array>).entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`).sort();
     });
     return { results, maps };
   } finally {
@@ -65,7 +72,8 @@ export function runKernel(obj: BpfObject, data: readonly Uint8Array[]): ObjectRu
   const maps: Record<string, string[]> = {};
   obj.maps.forEach((m) => {
     if (m.spec.type === PROG_ARRAY) return;
-    maps[m.name] = (report.maps[m.name] as Array<{ key: string; value: string }>).map((e) => `${e.key}=${e.value}`).sort();
+    const entries = report.maps[m.name] as Array<{ key: string; value: string }>;
+    maps[m.name] = m.spec.type === RINGBUF ? entries.map((e) => e.value) : entries.map((e) => `${e.key}=${e.value}`).sort();
   });
   return { results, maps };
 }

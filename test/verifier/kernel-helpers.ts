@@ -43,6 +43,9 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(131, "ringbuf_reserve", ["const_map_ptr", "const_alloc_size_or_zero", "anything"], "ptr_to_mem_or_null"),
   sig(132, "ringbuf_submit", ["ptr_to_alloc_mem", "anything"], "void"),
   sig(133, "ringbuf_discard", ["ptr_to_alloc_mem", "anything"], "void"),
+  sig(198, "ringbuf_reserve_dynptr", ["const_map_ptr", "anything", "anything", "ptr_to_uninit_dynptr_ringbuf"], "integer"),
+  sig(199, "ringbuf_submit_dynptr", ["ptr_to_dynptr_ringbuf_release", "anything"], "void"),
+  sig(200, "ringbuf_discard_dynptr", ["ptr_to_dynptr_ringbuf_release", "anything"], "void"),
   // The runtime builds bpf_for_each_map_elem with the machine's maps (vm/helpers/maps.ts).
   sig(164, "for_each_map_elem", ["const_map_ptr", "ptr_to_func", "ptr_to_stack_or_null", "anything"], "integer"),
 ];

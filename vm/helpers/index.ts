@@ -12,6 +12,7 @@ import { stringHelpers } from "./strings.js";
 import { taskHelpers } from "./task.js";
 import { probeReadHelpers } from "./probe-read.js";
 import { currentCgroupHelpers } from "./current-cgroup.js";
+import { dynptrHelpers } from "./dynptr.js";
 import { ROOT_CGROUP, type Cgroup } from "./packet/skb-cgroup.js";
 
 export { HelperTable } from "./registry.js";
@@ -21,9 +22,9 @@ export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from 
  * Helpers any program type may call: time, randomness, CPU and NUMA ids, bpf_loop, the string
  * helpers (snprintf, strncmp, strtol, strtoul), the current task's ids and name (the idle task:
  * vm/helpers/task.ts), its cgroup ids (`cgroup`, the machine's model: current-cgroup.ts),
- * probe_read_kernel / _user (_str); and the common kfuncs. With a machine's `layout`,
+ * probe_read_kernel / _user (_str), the dynptr helpers (dynptr.ts); and the common kfuncs. With a machine's `layout`,
  * get_prandom_u32 draws from each CPU's state in the memory (random.ts).
  */
 export function baseHelpers(cgroup: Cgroup = ROOT_CGROUP, layout?: Layout): HelperTable {
-  return new HelperTable([ktimeGetNs, layout ? prandomU32(layout) : getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...commonKfuncs()]);
+  return new HelperTable([ktimeGetNs, layout ? prandomU32(layout) : getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...dynptrHelpers(), ...commonKfuncs()]);
 }

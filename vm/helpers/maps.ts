@@ -16,6 +16,9 @@ import { NULL_GUARD } from "../memory/layout.js";
 import { helperRule, SPECIAL_MAPS } from "../verifier/helper-rules.js";
 import { FOR_EACH_ID, FOR_EACH_MAP_TYPES, forEachMapElemHelper } from "./for-each.js";
 import type { HelperArg, HelperDef, HelperRet } from "./registry.js";
+import { DYNPTR_RINGBUF, checkDynptrSize, dynptrAt, dynptrOut, initDynptr, setNullDynptr } from "./dynptr.js";
+import { memOf, u32 } from "./packet/memory.js";
+import { EINVAL, errno } from "./packet/uapi.js";
 
 const BUSY = abi.BPF_RINGBUF_BUSY_BIT >>> 0;
 
@@ -158,6 +161,35 @@ export function mapHelpers(maps: MapSet): HelperDef[] {
       rt.ringbuf_discard(c.record(r1, "ringbuf_discard"), r2);
       return 0n;
     }),
+    // BPF_FUNC_ringbuf_reserve_dynptr: a RINGBUF dynptr over a new record of `size` bytes; 0, or
+    // -EINVAL (flags, no room) / -E2BIG (size) with a null dynptr (kernel/bpf/ringbuf.c).
+    def(198, "ringbuf_reserve_dynptr", ["const_map_ptr", "anything", "anything", "ptr_to_uninit_dynptr_ringbuf"], "integer", (ctx, r1, r2, r3, r4) => {
+      const map = c.map(r1, 198, "ringbuf_reserve_dynptr");
+      const mem = memOf(ctx.memory);
+      const at = dynptrOut(mem, "ringbuf_reserve_dynptr", r4);
+      const size = u32(r2);
+      const err = r3 !== 0n ? EINVAL : checkDynptrSize(size);
+      const record = err ? 0 : rt.ringbuf_reserve(map.address, BigInt(size), 0n) >>> 0;
+      if (record === 0) {
+        setNullDynptr(mem, at);
+        return errno(err || EINVAL);
+      }
+      initDynptr(mem, at, record, DYNPTR_RINGBUF, size);
+      return 0n;
+    }),
+    // BPF_FUNC_ringbuf_submit_dynptr / discard_dynptr: commit the dynptr's record (none for a
+    // null dynptr) and make the dynptr null; RET_VOID.
+    ...(["submit", "discard"] as const).map((how, k) =>
+      def(199 + k, `ringbuf_${how}_dynptr`, ["ptr_to_dynptr_ringbuf_release", "anything"], "void", (ctx, r1, r2) => {
+        const mem = memOf(ctx.memory);
+        const name = `ringbuf_${how}_dynptr`;
+        const { data } = dynptrAt(mem, name, r1);
+        if (data === 0n) return 0n;
+        rt[`ringbuf_${how}`](c.record(data, name), r2);
+        setNullDynptr(mem, dynptrOut(mem, name, r1));
+        return 0n;
+      }),
+    ),
     // BPF_FUNC_ringbuf_query: BPF_RB_AVAIL_DATA, RING_SIZE, CONS_POS, PROD_POS; 0 for other flags.
     def(134, "ringbuf_query", ["const_map_ptr", "anything"], "integer", (_ctx, r1, r2) => {
       const map = c.map(r1, 134, "ringbuf_query");

@@ -55,7 +55,16 @@ export type HelperArg =
   | "ptr_to_aligned_u64_out"
   // ARG_PTR_TO_FIXED_SIZE_MEM (| MEM_RDONLY): memory the helper reads, of the size its
   // HelperDef.argSizes gives (the proto's arg_size): the raw syncookie helpers' headers.
-  | "ptr_to_fixed_size_mem";
+  | "ptr_to_fixed_size_mem"
+  // ARG_PTR_TO_DYNPTR (vm/verifier/dynptr.ts): a struct bpf_dynptr on the stack. With
+  // DYNPTR_TYPE_LOCAL / DYNPTR_TYPE_RINGBUF | MEM_UNINIT: stack the helper makes one of that
+  // type in (dynptr_from_mem, ringbuf_reserve_dynptr); | MEM_RDONLY: an initialised one of any
+  // type (dynptr_read, _write, _data); DYNPTR_TYPE_RINGBUF | OBJ_RELEASE: a ring buffer one,
+  // released (ringbuf_submit_dynptr, _discard_dynptr).
+  | "ptr_to_uninit_dynptr_local"
+  | "ptr_to_uninit_dynptr_ringbuf"
+  | "ptr_to_dynptr"
+  | "ptr_to_dynptr_ringbuf_release";
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet =
@@ -63,7 +72,9 @@ export type HelperRet =
   // RET_PTR_TO_SOCKET_OR_NULL / RET_PTR_TO_SOCK_COMMON_OR_NULL: the socket lookups.
   | "ptr_to_socket_or_null" | "ptr_to_sock_common_or_null"
   // RET_PTR_TO_TCP_SOCK_OR_NULL: bpf_tcp_sock.
-  | "ptr_to_tcp_sock_or_null";
+  | "ptr_to_tcp_sock_or_null"
+  // RET_PTR_TO_DYNPTR_MEM_OR_NULL: bpf_dynptr_data's slice of its dynptr argument.
+  | "ptr_to_dynptr_mem_or_null";
 
 /** What a helper may touch while it runs: the one memory and the CPU it runs on. */
 export interface HelperContext {

@@ -180,6 +180,15 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [113, { name: "probe_read_kernel" }],
   [114, { name: "probe_read_user_str" }],
   [115, { name: "probe_read_kernel_str" }],
+  // bpf_base_func_proto with CAP_BPF: the dynptr helpers (vm/helpers/dynptr.ts; the ring buffer
+  // ones in vm/helpers/maps.ts; the verifier's side in vm/verifier/dynptr.ts).
+  [197, { name: "dynptr_from_mem" }],
+  [198, { name: "ringbuf_reserve_dynptr", mapTypes: [MapType.RINGBUF] }],
+  [199, { name: "ringbuf_submit_dynptr" }],
+  [200, { name: "ringbuf_discard_dynptr" }],
+  [201, { name: "dynptr_read" }],
+  [202, { name: "dynptr_write" }],
+  [203, { name: "dynptr_data" }],
 ];
 
 /** The lwt types join the rules whose helpers their func_protos return (lwt-helper-rules.ts). */

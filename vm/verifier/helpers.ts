@@ -22,9 +22,13 @@ import { Slot, type VState } from "./state.js";
 import { processSpinLock, SPIN_LOCK_ID } from "./spin-lock.js";
 import { checkTimerMap, processTimer } from "./timer.js";
 import { checkSnprintfFormat, constString } from "./const-str.js";
+import { dynptrSlice, processDynptrArg, releaseDynptr, type DynptrAt } from "./dynptr.js";
+import { DynptrType } from "./dynptr-slot.js";
 
 /** BPF_FUNC_snprintf: its format is checked once the arguments are (check_bpf_snprintf_call). */
 const SNPRINTF_ID = 165;
+/** BPF_FUNC_dynptr_from_mem: its memory must be a map value (check_helper_call). */
+const DYNPTR_FROM_MEM_ID = 197;
 
 interface CallMeta {
   map?: number;
@@ -43,6 +47,9 @@ interface CallMeta {
   refObj?: number;
   /** ptr_to_const_str: the string (with its NUL) read from the frozen map value (const-str.ts). */
   constStr?: Uint8Array;
+  /** The dynptr argument (dynptr.ts), and whether the helper releases it. */
+  dynptr?: DynptrAt;
+  releaseDynptr?: boolean;
 }
 
 /**
@@ -55,7 +62,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   const def = lookup(env, id);
   const meta: CallMeta = {};
   const typed = helperRule(id)?.protoArgs ?? def.args.length;
-  def.args.slice(0, typed).forEach((kind, i) => checkArg(env, st, def, i + 1, kind, meta));
+  def.args.slice(0, typed).forEach((kind, i) => checkArg(env, st, pc, def, i + 1, kind, meta));
   if (meta.mem) reject(`R${meta.mem.regno} memory argument of ${def.name} has no size argument`);
   // The kernel's order: record_func_map (a read-only map changed through a helper), the
   // callback's exploration (push_callback_call: bpf_for_each_map_elem refuses a map without a
@@ -68,10 +75,12 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   }
   if (meta.map !== undefined) checkMapCompat(env, def, meta.map);
   if (def.id === SNPRINTF_ID && meta.constStr) checkSnprintfFormat(meta.constStr, readReg(st, 5));
+  if (def.id === DYNPTR_FROM_MEM_ID && st.regs[1]!.type !== "map_value") reject(`Unsupported reg type ${typeName(st.regs[1]!)} for bpf_dynptr_from_mem data`);
   const rule = helperRule(id);
   // A tail call does not return: references held now could never be released.
   if (id === 12) checkNoReferenceHeld(st, "tail_call");
   if (meta.release) releaseReference(st, meta.release.ref);
+  if (meta.releaseDynptr) releaseDynptr(st, meta.dynptr!);
   for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
   if (rule?.pktChanging) st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
   st.regs[0] = returnValue(env, st, pc, def, meta, rule);
@@ -101,7 +110,7 @@ function lookup(env: Env, id: number): HelperDef {
 
 const expected = (regno: number, r: Reg, what: string): never => reject(`R${regno} type=${typeName(r)} expected=${what}`);
 
-function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: HelperArg, meta: CallMeta): void {
+function checkArg(env: Env, st: VState, pc: number, def: HelperDef, regno: number, kind: HelperArg, meta: CallMeta): void {
   const r = readReg(st, regno);
   if (kind === "anything") return;
   // check_func_arg → may_access_direct_pkt_data: only helpers whose proto says pkt_access take
@@ -173,6 +182,17 @@ function checkArg(env: Env, st: VState, def: HelperDef, regno: number, kind: Hel
     case "ptr_to_ctx":
       if (r.type !== "ctx") expected(regno, r, "ctx");
       return checkUnmodified(regno, r);
+    case "ptr_to_uninit_dynptr_local":
+    case "ptr_to_uninit_dynptr_ringbuf":
+      meta.dynptr = processDynptrArg(env, st, pc, regno, { make: kind === "ptr_to_uninit_dynptr_local" ? DynptrType.LOCAL : DynptrType.RINGBUF });
+      return;
+    case "ptr_to_dynptr":
+      meta.dynptr = processDynptrArg(env, st, pc, regno, {});
+      return;
+    case "ptr_to_dynptr_ringbuf_release":
+      meta.dynptr = processDynptrArg(env, st, pc, regno, { type: DynptrType.RINGBUF, release: true });
+      meta.releaseDynptr = true;
+      return;
     case "ptr_to_alloc_mem":
       if (r.type !== "mem" || r.ref === 0) expected(regno, r, "ringbuf_mem");
       if (r.off !== 0 || !fixedOffset(r)) reject(`R${regno} must have zero offset when passed to release func`);
@@ -390,5 +410,8 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
       st.refs.push({ id: ref, insn: pc });
       return pointer(type, { id: ref, ref });
     }
+    case "ptr_to_dynptr_mem_or_null":
+      if (meta.allocSize === undefined || !meta.dynptr) reject(`helper ${def.name} returns a dynptr's memory but has no dynptr or size argument`);
+      return dynptrSlice(env, meta.dynptr!, meta.allocSize!);
   }
 }

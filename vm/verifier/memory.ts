@@ -12,6 +12,7 @@ import { constReg, isPointer, loadedScalar, pointer, typeName, type Reg } from "
 import { checkLockAccess } from "./spin-lock.js";
 import { checkTimerAccess } from "./timer.js";
 import { stackCheckInit, stackClobber, stackReadFixed, stackWriteFixed } from "./stack.js";
+import { destroyDynptrsIn, refuseDynptrOverlap } from "./dynptr.js";
 import { tnumString } from "./tnum.js";
 import type { Env, VerifierMap } from "./env.js";
 import type { VState } from "./state.js";
@@ -317,6 +318,7 @@ function stackAccess(env: Env, st: VState, reg: Reg, op: MemOp): Reg {
   }
   if (op.access === "read") env.liveness.read(reg.frame, lo, hi);
   else if (fixed && op.size === 8) env.liveness.write(reg.frame, lo); // a whole slot (aligned above)
+  if (op.access === "write") destroyDynptrsIn(st, reg.frame, lo, hi);
   if (fixed) {
     if (op.access === "write") {
       stackWriteFixed(frame, lo, op.size, op.value);
@@ -378,10 +380,11 @@ function helperStack(env: Env, st: VState, reg: Reg, op: MemOp): void {
   }
   env.noteStack(frame.subprog, -lo);
   if (op.access === "write") {
+    refuseDynptrOverlap(frame, lo, hi);
     stackClobber(frame, lo, hi);
     return;
   }
   env.liveness.read(reg.frame, lo, hi);
-  // 6.18 says "indirect" for never-written bytes, not for an iterator's.
-  stackCheckInit(frame, lo, hi, env.allowUninitStack, (i, iter) => `invalid ${iter ? "" : "indirect "}read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
+  // 6.18 says "indirect" for never-written bytes, not for an iterator's or a dynptr's.
+  stackCheckInit(frame, lo, hi, env.allowUninitStack, (i, opaque) => `invalid ${opaque ? "" : "indirect "}read from stack R${op.regno} off ${lo}+${i} size ${op.size}`);
 }

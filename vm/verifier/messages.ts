@@ -92,13 +92,14 @@ export function stateString(st: VState): string {
   return out.join(" ");
 }
 
-const SLOT_CHAR = ["?", "r", "m", "0", "i"]; // Slot.INVALID, SPILL, MISC, ZERO, ITER
+const SLOT_CHAR = ["?", "r", "m", "0", "i", "d"]; // Slot.INVALID, SPILL, MISC, ZERO, ITER, DYNPTR
 
 function stackStrings(f: Frame): string[] {
   const out: string[] = [];
   for (let k = 0; k < f.spills.length; k++) {
     const base = 512 - 8 * (k + 1);
     const sp = f.spills[k];
+    if (sp?.type === "dynptr" && sp.range === 0) continue; // a dynptr shows at its first slot
     if (sp) {
       out.push(`fp${-8 * (k + 1)}=${regString(sp)}`);
       continue;

@@ -105,8 +105,11 @@ function regWithin(o: Reg, c: Reg, ids: IdMap, mode: CompareMode): boolean {
     case "map_ptr":
       return o.map === c.map;
     case "iter":
+    case "dynptr":
       // An iterator's slot (iter-slot.ts): same type and state, references mapped; the depth
-      // does not count (stacksafe's STACK_ITER case), or iterations could never converge.
+      // does not count (stacksafe's STACK_ITER case), or iterations could never converge. Half
+      // of a dynptr (dynptr-slot.ts): same type and half, references mapped; its own id does
+      // not count (STACK_DYNPTR).
       return o.map === c.map && o.range === c.range && ids.ok(o.ref, c.ref);
     default:
       return (
@@ -136,8 +139,9 @@ function stackWithin(fo: Frame, fc: Frame, ids: IdMap, mode: CompareMode, allowU
   for (let k = 0; k < slots; k++) {
     const base = 512 - 8 * (k + 1);
     // A slot no path reads from here on (clean_func_state makes it STACK_INVALID, which stacksafe
-    // skips). An iterator's slot always counts: its reads are its kfuncs' (iter.ts), not marked.
-    if (!slotLive(live, k) && fo.bytes[base] !== Slot.ITER) continue;
+    // skips). An iterator's or a dynptr's slot always counts: its reads are its kfuncs' and
+    // helpers' (iter.ts, dynptr.ts), not marked.
+    if (!slotLive(live, k) && fo.bytes[base] !== Slot.ITER && fo.bytes[base] !== Slot.DYNPTR) continue;
     const so = fo.spills[k];
     const sc = fc.spills[k];
     if (so && !sc && !exact && so.type === "scalar" && spillSize(fo, k) === 8 && allMisc(fc, base, allowUninit)) {

@@ -5,6 +5,7 @@
 // the kernel keeps var_off and the min/max fields for both scalars and pointers).
 
 import { iterString } from "./iter-slot.js";
+import { dynptrString } from "./dynptr-slot.js";
 import { UNKNOWN, ZERO, isConstValue, scalarConst, scalarFromFacts, scalarIsConst, scalarString, scalarURange, type Scalar } from "./bounds.js";
 
 export type RegType =
@@ -41,7 +42,10 @@ export type RegType =
   | "rdonly_mem_or_null"
   // Not a register: an open-coded iterator's state in a stack slot (STACK_ITER; the kernel keeps
   // it in the slot's spilled_ptr): `ref` its reference, `range` its state, `off` its depth (iter.ts).
-  | "iter";
+  | "iter"
+  // Not a register: half of a struct bpf_dynptr in a stack slot (STACK_DYNPTR): its type, which
+  // half, its id and reference (dynptr.ts).
+  | "dynptr";
 
 export interface Reg {
   readonly type: RegType;
@@ -55,7 +59,11 @@ export interface Reg {
   /** packet / packet_meta: bytes proven in bounds from the pointer's base, or (packet only)
    * BEYOND_PKT_END / AT_PKT_END: this pointer is known past / at data_end; mem: its size. */
   readonly range: number;
-  /** map_ptr, map_value(_or_null), map_key: index of the map; func: index of the subprogram. */
+  /**
+   * map_ptr, map_value(_or_null), map_key: index of the map; func: index of the subprogram;
+   * mem(_or_null) that bpf_dynptr_data returned: the id of its dynptr (the kernel's dynptr_id,
+   * which shares that union of bpf_reg_state), else -1.
+   */
   readonly map: number;
   /** stack: which call frame's stack it points into. */
   readonly frame: number;
@@ -150,6 +158,7 @@ const TYPE_NAME: Record<RegType, string> = {
   rdonly_mem: "rdonly_mem",
   rdonly_mem_or_null: "rdonly_mem_or_null",
   iter: "iter",
+  dynptr: "dynptr",
 };
 
 /**
@@ -157,8 +166,8 @@ const TYPE_NAME: Record<RegType, string> = {
  * — the only memory that carries a reference here, from bpf_ringbuf_reserve — is `ringbuf_mem`,
  * other memory (a global function's pointer argument) plain `mem`.
  */
-export const typeName = (r: Pick<Reg, "type" | "ref">): string =>
-  (r.type === "mem" || r.type === "mem_or_null") && r.ref !== 0 ? "ringbuf_" + TYPE_NAME[r.type] : TYPE_NAME[r.type];
+export const typeName = (r: Pick<Reg, "type" | "ref" | "map">): string =>
+  (r.type === "mem" || r.type === "mem_or_null") && r.ref !== 0 && r.map < 0 ? "ringbuf_" + TYPE_NAME[r.type] : TYPE_NAME[r.type];
 
 /** A register as the kernel's log shows it: `scalar(umax=255)`, `pkt(off=14,r=14)`, `fp-8`. */
 export function regString(r: Reg): string {
@@ -172,6 +181,8 @@ export function regString(r: Reg): string {
       return fixedOffset(r) ? `fp${r.off === 0 ? "0" : r.off}` : `fp(off=${r.off},${scalarString(r.s)})`;
     case "iter":
       return iterString(r);
+    case "dynptr":
+      return dynptrString(r);
     default: {
       const parts: string[] = [];
       if (r.id) parts.push(`id=${r.id}`);
@@ -180,7 +191,7 @@ export function regString(r: Reg): string {
       if (r.type === "packet" || r.type === "packet_meta") parts.push(`r=${r.range}`);
       if (r.type === "mem" || r.type === "mem_or_null") parts.push(`size=${r.range}`);
       if (r.type === "rdonly_mem" || r.type === "rdonly_mem_or_null") parts.push(`sz=${r.range}`);
-      if (r.map >= 0) parts.push(`${r.type === "func" ? "subprog" : "map"}=${r.map}`);
+      if (r.map >= 0) parts.push(`${r.type === "func" ? "subprog" : r.type === "mem" || r.type === "mem_or_null" ? "dynptr_id" : "map"}=${r.map}`);
       if (!fixedOffset(r)) parts.push(scalarString(r.s));
       return `${typeName(r)}(${parts.join(",")})`;
     }

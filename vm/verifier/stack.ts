@@ -35,6 +35,9 @@ function scrub(frame: Frame, off: number): void {
   }
 }
 
+/** An iterator's or a dynptr's byte: only their kfuncs and helpers touch it. */
+const opaque = (t: number): boolean => t === Slot.ITER || t === Slot.DYNPTR;
+
 /** Bytes of the spill in slot k: the SPILL bytes from the slot's lowest address up. */
 export function spillSize(frame: Frame, k: number): number {
   const base = 512 - 8 * (k + 1);
@@ -97,9 +100,10 @@ export function stackWriteFixed(frame: Frame, off: number, size: number, value: 
 
 /** Load `size` bytes at frame offset `off` (fixed, in bounds, aligned). */
 export function stackReadFixed(frame: Frame, off: number, size: number, signed: boolean, allowUninit: boolean): Reg {
-  // An iterator's state is opaque (check_stack_read_fixed_off: STACK_ITER is no readable type).
+  // An iterator's or a dynptr's state is opaque (check_stack_read_fixed_off: STACK_ITER and
+  // STACK_DYNPTR are no readable types).
   for (let i = 0; i < size; i++) {
-    if (frame.bytes[idx(off + i)] === Slot.ITER) reject(`invalid read from stack off ${off}+${i} size ${size}`);
+    if (opaque(frame.bytes[idx(off + i)]!)) reject(`invalid read from stack off ${off}+${i} size ${size}`);
   }
   const k = slotOf(off);
   const spilled = frame.spills[k];
@@ -143,13 +147,13 @@ export function stackReadFixed(frame: Frame, off: number, size: number, signed: 
  * allow_uninit_stack). `what` builds the kernel's message for the first uninitialised byte.
  */
 export function stackCheckInit(
-  frame: Frame, lo: number, hi: number, allowUninit: boolean, what: (byte: number, iter: boolean) => string,
+  frame: Frame, lo: number, hi: number, allowUninit: boolean, what: (byte: number, opaque: boolean) => string,
 ): void {
   for (let o = lo; o < hi; o++) {
-    const t = frame.bytes[idx(o)];
-    // An iterator's state is never readable (check_stack_range_initialized; `iter` for the
-    // message), uninitialised bytes only when allowed.
-    if (t === Slot.ITER || (t === Slot.INVALID && !allowUninit)) reject(what(o - lo, t === Slot.ITER));
+    const t = frame.bytes[idx(o)]!;
+    // An iterator's or a dynptr's state is never readable (check_stack_range_initialized;
+    // `opaque` for the message), uninitialised bytes only when allowed.
+    if (opaque(t) || (t === Slot.INVALID && !allowUninit)) reject(what(o - lo, opaque(t)));
   }
 }
 

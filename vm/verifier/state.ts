@@ -9,9 +9,10 @@ import type { HeldLock } from "./spin-lock.js";
 
 /**
  * What a stack byte holds (the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO /
- * STACK_ITER: an open-coded iterator's state, described by the slot's `spills` entry, iter-slot.ts).
+ * STACK_ITER: an open-coded iterator's state, described by the slot's `spills` entry, iter-slot.ts /
+ * STACK_DYNPTR: half of a struct bpf_dynptr, described likewise, dynptr.ts).
  */
-export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3, ITER: 4 } as const;
+export const Slot = { INVALID: 0, SPILL: 1, MISC: 2, ZERO: 3, ITER: 4, DYNPTR: 5 } as const;
 
 export const SLOTS = STACK_SIZE / 8;
 

@@ -1,0 +1,38 @@
+# a one-byte store into the second slot of a LOCAL dynptr destroys it (made twice at the same place first: an unreferenced dynptr may be overwritten)
+# type: xdp
+# map: vals array key=4 value=64 entries=1
+# expect: Expected an initialized dynptr as arg #2
+# kernel: reject
+mov %r1, 0
+stxw [%r10-4], %r1
+lddw %r1, map_fd 0
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+mov %r6, %r0
+mov %r1, %r6
+mov %r2, 64
+mov %r3, 0
+mov %r4, %r10
+add %r4, -24
+call 197
+mov %r1, %r6
+mov %r2, 32
+mov %r3, 0
+mov %r4, %r10
+add %r4, -24
+call 197
+mov %r1, 0
+stxb [%r10-9], %r1
+mov %r1, %r10
+add %r1, -40
+mov %r2, 8
+mov %r3, %r10
+add %r3, -24
+mov %r4, 0
+mov %r5, 0
+call 201
+out:
+mov %r0, 2
+exit

@@ -1,0 +1,31 @@
+# a bpf_dynptr_data slice used after a store destroyed its LOCAL dynptr (slices follow their dynptr's id)
+# type: xdp
+# map: vals array key=4 value=64 entries=1
+# expect: R6 invalid mem access 'scalar'
+# kernel: reject
+mov %r1, 0
+stxw [%r10-4], %r1
+lddw %r1, map_fd 0
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+mov %r1, %r0
+mov %r2, 64
+mov %r3, 0
+mov %r4, %r10
+add %r4, -24
+call 197
+mov %r1, %r10
+add %r1, -24
+mov %r2, 0
+mov %r3, 8
+call 203
+jeq %r0, 0, out
+mov %r6, %r0
+mov %r1, 0
+stxw [%r10-20], %r1
+ldxdw %r1, [%r6+0]
+out:
+mov %r0, 2
+exit
