@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCapture } from "../../vm/packets/index.js";
+import { readCapture, writePcap } from "../../vm/packets/index.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { corpusFile, fixtureFile } from "./objects.js";
 
@@ -183,6 +183,21 @@ describe("ebpf-wasm run PROG.o", () => {
     expect(maps.stage_hits![0]).toEqual({ key: "00000000", value: "2c01000000000000" }); // 300 entries into the chain
     expect(Array.isArray(maps.l4_proto![0]!.value)).toBe(true);
     expect(typeof out.ns_per_packet).toBe("number");
+  });
+
+  it("a capture with frames past the default 64 KiB packet slot (BIG TCP) runs whole: the slot is sized to its largest frame", () => {
+    const file = join(dir, "big.pcap");
+    const big = new Uint8Array(80_066);
+    big.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45]); // Ethernet, IPv4
+    const small = new Uint8Array(60).fill(7);
+    writeFileSync(file, writePcap([small, big, small].map((data) => ({ data, ts: 0n, origLen: data.length, linkType: 1, iface: 0 }))));
+    for (const engine of ["interpreter", "jit"]) {
+      const r = cli("run", corpusFile("xdp_parser"), "--pcap", file, "--engine", engine, "--json", "--per-packet");
+      expect(r.stderr, engine).toBe("");
+      const out = json(r);
+      expect(out.packets, engine).toBe(3);
+      expect((out.results as Array<{ len: number }>).map((p) => p.len), engine).toEqual([60, 80_066, 60]);
+    }
   });
 
   it("the same verdicts and maps on the JIT", () => {

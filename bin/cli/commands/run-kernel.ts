@@ -178,7 +178,7 @@ function runWith(
       if (map.spec.type === PERF_EVENT_ARRAY) notes.push(`map '${name}' (perf event array): no perf event is opened in the kernel (that needs perf_event_open), so bpf_perf_event_output returns -ENOENT there; the other engines open slot i on CPU i`);
       else maps[name] = dumpKernelMap(map, cpus);
     });
-    if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb)");
+    if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb, or longer than a test run takes)");
     // BPF_PROG_TEST_RUN has only the bytes it is given: skb->len is their count (ctx_in may not set
     // len), while our engines give a frame cut at capture its wire length (vm/runtime/README.md).
     const cut = ctx ? packets.filter((p) => p.origLen > p.data.length).length : 0;

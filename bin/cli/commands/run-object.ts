@@ -407,6 +407,21 @@ function dumpMaps(maps: MapSet): Record<string, unknown[]> {
   return out;
 }
 
+/** The default packet slot of a CPU (vm/memory/layout.ts). */
+const DEFAULT_PACKET_MAX = 65536;
+
+/**
+ * A packet slot for the capture's largest frame when the default is too small: captures taken
+ * after GRO / TSO hold frames of 64 KiB and more (BIG TCP), which a run should take as they are
+ * rather than stop at. (The kernel's test run refuses such a frame: the kernel engine reports it
+ * as ERROR(errno) and goes on.)
+ */
+function packetSlotFor(packets: readonly Packet[]): { packetMax?: number } {
+  let largest = 0;
+  for (const p of packets) largest = Math.max(largest, p.data.length);
+  return largest > DEFAULT_PACKET_MAX ? { packetMax: largest } : {};
+}
+
 async function runHere(
   obj: BpfObject, entry: ObjectProgram, engineName: string, packets: readonly Packet[], inits: readonly MapInit[],
   options: { verify: boolean; results: boolean; engine: EngineOptions; network: NetworkModel | undefined; cgroup: CgroupModel | undefined; timersMs: number; prandomSeed: number | undefined },
@@ -414,6 +429,7 @@ async function runHere(
   const engine = await getEngine(engineName, options.engine);
   const loaded = instantiateObjectNode(obj, entry, {
     verify: options.verify,
+    ...packetSlotFor(packets),
     ...(options.network ? { network: options.network } : {}),
     ...(options.cgroup ? { cgroup: options.cgroup } : {}),
     ...(options.prandomSeed !== undefined ? { prandomSeed: options.prandomSeed } : {}),
