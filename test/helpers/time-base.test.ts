@@ -97,6 +97,26 @@ describe("get_numa_node_id, jiffies64, ktime_get_coarse_ns", () => {
     });
   }
 
+  // Node reads the kernel's own CLOCK_MONOTONIC (vm/helpers/time.ts): a reading of ours falls
+  // between two of the kernel's taken just before and after it, on both engines.
+  it.skipIf(!kernel.ok)("ktime_get_ns is the host's CLOCK_MONOTONIC: ours falls between the kernel's readings before and after", async () => {
+    for (const engine of ENGINES) {
+      const rig = makeRig("xdp");
+      const prog = await load(rig, SOURCE, engine);
+      runPacket(rig, prog, packet); // compiled and warm: the readings below are close together
+      const kernelReading = (): Reading => {
+        const k = kernelRunMany("xdp", SOURCE, [packet])[0]!;
+        return reading(k.retval, k.data);
+      };
+      const before = kernelReading().after;
+      const r = runPacket(rig, prog, packet);
+      const ours = reading(Number(r.r0), r.data);
+      const after = kernelReading().before;
+      prog.dispose();
+      expect(before <= ours.before && ours.after <= after, `${engine}: ${before} <= ${ours.before}..${ours.after} <= ${after}`).toBe(true);
+    }
+  });
+
   it.skipIf(!kernel.ok)(`in the kernel: node 0; jiffies at HZ=${CONFIG_HZ}; the coarse clock behind ktime_get_ns and at its pace`, () => {
     const first = kernelRunMany("xdp", SOURCE, [packet])[0]!;
     sleep(GAP_MS);

@@ -1,13 +1,19 @@
 // Time and CPU helpers: no arguments, no memory access.
 //
-// The clock: this machine "booted" when the page or process started (performance.now() = 0), so
-// ktime_get_ns is the time since then, as the kernel's CLOCK_MONOTONIC is the time since boot.
-// jiffies and the coarse clock are derived from that same clock at the tick rate CONFIG_HZ.
+// The clock: the kernel's ktime_get_ns is CLOCK_MONOTONIC, the time since the host booted. Node
+// reads that very clock (process.hrtime: libuv's clock_gettime(CLOCK_MONOTONIC)), so a program
+// sees the host's uptime, as it would in the host's kernel (the kernel engine's runs read the same
+// values). Programs rely on it being large: a timeout check `now - timeout_ns` on a clock that
+// starts at the process's start underflows, and every entry looks expired (bpf-examples' nat64
+// reclaimed every fresh mapping that way). A browser has no such clock: there the machine
+// "booted" when the page started (performance.now() = 0). jiffies and the coarse clock are
+// derived from the same clock at the tick rate CONFIG_HZ.
 
 import type { HelperDef } from "./registry.js";
 
-// performance.now() exists in Node and browsers alike (no Node built-ins in the core).
-const ns = (): bigint => BigInt(Math.round(performance.now() * 1e6));
+/** process.hrtime.bigint where there is one (Node); the core imports no Node built-in. */
+const hrtime = (globalThis as { process?: { hrtime?: { bigint?: () => bigint } } }).process?.hrtime;
+const ns: () => bigint = hrtime?.bigint ? hrtime.bigint.bind(hrtime) : () => BigInt(Math.round(performance.now() * 1e6));
 
 /** BPF_FUNC_ktime_get_ns (5): monotonic time in ns. */
 export const ktimeGetNs: HelperDef = { id: 5, name: "ktime_get_ns", args: [], ret: "integer", impl: () => ns() };
