@@ -62,13 +62,15 @@ function dissect(p: Uint8Array, proto: number, at: number): FlowKeys {
   }
   keys.nProto = proto;
   let l4 = -1;
-  if (proto === ETH_P_IP && at + 20 <= p.length) {
+  // An IPv4 header with ihl < 5 is bad (FLOW_DISSECT_RET_OUT_BAD): the dissector stops before
+  // the protocol and the addresses, so all such frames hash alike.
+  if (proto === ETH_P_IP && at + 20 <= p.length && (p[at]! & 0x0f) >= 5) {
     const ihl = (p[at]! & 0x0f) * 4;
     keys.ipProto = p[at + 9]!;
     keys.src = words(p, at + 12, 1);
     keys.dst = words(p, at + 16, 1);
     const fragment = (be16(p, at + 6) & 0x3fff) !== 0; // MF or an offset: no ports, as the kernel
-    if (ihl >= 20 && !fragment) l4 = at + ihl;
+    if (!fragment) l4 = at + ihl;
   } else if (proto === ETH_P_IPV6 && at + 40 <= p.length) {
     keys.ipProto = p[at + 6]!;
     keys.src = words(p, at + 8, 4);
