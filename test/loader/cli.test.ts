@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generate } from "../../corpus/gen/index.js";
 import { readCapture, writePcap } from "../../vm/packets/index.js";
 import { kernelAvailability } from "../kernel/available.js";
 import { corpusFile, fixtureFile } from "./objects.js";
@@ -221,6 +222,20 @@ describe("ebpf-wasm run PROG.o", () => {
       expect((out.maps as Record<string, unknown>).events).toEqual([{ slot: 0, cpu: 0 }]);
     }
     if (runs[2]) expect(runs[2].notes).toEqual([expect.stringMatching(/perf event array.*-ENOENT/)]);
+  });
+
+  it("a socket filter reading at SKF_NET_OFF sees a packet socket's network header here; the kernel engine says its test run differs there", () => {
+    const out = json(cli("run", fixtureFile("socket_net_off"), "--gen", "mix:50:seed=1", "--json"));
+    const ipv4Tcp = generate("mix:50:seed=1").filter((p) => p.data[12] === 0x08 && p.data[13] === 0x00 && p.data[23] === 6).length;
+    expect(ipv4Tcp).toBeGreaterThan(0);
+    expect(out.verdicts).toEqual({ accept: ipv4Tcp, drop: 50 - ipv4Tcp });
+    expect(json(cli("run", fixtureFile("socket_net_off"), "--gen", "mix:50:seed=1", "--json", "--engine", "jit")).verdicts).toEqual(out.verdicts);
+    if (!kernelAvailability().ok) return;
+    const kernel = json(cli("run", fixtureFile("socket_net_off"), "--gen", "mix:50:seed=1", "--json", "--engine", "kernel"));
+    expect(kernel.notes).toEqual([expect.stringMatching(/reads relative to the MAC or network header.*14 bytes before a packet socket's/)]);
+    // A socket filter without such reads gets no such note.
+    const plain = json(cli("run", corpusFile("socket_ldabs"), "--gen", "mix:50:seed=1", "--json", "--engine", "kernel"));
+    expect(plain.notes ?? []).not.toContainEqual(expect.stringMatching(/MAC or network header/));
   });
 
   it("--map .rodata sets const volatile configuration before loading: the verifier (ours and the kernel's) judges the values the program runs with", () => {

@@ -8,6 +8,9 @@
 //     Ethernet header it pulls, while a packet socket's filter (and our runtime) sees the frame
 //     from its first byte; each frame is therefore sent behind a header of its own
 //     (vm/node/kernel/socket-frame.ts), and that header is cut from the packet the kernel returns;
+//     a socket filter's MAC and network headers are therefore the test run's, 14 bytes before
+//     a packet socket's: LD_ABS / LD_IND at SKF_LL_OFF / SKF_NET_OFF and skb_load_bytes_relative
+//     read other bytes there (the report says so when the program uses them);
 //   - BTF: each program is loaded with the object's BTF (DATASEC sizes and offsets filled in) and
 //     its func_info from .BTF.ext, as libbpf does (vm/elf/load/kernel-btf.ts);
 //   - XDP metadata (bpf_xdp_adjust_meta) is not part of the packet a result shows, as on our
@@ -28,6 +31,8 @@ import { withCpuSlots } from "../../../vm/elf/load/maps.js";
 import { programFuncInfo } from "../../../vm/elf/load/kernel-btf.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { SKB_MAX_ALLOC } from "../../../vm/helpers/packet/uapi.js";
+import type { Insn } from "../../../vm/isa/instruction.js";
+import { describe } from "../../../vm/isa/table.js";
 import { behindSocketHeader, KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import { KernelBridge, runnerPath, type KernelProgram } from "../../../vm/node/kernel/bridge.js";
 import { netnsAvailable, netnsWrapper } from "../../../vm/node/kernel/netns.js";
@@ -178,6 +183,7 @@ function runWith(
       if (map.spec.type === PERF_EVENT_ARRAY) notes.push(`map '${name}' (perf event array): no perf event is opened in the kernel (that needs perf_event_open), so bpf_perf_event_output returns -ENOENT there; the other engines open slot i on CPU i`);
       else maps[name] = dumpKernelMap(map, cpus);
     });
+    if (socket && readsHeadersRelative(entry.insns)) notes.push(SOCKET_HEADERS_NOTE);
     if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb, or longer than a test run takes)");
     // BPF_PROG_TEST_RUN has only the bytes it is given: skb->len is their count (ctx_in may not set
     // len), while our engines give a frame cut at capture its wire length (vm/runtime/README.md).
@@ -254,4 +260,16 @@ function dumpKernelMap(map: KernelMap, cpus: number): unknown[] {
     }
   }
   return entries;
+}
+
+const SKB_LOAD_BYTES_RELATIVE = 68;
+const SOCKET_HEADERS_NOTE =
+  "the program reads relative to the MAC or network header (LD_ABS / LD_IND at SKF_LL_OFF / SKF_NET_OFF, or skb_load_bytes_relative): in the kernel's test run of a socket filter those headers lie 14 bytes before a packet socket's (the header it pulls comes first), so those reads differ from the interpreter's and the JIT's, which give a packet socket's view";
+
+/** LD_ABS / LD_IND with a negative offset (SKF_LL_OFF, SKF_NET_OFF) or a call of skb_load_bytes_relative. */
+function readsHeadersRelative(insns: readonly Insn[]): boolean {
+  return insns.some((ins) => {
+    const def = describe(ins);
+    return (def?.kind === "ldpkt" && ins.imm < 0) || (def?.kind === "call" && def.target === "helper" && ins.imm === SKB_LOAD_BYTES_RELATIVE);
+  });
 }
