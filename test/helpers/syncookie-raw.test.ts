@@ -139,10 +139,11 @@ describe("raw syncookies: a cookie's age", () => {
     const rig = makeRig("xdp");
     const prog = await load(rig, DRIVER("xdp"), engine);
     const whole = await load(rig, DRIVER("xdp").replace("  jslt %r0, 0, done\n  rsh %r0, 32\n", ""), engine);
-    // The cookie's clock counts minutes of jiffies: move performance.now() by whole minutes.
-    const start = performance.now();
+    // The cookie's clock counts minutes of jiffies: move the monotonic clock (vm/helpers/time.ts:
+    // process.hrtime in Node) by whole minutes.
+    const start = process.hrtime.bigint();
     let offset = 0;
-    vi.spyOn(performance, "now").mockImplementation(() => start + offset);
+    vi.spyOn(process.hrtime, "bigint").mockImplementation(() => start + BigInt(offset) * 1_000_000n);
     const syn = frames(9, 1)[0]!;
     syn[14] = 0;
     syn[15] = 20;

@@ -11,9 +11,16 @@
 
 import type { HelperDef } from "./registry.js";
 
-/** process.hrtime.bigint where there is one (Node); the core imports no Node built-in. */
+/** process.hrtime where there is one (Node); the core imports no Node built-in. */
 const hrtime = (globalThis as { process?: { hrtime?: { bigint?: () => bigint } } }).process?.hrtime;
-const ns: () => bigint = hrtime?.bigint ? hrtime.bigint.bind(hrtime) : () => BigInt(Math.round(performance.now() * 1e6));
+
+/** CLOCK_MONOTONIC in ns (see above): what ktime_get_ns returns, and BPF timers count on. */
+export const monotonicNs: () => bigint = hrtime?.bigint ? () => hrtime.bigint!() : () => BigInt(Math.round(performance.now() * 1e6));
+
+/** CLOCK_REALTIME in ns, to the µs: Unix time, the time origin plus the page's or process's clock. */
+export const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+
+const ns = monotonicNs;
 
 /** BPF_FUNC_ktime_get_ns (5): monotonic time in ns. */
 export const ktimeGetNs: HelperDef = { id: 5, name: "ktime_get_ns", args: [], ret: "integer", impl: () => ns() };
@@ -60,7 +67,7 @@ export const ktimeGetTaiNs: HelperDef = {
   name: "ktime_get_tai_ns",
   args: [],
   ret: "integer",
-  impl: () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n,
+  impl: () => realtimeNs(),
 };
 
 /**

@@ -57,6 +57,7 @@ import { MapType } from "../maps/types.js";
 import type { Layout } from "../memory/layout.js";
 import { callbackStarts } from "../program/subprograms.js";
 import type { RuntimeMachine } from "./machine.js";
+import { monotonicNs, realtimeNs } from "../helpers/time.js";
 
 const INIT = 1;
 const ARMED = 2;
@@ -412,10 +413,7 @@ function fingerprintOf(insns: readonly Insn[]): number {
 }
 
 /** The time on `clock` in ns: CLOCK_REALTIME is Unix time; MONOTONIC and BOOTTIME are bpf_ktime_get_ns's. */
-function clockNow(clock: number): bigint {
-  const ms = clock === CLOCK_REALTIME ? performance.timeOrigin + performance.now() : performance.now();
-  return BigInt(Math.round(ms * 1e6));
-}
+const clockNow = (clock: number): bigint => (clock === CLOCK_REALTIME ? realtimeNs() : monotonicNs());
 
 /** Take the timer's lock bit: the state word as it was. */
 function lock(i32: Int32Array, w: number): number {
