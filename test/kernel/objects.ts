@@ -47,8 +47,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const PROG_ARRAY = 3;
 const RINGBUF = 27;
 
-export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[]): Promise<ObjectRun> {
-  const loaded = instantiateObjectNode(obj, undefined);
+export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[], program?: string): Promise<ObjectRun> {
+  const loaded = instantiateObjectNode(obj, program);
   const runner = new PacketRunner(loaded.machine, await (await getEngine(engine)).load(loaded.program, loaded.machine));
   try {
     const results = runner.runBatch(data, { results: true }).results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));
@@ -65,9 +65,9 @@ export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", dat
   }
 }
 
-export function runKernel(obj: BpfObject, data: readonly Uint8Array[]): ObjectRun {
+export function runKernel(obj: BpfObject, data: readonly Uint8Array[], program?: string): ObjectRun {
   const packets = data.map((d) => ({ data: d, ts: 0n, origLen: d.length, linkType: 1, iface: 0 }));
-  const report = runInKernel(obj, findProgram(obj), packets, [], { verify: true, results: true });
+  const report = runInKernel(obj, findProgram(obj, program), packets, [], { verify: true, results: true });
   const results = report.results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));
   const maps: Record<string, string[]> = {};
   obj.maps.forEach((m) => {

@@ -15,6 +15,7 @@ import type { Insn } from "../../vm/isa/instruction.js";
 import { CallSrc, Pseudo } from "../../vm/isa/opcodes.js";
 import { describe as describeInsn } from "../../vm/isa/table.js";
 import { loadMapsModule } from "../../vm/maps/load.node.js";
+import { KFUNC_IDS } from "../../vm/helpers/kfunc/ids.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
 import { loadElfPrograms } from "../verifier/elf-programs.js";
 import { CORPUS_NAMES, corpus, fixture } from "./objects.js";
@@ -325,7 +326,7 @@ describe("the loader's fixtures", () => {
   it("externs.o: kfunc, __ksym, __kconfig and CO-RE are refused per program, naming section and relocation", () => {
     const obj = loadObject(fixture("externs"));
     const err = (name: string) => obj.programs.find((p) => p.name === name)!.error?.message;
-    expect(err("uses_kfunc")).toBe("program 'uses_kfunc' (section 'xdp'): R_BPF_64_32 against 'bpf_rcu_read_lock' at 'xdp'+0x0 (insn 0): 'bpf_rcu_read_lock' is an extern function (a kfunc, __ksym) this runtime does not have (its kfuncs: bpf_iter_num_new, bpf_iter_num_next, bpf_iter_num_destroy)");
+    expect(err("uses_kfunc")).toBe(`program 'uses_kfunc' (section 'xdp'): R_BPF_64_32 against 'bpf_rcu_read_lock' at 'xdp'+0x0 (insn 0): 'bpf_rcu_read_lock' is an extern function (a kfunc, __ksym) this runtime does not have (its kfuncs: ${Object.keys(KFUNC_IDS).join(", ")})`);
     expect(err("uses_ksym")).toMatch(/R_BPF_64_64 against 'bpf_prog_active' at 'xdp'\+0x18 \(insn 3\): 'bpf_prog_active' is a __ksym extern \(.ksyms\)/);
     expect(err("uses_kconfig")).toMatch(/R_BPF_64_64 against 'LINUX_KERNEL_VERSION' at 'xdp'\+0x60 \(insn 12\): .* __kconfig extern/);
     expect(err("uses_core")).toMatch(/CO-RE relocation field_exists on 'struct task_struct' \(access "0:1"\) at 'xdp'\+0x98 \(insn 19, in 'uses_core'\) cannot be satisfied: relocations are resolved only against the context structs this runtime defines/);

@@ -6,6 +6,7 @@
 // used instead, so the corpus checks the runtime's real signatures where they exist.
 
 import { baseHelpers, HelperTable, type HelperArg, type HelperDef, type HelperRet } from "../../vm/helpers/index.js";
+import { dynptrKfuncs } from "../../vm/helpers/kfunc/dynptr.js";
 
 const sig = (id: number, name: string, args: HelperArg[], ret: HelperRet): HelperDef => ({
   id,
@@ -50,9 +51,13 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(164, "for_each_map_elem", ["const_map_ptr", "ptr_to_func", "ptr_to_stack_or_null", "anything"], "integer"),
 ];
 
-/** baseHelpers() plus the signatures above for ids the runtime does not define yet. */
+/**
+ * baseHelpers() plus the signatures above for ids the runtime does not define yet, and the dynptr
+ * kfuncs (a machine's table has them; here they only need their prototypes).
+ */
 export function kernelHelperTable(): HelperTable {
   const table = baseHelpers();
+  for (const def of dynptrKfuncs(undefined, false)) table.add(def);
   for (const def of SIGNATURES) if (!table.has(def.id)) table.add(def);
   return table;
 }

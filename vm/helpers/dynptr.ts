@@ -1,7 +1,10 @@
 // The dynptr helpers of bpf_base_func_proto (kernel/bpf/helpers.c): bpf_dynptr_from_mem (197),
 // bpf_dynptr_read (201), bpf_dynptr_write (202), bpf_dynptr_data (203). The ring buffer's
 // bpf_ringbuf_reserve_dynptr / submit_dynptr / discard_dynptr (198-200) are with the other ring
-// buffer helpers (maps.ts) and use the layout below. The verifier's side is vm/verifier/dynptr.ts.
+// buffer helpers (maps.ts), the dynptr kfuncs (bpf_dynptr_from_xdp / _from_skb, the slices, ...)
+// in kfunc/dynptr.ts; all use the layout below. The verifier's side is vm/verifier/dynptr.ts.
+// An skb or xdp dynptr's data is the program's context: its bytes are the packet's
+// (packet/dynptr-packet.ts), which a machine's layout locates.
 //
 // A struct bpf_dynptr (16 bytes on the program's stack, opaque to the program: the verifier
 // refuses reads of it) holds the kernel's struct bpf_dynptr_kern:
@@ -11,13 +14,16 @@
 // On a failure the making helpers leave a null dynptr (bpf_dynptr_set_null), which the others
 // answer with -EINVAL (read, write) or NULL (data), as in the kernel.
 
+import { BpfRuntimeError } from "../errors.js";
 import type { HelperDef } from "./registry.js";
+import { DYNPTR_SKB, DYNPTR_XDP, type PacketDynptrAccess } from "./packet/dynptr-packet.js";
 import { memOf, u32, type Mem } from "./packet/memory.js";
 import { E2BIG, EFAULT, EINVAL, errno } from "./packet/uapi.js";
 
 /** enum bpf_dynptr_type. */
 export const DYNPTR_LOCAL = 1;
 export const DYNPTR_RINGBUF = 2;
+export { DYNPTR_SKB, DYNPTR_XDP };
 
 const SIZE_MASK = 0xffffff;
 const TYPE_SHIFT = 28;
@@ -48,12 +54,18 @@ export function dynptrAt(mem: Mem, helper: string, reg: bigint): Dynptr {
   };
 }
 
-/** bpf_dynptr_init: a dynptr of `type` over [data, data + size). */
-export function initDynptr(mem: Mem, at: number, data: number, type: number, size: number): void {
+/** bpf_dynptr_init: a dynptr of `type` over [data, data + size) (or its packet, `data` its ctx), read-only if asked. */
+export function initDynptr(mem: Mem, at: number, data: number, type: number, size: number, rdonly = false): void {
   mem.setU32(at, data);
   mem.setU32(at + 4, 0);
-  mem.setU32(at + 8, (size | (type << TYPE_SHIFT)) >>> 0);
+  mem.setU32(at + 8, (size | (type << TYPE_SHIFT) | (rdonly ? RDONLY_BIT : 0)) >>> 0);
   mem.setU32(at + 12, 0);
+}
+
+/** bpf_dynptr_adjust's change: the view starts `start` bytes further on and has `size` bytes. */
+export function narrowDynptr(mem: Mem, at: number, start: number, size: number): void {
+  mem.setU32(at + 8, ((mem.u32(at + 8) & ~SIZE_MASK) | size) >>> 0);
+  mem.setU32(at + 12, mem.u32(at + 12) + start);
 }
 
 /** bpf_dynptr_set_null. */
@@ -68,17 +80,27 @@ export const checkDynptrSize = (size: number): number => (size > MAX_SIZE ? E2BI
 export const dynptrOut = (mem: Mem, helper: string, reg: bigint): number => mem.span(helper, "dynptr", reg, DYNPTR_BYTES);
 
 /** bpf_dynptr_check_off_len. */
-const outOfRange = (d: Dynptr, offset: number, len: number): boolean => len > d.size || offset > d.size - len;
+export const outOfRange = (d: Dynptr, offset: number, len: number): boolean => len > d.size || offset > d.size - len;
 
-/** The address of byte `offset` of the dynptr's view, checked to have `len` bytes in the memory. */
-function viewAt(mem: Mem, helper: string, d: Dynptr, offset: number, len: number): number {
+/** The address of byte `offset` of a LOCAL or RINGBUF dynptr's view, checked to have `len` bytes in the memory. */
+export function memoryView(mem: Mem, helper: string, d: Dynptr, offset: number, len: number): number {
   return mem.span(helper, "dynptr data", d.data + BigInt(d.offset) + BigInt(offset), len);
 }
 
-const isMemory = (d: Dynptr): boolean => d.type === DYNPTR_LOCAL || d.type === DYNPTR_RINGBUF;
+export const isMemory = (d: Dynptr): boolean => d.type === DYNPTR_LOCAL || d.type === DYNPTR_RINGBUF;
+export const isPacket = (d: Dynptr): boolean => d.type === DYNPTR_SKB || d.type === DYNPTR_XDP;
+
+/** The packet access of a machine, for skb and xdp dynptrs (which only a machine's kfuncs make). */
+export function packetAccess(access: PacketDynptrAccess | undefined, helper: string): PacketDynptrAccess {
+  if (!access) throw new BpfRuntimeError(`${helper}: an skb or xdp dynptr needs a machine's packet (this helper table has none)`);
+  return access;
+}
+
+/** A packet dynptr as packet/dynptr-packet.ts takes it: its ctx and type. */
+export const packetOf = (d: Dynptr) => ({ ctx: d.data, type: d.type });
 
 /** bpf_dynptr_from_mem(data, size, flags, ptr): a LOCAL dynptr over map value memory; 0, -E2BIG, -EINVAL. */
-export const dynptrFromMem: HelperDef = {
+const dynptrFromMem: HelperDef = {
   id: 197,
   name: "dynptr_from_mem",
   args: ["ptr_to_uninit_mem", "const_size_or_zero", "anything", "ptr_to_uninit_dynptr_local"],
@@ -99,7 +121,7 @@ export const dynptrFromMem: HelperDef = {
 };
 
 /** bpf_dynptr_read(dst, len, src, offset, flags): copy len bytes of the dynptr's view; 0, -EINVAL, -E2BIG. */
-export const dynptrRead: HelperDef = {
+const dynptrRead = (access: PacketDynptrAccess | undefined): HelperDef => ({
   id: 201,
   name: "dynptr_read",
   args: ["ptr_to_uninit_mem", "const_size_or_zero", "ptr_to_dynptr", "anything", "anything"],
@@ -112,15 +134,16 @@ export const dynptrRead: HelperDef = {
     const offset = u32(offsetReg);
     if (d.data === 0n || flags !== 0n) return errno(EINVAL);
     if (outOfRange(d, offset, len)) return errno(E2BIG);
+    if (isPacket(d)) return packetAccess(access, "dynptr_read").read(mem, ctx, packetOf(d), d.offset + offset, dst, len);
     if (!isMemory(d)) return errno(EFAULT); // the kernel's WARN for a type it does not know
-    const from = viewAt(mem, "dynptr_read", d, offset, len);
+    const from = memoryView(mem, "dynptr_read", d, offset, len);
     mem.bytes.copyWithin(dst, from, from + len); // memmove: the two may overlap
     return 0n;
   },
-};
+});
 
 /** bpf_dynptr_write(dst, offset, src, len, flags): copy len bytes into the dynptr's view; 0, -EINVAL, -E2BIG. */
-export const dynptrWrite: HelperDef = {
+const dynptrWrite = (access: PacketDynptrAccess | undefined): HelperDef => ({
   id: 202,
   name: "dynptr_write",
   args: ["ptr_to_dynptr", "anything", "ptr_to_mem", "const_size_or_zero", "anything"],
@@ -133,16 +156,26 @@ export const dynptrWrite: HelperDef = {
     const offset = u32(offsetReg);
     if (d.data === 0n || d.rdonly) return errno(EINVAL);
     if (outOfRange(d, offset, len)) return errno(E2BIG);
-    if (!isMemory(d)) return errno(EFAULT);
-    if (flags !== 0n) return errno(EINVAL);
-    const to = viewAt(mem, "dynptr_write", d, offset, len);
-    mem.bytes.copyWithin(to, src, src + len);
-    return 0n;
+    switch (d.type) {
+      case DYNPTR_SKB: // skb_store_bytes's flags
+        return packetAccess(access, "dynptr_write").write(mem, ctx, packetOf(d), d.offset + offset, src, len, flags);
+      case DYNPTR_XDP:
+        return flags !== 0n ? errno(EINVAL) : packetAccess(access, "dynptr_write").write(mem, ctx, packetOf(d), d.offset + offset, src, len, 0n);
+      case DYNPTR_LOCAL:
+      case DYNPTR_RINGBUF: {
+        if (flags !== 0n) return errno(EINVAL);
+        const to = memoryView(mem, "dynptr_write", d, offset, len);
+        mem.bytes.copyWithin(to, src, src + len); // memmove
+        return 0n;
+      }
+      default:
+        return errno(EFAULT); // the kernel's WARN for a type it does not know
+    }
   },
-};
+});
 
-/** bpf_dynptr_data(ptr, offset, len): a pointer to len bytes of the dynptr's view, or NULL. */
-export const dynptrData: HelperDef = {
+/** bpf_dynptr_data(ptr, offset, len): a pointer to len bytes of the dynptr's view, or NULL (skb and xdp dynptrs have bpf_dynptr_slice). */
+const dynptrData: HelperDef = {
   id: 203,
   name: "dynptr_data",
   args: ["ptr_to_dynptr", "anything", "const_alloc_size_or_zero"],
@@ -153,8 +186,9 @@ export const dynptrData: HelperDef = {
     const offset = u32(offsetReg);
     const len = u32(lenReg);
     if (d.data === 0n || outOfRange(d, offset, len) || d.rdonly || !isMemory(d)) return 0n;
-    return BigInt(viewAt(mem, "dynptr_data", d, offset, len));
+    return BigInt(memoryView(mem, "dynptr_data", d, offset, len));
   },
 };
 
-export const dynptrHelpers = (): HelperDef[] => [dynptrFromMem, dynptrRead, dynptrWrite, dynptrData];
+/** The dynptr helpers; `access` (a machine's) reads and writes skb and xdp dynptrs. */
+export const dynptrHelpers = (access?: PacketDynptrAccess): HelperDef[] => [dynptrFromMem, dynptrRead(access), dynptrWrite(access), dynptrData];

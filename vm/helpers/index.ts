@@ -13,6 +13,7 @@ import { taskHelpers } from "./task.js";
 import { probeReadHelpers } from "./probe-read.js";
 import { currentCgroupHelpers } from "./current-cgroup.js";
 import { dynptrHelpers } from "./dynptr.js";
+import { packetDynptrAccess } from "./packet/dynptr-packet.js";
 import { ROOT_CGROUP, type Cgroup } from "./packet/skb-cgroup.js";
 
 export { HelperTable } from "./registry.js";
@@ -26,5 +27,5 @@ export type { HelperArg, HelperContext, HelperDef, HelperImpl, HelperRet } from 
  * get_prandom_u32 draws from each CPU's state in the memory (random.ts).
  */
 export function baseHelpers(cgroup: Cgroup = ROOT_CGROUP, layout?: Layout): HelperTable {
-  return new HelperTable([ktimeGetNs, layout ? prandomU32(layout) : getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...dynptrHelpers(), ...commonKfuncs()]);
+  return new HelperTable([ktimeGetNs, layout ? prandomU32(layout) : getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetTaiNs, loopHelper, spinLockHelper, spinUnlockHelper, getNumaNodeId, jiffies64, ktimeGetCoarseNs, ...stringHelpers(), ...taskHelpers(), ...currentCgroupHelpers(cgroup), ...probeReadHelpers(), ...dynptrHelpers(layout ? packetDynptrAccess(layout) : undefined), ...commonKfuncs()]);
 }

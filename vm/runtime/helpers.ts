@@ -24,6 +24,9 @@ import { MapType } from "../maps/types.js";
 import type { Layout } from "../memory/layout.js";
 import type { ProgramType } from "../programs/types.js";
 import { helperRule } from "../verifier/helper-rules.js";
+import { typeRules } from "../verifier/type-rules.js";
+import { dynptrKfuncs } from "../helpers/kfunc/dynptr.js";
+import { packetDynptrAccess } from "../helpers/packet/dynptr-packet.js";
 
 /** What helper sources close over: one machine. */
 export interface HelperEnv {
@@ -53,8 +56,11 @@ export type HelperSource = (env: HelperEnv) => readonly HelperDef[];
 export const HELPER_SOURCES: readonly HelperSource[] = [
   // The current task's cgroup ids (get_current_cgroup_id, ...) answer the machine's cgroup model.
   (env) => baseHelpers(checkCgroup(env.cgroup), env.layout).list(),
-  // Kfuncs (vm/helpers/kfunc): the common set; a kfunc with `types` joins only those types.
+  // Kfuncs (vm/helpers/kfunc): the common set; a kfunc with `types` joins only those types. The
+  // dynptr ones reach the machine's packets; bpf_dynptr_from_skb's dynptr is read-only where the
+  // type may not write packet data.
   () => baseHelpers().kfuncList(),
+  (env) => dynptrKfuncs(packetDynptrAccess(env.layout), !typeRules(env.type.name).packetWrite),
   (env) => mapHelpers(env.maps),
   () => [tailCallHelper],
   // Packet helpers (vm/helpers/packet): already per type; redirect_map looks its target up with

@@ -10,11 +10,11 @@
 import type { Reg } from "./regs.js";
 
 /** enum bpf_dynptr_type (include/linux/bpf.h): the types built here. */
-export const DynptrType = { LOCAL: 1, RINGBUF: 2 } as const;
+export const DynptrType = { LOCAL: 1, RINGBUF: 2, SKB: 3, XDP: 4 } as const;
 export type DynptrTypeValue = (typeof DynptrType)[keyof typeof DynptrType];
 
 /** dynptr_type_str. */
-export const DYNPTR_TYPE_NAMES: readonly string[] = ["invalid", "local", "ringbuf"];
+export const DYNPTR_TYPE_NAMES: readonly string[] = ["invalid", "local", "ringbuf", "skb", "xdp"];
 
 /** As the kernel's log prints a dynptr's first slot: `dynptr_ringbuf(id=1,ref_id=2,dynptr_id=1)`. */
 export function dynptrString(r: Reg): string {
@@ -23,3 +23,12 @@ export function dynptrString(r: Reg): string {
   parts.push(`dynptr_id=${r.id}`);
   return `dynptr_${DYNPTR_TYPE_NAMES[r.map] ?? "?"}(${parts.join(",")})`;
 }
+
+/**
+ * A kfunc's slice of an skb or xdp dynptr (its type in Reg.frame, vm/verifier/dynptr.ts
+ * kfuncSlice): what changes the packet's data makes it unusable, as it does packet pointers
+ * (clear_all_pkt_pointers, reg_is_dynptr_slice_pkt).
+ */
+export const isPacketSlice = (r: Reg): boolean =>
+  (r.type === "mem" || r.type === "mem_or_null" || r.type === "rdonly_mem" || r.type === "rdonly_mem_or_null") &&
+  (r.frame === DynptrType.SKB || r.frame === DynptrType.XDP);

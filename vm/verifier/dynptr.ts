@@ -22,7 +22,7 @@ const DYNPTR_SIZE = 16;
 
 /** What a helper's dynptr argument wants (the ARG_PTR_TO_DYNPTR flags of its proto). */
 export type DynptrArg =
-  /** MEM_UNINIT: stack to make a dynptr of `type` in. */
+  /** MEM_UNINIT: stack to make a dynptr of `make`'s type in. */
   | { readonly make: DynptrTypeValue }
   /** An initialised dynptr, of `type` when given (else any); `release`: OBJ_RELEASE. */
   | { readonly make?: undefined; readonly type?: DynptrTypeValue; readonly release?: boolean };
@@ -36,14 +36,17 @@ export interface DynptrAt {
 }
 
 /**
- * process_dynptr_func for argument register `regno` of the helper called at `pc`: makes the
- * dynptr (MEM_UNINIT) or checks that one of the wanted type is there. Returns the dynptr.
+ * process_dynptr_func for argument register `regno` of the helper or kfunc called at `pc`: makes
+ * the dynptr (MEM_UNINIT) or checks that one of the wanted type is there. Returns the dynptr.
  */
-export function processDynptrArg(env: Env, st: VState, pc: number, regno: number, want: DynptrArg): DynptrAt {
+export function processDynptrArg(env: Env, st: VState, pc: number, regno: number, want: DynptrArg, caller: "helper" | "kfunc"): DynptrAt {
   const r = st.regs[regno]!;
   const arg = regno - 1;
-  // check_reg_type (dynptr_types: PTR_TO_STACK, CONST_PTR_TO_DYNPTR, which no helper argument is here).
-  if (r.type !== "stack") reject(`R${regno} type=${typeName(r)} expected=fp, dynptr_ptr`);
+  // A dynptr is on the stack here (CONST_PTR_TO_DYNPTR, a callback's, is not built): a helper's
+  // argument fails check_reg_type, a kfunc's check_kfunc_args.
+  if (r.type !== "stack") {
+    reject(caller === "helper" ? `R${regno} type=${typeName(r)} expected=fp, dynptr_ptr` : `arg#${arg} expected pointer to stack or dynptr_ptr`);
+  }
   const spi = dynptrSlot(r);
   if (want.make !== undefined) {
     if (typeof spi === "string") reject(`${spi}\nDynptr has to be an uninitialized dynptr`);
@@ -93,7 +96,9 @@ export function destroyDynptrsIn(st: VState, frameno: number, lo: number, hi: nu
     const state = f.spills[first]!;
     if (state.ref !== 0) reject("cannot overwrite referenced dynptr");
     clearDynptr(f, first);
-    st.mapRegs((x) => ((x.type === "mem" || x.type === "mem_or_null") && x.map === state.id ? UNKNOWN_SCALAR : x));
+    // Only bpf_dynptr_data's slices (plain PTR_TO_MEM): a kfunc's carry the dynptr's type flag or
+    // MEM_RDONLY, which the kernel's check leaves alone.
+    st.mapRegs((x) => ((x.type === "mem" || x.type === "mem_or_null") && x.frame === 0 && x.map === state.id ? UNKNOWN_SCALAR : x));
   }
 }
 
@@ -109,6 +114,16 @@ export function refuseDynptrOverlap(frame: Frame, lo: number, hi: number): void 
 export function dynptrSlice(env: Env, at: DynptrAt, size: number): Reg {
   return pointer("mem_or_null", { id: env.nextId(), range: size, ref: at.state.ref, map: at.state.id });
 }
+
+/**
+ * The slice bpf_dynptr_slice (read-only) or bpf_dynptr_slice_rdwr returns: PTR_TO_MEM with the
+ * dynptr's type flag (Reg.frame), or NULL. The kernel gives it no reference, even of a ring
+ * buffer dynptr ("packet slices are not refcounted").
+ */
+export function kfuncSlice(env: Env, at: DynptrAt, size: number, writable: boolean): Reg {
+  return pointer(writable ? "mem_or_null" : "rdonly_mem_or_null", { id: env.nextId(), range: size, map: at.state.id, frame: at.state.map });
+}
+
 
 /**
  * stack_slot_obj_get_spi: the first slot of a dynptr a stack pointer points at, or the

@@ -21,7 +21,7 @@ import type { ProgramTypeName } from "../programs/types.js";
 import type { Cfg } from "./cfg.js";
 import type { Env } from "./env.js";
 import { helperRule } from "./helper-rules.js";
-import { checkUnmodified } from "./helpers.js";
+import { checkUnmodified, clearPacketPointers } from "./helpers.js";
 import { notNullReg } from "./map-rules.js";
 import { checkHelperMem } from "./memory.js";
 import { VerifierReject, reject } from "./messages.js";
@@ -173,7 +173,7 @@ export class GlobalFuncs {
     const env = this.env;
     if (env.log.on) env.log.line(`Func#${sub} ('${this.name(sub)}') is global and assumed valid.`);
     this.called[sub] = 1;
-    if (this.changesPkt[sub]) st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
+    if (this.changesPkt[sub]) clearPacketPointers(st);
     for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
     st.regs[0] = UNKNOWN_SCALAR;
   }

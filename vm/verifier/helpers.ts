@@ -23,12 +23,21 @@ import { processSpinLock, SPIN_LOCK_ID } from "./spin-lock.js";
 import { checkTimerMap, processTimer } from "./timer.js";
 import { checkSnprintfFormat, constString } from "./const-str.js";
 import { dynptrSlice, processDynptrArg, releaseDynptr, type DynptrAt } from "./dynptr.js";
-import { DynptrType } from "./dynptr-slot.js";
+import { DynptrType, isPacketSlice } from "./dynptr-slot.js";
 
 /** BPF_FUNC_snprintf: its format is checked once the arguments are (check_bpf_snprintf_call). */
 const SNPRINTF_ID = 165;
 /** BPF_FUNC_dynptr_from_mem: its memory must be a map value (check_helper_call). */
 const DYNPTR_FROM_MEM_ID = 197;
+const DYNPTR_WRITE_ID = 202;
+
+/**
+ * clear_all_pkt_pointers: after a helper that may change the packet's data, no packet pointer
+ * (nor a slice of an skb or xdp dynptr) is usable.
+ */
+export function clearPacketPointers(st: VState): void {
+  st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" || isPacketSlice(r) ? UNKNOWN_SCALAR : r));
+}
 
 interface CallMeta {
   map?: number;
@@ -82,7 +91,8 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   if (meta.release) releaseReference(st, meta.release.ref);
   if (meta.releaseDynptr) releaseDynptr(st, meta.dynptr!);
   for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
-  if (rule?.pktChanging) st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
+  // bpf_dynptr_write into an skb dynptr changes the packet as skb_store_bytes does.
+  if (rule?.pktChanging || (id === DYNPTR_WRITE_ID && meta.dynptr!.state.map === DynptrType.SKB)) clearPacketPointers(st);
   st.regs[0] = returnValue(env, st, pc, def, meta, rule);
 }
 
@@ -184,13 +194,13 @@ function checkArg(env: Env, st: VState, pc: number, def: HelperDef, regno: numbe
       return checkUnmodified(regno, r);
     case "ptr_to_uninit_dynptr_local":
     case "ptr_to_uninit_dynptr_ringbuf":
-      meta.dynptr = processDynptrArg(env, st, pc, regno, { make: kind === "ptr_to_uninit_dynptr_local" ? DynptrType.LOCAL : DynptrType.RINGBUF });
+      meta.dynptr = processDynptrArg(env, st, pc, regno, { make: kind === "ptr_to_uninit_dynptr_local" ? DynptrType.LOCAL : DynptrType.RINGBUF }, "helper");
       return;
     case "ptr_to_dynptr":
-      meta.dynptr = processDynptrArg(env, st, pc, regno, {});
+      meta.dynptr = processDynptrArg(env, st, pc, regno, {}, "helper");
       return;
     case "ptr_to_dynptr_ringbuf_release":
-      meta.dynptr = processDynptrArg(env, st, pc, regno, { type: DynptrType.RINGBUF, release: true });
+      meta.dynptr = processDynptrArg(env, st, pc, regno, { type: DynptrType.RINGBUF, release: true }, "helper");
       meta.releaseDynptr = true;
       return;
     case "ptr_to_alloc_mem":

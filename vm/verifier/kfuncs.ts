@@ -1,15 +1,20 @@
 // Kfunc calls (the kernel's check_kfunc_call / check_kfunc_args): the id must name a kfunc of
 // the machine's table (vm/helpers/kfunc) that the program type may call (its kfunc id set);
 // each argument must match the prototype; then r1-r5 are clobbered and r0 gets the return type.
-// Iterator arguments and next()'s loop are iter.ts. Messages are 6.18's (checked by loading the
+// Iterator arguments and next()'s loop are iter.ts, dynptr arguments and slices dynptr.ts. Messages are 6.18's (checked by loading the
 // same programs: test/kernel/kfunc-iter.test.ts).
 
 import { kfuncName } from "../helpers/kfunc/ids.js";
 import type { KfuncDef } from "../helpers/kfunc/defs.js";
 import type { Env } from "./env.js";
 import { intPtrOrNull, processIterArg, processIterNext, type IterArg } from "./iter.js";
-import { reject } from "./messages.js";
-import { NOT_INIT, UNKNOWN_SCALAR } from "./regs.js";
+import { reject, VerifierReject } from "./messages.js";
+import { NOT_INIT, UNKNOWN_SCALAR, isNullScalar, regConst, typeName } from "./regs.js";
+import { processDynptrArg, kfuncSlice, type DynptrAt } from "./dynptr.js";
+import { DynptrType } from "./dynptr-slot.js";
+import { checkHelperMem, MAX_VAR_OFF } from "./memory.js";
+import { umaxNum } from "./bounds.js";
+import { markPrecise } from "./precision.js";
 import type { VState } from "./state.js";
 
 /**
@@ -19,24 +24,75 @@ import type { VState } from "./state.js";
 export function checkKfuncCall(env: Env, st: VState, id: number): VState | undefined {
   const def = lookup(env, id);
   let iter: IterArg | undefined;
+  let dynptr: DynptrAt | undefined;
+  let size: number | undefined; // the buffer__szk constant
   def.proto.params.forEach((param, i) => {
     const regno = i + 1;
     // check_kfunc_args reads the registers by their type alone: an unset one is "not a scalar"
     // (or not a pointer), not "!read_ok".
     const r = st.regs[regno]!;
-    if (param === "scalar") {
-      if (r.type !== "scalar") reject(`R${regno} is not a scalar`);
-      return;
+    switch (param) {
+      case "scalar":
+        if (r.type !== "scalar") reject(`R${regno} is not a scalar`);
+        return;
+      case "iter":
+        iter = processIterArg(env, st, st.pc, regno, def, r);
+        return;
+      case "ctx":
+        if (r.type !== "ctx") reject(`arg#${i} expected pointer to ctx, but got ${typeName(r)}`);
+        return;
+      case "dynptr_uninit":
+        processDynptrArg(env, st, st.pc, regno, { make: def.proto.dynptr === "xdp" ? DynptrType.XDP : DynptrType.SKB }, "kfunc");
+        return;
+      case "dynptr":
+        dynptr = processDynptrArg(env, st, st.pc, regno, {}, "kfunc");
+        return;
+      case "buffer_opt":
+        return; // checked with its size, the next parameter
+      case "buffer_size":
+        size = checkBuffer(env, st, regno);
+        return;
     }
-    iter = processIterArg(env, st, st.pc, regno, def, r);
   });
   for (let r = 1; r <= 5; r++) st.regs[r] = NOT_INIT;
   switch (def.proto.ret) {
     case "int": st.regs[0] = UNKNOWN_SCALAR; break;
     case "void": st.regs[0] = NOT_INIT; break;
     case "int_ptr_or_null": st.regs[0] = intPtrOrNull(env, iter?.ref ?? 0); break;
+    case "dynptr_slice":
+    case "dynptr_slice_rdwr": {
+      const writable = def.proto.ret === "dynptr_slice_rdwr";
+      if (writable && !env.rules.packetWrite) reject("the prog does not allow writes to packet data");
+      st.regs[0] = kfuncSlice(env, dynptr!, size!, writable);
+      break;
+    }
   }
   return def.proto.iter?.role === "next" && iter ? processIterNext(st, iter) : undefined;
+}
+
+/**
+ * KF_ARG_PTR_TO_MEM_SIZE with `buffer__opt` and `buffer__szk` (in r`regno - 1`, r`regno`): the
+ * buffer, unless NULL, must take the size's largest value both ways (check_kfunc_mem_size_reg:
+ * a read, then a write); the size must be a known constant, which is returned.
+ */
+function checkBuffer(env: Env, st: VState, regno: number): number {
+  const size = st.regs[regno]!;
+  if (!isNullScalar(st.regs[regno - 1]!)) {
+    try {
+      if (size.type !== "scalar") reject(`R${regno} is not a scalar`);
+      if (size.s.sminH < 0) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+      if (umaxNum(size.s) >= MAX_VAR_OFF) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      checkHelperMem(env, st, regno - 1, umaxNum(size.s), "read");
+      checkHelperMem(env, st, regno - 1, umaxNum(size.s), "write");
+    } catch (e) {
+      if (e instanceof VerifierReject) reject(`${e.reason}\narg#${regno - 2} arg#${regno - 1} memory, len pair leads to invalid memory access`);
+      throw e;
+    }
+    markPrecise(env, st, regno); // check_mem_size_reg's mark_chain_precision
+  }
+  const value = regConst(size);
+  if (value === undefined) reject(`R${regno} must be a known constant`);
+  return Number(value);
 }
 
 /**

@@ -65,7 +65,11 @@ export interface Reg {
    * which shares that union of bpf_reg_state), else -1.
    */
   readonly map: number;
-  /** stack: which call frame's stack it points into. */
+  /**
+   * stack: which call frame's stack it points into; a kfunc's slice of a dynptr (mem,
+   * rdonly_mem): the dynptr's type (the kernel's DYNPTR_TYPE_* flag in the register's type),
+   * else 0.
+   */
   readonly frame: number;
   /** mem(_or_null) from an acquiring helper (ringbuf_reserve): the reference to release. */
   readonly ref: number;

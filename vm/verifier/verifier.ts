@@ -17,7 +17,7 @@ import { checkAlu, readReg } from "./alu.js";
 import { checkCondJmp } from "./branch.js";
 import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
-import { checkHelperCall, checkNoReferenceHeld, checkUnmodified, type CallbackHook } from "./helpers.js";
+import { checkHelperCall, checkNoReferenceHeld, checkUnmodified, clearPacketPointers, type CallbackHook } from "./helpers.js";
 import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
 import { checkCallHoldingLock, checkGlobalCallHoldingLock, checkLockMapForProgram, checkNoLockHeld } from "./spin-lock.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
@@ -467,7 +467,7 @@ class Run {
     const fall = advance(st.clone(), 1);
     if (fall.parent) fall.parent.branches++;
     this.pending.push(fall);
-    st.mapRegs((r) => (r.type === "packet" || r.type === "packet_end" || r.type === "packet_meta" ? UNKNOWN_SCALAR : r));
+    clearPacketPointers(st);
     st.regs[0] = UNKNOWN_SCALAR;
     return this.exit(st, Step.EARLY_RETURN);
   }

@@ -18,6 +18,14 @@ const NAMES: readonly string[] = [
   "bpf_iter_num_new",
   "bpf_iter_num_next",
   "bpf_iter_num_destroy",
+  "bpf_dynptr_from_xdp",
+  "bpf_dynptr_from_skb",
+  "bpf_dynptr_slice",
+  "bpf_dynptr_slice_rdwr",
+  "bpf_dynptr_adjust",
+  "bpf_dynptr_is_null",
+  "bpf_dynptr_is_rdonly",
+  "bpf_dynptr_size",
 ];
 
 export const KFUNC_IDS: Readonly<Record<string, number>> = Object.fromEntries(NAMES.map((n, i) => [n, KFUNC_ID_BASE + i]));

@@ -19,7 +19,7 @@ import { xdpBufferLength } from "./xdp-frags.js";
 const MAX_OFF = 0xffff;
 
 /** The buffer of the program's xdp_md: where it starts and its length with fragments. */
-function xdpBuffer(mem: Mem, layout: Layout, ctx: HelperContext, helper: string, xdp: bigint): { data: number; length: number } {
+export function xdpBuffer(mem: Mem, layout: Layout, ctx: HelperContext, helper: string, xdp: bigint): { data: number; length: number } {
   const packet = xdpPacket(mem, helper, xdp);
   return { data: packet.data, length: xdpBufferLength(mem, layout, ctx.cpu, packet.data, packet.end) };
 }
@@ -36,7 +36,7 @@ function xdpGetBuffLen(layout: Layout): HelperDef {
 }
 
 /** Where [offset, offset + len) of the frame starts, or the error bpf_xdp_pointer returns. */
-function xdpOffset(buffer: { data: number; length: number }, offset: number, len: number): number | bigint {
+export function xdpOffset(buffer: { data: number; length: number }, offset: number, len: number): number | bigint {
   if (offset > MAX_OFF || len > MAX_OFF) return errno(EFAULT);
   if (offset + len > buffer.length) return errno(EINVAL);
   return buffer.data + offset;
