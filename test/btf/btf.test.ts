@@ -38,7 +38,7 @@ const LINKAGE = ["static", "global", "extern"];
 const ENCODING = (e: number): string => (e & 4 ? "BOOL" : e & 2 ? "CHAR" : e & 1 ? "SIGNED" : "(none)");
 
 /** Our type in bpftool's JSON shape (the fields bpftool prints for each kind). */
-function asBpftool(btf: Btf, t: BtfType): Record<string, unknown> {
+function asBpftool(_btf: Btf, t: BtfType): Record<string, unknown> {
   const base = { id: t.id, kind: kindName(t.kind), name: t.name || "(anon)" };
   switch (t.kind) {
     case BtfKind.INT:

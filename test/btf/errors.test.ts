@@ -184,7 +184,7 @@ describe("BTF map definitions (libbpf's rules)", () => {
     ["unknown member", (b, int) => [u(b, int, "type", 1, 0), u(b, int, "colour", 3, 64)], /unknown field 'colour'/],
     ["no type", (b, int) => [u(b, int, "max_entries", 1, 0)], /no 'type' member/],
     ["conflicting key size", (b, int) => [u(b, int, "type", 1, 0), u(b, int, "key_size", 8, 64), ["key", b.ptr(int), 128]], /conflicting key size 8 \(key_size\) != 4/],
-    ["__uint that is not a pointer", (b, int) => [["type", int, 0]], /member 'type' is INT, not a PTR to an array/],
+    ["__uint that is not a pointer", (_b, int) => [["type", int, 0]], /member 'type' is INT, not a PTR to an array/],
     ["__uint pointing at an int", (b, int) => [["type", b.ptr(int), 0]], /points at INT, not an array/],
     ["values not last", (b, int) => [u(b, int, "type", 3, 0), ["values", b.array(b.ptr(b.funcProto(int, [])), 0), 64], u(b, int, "max_entries", 1, 128)], /'values' must be the last member/],
     ["values on a hash map", (b, int) => [u(b, int, "type", 1, 0), ["values", b.array(b.ptr(b.funcProto(int, [])), 0), 64]], /only supported for PROG_ARRAY/],

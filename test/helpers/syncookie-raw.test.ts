@@ -188,7 +188,7 @@ describe("raw syncookies: the verifier", () => {
     },
     { name: "a socket filter", type: "socket_filter", source: "mov %r1, 0\nmov %r2, 0\ncall 206\nexit", expect: "program of this type cannot use helper" },
   ];
-  const kernelTypes: Record<NetType, ProgType> = { xdp: ProgType.XDP, sched_cls: ProgType.SCHED_CLS, socket_filter: ProgType.SOCKET_FILTER };
+  const kernelTypes: Record<NetType, (typeof ProgType)[keyof typeof ProgType]> = { xdp: ProgType.XDP, sched_cls: ProgType.SCHED_CLS, socket_filter: ProgType.SOCKET_FILTER };
   for (const c of cases) {
     it(`${c.name}: ${c.expect ?? "accepted"}${kernel.ok ? ", as by the kernel" : ""}`, () => {
       const insns = assemble(c.source);

@@ -67,7 +67,7 @@ describe("runBatch", () => {
     // r0 = len * 256 + first byte (or 0xff when empty)
     const p = load("mov %r0, 0xff\njeq %r2, 0, +1\nldxb %r0, [%r1]\nlsh %r2, 8\nadd %r0, %r2\nexit", m);
     const results = base + 1024;
-    p.runBatch({ descAddr: base, count: packets.length, resultsAddr: results });
+    p.runBatch!({ descAddr: base, count: packets.length, resultsAddr: results });
     const got = packets.map((_, i) => view.getBigUint64(results + 8 * i, true));
     expect(got).toEqual([0x301n, 0x204n, 0xffn, 0x409n]);
     void cpu;
@@ -81,7 +81,7 @@ describe("runBatch", () => {
     view.setUint32(base + 4, 6, true);
     // r0 = data_end - data
     const p = load("ldxw %r2, [%r1+4]\nldxw %r3, [%r1+0]\nmov %r0, %r2\nsub %r0, %r3\nexit", m);
-    p.runBatch({ descAddr: base, count: 1, resultsAddr: base + 128, ctx: { addr: cpu.ctx, dataOff: 0, dataEndOff: 4 } });
+    p.runBatch!({ descAddr: base, count: 1, resultsAddr: base + 128, ctx: { addr: cpu.ctx, dataOff: 0, dataEndOff: 4 } });
     expect(view.getBigUint64(base + 128, true)).toBe(6n);
   });
   it("a packet read out of bounds in a batch faults", () => {
@@ -91,7 +91,7 @@ describe("runBatch", () => {
     view.setUint32(base, base + 256, true);
     view.setUint32(base + 4, 2, true);
     const p = load("ldxw %r0, [%r1]\nexit", m);
-    expect(() => p.runBatch({ descAddr: base, count: 1, resultsAddr: base + 128 })).toThrow(/insn 0 .*crosses the bounds of 'packet'/);
+    expect(() => p.runBatch!({ descAddr: base, count: 1, resultsAddr: base + 128 })).toThrow(/insn 0 .*crosses the bounds of 'packet'/);
   });
 });
 

@@ -52,7 +52,7 @@ describe("CPUMAP / XSKMAP redirects on the pool, 2 workers", () => {
       const fx = await poolFor("xdp", obj.maps.map((m) => m.spec), packets, 2);
       pools.push(fx);
       c.fill(fx.machine.maps);
-      for (const engine of ["jit", "interpreter"]) {
+      for (const engine of ["jit", "interpreter"] as const) {
         const counts = fx.machine.maps.keyed(c.counts);
         for (let i = 0; i < counts.maxEntries; i++) counts.update(u32(i), new Uint8Array(8));
         const program = await fx.pool.load({ insns: [...one.program.insns], name: c.object }, { engine });

@@ -62,7 +62,8 @@ function value(fired: number): Uint8Array {
 async function setup(type: "array" | "hash", engine: "interpreter" | "jit", delayNs = 2_000_000) {
   const machine = createNodeMachine({ type: "xdp", maps: [spec(type)] });
   const insns = assemble(program(delayNs));
-  const v = verify(insns, { type: "xdp", maps: [{ ...spec(type), type: type === "array" ? 2 : 1, flags: 0, btf: true }], helpers: machine.helpers });
+  const { inner: _inner, ...base } = spec(type);
+  const v = verify(insns, { type: "xdp", maps: [{ ...base, type: type === "array" ? 2 : 1, flags: 0, btf: true }], helpers: machine.helpers });
   expect(v.message).toBeUndefined();
   const runner = new PacketRunner(machine, await (await getEngine(engine)).load({ insns, name: "timer_user" }, machine));
   const map = machine.maps.keyed("m");
