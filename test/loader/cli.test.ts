@@ -258,6 +258,17 @@ describe("ebpf-wasm run PROG.o", () => {
       expect(bad.stderr, engine).toMatch(/invalid access to packet, off=14 size=1/);
       noStackTrace(bad);
     }
+    // verify takes the same global data: the verdict follows the configuration.
+    expect(cli("verify", fixtureFile("rodata"), "--program", "rodata_offset", "--map", rodata(11)).status).toBe(0);
+    const refused = cli("verify", fixtureFile("rodata"), "--program", "rodata_offset", "--map", rodata(13));
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toMatch(/invalid access to packet, off=14 size=1/);
+    // Other maps' entries change nothing there: said, not ignored.
+    const allow = join(dir, "verify-allow.json");
+    writeFileSync(allow, JSON.stringify([{ key: "0a000001 0a000002 0050 0000", value: "01000000" }]));
+    const other = cli("verify", corpusFile("xdp_firewall"), "--map", `allow=${allow}`);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/--map allow: verify takes global data \(.rodata, .data, .bss\) only/);
   });
 
   it("--map fills a map before the run; --per-packet lists results; --out writes the packets that were not dropped", () => {

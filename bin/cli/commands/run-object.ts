@@ -309,7 +309,7 @@ function readMapInits(args: ParsedArgs, obj: BpfObject): MapInit[] {
  * bound, an offset) as constants, so it must see the values the programs will run with. The
  * other maps' entries are written after loading (applyMapInits / fillKernelMap).
  */
-function withGlobalData(obj: BpfObject, args: ParsedArgs): { obj: BpfObject; inits: MapInit[] } {
+export function withGlobalData(obj: BpfObject, args: ParsedArgs): { obj: BpfObject; inits: MapInit[] } {
   const all = readMapInits(args, obj);
   const isData = (init: MapInit): boolean => obj.maps.find((m) => m.name === init.map)!.origin === "data";
   const data = all.filter(isData);

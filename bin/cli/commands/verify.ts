@@ -9,11 +9,12 @@ import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { CliError, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { readObject, TYPE_OPTION } from "../object-file.js";
+import { withGlobalData } from "./run-object.js";
 
 const spec: CommandSpec = {
   name: "verify",
   summary: "Verify the programs of a BPF object (.o) with its maps, as the kernel would at load",
-  usage: "verify PROG.o [--program NAME] [--log 1|2] [--json]",
+  usage: "verify PROG.o [--program NAME] [--map NAME=FILE.json] [--log 1|2] [--json]",
   details: `Every program of the object (or the one named) is verified for its program type with the
 object's maps in fd order. Programs of types that do not run here (kprobe, tracepoint, ...) are
 reported as 'unsupported'. Exit status: 0 every selected program accepted, 1 one rejected or
@@ -24,6 +25,11 @@ unsupported, 2 the object (or a selected program) cannot be loaded.
     program: { type: "string", valueName: "NAME", description: "verify only this program (function or section name)" },
     log: { type: "number", valueName: "LEVEL", description: "print the verifier log: 1 instructions and branch states, 2 state after every instruction" },
     json: { type: "boolean", description: "one JSON object per program" },
+    map: {
+      type: "string",
+      valueName: "NAME=FILE.json",
+      description: "global data (.rodata, .data, .bss) to verify with, [{\"key\": \"00000000\", \"value\": HEX}], as `run --map` sets it: a frozen .rodata's const volatile values are constants to the verifier (repeatable)",
+    },
     type: TYPE_OPTION,
   },
   maxPositionals: 1,
@@ -42,7 +48,9 @@ export const verifyCommand: Command = {
     const path = args.positionals[0];
     if (path === undefined) throw new UsageError("give the object file to verify");
     const log = logLevel(args);
-    const obj = readObject(path, 2, args);
+    const { obj, inits } = withGlobalData(readObject(path, 2, args), args);
+    // Other maps' entries change nothing the verifier looks at.
+    if (inits.length) throw new UsageError(`--map ${inits[0]!.map}: verify takes global data (.rodata, .data, .bss) only; a map's entries do not change verification`);
     const name = stringOption(args, "program");
     let selected = obj.programs;
     if (name !== undefined) {
