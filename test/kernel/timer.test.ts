@@ -118,6 +118,7 @@ describe("timer_bad.o: the verifier's rules for timers, message for message with
     ["callback_writes_key", "write to change key R2 not allowed"],
     ["timer_is_the_value", undefined],
     ["big_stacks", undefined],
+    ["big_stacks_called", "combined stack size of 2 calls is"],
   ];
   /** The maps as the kernel engine creates them: with BTF only when the value has a special field. */
   const kernelMaps = verifierMaps(obj).map(kernelMapSpec);

@@ -24,10 +24,10 @@ export interface Cfg {
   /** Registers that may be read before being written, from each slot on (bit i = r_i). */
   readonly liveIn: Uint16Array;
   /**
-   * Local calls each subprogram makes: subprogram indices. A callback whose address the
-   * subprogram takes (lddw func) counts as called there (check_max_stack_depth does the same).
+   * The subprograms each subprogram calls (`call` local: `direct`) or whose address it takes
+   * (lddw func: a callback, counted as called there, as check_max_stack_depth counts it).
    */
-  readonly callees: ReadonlyArray<readonly number[]>;
+  readonly callees: ReadonlyArray<ReadonlyArray<{ readonly sub: number; readonly direct: boolean }>>;
   /** Helper calls that call a callback (bpf_loop): checkpointed always (mark_force_checkpoint). */
   readonly callsCallback: Uint8Array;
   /** Kfunc calls of an iterator's next() (iter.ts): prune points, checkpointed always. */
@@ -81,11 +81,10 @@ export function buildCfg(
   });
   const prunePoint = prunePoints(insns, defs, succ, callsCallback, iterNext);
   const liveIn = liveness(insns, defs, succ, helperArgs, isGlobal && ((target) => isGlobal(subprogramOf(subprogs, target))));
-  const callees = subprogs.map(() => [] as number[]);
+  const callees = subprogs.map(() => [] as Array<{ sub: number; direct: boolean }>);
   defs.forEach((d, i) => {
-    if ((d?.kind === "call" && d.target === "local") || isFuncLddw(d)) {
-      callees[subprogOf[i]!]!.push(subprogramOf(subprogs, localCallTarget(insns, i)));
-    }
+    const direct = d?.kind === "call" && d.target === "local";
+    if (direct || isFuncLddw(d)) callees[subprogOf[i]!]!.push({ sub: subprogramOf(subprogs, localCallTarget(insns, i)), direct });
   });
   return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ, scc: loops(succ) };
 }
@@ -318,15 +317,17 @@ export function callerLive(cfg: Cfg, frames: readonly Frame[], k: number): numbe
  * as round_up_stack_depth does with the JIT on (16 bytes, a frame with no stack counts 0), as on
  * every kernel that JITs (and this runtime gives each frame its own 512 bytes anyway); the
  * kernel's interpreter rounds to 32 with at least 32 per frame. Async callbacks (timer.ts) run on
- * a stack of their own: each is a chain's root, not a callee of the subprogram that names it.
+ * a stack of their own: each is a chain's root, not a callee of the subprogram that names it —
+ * unless it calls it directly too ("async callbacks don't increase bpf prog stack size unless
+ * called directly", check_max_stack_depth_subprog).
  */
 export function checkCombinedStack(cfg: Cfg, depth: readonly number[], roots: ReadonlySet<number> = new Set()): void {
   const round = (d: number): number => Math.ceil(d / 16) * 16;
   const walk = (sub: number, total: number, frames: number): void => {
     const t = total + round(depth[sub]!);
     if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
-    for (const c of cfg.callees[sub]!) {
-      if (roots.has(c)) continue;
+    for (const { sub: c, direct } of cfg.callees[sub]!) {
+      if (roots.has(c) && !direct) continue;
       // A 9th frame: the walk's frame index reaches MAX_CALL_FRAMES (the kernel prints that
       // index). Paths catch this at the call, but a global function's callees are not walked
       // from its callers' paths (global-funcs.ts), so only this graph walk sees their chain.

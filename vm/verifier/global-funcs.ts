@@ -277,7 +277,7 @@ function changesPacketData(env: Env, cfg: Cfg): Uint8Array {
     changed = false;
     for (let s = 0; s < n; s++) {
       if (own[s]) continue;
-      if (cfg.callees[s]!.some((c) => own[c])) {
+      if (cfg.callees[s]!.some((c) => own[c.sub])) {
         own[s] = 1;
         changed = true;
       }
