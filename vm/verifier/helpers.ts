@@ -295,10 +295,17 @@ export function checkUnmodified(regno: number, r: Reg): void {
   if (!fixedOffset(r)) reject(`variable ${name} access var_off=${tnumString(r.s.t)} disallowed`);
 }
 
-/** A pointer to memory the helper reads or writes; its size argument comes next. */
+/**
+ * A pointer to memory the helper reads or writes; its size argument comes next. The helpers'
+ * read-only memory arguments are ARG_PTR_TO_MEM | MEM_RDONLY, which read-only memory passes too
+ * (check_reg_type drops MEM_RDONLY from the register's type for them): a bpf_dynptr_slice, an
+ * iterator's element.
+ */
 function memArg(regno: number, r: Reg, access: "read" | "write", meta: CallMeta): void {
   // mem_types, as 6.18 lists them (checked with trace_printk, get_current_comm, strtol, strncmp).
-  if (!MEM_TYPES.has(r.type)) expected(regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+  if (!MEM_TYPES.has(r.type) && !(access === "read" && r.type === "rdonly_mem")) {
+    expected(regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+  }
   meta.mem = { regno, access };
 }
 
