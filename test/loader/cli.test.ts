@@ -47,7 +47,7 @@ describe("ebpf-wasm verify", () => {
     const r = cli("verify", fixtureFile("sections"), "--json");
     expect(r.status).toBe(1);
     const rows = jsonLines(r);
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(13);
     const one = rows.find((x) => x.name === "xdp_one")!;
     expect(Object.keys(one)).toEqual(["name", "section", "type", "status", "accepted", "insn", "message", "processed_insns", "ms"]);
     expect(one).toMatchObject({ section: "xdp", type: "xdp", status: "accepted", accepted: true, insn: null, message: null });

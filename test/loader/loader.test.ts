@@ -274,14 +274,14 @@ describe("the loader's fixtures", () => {
       ["tc_prog", "tc", "sched_cls"], ["cls_prog", "classifier/ingress", "sched_cls"], ["act_prog", "action", "(SCHED_ACT)"],
       ["sock_prog", "socket", "socket_filter"], ["sock_prog2", "socket/filter2", "socket_filter"],
       ["skskb_prog", "sk_skb/stream_verdict", "(SK_SKB)"], ["kprobe_prog", "kprobe/do_sys_open", "(KPROBE)"],
-      ["tp_prog", "tracepoint/syscalls/sys_enter_openat", "(TRACEPOINT)"],
+      ["tp_prog", "tracepoint/syscalls/sys_enter_openat", "(TRACEPOINT)"], ["optional_tc", "?tc", "sched_cls"],
     ]);
     const fns = (name: string) => obj.programs.find((p) => p.name === name)!.functions.map((f) => f.name);
     expect(fns("xdp_one")).toEqual(["xdp_one", "outer", "inner"]);
     expect(fns("xdp_two")).toEqual(["xdp_two", "inner"]);
     expect(fns("tc_prog")).toEqual(["tc_prog"]);
     const statuses = Object.fromEntries(verifyObject(obj, { helpers }).map((v) => [v.program.name, v.status]));
-    expect(statuses).toMatchObject({ xdp_one: "accepted", xdp_two: "accepted", act_prog: "unsupported", kprobe_prog: "unsupported", tp_prog: "unsupported", skskb_prog: "unsupported", sock_prog2: "accepted" });
+    expect(statuses).toMatchObject({ xdp_one: "accepted", xdp_two: "accepted", act_prog: "unsupported", kprobe_prog: "unsupported", tp_prog: "unsupported", skskb_prog: "unsupported", sock_prog2: "accepted", optional_tc: "accepted" });
     expect(obj.programs.find((p) => p.name === "kprobe_prog")!.unsupported).toMatch(/BPF_PROG_TYPE_KPROBE programs are not supported/);
     expect(() => instantiateObjectNode(obj, "kprobe_prog")).toThrow(/cannot run here: BPF_PROG_TYPE_KPROBE/);
   });
@@ -388,6 +388,6 @@ describe("findProgram", () => {
   it("a section with two programs, an unknown name, and no name among many are refused with the choices", () => {
     expect(() => findProgram(obj, "xdp")).toThrow("section 'xdp' holds 2 programs; name one: xdp_one, xdp_two");
     expect(() => findProgram(obj, "nope")).toThrow(/no program 'nope' in the object \(programs: xdp_one \(xdp\), xdp_two \(xdp\),/);
-    expect(() => findProgram(obj)).toThrow(/the object has 12 programs; choose one with --program/);
+    expect(() => findProgram(obj)).toThrow(/the object has 13 programs; choose one with --program/);
   });
 });

@@ -114,10 +114,15 @@ function matches(pattern: string, section: string): boolean {
   return section === pattern;
 }
 
-/** The program type a section name gives, or undefined when libbpf would not know it either. */
+/**
+ * The program type a section name gives, or undefined when libbpf would not know it either. A
+ * leading '?' only turns libbpf's autoload off (SEC("?tc"): the selftests' programs loaded one by
+ * one); the type is the rest's.
+ */
 export function sectionType(section: string): SectionType | undefined {
+  const name = section.startsWith("?") ? section.slice(1) : section;
   for (const [pattern, kernel] of SECTION_DEFS) {
-    if (!matches(pattern, section)) continue;
+    if (!matches(pattern, name)) continue;
     const runAs = RUN_AS[kernel];
     const attach = ATTACH[pattern];
     return { kernel, kernelType: KERNEL_PROG_TYPES[kernel], pattern, ...(runAs ? { runAs } : {}), ...(attach !== undefined ? { expectedAttach: attach } : {}) };
