@@ -6,7 +6,7 @@
 import { formatInsn } from "../vm/asm/disassembler.js";
 import { BpfRuntimeError } from "../vm/errors.js";
 import type { Insn } from "../vm/isa/instruction.js";
-import { MAX_CALL_FRAMES } from "../vm/isa/opcodes.js";
+import { MAX_CALL_FRAMES, STACK_FRAMES } from "../vm/isa/opcodes.js";
 import { isKfunc } from "../vm/helpers/kfunc/defs.js";
 
 export const Fault = {
@@ -19,6 +19,8 @@ export const Fault = {
   NOT_CALLBACK: 3,
   /** The run's loops used up its instruction budget (JitOptions.maxInsns); arg = the budget. */
   BUDGET: 4,
+  /** A tail call whose target's MAX_CALL_FRAMES would not fit on the CPU's stack; arg = the frame. */
+  TAIL_CALL_DEPTH: 5,
 } as const;
 export type Fault = (typeof Fault)[keyof typeof Fault];
 
@@ -76,6 +78,11 @@ export function runtimeError(
       return new BpfRuntimeError(`${slotName(insns, fault.insn)}: the call stack is too deep (at most ${MAX_CALL_FRAMES} frames)`, {
         insn: fault.insn,
       });
+    case Fault.TAIL_CALL_DEPTH:
+      return new BpfRuntimeError(
+        `${slotName(insns, fault.insn)}: tail call in frame ${fault.arg}: no room for the target's ${MAX_CALL_FRAMES} frames (a CPU's stack holds ${STACK_FRAMES}: ${MAX_CALL_FRAMES} and one per tail call)`,
+        { insn: fault.insn },
+      );
     case Fault.UNKNOWN_HELPER:
       return new BpfRuntimeError(`${slotName(insns, fault.insn)}: callx: no helper with id ${BigInt.asUintN(64, fault.arg)}`, {
         insn: fault.insn,

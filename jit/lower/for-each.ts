@@ -125,12 +125,13 @@ function callOnce(f: FnLowering, i: number, fn: number, map: WalkMap, key: Expr,
 
 /**
  * The array key's slot for this frame: stack top + keySlotOffset(depth), depth = (stack top -
- * r10) / 512, stack top = stackLow + MAX_CALL_FRAMES * 512.
+ * r10) / 512 (slots repeat every MAX_CALL_FRAMES frames, as keySlotOffset's), stack top =
+ * stackLow + MAX_CALL_FRAMES * 512.
  */
 function keySlot(f: FnLowering): Expr {
   const { m, bn } = f;
   const top = m.i32.add(m.i32.wrap(m.global.get(STACK_LOW_GLOBAL, bn.i64)), m.i32.const(MAX_CALL_FRAMES * STACK_SIZE));
-  const depth4 = m.i32.shr_u(m.i32.sub(top, f.get32(10)), m.i32.const(Math.log2(STACK_SIZE) - 2));
+  const depth4 = m.i32.and(m.i32.shr_u(m.i32.sub(top, f.get32(10)), m.i32.const(Math.log2(STACK_SIZE) - 2)), m.i32.const(4 * MAX_CALL_FRAMES - 1));
   return m.i32.add(m.i32.add(top, m.i32.const(keySlotOffset(0))), depth4);
 }
 

@@ -20,11 +20,12 @@
 // import `tail.lookup`, which applies the shared lookup (vm/helpers/tailcall.ts TailCalls) and
 // raises the interpreter's faults for a map that is not a prog array.
 
-import { MAX_TAIL_CALLS } from "../../vm/isa/opcodes.js";
+import { MAX_CALL_FRAMES, MAX_TAIL_CALLS, STACK_FRAMES, STACK_SIZE } from "../../vm/isa/opcodes.js";
 import type { MapDescriptor } from "../../vm/maps/descriptor.js";
 import { MapType } from "../../vm/maps/types.js";
 import type { Expr } from "../ir.js";
-import { PARAM_COUNT, PROGRAM_TABLE, TAIL_CALLS_GLOBAL, type FnLowering } from "./context.js";
+import { PARAM_COUNT, PROGRAM_TABLE, STACK_LOW_GLOBAL, TAIL_CALLS_GLOBAL, type FnLowering } from "./context.js";
+import { Fault } from "../faults.js";
 
 export const TAIL_LOOKUP = "tail_lookup";
 export const TAIL_ENSURE = "tail_ensure";
@@ -51,6 +52,7 @@ export function lowerTailCall(f: FnLowering, i: number): Expr {
   const jump = m.block(
     null,
     [
+      roomForTarget(f, i),
       m.global.set(TAIL_CALLS_GLOBAL, m.i32.add(count(), m.i32.const(1))),
       present,
       f.ret(m.call_indirect(PROGRAM_TABLE, get(), f.callArgs(f.get(10)), params, bn.i64)),
@@ -59,6 +61,21 @@ export function lowerTailCall(f: FnLowering, i: number): Expr {
   );
   const taken = m.i32.and(m.i32.ne(get(), m.i32.const(0)), m.i32.lt_u(count(), m.i32.const(MAX_TAIL_CALLS)));
   return m.block(null, [m.local.set(id, lookup), m.if(taken, jump)], bn.none);
+}
+
+/**
+ * The target takes this frame and may call MAX_CALL_FRAMES deep from it: a tail call is taken
+ * only with that room on the CPU's stack (STACK_FRAMES frames below its top = stackLow +
+ * MAX_CALL_FRAMES × 512, entry.ts), as the interpreter checks; else the run faults naming the
+ * frame ((top - r10) / 512 + 1). Without it a chain of tail calls from subprograms could run past
+ * the CPU's stack.
+ */
+function roomForTarget(f: FnLowering, i: number): Expr {
+  const { m, bn } = f;
+  const low = m.global.get(STACK_LOW_GLOBAL, bn.i64);
+  const lowest = m.i64.sub(low, m.i64.const(BigInt((STACK_FRAMES - 2 * MAX_CALL_FRAMES) * STACK_SIZE)));
+  const frame = m.i64.add(m.i64.div_u(m.i64.sub(m.i64.add(m.global.get(STACK_LOW_GLOBAL, bn.i64), m.i64.const(BigInt(MAX_CALL_FRAMES * STACK_SIZE))), f.get(10)), m.i64.const(BigInt(STACK_SIZE))), m.i64.const(1n));
+  return m.if(m.i64.lt_u(f.get(10), lowest), f.fault(Fault.TAIL_CALL_DEPTH, i, frame));
 }
 
 /** prog_array_get inlined: (u32) r3 < max_entries ? the slot's id (atomic: user space writes it) : 0. */

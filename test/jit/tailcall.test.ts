@@ -94,6 +94,25 @@ describe.each(ENGINE_NAMES)("bpf_tail_call on the %s", (name: EngineName) => {
     expect(r.run(frame()).retval).toBe(42n);
   });
 
+  it("tail calls from subprograms stack a frame each (the target takes the subprogram's): a self-chain of 33 runs 34 frames deep", async () => {
+    // The selftests' tailcall_bpf2bpf_hierarchy programs: the kernel bounds this by stack bytes,
+    // we by STACK_FRAMES (a program's 8 frames and one per tail call).
+    const m = machine("xdp", [...MAPS]);
+    const source = counting(`mov %r1, %r6\ncall local sub\nmov %r0, 1\nexit\nsub:\nlddw %r2, map_fd 0\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit`);
+    slot(m, 0, m.programs.add(program(source, "self")));
+    expect((await runner(name, m, source)).run(frame()).verdict).toBe("XDP_DROP");
+    expect(count(m)).toBe(34n);
+  });
+
+  it("a tail call without room below for its target's 8 frames faults, naming the frame (two frames a tail call here)", async () => {
+    const m = machine("xdp", [...MAPS]);
+    const source = counting(`mov %r1, %r6\ncall local sub\nmov %r0, 1\nexit\nsub:\ncall local sub2\nexit\nsub2:\nlddw %r2, map_fd 0\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit`);
+    slot(m, 0, m.programs.add(program(source, "deep")));
+    const r = await runner(name, m, source);
+    expect(() => r.run(frame())).toThrow(/tail call in frame 35: no room for the target's 8 frames \(a CPU's stack holds 41/);
+    expect(count(m)).toBe(17n); // 16 tail calls taken, at frames 3, 5, ... 33
+  });
+
   it("a prog array the JIT cannot see at compile time (spilled r2) goes through the shared lookup", async () => {
     const m = machine("xdp", [...MAPS]);
     slot(m, 2, m.programs.add(program("mov %r0, 21\nexit")));

@@ -75,10 +75,12 @@ export const isForEachHelper = (def: HelperDef | undefined): def is ForEachHelpe
  * program's): one of MAX_CALL_FRAMES slots at the end of the CPU's scratch area (vm/memory/
  * layout.ts: stack, then ctx, then scratch; the run record and redirect_map's key use its start,
  * vm/runtime/record.ts), so nested walks keep their own keys as the kernel's helper frames do.
- * Returned relative to the CPU's stack top (r10 of frame 0).
+ * Past MAX_CALL_FRAMES frames (after tail calls: STACK_FRAMES) the slots repeat: two walks a
+ * multiple of 8 frames apart, both still running, would share one (a tail call made from inside
+ * a walk's callback, then a walk 8 frames below). Returned relative to the CPU's stack top.
  */
 export function keySlotOffset(depth: number): number {
-  return CTX_SIZE + SCRATCH_SIZE - 4 * MAX_CALL_FRAMES + 4 * depth;
+  return CTX_SIZE + SCRATCH_SIZE - 4 * MAX_CALL_FRAMES + 4 * (depth % MAX_CALL_FRAMES);
 }
 
 /** Is [addr, addr + size) inside the key slots of the CPU whose stack top is `stackTop`? */

@@ -15,10 +15,10 @@
 // members under isolatedModules/verbatimModuleSyntax, and a property load is not a literal).
 // test/interpreter/dispatch.test.ts checks every label against `Op`.
 
-import { MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE } from "../isa/opcodes.js";
+import { MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 import { divS64, divU64, modS64, modU64, mul64, RES, bswap32 } from "./arith64.js";
 import {
-  atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, tailCall, wideAddress,
+  atomic, budgetExceeded, callHelper, callIndirect, callTooDeep, checkAccess, internalError, loadPacket, tailCall, tailCallTooDeep, wideAddress,
 } from "./slow.js";
 import { SAVED_PER_FRAME, type Prepared, type RunState } from "./state.js";
 import { nextCallback, startLoop } from "./loop.js";
@@ -40,11 +40,13 @@ export function execute(first: Prepared, st: RunState): void {
   const frameRegs = st.frameRegs;
   const frameProg = st.frameProg;
   const mayGoto = st.mayGoto;
+  const frameBase = st.frameBase;
   let stackLo = stackTop - STACK_SIZE;
   let pc = 0;
   let seg = 0; // first slot of the current straight-line segment
   let count = 0;
   let depth = 0;
+  let base = 0; // the depth the running program started at (a tail call's target: its caller's)
   mayGoto[0] = MAY_GOTO_LOOPS;
 
   for (;;) {
@@ -215,8 +217,8 @@ export function execute(first: Prepared, st: RunState): void {
       case 116 /* CALLX */: callIndirect(p, st, pc, d); pc++; continue;
       case 115 /* CALL_LOCAL */: {
         // bpf-to-bpf call: r1..r5 are the arguments, r6..r9 are callee-saved, and the callee gets
-        // the next 512-byte frame below (kernel MAX_CALL_FRAMES frames at most).
-        if (depth === MAX_CALL_FRAMES - 1) throw callTooDeep(p, pc, MAX_CALL_FRAMES);
+        // the next 512-byte frame below (kernel MAX_CALL_FRAMES frames a program at most).
+        if (depth - base === MAX_CALL_FRAMES - 1) throw callTooDeep(p, pc, MAX_CALL_FRAMES);
         count += pc - seg + 1;
         const f = depth * SAVED_PER_FRAME;
         for (let r = 0; r < 5; r++) {
@@ -225,6 +227,7 @@ export function execute(first: Prepared, st: RunState): void {
         }
         frameRet[depth] = pc + 1;
         frameProg[depth] = p;
+        frameBase[depth] = base;
         depth++;
         mayGoto[depth] = MAY_GOTO_LOOPS;
         lo[10] = lo[10]! - STACK_SIZE;
@@ -249,6 +252,7 @@ export function execute(first: Prepared, st: RunState): void {
         stackLo = (lo[10]! >>> 0) - STACK_SIZE;
         pc = frameRet[depth]!;
         seg = pc;
+        base = frameBase[depth]!;
         const caller = frameProg[depth]!;
         if (caller !== p) {
           p = caller;
@@ -264,6 +268,9 @@ export function execute(first: Prepared, st: RunState): void {
           pc++;
           continue;
         }
+        // The target takes this frame and may call MAX_CALL_FRAMES deep from it (STACK_FRAMES).
+        if (depth + MAX_CALL_FRAMES > STACK_FRAMES) throw tailCallTooDeep(p, pc, depth);
+        base = depth;
         count += pc - seg + 1;
         p = next;
         code = next.code;
@@ -289,7 +296,7 @@ export function execute(first: Prepared, st: RunState): void {
           if (!start) seg = pc;
           continue;
         }
-        if (depth === MAX_CALL_FRAMES - 1) throw callTooDeep(p, pc, MAX_CALL_FRAMES);
+        if (depth - base === MAX_CALL_FRAMES - 1) throw callTooDeep(p, pc, MAX_CALL_FRAMES);
         if (start) count += pc - seg + 1;
         const f = depth * SAVED_PER_FRAME;
         for (let r = 0; r < 5; r++) {
@@ -298,6 +305,7 @@ export function execute(first: Prepared, st: RunState): void {
         }
         frameRet[depth] = p.loopSlot;
         frameProg[depth] = p;
+        frameBase[depth] = base;
         depth++;
         mayGoto[depth] = MAY_GOTO_LOOPS;
         lo[10] = lo[10]! - STACK_SIZE;

@@ -3,7 +3,7 @@
 // dispatch loop so that the loop stays small enough for V8 to optimise well.
 
 import { BpfError, BpfRuntimeError } from "../errors.js";
-import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { MAX_CALL_FRAMES, STACK_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 import type { HelperDef } from "../helpers/registry.js";
 import { inKeySlots } from "../helpers/for-each.js";
 import { SKB_DATA_END_OFFSET, SKB_DATA_OFFSET } from "../programs/skb.js";
@@ -43,7 +43,7 @@ export function checkAccess(p: Prepared, st: RunState, pc: number, addr: number,
   const def = p.defs[pc];
   const base = def?.kind === "ldx" ? ins.src : ins.dst;
   const shown = addr >= 0 ? addr : exactAddress(st, base, ins.off);
-  const stackBase = st.stackTop - MAX_CALL_FRAMES * STACK_SIZE;
+  const stackBase = st.stackTop - STACK_FRAMES * STACK_SIZE;
   let reason: string;
   if (addr < 0) reason = "outside the 32-bit address space";
   else if (addr < st.stackTop && addr + size > stackBase) {
@@ -185,6 +185,11 @@ export function budgetExceeded(p: Prepared, pc: number): BpfRuntimeError {
 
 export function callTooDeep(p: Prepared, pc: number, frames: number): BpfRuntimeError {
   return runtimeFault(p, pc, `the call stack of ${frames + 1} frames is too deep (at most ${frames})`);
+}
+
+/** A tail call at `depth` whose target could not make its MAX_CALL_FRAMES calls on the CPU's stack. */
+export function tailCallTooDeep(p: Prepared, pc: number, depth: number): BpfRuntimeError {
+  return runtimeFault(p, pc, `tail call in frame ${depth + 1}: no room for the target's ${MAX_CALL_FRAMES} frames (a CPU's stack holds ${STACK_FRAMES}: ${MAX_CALL_FRAMES} and one per tail call)`);
 }
 
 export function internalError(p: Prepared, pc: number, what: string): BpfError {

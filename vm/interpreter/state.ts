@@ -5,7 +5,7 @@
 import type { HelperContext, HelperDef, HelperTable } from "../helpers/registry.js";
 import type { MapDescriptor } from "../maps/descriptor.js";
 import type { Insn } from "../isa/instruction.js";
-import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
+import { STACK_FRAMES } from "../isa/opcodes.js";
 import type { OpDef } from "../isa/table.js";
 import { RegionSet } from "./regions.js";
 
@@ -52,15 +52,20 @@ export class RunState {
   readonly lo = new Int32Array(16);
   readonly hi = new Int32Array(16);
   /** Return slot and callee-saved registers of each active caller frame. */
-  readonly frameRet = new Int32Array(MAX_CALL_FRAMES);
-  readonly frameRegs = new Int32Array(MAX_CALL_FRAMES * SAVED_PER_FRAME);
+  readonly frameRet = new Int32Array(STACK_FRAMES);
+  readonly frameRegs = new Int32Array(STACK_FRAMES * SAVED_PER_FRAME);
   /** The program each active caller frame runs (a tail call may switch programs mid-chain). */
-  readonly frameProg: Array<Prepared | undefined> = new Array(MAX_CALL_FRAMES).fill(undefined);
+  readonly frameProg: Array<Prepared | undefined> = new Array(STACK_FRAMES).fill(undefined);
+  /**
+   * The depth each active caller frame's program started at: 0, or where a tail call put it.
+   * A program's own calls may go MAX_CALL_FRAMES deep from there.
+   */
+  readonly frameBase = new Int32Array(STACK_FRAMES);
   /**
    * may_goto's budget in each active frame (by depth): set to MAY_GOTO_LOOPS when the frame is
    * entered, as the kernel's prologue stores BPF_MAX_LOOPS in the frame's hidden slot.
    */
-  readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
+  readonly mayGoto = new Int32Array(STACK_FRAMES);
   /** Tail calls of the machine (undefined: the machine has no maps, so `call 12` cannot load). */
   tail: TailCallTargets | undefined = undefined;
   /** Tail calls taken in the current run (kernel tail_call_cnt). */
@@ -69,21 +74,21 @@ export class RunState {
    * bpf_loop in progress in each active caller frame (by its depth, loop.ts): the index of the
    * iteration running, nr_loops, the callback's slot, callback_ctx and where the loop returns.
    */
-  readonly loopIndex = new Int32Array(MAX_CALL_FRAMES);
-  readonly loopCount = new Int32Array(MAX_CALL_FRAMES);
-  readonly loopTarget = new Int32Array(MAX_CALL_FRAMES);
-  readonly loopCtxLo = new Int32Array(MAX_CALL_FRAMES);
-  readonly loopCtxHi = new Int32Array(MAX_CALL_FRAMES);
-  readonly loopRet = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopIndex = new Int32Array(STACK_FRAMES);
+  readonly loopCount = new Int32Array(STACK_FRAMES);
+  readonly loopTarget = new Int32Array(STACK_FRAMES);
+  readonly loopCtxLo = new Int32Array(STACK_FRAMES);
+  readonly loopCtxHi = new Int32Array(STACK_FRAMES);
+  readonly loopRet = new Int32Array(STACK_FRAMES);
   /**
    * Which helper's callback each frame runs (CallbackKind), and for bpf_for_each_map_elem
    * (for-each.ts) the map walked and where the walk stands: the array index, or the hash bucket
    * and element. loopIndex counts its callback calls; loopTarget, loopCtx and loopRet serve both.
    */
-  readonly loopKind = new Uint8Array(MAX_CALL_FRAMES);
-  readonly walkMap: Array<MapDescriptor | undefined> = new Array(MAX_CALL_FRAMES).fill(undefined);
-  readonly walkPos = new Int32Array(MAX_CALL_FRAMES);
-  readonly walkElem = new Int32Array(MAX_CALL_FRAMES);
+  readonly loopKind = new Uint8Array(STACK_FRAMES);
+  readonly walkMap: Array<MapDescriptor | undefined> = new Array(STACK_FRAMES).fill(undefined);
+  readonly walkPos = new Int32Array(STACK_FRAMES);
+  readonly walkElem = new Int32Array(STACK_FRAMES);
   readonly regions = new RegionSet();
   readonly memory: WebAssembly.Memory;
   buffer!: ArrayBufferLike;

@@ -137,3 +137,12 @@ export const STACK_SIZE = 512;
 export const MAX_CALL_FRAMES = 8;
 /** Chained tail calls (kernel MAX_TAIL_CALL_CNT). */
 export const MAX_TAIL_CALLS = 33;
+/**
+ * Frames a CPU's stack holds (vm/memory/layout.ts): a program's MAX_CALL_FRAMES, and one more per
+ * tail call — a subprogram's tail call hands its frame to the target, whose own calls go on below
+ * it (the selftests' tailcall_bpf2bpf_hierarchy programs go 9 frames deep; the kernel bounds this
+ * by stack bytes, 256 a frame where tail calls and calls mix). A tail call is taken only with room
+ * below for the target's MAX_CALL_FRAMES (both engines fault otherwise), so no chain leaves the
+ * CPU's stack.
+ */
+export const STACK_FRAMES = MAX_CALL_FRAMES + MAX_TAIL_CALLS;

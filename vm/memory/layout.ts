@@ -5,7 +5,7 @@
 //   0x00000 .. 0x01000   null guard: never handed out, so a NULL pointer is never valid
 //   0x01000 .. 0x10000   AssemblyScript runtime static data (its --memoryBase)
 //   cpuBase ..           one region per CPU, each on its own cache lines:
-//                          stack   MAX_CALL_FRAMES × 512 bytes (frame 0 at the top)
+//                          stack   STACK_FRAMES × 512 bytes (frame 0 at the top)
 //                          ctx     context struct (xdp_md / __sk_buff)
 //                          scratch helper arguments and results
 //                          packet  headroom | data (up to packetMax) | tailroom
@@ -14,7 +14,7 @@
 //                        read in place by every CPU (tasks carry packet indices, not bytes)
 
 import { BpfError } from "../errors.js";
-import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { STACK_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 
 export const WASM_PAGE = 65536;
 export const NULL_GUARD = 0x1000;
@@ -71,7 +71,7 @@ export class Layout {
     if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > 256) {
       throw new RangeError(`cpus must be an integer from 1 to 256, got ${this.cpus}`);
     }
-    const stackSize = MAX_CALL_FRAMES * STACK_SIZE;
+    const stackSize = STACK_FRAMES * STACK_SIZE;
     const packetSlotSize = PACKET_HEADROOM + this.packetMax + PACKET_TAILROOM;
     this.cpuRegionSize = alignUp(stackSize + CTX_SIZE + SCRATCH_SIZE + packetSlotSize, CACHE_LINE);
     this.regions = Array.from({ length: this.cpus }, (_, cpu) => {
