@@ -201,6 +201,14 @@ describe("ebpf-wasm run PROG.o", () => {
     }
   });
 
+  it("a map of maps whose inner PERF_EVENT_ARRAY has no max_entries gets a slot per CPU, as libbpf gives it (the selftests' test_map_in_map)", () => {
+    for (const engine of ["interpreter", "jit", ...(kernelAvailability().ok ? ["kernel"] : [])]) {
+      const r = cli("run", join(ROOT, "test", "kernel", "fixtures", "perf_inner.o"), "--gen", "mix:5:seed=1", "--engine", engine, "--json");
+      expect(r.stderr, engine).toBe("");
+      expect(json(r).verdicts, engine).toEqual({ XDP_PASS: 5 });
+    }
+  });
+
   it("the same verdicts and maps on the JIT", () => {
     const a = json(cli("run", corpusFile("tail_calls"), "--gen", "mix:300:seed=4", "--json"));
     const b = json(cli("run", corpusFile("tail_calls"), "--gen", "mix:300:seed=4", "--json", "--engine", "jit"));

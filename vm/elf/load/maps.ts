@@ -251,13 +251,20 @@ export function mapAt(maps: readonly ObjectMap[], index: number, offset: number)
 }
 
 /**
- * libbpf (bpf_object__create_map): a PERF_EVENT_ARRAY declared without max_entries gets one
- * slot per possible CPU. Here that is the CPUs of the machine the object is loaded on (slot i
- * is CPU i's, as perf_buffer opens them).
+ * libbpf (bpf_object__create_map, map_set_def_max_entries): a PERF_EVENT_ARRAY declared without
+ * max_entries gets one slot per possible CPU, a map of maps' inner template too. Here that is the
+ * CPUs of the machine the object is loaded on (slot i is CPU i's, as perf_buffer opens them).
  */
-export function withCpuSlots<S extends { readonly type: number | string; readonly maxEntries: number }>(spec: S, cpus: number): S {
+export function withCpuSlots<S extends CpuSlotted>(spec: S, cpus: number): S {
   const perf = spec.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || spec.type === "perf_event_array";
-  return perf && spec.maxEntries === 0 ? { ...spec, maxEntries: cpus } : spec;
+  const own = perf && spec.maxEntries === 0 ? { ...spec, maxEntries: cpus } : spec;
+  return spec.inner ? { ...own, inner: withCpuSlots(spec.inner, cpus) } : own;
+}
+
+interface CpuSlotted {
+  readonly type: number | string;
+  readonly maxEntries: number;
+  readonly inner?: CpuSlotted;
 }
 
 /**
