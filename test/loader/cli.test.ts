@@ -209,6 +209,12 @@ describe("ebpf-wasm run PROG.o", () => {
     }
   });
 
+  it.skipIf(!kernelAvailability().ok)("--engine kernel: an object BTF the kernel refuses is dropped, as libbpf drops it, and the report says so", () => {
+    const out = json(cli("run", fixtureFile("naked_btf"), "--gen", "mix:5:seed=1", "--engine", "kernel", "--json"));
+    expect(out.verdicts).toEqual({ drop: 5 });
+    expect(out.notes).toEqual([expect.stringMatching(/refused the object's BTF \(BPF_BTF_LOAD\): naked_filter loaded without it/)]);
+  });
+
   it("the same verdicts and maps on the JIT", () => {
     const a = json(cli("run", corpusFile("tail_calls"), "--gen", "mix:300:seed=4", "--json"));
     const b = json(cli("run", corpusFile("tail_calls"), "--gen", "mix:300:seed=4", "--json", "--engine", "jit"));
@@ -319,6 +325,7 @@ describe("ebpf-wasm run PROG.o", () => {
   });
 
   const kernel = kernelAvailability();
+  if (!kernel.ok) console.log(`skipped: no kernel bpf() (${kernel.reason})`);
   it.skipIf(!kernel.ok)("--engine kernel: the kernel's verdicts and maps equal the interpreter's", () => {
     const mapFile = join(dir, "allow2.json");
     writeFileSync(mapFile, JSON.stringify([{ key: "0a000001 0a000002 0050 0000", value: "01000000" }]));

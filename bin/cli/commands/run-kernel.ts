@@ -106,13 +106,21 @@ function runWith(
     // needs them; a global subprogram is then verified on its own, as there).
     const funcInfo = programFuncInfo(obj, p);
     const attach = p.sectionType?.expectedAttach; // xdp/devmap: egress_ifindex is readable
-    const k = bridge.load(p.insns, {
-      type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name,
-      ...(funcInfo ? { funcInfo } : {}), ...(attach !== undefined ? { expectedAttachType: attach } : {}),
-    });
+    const loadOptions = { type: PROGRAM_TYPES[p.type ?? entry.type!].kernelType!, sharedMaps: kmaps, name: p.name, ...(attach !== undefined ? { expectedAttachType: attach } : {}) };
+    let k: KernelProgram;
+    try {
+      k = bridge.load(p.insns, { ...loadOptions, ...(funcInfo ? { funcInfo } : {}) });
+    } catch (err) {
+      // libbpf drops a BTF the kernel refuses (bpf_object__sanitize_and_load_btf) and loads
+      // without it; a program that needs it (global functions) is refused then anyway.
+      if (!(funcInfo && err instanceof KernelError && err.log.includes("BPF_BTF_LOAD refused the program's BTF"))) throw err;
+      k = bridge.load(p.insns, loadOptions);
+      btfDropped.push(p.name);
+    }
     programs.push(k);
     return k;
   };
+  const btfDropped: string[] = [];
   let prog: KernelProgram;
   try {
     for (const spec of specs) kmaps.push(bridge.createMap(spec));
@@ -184,6 +192,7 @@ function runWith(
       else maps[name] = dumpKernelMap(map, cpus);
     });
     if (socket && readsHeadersRelative(entry.insns)) notes.push(SOCKET_HEADERS_NOTE);
+    if (btfDropped.length) notes.push(`the kernel refused the object's BTF (BPF_BTF_LOAD): ${btfDropped.join(", ")} loaded without it, as libbpf does`);
     if (runs.some((k) => k.errno)) notes.push("ERROR(n): BPF_PROG_TEST_RUN refused the packet with errno n (e.g. a frame too short for an skb, or longer than a test run takes)");
     // BPF_PROG_TEST_RUN has only the bytes it is given: skb->len is their count (ctx_in may not set
     // len), while our engines give a frame cut at capture its wire length (vm/runtime/README.md).
