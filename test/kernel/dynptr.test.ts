@@ -88,6 +88,8 @@ describe("dynptr_pkt.o (skb and xdp dynptrs: the kfuncs)", () => {
       expect(rc.get(19), "the EtherType through a slice").toBe((last[12]! << 8) | last[13]!);
       expect(rc.get(25), "the size after adjust").toBe(last.length - 14);
       expect([rc.get(23), rc.get(26), rc.get(27)]).toEqual([E2BIG, EINVAL, -34]); // read past the end, adjust start > end, past the size
+      // The clone, narrowed to 4 bytes from frame byte 16; the original keeps its size.
+      expect([rc.get(29), rc.get(30), rc.get(31)]).toEqual([0, 4 * 100000 + last.length - 14, last[16]]);
       if (program === "dynptr_socket_pkt") expect([rc.get(18), rc.get(8)], "read-only").toEqual([1, EINVAL]);
       if (program === "dynptr_xdp_pkt") {
         // The last frame (9,000 bytes): bytes 3510..3529 span the linear part and a fragment, so

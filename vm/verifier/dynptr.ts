@@ -22,8 +22,8 @@ const DYNPTR_SIZE = 16;
 
 /** What a helper's dynptr argument wants (the ARG_PTR_TO_DYNPTR flags of its proto). */
 export type DynptrArg =
-  /** MEM_UNINIT: stack to make a dynptr of `make`'s type in. */
-  | { readonly make: DynptrTypeValue }
+  /** MEM_UNINIT: stack to make a dynptr of `make`'s type in; a clone takes its parent's reference. */
+  | { readonly make: DynptrTypeValue; readonly cloneRef?: number }
   /** An initialised dynptr, of `type` when given (else any); `release`: OBJ_RELEASE. */
   | { readonly make?: undefined; readonly type?: DynptrTypeValue; readonly release?: boolean };
 
@@ -53,7 +53,7 @@ export function processDynptrArg(env: Env, st: VState, pc: number, regno: number
     // The kernel writes the 16 bytes first (check_mem_access, two BPF_DW writes): bounds, and an
     // unreferenced dynptr there is destroyed (a referenced one refuses the write).
     for (let off = 0; off < DYNPTR_SIZE; off += 8) checkMemAccess(env, st, { regno, off, size: 8, access: "write", value: UNKNOWN_SCALAR });
-    return makeDynptr(env, st, pc, r.frame, spi as number, want.make);
+    return makeDynptr(env, st, pc, r.frame, spi as number, want.make, want.cloneRef);
   }
   if (want.release) {
     // check_func_arg's OBJ_RELEASE check comes before the dynptr's own.
@@ -139,13 +139,16 @@ function dynptrSlot(r: Reg): number | string {
   return spi;
 }
 
-/** mark_stack_slots_dynptr: slots spi (first) and spi - 1 hold a new dynptr; RINGBUF acquires its reference. */
-function makeDynptr(env: Env, st: VState, pc: number, frameno: number, spi: number, type: DynptrTypeValue): DynptrAt {
+/**
+ * mark_stack_slots_dynptr: slots spi (first) and spi - 1 hold a new dynptr; RINGBUF acquires its
+ * reference, or shares its parent's (`cloneRef`: bpf_dynptr_clone, released with it).
+ */
+function makeDynptr(env: Env, st: VState, pc: number, frameno: number, spi: number, type: DynptrTypeValue, cloneRef = 0): DynptrAt {
   const id = env.nextId();
   let ref = 0;
   if (type === DynptrType.RINGBUF) {
-    ref = env.nextId();
-    st.refs.push({ id: ref, insn: pc });
+    ref = cloneRef || env.nextId();
+    if (!cloneRef) st.refs.push({ id: ref, insn: pc });
   }
   const f = st.frames[frameno]!;
   const state = pointer("dynptr", { map: type, range: 1, id, ref });

@@ -11,7 +11,7 @@ import { intPtrOrNull, processIterArg, processIterNext, type IterArg } from "./i
 import { reject, VerifierReject } from "./messages.js";
 import { NOT_INIT, UNKNOWN_SCALAR, isNullScalar, regConst, typeName } from "./regs.js";
 import { processDynptrArg, kfuncSlice, type DynptrAt } from "./dynptr.js";
-import { DynptrType } from "./dynptr-slot.js";
+import { DynptrType, type DynptrTypeValue } from "./dynptr-slot.js";
 import { checkHelperMem, MAX_VAR_OFF } from "./memory.js";
 import { umaxNum } from "./bounds.js";
 import { markPrecise } from "./precision.js";
@@ -42,7 +42,9 @@ export function checkKfuncCall(env: Env, st: VState, id: number): VState | undef
         if (r.type !== "ctx") reject(`arg#${i} expected pointer to ctx, but got ${typeName(r)}`);
         return;
       case "dynptr_uninit":
-        processDynptrArg(env, st, st.pc, regno, { make: def.proto.dynptr === "xdp" ? DynptrType.XDP : DynptrType.SKB }, "kfunc");
+        // bpf_dynptr_clone: its parent's type and reference (the dynptr argument before it).
+        if (dynptr) processDynptrArg(env, st, st.pc, regno, { make: dynptr.state.map as DynptrTypeValue, cloneRef: dynptr.state.ref }, "kfunc");
+        else processDynptrArg(env, st, st.pc, regno, { make: def.proto.dynptr === "xdp" ? DynptrType.XDP : DynptrType.SKB }, "kfunc");
         return;
       case "dynptr":
         dynptr = processDynptrArg(env, st, st.pc, regno, {}, "kfunc");

@@ -14,7 +14,8 @@ import type { ProgramTypeName } from "../../programs/types.js";
  *   ctx            the program's context (KF_ARG_PTR_TO_CTX: `struct xdp_md *`, `struct __sk_buff *`)
  *   dynptr         `const struct bpf_dynptr *`: an initialised dynptr (KF_ARG_PTR_TO_DYNPTR)
  *   dynptr_uninit  `struct bpf_dynptr *ptr__uninit`: stack the kfunc makes a dynptr of the
- *                  proto's `dynptr` type in
+ *                  proto's `dynptr` type in (bpf_dynptr_clone's `clone__uninit`: of the type of
+ *                  the dynptr before it, sharing its reference)
  *   buffer_opt     `void *buffer__opt`: memory of the next parameter's size, or NULL
  *                  (KF_ARG_PTR_TO_MEM_SIZE with an optional pointer)
  *   buffer_size    `u32 buffer__szk`: the size of the buffer before it, a known constant

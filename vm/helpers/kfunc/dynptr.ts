@@ -7,6 +7,9 @@
 //   int bpf_dynptr_adjust(const struct bpf_dynptr *p, u32 start, u32 end)
 //   bool bpf_dynptr_is_null(const struct bpf_dynptr *p), bool bpf_dynptr_is_rdonly(...)
 //   __u32 bpf_dynptr_size(const struct bpf_dynptr *p)
+//   int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit): the same
+//     view, a dynptr of its own (adjust one, not the other); a ring buffer one shares the record's
+//     reference (submitting either releases both)
 //
 // An skb or xdp dynptr views the packet through the program's context (../packet/dynptr-packet.ts):
 // its size is the packet's length when it is made, and bpf_dynptr_read / _write / the slices
@@ -83,6 +86,17 @@ export function dynptrKfuncs(access: PacketDynptrAccess | undefined, skbReadOnly
       if (start > d.size || end > d.size) return errno(ERANGE);
       if (start > end) return errno(EINVAL);
       narrowDynptr(mem, dynptrOut(mem, "bpf_dynptr_adjust", p), start, end - start);
+      return 0n;
+    }),
+    kfunc("bpf_dynptr_clone", { params: ["dynptr", "dynptr_uninit"], ret: "int" }, (ctx, p, cloneReg) => {
+      const mem = memOf(ctx.memory);
+      const from = dynptrOut(mem, "bpf_dynptr_clone", p);
+      const to = dynptrOut(mem, "bpf_dynptr_clone", cloneReg);
+      if (dynptrAt(mem, "bpf_dynptr_clone", p).data === 0n) {
+        setNullDynptr(mem, to);
+        return errno(EINVAL);
+      }
+      mem.bytes.copyWithin(to, from, from + 16);
       return 0n;
     }),
     query("bpf_dynptr_is_null", (d) => (d.data === 0n ? 1n : 0n)),

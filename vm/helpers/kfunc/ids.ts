@@ -26,6 +26,7 @@ const NAMES: readonly string[] = [
   "bpf_dynptr_is_null",
   "bpf_dynptr_is_rdonly",
   "bpf_dynptr_size",
+  "bpf_dynptr_clone",
 ];
 
 export const KFUNC_IDS: Readonly<Record<string, number>> = Object.fromEntries(NAMES.map((n, i) => [n, KFUNC_ID_BASE + i]));
