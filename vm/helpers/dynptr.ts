@@ -16,21 +16,16 @@
 
 import { BpfRuntimeError } from "../errors.js";
 import type { HelperDef } from "./registry.js";
-import { DYNPTR_SKB, DYNPTR_XDP, type PacketDynptrAccess } from "./packet/dynptr-packet.js";
+import type { PacketDynptrAccess } from "./packet/dynptr-packet.js";
+import { DYNPTR_SIZE, DynptrType } from "./dynptr-type.js";
 import { memOf, u32, type Mem } from "./packet/memory.js";
 import { E2BIG, EFAULT, EINVAL, errno } from "./packet/uapi.js";
-
-/** enum bpf_dynptr_type. */
-export const DYNPTR_LOCAL = 1;
-export const DYNPTR_RINGBUF = 2;
-export { DYNPTR_SKB, DYNPTR_XDP };
 
 const SIZE_MASK = 0xffffff;
 const TYPE_SHIFT = 28;
 const RDONLY_BIT = 0x80000000;
 /** DYNPTR_MAX_SIZE: the largest size a dynptr may have. */
 const MAX_SIZE = SIZE_MASK;
-const DYNPTR_BYTES = 16;
 
 export interface Dynptr {
   /** 0n: a null dynptr. */
@@ -43,7 +38,7 @@ export interface Dynptr {
 
 /** The dynptr at `reg` (checked to lie in the memory). */
 export function dynptrAt(mem: Mem, helper: string, reg: bigint): Dynptr {
-  const at = mem.span(helper, "dynptr", reg, DYNPTR_BYTES);
+  const at = mem.span(helper, "dynptr", reg, DYNPTR_SIZE);
   const meta = mem.u32(at + 8);
   return {
     data: mem.view.getBigUint64(at, true),
@@ -70,14 +65,14 @@ export function narrowDynptr(mem: Mem, at: number, start: number, size: number):
 
 /** bpf_dynptr_set_null. */
 export function setNullDynptr(mem: Mem, at: number): void {
-  mem.bytes.fill(0, at, at + DYNPTR_BYTES);
+  mem.bytes.fill(0, at, at + DYNPTR_SIZE);
 }
 
 /** bpf_dynptr_check_size: -E2BIG past DYNPTR_MAX_SIZE, else 0. */
 export const checkDynptrSize = (size: number): number => (size > MAX_SIZE ? E2BIG : 0);
 
 /** The dynptr struct a making helper writes (its last argument), checked to lie in the memory. */
-export const dynptrOut = (mem: Mem, helper: string, reg: bigint): number => mem.span(helper, "dynptr", reg, DYNPTR_BYTES);
+export const dynptrOut = (mem: Mem, helper: string, reg: bigint): number => mem.span(helper, "dynptr", reg, DYNPTR_SIZE);
 
 /** bpf_dynptr_check_off_len. */
 export const outOfRange = (d: Dynptr, offset: number, len: number): boolean => len > d.size || offset > d.size - len;
@@ -87,8 +82,8 @@ export function memoryView(mem: Mem, helper: string, d: Dynptr, offset: number, 
   return mem.span(helper, "dynptr data", d.data + BigInt(d.offset) + BigInt(offset), len);
 }
 
-export const isMemory = (d: Dynptr): boolean => d.type === DYNPTR_LOCAL || d.type === DYNPTR_RINGBUF;
-export const isPacket = (d: Dynptr): boolean => d.type === DYNPTR_SKB || d.type === DYNPTR_XDP;
+export const isMemory = (d: Dynptr): boolean => d.type === DynptrType.LOCAL || d.type === DynptrType.RINGBUF;
+export const isPacket = (d: Dynptr): boolean => d.type === DynptrType.SKB || d.type === DynptrType.XDP;
 
 /** The packet access of a machine, for skb and xdp dynptrs (which only a machine's kfuncs make). */
 export function packetAccess(access: PacketDynptrAccess | undefined, helper: string): PacketDynptrAccess {
@@ -115,7 +110,7 @@ const dynptrFromMem: HelperDef = {
       setNullDynptr(mem, at);
       return errno(err);
     }
-    initDynptr(mem, at, data, DYNPTR_LOCAL, size);
+    initDynptr(mem, at, data, DynptrType.LOCAL, size);
     return 0n;
   },
 };
@@ -157,12 +152,12 @@ const dynptrWrite = (access: PacketDynptrAccess | undefined): HelperDef => ({
     if (d.data === 0n || d.rdonly) return errno(EINVAL);
     if (outOfRange(d, offset, len)) return errno(E2BIG);
     switch (d.type) {
-      case DYNPTR_SKB: // skb_store_bytes's flags
+      case DynptrType.SKB: // skb_store_bytes's flags
         return packetAccess(access, "dynptr_write").write(mem, ctx, packetOf(d), d.offset + offset, src, len, flags);
-      case DYNPTR_XDP:
+      case DynptrType.XDP:
         return flags !== 0n ? errno(EINVAL) : packetAccess(access, "dynptr_write").write(mem, ctx, packetOf(d), d.offset + offset, src, len, 0n);
-      case DYNPTR_LOCAL:
-      case DYNPTR_RINGBUF: {
+      case DynptrType.LOCAL:
+      case DynptrType.RINGBUF: {
         if (flags !== 0n) return errno(EINVAL);
         const to = memoryView(mem, "dynptr_write", d, offset, len);
         mem.bytes.copyWithin(to, src, src + len); // memmove

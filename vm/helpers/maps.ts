@@ -16,7 +16,8 @@ import { NULL_GUARD } from "../memory/layout.js";
 import { helperRule, SPECIAL_MAPS } from "../verifier/helper-rules.js";
 import { FOR_EACH_ID, FOR_EACH_MAP_TYPES, forEachMapElemHelper } from "./for-each.js";
 import type { HelperArg, HelperDef, HelperRet } from "./registry.js";
-import { DYNPTR_RINGBUF, checkDynptrSize, dynptrAt, dynptrOut, initDynptr, setNullDynptr } from "./dynptr.js";
+import { checkDynptrSize, dynptrAt, dynptrOut, initDynptr, setNullDynptr } from "./dynptr.js";
+import { DynptrType } from "./dynptr-type.js";
 import { memOf, u32 } from "./packet/memory.js";
 import { EINVAL, errno } from "./packet/uapi.js";
 
@@ -174,7 +175,7 @@ export function mapHelpers(maps: MapSet): HelperDef[] {
         setNullDynptr(mem, at);
         return errno(err || EINVAL);
       }
-      initDynptr(mem, at, record, DYNPTR_RINGBUF, size);
+      initDynptr(mem, at, record, DynptrType.RINGBUF, size);
       return 0n;
     }),
     // BPF_FUNC_ringbuf_submit_dynptr / discard_dynptr: commit the dynptr's record (none for a

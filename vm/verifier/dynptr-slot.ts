@@ -7,11 +7,10 @@
 //   ref    RINGBUF: the reference bpf_ringbuf_reserve_dynptr acquired, in both slots
 // Only this module and dynptr.ts build or read these fields.
 
+import { DynptrType } from "../helpers/dynptr-type.js";
 import type { Reg } from "./regs.js";
 
-/** enum bpf_dynptr_type (include/linux/bpf.h): the types built here. */
-export const DynptrType = { LOCAL: 1, RINGBUF: 2, SKB: 3, XDP: 4 } as const;
-export type DynptrTypeValue = (typeof DynptrType)[keyof typeof DynptrType];
+export { DynptrType, type DynptrTypeValue } from "../helpers/dynptr-type.js";
 
 /** dynptr_type_str. */
 export const DYNPTR_TYPE_NAMES: readonly string[] = ["invalid", "local", "ringbuf", "skb", "xdp"];

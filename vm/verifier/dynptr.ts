@@ -16,9 +16,7 @@ import { reject } from "./messages.js";
 import { UNKNOWN_SCALAR, pointer, typeName, type Reg } from "./regs.js";
 import { Slot, type Frame, type VState } from "./state.js";
 import { DYNPTR_TYPE_NAMES, DynptrType, type DynptrTypeValue } from "./dynptr-slot.js";
-
-/** BPF_DYNPTR_SIZE / BPF_DYNPTR_NR_SLOTS. */
-const DYNPTR_SIZE = 16;
+import { DYNPTR_SIZE } from "../helpers/dynptr-type.js";
 
 /** What a helper's dynptr argument wants (the ARG_PTR_TO_DYNPTR flags of its proto). */
 export type DynptrArg =

@@ -20,7 +20,8 @@
 
 import { BpfRuntimeError } from "../../errors.js";
 import type { ProgramTypeName } from "../../programs/types.js";
-import { checkDynptrSize, dynptrAt, dynptrOut, initDynptr, isMemory, isPacket, memoryView, narrowDynptr, outOfRange, packetAccess, packetOf, setNullDynptr, DYNPTR_SKB, DYNPTR_XDP } from "../dynptr.js";
+import { checkDynptrSize, dynptrAt, dynptrOut, initDynptr, isMemory, isPacket, memoryView, narrowDynptr, outOfRange, packetAccess, packetOf, setNullDynptr, type Dynptr } from "../dynptr.js";
+import { DYNPTR_SIZE, DynptrType } from "../dynptr-type.js";
 import { memOf, u32 } from "../packet/memory.js";
 import type { PacketDynptrAccess } from "../packet/dynptr-packet.js";
 import { EINVAL, ERANGE, errno } from "../packet/uapi.js";
@@ -47,7 +48,7 @@ const kfunc = (name: string, proto: KfuncProto, impl: HelperImpl): KfuncDef => (
  */
 export function dynptrKfuncs(access: PacketDynptrAccess | undefined, skbReadOnly: boolean): KfuncDef[] {
   const fromPacket = (name: string, type: number, types: readonly ProgramTypeName[], rdonly: boolean): KfuncDef =>
-    kfunc(name, { params: ["ctx", "scalar", "dynptr_uninit"], ret: "int", dynptr: type === DYNPTR_XDP ? "xdp" : "skb", types }, (ctx, r1, flags, ptr) => {
+    kfunc(name, { params: ["ctx", "scalar", "dynptr_uninit"], ret: "int", dynptr: type === DynptrType.XDP ? "xdp" : "skb", types }, (ctx, r1, flags, ptr) => {
       const mem = memOf(ctx.memory);
       const at = dynptrOut(mem, name, ptr);
       if (flags !== 0n) {
@@ -71,11 +72,11 @@ export function dynptrKfuncs(access: PacketDynptrAccess | undefined, skbReadOnly
       const buffer = bufferReg === 0n ? 0 : mem.span(name, "buffer", bufferReg, len);
       return BigInt(packetAccess(access, name).slice(mem, ctx, packetOf(d), d.offset + offset, len, buffer));
     });
-  const query = (name: string, answer: (d: ReturnType<typeof dynptrAt>) => bigint): KfuncDef =>
+  const query = (name: string, answer: (d: Dynptr) => bigint): KfuncDef =>
     kfunc(name, { params: ["dynptr"], ret: "int" }, (ctx, p) => answer(dynptrAt(memOf(ctx.memory), name, p)));
   return [
-    fromPacket("bpf_dynptr_from_xdp", DYNPTR_XDP, ["xdp"], false),
-    fromPacket("bpf_dynptr_from_skb", DYNPTR_SKB, DYNPTR_SKB_TYPES, skbReadOnly),
+    fromPacket("bpf_dynptr_from_xdp", DynptrType.XDP, ["xdp"], false),
+    fromPacket("bpf_dynptr_from_skb", DynptrType.SKB, DYNPTR_SKB_TYPES, skbReadOnly),
     slice("bpf_dynptr_slice", false),
     slice("bpf_dynptr_slice_rdwr", true),
     kfunc("bpf_dynptr_adjust", { params: ["dynptr", "scalar", "scalar"], ret: "int" }, (ctx, p, startReg, endReg) => {
@@ -96,7 +97,7 @@ export function dynptrKfuncs(access: PacketDynptrAccess | undefined, skbReadOnly
         setNullDynptr(mem, to);
         return errno(EINVAL);
       }
-      mem.bytes.copyWithin(to, from, from + 16);
+      mem.bytes.copyWithin(to, from, from + DYNPTR_SIZE);
       return 0n;
     }),
     query("bpf_dynptr_is_null", (d) => (d.data === 0n ? 1n : 0n)),

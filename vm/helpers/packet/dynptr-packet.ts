@@ -13,11 +13,8 @@ import { skbPacket, xdpPacket } from "./context.js";
 import type { Mem } from "./memory.js";
 import { skbLoad, skbStore } from "./skb-bytes.js";
 import { XDP_PAGE } from "./xdp-frags.js";
+import { DynptrType } from "../dynptr-type.js";
 import { xdpBuffer, xdpOffset } from "./xdp-bytes.js";
-
-/** enum bpf_dynptr_type's packet types. */
-export const DYNPTR_SKB = 3;
-export const DYNPTR_XDP = 4;
 
 /** What a dynptr helper or kfunc needs of an skb or xdp dynptr: its ctx and type. */
 export interface PacketDynptr {
@@ -48,11 +45,11 @@ export function packetDynptrAccess(layout: Layout): PacketDynptrAccess {
     return 0n;
   };
   return {
-    read: (mem, ctx, d, offset, to, len) => (d.type === DYNPTR_XDP ? xdpCopy(mem, ctx, d, offset, to, len, true) : skbLoad(mem, skb(mem, d), offset, to, len)),
+    read: (mem, ctx, d, offset, to, len) => (d.type === DynptrType.XDP ? xdpCopy(mem, ctx, d, offset, to, len, true) : skbLoad(mem, skb(mem, d), offset, to, len)),
     write: (mem, ctx, d, offset, from, len, flags) =>
-      d.type === DYNPTR_XDP ? xdpCopy(mem, ctx, d, offset, from, len, false) : skbStore(mem, skb(mem, d), offset, from, len, flags),
+      d.type === DynptrType.XDP ? xdpCopy(mem, ctx, d, offset, from, len, false) : skbStore(mem, skb(mem, d), offset, from, len, flags),
     slice: (mem, ctx, d, offset, len, buffer) => {
-      if (d.type !== DYNPTR_XDP) {
+      if (d.type !== DynptrType.XDP) {
         // A linear skb: skb_header_pointer and skb_pointer_if_linear both point into it or fail.
         const p = skb(mem, d);
         return offset + len <= p.end - p.data ? p.data + offset : 0;
@@ -68,7 +65,7 @@ export function packetDynptrAccess(layout: Layout): PacketDynptrAccess {
       return buffer;
     },
     length: (mem, ctx, d) => {
-      if (d.type === DYNPTR_XDP) return xdp(mem, ctx, d).length;
+      if (d.type === DynptrType.XDP) return xdp(mem, ctx, d).length;
       const p = skb(mem, d);
       return p.end - p.data;
     },
