@@ -14,7 +14,7 @@ import type { Mem } from "./memory.js";
 import { skbLoad, skbStore } from "./skb-bytes.js";
 import { XDP_PAGE } from "./xdp-frags.js";
 import { DynptrType } from "../dynptr-type.js";
-import { xdpBuffer, xdpOffset } from "./xdp-bytes.js";
+import { xdpBuffer, xdpCopy, xdpOffset } from "./xdp-bytes.js";
 
 /** What a dynptr helper or kfunc needs of an skb or xdp dynptr: its ctx and type. */
 export interface PacketDynptr {
@@ -37,17 +37,10 @@ export interface PacketDynptrAccess {
 export function packetDynptrAccess(layout: Layout): PacketDynptrAccess {
   const xdp = (mem: Mem, ctx: HelperContext, d: PacketDynptr) => xdpBuffer(mem, layout, ctx, "dynptr", d.ctx);
   const skb = (mem: Mem, d: PacketDynptr) => skbPacket(mem, "dynptr", d.ctx);
-  const xdpCopy = (mem: Mem, ctx: HelperContext, d: PacketDynptr, offset: number, buf: number, len: number, load: boolean): bigint => {
-    const at = xdpOffset(xdp(mem, ctx, d), offset, len);
-    if (typeof at === "bigint") return at;
-    if (load) mem.bytes.copyWithin(buf, at, at + len);
-    else mem.bytes.copyWithin(at, buf, buf + len);
-    return 0n;
-  };
   return {
-    read: (mem, ctx, d, offset, to, len) => (d.type === DynptrType.XDP ? xdpCopy(mem, ctx, d, offset, to, len, true) : skbLoad(mem, skb(mem, d), offset, to, len)),
+    read: (mem, ctx, d, offset, to, len) => (d.type === DynptrType.XDP ? xdpCopy(mem, xdp(mem, ctx, d), offset, to, len, true) : skbLoad(mem, skb(mem, d), offset, to, len)),
     write: (mem, ctx, d, offset, from, len, flags) =>
-      d.type === DynptrType.XDP ? xdpCopy(mem, ctx, d, offset, from, len, false) : skbStore(mem, skb(mem, d), offset, from, len, flags),
+      d.type === DynptrType.XDP ? xdpCopy(mem, xdp(mem, ctx, d), offset, from, len, false) : skbStore(mem, skb(mem, d), offset, from, len, flags),
     slice: (mem, ctx, d, offset, len, buffer) => {
       if (d.type !== DynptrType.XDP) {
         // A linear skb: skb_header_pointer and skb_pointer_if_linear both point into it or fail.

@@ -58,14 +58,21 @@ function xdpCopyBytes(layout: Layout, id: 189 | 190): HelperDef {
       const mem = memOf(ctx.memory);
       const buffer = xdpBuffer(mem, layout, ctx, name, xdp);
       const len = u32(lenReg);
-      const buf = mem.span(name, "buf", bufReg, len);
-      const at = xdpOffset(buffer, u32(offsetReg), len);
-      if (typeof at === "bigint") return at;
-      if (load) mem.bytes.copyWithin(buf, at, at + len);
-      else mem.bytes.copyWithin(at, buf, buf + len);
-      return 0n;
+      return xdpCopy(mem, buffer, u32(offsetReg), mem.span(name, "buf", bufReg, len), len, load);
     },
   }, name);
+}
+
+/**
+ * __bpf_xdp_load_bytes (load) / __bpf_xdp_store_bytes: len bytes between the frame at offset and
+ * memory at `buf`; 0, or bpf_xdp_pointer's error.
+ */
+export function xdpCopy(mem: Mem, buffer: { data: number; length: number }, offset: number, buf: number, len: number, load: boolean): bigint {
+  const at = xdpOffset(buffer, offset, len);
+  if (typeof at === "bigint") return at;
+  if (load) mem.bytes.copyWithin(buf, at, at + len);
+  else mem.bytes.copyWithin(at, buf, buf + len);
+  return 0n;
 }
 
 /**
