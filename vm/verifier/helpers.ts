@@ -334,15 +334,24 @@ function checkSize(env: Env, st: VState, regno: number, r: Reg, zeroOk: boolean,
   const mem = meta.mem;
   if (!mem) reject(`R${regno} size argument without a memory argument before it`);
   meta.mem = undefined;
-  if (r.s.sminH < 0) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
-  if (uminNum(r.s) === 0 && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
-  const size = umaxNum(r.s);
-  if (size >= MAX_VAR_OFF) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+  const size = memSizeBound(regno, r, zeroOk);
   if (mem!.isNull) {
     if (!zeroOk || size !== 0) reject(`R${mem!.regno} type=scalar expected=fp`);
     return;
   }
   checkHelperMem(env, st, mem!.regno, size, mem!.access);
+}
+
+/**
+ * check_mem_size_reg's checks of a size register (a scalar) for helpers and kfuncs alike: the
+ * largest size it allows.
+ */
+export function memSizeBound(regno: number, r: Reg, zeroOk: boolean): number {
+  if (r.s.sminH < 0) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+  if (uminNum(r.s) === 0 && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
+  const size = umaxNum(r.s);
+  if (size >= MAX_VAR_OFF) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+  return size;
 }
 
 /** check_map_func_compatibility, both directions. */

@@ -12,8 +12,8 @@ import { reject, VerifierReject } from "./messages.js";
 import { NOT_INIT, UNKNOWN_SCALAR, isNullScalar, regConst, typeName } from "./regs.js";
 import { processDynptrArg, kfuncSlice, type DynptrAt } from "./dynptr.js";
 import { DynptrType, type DynptrTypeValue } from "./dynptr-slot.js";
-import { checkHelperMem, MAX_VAR_OFF } from "./memory.js";
-import { umaxNum } from "./bounds.js";
+import { checkHelperMem } from "./memory.js";
+import { memSizeBound } from "./helpers.js";
 import { markPrecise } from "./precision.js";
 import type { VState } from "./state.js";
 
@@ -82,10 +82,9 @@ function checkBuffer(env: Env, st: VState, regno: number): number {
   if (!isNullScalar(st.regs[regno - 1]!)) {
     try {
       if (size.type !== "scalar") reject(`R${regno} is not a scalar`);
-      if (size.s.sminH < 0) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
-      if (umaxNum(size.s) >= MAX_VAR_OFF) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-      checkHelperMem(env, st, regno - 1, umaxNum(size.s), "read");
-      checkHelperMem(env, st, regno - 1, umaxNum(size.s), "write");
+      const bound = memSizeBound(regno, size, true);
+      checkHelperMem(env, st, regno - 1, bound, "read");
+      checkHelperMem(env, st, regno - 1, bound, "write");
     } catch (e) {
       if (e instanceof VerifierReject) reject(`${e.reason}\narg#${regno - 2} arg#${regno - 1} memory, len pair leads to invalid memory access`);
       throw e;
