@@ -37,8 +37,8 @@ const IP_HEADER: ReadonlyMap<number, number> = new Map([[0x0800, 20], [0x86dd, 4
 export interface ObjectRun {
   readonly results: ReadonlyArray<{ verdict: string; retval: string; packet: string }>;
   /**
-   * Keyed maps as sorted "key=value" hex lines (PROG_ARRAYs left out: their values are fds /
-   * ids); ring buffers as their records' hex, in the order they were submitted.
+   * Keyed maps as sorted "key=value" hex lines (per-CPU values comma-separated, CPU 0 first;
+   * PROG_ARRAYs left out: their values are fds / ids); ring buffers as their records' hex, in the order they were submitted.
    */
   readonly maps: Record<string, string[]>;
 }
@@ -57,7 +57,8 @@ export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", dat
       if (m.spec.type === PROG_ARRAY) return;
       const map = loaded.machine.maps.get(m.name);
       if (map instanceof RingBuf) maps[m.name] = map.drain().map(hex);
-      else maps[m.name] = [...(loaded.machine.maps.keyed(m.name) as BpfMap<Uint8Array>).entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`).sort();
+      // Per-CPU values as the kernel report lists them: each CPU's, comma-separated.
+      else maps[m.name] = [...(map as BpfMap<Uint8Array | Uint8Array[]>).entries()].map(([k, v]) => `${hex(k)}=${Array.isArray(v) ? v.map(hex).join(",") : hex(v)}`).sort();
     });
     return { results, maps };
   } finally {

@@ -31,6 +31,7 @@ const LRU = abi.BPF_MAP_TYPE_LRU_HASH, LRU_PCPU = abi.BPF_MAP_TYPE_LRU_PERCPU_HA
 const DEVMAP = abi.BPF_MAP_TYPE_DEVMAP, QUEUE = abi.BPF_MAP_TYPE_QUEUE, STACK = abi.BPF_MAP_TYPE_STACK;
 const DEVMAP_HASH = abi.BPF_MAP_TYPE_DEVMAP_HASH, RINGBUF = abi.BPF_MAP_TYPE_RINGBUF;
 const CPUMAP = abi.BPF_MAP_TYPE_CPUMAP, XSKMAP = abi.BPF_MAP_TYPE_XSKMAP;
+const CG_STORAGE = abi.BPF_MAP_TYPE_CGROUP_STORAGE, PCPU_CG_STORAGE = abi.BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 
 const c = (type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, errno: number, says?: RegExp): SpecCase =>
   ({ type, keySize, valueSize, maxEntries, flags, errno, ...(says ? { says } : {}) });
@@ -147,4 +148,27 @@ export const SPEC_CASES: readonly SpecCase[] = [
   c(XSKMAP, 4, 4, 4, F.WRONLY_PROG, EINVAL, /BPF_F_WRONLY_PROG not accepted/),
   c(XSKMAP, 4, 4, 4, F.NO_PREALLOC, EINVAL, /BPF_F_NO_PREALLOC not accepted/),
   c(XSKMAP, 4, 4, 4, F.ZERO_SEED | F.MMAPABLE, EINVAL, /not accepted/),
+  // CGROUP_STORAGE / PERCPU_CGROUP_STORAGE: a struct bpf_cgroup_storage_key or u64 key, max_entries
+  // 0, values up to 65,407 bytes (32 KiB per CPU), NUMA and the access flags; checked in that order.
+  ...[CG_STORAGE, PCPU_CG_STORAGE].flatMap((t) => [
+    c(t, 16, 8, 0, 0, 0),
+    c(t, 8, 8, 0, 0, 0),
+    c(t, 16, 4096, 0, F.NUMA | F.RDONLY, 0),
+    c(t, 16, 8, 0, F.WRONLY | F.RDONLY_PROG, 0),
+    c(t, 16, 32768, 0, 0, 0),
+    c(t, 12, 8, 0, 0, EINVAL, /key_size must be 16 \(struct bpf_cgroup_storage_key\) or 8/),
+    c(t, 4, 8, 0, 0, EINVAL, /key_size must be 16/),
+    c(t, 16, 0, 0, 0, EINVAL, /value_size must not be 0/),
+    c(t, 16, 8, 1, 0, EINVAL, /max_entries must be 0/),
+    c(t, 16, 65408, 0, 0, E2BIG, /value_size 65408 is too large/),
+    c(t, 12, 65408, 0, 0, EINVAL, /key_size must be 16/),
+    c(t, 16, 65408, 1, 0, E2BIG, /value_size 65408 is too large/),
+    c(t, 16, 8, 1, F.MMAPABLE, EINVAL, /BPF_F_MMAPABLE not accepted/),
+    c(t, 16, 8, 0, F.RDONLY_PROG | F.WRONLY_PROG, EINVAL, /BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together/),
+    c(t, 16, 8, 0, F.NO_PREALLOC, EINVAL, /BPF_F_NO_PREALLOC not accepted/),
+  ]),
+  c(CG_STORAGE, 16, 65407, 0, 0, 0),
+  c(CG_STORAGE, 16, 32769, 0, 0, 0),
+  c(PCPU_CG_STORAGE, 16, 32769, 0, 0, E2BIG, /value_size 32769 is too large: at most 32768/),
+  c(PCPU_CG_STORAGE, 16, 65407, 0, 0, E2BIG, /too large/),
 ];

@@ -2,7 +2,7 @@
 // header of `# key: value` lines:
 //
 //   # what the program does wrong (first line, free text)
-//   # type: xdp | sched_cls | socket_filter
+//   # type: xdp | sched_cls | socket_filter | cgroup_skb | ...
 //   # map: NAME TYPE key=K value=V entries=N [lock=OFF] [readonly] [writeonly]
 //         (one line per map; lddw map_fd I = the I-th; readonly = BPF_F_RDONLY_PROG, writeonly =
 //         BPF_F_WRONLY_PROG in the map's creation flags, for us and for the kernel; lock=OFF: a
@@ -26,7 +26,7 @@ export const CORPUS_DIR = fileURLToPath(new URL("../../corpus/verifier/", import
 
 const MAP_TYPES: Record<string, number> = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, lru_hash: 9,
-  devmap: 14, cpumap: 16, xskmap: 17, queue: 22, devmap_hash: 25, ringbuf: 27,
+  devmap: 14, cpumap: 16, xskmap: 17, cgroup_storage: 19, percpu_cgroup_storage: 21, queue: 22, devmap_hash: 25, ringbuf: 27,
 };
 
 /** Flag words of a map line: map_flags bits (include/uapi/linux/bpf.h). */

@@ -49,6 +49,8 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(200, "ringbuf_discard_dynptr", ["ptr_to_dynptr_ringbuf_release", "anything"], "void"),
   // The runtime builds bpf_for_each_map_elem with the machine's maps (vm/helpers/maps.ts).
   sig(164, "for_each_map_elem", ["const_map_ptr", "ptr_to_func", "ptr_to_stack_or_null", "anything"], "integer"),
+  // ... and bpf_get_local_storage with the machine's maps and layout (vm/helpers/cgroup-storage.ts).
+  sig(81, "get_local_storage", ["const_map_ptr", "anything"], "ptr_to_map_value"),
 ];
 
 /**

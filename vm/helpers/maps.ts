@@ -48,8 +48,8 @@ class MapIndex {
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
 
-/** Checks shared by the helpers of one machine. */
-class Checks {
+/** Checks shared by the map helpers of one machine (and cgroup-storage.ts's). */
+export class MapChecks {
   private readonly index: MapIndex;
   private i32: Int32Array;
 
@@ -100,7 +100,7 @@ const def = (id: number, name: string, args: HelperArg[], ret: HelperRet, impl: 
 /** The map helpers of a machine, as closures over its maps (and their runtime). */
 export function mapHelpers(maps: MapSet): HelperDef[] {
   const rt = maps.runtime.exports;
-  const c = new Checks(maps);
+  const c = new MapChecks(maps);
   const key = (map: MapDescriptor, reg: bigint): number => c.mem(reg, map.keySize, `R2 key of map '${map.name}'`);
   const value = (map: MapDescriptor, reg: bigint, r: string): number => c.mem(reg, map.valueSize, `${r} value of map '${map.name}'`);
 

@@ -69,6 +69,8 @@ export type HelperArg =
 /** Return kinds, after the kernel's enum bpf_return_type. */
 export type HelperRet =
   | "integer" | "void" | "ptr_to_map_value_or_null" | "ptr_to_mem_or_null"
+  // RET_PTR_TO_MAP_VALUE: a value that is always there (bpf_get_local_storage's storage).
+  | "ptr_to_map_value"
   // RET_PTR_TO_SOCKET_OR_NULL / RET_PTR_TO_SOCK_COMMON_OR_NULL: the socket lookups.
   | "ptr_to_socket_or_null" | "ptr_to_sock_common_or_null"
   // RET_PTR_TO_TCP_SOCK_OR_NULL: bpf_tcp_sock.

@@ -17,7 +17,7 @@ import { QueueMap } from "./queue.js";
 import { RingBuf } from "./ringbuf.js";
 import type { MapsRuntime } from "./runtime.js";
 import { checkSpec } from "./spec.js";
-import { isMapOfMaps, isPerCpu, isQueueLike, MapType, mapTypeName, type MapSpec } from "./types.js";
+import { hasPerCpuValues, isMapOfMaps, isQueueLike, MapType, mapTypeName, type MapSpec } from "./types.js";
 
 export type AnyMap = BpfMap | PerCpuMap | QueueMap | RingBuf | MapOfMaps;
 
@@ -107,7 +107,7 @@ export class MapSet implements Iterable<AnyMap> {
     else if (isMapOfMaps(d.type)) map = new MapOfMaps(d, fd, rt, this.view, this);
     else if (d.type === MapType.PerfEventArray) map = new PerfEventArray(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (d.type === MapType.XskMap) map = new XskMap(d, fd, rt, this.view, sharedValues(d.valueSize));
-    else if (isPerCpu(d.type)) map = new BpfMap(d, fd, rt, this.view, perCpuValues(d.valueSize, d.ncpus));
+    else if (hasPerCpuValues(d.type)) map = new BpfMap(d, fd, rt, this.view, perCpuValues(d.valueSize, d.ncpus));
     else map = new BpfMap(d, fd, rt, this.view, sharedValues(d.valueSize));
     this.maps.push(map);
     this.byName.set(d.name, map);
@@ -145,7 +145,7 @@ export class MapSet implements Iterable<AnyMap> {
   /** A map with keys and one value per key (array, hash, LRU hash, LPM trie, prog array). */
   keyed(name: string): BpfMap {
     const map = this.need(name);
-    if (map instanceof BpfMap && !isPerCpu(map.type) && !(map instanceof MapOfMaps)) return map as BpfMap;
+    if (map instanceof BpfMap && !hasPerCpuValues(map.type) && !(map instanceof MapOfMaps)) return map as BpfMap;
     return this.wrongKind(map, map instanceof MapOfMaps ? "a map with one value per key (a map of maps takes inner maps: mapOfMaps())" : "a map with one value per key");
   }
 
@@ -158,7 +158,7 @@ export class MapSet implements Iterable<AnyMap> {
   /** A per-CPU map: lookups give one value per CPU. */
   perCpu(name: string): PerCpuMap {
     const map = this.need(name);
-    if (map instanceof BpfMap && isPerCpu(map.type)) return map as unknown as PerCpuMap;
+    if (map instanceof BpfMap && hasPerCpuValues(map.type)) return map as unknown as PerCpuMap;
     return this.wrongKind(map, "a per-CPU map");
   }
 

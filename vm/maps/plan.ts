@@ -23,10 +23,12 @@
 //                   node per branching, one spare for a replacement)
 //   QUEUE / STACK   (max_entries + 1) × stride slots
 //   RINGBUF         page-aligned: header page | data (max_entries bytes) | wrap shadow (same)
+//   *CGROUP_STORAGE ncpus planes of one value: the storage of the run on each CPU (a test run's
+//                   storage is its own, so even the shared type has one per running CPU)
 
 import * as abi from "./abi.js";
 import type { CheckedSpec } from "./spec.js";
-import { isHash, isPerCpu, MapType } from "./types.js";
+import { hasPerCpuValues, isCgroupStorage, isHash, isPerCpu, MapType } from "./types.js";
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 const LINE = 64;
@@ -95,9 +97,10 @@ function flatStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage 
   if (spec.type === MapType.RingBuf) {
     return { ...none, values: abi.RB_DATA, cpuStride: 0, end: abi.RB_DATA + 2 * spec.maxEntries };
   }
-  const slots = spec.type === MapType.Queue || spec.type === MapType.Stack ? spec.maxEntries + 1 : spec.maxEntries;
+  const storage = isCgroupStorage(spec.type);
+  const slots = spec.type === MapType.Queue || spec.type === MapType.Stack ? spec.maxEntries + 1 : storage ? 1 : spec.maxEntries;
   const values = abi.HEADER_SIZE;
-  const cpuStride = isPerCpu(spec.type) ? align(slots * stride, LINE) : 0;
+  const cpuStride = isPerCpu(spec.type) || storage ? align(slots * stride, LINE) : 0;
   const end = values + (cpuStride ? ncpus * cpuStride : slots * stride);
   return { ...none, values, cpuStride, end };
 }
@@ -132,7 +135,7 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
       : flatStorage(spec, ncpus, stride);
   // Staging: two keys (key, next key) and one value buffer (every CPU's for per-CPU maps).
   const keyArea = align(Math.max(spec.keySize, 8), 8);
-  const stagingSize = ring ? 0 : 2 * keyArea + stride * (isPerCpu(spec.type) ? ncpus : 1);
+  const stagingSize = ring ? 0 : 2 * keyArea + stride * (hasPerCpuValues(spec.type) ? ncpus : 1);
   const staging = align(s.end, 8);
   const size = align(staging + stagingSize, LINE);
   const at = (base: number, offset: number): number => (offset ? base + offset : 0);

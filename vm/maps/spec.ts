@@ -248,6 +248,26 @@ function xskmapCheck(c: SpecChecker, s: MapSpec): void {
   c.exactly("value_size", s.valueSize, 4);
 }
 
+/**
+ * BPF_LOCAL_STORAGE_MAX_VALUE_SIZE on 6.18 x86-64: U16_MAX less sizeof(struct
+ * bpf_local_storage_elem) (128: its data is cache-line aligned), the smaller of its two bounds.
+ */
+const LOCAL_STORAGE_MAX_VALUE_SIZE = 0xffff - 128;
+
+/**
+ * cgroup_storage_map_alloc: the key a struct bpf_cgroup_storage_key (16 bytes) or a u64 cgroup
+ * id, a value of 1 byte up to the local storages' limit (a per-CPU one also up to
+ * PCPU_MIN_UNIT_SIZE), and max_entries 0 ("not used and enforced to be 0"), in that order.
+ */
+function cgroupStorageCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  if (s.keySize !== 16 && s.keySize !== 8) c.fail(`key_size must be 16 (struct bpf_cgroup_storage_key) or 8 (a u64 cgroup id), got ${s.keySize}`);
+  if (s.valueSize === 0) c.fail("value_size must not be 0");
+  const max = type === MapType.PerCpuCgroupStorage ? PCPU_MIN_UNIT_SIZE : LOCAL_STORAGE_MAX_VALUE_SIZE;
+  if (s.valueSize > max) c.fail(`value_size ${s.valueSize} is too large: at most ${max}`, abi.E2BIG);
+  c.accessOk();
+  if (s.maxEntries !== 0) c.fail(`max_entries must be 0 (a cgroup storage has no entries of its own), got ${s.maxEntries}`);
+}
+
 /** fd_htab_map_alloc_check: a HASH_OF_MAPS value is a u32 map fd, then the hash rules. */
 function fdHashCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
   c.exactly("value_size", s.valueSize, 4);
@@ -280,6 +300,9 @@ const RULES: ReadonlyMap<MapType, TypeRule> = new Map<MapType, TypeRule>([
   [MapType.XskMap, { flags: F.NUMA_NODE | F.RDONLY | F.WRONLY, check: xskmapCheck }],
   [MapType.ArrayOfMaps, fdArrayRule(MapType.ArrayOfMaps)],
   [MapType.HashOfMaps, { flags: HASH_FLAGS, check: (c, s) => fdHashCheck(c, s, MapType.HashOfMaps) }],
+  // LOCAL_STORAGE_CREATE_FLAG_MASK: BPF_F_NUMA_NODE and the access flags.
+  [MapType.CgroupStorage, { flags: F.NUMA_NODE | ACCESS, check: (c, s) => cgroupStorageCheck(c, s, MapType.CgroupStorage) }],
+  [MapType.PerCpuCgroupStorage, { flags: F.NUMA_NODE | ACCESS, check: (c, s) => cgroupStorageCheck(c, s, MapType.PerCpuCgroupStorage) }],
 ]);
 
 /**

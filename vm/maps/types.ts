@@ -22,6 +22,8 @@ export const MapType = {
   XskMap: abi.BPF_MAP_TYPE_XSKMAP,
   ArrayOfMaps: abi.BPF_MAP_TYPE_ARRAY_OF_MAPS,
   HashOfMaps: abi.BPF_MAP_TYPE_HASH_OF_MAPS,
+  CgroupStorage: abi.BPF_MAP_TYPE_CGROUP_STORAGE,
+  PerCpuCgroupStorage: abi.BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
 } as const;
 export type MapType = (typeof MapType)[keyof typeof MapType];
 
@@ -45,13 +47,15 @@ const NAMES: ReadonlyMap<MapType, string> = new Map<MapType, string>([
   [MapType.XskMap, "xskmap"],
   [MapType.ArrayOfMaps, "array_of_maps"],
   [MapType.HashOfMaps, "hash_of_maps"],
+  [MapType.CgroupStorage, "cgroup_storage"],
+  [MapType.PerCpuCgroupStorage, "percpu_cgroup_storage"],
 ]);
 const BY_NAME = new Map([...NAMES].map(([type, name]) => [name, type]));
 
 export type MapTypeName =
   | "hash" | "array" | "prog_array" | "percpu_hash" | "percpu_array" | "lru_hash" | "lru_percpu_hash"
   | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "devmap" | "devmap_hash" | "array_of_maps"
-  | "hash_of_maps" | "cpumap" | "xskmap";
+  | "hash_of_maps" | "cpumap" | "xskmap" | "cgroup_storage" | "percpu_cgroup_storage";
 
 export function mapTypeName(type: number): string {
   return NAMES.get(type as MapType) ?? `unknown (${type})`;
@@ -70,6 +74,14 @@ export const isHash = (t: MapType): boolean =>
 export const isArrayLike = (t: MapType): boolean =>
   t === MapType.Array || t === MapType.PerCpuArray || t === MapType.ProgArray;
 export const isQueueLike = (t: MapType): boolean => t === MapType.Queue || t === MapType.Stack;
+/**
+ * CGROUP_STORAGE / PERCPU_CGROUP_STORAGE (kernel/bpf/local_storage.c): no entries of their own
+ * (max_entries 0); a program reaches the storage of its run through bpf_get_local_storage
+ * (vm/helpers/cgroup-storage.ts).
+ */
+export const isCgroupStorage = (t: number): boolean => t === MapType.CgroupStorage || t === MapType.PerCpuCgroupStorage;
+/** Types whose values user space reads and writes one per CPU (the kernel's bpf_map_value_size). */
+export const hasPerCpuValues = (t: MapType): boolean => isPerCpu(t) || t === MapType.PerCpuCgroupStorage;
 /** ARRAY_OF_MAPS / HASH_OF_MAPS: values are inner maps (kernel/bpf/map_in_map.c). */
 export const isMapOfMaps = (t: number): boolean => t === MapType.ArrayOfMaps || t === MapType.HashOfMaps;
 

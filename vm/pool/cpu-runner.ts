@@ -15,6 +15,7 @@ import { BpfError } from "../errors.js";
 import type { CpuRegion } from "../memory/layout.js";
 import { setXdpFrame } from "../helpers/packet/xdp-frags.js";
 import { ctxRegions } from "../runtime/run.js";
+import { clearRecord } from "../runtime/record.js";
 import { ContextWriter } from "../runtime/context.js";
 import type { RuntimeMachine } from "../runtime/machine.js";
 import { histAddress, histBin, type SharedCorpusInfo } from "./corpus.js";
@@ -150,6 +151,8 @@ export class LoopSpanRunner implements SpanRunner {
       const ptr = dv.getUint32(corpus.desc + 8 * i, true);
       const len = dv.getUint32(corpus.desc + 8 * i + 4, true);
       let regions = this.slotRegions;
+      // The record first, as PacketRunner: placing an XDP frame with fragments writes there.
+      clearRecord(u8, cpu);
       if (this.inPlace) {
         // As the driver and ContextWriter.place: past 3520 bytes an XDP frame is multi-buffer.
         dv.setUint32(cpu.ctx, ptr, true);

@@ -9,6 +9,7 @@
 
 import { baseHelpers } from "../helpers/index.js";
 import { mapHelpers } from "../helpers/maps.js";
+import { cgroupStorageHelpers } from "../helpers/cgroup-storage.js";
 import { packetHelpers } from "../helpers/packet/index.js";
 import type { DeviceTable } from "../helpers/packet/devices.js";
 import type { Network } from "../net/model.js";
@@ -62,6 +63,7 @@ export const HELPER_SOURCES: readonly HelperSource[] = [
   () => baseHelpers().kfuncList(),
   (env) => dynptrKfuncs(packetDynptrAccess(env.layout), !typeRules(env.type.name).packetWrite),
   (env) => mapHelpers(env.maps),
+  (env) => cgroupStorageHelpers(env.maps, env.layout),
   () => [tailCallHelper],
   // Packet helpers (vm/helpers/packet): already per type; redirect_map looks its target up with
   // the maps runtime's program-side lookup.

@@ -3,7 +3,7 @@
 // fragment lengths there. Compiled by both tsc and asc, as vm/maps/abi.ts is, so the two sides
 // cannot disagree on an offset: it must stay plain `export const NAME = <integer>;`.
 
-export const RECORD_SIZE = 32;
+export const RECORD_SIZE = 40;
 /** u32: one of the REDIRECT_* kinds below (RedirectKind in ./record.ts). */
 export const REC_REDIRECT_KIND = 0;
 /** u32: the helper's flags (low 32 bits), e.g. BPF_F_INGRESS = 1. */
@@ -26,6 +26,14 @@ export const REC_XDP_FRAGS_END = 20;
 export const REC_TUNNEL = 24;
 /** u32: clones bpf_clone_redirect sent in this run (vm/helpers/packet/clone-redirect.ts). */
 export const REC_CLONES = 28;
+/**
+ * u32 each: the CGROUP_STORAGE and the PERCPU_CGROUP_STORAGE map (header address) whose storage
+ * this run has, 0 before its first bpf_get_local_storage: the storage is zeroed then, as a test
+ * run allocates a fresh one (vm/helpers/cgroup-storage.ts). Adjacent and 8-aligned: one u64
+ * store clears both (the pool's packet driver).
+ */
+export const REC_CGROUP_STORAGE = 32;
+export const REC_PERCPU_CGROUP_STORAGE = 36;
 
 /** Values of REC_REDIRECT_KIND: no redirect, bpf_redirect's ifindex, bpf_redirect_map's map and key. */
 export const REDIRECT_NONE = 0;

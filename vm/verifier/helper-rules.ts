@@ -46,6 +46,7 @@ export const SPECIAL_MAPS: ReadonlySet<number> = new Set([
   MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.RINGBUF, MapType.QUEUE, MapType.STACK,
   MapType.BLOOM_FILTER,
   MapType.CPUMAP, // redirect_map only
+  MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE, // get_local_storage only
 ]);
 
 const SKB: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "cgroup_skb"];
@@ -175,6 +176,8 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [16, { name: "get_current_comm" }],
   // bpf_base_func_proto with CAP_BPF (every type, checked on 6.18): vm/helpers/current-cgroup.ts.
   [80, { name: "get_current_cgroup_id" }],
+  // cg_skb_func_proto: the storage of the cgroup the program runs for (vm/helpers/cgroup-storage.ts).
+  [81, { name: "get_local_storage", types: CG, mapTypes: [MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE] }],
   [123, { name: "get_current_ancestor_cgroup_id" }],
   [112, { name: "probe_read_user" }],
   [113, { name: "probe_read_kernel" }],

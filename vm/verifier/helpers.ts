@@ -30,6 +30,8 @@ const SNPRINTF_ID = 165;
 /** BPF_FUNC_dynptr_from_mem: its memory must be a map value (check_helper_call). */
 const DYNPTR_FROM_MEM_ID = 197;
 const DYNPTR_WRITE_ID = 202;
+/** bpf_get_local_storage: the flags check (checkLocalStorageFlags). */
+const GET_LOCAL_STORAGE_ID = 81;
 
 /**
  * clear_all_pkt_pointers: after a helper that may change the packet's data, no packet pointer
@@ -78,6 +80,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   // walk there), then check_map_func_compatibility.
   if (meta.map !== undefined) checkMapWriteHelper(env.maps[meta.map]!, def.id);
   if (id === 12) recordTailCallKey(env, st, meta.map!);
+  if (id === GET_LOCAL_STORAGE_ID) checkLocalStorageFlags(env, st);
   if (meta.callback !== undefined) {
     if (!onCallback) reject(`helper ${def.name} calls back a function, which this caller cannot verify`);
     onCallback!(st, def.id, meta.callback);
@@ -94,6 +97,12 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number, on
   // bpf_dynptr_write into an skb dynptr changes the packet as skb_store_bytes does.
   if (rule?.pktChanging || (id === DYNPTR_WRITE_ID && meta.dynptr!.state.map === DynptrType.SKB)) clearPacketPointers(st);
   st.regs[0] = returnValue(env, st, pc, def, meta, rule);
+}
+
+/** bpf_get_local_storage cannot return an error, so its flags must be 0 (check_helper_call). */
+function checkLocalStorageFlags(env: Env, st: VState): void {
+  if (!isNullScalar(st.regs[2]!)) reject("get_local_storage() doesn't support non-zero flags");
+  markPrecise(env, st, 2);
 }
 
 function lookup(env: Env, id: number): HelperDef {
@@ -411,6 +420,11 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
         return pointer("map_value", { map: meta.map!, id: map.spinLock !== undefined ? env.nextId() : 0 });
       }
       return pointer("map_value_or_null", { map: meta.map!, id: env.nextId() });
+    }
+    case "ptr_to_map_value": {
+      // RET_PTR_TO_MAP_VALUE: never null; an id only to name the element of a bpf_spin_lock.
+      if (meta.map === undefined) reject(`helper ${def.name} returns a map value but has no map argument`);
+      return pointer("map_value", { map: meta.map!, id: env.maps[meta.map!]!.spinLock !== undefined ? env.nextId() : 0 });
     }
     case "ptr_to_mem_or_null": {
       if (meta.allocSize === undefined) reject(`helper ${def.name} returns memory but has no size argument`);

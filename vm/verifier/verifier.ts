@@ -19,6 +19,7 @@ import { buildCfg, checkCombinedStack, type Cfg } from "./cfg.js";
 import { Env, type VerifierMap } from "./env.js";
 import { checkHelperCall, checkNoReferenceHeld, checkUnmodified, clearPacketPointers, type CallbackHook } from "./helpers.js";
 import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
+import { checkCgroupStorageMaps } from "./cgroup-storage.js";
 import { checkCallHoldingLock, checkGlobalCallHoldingLock, checkLockMapForProgram, checkNoLockHeld } from "./spin-lock.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
 import { saveAuxPtrType } from "./aux-ptr.js";
@@ -144,6 +145,7 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
     env = new Env(insns, cfg.defs, cfg.subprogs, cfg.subprogOf, type, options.maps ?? [], helpers,
       log, options.maxInsns ?? COMPLEXITY_LIMIT, options.memSize ?? 0, options.allowUninitStack ?? true, options.strictAlignment ?? false, options.testStateFreq ?? false, options.expectedAttach ?? 0,
       new StackLiveness(cfg));
+    checkCgroupStorageMaps(insns, cfg.defs, env.fdMaps);
     const globals = funcs ? new GlobalFuncs(env, cfg, funcs) : undefined;
     new Run(env, cfg, globals).explore((st) => (at = st));
     // do_check_subprogs: then each global function a path called, on its own.

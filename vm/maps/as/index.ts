@@ -16,7 +16,8 @@ import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
   BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
-  BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP,
+  BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_CGROUP_STORAGE,
+  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
 } from "../abi";
 import {
   arrayOfMapsDelete, arrayOfMapsLookup, arrayOfMapsLookupSys, arrayOfMapsUpdate, hashOfMapsLookup, hashOfMapsUpdate,
@@ -35,6 +36,7 @@ import {
 } from "./htab";
 import { lpmDelete, lpmGetNextKey, lpmInit, lpmLookup, lpmUpdate } from "./lpm";
 import { queuePush, queueTake } from "./queue";
+import { cgroupStorageGetNextKey, cgroupStorageUpdate } from "./cgroup-storage";
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from "./ringbuf";
 
 const ALL = <u32>ALL_CPUS;
@@ -54,6 +56,10 @@ const ALL = <u32>ALL_CPUS;
 
 @inline function isQueue(t: u32): bool {
   return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
+}
+
+@inline function isCgroupStorage(t: u32): bool {
+  return t == BPF_MAP_TYPE_CGROUP_STORAGE || t == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
 /** Build the empty structure of a map whose header ../plan.ts wrote (zeroed region). */
@@ -137,6 +143,7 @@ function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32
   if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return arrayOfMapsUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return hashOfMapsUpdate(map, key, value, flags, cpu);
   if (isQueue(t)) return queuePush(map, value, flags); // the syscall's update = push
+  if (isCgroupStorage(t)) return cgroupStorageUpdate(flags);
   return -EINVAL;
 }
 
@@ -285,6 +292,7 @@ export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
   }
   if (isHash(t) || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_HASH_OF_MAPS) return htabGetNextKey(map, key, next);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmGetNextKey(map, key, next);
+  if (isCgroupStorage(t)) return cgroupStorageGetNextKey();
   return -EINVAL;
 }
 

@@ -385,7 +385,8 @@ static int load_insns(uint32_t type, uint32_t attach, uint32_t flags, uint32_t w
       free(insns);
       return err;
     }
-    if (err != EACCES && err != EINVAL && err != E2BIG && err != ENOSPC) {
+    // EBUSY: resolve_pseudo_ldimm64's refusals ("only one cgroup storage of each type").
+    if (err != EACCES && err != EINVAL && err != E2BIG && err != ENOSPC && err != EBUSY) {
       free(insns);
       return err; // not a verifier refusal (EPERM, ENOMEM...): no log to fetch
     }

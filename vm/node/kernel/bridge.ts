@@ -15,6 +15,7 @@ import { Cls, JmpOp, Mode } from "../../isa/opcodes.js";
 import { funcInfo, type FuncInfo } from "../../program/func-info.js";
 import { callbackStarts, subprogramStarts } from "../../program/subprograms.js";
 import { RunnerChannel } from "./channel.js";
+import { hasPerCpuValues, type MapType as MapsType } from "../../maps/types.js";
 import { valueMapBtf } from "./map-btf.js";
 import { forKernel } from "./kfunc-btf.js";
 import { FrameWriter, Op, type OpCode } from "./protocol.js";
@@ -51,8 +52,6 @@ export const MapType = {
 /** Maps with no key (key_size 0): user space pushes, pops and peeks. */
 const KEYLESS_TYPES: ReadonlySet<number> = new Set([MapType.QUEUE, MapType.STACK]);
 const RINGBUF_TYPES: ReadonlySet<number> = new Set([MapType.RINGBUF]);
-
-const PERCPU_TYPES: ReadonlySet<number> = new Set([MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH]);
 
 /**
  * What createMap takes of a map as the verifier (VerifierMap) or a loader (MapSpec) describes
@@ -237,7 +236,7 @@ export class KernelMap {
     readonly spec: KernelMapSpec,
     possibleCpus: number,
   ) {
-    this.lookupSize = PERCPU_TYPES.has(spec.type) ? Math.ceil(spec.valueSize / 8) * 8 * possibleCpus : spec.valueSize;
+    this.lookupSize = hasPerCpuValues(spec.type as MapsType) ? Math.ceil(spec.valueSize / 8) * 8 * possibleCpus : spec.valueSize;
   }
 
   private label(): string {
