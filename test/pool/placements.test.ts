@@ -14,7 +14,7 @@ import { corpusRegionSize, writeCorpus } from "../../vm/pool/index.js";
 import { instantiateDriver } from "../../vm/pool/driver.js";
 import { PROGRAM_TYPES, type ProgramType } from "../../vm/programs/types.js";
 import { ContextWriter } from "../../vm/runtime/context.js";
-import { REC_CGROUP_STORAGE, REC_PERCPU_CGROUP_STORAGE } from "../../vm/runtime/record-abi.js";
+import { clearRecord } from "../../vm/runtime/record.js";
 import { createNodeMachine } from "../../vm/runtime/machine.node.js";
 import { assemble } from "../../vm/asm/index.js";
 import { SKB_SK } from "../../vm/runtime/test-run-socket.js";
@@ -87,9 +87,9 @@ describe("precomputed __sk_buff placements equal ContextWriter's, packet by pack
       const want = new Uint8Array(ref.memory.buffer);
       const wrong: number[] = [];
       packets.forEach((p, i) => {
+        // The run record first, as the runtime's PacketRunner and the driver clear it.
+        clearRecord(want, cpu);
         writer.place(p.data, p.origLen);
-        // The driver also starts each packet's run with no cgroup storage (driver.ts).
-        want.fill(0, cpu.scratch + REC_CGROUP_STORAGE, cpu.scratch + REC_PERCPU_CGROUP_STORAGE + 4);
         const dump = got.subarray(m.layout.mapsBase + i * DUMP, m.layout.mapsBase + (i + 1) * DUMP);
         const same =
           equal(dump.subarray(0, CTX_SIZE + SCRATCH_SIZE), want.subarray(cpu.ctx, cpu.ctx + CTX_SIZE + SCRATCH_SIZE)) &&

@@ -5,7 +5,7 @@
 //   xdp(desc, first, count, ctx, fp, slot, results, hist, cpu, record)   all i32 (and skb's
 //                                                                        place, ignored)
 //     for i in [first, first + count):
-//       record.cgroupStorage = 0                                no cgroup storage yet (helpers/cgroup-storage.ts)
+//       record = 0 (RECORD_SIZE bytes)                          as the runtime's runner does
 //       ptr, len = descriptor i (u32 pair at desc + 8i)
 //       if slot: memory.copy(slot, ptr, len); ptr = slot        the per-CPU copy
 //       linear = min(len, 3520)                                 a longer frame is multi-buffer:
@@ -32,7 +32,7 @@
 // which any shared memory satisfies.
 
 import { XDP_LINEAR_MAX } from "../helpers/packet/xdp-frags.js";
-import { REC_CGROUP_STORAGE, REC_PERCPU_CGROUP_STORAGE, REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../runtime/record-abi.js";
+import { RECORD_SIZE, REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../runtime/record.js";
 import { HIST_MINUS_ONE, HIST_OTHER } from "./corpus.js";
 
 const enc = new TextEncoder();
@@ -143,10 +143,7 @@ const functionBody = (locals: number[], code: number[]): number[] => {
   return [...uleb(body.length), ...body];
 };
 
-/**
- * i from first to first + count; each turn starts the packet's run with no cgroup storage and
- * reads descriptor i into ptr and len. The loop stays open.
- */
+/** i from first to first + count; each turn clears the run record and reads descriptor i into ptr and len. The loop stays open. */
 function loopHead(): number[] {
   return [
     ...get(FIRST), ...set(I),
@@ -154,7 +151,7 @@ function loopHead(): number[] {
     Op.block, Op.void,
     Op.loop, Op.void,
     ...get(I), ...get(END), Op.i32GeU, Op.brIf, 1,
-    ...clearStorageMarks(),
+    ...clearRecord(),
     ...get(DESC), ...get(I), ...i32(3), Op.i32Shl, Op.i32Add, ...set(D),
     ...get(D), ...mem(Op.i32Load, 2, 0), ...set(PTR),
     ...get(D), ...mem(Op.i32Load, 2, 4), ...set(LEN),
@@ -162,14 +159,14 @@ function loopHead(): number[] {
 }
 
 /**
- * record.cgroupStorage = 0, both u32 marks in one u64 store: the run has no cgroup storage yet
- * (vm/helpers/cgroup-storage.ts). Of the record, the pool reads nothing back and a run reads only
- * these and the fragment words, which the xdp loop writes; so, unlike the runtime's
- * PacketRunner, the loop does not clear the rest (a store per word on every packet).
+ * record = 0, as the runtime's PacketRunner clears it before each packet (vm/runtime/record.ts):
+ * a run's helpers read only what its own earlier calls wrote there (bpf_get_local_storage's
+ * marks: a storage is zeroed at a run's first call). RECORD_SIZE / 8 inline u64 stores:
+ * memory.fill would be a call out of the compiled code on every packet.
  */
-function clearStorageMarks(): number[] {
-  if (REC_PERCPU_CGROUP_STORAGE !== REC_CGROUP_STORAGE + 4 || REC_CGROUP_STORAGE % 8 !== 0) throw new Error("driver: the cgroup storage marks are not one aligned u64");
-  return [...get(RECORD), Op.i64Const, 0, ...mem(Op.i64Store, 3, REC_CGROUP_STORAGE)];
+function clearRecord(): number[] {
+  if (RECORD_SIZE % 8 !== 0) throw new Error(`driver: RECORD_SIZE ${RECORD_SIZE} is not a multiple of 8`);
+  return Array.from({ length: RECORD_SIZE / 8 }, (_, k) => [...get(RECORD), Op.i64Const, 0, ...mem(Op.i64Store, 3, 8 * k)]).flat();
 }
 
 /** `body` for J from 0 to local `n` - 1. */
@@ -187,9 +184,7 @@ function counted(n: number, body: number[]): number[] {
   ];
 }
 
-/**
- * The run of the packet, its r0 and verdict bin, and the loop's end (loopHead opened it).
- */
+/** The run of the packet, its r0 and verdict bin, and the loop's end (loopHead opened it). */
 function runAndCount(withCpu: boolean): number[] {
   return [
     ...get(CTX), Op.i64ExtendI32U, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, Op.i64Const, 0, ...get(FP),
