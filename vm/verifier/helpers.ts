@@ -399,6 +399,14 @@ function releaseReference(st: VState, ref: number): void {
 /** map_flags: an array that may be an inner map of another max_entries (map_in_map.c). */
 const BPF_F_INNER_MAP = 1 << 12;
 
+/**
+ * A map value that cannot be null. A value with a bpf_spin_lock gets an id all the same: it names
+ * the element whose lock is taken (check_helper_call, spin-lock.ts).
+ */
+function mapValue(env: Env, map: number): Reg {
+  return pointer("map_value", { map, id: env.maps[map]!.spinLock !== undefined ? env.nextId() : 0 });
+}
+
 function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: CallMeta, rule: HelperRule | undefined): Reg {
   const acquire = rule?.acquire ?? false;
   switch (def.ret) {
@@ -415,16 +423,14 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
       if (def.id === 1 && arrayish && meta.constKey !== undefined && meta.constKey < BigInt(map.maxEntries)) {
         // The key's value decided that: the stack slots holding it count.
         markStackPrecise(env, st, meta.keyAt!.frame, meta.keyAt!.off, meta.keyAt!.off + meta.keyAt!.size);
-        // A value with a bpf_spin_lock gets an id all the same: it names the element whose lock
-        // is taken (check_helper_call, spin-lock.ts).
-        return pointer("map_value", { map: meta.map!, id: map.spinLock !== undefined ? env.nextId() : 0 });
+        return mapValue(env, meta.map!);
       }
       return pointer("map_value_or_null", { map: meta.map!, id: env.nextId() });
     }
     case "ptr_to_map_value": {
-      // RET_PTR_TO_MAP_VALUE: never null; an id only to name the element of a bpf_spin_lock.
+      // RET_PTR_TO_MAP_VALUE (bpf_get_local_storage): never null.
       if (meta.map === undefined) reject(`helper ${def.name} returns a map value but has no map argument`);
-      return pointer("map_value", { map: meta.map!, id: env.maps[meta.map!]!.spinLock !== undefined ? env.nextId() : 0 });
+      return mapValue(env, meta.map!);
     }
     case "ptr_to_mem_or_null": {
       if (meta.allocSize === undefined) reject(`helper ${def.name} returns memory but has no size argument`);
