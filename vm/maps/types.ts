@@ -81,7 +81,7 @@ export const isQueueLike = (t: MapType): boolean => t === MapType.Queue || t ===
  */
 export const isCgroupStorage = (t: number): boolean => t === MapType.CgroupStorage || t === MapType.PerCpuCgroupStorage;
 /** Types whose values user space reads and writes one per CPU (the kernel's bpf_map_value_size). */
-export const hasPerCpuValues = (t: MapType): boolean => isPerCpu(t) || t === MapType.PerCpuCgroupStorage;
+export const hasPerCpuValues = (t: number): boolean => isPerCpu(t as MapType) || t === MapType.PerCpuCgroupStorage;
 /** ARRAY_OF_MAPS / HASH_OF_MAPS: values are inner maps (kernel/bpf/map_in_map.c). */
 export const isMapOfMaps = (t: number): boolean => t === MapType.ArrayOfMaps || t === MapType.HashOfMaps;
 

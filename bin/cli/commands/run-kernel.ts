@@ -32,7 +32,7 @@ import { programFuncInfo } from "../../../vm/elf/load/kernel-btf.js";
 import { nodeHelperTables } from "../../../vm/elf/load/machine.node.js";
 import { SKB_MAX_ALLOC } from "../../../vm/helpers/packet/uapi.js";
 import type { Insn } from "../../../vm/isa/instruction.js";
-import { hasPerCpuValues, type MapType } from "../../../vm/maps/types.js";
+import { hasPerCpuValues } from "../../../vm/maps/types.js";
 import { describe } from "../../../vm/isa/table.js";
 import { behindSocketHeader, KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import { KernelBridge, runnerPath, type KernelProgram } from "../../../vm/node/kernel/bridge.js";
@@ -208,7 +208,7 @@ function runWith(
 
 /** A per-CPU value for the kernel: one value per possible CPU at an 8-byte stride. */
 function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: number): Uint8Array {
-  if (!hasPerCpuValues(map.spec.type as MapType)) {
+  if (!hasPerCpuValues(map.spec.type)) {
     if (Array.isArray(value)) throw new CliError(`map '${map.spec.name}': one value per CPU is only for per-CPU maps`);
     return value;
   }
@@ -261,7 +261,7 @@ function dumpKernelMap(map: KernelMap, cpus: number): unknown[] {
   for (const key of map.keys()) {
     const value = map.lookup(key);
     if (!value) continue;
-    if (hasPerCpuValues(map.spec.type as MapType)) {
+    if (hasPerCpuValues(map.spec.type)) {
       const stride = Math.ceil(map.spec.valueSize / 8) * 8;
       entries.push({ key: hex(key), value: Array.from({ length: cpus }, (_, c) => hex(value.subarray(c * stride, c * stride + map.spec.valueSize))) });
     } else {

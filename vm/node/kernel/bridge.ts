@@ -15,7 +15,7 @@ import { Cls, JmpOp, Mode } from "../../isa/opcodes.js";
 import { funcInfo, type FuncInfo } from "../../program/func-info.js";
 import { callbackStarts, subprogramStarts } from "../../program/subprograms.js";
 import { RunnerChannel } from "./channel.js";
-import { hasPerCpuValues, type MapType as MapsType } from "../../maps/types.js";
+import { hasPerCpuValues } from "../../maps/types.js";
 import { valueMapBtf } from "./map-btf.js";
 import { forKernel } from "./kfunc-btf.js";
 import { FrameWriter, Op, type OpCode } from "./protocol.js";
@@ -236,7 +236,7 @@ export class KernelMap {
     readonly spec: KernelMapSpec,
     possibleCpus: number,
   ) {
-    this.lookupSize = hasPerCpuValues(spec.type as MapsType) ? Math.ceil(spec.valueSize / 8) * 8 * possibleCpus : spec.valueSize;
+    this.lookupSize = hasPerCpuValues(spec.type) ? Math.ceil(spec.valueSize / 8) * 8 * possibleCpus : spec.valueSize;
   }
 
   private label(): string {
