@@ -108,6 +108,10 @@ describe("bpf_fib_lookup on a network model", () => {
     bad({ devices: [{ ifindex: 2 }], neighbours: [{ ifindex: 3, ip: "10.0.0.2", mac: "02:00:00:00:00:01" }] }, /no device with ifindex 3/);
     bad({ devices: [{ ifindex: 2 }], neighbours: [{ ifindex: 2, ip: "10.0.0.2", mac: "02:00:00:00:01" }] }, /is not a MAC address/);
     expect(() => new Network({ devices: [{ ifindex: 2, mac: "zz" }] })).toThrow(BpfError);
+    // Namespace cookies (get_netns_cookie): the kernel's generators start at 1.
+    bad({ devices: [], cookie: 0 }, /network\.cookie: 0 is not a namespace cookie/);
+    bad({ devices: [], cookie: 5, initCookie: 2 ** 53 }, /network\.initCookie: 9007199254740992 is not a namespace cookie/);
+    expect(new Network({ devices: [], cookie: 5 }).initCookie).toBe(5n);
   });
 
   it("a machine keeps its network for its workers, and check_mtu gets its devices", () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { runInKernel } from "../../bin/cli/commands/run-kernel.js";
 import { generate } from "../../corpus/gen/index.js";
 import { findProgram, loadObject, type BpfObject } from "../../vm/elf/load/index.js";
-import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
+import { instantiateObjectNode, type NodeObjectMachineOptions } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
 import type { BpfMap } from "../../vm/maps/map.js";
 import { RingBuf } from "../../vm/maps/ringbuf.js";
@@ -47,8 +47,10 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const PROG_ARRAY = 3;
 const RINGBUF = 27;
 
-export async function runOurs(obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[], program?: string): Promise<ObjectRun> {
-  const loaded = instantiateObjectNode(obj, program);
+export async function runOurs(
+  obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[], program?: string, options: NodeObjectMachineOptions = {},
+): Promise<ObjectRun> {
+  const loaded = instantiateObjectNode(obj, program, options);
   const runner = new PacketRunner(loaded.machine, await (await getEngine(engine)).load(loaded.program, loaded.machine));
   try {
     const results = runner.runBatch(data, { results: true }).results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));

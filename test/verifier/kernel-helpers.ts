@@ -51,6 +51,8 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(164, "for_each_map_elem", ["const_map_ptr", "ptr_to_func", "ptr_to_stack_or_null", "anything"], "integer"),
   // ... and bpf_get_local_storage with the machine's maps and layout (vm/helpers/cgroup-storage.ts).
   sig(81, "get_local_storage", ["const_map_ptr", "anything"], "ptr_to_map_value"),
+  // ... and bpf_get_netns_cookie with the machine's network model (vm/helpers/packet/netns-cookie.ts).
+  sig(122, "get_netns_cookie", ["ptr_to_ctx_or_null"], "integer"),
 ];
 
 /**

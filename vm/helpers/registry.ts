@@ -16,6 +16,8 @@ export type HelperArg =
   | "const_size"
   | "const_size_or_zero"
   | "ptr_to_ctx"
+  // ARG_PTR_TO_CTX_OR_NULL: the context or a known NULL (get_netns_cookie).
+  | "ptr_to_ctx_or_null"
   // ringbuf_reserve's size (ARG_CONST_ALLOC_SIZE_OR_ZERO) and ringbuf_submit/discard's record
   // (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE): added for the verifier (H7).
   | "const_alloc_size_or_zero"

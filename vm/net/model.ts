@@ -1,5 +1,5 @@
 // The network a machine pretends to sit in, for helpers that ask the kernel's routing and
-// neighbour tables (bpf_fib_lookup, fib.ts). A user describes devices, routes and neighbours as
+// neighbour tables (bpf_fib_lookup, fib.ts) or its namespace's cookie (bpf_get_netns_cookie). A user describes devices, routes and neighbours as
 // plain data (NetworkModel: structured-clonable, so a pool's workers get the same one);
 // `new Network(model)` checks it and adds the routes the kernel adds by itself for each address, as
 // `ip addr add` does in a network namespace (checked on 6.18 with `ip route show table all`):
@@ -77,6 +77,17 @@ export interface NetworkModel {
   readonly neighbours?: readonly NetNeighbour[];
   /** Sockets the socket lookups find (sockets.ts), created in this order. */
   readonly sockets?: readonly NetSocket[];
+  /**
+   * The namespace's net_cookie (bpf_get_netns_cookie of an skb: the namespace of the test run's
+   * socket). The kernel numbers namespaces as it creates them, so no model can know the number
+   * of a real one: a comparison with the kernel reads it there first. Default 1.
+   */
+  readonly cookie?: number;
+  /**
+   * init_net's net_cookie: what bpf_get_netns_cookie(NULL) returns. Default `cookie` (the
+   * programs run in the initial namespace).
+   */
+  readonly initCookie?: number;
 }
 
 /** A fresh network namespace: the loopback device only, forwarding off (the default). */
@@ -127,6 +138,9 @@ export class Network {
   private readonly neighbours = new Map<string, Uint8Array>();
   /** The model's sockets, checked (sockets.ts). */
   readonly sockets: readonly Socket[];
+  /** NetworkModel.cookie and initCookie, checked. */
+  readonly cookie: bigint;
+  readonly initCookie: bigint;
 
   constructor(readonly model: NetworkModel = DEFAULT_NETWORK) {
     this.devices = model.devices.map(checkDevice);
@@ -146,6 +160,8 @@ export class Network {
     });
     const local = (family: Family, addr: bigint): boolean => this.devices.some((d) => (family === 4 ? d.v4 : d.v6).some((a) => a.value === addr));
     this.sockets = checkSockets(model.sockets ?? [], local, (ifindex) => byIndex.has(ifindex));
+    this.cookie = checkCookie(model.cookie ?? 1, "cookie");
+    this.initCookie = checkCookie(model.initCookie ?? model.cookie ?? 1, "initCookie");
   }
 
   device(ifindex: number): Device | undefined {
@@ -246,6 +262,12 @@ export class Network {
 const neighKey = (ifindex: number, addr: bigint, family: Family): string => `${ifindex}/${family}/${addr}`;
 
 const show = (r: Route): string => `${r.type} ${r.prefix.value.toString(16)}/${r.prefix.plen}`;
+
+/** A namespace cookie: the kernel's cookie generators start at 1, so never 0. */
+function checkCookie(cookie: number, what: string): bigint {
+  if (!Number.isSafeInteger(cookie) || cookie < 1) throw new BpfError(`network.${what}: ${cookie} is not a namespace cookie (a positive integer)`);
+  return BigInt(cookie);
+}
 
 function checkDevice(d: NetDevice): Device {
   const what = `network device ${d.name ?? d.ifindex}`;

@@ -98,6 +98,8 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [44, { name: "xdp_adjust_head", types: XDP, pktChanging: true }],
   [46, { name: "get_socket_cookie", types: SKB }],
   [47, { name: "get_socket_uid", types: SKB }],
+  // vm/helpers/packet/netns-cookie.ts (checked on 6.18: refused to xdp and the lwt types).
+  [122, { name: "get_netns_cookie", types: SKB }],
   [48, { name: "set_hash", types: TC }],
   [50, { name: "skb_adjust_room", types: TC, pktChanging: true }],
   [51, { name: "redirect_map", types: XDP, mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP] }],

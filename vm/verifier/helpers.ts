@@ -201,6 +201,13 @@ function checkArg(env: Env, st: VState, pc: number, def: HelperDef, regno: numbe
     case "ptr_to_ctx":
       if (r.type !== "ctx") expected(regno, r, "ctx");
       return checkUnmodified(regno, r);
+    case "ptr_to_ctx_or_null":
+      // ARG_PTR_TO_CTX_OR_NULL: a known NULL skips the type check (check_func_arg:
+      // register_is_null && type_may_be_null). The kernel does not mark it precise; we do, so
+      // that no pruned path brings another scalar here.
+      if (isNullScalar(r)) return markPrecise(env, st, regno);
+      if (r.type !== "ctx") expected(regno, r, "ctx");
+      return checkUnmodified(regno, r);
     case "ptr_to_uninit_dynptr_local":
     case "ptr_to_uninit_dynptr_ringbuf":
       meta.dynptr = processDynptrArg(env, st, pc, regno, { make: kind === "ptr_to_uninit_dynptr_local" ? DynptrType.LOCAL : DynptrType.RINGBUF }, "helper");

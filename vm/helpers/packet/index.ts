@@ -13,15 +13,16 @@
 //                  check_mtu (skb), skb_get/set_tunnel_key, skb_get/set_tunnel_opt, skb_get_xfrm_state, fib_lookup (skb),
 //                  skb_change_tail/head, skb_vlan_push/pop, skb_adjust_room, skb_change_proto/type,
 //                  get_socket_cookie, get_socket_uid, skb_cgroup_id, skb_ancestor_cgroup_id,
-//                  get_cgroup_classid (the skb's), get_route_realm, skb_ecn_set_ce, skb_cgroup_classid
+//                  get_cgroup_classid (the skb's), get_route_realm, skb_ecn_set_ce, skb_cgroup_classid,
+//                  get_netns_cookie
 //   socket_filter: skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
-//                  get_socket_cookie, get_socket_uid, get_cgroup_classid (no argument)
+//                  get_socket_cookie, get_socket_uid, get_cgroup_classid (no argument), get_netns_cookie
 //   cgroup_skb:    skb_load_bytes, skb_load_bytes_relative, perf_event_output (skb),
 //                  skb_ecn_set_ce, sk_lookup_tcp/udp, skc_lookup_tcp, sk_release,
 //                  sk_fullsock, tcp_sock, get_listener_sock, get_socket_cookie/uid,
 //                  skb_cgroup_id, skb_ancestor_cgroup_id, sk_cgroup_id, sk_ancestor_cgroup_id,
-//                  get_cgroup_classid (no argument) — of cg_skb_func_proto; sk_storage_*,
-//                  get_local_storage are not built (skb_cgroup_classid is tc's only)
+//                  get_cgroup_classid (no argument), get_netns_cookie — of cg_skb_func_proto;
+//                  sk_storage_* are not built (skb_cgroup_classid is tc's only)
 //   xdp, sched_cls also: sk_lookup_tcp/udp, skc_lookup_tcp, sk_release (sk-lookup.ts),
 //                  tcp_check_syncookie, tcp_gen_syncookie (syncookie.ts);
 //                  tcp_raw_gen_syncookie_ipv4/6, tcp_raw_check_syncookie_ipv4/6 (syncookie-raw.ts);
@@ -64,6 +65,7 @@ import { skAssign, skCastHelpers } from "./sk-cast.js";
 import { checkCgroup, getCgroupClassid, skbCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type CgroupModel } from "./skb-cgroup.js";
 import { getSocketCookie, getSocketUid } from "./skb-socket.js";
 import { getRouteRealm } from "./route-realm.js";
+import { getNetnsCookie } from "./netns-cookie.js";
 
 export { csumDiff, l3CsumReplace, l4CsumReplace } from "./csum.js";
 export { csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from "./checksum.js";
@@ -98,6 +100,7 @@ export { skAssign, skCastHelpers } from "./sk-cast.js";
 export { checkCgroup, getCgroupClassid, ROOT_CGROUP, skbCgroupClassid, skbCgroupHelpers, skCgroupHelpers, type Cgroup, type CgroupModel } from "./skb-cgroup.js";
 export { COOKIE_COUNT, getSocketCookie, getSocketUid } from "./skb-socket.js";
 export { getRouteRealm } from "./route-realm.js";
+export { getNetnsCookie } from "./netns-cookie.js";
 
 /** What the packet helpers need from a machine. */
 export interface PacketHelperOptions {
@@ -115,7 +118,7 @@ export interface PacketHelperOptions {
   readonly syncookieSecret?: readonly number[];
   /** The devices check_mtu knows (devices.ts). Default: lo, ifindex 1, MTU 65536. */
   readonly devices?: DeviceTable;
-  /** The routes, neighbours and devices fib_lookup knows (vm/net/model.ts). Default: a fresh namespace (lo only, forwarding off). */
+  /** The routes, neighbours and devices fib_lookup knows, and the namespace cookies get_netns_cookie answers (vm/net/model.ts). Default: a fresh namespace (lo only, forwarding off, cookie 1). */
   readonly network?: Network;
   /** The sockets sk_lookup_tcp / sk_lookup_udp / skc_lookup_tcp find (sk-lookup.ts). Default: none. */
   readonly sockets?: SocketTable;
@@ -128,13 +131,14 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
   const { layout } = options;
   const perf = options.perf ?? new PerfEventSink({ entries: layout.cpus });
   const cgroup = checkCgroup(options.cgroup);
+  const network = options.network ?? new Network();
   switch (type) {
     case "xdp":
       return [
         ...xdpAdjustHelpers(layout), xdpRedirect(layout), xdpRedirectMap(layout, options.mapLookup), csumDiff, xdpPerfEventOutput(perf, options.perfSlot, layout),
         ...xdpBytesHelpers(layout),
         xdpCheckMtu(options.devices ?? new DeviceTable()),
-        xdpFibLookup(options.network ?? new Network()),
+        xdpFibLookup(network),
         ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "xdp"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
         ...rawSyncookieHelpers(options.syncookieSecret), getCgroupClassid(cgroup, false),
       ];
@@ -144,20 +148,20 @@ export function packetHelpers(type: ProgramTypeName, options: PacketHelperOption
         ...flowHashHelpers(options.hashSeed ?? FLOW_HASH_SEED), skbPerfEventOutput(perf, options.perfSlot),
         skbPullData, skbLoadBytesRelative(layout), csumUpdate, tcRedirectPeer(layout), tcRedirectNeigh(layout),
         skbCheckMtu(options.devices ?? new DeviceTable()), ...tunnelHelpers(layout), skbGetXfrmState,
-        skbFibLookup(options.network ?? new Network()), cloneRedirect(layout, options.devices ?? new DeviceTable()), csumLevel(layout),
+        skbFibLookup(network), cloneRedirect(layout, options.devices ?? new DeviceTable()), csumLevel(layout),
         skbSetTstamp(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"), ...syncookieHelpers(options.sockets ?? NO_SOCKETS),
         ...rawSyncookieHelpers(options.syncookieSecret),
         ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), skAssign,
         ...skbResizeHelpers(layout), ...skbVlanHelpers(layout), skbAdjustRoom(layout), ...skbProtoHelpers(layout),
         getSocketCookie(layout), getSocketUid, ...skbCgroupHelpers(cgroup), getCgroupClassid(cgroup, true), getRouteRealm, skbEcnSetCe(layout),
-        skbCgroupClassid(cgroup),
+        skbCgroupClassid(cgroup), getNetnsCookie(network),
       ];
     case "socket_filter":
-      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), getSocketCookie(layout), getSocketUid, getCgroupClassid(cgroup, false)];
+      return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), getSocketCookie(layout), getSocketUid, getCgroupClassid(cgroup, false), getNetnsCookie(network)];
     case "cgroup_skb":
       return [skbLoadBytes, skbLoadBytesRelative(layout), skbPerfEventOutput(perf, options.perfSlot), skbEcnSetCe(layout), ...skLookupHelpers(options.sockets ?? NO_SOCKETS, "skb"),
         ...skCastHelpers(options.sockets ?? NO_SOCKETS, layout), getSocketCookie(layout), getSocketUid, ...skbCgroupHelpers(cgroup),
-        ...skCgroupHelpers(cgroup, options.sockets ?? NO_SOCKETS, layout), getCgroupClassid(cgroup, false)];
+        ...skCgroupHelpers(cgroup, options.sockets ?? NO_SOCKETS, layout), getCgroupClassid(cgroup, false), getNetnsCookie(network)];
     case "lwt_in": case "lwt_out": case "lwt_xmit": case "lwt_seg6local":
       return lwtHelpers(type, { ...options, perf });
     case "conformance":
