@@ -26,6 +26,7 @@ const F = {
   INNER_MAP: abi.BPF_F_INNER_MAP, STACK_BUILD_ID: 1 << 5, CLONE: 1 << 9, TOKEN_FD: abi.BPF_F_TOKEN_FD,
 };
 const HASH = abi.BPF_MAP_TYPE_HASH, ARRAY = abi.BPF_MAP_TYPE_ARRAY, PROG_ARRAY = abi.BPF_MAP_TYPE_PROG_ARRAY;
+const CG_ARRAY = abi.BPF_MAP_TYPE_CGROUP_ARRAY;
 const PERF = abi.BPF_MAP_TYPE_PERF_EVENT_ARRAY, PCPU_HASH = abi.BPF_MAP_TYPE_PERCPU_HASH, PCPU_ARRAY = abi.BPF_MAP_TYPE_PERCPU_ARRAY;
 const LRU = abi.BPF_MAP_TYPE_LRU_HASH, LRU_PCPU = abi.BPF_MAP_TYPE_LRU_PERCPU_HASH, LPM = abi.BPF_MAP_TYPE_LPM_TRIE;
 const DEVMAP = abi.BPF_MAP_TYPE_DEVMAP, QUEUE = abi.BPF_MAP_TYPE_QUEUE, STACK = abi.BPF_MAP_TYPE_STACK;
@@ -73,6 +74,18 @@ export const SPEC_CASES: readonly SpecCase[] = [
   c(PERF, 4, 4, 4, F.PRESERVE_ELEMS | F.WRONLY, 0),
   c(PERF, 4, 4, 4, F.WRONLY_PROG, EINVAL, /not supported for maps of fds/),
   c(PERF, 4, 4, 4, F.MMAPABLE, EINVAL, /only a plain ARRAY/),
+  // CGROUP_ARRAY: an fd array too (cgroup fds).
+  c(CG_ARRAY, 4, 4, 1, 0, 0),
+  c(CG_ARRAY, 4, 4, 4, F.RDONLY | F.NUMA, 0),
+  c(CG_ARRAY, 4, 4, 4, F.WRONLY, 0),
+  c(CG_ARRAY, 4, 8, 4, 0, EINVAL, /value_size must be 4/),
+  c(CG_ARRAY, 8, 4, 4, 0, EINVAL, /key_size must be 4/),
+  c(CG_ARRAY, 4, 4, 0, 0, EINVAL, /max_entries/),
+  c(CG_ARRAY, 4, 4, 4, F.RDONLY_PROG, EINVAL, /not supported for maps of fds/),
+  c(CG_ARRAY, 4, 4, 4, F.WRONLY_PROG, EINVAL, /not supported for maps of fds/),
+  c(CG_ARRAY, 4, 4, 4, F.PRESERVE_ELEMS, EINVAL, /only a PERF_EVENT_ARRAY/),
+  c(CG_ARRAY, 4, 4, 4, F.MMAPABLE, EINVAL, /only a plain ARRAY/),
+  c(CG_ARRAY, 4, 4, 4, F.NO_PREALLOC, EINVAL),
   // Hash maps: keys and values of any size below KMALLOC_MAX_SIZE together (no 512-byte limit).
   c(HASH, 4, 8, 16, 0, 0),
   c(HASH, 513, 8, 16, 0, 0),

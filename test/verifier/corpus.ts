@@ -25,7 +25,7 @@ import type { VerifierMap } from "../../vm/verifier/index.js";
 export const CORPUS_DIR = fileURLToPath(new URL("../../corpus/verifier/", import.meta.url));
 
 const MAP_TYPES: Record<string, number> = {
-  hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, lru_hash: 9,
+  hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, cgroup_array: 8, lru_hash: 9,
   devmap: 14, cpumap: 16, xskmap: 17, cgroup_storage: 19, percpu_cgroup_storage: 21, queue: 22, devmap_hash: 25, ringbuf: 27,
 };
 

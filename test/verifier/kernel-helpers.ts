@@ -51,6 +51,9 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(164, "for_each_map_elem", ["const_map_ptr", "ptr_to_func", "ptr_to_stack_or_null", "anything"], "integer"),
   // ... and bpf_get_local_storage with the machine's maps and layout (vm/helpers/cgroup-storage.ts).
   sig(81, "get_local_storage", ["const_map_ptr", "anything"], "ptr_to_map_value"),
+  // ... and the CGROUP_ARRAY helpers with the machine's maps and cgroup (vm/helpers/cgroup-array.ts),
+  sig(33, "skb_under_cgroup", ["ptr_to_ctx", "const_map_ptr", "anything"], "integer"),
+  sig(37, "current_task_under_cgroup", ["const_map_ptr", "anything"], "integer"),
   // ... and bpf_get_netns_cookie with the machine's network model (vm/helpers/packet/netns-cookie.ts).
   sig(122, "get_netns_cookie", ["ptr_to_ctx_or_null"], "integer"),
 ];

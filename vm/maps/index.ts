@@ -14,6 +14,7 @@ export { planMap, type MapPlan } from "./plan.js";
 export { QueueMap } from "./queue.js";
 export { RingBuf, type SampleCallback } from "./ringbuf.js";
 export { XskMap } from "./xsk-map.js";
+export { CgroupArray } from "./cgroup-array.js";
 export { isSharedMemory, MAPS_EXPORTS, MapsRuntime, type MapsExports } from "./runtime.js";
 export { checkSpec, innerMapMismatch, type CheckedInner, type CheckedSpec } from "./spec.js";
 export { isHash, isMapOfMaps, isPerCpu, MapType, mapTypeName, parseMapType, type InnerMapSpec, type MapSpec, type MapTypeName } from "./types.js";

@@ -12,6 +12,7 @@ import { MapOfMaps } from "./map-of-maps.js";
 import { perCpuValues, type PerCpuMap } from "./percpu.js";
 import { PerfEventArray } from "./perf-event-array.js";
 import { XskMap } from "./xsk-map.js";
+import { CgroupArray } from "./cgroup-array.js";
 import { planMap } from "./plan.js";
 import { QueueMap } from "./queue.js";
 import { RingBuf } from "./ringbuf.js";
@@ -107,6 +108,7 @@ export class MapSet implements Iterable<AnyMap> {
     else if (isMapOfMaps(d.type)) map = new MapOfMaps(d, fd, rt, this.view, this);
     else if (d.type === MapType.PerfEventArray) map = new PerfEventArray(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (d.type === MapType.XskMap) map = new XskMap(d, fd, rt, this.view, sharedValues(d.valueSize));
+    else if (d.type === MapType.CgroupArray) map = new CgroupArray(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (hasPerCpuValues(d.type)) map = new BpfMap(d, fd, rt, this.view, perCpuValues(d.valueSize, d.ncpus));
     else map = new BpfMap(d, fd, rt, this.view, sharedValues(d.valueSize));
     this.maps.push(map);
@@ -171,6 +173,12 @@ export class MapSet implements Iterable<AnyMap> {
   perfEventArray(name: string): PerfEventArray {
     const map = this.need(name);
     return map instanceof PerfEventArray ? map : this.wrongKind(map, "a perf event array");
+  }
+
+  /** A CGROUP_ARRAY: slots take cgroup ids (./cgroup-array.ts), which user space cannot look up. */
+  cgroupArray(name: string): CgroupArray {
+    const map = this.need(name);
+    return map instanceof CgroupArray ? map : this.wrongKind(map, "a cgroup array");
   }
 
   /** An XSKMAP: slots take AF_XDP socket ids (./xsk-map.ts), which user space cannot look up. */

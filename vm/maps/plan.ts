@@ -7,6 +7,7 @@
 //   ARRAY           values: max_entries × stride
 //   PERCPU_ARRAY    ncpus planes of max_entries × stride, each plane cache-line aligned
 //   PROG_ARRAY      max_entries × 8 (u32 program id a slot)
+//   CGROUP_ARRAY    max_entries × 8 (u32 cgroup id a slot, 0 = empty)
 //   PERF_EVENT_ARRAY max_entries × 8 (u32 CPU + 1 of the slot's event, 0 = empty)
 //   DEVMAP          max_entries × stride (struct bpf_devmap_val; ifindex 0 = empty)
 //   DEVMAP_HASH     as HASH (u32 keys)
@@ -126,7 +127,7 @@ function hashSeed(flags: number, base: number): [number, number] {
 
 export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
   const ring = spec.type === MapType.RingBuf;
-  const stride = spec.type === MapType.ProgArray ? 8 : align(spec.valueSize, 8);
+  const stride = spec.type === MapType.ProgArray || spec.type === MapType.CgroupArray ? 8 : align(spec.valueSize, 8);
   const hashed = isHash(spec.type) || spec.type === MapType.DevMapHash || spec.type === MapType.HashOfMaps;
   const s = hashed
     ? hashStorage(spec, ncpus, stride)

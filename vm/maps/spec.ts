@@ -146,7 +146,7 @@ interface TypeRule {
 
 const ARRAY_FLAGS = F.NUMA_NODE | F.MMAPABLE | ACCESS | F.PRESERVE_ELEMS | F.INNER_MAP;
 
-/** array_map_alloc_check (ARRAY, PERCPU_ARRAY; PROG_ARRAY and PERF_EVENT_ARRAY after fdArray). */
+/** array_map_alloc_check (ARRAY, PERCPU_ARRAY; PROG_ARRAY, PERF_EVENT_ARRAY and CGROUP_ARRAY after fdArray). */
 function arrayCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
   c.maxEntriesNotZero();
   c.exactly("key_size", s.keySize, 4);
@@ -286,6 +286,7 @@ const RULES: ReadonlyMap<MapType, TypeRule> = new Map<MapType, TypeRule>([
   [MapType.PerCpuArray, arrayRule(MapType.PerCpuArray)],
   [MapType.ProgArray, fdArrayRule(MapType.ProgArray)],
   [MapType.PerfEventArray, fdArrayRule(MapType.PerfEventArray)],
+  [MapType.CgroupArray, fdArrayRule(MapType.CgroupArray)],
   [MapType.Hash, hashRule(MapType.Hash)],
   [MapType.PerCpuHash, hashRule(MapType.PerCpuHash)],
   [MapType.LruHash, hashRule(MapType.LruHash)],

@@ -16,6 +16,7 @@ export const MapType = {
   Stack: abi.BPF_MAP_TYPE_STACK,
   RingBuf: abi.BPF_MAP_TYPE_RINGBUF,
   PerfEventArray: abi.BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  CgroupArray: abi.BPF_MAP_TYPE_CGROUP_ARRAY,
   DevMap: abi.BPF_MAP_TYPE_DEVMAP,
   DevMapHash: abi.BPF_MAP_TYPE_DEVMAP_HASH,
   CpuMap: abi.BPF_MAP_TYPE_CPUMAP,
@@ -41,6 +42,7 @@ const NAMES: ReadonlyMap<MapType, string> = new Map<MapType, string>([
   [MapType.Stack, "stack"],
   [MapType.RingBuf, "ringbuf"],
   [MapType.PerfEventArray, "perf_event_array"],
+  [MapType.CgroupArray, "cgroup_array"],
   [MapType.DevMap, "devmap"],
   [MapType.DevMapHash, "devmap_hash"],
   [MapType.CpuMap, "cpumap"],
@@ -54,7 +56,7 @@ const BY_NAME = new Map([...NAMES].map(([type, name]) => [name, type]));
 
 export type MapTypeName =
   | "hash" | "array" | "prog_array" | "percpu_hash" | "percpu_array" | "lru_hash" | "lru_percpu_hash"
-  | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "devmap" | "devmap_hash" | "array_of_maps"
+  | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "cgroup_array" | "devmap" | "devmap_hash" | "array_of_maps"
   | "hash_of_maps" | "cpumap" | "xskmap" | "cgroup_storage" | "percpu_cgroup_storage";
 
 export function mapTypeName(type: number): string {

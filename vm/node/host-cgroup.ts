@@ -9,7 +9,8 @@
 //            process's directory; 0 when net_cls is not mounted (every task is then in the root
 //            net_cls css, whose classid is 0)
 
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { BpfError } from "../errors.js";
 import type { CgroupModel } from "../helpers/packet/skb-cgroup.js";
 
@@ -40,22 +41,52 @@ function directory(mount: Mount, path: string): string {
   return `${mount.point}${path.slice(root.length)}`.replace(/\/$/, "") || "/";
 }
 
-/** Read this process's cgroup (Linux only; a BpfError naming what is missing otherwise). */
-export function hostCgroup(): CgroupModel {
-  const lines = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n").map((l) => {
+/** /proc/self/cgroup: each hierarchy's controllers and this process's path in it. */
+function ownCgroups(): Array<{ controllers: string[]; path: string }> {
+  return readFileSync("/proc/self/cgroup", "utf8").trim().split("\n").map((l) => {
     const [, , controllers, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
     return { controllers: (controllers ?? "").split(","), path: path ?? "" };
   });
-  const all = mounts();
-  const v2 = lines.find((l) => l.controllers.length === 1 && l.controllers[0] === "");
-  const cg2 = all.find((m) => m.fstype === "cgroup2");
+}
+
+/**
+ * The cgroup v2 directories from the root cgroup down to this process's (Linux only; a BpfError
+ * naming what is missing otherwise): the cgroups whose ids hostCgroup's path holds, and what a
+ * CGROUP_ARRAY slot of the kernel is given (an fd of one of them).
+ */
+export function hostCgroupDirectories(): string[] {
+  const v2 = ownCgroups().find((l) => l.controllers.length === 1 && l.controllers[0] === "");
+  const cg2 = mounts().find((m) => m.fstype === "cgroup2");
   if (!v2 || !cg2) throw new BpfError("no cgroup v2 hierarchy: /proc/self/cgroup has no 0:: line or cgroup2 is not mounted");
   const parts = v2.path.split("/").filter(Boolean);
-  const path = [0, ...parts.map((_, i) => i + 1)].map((n) => Number(statSync(directory(cg2, `/${parts.slice(0, n).join("/")}`), { bigint: true }).ino));
+  const dirs = [0, ...parts.map((_, i) => i + 1)].map((n) => directory(cg2, `/${parts.slice(0, n).join("/")}`));
   // A cgroup2 mount of a sub-tree (a cgroup namespace) does not show the levels above it.
-  if (path[0] !== 1) throw new BpfError(`the cgroup2 mount at ${cg2.point} does not start at the root cgroup (inode ${path[0]})`);
-  const netCls = lines.find((l) => l.controllers.includes("net_cls"));
-  const clsMount = all.find((m) => m.fstype === "cgroup" && m.options.includes("net_cls"));
+  const root = cgroupId(dirs[0]!);
+  if (root !== 1) throw new BpfError(`the cgroup2 mount at ${cg2.point} does not start at the root cgroup (inode ${root})`);
+  return dirs;
+}
+
+/** A cgroup v2 directory's cgroup_id: its inode number (the kernfs node id). */
+export const cgroupId = (dir: string): number => Number(statSync(dir, { bigint: true }).ino);
+
+/**
+ * The cgroup v2 directory whose cgroup_id is `id`, searched from the root cgroup down (breadth
+ * first), or undefined: what the kernel engine opens for a CGROUP_ARRAY slot given as an id.
+ */
+export function cgroupDirectoryById(id: number): string | undefined {
+  const queue = [hostCgroupDirectories()[0]!];
+  for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
+    if (cgroupId(dir) === id) return dir;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) queue.push(join(dir, e.name));
+  }
+  return undefined;
+}
+
+/** Read this process's cgroup (Linux only; a BpfError naming what is missing otherwise). */
+export function hostCgroup(): CgroupModel {
+  const path = hostCgroupDirectories().map(cgroupId);
+  const netCls = ownCgroups().find((l) => l.controllers.includes("net_cls"));
+  const clsMount = mounts().find((m) => m.fstype === "cgroup" && m.options.includes("net_cls"));
   const classid = netCls && clsMount ? Number(readFileSync(`${directory(clsMount, netCls.path)}/net_cls.classid`, "utf8").trim()) : 0;
   return { path, classid };
 }

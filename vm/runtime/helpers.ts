@@ -10,6 +10,7 @@
 import { baseHelpers } from "../helpers/index.js";
 import { mapHelpers } from "../helpers/maps.js";
 import { cgroupStorageHelpers } from "../helpers/cgroup-storage.js";
+import { cgroupArrayHelpers } from "../helpers/cgroup-array.js";
 import { packetHelpers } from "../helpers/packet/index.js";
 import type { DeviceTable } from "../helpers/packet/devices.js";
 import type { Network } from "../net/model.js";
@@ -64,6 +65,8 @@ export const HELPER_SOURCES: readonly HelperSource[] = [
   (env) => dynptrKfuncs(packetDynptrAccess(env.layout), !typeRules(env.type.name).packetWrite),
   (env) => mapHelpers(env.maps),
   (env) => cgroupStorageHelpers(env.maps, env.layout),
+  // skb_under_cgroup, current_task_under_cgroup: CGROUP_ARRAY slots against the machine's cgroup.
+  (env) => cgroupArrayHelpers(env.maps, checkCgroup(env.cgroup)),
   () => [tailCallHelper],
   // Packet helpers (vm/helpers/packet): already per type; redirect_map looks its target up with
   // the maps runtime's program-side lookup.

@@ -47,6 +47,7 @@ export const SPECIAL_MAPS: ReadonlySet<number> = new Set([
   MapType.BLOOM_FILTER,
   MapType.CPUMAP, // redirect_map only
   MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE, // get_local_storage only
+  MapType.CGROUP_ARRAY, // skb_under_cgroup, current_task_under_cgroup only
 ]);
 
 const SKB: readonly ProgramTypeName[] = ["socket_filter", "sched_cls", "cgroup_skb"];
@@ -119,6 +120,9 @@ const RULES: ReadonlyArray<[number, HelperRule]> = [
   [129, { name: "sk_ancestor_cgroup_id", types: CG }],
   // tc only (checked on 6.18: refused to socket_filter, xdp, cgroup_skb, lwt).
   [151, { name: "skb_cgroup_classid", types: TC }],
+  // vm/helpers/cgroup-array.ts (checked on 6.18: 33 tc and lwt, 37 every type).
+  [33, { name: "skb_under_cgroup", types: TC, mapTypes: [MapType.CGROUP_ARRAY] }],
+  [37, { name: "current_task_under_cgroup", mapTypes: [MapType.CGROUP_ARRAY] }],
   [24, { name: "get_route_realm", types: TC }],
   [84, { name: "sk_lookup_tcp", types: SK_LOOKUP, acquire: true, pktAccess: true }],
   [85, { name: "sk_lookup_udp", types: SK_LOOKUP, acquire: true, pktAccess: true }],

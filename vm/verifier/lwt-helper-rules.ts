@@ -16,7 +16,7 @@ const OUT = [
   24, // get_route_realm
   34, // get_hash_recalc
   25, // perf_event_output
-  37, // skb_under_cgroup
+  33, // skb_under_cgroup
 ];
 
 const PROTOS: Readonly<Record<LwtTypeName, readonly number[]>> = {

@@ -37,6 +37,7 @@ import { describe } from "../../../vm/isa/table.js";
 import { behindSocketHeader, KernelError, kernelBridge, type KernelMap, type KernelMapSpec } from "../../../vm/node/kernel/engine.js";
 import { KernelBridge, runnerPath, type KernelProgram } from "../../../vm/node/kernel/bridge.js";
 import { netnsAvailable, netnsWrapper } from "../../../vm/node/kernel/netns.js";
+import { cgroupDirectoryById } from "../../../vm/node/host-cgroup.js";
 import type { NetworkModel } from "../../../vm/net/model.js";
 import type { Packet } from "../../../vm/packets/index.js";
 import { PROGRAM_TYPES, SK_BUFF_SOCKET, SK_BUFF_TC } from "../../../vm/programs/index.js";
@@ -47,6 +48,7 @@ import { unreadable, type MapInit, type RunReport } from "./run-object.js";
 const BPF_F_RDONLY_PROG = 1 << 7;
 const PERF_EVENT_ARRAY = 4;
 const XSKMAP = 17;
+const CGROUP_ARRAY = 8;
 const QUEUE = 22;
 const STACK = 23;
 const RINGBUF = 27;
@@ -153,7 +155,7 @@ function runWith(
       const fd = obj.maps.findIndex((m) => m.name === init.map);
       const map = kmaps[fd]!;
       if (map.spec.type === XSKMAP) throw new CliError(`--map ${init.map}=${init.file}: an XSKMAP slot takes an AF_XDP socket's fd, and the kernel engine opens no AF_XDP socket (the interpreter and JIT take socket ids)`);
-      fillKernelMap(map, init, cpus, kmaps);
+      fillKernelMap(map, init, cpus, kmaps, bridge);
     }
     const socket = entry.type === "socket_filter";
     // A cgroup_skb or lwt program's test run pulls the Ethernet header as a socket filter's does,
@@ -222,7 +224,7 @@ function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: num
 }
 
 /** --map entries into a kernel map: pushed onto a queue or stack, updated in any keyed map. */
-function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: readonly KernelMap[]): void {
+function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: readonly KernelMap[], bridge: KernelBridge): void {
   const fail = (why: string): never => {
     throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
   };
@@ -233,12 +235,26 @@ function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: reado
     const target = kmaps[index];
     return target ? u32(target.fd) : fail(`a map of maps' value is the inner map's fd (its index among the object's maps, 4 bytes), got ${hex(value)}`);
   };
+  // A CGROUP_ARRAY's value is a cgroup: on our engines its id, here an fd of its directory.
+  const cgroupFd = (value: Uint8Array): Uint8Array => {
+    const id = value.length === 4 ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : 0;
+    const dir = id ? cgroupDirectoryById(id) : undefined;
+    return dir ? u32(bridge.openCgroup(dir)) : fail(`a CGROUP_ARRAY's value is a cgroup v2 id (4 bytes) of this machine, got ${hex(value)}`);
+  };
   if (map.spec.type === RINGBUF) fail("a ring buffer has no entries to set");
   if (map.spec.type === PERF_EVENT_ARRAY) fail("a perf event array's slots are opened by a reader, not set");
   for (const e of init.entries) {
     try {
       if (map.spec.type === QUEUE || map.spec.type === STACK) map.push(kernelValue(map, e.value, cpus));
       else if (MAP_OF_MAPS.has(map.spec.type)) map.update(e.key!, innerFd(kernelValue(map, e.value, cpus)));
+      else if (map.spec.type === CGROUP_ARRAY) {
+        const fd = cgroupFd(kernelValue(map, e.value, cpus));
+        try {
+          map.update(e.key!, fd);
+        } finally {
+          bridge.closeFd(new DataView(fd.buffer).getUint32(0, true)); // the slot holds the cgroup itself
+        }
+      }
       else map.update(e.key!, kernelValue(map, e.value, cpus));
     } catch (err) {
       if (err instanceof KernelError) fail(`the kernel refused it: ${err.message}`);

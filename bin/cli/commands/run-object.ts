@@ -362,6 +362,7 @@ const BPF_F_RDONLY = 1 << 3;
 const BPF_F_WRONLY = 1 << 4;
 const QUEUE_TYPES = new Set([22, 23]);
 const XSKMAP = 17;
+const CGROUP_ARRAY = 8;
 
 /**
  * Why user space cannot read a map back after a run (the kernel's map_get_sys_perms): a
@@ -373,6 +374,7 @@ export function unreadable(type: number, flags: number): string | undefined {
   if (flags & BPF_F_RDONLY && QUEUE_TYPES.has(type)) return "created BPF_F_RDONLY: user space may not pop it";
   // xsk_map_lookup_elem_sys_only; the sockets a run redirected to are in the report's `redirects`.
   if (type === XSKMAP) return "an XSKMAP's slots hold AF_XDP sockets: user space may not look them up (EOPNOTSUPP)";
+  if (type === CGROUP_ARRAY) return "a CGROUP_ARRAY's slots hold cgroups: user space may not look them up (ENOTSUPP)";
   return undefined;
 }
 

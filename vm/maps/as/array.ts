@@ -1,4 +1,5 @@
-// BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY and PROG_ARRAY (kernel/bpf/arraymap.c).
+// BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, and the fd arrays PROG_ARRAY and CGROUP_ARRAY
+// (kernel/bpf/arraymap.c).
 // Value i lives at values + i * value_stride; a per-CPU array keeps one plane per CPU, CPU c's
 // plane at values + c * cpu_stride. This layout is what the JIT inlines (MapDescriptor).
 
@@ -65,7 +66,9 @@ export function arrayGetNextKey(m: usize, key: usize, next: usize): i32 {
   return 0;
 }
 
-// ---- PROG_ARRAY: slots hold a program id (0 = empty), read by tail calls -------------------
+// ---- fd arrays: PROG_ARRAY and CGROUP_ARRAY ------------------------------------------------
+// A slot holds an id standing for the kernel's fd, 0 = empty: a program id (read by tail calls)
+// or a cgroup id (read by skb_under_cgroup / current_task_under_cgroup).
 
 /** The program id in slot `index`, or 0 (empty or out of range): what bpf_tail_call reads. */
 export function progArrayGet(m: usize, index: u32): u32 {
@@ -73,8 +76,8 @@ export function progArrayGet(m: usize, index: u32): u32 {
   return atomic.load<u32>(slot(m, index));
 }
 
-// bpf_fd_array_map_update_elem: only BPF_ANY; a program id stands in for the kernel's prog fd.
-export function progArrayUpdate(m: usize, key: usize, value: usize, flags: u64): i32 {
+// bpf_fd_array_map_update_elem: only BPF_ANY; the id stands in for the kernel's fd (0: -EBADF).
+export function fdArrayUpdate(m: usize, key: usize, value: usize, flags: u64): i32 {
   if (flags != <u64>BPF_ANY) return -EINVAL;
   const index = load<u32>(key);
   if (index >= maxEntries(m)) return -E2BIG;
@@ -85,13 +88,13 @@ export function progArrayUpdate(m: usize, key: usize, value: usize, flags: u64):
 }
 
 // fd_array_map_delete_elem
-export function progArrayDelete(m: usize, key: usize): i32 {
+export function fdArrayDelete(m: usize, key: usize): i32 {
   const index = load<u32>(key);
   if (index >= maxEntries(m)) return -E2BIG;
   return atomic.xchg<u32>(slot(m, index), 0) ? 0 : -ENOENT;
 }
 
-/** User-space lookup: the slot's address, or 0 when empty (the syscall's -ENOENT). */
+/** User-space lookup of a PROG_ARRAY: the slot's address, or 0 when empty (the syscall's -ENOENT). */
 export function progArrayLookupSys(m: usize, key: usize): usize {
   const index = load<u32>(key);
   if (index >= maxEntries(m)) return 0;

@@ -13,7 +13,7 @@
 
 import {
   ALL_CPUS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH,
-  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
   BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_CGROUP_STORAGE,
@@ -27,8 +27,7 @@ import { cpumapDelete, cpumapLookup, cpumapUpdate } from "./cpumap";
 import { xskmapDelete, xskmapLookup, xskmapUpdate } from "./xskmap";
 import { perfArrayDelete, perfArrayLookupSys, perfArraySlot, perfArrayUpdate } from "./perf";
 import {
-  arrayGetNextKey, arrayLookup, arrayReadAll, arrayUpdate, progArrayDelete, progArrayGet, progArrayLookupSys,
-  progArrayUpdate,
+  arrayGetNextKey, arrayLookup, arrayReadAll, arrayUpdate, fdArrayDelete, fdArrayUpdate, progArrayGet, progArrayLookupSys,
 } from "./array";
 import { mapType, ncpus } from "./header";
 import {
@@ -56,6 +55,11 @@ const ALL = <u32>ALL_CPUS;
 
 @inline function isQueue(t: u32): bool {
   return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
+}
+
+/** Slots holding ids that stand for the kernel's fds (./array.ts). */
+@inline function isFdArray(t: u32): bool {
+  return t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_CGROUP_ARRAY;
 }
 
 @inline function isCgroupStorage(t: u32): bool {
@@ -134,7 +138,7 @@ function update(map: usize, key: usize, value: usize, flags: u64, cpu: u32): i32
   if (isArray(t)) return arrayUpdate(map, key, value, flags, cpu);
   if (isHash(t)) return htabUpdate(map, key, value, flags, cpu);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmUpdate(map, key, value, flags);
-  if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(map, key, value, flags);
+  if (isFdArray(t)) return fdArrayUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_DEVMAP) return devmapUpdate(map, key, value, flags);
   if (t == BPF_MAP_TYPE_DEVMAP_HASH) return devmapHashUpdate(map, key, value, flags, cpu);
   if (t == BPF_MAP_TYPE_CPUMAP) return cpumapUpdate(map, key, value, flags);
@@ -161,7 +165,7 @@ function remove(map: usize, key: usize): i32 {
   const t = mapType(map);
   if (isHash(t)) return htabDelete(map, key, 0, 0);
   if (t == BPF_MAP_TYPE_LPM_TRIE) return lpmDelete(map, key, 0);
-  if (t == BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(map, key);
+  if (isFdArray(t)) return fdArrayDelete(map, key);
   if (t == BPF_MAP_TYPE_DEVMAP) return devmapDelete(map, key);
   if (t == BPF_MAP_TYPE_DEVMAP_HASH) return htabDelete(map, key, 0, 0);
   if (t == BPF_MAP_TYPE_CPUMAP) return cpumapDelete(map, key);
@@ -246,6 +250,8 @@ export function perf_event_slot(map: u32, index: u32): i64 {
 export function sys_lookup(map: u32, key: u32): u32 {
   const t = mapType(map);
   if (t == BPF_MAP_TYPE_PROG_ARRAY) return <u32>progArrayLookupSys(map, key);
+  // A CGROUP_ARRAY has no sys lookup (-ENOTSUPP), which ../cgroup-array.ts answers before asking.
+  if (t == BPF_MAP_TYPE_CGROUP_ARRAY) return 0;
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return <u32>perfArrayLookupSys(map, key);
   if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return <u32>arrayOfMapsLookupSys(map, key);
   if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return <u32>htabLookupHash(map, key, false);
@@ -286,7 +292,7 @@ export function sys_lookup_and_delete(map: u32, key: u32, out: u32): i32 {
 /** BPF_MAP_GET_NEXT_KEY: `key` 0 asks for the first key. */
 export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
   const t = mapType(map);
-  if (isArray(t) || t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY
+  if (isArray(t) || isFdArray(t) || t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY
     || t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_CPUMAP || t == BPF_MAP_TYPE_XSKMAP) {
     return arrayGetNextKey(map, key, next);
   }

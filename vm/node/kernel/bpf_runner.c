@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -52,6 +54,7 @@ enum op {
   OP_MAP_LOOKUP_AND_DELETE = 12,
   OP_RINGBUF_DRAIN = 13,
   OP_MAP_FREEZE = 14,
+  OP_OPEN_CGROUP = 15,
 };
 
 #define MAX_FD 65536
@@ -581,6 +584,30 @@ static int op_map_freeze(struct in *i) {
   return sys_bpf(BPF_MAP_FREEZE, &attr) < 0 ? errno : 0;
 }
 
+// OPEN_CGROUP: u32 path_len, path -> u32 fd: a cgroup v2 directory opened read-only, for a
+// CGROUP_ARRAY slot (BPF_MAP_UPDATE_ELEM takes its fd). Anything but a directory of a cgroup2
+// file system is refused (ENOTDIR / EMEDIUMTYPE): this runner opens nothing else. Opening a
+// cgroup attaches nothing to it.
+#define CGROUP2_SUPER_MAGIC 0x63677270
+static int op_open_cgroup(struct in *i, struct out *o) {
+  uint32_t len = in_u32(i);
+  const unsigned char *path = in_bytes(i, len);
+  if (i->bad || len == 0 || len > 4095 || memchr(path, 0, len)) return EINVAL;
+  char buf[4096];
+  memcpy(buf, path, len);
+  buf[len] = 0;
+  int fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  struct statfs fs;
+  if (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
+    close(fd);
+    return EMEDIUMTYPE;
+  }
+  own(fd);
+  out_u32(o, (uint32_t)fd);
+  return 0;
+}
+
 // MAP_DELETE: u32 fd, u32 key_len, key -> ()
 static int op_map_delete(struct in *i) {
   uint32_t fd = in_u32(i), klen = in_u32(i);
@@ -761,6 +788,7 @@ static int serve(int pin) {
       case OP_MAP_LOOKUP_AND_DELETE: err = op_map_lookup_and_delete(&in, &o); break;
       case OP_RINGBUF_DRAIN: err = op_ringbuf_drain(&in, &o); break;
       case OP_MAP_FREEZE: err = op_map_freeze(&in); break;
+      case OP_OPEN_CGROUP: err = op_open_cgroup(&in, &o); break;
       default: err = ENOSYS; break;
     }
     if (respond(err, &o) < 0) break;

@@ -565,6 +565,17 @@ export class KernelBridge {
     return new KernelMap(this, res.payload.u32(), spec, this.available().possibleCpus ?? 1);
   }
 
+  /**
+   * A cgroup v2 directory opened read-only by the runner: the fd a CGROUP_ARRAY slot takes
+   * (KernelMap.update with it as the u32 value). Close it with closeFd once the slot is written
+   * (the map holds the cgroup itself).
+   */
+  openCgroup(path: string): number {
+    const bytes = new TextEncoder().encode(path);
+    const res = this.request(Op.OPEN_CGROUP, new FrameWriter(Op.OPEN_CGROUP).u32(bytes.length).raw(bytes));
+    return res.payload.u32();
+  }
+
   /** Create the maps, load the program; refusal → KernelError with the verifier log. */
   load(insns: readonly Insn[], options: LoadOptions): KernelProgram {
     const owned = options.sharedMaps === undefined;

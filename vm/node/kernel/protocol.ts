@@ -24,6 +24,8 @@ export const Op = {
   RINGBUF_DRAIN: 13,
   /** BPF_MAP_FREEZE: no more writes from user space (libbpf freezes .rodata after writing it). */
   MAP_FREEZE: 14,
+  /** Open a cgroup v2 directory read-only: its fd, for a CGROUP_ARRAY slot. */
+  OPEN_CGROUP: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
