@@ -27,6 +27,17 @@ export function kernelAvailability(): Availability {
   return status;
 }
 
+/** The kernel's answer to a map operation as our maps' try* methods give it: 0, or the negative errno of its refusal. */
+export function kernelErrno(f: () => unknown): number {
+  try {
+    f();
+    return 0;
+  } catch (err) {
+    if (err instanceof KernelError) return -err.errno;
+    throw err;
+  }
+}
+
 /**
  * The kernel verifier's refusal of a program as "message\nlog", or undefined when it loads (the
  * program is closed at once: only loaded, never attached).

@@ -17,14 +17,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { findProgram } from "../../vm/elf/load/index.js";
 import { instantiateObjectNode } from "../../vm/elf/load/machine.node.js";
 import { getEngine } from "../../vm/engines.js";
-import { E2BIG, EAGAIN, EBADF, EINVAL, ENOTSUPP } from "../../vm/maps/abi.js";
+import { E2BIG, EAGAIN, EBADF, EINVAL, ENOENT, ENOTSUPP } from "../../vm/maps/abi.js";
 import type { BpfMap } from "../../vm/maps/map.js";
 import { MapError } from "../../vm/maps/errors.js";
 import { cgroupId, hostCgroupDirectories } from "../../vm/node/host-cgroup.js";
 import { KernelBridge, ProgType, runnerPath, type KernelMap } from "../../vm/node/kernel/bridge.js";
-import { KernelError, kernelBridge } from "../../vm/node/kernel/engine.js";
+import { kernelBridge } from "../../vm/node/kernel/engine.js";
 import { PacketRunner } from "../../vm/runtime/run.js";
-import { kernelAvailability } from "./available.js";
+import { kernelAvailability, kernelErrno } from "./available.js";
 import { fixtureObject, frames, skbTestRunnable } from "./objects.js";
 
 const OBJ = fixtureObject("cgroup_array");
@@ -84,29 +84,17 @@ afterAll(async () => {
 });
 
 describe("CGROUP_ARRAY from user space", () => {
-  const ours = () => instantiateObjectNode(OBJ, "tc_under").machine.maps.cgroupArray("cgroups");
-  const errnoOf = (f: () => unknown): number => {
-    try {
-      f();
-      return 0;
-    } catch (err) {
-      if (err instanceof MapError) return -err.errno;
-      if (err instanceof KernelError) return err.errno;
-      throw err;
-    }
-  };
+  /** Our answers and the kernel's to the same operations, in order (0 or -errno). */
+  const OPS = ["update 0", "update 1 NOEXIST", "update past the end", "update no cgroup", "delete 1 (empty)", "delete past the end", "delete 0"];
+  const WANT = [0, -EINVAL, -E2BIG, -EBADF, -ENOENT, -E2BIG, 0];
 
   it("takes cgroup ids; lookups are ENOTSUPP, bad flags EINVAL, past the end E2BIG, no cgroup EBADF, deleting an empty slot ENOENT", () => {
-    const m = ours();
-    m.update(0, 1);
+    const m = instantiateObjectNode(OBJ, "tc_under").machine.maps.cgroupArray("cgroups");
+    const answers = [m.tryUpdate(0, u32(1)), m.tryUpdate(1, u32(1), 1), m.tryUpdate(SLOTS, u32(1)), m.tryUpdate(1, u32(0))];
     expect(m.cgroupOf(0)).toBe(1);
-    expect(errnoOf(() => m.lookup(u32(0)))).toBe(ENOTSUPP);
-    expect(errnoOf(() => m.update(u32(1), u32(1), 1))).toBe(EINVAL);
-    expect(errnoOf(() => m.update(u32(SLOTS), u32(1)))).toBe(E2BIG);
-    expect(errnoOf(() => m.update(u32(1), u32(0)))).toBe(EBADF);
-    expect(m.delete(u32(1))).toBe(false); // ENOENT
-    expect(errnoOf(() => m.delete(u32(SLOTS)))).toBe(E2BIG);
-    expect(m.delete(u32(0))).toBe(true);
+    expect(() => m.lookup(0)).toThrow(new MapError("cgroups", "lookup", -ENOTSUPP));
+    answers.push(m.tryDelete(1), m.tryDelete(SLOTS), m.tryDelete(0));
+    expect(Object.fromEntries(OPS.map((op, i) => [op, answers[i]]))).toEqual(Object.fromEntries(OPS.map((op, i) => [op, WANT[i]])));
     expect(m.cgroupOf(0)).toBeUndefined();
     expect([...m.keys()].length).toBe(SLOTS);
   });
@@ -116,14 +104,15 @@ describe("CGROUP_ARRAY from user space", () => {
     const k: KernelMap = bridge.createMap({ type: 8, keySize: 4, valueSize: 4, maxEntries: SLOTS, name: "cgroups" });
     const fd = bridge.openCgroup((cgroups as { dirs: string[] }).dirs[0]!);
     try {
-      k.update(u32(0), u32(fd));
-      expect(errnoOf(() => k.lookup(u32(0)))).toBe(ENOTSUPP);
-      expect(errnoOf(() => k.update(u32(1), u32(fd), 1n))).toBe(EINVAL);
-      expect(errnoOf(() => k.update(u32(SLOTS), u32(fd)))).toBe(E2BIG);
-      expect(errnoOf(() => k.update(u32(1), u32(0)))).toBe(EBADF); // fd 0 of the runner: its stdin, no cgroup
-      expect(k.delete(u32(1))).toBe(false); // ENOENT
-      expect(errnoOf(() => k.delete(u32(SLOTS)))).toBe(E2BIG);
-      expect(k.delete(u32(0))).toBe(true);
+      const answers = [
+        kernelErrno(() => k.update(u32(0), u32(fd))),
+        kernelErrno(() => k.update(u32(1), u32(fd), 1n)),
+        kernelErrno(() => k.update(u32(SLOTS), u32(fd))),
+        kernelErrno(() => k.update(u32(1), u32(0))), // fd 0 of the runner: its stdin, no cgroup
+      ];
+      expect(kernelErrno(() => k.lookup(u32(0)))).toBe(-ENOTSUPP);
+      answers.push(k.delete(u32(1)) ? 0 : -ENOENT, kernelErrno(() => k.delete(u32(SLOTS))), k.delete(u32(0)) ? 0 : -ENOENT);
+      expect(Object.fromEntries(OPS.map((op, i) => [op, answers[i]]))).toEqual(Object.fromEntries(OPS.map((op, i) => [op, WANT[i]])));
     } finally {
       bridge.closeFd(fd);
       k.close();

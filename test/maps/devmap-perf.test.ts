@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { BpfError } from "../../vm/errors.js";
 import * as abi from "../../vm/maps/abi.js";
 import { kernelBridge, KernelError } from "../../vm/node/kernel/engine.js";
-import { kernelAvailability } from "../kernel/available.js";
+import { kernelAvailability, kernelErrno } from "../kernel/available.js";
 import { makeMaps, readU32, u32 } from "./fixture.js";
 
 const devmap = (type: "devmap" | "devmap_hash", valueSize = 4, maxEntries = 4) => {
@@ -110,28 +110,19 @@ describe("DEVMAP user-space errnos against the kernel", () => {
     for (const type of ["devmap", "devmap_hash"] as const) {
       const ours = devmap(type, 4, 4);
       const theirs = bridge.createMap({ name: "tx", type: type === "devmap" ? 14 : 25, keySize: 4, valueSize: 4, maxEntries: 4 });
-      const kernelErr = (f: () => unknown): number => {
-        try {
-          f();
-          return 0;
-        } catch (err) {
-          if (err instanceof KernelError) return -err.errno;
-          throw err;
-        }
-      };
       try {
         const steps: Array<[string, () => number, () => number]> = [
-          ["update 1", () => ours.tryUpdate(1, u32(1)), () => kernelErr(() => theirs.update(u32(1), u32(1)))],
-          ["update 1 NOEXIST", () => ours.tryUpdate(1, u32(1), 1), () => kernelErr(() => theirs.update(u32(1), u32(1), 1n))],
-          ["update 2 EXIST", () => ours.tryUpdate(2, u32(1), 2), () => kernelErr(() => theirs.update(u32(2), u32(1), 2n))],
-          ["update flags 4", () => ours.tryUpdate(3, u32(1), 4), () => kernelErr(() => theirs.update(u32(3), u32(1), 4n))],
-          ["update ifindex 0", () => ours.tryUpdate(3, u32(0)), () => kernelErr(() => theirs.update(u32(3), u32(0)))],
-          ["delete 1", () => ours.tryDelete(1), () => kernelErr(() => theirs.delete(u32(1)))],
-          ["delete 1 again", () => ours.tryDelete(1), () => kernelErr(() => theirs.delete(u32(1)) ? 0 : (() => { throw new KernelError("", 2); })())],
+          ["update 1", () => ours.tryUpdate(1, u32(1)), () => kernelErrno(() => theirs.update(u32(1), u32(1)))],
+          ["update 1 NOEXIST", () => ours.tryUpdate(1, u32(1), 1), () => kernelErrno(() => theirs.update(u32(1), u32(1), 1n))],
+          ["update 2 EXIST", () => ours.tryUpdate(2, u32(1), 2), () => kernelErrno(() => theirs.update(u32(2), u32(1), 2n))],
+          ["update flags 4", () => ours.tryUpdate(3, u32(1), 4), () => kernelErrno(() => theirs.update(u32(3), u32(1), 4n))],
+          ["update ifindex 0", () => ours.tryUpdate(3, u32(0)), () => kernelErrno(() => theirs.update(u32(3), u32(0)))],
+          ["delete 1", () => ours.tryDelete(1), () => kernelErrno(() => theirs.delete(u32(1)))],
+          ["delete 1 again", () => ours.tryDelete(1), () => kernelErrno(() => theirs.delete(u32(1)) ? 0 : (() => { throw new KernelError("", 2); })())],
         ];
         if (type === "devmap") {
-          steps.push(["update 4 (past the end)", () => ours.tryUpdate(4, u32(1)), () => kernelErr(() => theirs.update(u32(4), u32(1)))]);
-          steps.push(["delete 4", () => ours.tryDelete(4), () => kernelErr(() => theirs.delete(u32(4)))]);
+          steps.push(["update 4 (past the end)", () => ours.tryUpdate(4, u32(1)), () => kernelErrno(() => theirs.update(u32(4), u32(1)))]);
+          steps.push(["delete 4", () => ours.tryDelete(4), () => kernelErrno(() => theirs.delete(u32(4)))]);
         }
         for (const [what, o, k] of steps) expect(o(), `${type}: ${what}`).toBe(k());
         for (const key of [0, 1, 2, 3]) expect(ours.lookup(key) !== undefined, `${type}: lookup ${key}`).toBe(theirs.lookup(u32(key)) !== undefined);

@@ -11,7 +11,7 @@ import { checkSpec } from "../../vm/maps/spec.js";
 import type { MapSet } from "../../vm/maps/mapset.js";
 import type { InnerMapSpec, MapSpec } from "../../vm/maps/types.js";
 import { kernelBridge, KernelError, type KernelMap, type KernelMapSpec } from "../../vm/node/kernel/engine.js";
-import { kernelAvailability } from "../kernel/available.js";
+import { kernelAvailability, kernelErrno } from "../kernel/available.js";
 import { makeMaps, readU32, u32 } from "./fixture.js";
 
 const status = kernelAvailability();
@@ -126,16 +126,6 @@ const SCRIPT: readonly Op[] = [
   { op: "update", map: "aomp", key: 1, inner: "a4" }, // the type still counts
 ];
 
-const errnoOf = (f: () => unknown): number => {
-  try {
-    f();
-    return 0;
-  } catch (err) {
-    if (err instanceof KernelError) return -err.errno;
-    throw err;
-  }
-};
-
 function runOurs(): { maps: MapSet; errnos: number[] } {
   const { maps } = makeMaps();
   for (const s of SPECS) maps.create(s);
@@ -238,9 +228,9 @@ describe("map of maps: slots from user space", () => {
       for (const s of SPECS) kmaps.set(s.name, bridge.createMap(s as KernelMapSpec));
       const errnos = SCRIPT.map((o) => {
         const outer = kmaps.get(o.map)!;
-        if (o.op === "delete") return errnoOf(() => { if (!outer.delete(u32(o.key))) throw new KernelError("ENOENT", abi.ENOENT); });
+        if (o.op === "delete") return kernelErrno(() => { if (!outer.delete(u32(o.key))) throw new KernelError("ENOENT", abi.ENOENT); });
         const fd = typeof o.inner === "number" ? o.inner : kmaps.get(o.inner)!.fd;
-        return errnoOf(() => outer.update(u32(o.key), u32(fd), BigInt(o.flags ?? 0)));
+        return kernelErrno(() => outer.update(u32(o.key), u32(fd), BigInt(o.flags ?? 0)));
       });
       expect(errnos).toEqual(runOurs().errnos);
     } finally {

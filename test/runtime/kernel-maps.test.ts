@@ -23,7 +23,7 @@ import { parseMapType, type MapSpec } from "../../vm/maps/types.js";
 import { KernelBridge, KernelError, ProgType, type KernelMap, type KernelProgram } from "../../vm/node/kernel/engine.js";
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
 import { loadRunner, type PacketRunner } from "../../vm/runtime/run.js";
-import { kernelAvailability } from "../kernel/available.js";
+import { kernelAvailability, kernelErrno } from "../kernel/available.js";
 import { ringProgram } from "../kernel/ring-program.js";
 import { machine, u32 } from "./fixture.js";
 
@@ -526,15 +526,6 @@ describe.skipIf(!status.ok)("maps agree with the kernel", () => {
           const [k, o] = contents(p, 0);
           expect(o).toEqual(k);
           // The same refusals from user space: the kernel's errno and ours.
-          const kernelErrno = (fn: () => unknown): number => {
-            try {
-              fn();
-              return 0;
-            } catch (err) {
-              if (err instanceof KernelError) return -err.errno;
-              throw err;
-            }
-          };
           const km: KernelMap = p.kernel.maps[0]!;
           const om = p.m.maps.keyed("a");
           const v = new Uint8Array(8).fill(7);
