@@ -8,8 +8,8 @@
 import { describe, expect, test } from "vitest";
 import * as abi from "../../vm/maps/abi.js";
 import { MapError } from "../../vm/maps/errors.js";
-import { kernelBridge, KernelError, type KernelMap } from "../../vm/node/kernel/engine.js";
-import { kernelAvailability } from "../kernel/available.js";
+import { kernelBridge, type KernelMap } from "../../vm/node/kernel/engine.js";
+import { kernelAvailability, kernelErrno } from "../kernel/available.js";
 import { makeMaps, u32 } from "./fixture.js";
 
 const u32x2 = (a: number, b: number): Uint8Array => new Uint8Array(new Uint32Array([a, b]).buffer);
@@ -25,17 +25,6 @@ function xskmap(maxEntries = 4) {
   const { maps } = makeMaps({ cpus: 2 });
   maps.create({ name: "xsks_map", type: "xskmap", keySize: 4, valueSize: 4, maxEntries });
   return maps.xskMap("xsks_map");
-}
-
-/** 0 or the kernel's negative errno. */
-function kernelErr(f: () => unknown): number {
-  try {
-    f();
-    return 0;
-  } catch (err) {
-    if (err instanceof KernelError) return -err.errno;
-    throw err;
-  }
 }
 
 const hexOf = (b: Uint8Array | undefined): string | undefined => (b ? Buffer.from(b).toString("hex") : undefined);
@@ -86,11 +75,11 @@ describe("BPF_MAP_TYPE_CPUMAP", () => {
           ["update prog fd 4000", 1, v(8, 4000), 0], ["update prog fd -1", 1, v(8, -1 >>> 0), 0], ["update qsize 0 fd 4000", 0, v(0, 4000), 0],
         ];
         for (const [what, key, value, flags] of steps) {
-          expect(ours.tryUpdate(u32(key), value, flags), `value_size ${valueSize}: ${what}`).toBe(kernelErr(() => theirs.update(u32(key), value, BigInt(flags))));
+          expect(ours.tryUpdate(u32(key), value, flags), `value_size ${valueSize}: ${what}`).toBe(kernelErrno(() => theirs.update(u32(key), value, BigInt(flags))));
           for (const k of [0, 1, 2, 3]) expect(hexOf(ours.lookup(u32(k))), `value_size ${valueSize}: after ${what}, lookup ${k}`).toBe(hexOf(theirs.lookup(u32(k))));
         }
         for (const key of [3, 1, 1, 4]) {
-          expect(ours.tryDelete(u32(key)), `delete ${key}`).toBe(kernelErr(() => theirs.delete(u32(key))));
+          expect(ours.tryDelete(u32(key)), `delete ${key}`).toBe(kernelErrno(() => theirs.delete(u32(key))));
         }
         for (const key of [undefined, 0, 3, 9]) {
           const k = key === undefined ? undefined : u32(key);
@@ -139,11 +128,11 @@ describe("BPF_MAP_TYPE_XSKMAP", () => {
         ["no socket, NOEXIST", 1, 0, 1], ["no socket, EXIST", 1, 0, 2],
       ];
       for (const [what, key, socket, flags] of steps) {
-        const want = kernelErr(() => theirs.update(u32(key), u32(socket === 0 ? BAD_FD : socket), BigInt(flags)));
+        const want = kernelErrno(() => theirs.update(u32(key), u32(socket === 0 ? BAD_FD : socket), BigInt(flags)));
         expect(ours.tryUpdate(u32(key), u32(socket), flags), what).toBe(want);
       }
-      expect(kernelErr(() => theirs.lookup(u32(0)))).toBe(-abi.EOPNOTSUPP);
-      for (const key of [0, 3, 4]) expect(ours.tryDelete(u32(key)), `delete ${key}`).toBe(kernelErr(() => theirs.delete(u32(key))));
+      expect(kernelErrno(() => theirs.lookup(u32(0)))).toBe(-abi.EOPNOTSUPP);
+      for (const key of [0, 3, 4]) expect(ours.tryDelete(u32(key)), `delete ${key}`).toBe(kernelErrno(() => theirs.delete(u32(key))));
       for (const key of [undefined, 0, 3, 9]) {
         const k = key === undefined ? undefined : u32(key);
         expect(hexOf(ours.nextKey(k)), `next key of ${key}`).toBe(hexOf(theirs.nextKey(k)));
@@ -170,8 +159,8 @@ describe("an XSKMAP as the inner map of a map of maps", () => {
     const theirs = bridge.createMap({ name: "outer", type: abi.BPF_MAP_TYPE_ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 2, inner: { ...spec, name: "t" } });
     const k = [bridge.createMap({ ...spec, name: "same" }), bridge.createMap({ ...spec, name: "bigger", maxEntries: 8 })];
     try {
-      expect(kernelErr(() => theirs.update(u32(0), u32(k[0]!.fd)))).toBe(0);
-      expect(kernelErr(() => theirs.update(u32(1), u32(k[1]!.fd)))).toBe(-abi.EINVAL);
+      expect(kernelErrno(() => theirs.update(u32(0), u32(k[0]!.fd)))).toBe(0);
+      expect(kernelErrno(() => theirs.update(u32(1), u32(k[1]!.fd)))).toBe(-abi.EINVAL);
     } finally {
       for (const m of [theirs, ...k]) m.close();
     }
