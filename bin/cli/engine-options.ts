@@ -19,6 +19,16 @@ export const MAX_INSNS_OPTION: OptionSpec = {
   description: "instruction budget of a run: a run past it stops with an error (the JIT counts loop iterations × loop length)",
 };
 
+/**
+ * What an unverified run's bad memory access does on each engine (docs/memory-model.md), for the
+ * help of every command that runs programs without the verifier.
+ */
+export const UNVERIFIED_ACCESS_NOTE = `Unverified programs: the interpreter checks every load and store against the run's regions
+(stack frames, input memory) and stops a bad one with an error naming the instruction; the JIT
+does not check (proving bounds is the verifier's job, as in the kernel), so a bad access reads or
+writes elsewhere in the machine's WebAssembly memory, never outside it. Run a suspect program on
+the interpreter to find its bad access.`;
+
 /** The options of a command that runs programs on any engine. */
 export const ENGINE_OPTIONS = { opt: OPT_OPTION, "max-insns": MAX_INSNS_OPTION } as const;
 

@@ -65,6 +65,14 @@ describe("assembler errors", () => {
     expect(() => assemble(src.replace("ja far", "ja32 far"))).not.toThrow();
   });
 
+  it("quotes a long line shortened and control bytes escaped, not raw", () => {
+    const long = failure(`mov %r0, ${"9".repeat(5000)}`);
+    expect(long.message.length).toBeLessThan(400);
+    expect(long.message).toContain("(4889 more characters)");
+    const binary = failure("\u0000\u0001\u001b[2J");
+    expect(binary.message).toBe("line 1: unknown mnemonic '\\x00\\x01\\x1b[2J' in '\\x00\\x01\\x1b[2J'");
+  });
+
   it("firstLine shifts the reported line (asm embedded in a larger file)", () => {
     const e = failure("mov %r0, 1\nfoo %r0", 10);
     expect(e.where.line).toBe(11);

@@ -1,7 +1,7 @@
 // The command line as users and the bpf_conformance runner call it: `node bin/ebpf-wasm.js ...`
 // against the build in dist/ (`npm test` builds first).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -187,6 +187,23 @@ describe("ebpf-wasm run", () => {
       expect(r.stderr).toMatch(/^ebpf-wasm run: insn 1 \(add %r0, 1\): instruction budget exhausted: .*100000 instructions/);
     }
     expect(cli(["run", "--raw", prog, "--max-insns", "0"]).stderr).toMatch(/'--max-insns' needs a positive integer/);
+  });
+});
+
+describe("ebpf-wasm run PROG.o --out", () => {
+  it("refuses to write over the capture it reads, under any name, and leaves it whole", () => {
+    const pcap = join(dir, "in.pcap");
+    const prog = join(ROOT, "corpus", "programs", "xdp_firewall.o");
+    expect(cli(["run", prog, "--gen", "tcp:3", "--out", pcap]).status).toBe(0);
+    const before = readFileSync(pcap);
+    const link = join(dir, "in-link.pcap");
+    linkSync(pcap, link);
+    for (const out of [pcap, join(dir, ".", "in.pcap"), link]) {
+      const r = cli(["run", prog, "--pcap", pcap, "--out", out]);
+      expect(r.status, out).toBe(2);
+      expect(r.stderr, out).toMatch(/--out .* is the capture --pcap reads: writing it would destroy the input/);
+    }
+    expect(readFileSync(pcap)).toEqual(before);
   });
 });
 

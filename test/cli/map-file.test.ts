@@ -35,7 +35,9 @@ describe("bad --map files", () => {
     ["not a list", FIREWALL, "allow", { x: 1 }, /expected an array of \{"key": HEX, "value": HEX\}/],
     ["per-CPU values on a plain map", FIREWALL, "allow", [{ key, value: ["00000000"] }], /one value per CPU is only for per-CPU maps$/],
     ["too many per-CPU values", COUNTER, "proto_count", [{ key: "00000000", value: ["00".repeat(8), "00".repeat(8)] }], /map 'proto_count': value of a per-CPU map needs 1 values \(one per CPU\), got 2$/],
-    ["an index past max_entries", COUNTER, "proto_count", [{ key: "01010000", value: "00".repeat(8) }], /map 'proto_count': update failed with -E2BIG/],
+    ["an index past max_entries", COUNTER, "proto_count", [{ key: "00000000", value: "00".repeat(8) }, { key: "01010000", value: "00".repeat(8) }], /--map proto_count=FILE: entry 1 \(key 01010000\): map 'proto_count': update failed with -E2BIG/],
+    ["a field besides key and value", FIREWALL, "allow", [{ key, value: "00000000", flags: 1 }], /entry 0: unknown field 'flags' \(an entry has "key" and "value"\)$/],
+    ["a key given twice", FIREWALL, "allow", [{ key, value: "00000000" }, { key: "01".repeat(12), value: "00000000" }, { key, value: "01000000" }], /entry 2: key 0{24} is entry 0's too$/],
   ])("%s: exit 1 with the reason", async (_what, object, map, json, message) => {
     const r = await run(object, map, json);
     expect(r.stderr).toMatch(message);

@@ -43,7 +43,7 @@ describe("run --prandom-seed", () => {
   it("refuses a seed that is not a non-negative integer, and one for the kernel", () => {
     for (const seed of ["-1", "1.5", "x"]) {
       const r = run(["--prandom-seed", seed]);
-      expect(r.status, seed).not.toBe(0);
+      expect(r.status, seed).toBe(2);
       expect(r.stderr, seed).toMatch(/--prandom-seed/);
     }
     const k = run(["--prandom-seed", "5", "--engine", "kernel"]);

@@ -23,6 +23,9 @@ describe("ebpf-wasm fuzz", () => {
     const seed = await cli(["--seed", "-1"]);
     expect(seed.status).toBe(2);
     expect(seed.stderr).toMatch(/--seed' needs an integer/);
+    const huge = await cli(["--max-stmts", "10000000", "--iterations", "1"]);
+    expect(huge.status).toBe(2);
+    expect(huge.stderr).toMatch(/'--max-stmts' is at most 10000 .*got 10000000\n/);
   });
 
   it("--coverage tallies the generated instructions", async () => {

@@ -191,5 +191,17 @@ export class Operands {
 
 /** The error every assembly problem becomes: `line N: <what> in '<text>'`. */
 export function lineError(line: number, text: string, msg: string): BpfError {
-  return new BpfError(`line ${line}: ${msg} in '${text}'`, { line });
+  return new BpfError(`line ${line}: ${shown(msg)} in '${shown(text)}'`, { line });
+}
+
+const SHOWN_MAX = 120;
+
+/**
+ * Source text as an error message quotes it: control bytes as \xNN (a binary file given as
+ * assembly must not write them to a terminal), and at most SHOWN_MAX characters of a long line.
+ */
+function shown(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return clean.length <= SHOWN_MAX ? clean : `${clean.slice(0, SHOWN_MAX)}… (${clean.length - SHOWN_MAX} more characters)`;
 }

@@ -21,8 +21,14 @@ import {
 } from "./flow.js";
 import { Random } from "./random.js";
 
+/**
+ * The largest maxStmts: a program of this many statements is already tens of thousands of
+ * instructions, and the minimiser's runs grow with its size.
+ */
+export const MAX_STMTS = 10_000;
+
 export interface GenerateOptions {
-  /** Largest number of statements in main (the size is drawn from 1..this). Default 40. */
+  /** Largest number of statements in main (the size is drawn from 1..this, at most MAX_STMTS). Default 40. */
   readonly maxStmts?: number;
   /** Largest number of subprograms. Default 2. */
   readonly maxSubs?: number;
@@ -319,7 +325,7 @@ class Generator {
     const body: Stmt[] = [];
     while (this.left > 0) {
       const made = this.block({ ...scope }, st, this.left);
-      body.push(...made.stmts);
+      for (const stmt of made.stmts) body.push(stmt);
       st = made.st;
     }
     return [...pro, ...body];
@@ -331,6 +337,9 @@ const SUB_FRAME = [0, 256, 128, 64] as const;
 
 export function generateProgram(rng: Random, options: GenerateOptions = {}): FuzzProgram {
   const maxStmts = options.maxStmts ?? 40;
+  if (!Number.isSafeInteger(maxStmts) || maxStmts < 1 || maxStmts > MAX_STMTS) {
+    throw new RangeError(`maxStmts must be an integer from 1 to ${MAX_STMTS}, got ${maxStmts}`);
+  }
   const nSubs = rng.int(Math.min(options.maxSubs ?? 2, 3) + 1);
   const memLen = rng.pick([8, 16, 32, 64, 128, 256]);
   const frame = nSubs ? 256 : 512;

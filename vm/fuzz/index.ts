@@ -4,7 +4,7 @@
 export type { FuzzProgram, Stmt, Subprogram } from "./ast.js";
 export { DUMP_SIZE, regionSize } from "./ast.js";
 export { Random } from "./random.js";
-export { generateInput, generateProgram, type FuzzInput, type GenerateOptions } from "./generate.js";
+export { generateInput, generateProgram, MAX_STMTS, type FuzzInput, type GenerateOptions } from "./generate.js";
 export { emit, type Emitted } from "./emit.js";
 export { checkProgram, FlowError, isValid } from "./flow.js";
 export { checkCode } from "./validity.js";

@@ -10,7 +10,7 @@ import { conformanceMachine, runConformanceTest, type ConformanceOutcome } from 
 import { CliError, stringOption, UsageError, type CommandSpec } from "../args.js";
 import type { Command } from "../command.js";
 import { findFiles, packageRoot, readText } from "../io.js";
-import { ENGINE_OPTIONS, engineOptions } from "../engine-options.js";
+import { ENGINE_OPTIONS, engineOptions, UNVERIFIED_ACCESS_NOTE } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "conformance",
@@ -19,7 +19,9 @@ const spec: CommandSpec = {
   details: `DIR is searched recursively for *.data files (default: the package's corpus/conformance).
 Each test runs as bpf_conformance runs it: r1 = pointer to a copy of '-- mem', r2 = its length;
 r0 is compared with '-- result' as a 64-bit value. Prints PASS/FAIL/SKIP per test, then
-'N passed, N failed'. Exit status: 0 when nothing failed, 1 otherwise.`,
+'N passed, N failed'. Exit status: 0 when nothing failed, 1 otherwise.
+
+${UNVERIFIED_ACCESS_NOTE}`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
     ...ENGINE_OPTIONS,

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import type { Engine } from "../../../vm/engine.js";
 import { engineNames, getEngine } from "../../../vm/engines.js";
 import {
-  caseSeed, emit, expectedKeys, explain, fuzz, generateOptionsFor, Harness, makeCase, tally, type FuzzReport, type FuzzStats,
+  caseSeed, emit, expectedKeys, explain, fuzz, generateOptionsFor, Harness, makeCase, MAX_STMTS, tally, type FuzzReport, type FuzzStats,
 } from "../../../vm/fuzz/index.js";
 import { CliError, positiveInt, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command, Io } from "../command.js";
@@ -55,6 +55,13 @@ async function loadEngines(list: string): Promise<Engine[]> {
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
+/** --max-stmts: a positive integer up to the generator's bound. */
+function maxStmtsOption(args: ParsedArgs): number {
+  const n = positiveInt(args, "max-stmts");
+  if (n > MAX_STMTS) throw new UsageError(`option '--max-stmts' is at most ${MAX_STMTS} (programs of that many statements already run to tens of thousands of instructions), got ${n}`);
+  return n;
+}
+
 function summary(stats: FuzzStats, engines: readonly Engine[]): string {
   const rate = stats.programs / Math.max(stats.elapsedMs / 1000, 1e-9);
   const refused = Object.entries(stats.refused).map(([e, n]) => `; ${e} verifier refused ${n}`).join("");
@@ -85,7 +92,7 @@ function printReport(report: FuzzReport, engines: readonly Engine[], args: Parse
 
 async function replay(engines: Engine[], seed: number, args: ParsedArgs, io: Io): Promise<number> {
   const harness = new Harness(engines);
-  const c = makeCase(seed, generateOptionsFor(engines, { maxStmts: positiveInt(args, "max-stmts") }));
+  const c = makeCase(seed, generateOptionsFor(engines, { maxStmts: maxStmtsOption(args) }));
   const outcome = await harness.runCase(c);
   if (!outcome.mismatch) {
     for (const run of outcome.runs) {
@@ -103,7 +110,7 @@ function printCoverage(args: ParsedArgs, io: Io): void {
   const counts = new Map<string, number>();
   const n = positiveInt(args, "iterations");
   const seed = Number(args.options.seed);
-  for (let i = 0; i < n; i++) tally(emit(makeCase(caseSeed(seed, i), { maxStmts: positiveInt(args, "max-stmts") }).program).insns, counts);
+  for (let i = 0; i < n; i++) tally(emit(makeCase(caseSeed(seed, i), { maxStmts: maxStmtsOption(args) }).program).insns, counts);
   const keys = [...expectedKeys()].sort();
   const width = Math.max(...keys.map((k) => k.length)) + 2;
   for (const key of keys) io.stdout(`${key.padEnd(width)}${counts.get(key) ?? 0}\n`);
@@ -119,7 +126,7 @@ export const fuzzCommand: Command = {
       throw new UsageError(`option '--seed' needs an integer from 0 to 4294967295, got '${String(seed)}'`);
     }
     const iterations = positiveInt(args, "iterations");
-    const maxStmts = positiveInt(args, "max-stmts");
+    const maxStmts = maxStmtsOption(args);
     if (args.options.coverage === true) {
       printCoverage(args, io);
       return 0;

@@ -19,7 +19,7 @@ import { verify } from "../../../vm/verifier/index.js";
 import { CliError, stringOption, type CommandSpec, type ParsedArgs } from "../args.js";
 import type { Command, Io } from "../command.js";
 import { formatHexBytes, parseHexBytes } from "../hex.js";
-import { ENGINE_OPTIONS, engineOptions } from "../engine-options.js";
+import { ENGINE_OPTIONS, engineOptions, UNVERIFIED_ACCESS_NOTE } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "plugin",
@@ -33,7 +33,9 @@ An ELF program (--elf) is VERIFIED first, as every object load path is (conforma
 the memory's size, or xdp): the verifier refuses what the kernel's refuses (e.g. shift
 immediates out of range, callx). --no-verify runs it unverified, for ISA conformance runs
 (bpf_conformance_runner ... --elf true --plugin_options "--no-verify").
-Use with: bpf_conformance_runner --plugin_path bin/bpf-conformance-plugin ...`,
+Use with: bpf_conformance_runner --plugin_path bin/bpf-conformance-plugin ...
+
+${UNVERIFIED_ACCESS_NOTE}`,
   options: {
     engine: { type: "string", valueName: "NAME", default: "interpreter", description: `engine to run on (${engineNames().join(", ")})` },
     ...ENGINE_OPTIONS,

@@ -43,7 +43,7 @@ import type { Packet } from "../../../vm/packets/index.js";
 import { PROGRAM_TYPES, SK_BUFF_SOCKET, SK_BUFF_TC } from "../../../vm/programs/index.js";
 import type { PacketResult } from "../../../vm/runtime/run.js";
 import { CliError } from "../args.js";
-import { unreadable, type MapInit, type RunReport } from "./run-object.js";
+import { mapInitFailure, unreadable, type MapInit, type RunReport } from "./run-object.js";
 
 const BPF_F_RDONLY_PROG = 1 << 7;
 const PERF_EVENT_ARRAY = 4;
@@ -225,42 +225,45 @@ function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: num
 
 /** --map entries into a kernel map: pushed onto a queue or stack, updated in any keyed map. */
 function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: readonly KernelMap[], bridge: KernelBridge): void {
-  const fail = (why: string): never => {
+  const refuse = (why: string): never => {
     throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
   };
-  // A map of maps' value is an inner map's fd: on our engines its index among the object's
-  // maps, here that map's kernel fd.
-  const innerFd = (value: Uint8Array): Uint8Array => {
-    const index = value.length === 4 ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : -1;
-    const target = kmaps[index];
-    return target ? u32(target.fd) : fail(`a map of maps' value is the inner map's fd (its index among the object's maps, 4 bytes), got ${hex(value)}`);
-  };
-  // A CGROUP_ARRAY's value is a cgroup: on our engines its id, here an fd of its directory.
-  const cgroupFd = (value: Uint8Array): Uint8Array => {
-    const id = value.length === 4 ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : 0;
-    const dir = id ? cgroupDirectoryById(id) : undefined;
-    return dir ? u32(bridge.openCgroup(dir)) : fail(`a CGROUP_ARRAY's value is a cgroup v2 id (4 bytes) of this machine, got ${hex(value)}`);
-  };
-  if (map.spec.type === RINGBUF) fail("a ring buffer has no entries to set");
-  if (map.spec.type === PERF_EVENT_ARRAY) fail("a perf event array's slots are opened by a reader, not set");
-  for (const e of init.entries) {
+  if (map.spec.type === RINGBUF) refuse("a ring buffer has no entries to set");
+  if (map.spec.type === PERF_EVENT_ARRAY) refuse("a perf event array's slots are opened by a reader, not set");
+  for (const [i, e] of init.entries.entries()) {
+    const fail = mapInitFailure(init, i);
     try {
-      if (map.spec.type === QUEUE || map.spec.type === STACK) map.push(kernelValue(map, e.value, cpus));
-      else if (MAP_OF_MAPS.has(map.spec.type)) map.update(e.key!, innerFd(kernelValue(map, e.value, cpus)));
+      const value = kernelValue(map, e.value, cpus);
+      if (map.spec.type === QUEUE || map.spec.type === STACK) map.push(value);
+      else if (MAP_OF_MAPS.has(map.spec.type)) map.update(e.key!, innerMapFd(value, kmaps, fail));
       else if (map.spec.type === CGROUP_ARRAY) {
-        const fd = cgroupFd(kernelValue(map, e.value, cpus));
+        const fd = cgroupFd(value, bridge, fail);
         try {
           map.update(e.key!, fd);
         } finally {
           bridge.closeFd(new DataView(fd.buffer).getUint32(0, true)); // the slot holds the cgroup itself
         }
       }
-      else map.update(e.key!, kernelValue(map, e.value, cpus));
+      else map.update(e.key!, value);
     } catch (err) {
       if (err instanceof KernelError) fail(`the kernel refused it: ${err.message}`);
       throw err;
     }
   }
+}
+
+/** A map of maps' value is an inner map's fd: on our engines its index among the object's maps, here that map's kernel fd. */
+function innerMapFd(value: Uint8Array, kmaps: readonly KernelMap[], fail: (why: string) => never): Uint8Array {
+  const index = value.length === 4 ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : -1;
+  const target = kmaps[index];
+  return target ? u32(target.fd) : fail(`a map of maps' value is the inner map's fd (its index among the object's maps, 4 bytes), got ${hex(value)}`);
+}
+
+/** A CGROUP_ARRAY's value is a cgroup: on our engines its id, here an fd of its directory (the caller closes it). */
+function cgroupFd(value: Uint8Array, bridge: KernelBridge, fail: (why: string) => never): Uint8Array {
+  const id = value.length === 4 ? new DataView(value.buffer, value.byteOffset).getUint32(0, true) : 0;
+  const dir = id ? cgroupDirectoryById(id) : undefined;
+  return dir ? u32(bridge.openCgroup(dir)) : fail(`a CGROUP_ARRAY's value is a cgroup v2 id (4 bytes) of this machine, got ${hex(value)}`);
 }
 
 /**

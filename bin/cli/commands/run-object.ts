@@ -5,7 +5,8 @@
 // its maps, global data and PROG_ARRAY slots, and run through the PacketRunner
 // (vm/runtime/run.ts); --engine kernel runs it in the Linux kernel instead (run-kernel.ts).
 
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync, type Stats } from "node:fs";
+import { resolve } from "node:path";
 import { generate } from "../../../corpus/gen/index.js";
 import { BpfError } from "../../../vm/errors.js";
 import { findProgram, type BpfObject, type ObjectProgram } from "../../../vm/elf/load/index.js";
@@ -133,6 +134,7 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   if (!verify) {
     io.stderr("ebpf-wasm run: WARNING: --no-verify: the program runs WITHOUT verification; a program the verifier would reject may fault or misbehave. Use it for conformance experiments only.\n");
   }
+  refuseOverwritingInput(stringOption(args, "out"), stringOption(args, "pcap"));
   const { obj, inits } = withGlobalData(readObject(path, 1, args), args);
   const entry = findProgram(obj, stringOption(args, "program"));
   const { packets, input, notes } = readPackets(args);
@@ -173,6 +175,17 @@ export async function runObject(path: string, args: ParsedArgs, io: Io): Promise
   };
   io.stdout(args.options.json === true ? `${JSON.stringify(summary)}\n` : formatText(summary));
   return 0;
+}
+
+/** --out must not be the capture being read: writing it would destroy the input (the same file by any name). */
+function refuseOverwritingInput(out: string | undefined, pcap: string | undefined): void {
+  if (out === undefined || pcap === undefined) return;
+  const same = (a: Stats, b: Stats): boolean => a.dev === b.dev && a.ino === b.ino;
+  const o = statSync(out, { throwIfNoEntry: false });
+  const p = statSync(pcap, { throwIfNoEntry: false });
+  if (resolve(out) === resolve(pcap) || (o && p && same(o, p))) {
+    throw new UsageError(`--out ${out} is the capture --pcap reads: writing it would destroy the input; choose another file`);
+  }
 }
 
 function readPackets(args: ParsedArgs): { packets: Packet[]; input: string; notes: string[] } {
@@ -228,7 +241,7 @@ function readNetwork(file: string | undefined): NetworkModel | undefined {
 function seedOption(args: ParsedArgs, engineName: string): number {
   if (engineName === "kernel") throw new CliError("--prandom-seed: the kernel seeds its own bpf_get_prandom_u32 generator; it goes with --engine interpreter or jit");
   const seed = args.options["prandom-seed"];
-  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw new CliError(`--prandom-seed must be a non-negative integer, got ${String(seed)}`);
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--prandom-seed must be a non-negative integer, got ${String(seed)}`);
   return seed;
 }
 
@@ -286,12 +299,19 @@ function readMapInits(args: ParsedArgs, obj: BpfObject): MapInit[] {
     const list = Array.isArray(json) ? json : (json as { entries?: unknown })?.entries;
     if (!Array.isArray(list)) throw new CliError(`map file '${file}': expected an array of {"key": HEX, "value": HEX} (or {"entries": [...]})`);
     const keyless = def.spec.keySize === 0;
+    const seen = new Map<string, number>(); // key (hex) → the entry that set it
     const entries = list.map((e: unknown, i) => {
       const what = `map file '${file}' entry ${i}`;
-      if (typeof e !== "object" || e === null) throw new CliError(`${what}: expected an object {"key": HEX, "value": HEX}`);
+      if (typeof e !== "object" || e === null || Array.isArray(e)) throw new CliError(`${what}: expected an object {"key": HEX, "value": HEX}`);
+      const extra = Object.keys(e).find((f) => f !== "key" && f !== "value");
+      if (extra !== undefined) throw new CliError(`${what}: unknown field '${extra}' (an entry has "key" and "value")`);
       const { key, value } = e as { key?: unknown; value?: unknown };
       const k = keyless ? undefined : parseHex(key, `${what} key`);
       if (k && k.length !== def.spec.keySize) throw new CliError(`${what}: key is ${k.length} bytes, map '${map}' has ${def.spec.keySize}-byte keys`);
+      // A second value for a key would silently replace the first: almost always a mistake in the file.
+      const earlier = k ? seen.get(hex(k)) : undefined;
+      if (earlier !== undefined) throw new CliError(`${what}: key ${hex(k!)} is entry ${earlier}'s too`);
+      if (k) seen.set(hex(k), i);
       const v = Array.isArray(value) ? value.map((x, c) => parseHex(x, `${what} value for CPU ${c}`)) : parseHex(value, `${what} value`);
       for (const one of Array.isArray(v) ? v : [v]) {
         if (one.length !== def.spec.valueSize) throw new CliError(`${what}: value is ${one.length} bytes, map '${map}' has ${def.spec.valueSize}-byte values`);
@@ -329,13 +349,22 @@ export function withGlobalData(obj: BpfObject, args: ParsedArgs): { obj: BpfObje
   return { obj: { ...obj, maps }, inits: all.filter((i) => !isData(i)) };
 }
 
+/**
+ * How a refused entry of --map NAME=FILE is named, on every engine: the file, the entry's index
+ * in it and its key, so a long file points at its bad line.
+ */
+export function mapInitFailure(init: MapInit, i: number): (why: string) => never {
+  const key = init.entries[i]?.key;
+  return (why) => {
+    throw new CliError(`--map ${init.map}=${init.file}: entry ${i}${key ? ` (key ${hex(key)})` : ""}: ${why}`);
+  };
+}
+
 function applyMapInits(maps: MapSet, inits: readonly MapInit[]): void {
   for (const init of inits) {
     const map = maps.get(init.map)!;
-    const fail = (why: string): never => {
-      throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
-    };
-    for (const e of init.entries) {
+    for (const [i, e] of init.entries.entries()) {
+      const fail = mapInitFailure(init, i);
       try {
         if (map instanceof QueueMap) map.push(single(e.value, fail));
         else if (map instanceof RingBuf) fail("a ring buffer has no entries to set");

@@ -17,7 +17,7 @@ import type { Command } from "../command.js";
 import { parseHexBytes } from "../hex.js";
 import { readBytes, readText } from "../io.js";
 import { joinMapOptions, OBJECT_OPTIONS, runObject } from "./run-object.js";
-import { ENGINE_OPTIONS, engineOptions } from "../engine-options.js";
+import { ENGINE_OPTIONS, engineOptions, UNVERIFIED_ACCESS_NOTE } from "../engine-options.js";
 
 const spec: CommandSpec = {
   name: "run",
@@ -35,7 +35,9 @@ With --raw/--asm/--elf: the program runs as the conformance program type: r1 = p
 of the input memory, r2 = its length. It runs once for r0 (and, on the interpreter, the executed
 instruction count), then --repeat times split into --rounds timed rounds; ns_per_run is the
 median over rounds. The input is restored before each round, not before each run, so a program
-that writes its input sees its own earlier writes within a round.`,
+that writes its input sees its own earlier writes within a round.
+
+${UNVERIFIED_ACCESS_NOTE}`,
   options: {
     raw: { type: "string", valueName: "FILE", description: "raw bytecode: little-endian 8-byte instruction slots" },
     asm: { type: "string", valueName: "FILE", description: "assembly source (the conformance .data syntax)" },
