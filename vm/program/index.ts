@@ -1,4 +1,5 @@
 export { validate, MAX_INSNS, type HelperLookup, type ValidateOptions } from "./validate.js";
+export { applyCtxRewrites, narrowCtxAccesses } from "./ctx-narrow.js";
 export { trapDeadFrameWrites } from "./frame-writes.js";
 export { subprograms, subprogramStarts, subprogramOf, isLocalCall, isFuncAddress, callbackStarts, localCallTarget, type Subprogram } from "./subprograms.js";
 export { reservedFieldViolation } from "./reserved.js";

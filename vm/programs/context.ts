@@ -13,6 +13,22 @@ export interface CtxField {
   readonly kind: CtxFieldKind;
   /** Programs may store to it (kernel: the program type's is_valid_access for BPF_WRITE). */
   readonly writable: boolean;
+  /**
+   * The kernel keeps the field narrower than its UAPI slot, so a store changes less than it
+   * says (vm/program/ctx-narrow.ts). Absent: a store writes the whole slot.
+   */
+  readonly store?: NarrowStore;
+}
+
+/**
+ * How convert_ctx_access (net/core/filter.c) turns a 4-byte store to a field whose sk_buff
+ * member is a __u16 into a 2-byte one (tc_index, tc_classid, queue_mapping): a later load reads
+ * the 16 bits back, zero-extended. `dropsFrom`: queue_mapping's rule, a value at or above it
+ * (NO_QUEUE_MAPPING, 0xffff) is not stored at all.
+ */
+export interface NarrowStore {
+  readonly bytes: 2;
+  readonly dropsFrom?: number;
 }
 
 export interface CtxLayout {
@@ -21,14 +37,14 @@ export interface CtxLayout {
   readonly fields: readonly CtxField[];
 }
 
-export type FieldSpec = readonly [name: string, size: 1 | 4 | 8, kind?: CtxFieldKind];
+export type FieldSpec = readonly [name: string, size: 1 | 4 | 8, kind?: CtxFieldKind, store?: NarrowStore];
 
 /** Lay fields out in order with natural alignment, as the C compiler does for these structs. */
 export function ctxLayout(name: string, specs: readonly FieldSpec[], writable: readonly string[] = []): CtxLayout {
   let offset = 0;
-  const fields = specs.map(([fieldName, size, kind = "scalar"]) => {
+  const fields = specs.map(([fieldName, size, kind = "scalar", store]) => {
     offset = Math.ceil(offset / size) * size;
-    const field: CtxField = { name: fieldName, offset, size, kind, writable: writable.includes(fieldName) };
+    const field: CtxField = { name: fieldName, offset, size, kind, writable: writable.includes(fieldName), ...(store ? { store } : {}) };
     offset += size;
     return field;
   });

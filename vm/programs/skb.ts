@@ -6,13 +6,18 @@
 // r6 for them): both engines find the packet through this struct's `data` and `data_end`,
 // which hold real addresses here.
 
-import { ctxLayout, ctxField, type FieldSpec } from "./context.js";
+import { ctxLayout, ctxField, type FieldSpec, type NarrowStore } from "./context.js";
+
+/** sk_buff keeps these in a __u16 (convert_ctx_access: BPF_H stores and loads). */
+const U16: NarrowStore = { bytes: 2 };
+/** skb->queue_mapping: a __u16, and NO_QUEUE_MAPPING (0xffff) or more is not stored. */
+const QUEUE_MAPPING: NarrowStore = { bytes: 2, dropsFrom: 0xffff };
 
 const FIELDS: readonly FieldSpec[] = [
   ["len", 4],
   ["pkt_type", 4],
   ["mark", 4],
-  ["queue_mapping", 4],
+  ["queue_mapping", 4, "scalar", QUEUE_MAPPING],
   ["protocol", 4],
   ["vlan_present", 4],
   ["vlan_tci", 4],
@@ -20,14 +25,14 @@ const FIELDS: readonly FieldSpec[] = [
   ["priority", 4],
   ["ingress_ifindex", 4],
   ["ifindex", 4],
-  ["tc_index", 4],
+  ["tc_index", 4, "scalar", U16],
   ["cb0", 4],
   ["cb1", 4],
   ["cb2", 4],
   ["cb3", 4],
   ["cb4", 4],
   ["hash", 4],
-  ["tc_classid", 4],
+  ["tc_classid", 4, "scalar", U16],
   ["data", 4, "packet"],
   ["data_end", 4, "packet_end"],
   ["napi_id", 4],

@@ -12,6 +12,7 @@ import { BpfError } from "../errors.js";
 import { reject } from "./messages.js";
 import type { HelperArg } from "../helpers/registry.js";
 import { TIMER_SET_CALLBACK_ID } from "../helpers/timer.js";
+import { TAIL_CALL_ID } from "../helpers/tailcall.js";
 import type { Frame } from "./state.js";
 
 export interface Cfg {
@@ -27,7 +28,9 @@ export interface Cfg {
    * The subprograms each subprogram calls (`call` local: `direct`) or whose address it takes
    * (lddw func: a callback, counted as called there, as check_max_stack_depth counts it).
    */
-  readonly callees: ReadonlyArray<ReadonlyArray<{ readonly sub: number; readonly direct: boolean }>>;
+  readonly callees: ReadonlyArray<ReadonlyArray<{ readonly sub: number; readonly direct: boolean; readonly at: number }>>;
+  /** Per subprogram: its first bpf_tail_call, or -1 (the kernel's subprog_info.has_tail_call). */
+  readonly tailCallAt: Int32Array;
   /** Helper calls that call a callback (bpf_loop): checkpointed always (mark_force_checkpoint). */
   readonly callsCallback: Uint8Array;
   /** Kfunc calls of an iterator's next() (iter.ts): prune points, checkpointed always. */
@@ -81,12 +84,14 @@ export function buildCfg(
   });
   const prunePoint = prunePoints(insns, defs, succ, callsCallback, iterNext);
   const liveIn = liveness(insns, defs, succ, helperArgs, isGlobal && ((target) => isGlobal(subprogramOf(subprogs, target))));
-  const callees = subprogs.map(() => [] as Array<{ sub: number; direct: boolean }>);
+  const callees = subprogs.map(() => [] as Array<{ sub: number; direct: boolean; at: number }>);
+  const tailCallAt = new Int32Array(subprogs.length).fill(-1);
   defs.forEach((d, i) => {
     const direct = d?.kind === "call" && d.target === "local";
-    if (direct || isFuncLddw(d)) callees[subprogOf[i]!]!.push({ sub: subprogramOf(subprogs, localCallTarget(insns, i)), direct });
+    if (direct || isFuncLddw(d)) callees[subprogOf[i]!]!.push({ sub: subprogramOf(subprogs, localCallTarget(insns, i)), direct, at: i });
+    if (d?.kind === "call" && d.target === "helper" && insns[i]!.imm === TAIL_CALL_ID && tailCallAt[subprogOf[i]!]! < 0) tailCallAt[subprogOf[i]!] = i;
   });
-  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, callsCallback, iterNext, succ, scc: loops(succ) };
+  return { defs, subprogs, subprogOf, prunePoint, liveIn, callees, tailCallAt, callsCallback, iterNext, succ, scc: loops(succ) };
 }
 
 /**
@@ -323,18 +328,24 @@ export function callerLive(cfg: Cfg, frames: readonly Frame[], k: number): numbe
  */
 export function checkCombinedStack(cfg: Cfg, depth: readonly number[], roots: ReadonlySet<number> = new Set()): void {
   const round = (d: number): number => Math.ceil(d / 16) * 16;
-  const walk = (sub: number, total: number, frames: number): void => {
+  // `at`: the call that entered `sub` (a root: its first instruction), which a refusal names.
+  const walk = (sub: number, at: number, total: number, frames: number): void => {
+    // A tail call unwinds only its own frame: the callers' frames stay under the next program.
+    // With at most 256 bytes of them per program, 33 chained programs stay within 8 KiB of stack.
+    if (sub !== 0 && cfg.tailCallAt[sub]! >= 0 && total >= 256) {
+      reject(`tail_calls are not allowed when call stack of previous frames is ${total} bytes. Too large`, cfg.tailCallAt[sub]!);
+    }
     const t = total + round(depth[sub]!);
-    if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
-    for (const { sub: c, direct } of cfg.callees[sub]!) {
+    if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`, at);
+    for (const { sub: c, direct, at: call } of cfg.callees[sub]!) {
       if (roots.has(c) && !direct) continue;
       // A 9th frame: the walk's frame index reaches MAX_CALL_FRAMES (the kernel prints that
       // index). Paths catch this at the call, but a global function's callees are not walked
       // from its callers' paths (global-funcs.ts), so only this graph walk sees their chain.
-      if (frames >= MAX_CALL_FRAMES) reject(`the call stack of ${frames} frames is too deep !`);
-      walk(c, t, frames + 1);
+      if (frames >= MAX_CALL_FRAMES) reject(`the call stack of ${frames} frames is too deep !`, call);
+      walk(c, call, t, frames + 1);
     }
   };
-  walk(0, 0, 1);
-  for (const root of roots) walk(root, 0, 1);
+  walk(0, 0, 0, 1);
+  for (const root of roots) walk(root, cfg.subprogs[root]!.start, 0, 1);
 }

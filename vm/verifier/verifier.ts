@@ -22,7 +22,8 @@ import { callbackCall, callbackExit, sameCallsites } from "./callbacks.js";
 import { checkCgroupStorageMaps } from "./cgroup-storage.js";
 import { checkCallHoldingLock, checkGlobalCallHoldingLock, checkLockMapForProgram, checkNoLockHeld } from "./spin-lock.js";
 import { checkMemAccess, checkStrictAlignment } from "./memory.js";
-import { saveAuxPtrType } from "./aux-ptr.js";
+import { ctxAccesses, ctxStoreValues, noteCtxStoreValue, saveAuxPtrType } from "./aux-ptr.js";
+import { narrowCtxAccesses } from "../program/ctx-narrow.js";
 import { Log, VerifierReject, disasm, reject, stateString } from "./messages.js";
 import { Compare, clearSingularIds, stateDigest, statesWithin } from "./prune.js";
 import { NOT_INIT, UNKNOWN_SCALAR, constReg, loadedScalar, pointer, scalarReg, typeName, type Reg } from "./regs.js";
@@ -109,6 +110,11 @@ export interface VerifyResult {
   readonly peakStates: number;
   /** Stack bytes each subprogram uses. */
   readonly stackDepth: readonly number[];
+  /**
+   * Accepted programs: the replacement of each access to a context field the kernel keeps
+   * narrower than its slot, by instruction (vm/program/ctx-narrow.ts).
+   */
+  readonly ctxRewrites?: ReadonlyMap<number, Insn>;
   readonly ms: number;
 }
 
@@ -154,9 +160,10 @@ export function verify(program: Program | readonly Insn[], options: VerifyOption
       new Run(env, cfg, globals).explore((st) => (at = st), globals!.entry(sub));
       if (log.on) log.line(`Func#${sub} ('${globals!.name(sub)}') is safe for any args that match its prototype`);
     }
+    at = undefined; // the stack checks are about the whole call graph, not a path's instruction
     checkCombinedStack(cfg, env.stackDepth, asyncCallbacks(env));
     log.always(`processed ${env.insnsProcessed} insns (limit ${env.maxInsns}), stored states ${env.statesStored}, peak states ${env.peakStates}`);
-    return finish({ accepted: true });
+    return finish({ accepted: true, ctxRewrites: narrowCtxAccesses(insns, ctxAccesses(env), ctxStoreValues(env), type.ctx) });
   } catch (e) {
     if (!(e instanceof VerifierReject)) throw e;
     const insn = e.insn ?? at?.pc;
@@ -268,6 +275,7 @@ class Run {
         const value = this.spilledValue(st, ins, def.bytes, base);
         checkMemAccess(this.env, st, { regno: ins.dst, off: ins.off, size: def.bytes, access: "write", value });
         saveAuxPtrType(this.env, pc, base.type);
+        if (base.type === "ctx") noteCtxStoreValue(this.env, pc, value);
         noteStackAccess(st, pc, base, ins.off);
         return advance(st, 1);
       }

@@ -392,6 +392,7 @@ const BPF_F_WRONLY = 1 << 4;
 const QUEUE_TYPES = new Set([22, 23]);
 const XSKMAP = 17;
 const CGROUP_ARRAY = 8;
+const BLOOM_FILTER = 30;
 
 /**
  * Why user space cannot read a map back after a run (the kernel's map_get_sys_perms): a
@@ -404,6 +405,8 @@ export function unreadable(type: number, flags: number): string | undefined {
   // xsk_map_lookup_elem_sys_only; the sockets a run redirected to are in the report's `redirects`.
   if (type === XSKMAP) return "an XSKMAP's slots hold AF_XDP sockets: user space may not look them up (EOPNOTSUPP)";
   if (type === CGROUP_ARRAY) return "a CGROUP_ARRAY's slots hold cgroups: user space may not look them up (ENOTSUPP)";
+  // bloom_map_get_next_key: a bloom filter has no keys to walk, only values to peek for.
+  if (type === BLOOM_FILTER) return "a BLOOM_FILTER has no keys to walk (get_next_key: EINVAL), only values to peek for";
   return undefined;
 }
 

@@ -9,6 +9,7 @@
 import { BpfError } from "../../errors.js";
 import type { Program } from "../../engine.js";
 import type { Insn } from "../../isa/instruction.js";
+import { applyCtxRewrites } from "../../program/ctx-narrow.js";
 import { trapDeadFrameWrites } from "../../program/frame-writes.js";
 import { createMachine, type MachineOptions, type RuntimeMachine } from "../../runtime/machine.js";
 import type { VerifyResult } from "../../verifier/verifier.js";
@@ -60,12 +61,16 @@ export function instantiateObject(obj: BpfObject, name: string | ObjectProgram |
     }
   };
   verifyOne(entry);
-  const tailPrograms = fillProgArrays(obj, machine, entry, verifyOne, check);
-  return { object: obj, entry, program: { insns: [...runnable(entry.insns, check)], name: entry.name }, machine, verified: check, verification, tailPrograms };
+  const tailPrograms = fillProgArrays(obj, machine, entry, verifyOne, verification);
+  return { object: obj, entry, program: { insns: [...runnable(entry.insns, verification.get(entry.name))], name: entry.name }, machine, verified: check, verification, tailPrograms };
 }
 
-/** What an engine runs: a verified program's dead writes to r10 as traps (vm/program/frame-writes.ts). */
-const runnable = (insns: readonly Insn[], verified: boolean): readonly Insn[] => (verified ? trapDeadFrameWrites(insns) : insns);
+/**
+ * What an engine runs: a verified program's dead writes to r10 as traps (vm/program/frame-writes.ts)
+ * and its accesses to narrower context fields as the kernel converts them (vm/program/ctx-narrow.ts).
+ */
+const runnable = (insns: readonly Insn[], verified: VerifyResult | undefined): readonly Insn[] =>
+  verified ? applyCtxRewrites(trapDeadFrameWrites(insns), verified.ctxRewrites) : insns;
 
 function runnableType(p: ObjectProgram): NonNullable<ObjectProgram["type"]> {
   if (p.error) throw p.error;
@@ -115,7 +120,7 @@ function fillInnerSlots(obj: BpfObject, machine: RuntimeMachine): void {
 
 /** Fill static PROG_ARRAY slots; each target is verified and added once. */
 function fillProgArrays(
-  obj: BpfObject, machine: RuntimeMachine, entry: ObjectProgram, verifyOne: (p: ObjectProgram) => void, verified: boolean,
+  obj: BpfObject, machine: RuntimeMachine, entry: ObjectProgram, verifyOne: (p: ObjectProgram) => void, verification: ReadonlyMap<string, VerifyResult>,
 ): Map<string, number> {
   const ids = new Map<string, number>();
   const idOf = (m: ObjectMap, programName: string): number => {
@@ -129,7 +134,7 @@ function fillProgArrays(
       throw new BpfError(`map '${m.name}': program '${p.name}' is ${type}, but the machine runs ${entry.type} programs (a PROG_ARRAY holds programs of one type)`);
     }
     if (p !== entry) verifyOne(p);
-    const id = machine.programs.add({ insns: [...runnable(p.insns, verified)], name: p.name });
+    const id = machine.programs.add({ insns: [...runnable(p.insns, verification.get(p.name))], name: p.name });
     ids.set(programName, id);
     return id;
   };
