@@ -15,7 +15,8 @@ export interface CtxField {
   readonly writable: boolean;
   /**
    * The kernel keeps the field narrower than its UAPI slot, so a store changes less than it
-   * says (vm/program/ctx-narrow.ts). Absent: a store writes the whole slot.
+   * says and a load of the slot's upper half reads the field itself (vm/program/ctx-narrow.ts).
+   * Absent: loads and stores mean the whole slot.
    */
   readonly store?: NarrowStore;
 }

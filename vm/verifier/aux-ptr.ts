@@ -26,9 +26,9 @@ export function saveAuxPtrType(env: Env, pc: number, type: RegType): void {
   else if (prev !== type && (REWRITTEN.has(prev) || REWRITTEN.has(type))) reject("same insn cannot be used with different pointers");
 }
 
-/** The instructions the paths found accessing memory through the context, ascending. */
+/** The instructions the paths found accessing memory through the context. */
 export function ctxAccesses(env: Env): number[] {
-  return [...(seen.get(env) ?? [])].filter(([, type]) => type === "ctx").map(([pc]) => pc).sort((a, b) => a - b);
+  return [...(seen.get(env) ?? [])].filter(([, type]) => type === "ctx").map(([pc]) => pc);
 }
 
 const stored = new WeakMap<Env, Map<number, StoredRange>>();
