@@ -20,7 +20,7 @@
 
 import { isPerCpu, parseMapType, type MapType } from "../../vm/maps/types.js";
 import { assemble } from "../../vm/asm/index.js";
-import { kernelBridge, ProgType, type Availability, type KernelProgram } from "../../vm/node/kernel/bridge.js";
+import { kernelBridge, kernelMapSpec, ProgType, type Availability, type KernelProgram } from "../../vm/node/kernel/bridge.js";
 import { behindSocketHeader } from "../../vm/node/kernel/socket-frame.js";
 import type { BenchCorpus } from "./corpora.js";
 import { stats, type Stats } from "./measure.js";
@@ -99,14 +99,7 @@ export function kernelUnsupported(program: BenchProgram): string | undefined {
 function load(program: BenchProgram, entries: readonly MapEntry[]): KernelProgram {
   const bridge = kernelBridge();
   const possible = bridge.available().possibleCpus ?? 1;
-  const maps = program.maps.map((m) => ({
-    type: (typeof m.type === "number" ? m.type : parseMapType(m.type)) as number,
-    keySize: m.keySize,
-    valueSize: m.valueSize,
-    maxEntries: m.maxEntries,
-    flags: m.flags ?? 0,
-    name: m.name,
-  }));
+  const maps = program.maps.map((m) => kernelMapSpec({ ...m, type: (typeof m.type === "number" ? m.type : parseMapType(m.type)) as number }));
   const prog = bridge.load(program.insns, { type: PROG_TYPES[program.type]!, maps, name: program.name.slice(0, 15).replace(/[^A-Za-z0-9_]/g, "_") });
   try {
     for (const e of entries) {

@@ -7,6 +7,7 @@
 // (replay.ts).
 
 import type { RuntimeMachine } from "../../vm/runtime/machine.js";
+import { Layout } from "../../vm/memory/layout.js";
 import { CpuPool, corpusRegionSize, type PoolProgram } from "../../vm/pool/index.js";
 import type { JitOptions } from "../../jit/compile.js";
 import { loadCorpus, type BenchCorpus } from "./corpora.js";
@@ -202,7 +203,7 @@ async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus
       const check: { -readonly [K in keyof Check]: Check[K] } = { program: program.name, corpus: corpus.name, verdicts: {} };
       if (pool) {
         pool.loadCorpus(corpus.packets);
-        await checkEngines(pool, loaded, check);
+        await checkEngines(pool, machine, loaded, check);
       }
       const rows: Row[] = [];
       for (const e of options.engines) {
@@ -241,10 +242,16 @@ async function benchProgram(program: BenchProgram, corpora: readonly BenchCorpus
   }
 }
 
-/** One pass per pool engine keeping every r0: the verdicts, and whether the engines agree. */
-async function checkEngines(pool: CpuPool, loaded: ReadonlyMap<EngineName, PoolProgram>, check: { -readonly [K in keyof Check]: Check[K] }): Promise<void> {
+/**
+ * One pass per pool engine keeping every r0: the verdicts, and whether the engines agree. Each
+ * pass starts from the same map contents: a stateful program (a bloom filter, a rate limiter,
+ * connection tracking) answers by what earlier packets left in its maps.
+ */
+async function checkEngines(pool: CpuPool, machine: RuntimeMachine, loaded: ReadonlyMap<EngineName, PoolProgram>, check: { -readonly [K in keyof Check]: Check[K] }): Promise<void> {
   const r0: Partial<Record<EngineName, BigUint64Array>> = {};
+  const restoreMaps = mapsSnapshot(machine);
   for (const [engine, prog] of loaded) {
+    restoreMaps();
     const run = await pool.run(prog, { workers: 1, results: true });
     r0[engine] = pool.readResults();
     if (Object.keys(check.verdicts).length === 0) check.verdicts = run.verdicts;
@@ -254,6 +261,13 @@ async function checkEngines(pool: CpuPool, loaded: ReadonlyMap<EngineName, PoolP
     for (let i = 0; i < r0.jit.length; i++) if (r0.jit[i] !== r0.interpreter[i]) differ++;
     check.jit_vs_interpreter = differ;
   }
+}
+
+/** The maps arena's bytes now, and a function that puts them back (no run may be under way). */
+function mapsSnapshot(machine: RuntimeMachine): () => void {
+  const { mapsBase, mapsSize } = new Layout(machine.layout);
+  const bytes = new Uint8Array(machine.memory.buffer, mapsBase, mapsSize).slice();
+  return () => new Uint8Array(machine.memory.buffer, mapsBase, mapsSize).set(bytes);
 }
 
 /** The program in the kernel, loaded on first use (maps created and filled once per program). */

@@ -11,6 +11,7 @@ import { main } from "../../bin/cli/main.js";
 const ROOT = join(import.meta.dirname, "..", "..");
 const FIREWALL = join(ROOT, "corpus", "programs", "xdp_firewall.o"); // allow: hash, 12-byte keys, 4-byte values
 const COUNTER = join(ROOT, "corpus", "programs", "proto_counter.o"); // proto_count: percpu_array, 4 -> 8, 257 entries
+const BLOOM = join(ROOT, "test", "kernel", "fixtures", "bloom_filter.o"); // small: bloom_filter, no key, 4-byte values
 const dir = mkdtempSync(join(tmpdir(), "ebpf-wasm-mapfile-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -37,6 +38,8 @@ describe("bad --map files", () => {
     ["too many per-CPU values", COUNTER, "proto_count", [{ key: "00000000", value: ["00".repeat(8), "00".repeat(8)] }], /map 'proto_count': value of a per-CPU map needs 1 values \(one per CPU\), got 2$/],
     ["an index past max_entries", COUNTER, "proto_count", [{ key: "00000000", value: "00".repeat(8) }, { key: "01010000", value: "00".repeat(8) }], /--map proto_count=FILE: entry 1 \(key 01010000\): map 'proto_count': update failed with -E2BIG/],
     ["a field besides key and value", FIREWALL, "allow", [{ key, value: "00000000", flags: 1 }], /entry 0: unknown field 'flags' \(an entry has "key" and "value"\)$/],
+    ["a key in a keyless map", BLOOM, "small", [{ value: "00000000" }, { key: "00000000", value: "01000000" }], /entry 1: map 'small' has no keys \(key_size 0: its entries are values to push\), but the entry has one$/],
+    ["a bloom filter value of the wrong size", BLOOM, "small", [{ value: "000000" }], /entry 0: value is 3 bytes, map 'small' has 4-byte values$/],
     ["a key given twice", FIREWALL, "allow", [{ key, value: "00000000" }, { key: "01".repeat(12), value: "00000000" }, { key, value: "01000000" }], /entry 2: key 0{24} is entry 0's too$/],
   ])("%s: exit 1 with the reason", async (_what, object, map, json, message) => {
     const r = await run(object, map, json);

@@ -38,7 +38,8 @@ export interface ObjectRun {
   readonly results: ReadonlyArray<{ verdict: string; retval: string; packet: string }>;
   /**
    * Keyed maps as sorted "key=value" hex lines (per-CPU values comma-separated, CPU 0 first;
-   * PROG_ARRAYs left out: their values are fds / ids); ring buffers as their records' hex, in the order they were submitted.
+   * PROG_ARRAYs left out: their values are fds / ids; BLOOM_FILTERs too: user space can only ask
+   * them about a value); ring buffers as their records' hex, in the order they were submitted.
    */
   readonly maps: Record<string, string[]>;
 }
@@ -46,6 +47,9 @@ export interface ObjectRun {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const PROG_ARRAY = 3;
 const RINGBUF = 27;
+const BLOOM_FILTER = 30;
+/** Maps whose contents user space cannot list. */
+const unlisted = (type: number): boolean => type === PROG_ARRAY || type === BLOOM_FILTER;
 
 export async function runOurs(
   obj: BpfObject, engine: "interpreter" | "jit", data: readonly Uint8Array[], program?: string, options: NodeObjectMachineOptions = {},
@@ -56,7 +60,7 @@ export async function runOurs(
     const results = runner.runBatch(data, { results: true }).results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));
     const maps: Record<string, string[]> = {};
     obj.maps.forEach((m) => {
-      if (m.spec.type === PROG_ARRAY) return;
+      if (unlisted(m.spec.type)) return;
       const map = loaded.machine.maps.get(m.name);
       if (map instanceof RingBuf) maps[m.name] = map.drain().map(hex);
       // Per-CPU values as the kernel report lists them: each CPU's, comma-separated.
@@ -74,7 +78,7 @@ export function runKernel(obj: BpfObject, data: readonly Uint8Array[], program?:
   const results = report.results!.map((r) => ({ verdict: r.verdict, retval: r.retval.toString(16), packet: hex(r.packet) }));
   const maps: Record<string, string[]> = {};
   obj.maps.forEach((m) => {
-    if (m.spec.type === PROG_ARRAY) return;
+    if (unlisted(m.spec.type)) return;
     const entries = report.maps[m.name] as Array<{ key: string; value: string }>;
     maps[m.name] = m.spec.type === RINGBUF ? entries.map((e) => e.value) : entries.map((e) => `${e.key}=${e.value}`).sort();
   });

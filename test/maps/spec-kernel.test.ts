@@ -17,7 +17,7 @@ afterAll(() => {
 /** 0 when the kernel creates the map (it is closed at once), else its errno. */
 function kernelCreate(s: (typeof SPEC_CASES)[number]): number {
   try {
-    kernelBridge().createMap({ type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags }).close();
+    kernelBridge().createMap({ type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, mapExtra: s.mapExtra }).close();
     return 0;
   } catch (err) {
     if (err instanceof KernelError) return err.errno;

@@ -15,7 +15,7 @@ const label = (s: SpecCase): string =>
 describe("map definitions are accepted and refused as BPF_MAP_CREATE does", () => {
   for (const s of SPEC_CASES) {
     test(label(s), () => {
-      const spec = { name: "m", type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags };
+      const spec = { name: "m", type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, mapExtra: s.mapExtra };
       if (s.errno === 0) {
         expect(checkSpec(spec).type).toBe(s.type);
         return;

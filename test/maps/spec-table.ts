@@ -12,6 +12,8 @@ export interface SpecCase {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** BPF_MAP_CREATE's map_extra (a BLOOM_FILTER's number of hash functions), when not 0. */
+  readonly mapExtra?: number;
   /** 0: the kernel creates it; else its errno. */
   readonly errno: number;
   /** What our refusal names (field and rule). */
@@ -33,6 +35,7 @@ const DEVMAP = abi.BPF_MAP_TYPE_DEVMAP, QUEUE = abi.BPF_MAP_TYPE_QUEUE, STACK = 
 const DEVMAP_HASH = abi.BPF_MAP_TYPE_DEVMAP_HASH, RINGBUF = abi.BPF_MAP_TYPE_RINGBUF;
 const CPUMAP = abi.BPF_MAP_TYPE_CPUMAP, XSKMAP = abi.BPF_MAP_TYPE_XSKMAP;
 const CG_STORAGE = abi.BPF_MAP_TYPE_CGROUP_STORAGE, PCPU_CG_STORAGE = abi.BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+const BLOOM = abi.BPF_MAP_TYPE_BLOOM_FILTER;
 
 const c = (type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, errno: number, says?: RegExp): SpecCase =>
   ({ type, keySize, valueSize, maxEntries, flags, errno, ...(says ? { says } : {}) });
@@ -124,6 +127,19 @@ export const SPEC_CASES: readonly SpecCase[] = [
   c(QUEUE, 4, 8, 16, 0, EINVAL, /key_size must be 0, got 4/),
   c(QUEUE, 0, 4194305, 1, 0, E2BIG, /value_size 4194305 is too large/),
   c(STACK, 0, 8, 16, F.NO_PREALLOC, EINVAL, /BPF_F_NO_PREALLOC not accepted/),
+  // BLOOM_FILTER: no key, values up to KMALLOC_MAX_SIZE, BLOOM_CREATE_FLAG_MASK, map_extra 0..15.
+  c(BLOOM, 0, 4, 8, 0, 0),
+  c(BLOOM, 0, 6, 100, F.ZERO_SEED | F.RDONLY_PROG | F.NUMA, 0),
+  c(BLOOM, 0, 4194304, 1, F.WRONLY, 0),
+  { ...c(BLOOM, 0, 4, 8, 0, 0), mapExtra: 15 },
+  { ...c(BLOOM, 0, 4, 8, 0, EINVAL, /map_extra 16 is too large/), mapExtra: 16 },
+  c(BLOOM, 4, 4, 8, 0, EINVAL, /key_size must be 0, got 4/),
+  c(BLOOM, 0, 0, 8, 0, EINVAL, /value_size must not be 0/),
+  c(BLOOM, 0, 4, 0, 0, EINVAL, /max_entries must not be 0/),
+  c(BLOOM, 0, 4194305, 1, 0, E2BIG, /value_size 4194305 is too large/),
+  c(BLOOM, 0, 4, 8, F.NO_PREALLOC, EINVAL, /BPF_F_NO_PREALLOC not accepted/),
+  c(BLOOM, 0, 4, 8, F.MMAPABLE, EINVAL, /BPF_F_MMAPABLE not accepted/),
+  c(BLOOM, 0, 4, 8, F.RDONLY_PROG | F.WRONLY_PROG, EINVAL, /BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together/),
   // RINGBUF: a power-of-2 number of pages, BPF_F_NUMA_NODE only.
   c(RINGBUF, 0, 0, 8192, F.NUMA, 0),
   c(RINGBUF, 0, 0, 6144, 0, EINVAL, /must be a power of 2 and a multiple of 4096/),

@@ -18,7 +18,7 @@ const refuse = (spec: Partial<MapSpec>, message: RegExp): void => {
 describe("map creation is checked as the kernel checks it", () => {
   test("unknown map types", () => {
     refuse({ type: 18 }, /map 'm': map type sockhash \(18\) is not supported here/);
-    refuse({ type: "bloom_filter" }, /unknown or unsupported map type "bloom_filter"/);
+    refuse({ type: "sockmap" }, /unknown or unsupported map type "sockmap"/);
   });
   test("max_entries 0", () => refuse({ maxEntries: 0 }, /max_entries must not be 0/));
   test("array keys are 4 bytes", () => refuse({ type: "array", keySize: 8 }, /\(array\): key_size must be 4, got 8/));

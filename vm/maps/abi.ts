@@ -27,6 +27,7 @@ export const BPF_MAP_TYPE_QUEUE = 22;
 export const BPF_MAP_TYPE_STACK = 23;
 export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
 export const BPF_MAP_TYPE_RINGBUF = 27;
+export const BPF_MAP_TYPE_BLOOM_FILTER = 30;
 
 // ---- map_update_elem flags ----------------------------------------------------------------
 export const BPF_ANY = 0;
@@ -109,12 +110,15 @@ export const H_VALUE_STRIDE = 20;
 export const H_NCPUS = 24;
 /** Bytes between CPU c's and CPU c+1's copy of a per-CPU value (0 when not per-CPU). */
 export const H_CPU_STRIDE = 28;
-/** Array values / per-CPU value planes / queue slots / ring buffer data. */
+/** Array values / per-CPU value planes / queue slots / ring buffer data / bloom filter bits. */
 export const H_VALUES = 32;
 /** Hash bucket heads (a u32 each: first element or the chain's nulls marker). */
 export const H_BUCKETS = 36;
 export const H_BUCKET_MASK = 40;
-/** Hash maps: the u64 seed of the key hash (the kernel's htab->hashrnd), 0 with BPF_F_ZERO_SEED. */
+/**
+ * Hash maps: the u64 seed of the key hash (the kernel's htab->hashrnd), 0 with BPF_F_ZERO_SEED.
+ * Bloom filters: the u32 hash_seed in its low word.
+ */
 export const H_SEED = 48;
 /** round_up(key_size, 8) for hash maps; data size (key_size - 4) for LPM tries. */
 export const H_KEY_STRIDE = 56;
@@ -137,6 +141,9 @@ export const H_SPIN_LOCK = 80;
  * leaves it alone (BPF_F_LOCK) or resets it, cancelling the timer (vm/maps/as/value.ts).
  */
 export const H_TIMER = 84;
+/** Bloom filters: nr_hash_funcs (map_extra's low 4 bits, 5 when 0) and the bit array's bitset_mask. */
+export const H_BLOOM_HASHES = 88;
+export const H_BLOOM_MASK = 92;
 // mutable state
 export const H_LOCK = 128;
 export const H_SEQ = 132;

@@ -12,6 +12,7 @@ export { perCpuValues, sumPerCpu, type PerCpuInput, type PerCpuMap } from "./per
 export { PerfEventArray } from "./perf-event-array.js";
 export { planMap, type MapPlan } from "./plan.js";
 export { QueueMap } from "./queue.js";
+export { BloomFilterMap } from "./bloom-filter.js";
 export { RingBuf, type SampleCallback } from "./ringbuf.js";
 export { XskMap } from "./xsk-map.js";
 export { CgroupArray } from "./cgroup-array.js";

@@ -15,12 +15,13 @@ import { XskMap } from "./xsk-map.js";
 import { CgroupArray } from "./cgroup-array.js";
 import { planMap } from "./plan.js";
 import { QueueMap } from "./queue.js";
+import { BloomFilterMap } from "./bloom-filter.js";
 import { RingBuf } from "./ringbuf.js";
 import type { MapsRuntime } from "./runtime.js";
 import { checkSpec } from "./spec.js";
 import { hasPerCpuValues, isMapOfMaps, isQueueLike, MapType, mapTypeName, type MapSpec } from "./types.js";
 
-export type AnyMap = BpfMap | PerCpuMap | QueueMap | RingBuf | MapOfMaps;
+export type AnyMap = BpfMap | PerCpuMap | QueueMap | BloomFilterMap | RingBuf | MapOfMaps;
 
 export class MapSet implements Iterable<AnyMap> {
   private readonly maps: AnyMap[] = [];
@@ -105,6 +106,7 @@ export class MapSet implements Iterable<AnyMap> {
     let map: AnyMap;
     if (d.type === MapType.RingBuf) map = new RingBuf(d, fd, rt, this.view);
     else if (isQueueLike(d.type)) map = new QueueMap(d, fd, rt, this.view);
+    else if (d.type === MapType.BloomFilter) map = new BloomFilterMap(d, fd, rt, this.view);
     else if (isMapOfMaps(d.type)) map = new MapOfMaps(d, fd, rt, this.view, this);
     else if (d.type === MapType.PerfEventArray) map = new PerfEventArray(d, fd, rt, this.view, sharedValues(d.valueSize));
     else if (d.type === MapType.XskMap) map = new XskMap(d, fd, rt, this.view, sharedValues(d.valueSize));
@@ -167,6 +169,12 @@ export class MapSet implements Iterable<AnyMap> {
   queue(name: string): QueueMap {
     const map = this.need(name);
     return map instanceof QueueMap ? map : this.wrongKind(map, "a queue or stack");
+  }
+
+  /** A BLOOM_FILTER: add values, ask whether one may have been added. */
+  bloomFilter(name: string): BloomFilterMap {
+    const map = this.need(name);
+    return map instanceof BloomFilterMap ? map : this.wrongKind(map, "a bloom filter");
   }
 
   /** A PERF_EVENT_ARRAY: open its slots to receive bpf_perf_event_output's records. */

@@ -26,6 +26,7 @@
 //   RINGBUF         page-aligned: header page | data (max_entries bytes) | wrap shadow (same)
 //   *CGROUP_STORAGE ncpus planes of one value: the storage of the run on each CPU (a test run's
 //                   storage is its own, so even the shared type has one per running CPU)
+//   BLOOM_FILTER    the bit array: bitset_mask + 1 bits (bloomBits)
 
 import * as abi from "./abi.js";
 import type { CheckedSpec } from "./spec.js";
@@ -93,10 +94,26 @@ function lpmStorage(spec: CheckedSpec, stride: number): Storage {
   };
 }
 
+/**
+ * bloom_map_alloc's bit array: max_entries × nr_hash_funcs × 7 / 5 bits (7/5 approximating
+ * 1 / ln 2, the size that minimises false positives), at least 64, rounded up to a power of 2
+ * so that a hash is masked into it; 2^32 bits when that overflows a u32 or passes 2^31.
+ */
+export function bloomBits(maxEntries: number, hashFuncs: number): number {
+  const n = maxEntries * hashFuncs;
+  if (n > 0xffffffff) return 2 ** 32;
+  const bits = Math.floor(n / 5) * 7;
+  if (bits > 2 ** 31) return 2 ** 32;
+  return bits <= 64 ? 64 : 2 ** Math.ceil(Math.log2(bits));
+}
+
 function flatStorage(spec: CheckedSpec, ncpus: number, stride: number): Storage {
   const none = { buckets: 0, locks: 0, bucketCount: 0, elems: 0, elemSize: 0, nElems: 0, keyStride: 0, valueOff: 0 };
   if (spec.type === MapType.RingBuf) {
     return { ...none, values: abi.RB_DATA, cpuStride: 0, end: abi.RB_DATA + 2 * spec.maxEntries };
+  }
+  if (spec.type === MapType.BloomFilter) {
+    return { ...none, values: abi.HEADER_SIZE, cpuStride: 0, end: abi.HEADER_SIZE + bloomBits(spec.maxEntries, spec.hashFuncs!) / 8 };
   }
   const storage = isCgroupStorage(spec.type);
   const slots = spec.type === MapType.Queue || spec.type === MapType.Stack ? spec.maxEntries + 1 : storage ? 1 : spec.maxEntries;
@@ -149,7 +166,8 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
     valueStride: ring ? 0 : stride,
     cpuStride: s.cpuStride,
     headerWords: (base) => {
-      const seed = hashed ? hashSeed(spec.flags, base) : [0, 0];
+      const bloom = spec.type === MapType.BloomFilter;
+      const seed = hashed || bloom ? hashSeed(spec.flags, base) : [0, 0];
       return [
         [abi.H_TYPE, spec.type],
         [abi.H_KEY_SIZE, spec.keySize],
@@ -172,6 +190,8 @@ export function planMap(spec: CheckedSpec, ncpus: number): MapPlan {
         [abi.H_VALUE_OFF, s.valueOff],
         [abi.H_SPIN_LOCK, spec.spinLock === undefined ? 0 : spec.spinLock + 1],
         [abi.H_TIMER, spec.timer === undefined ? 0 : spec.timer + 1],
+        [abi.H_BLOOM_HASHES, spec.hashFuncs ?? 0],
+        [abi.H_BLOOM_MASK, bloom ? bloomBits(spec.maxEntries, spec.hashFuncs!) - 1 : 0],
       ];
     },
   };

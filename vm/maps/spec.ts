@@ -2,7 +2,7 @@
 // naming the map, the field and the rule: first map_create's own checks (kernel/bpf/syscall.c:
 // map_extra, bpf_get_file_flag, the NUMA node), then the map type's map_alloc_check /
 // map_alloc (arraymap.c, hashtab.c, lpm_trie.c, queue_stack_maps.c, ringbuf.c, devmap.c,
-// cpumap.c, xskmap.c), one table row per type. Every path that makes a map from a definition goes through here: MapSet
+// cpumap.c, xskmap.c, bloom_filter.c), one table row per type. Every path that makes a map from a definition goes through here: MapSet
 // creation, machine sizing, and `verify` of an object (vm/elf/load/verify.ts), so an object
 // whose map the kernel would refuse is refused before any program is verified or run.
 //
@@ -30,6 +30,8 @@ export interface CheckedSpec {
   readonly spinLock?: number;
   /** Offset of the value's struct bpf_timer (MapSpec.timer), checked as map_check_btf does. */
   readonly timer?: number;
+  /** BLOOM_FILTER: its number of hash functions, 1..15 (map_extra, 0 meaning 5). */
+  readonly hashFuncs?: number;
 }
 
 /** An inner map template, checked as the map BPF_MAP_CREATE made of it. */
@@ -210,6 +212,21 @@ function queueCheck(c: SpecChecker, s: MapSpec): void {
   if (s.valueSize > KMALLOC_MAX_SIZE) c.fail(`value_size ${s.valueSize} is too large: at most ${KMALLOC_MAX_SIZE}`, abi.E2BIG);
 }
 
+/** bloom_map_alloc_check, then bloom_map_alloc's checks (all -EINVAL). */
+function bloomCheck(c: SpecChecker, s: MapSpec): void {
+  if (s.valueSize > KMALLOC_MAX_SIZE) c.fail(`value_size ${s.valueSize} is too large: at most ${KMALLOC_MAX_SIZE}`, abi.E2BIG);
+  c.exactly("key_size", s.keySize, 0);
+  if (s.valueSize === 0) c.fail("value_size must not be 0");
+  c.maxEntriesNotZero();
+  c.accessOk();
+  // "The lower 4 bits of map_extra (0xF) specify the number of hash functions"
+  if ((s.mapExtra ?? 0) > BLOOM_MAX_HASH_FUNCS) c.fail(`map_extra ${s.mapExtra} is too large: a bloom filter's number of hash functions is 0 (meaning 5) to ${BLOOM_MAX_HASH_FUNCS}`);
+}
+
+/** map_extra's low 4 bits; 0 asks for the default. */
+const BLOOM_MAX_HASH_FUNCS = 0xf;
+const BLOOM_DEFAULT_HASH_FUNCS = 5;
+
 /** ringbuf_map_alloc: the size (max_entries) is a power-of-2 number of pages. */
 function ringbufCheck(c: SpecChecker, s: MapSpec): void {
   c.exactly("key_size", s.keySize, 0);
@@ -304,16 +321,18 @@ const RULES: ReadonlyMap<MapType, TypeRule> = new Map<MapType, TypeRule>([
   // LOCAL_STORAGE_CREATE_FLAG_MASK: BPF_F_NUMA_NODE and the access flags.
   [MapType.CgroupStorage, { flags: F.NUMA_NODE | ACCESS, check: (c, s) => cgroupStorageCheck(c, s, MapType.CgroupStorage) }],
   [MapType.PerCpuCgroupStorage, { flags: F.NUMA_NODE | ACCESS, check: (c, s) => cgroupStorageCheck(c, s, MapType.PerCpuCgroupStorage) }],
+  // BLOOM_CREATE_FLAG_MASK
+  [MapType.BloomFilter, { flags: F.NUMA_NODE | F.ZERO_SEED | ACCESS, check: bloomCheck }],
 ]);
 
 /**
- * map_create's checks before the type's: map_extra is for BLOOM_FILTER and ARENA only;
+ * map_create's checks before the type's: map_extra is for BLOOM_FILTER (and ARENA, not built);
  * bpf_get_file_flag refuses an fd both read-only and write-only; a BPF token (BPF_F_TOKEN_FD)
  * needs a token fd, which nothing here has; BPF_F_NUMA_NODE names an online node, and this
  * runtime's one memory is node 0.
  */
-function createCheck(c: SpecChecker, s: MapSpec): void {
-  if (s.mapExtra !== undefined && s.mapExtra !== 0) c.fail(`map_extra must be 0 for this map type, got ${s.mapExtra}`);
+function createCheck(c: SpecChecker, s: MapSpec, type: MapType): void {
+  if (type !== MapType.BloomFilter && s.mapExtra !== undefined && s.mapExtra !== 0) c.fail(`map_extra must be 0 for this map type, got ${s.mapExtra}`);
   if (c.has(F.RDONLY) && c.has(F.WRONLY)) c.fail("map_flags BPF_F_RDONLY and BPF_F_WRONLY together");
   if (c.has(F.TOKEN_FD)) c.fail("map_flags BPF_F_TOKEN_FD: there is no BPF token here");
   if (c.has(F.NUMA_NODE) && (s.numaNode ?? 0) !== 0) c.fail(`numa_node ${s.numaNode} is not an online NUMA node (only node 0 exists here)`);
@@ -342,7 +361,7 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
   if (spec.mapExtra !== undefined && (typeof spec.mapExtra !== "number" || !Number.isSafeInteger(spec.mapExtra) || spec.mapExtra < 0)) {
     c.fail(`mapExtra must be a non-negative integer, got ${String(spec.mapExtra)}`);
   }
-  createCheck(c, spec);
+  createCheck(c, spec, type);
   const rule = RULES.get(type)!;
   c.flagMask(rule.flags);
   rule.check(c, spec);
@@ -354,6 +373,7 @@ export function checkSpec(spec: MapSpec): CheckedSpec {
     name: spec.name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags,
     ...(inner ? { inner } : {}), ...(spec.spinLock !== undefined ? { spinLock: spec.spinLock } : {}),
     ...(spec.timer !== undefined ? { timer: spec.timer } : {}),
+    ...(type === MapType.BloomFilter ? { hashFuncs: spec.mapExtra || BLOOM_DEFAULT_HASH_FUNCS } : {}),
   };
 }
 

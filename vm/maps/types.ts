@@ -25,6 +25,7 @@ export const MapType = {
   HashOfMaps: abi.BPF_MAP_TYPE_HASH_OF_MAPS,
   CgroupStorage: abi.BPF_MAP_TYPE_CGROUP_STORAGE,
   PerCpuCgroupStorage: abi.BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
+  BloomFilter: abi.BPF_MAP_TYPE_BLOOM_FILTER,
 } as const;
 export type MapType = (typeof MapType)[keyof typeof MapType];
 
@@ -51,13 +52,14 @@ const NAMES: ReadonlyMap<MapType, string> = new Map<MapType, string>([
   [MapType.HashOfMaps, "hash_of_maps"],
   [MapType.CgroupStorage, "cgroup_storage"],
   [MapType.PerCpuCgroupStorage, "percpu_cgroup_storage"],
+  [MapType.BloomFilter, "bloom_filter"],
 ]);
 const BY_NAME = new Map([...NAMES].map(([type, name]) => [name, type]));
 
 export type MapTypeName =
   | "hash" | "array" | "prog_array" | "percpu_hash" | "percpu_array" | "lru_hash" | "lru_percpu_hash"
   | "lpm_trie" | "queue" | "stack" | "ringbuf" | "perf_event_array" | "cgroup_array" | "devmap" | "devmap_hash" | "array_of_maps"
-  | "hash_of_maps" | "cpumap" | "xskmap" | "cgroup_storage" | "percpu_cgroup_storage";
+  | "hash_of_maps" | "cpumap" | "xskmap" | "cgroup_storage" | "percpu_cgroup_storage" | "bloom_filter";
 
 export function mapTypeName(type: number): string {
   return NAMES.get(type as MapType) ?? `unknown (${type})`;
@@ -114,7 +116,10 @@ export interface MapSpec {
   readonly flags?: number;
   /** numa_node (read with BPF_F_NUMA_NODE): this runtime's one memory is node 0. */
   readonly numaNode?: number;
-  /** map_extra: BLOOM_FILTER / ARENA only, so it must be 0 (or absent) here. */
+  /**
+   * map_extra: BLOOM_FILTER only (the kernel's ARENA is not built): the number of hash functions
+   * in its low 4 bits, 0 meaning 5. Every other type needs 0 (or absent).
+   */
   readonly mapExtra?: number;
   /** ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (the kernel's inner_map_fd). */
   readonly inner?: InnerMapSpec;

@@ -52,6 +52,7 @@ const CGROUP_ARRAY = 8;
 const QUEUE = 22;
 const STACK = 23;
 const RINGBUF = 27;
+const BLOOM_FILTER = 30;
 const MAP_OF_MAPS = new Set([12, 13]);
 const ETH_HLEN = 14;
 
@@ -95,6 +96,8 @@ function runWith(
     // A value with a struct bpf_spin_lock: created with BTF saying where (the kernel needs it).
     ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
     ...(m.timer !== undefined ? { timer: m.timer } : {}),
+    // A BLOOM_FILTER's number of hash functions.
+    ...(obj.maps[fd]!.spec.mapExtra ? { mapExtra: obj.maps[fd]!.spec.mapExtra } : {}),
   }, status.possibleCpus ?? 1));
   const kmaps: KernelMap[] = [];
   const programs: KernelProgram[] = [];
@@ -223,7 +226,7 @@ function kernelValue(map: KernelMap, value: Uint8Array | Uint8Array[], cpus: num
   return out;
 }
 
-/** --map entries into a kernel map: pushed onto a queue or stack, updated in any keyed map. */
+/** --map entries into a kernel map: pushed onto a queue, stack or bloom filter, updated in any keyed map. */
 function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: readonly KernelMap[], bridge: KernelBridge): void {
   const refuse = (why: string): never => {
     throw new CliError(`--map ${init.map}=${init.file}: ${why}`);
@@ -234,7 +237,7 @@ function fillKernelMap(map: KernelMap, init: MapInit, cpus: number, kmaps: reado
     const fail = mapInitFailure(init, i);
     try {
       const value = kernelValue(map, e.value, cpus);
-      if (map.spec.type === QUEUE || map.spec.type === STACK) map.push(value);
+      if (map.spec.type === QUEUE || map.spec.type === STACK || map.spec.type === BLOOM_FILTER) map.push(value);
       else if (MAP_OF_MAPS.has(map.spec.type)) map.update(e.key!, innerMapFd(value, kmaps, fail));
       else if (map.spec.type === CGROUP_ARRAY) {
         const fd = cgroupFd(value, bridge, fail);

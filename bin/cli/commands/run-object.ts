@@ -15,6 +15,7 @@ import { getEngine, type EngineOptions } from "../../../vm/engines.js";
 import type { MapSet } from "../../../vm/maps/mapset.js";
 import { BpfMap } from "../../../vm/maps/map.js";
 import { QueueMap } from "../../../vm/maps/queue.js";
+import { BloomFilterMap } from "../../../vm/maps/bloom-filter.js";
 import { RingBuf } from "../../../vm/maps/ringbuf.js";
 import { PerfEventArray } from "../../../vm/maps/perf-event-array.js";
 import type { PerfRecord } from "../../../vm/helpers/trace.js";
@@ -306,6 +307,8 @@ function readMapInits(args: ParsedArgs, obj: BpfObject): MapInit[] {
       const extra = Object.keys(e).find((f) => f !== "key" && f !== "value");
       if (extra !== undefined) throw new CliError(`${what}: unknown field '${extra}' (an entry has "key" and "value")`);
       const { key, value } = e as { key?: unknown; value?: unknown };
+      // A queue, stack or bloom filter takes values only: a key there would be ignored.
+      if (keyless && key !== undefined) throw new CliError(`${what}: map '${map}' has no keys (key_size 0: its entries are values to push), but the entry has one`);
       const k = keyless ? undefined : parseHex(key, `${what} key`);
       if (k && k.length !== def.spec.keySize) throw new CliError(`${what}: key is ${k.length} bytes, map '${map}' has ${def.spec.keySize}-byte keys`);
       // A second value for a key would silently replace the first: almost always a mistake in the file.
@@ -367,6 +370,7 @@ function applyMapInits(maps: MapSet, inits: readonly MapInit[]): void {
       const fail = mapInitFailure(init, i);
       try {
         if (map instanceof QueueMap) map.push(single(e.value, fail));
+        else if (map instanceof BloomFilterMap) map.add(single(e.value, fail));
         else if (map instanceof RingBuf) fail("a ring buffer has no entries to set");
         else if (map.typeName === "prog_array") fail("PROG_ARRAY slots hold program ids; they are set from the object's static initialisation");
         else if (isPerCpu(map.type)) (map as unknown as BpfMap<Uint8Array[], Uint8Array | Uint8Array[]>).update(e.key!, e.value);

@@ -17,7 +17,7 @@ import {
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, EINVAL, ENOTSUPP, H_COUNT,
   BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_CGROUP_STORAGE,
-  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
+  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_BLOOM_FILTER, EOPNOTSUPP,
 } from "../abi";
 import {
   arrayOfMapsDelete, arrayOfMapsLookup, arrayOfMapsLookupSys, arrayOfMapsUpdate, hashOfMapsLookup, hashOfMapsUpdate,
@@ -35,6 +35,7 @@ import {
 } from "./htab";
 import { lpmDelete, lpmGetNextKey, lpmInit, lpmLookup, lpmUpdate } from "./lpm";
 import { queuePush, queueTake } from "./queue";
+import { bloomPeek, bloomPush } from "./bloom";
 import { cgroupStorageGetNextKey, cgroupStorageUpdate } from "./cgroup-storage";
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from "./ringbuf";
 
@@ -173,6 +174,7 @@ function remove(map: usize, key: usize): i32 {
   if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY) return perfArrayDelete(map, key);
   if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS) return arrayOfMapsDelete(map, key);
   if (t == BPF_MAP_TYPE_HASH_OF_MAPS) return htabDelete(map, key, 0, 0);
+  if (t == BPF_MAP_TYPE_BLOOM_FILTER) return -EOPNOTSUPP; // bloom_map_delete_elem
   return -EINVAL; // arrays cannot delete (array_map_delete_elem), nor queues by key
 }
 
@@ -182,19 +184,40 @@ export function map_delete(map: u32, key: u32): i64 {
   return remove(map, key);
 }
 
+// Push, pop and peek: queues and stacks (a value in, a value out) and bloom filters (push and
+// peek a value; no pop: bloom_map_pop_elem). Programs and user space (the syscall's update with
+// no key, lookup_and_delete, lookup) share them.
+@inline function push(map: usize, value: usize, flags: u64): i32 {
+  const t = mapType(map);
+  if (isQueue(t)) return queuePush(map, value, flags);
+  return t == BPF_MAP_TYPE_BLOOM_FILTER ? bloomPush(map, value, flags) : -EINVAL;
+}
+
+@inline function pop(map: usize, value: usize): i32 {
+  const t = mapType(map);
+  if (isQueue(t)) return queueTake(map, value, true);
+  return t == BPF_MAP_TYPE_BLOOM_FILTER ? -EOPNOTSUPP : -EINVAL;
+}
+
+@inline function peek(map: usize, value: usize): i32 {
+  const t = mapType(map);
+  if (isQueue(t)) return queueTake(map, value, false);
+  return t == BPF_MAP_TYPE_BLOOM_FILTER ? bloomPeek(map, value) : -EINVAL;
+}
+
 /** bpf_map_push_elem */
 export function map_push(map: u32, value: u32, flags: u64): i64 {
-  return isQueue(mapType(map)) ? queuePush(map, value, flags) : -EINVAL;
+  return push(map, value, flags);
 }
 
 /** bpf_map_pop_elem */
 export function map_pop(map: u32, value: u32): i64 {
-  return isQueue(mapType(map)) ? queueTake(map, value, true) : -EINVAL;
+  return pop(map, value);
 }
 
-/** bpf_map_peek_elem */
+/** bpf_map_peek_elem (a bloom filter reads the value; a queue or stack writes it) */
 export function map_peek(map: u32, value: u32): i64 {
-  return isQueue(mapType(map)) ? queueTake(map, value, false) : -EINVAL;
+  return peek(map, value);
 }
 
 /** bpf_ringbuf_reserve: the sample's address or 0 (also for any nonzero flags). */
@@ -302,17 +325,17 @@ export function sys_get_next_key(map: u32, key: u32, next: u32): i32 {
   return -EINVAL;
 }
 
-/** Queue/stack from user space: push (update with NULL key), pop, peek (lookup). */
+/** Queue, stack, bloom filter from user space: push (update with NULL key), pop, peek (lookup). */
 export function sys_push(map: u32, value: u32, flags: u64): i32 {
-  return isQueue(mapType(map)) ? queuePush(map, value, flags) : -EINVAL;
+  return push(map, value, flags);
 }
 
 export function sys_pop(map: u32, out: u32): i32 {
-  return isQueue(mapType(map)) ? queueTake(map, out, true) : -EINVAL;
+  return pop(map, out);
 }
 
 export function sys_peek(map: u32, out: u32): i32 {
-  return isQueue(mapType(map)) ? queueTake(map, out, false) : -EINVAL;
+  return peek(map, out);
 }
 
 /** Entries in a hash map (of any kind) or LPM trie (what the kernel's map iterator would count). */

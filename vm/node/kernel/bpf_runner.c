@@ -256,7 +256,8 @@ static int load_btf(const unsigned char *btf, uint32_t len, int *fd, struct out 
 }
 
 // MAP_CREATE: u32 type, key_size, value_size, max_entries, flags [, u32 inner_map_fd
-//             [, u32 btf_len, btf_len bytes of BTF, u32 btf_key_type_id, u32 btf_value_type_id]]
+//             [, u32 btf_len (0: no BTF) [, btf_len bytes of BTF, u32 btf_key_type_id,
+//             u32 btf_value_type_id] [, u64 map_extra]]]
 //   -> u32 fd.
 // inner_map_fd (ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template) is an fd this process
 // already holds (an earlier MAP_CREATE's answer), or 0. The BTF describes the key and the value
@@ -274,13 +275,14 @@ static int op_map_create(struct in *i, struct out *o) {
   if (i->left >= 4) attr.inner_map_fd = in_u32(i);
   const unsigned char *btf = NULL;
   uint32_t btf_len = 0;
-  if (i->left >= 4) {
-    btf_len = in_u32(i);
-    if (i->bad || btf_len == 0 || btf_len > (16u << 20)) return EINVAL;
+  if (i->left >= 4) btf_len = in_u32(i);
+  if (btf_len) {
+    if (i->bad || btf_len > (16u << 20)) return EINVAL;
     btf = in_bytes(i, btf_len);
     attr.btf_key_type_id = in_u32(i);
     attr.btf_value_type_id = in_u32(i);
   }
+  if (i->left >= 8) attr.map_extra = in_u64(i); // BLOOM_FILTER: its number of hash functions
   if (i->bad) return EINVAL;
   int btf_fd = -1;
   if (btf) {

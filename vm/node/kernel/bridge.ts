@@ -45,12 +45,15 @@ export const MapType = {
   QUEUE: 22,
   STACK: 23,
   RINGBUF: 27,
+  BLOOM_FILTER: 30,
   ARRAY_OF_MAPS: 12,
   HASH_OF_MAPS: 13,
 } as const;
 
 /** Maps with no key (key_size 0): user space pushes, pops and peeks. */
 const KEYLESS_TYPES: ReadonlySet<number> = new Set([MapType.QUEUE, MapType.STACK]);
+/** Keyless maps user space pushes to: queues and stacks, and bloom filters (bloom_map_push_elem). */
+const PUSH_TYPES: ReadonlySet<number> = new Set([...KEYLESS_TYPES, MapType.BLOOM_FILTER]);
 const RINGBUF_TYPES: ReadonlySet<number> = new Set([MapType.RINGBUF]);
 
 /**
@@ -60,11 +63,12 @@ const RINGBUF_TYPES: ReadonlySet<number> = new Set([MapType.RINGBUF]);
  */
 export function kernelMapSpec(m: {
   readonly type: number; readonly keySize: number; readonly valueSize: number; readonly maxEntries: number;
-  readonly flags?: number; readonly name?: string; readonly spinLock?: number; readonly timer?: number;
+  readonly flags?: number; readonly name?: string; readonly spinLock?: number; readonly timer?: number; readonly mapExtra?: number;
 }): KernelMapSpec {
   return {
     type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0,
     ...(m.name !== undefined ? { name: m.name } : {}),
+    ...(m.mapExtra ? { mapExtra: m.mapExtra } : {}),
     ...(m.spinLock !== undefined ? { spinLock: m.spinLock } : {}),
     ...(m.timer !== undefined ? { timer: m.timer } : {}),
   };
@@ -88,6 +92,8 @@ export interface KernelMapSpec {
   readonly maxEntries: number;
   readonly flags?: number;
   readonly name?: string;
+  /** BPF_MAP_CREATE's map_extra (a BLOOM_FILTER's number of hash functions); 0 when absent. */
+  readonly mapExtra?: number;
   /**
    * ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template. createMap creates it, passes its fd
    * as inner_map_fd and closes it once the outer map exists, as libbpf does with the template of
@@ -301,11 +307,12 @@ export class KernelMap {
   }
 
   /**
-   * QUEUE / STACK push: BPF_MAP_UPDATE_ELEM with no key. Flags BPF_ANY (0) or BPF_EXIST (2: a
-   * full map drops its oldest value); a full map without BPF_EXIST throws E2BIG.
+   * QUEUE / STACK / BLOOM_FILTER push: BPF_MAP_UPDATE_ELEM with no key. Flags BPF_ANY (0) or,
+   * for a queue or stack, BPF_EXIST (2: a full map drops its oldest value); a full map without
+   * BPF_EXIST throws E2BIG.
    */
   push(value: Uint8Array, flags = 0n): void {
-    this.requireType(KEYLESS_TYPES, "push is for QUEUE and STACK maps");
+    this.requireType(PUSH_TYPES, "push is for QUEUE, STACK and BLOOM_FILTER maps");
     this.update(new Uint8Array(0), value, flags);
   }
 
@@ -545,11 +552,13 @@ export class KernelBridge {
     const template = spec.inner ? this.createMap({ ...spec.inner, name: spec.inner.name ?? `${spec.name ?? "map"}.inner` }) : undefined;
     const frame = new FrameWriter(Op.MAP_CREATE).u32(spec.type).u32(spec.keySize).u32(spec.valueSize).u32(spec.maxEntries).u32(spec.flags ?? 0);
     const fields = spec.spinLock !== undefined || spec.timer !== undefined;
-    if (template || fields) frame.u32(template?.fd ?? 0);
+    const extra = spec.mapExtra ?? 0;
+    if (template || fields || extra) frame.u32(template?.fd ?? 0);
     if (fields) {
       const { btf, keyTypeId, valueTypeId } = valueMapBtf(spec.keySize, spec.valueSize, { spinLock: spec.spinLock, timer: spec.timer });
       frame.u32(btf.length).raw(btf).u32(keyTypeId).u32(valueTypeId);
-    }
+    } else if (extra) frame.u32(0); // no BTF
+    if (extra) frame.u64(BigInt(extra));
     let res: { err: number; payload: FrameReader };
     try {
       res = this.requireChannel().call(frame.finish());
