@@ -3,7 +3,7 @@
 // fragment lengths there. Compiled by both tsc and asc, as vm/maps/abi.ts is, so the two sides
 // cannot disagree on an offset: it must stay plain `export const NAME = <integer>;`.
 
-export const RECORD_SIZE = 40;
+export const RECORD_SIZE = 48;
 /** u32: one of the REDIRECT_* kinds below (RedirectKind in ./record.ts). */
 export const REC_REDIRECT_KIND = 0;
 /** u32: the helper's flags (low 32 bits), e.g. BPF_F_INGRESS = 1. */
@@ -34,6 +34,12 @@ export const REC_CLONES = 28;
  */
 export const REC_CGROUP_STORAGE = 32;
 export const REC_PERCPU_CGROUP_STORAGE = 36;
+/**
+ * u32: the lowest headroom address this run's XDP frame has exposed (xdp_adjust_head or
+ * xdp_adjust_meta moving data or data_meta below where the frame was placed), 0 before the
+ * first: the bytes from there up were zeroed when exposed (vm/helpers/packet/xdp-adjust.ts).
+ */
+export const REC_XDP_EXPOSED = 40;
 
 /** Values of REC_REDIRECT_KIND: no redirect, bpf_redirect's ifindex, bpf_redirect_map's map and key. */
 export const REDIRECT_NONE = 0;

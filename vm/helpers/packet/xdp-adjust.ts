@@ -12,8 +12,13 @@
 // skb_shared_info, as in a test run: 3520 bytes of packet), or the slot's end if the layout is
 // smaller; a frame with fragments grows and shrinks at its last fragment. After a successful
 // call, packet pointers the program held are stale: the verifier makes it reload them from the ctx.
+//
+// A test run builds each frame in a zeroed buffer (bpf_test_init), so headroom a program exposes
+// reads as zeros there; the packet slot here keeps what earlier runs wrote below the frame, so
+// headroom is zeroed the first time a run exposes it (exposeHeadroom).
 
 import { BpfRuntimeError } from "../../errors.js";
+import { REC_XDP_EXPOSED } from "../../runtime/record-abi.js";
 import type { CpuRegion, Layout } from "../../memory/layout.js";
 import type { HelperContext, HelperDef } from "../registry.js";
 import { XDP_DATA, XDP_DATA_END, XDP_DATA_META } from "./context.js";
@@ -60,9 +65,24 @@ function xdpBuff(helper: string, hctx: HelperContext, layout: Layout, ctxReg: bi
 const metaUnsupported = (b: XdpBuff): boolean => b.meta > b.data;
 
 /**
+ * Headroom down to `lowest` is about to be part of the frame (data or data_meta moves there).
+ * Bytes this run has not exposed before — below the record's low mark, or below where the frame
+ * was placed — are zeroed, as they are in a test run's fresh buffer; bytes exposed before hold
+ * what the program wrote there.
+ */
+function exposeHeadroom(b: XdpBuff, lowest: number): void {
+  const mark = b.slot.scratch + REC_XDP_EXPOSED;
+  const low = b.mem.u32(mark) || b.slot.packetData;
+  if (lowest >= low) return;
+  b.mem.bytes.fill(0, lowest, low);
+  b.mem.setU32(mark, lowest);
+}
+
+/**
  * bpf_xdp_adjust_head: data += offset. The new data must leave room for the xdp_frame and the
  * metadata in front of it and at least ETH_HLEN bytes of packet (-EINVAL). Metadata moves with
- * data. Grown headroom is not cleared (the kernel does not either).
+ * data. The kernel does not clear grown headroom: it holds what the buffer held, zeros in a test
+ * run unless this run wrote there (exposeHeadroom).
  */
 function adjustHead(layout: Layout): HelperDef["impl"] {
   return (hctx, ctxReg, offsetReg) => {
@@ -71,6 +91,7 @@ function adjustHead(layout: Layout): HelperDef["impl"] {
     const metalen = metaUnsupported(b) ? 0 : b.data - b.meta;
     const data = b.data + offset;
     if (data < b.frameEnd + metalen || data > b.end - ETH_HLEN) return errno(EINVAL);
+    exposeHeadroom(b, data - metalen);
     if (metalen) b.mem.bytes.copyWithin(b.meta + offset, b.meta, b.data);
     b.mem.setU32(b.ctx + XDP_DATA_META, b.meta + offset);
     b.mem.setU32(b.ctx + XDP_DATA, data);
@@ -138,6 +159,7 @@ function adjustMeta(layout: Layout): HelperDef["impl"] {
     if (meta < b.frameEnd || meta > b.data) return errno(EINVAL);
     const metalen = b.data - meta;
     if (metalen & 3 || metalen > XDP_META_MAX) return errno(EACCES);
+    exposeHeadroom(b, meta);
     b.mem.setU32(b.ctx + XDP_DATA_META, meta);
     return 0n;
   };

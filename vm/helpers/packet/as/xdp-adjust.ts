@@ -6,7 +6,7 @@
 // would throw — a ctx outside the memory, a packet outside the slot — and for a frame with
 // fragments (adjust_tail's other path, ../xdp-adjust.ts adjustFragsTail).
 
-import { REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../../../runtime/record-abi";
+import { REC_XDP_EXPOSED, REC_XDP_FRAGS, REC_XDP_FRAGS_END } from "../../../runtime/record-abi";
 import { SLOW, inMemory } from "./memory";
 
 // vm/helpers/packet/context.ts, uapi.ts, xdp-frags.ts; vm/memory/layout.ts
@@ -14,6 +14,7 @@ const XDP_DATA: u32 = 0;
 const XDP_DATA_END: u32 = 4;
 const XDP_DATA_META: u32 = 8;
 const SCRATCH_SIZE: u32 = 256;
+const PACKET_HEADROOM: u32 = 256;
 const XDP_FRAME_SIZE: i64 = 40;
 const XDP_HARD_END: i64 = 3776;
 const XDP_META_MAX: i64 = 255;
@@ -24,6 +25,7 @@ const ENOTSUPP: i64 = -524;
 
 // The buffer of the call, as ../xdp-adjust.ts xdpBuff reads it (set by xdpBuff()).
 let ctxAt: usize = 0;
+let recordAt: usize = 0;
 let data: i64 = 0;
 let end: i64 = 0;
 let meta: i64 = 0;
@@ -34,6 +36,7 @@ let hardEnd: i64 = 0;
 function xdpBuff(ctx: u64, record: u32, slotEnd: u32): bool {
   if (!inMemory(ctx, XDP_DATA_META + 4)) return false;
   ctxAt = <usize>ctx;
+  recordAt = <usize>record;
   data = <i64>load<u32>(ctxAt + XDP_DATA);
   end = <i64>load<u32>(ctxAt + XDP_DATA_END);
   meta = <i64>load<u32>(ctxAt + XDP_DATA_META);
@@ -49,6 +52,16 @@ function xdpBuff(ctx: u64, record: u32, slotEnd: u32): bool {
   return meta > data;
 }
 
+/** ../xdp-adjust.ts exposeHeadroom: zero the headroom this run exposes for the first time. */
+function exposeHeadroom(lowest: i64): void {
+  const placed = <i64>(recordAt + SCRATCH_SIZE + PACKET_HEADROOM); // the CPU's packetData
+  const mark = load<u32>(recordAt + REC_XDP_EXPOSED);
+  const low = mark ? <i64>mark : placed;
+  if (lowest >= low) return;
+  memory.fill(<usize>lowest, 0, <usize>(low - lowest));
+  store<u32>(recordAt + REC_XDP_EXPOSED, <u32>lowest);
+}
+
 /** bpf_xdp_adjust_head: data += offset; the metadata moves with it. */
 export function xdp_adjust_head(ctx: u64, offsetReg: u64, record: u32, slotEnd: u32): i64 {
   if (!xdpBuff(ctx, record, slotEnd)) return SLOW;
@@ -56,6 +69,7 @@ export function xdp_adjust_head(ctx: u64, offsetReg: u64, record: u32, slotEnd: 
   const metalen = metaUnsupported() ? 0 : data - meta;
   const next = data + offset;
   if (next < frameEnd + metalen || next > end - ETH_HLEN) return EINVAL;
+  exposeHeadroom(next - metalen);
   if (metalen) memory.copy(<usize>(meta + offset), <usize>meta, <usize>metalen);
   store<u32>(ctxAt + XDP_DATA_META, <u32>(meta + offset));
   store<u32>(ctxAt + XDP_DATA, <u32>next);
@@ -70,6 +84,7 @@ export function xdp_adjust_meta(ctx: u64, offsetReg: u64, record: u32, slotEnd: 
   if (next < frameEnd || next > data) return EINVAL;
   const metalen = data - next;
   if (metalen & 3 || metalen > XDP_META_MAX) return EACCES;
+  exposeHeadroom(next);
   store<u32>(ctxAt + XDP_DATA_META, <u32>next);
   return 0;
 }
