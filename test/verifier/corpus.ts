@@ -26,7 +26,7 @@ export const CORPUS_DIR = fileURLToPath(new URL("../../corpus/verifier/", import
 
 const MAP_TYPES: Record<string, number> = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, cgroup_array: 8, lru_hash: 9,
-  devmap: 14, cpumap: 16, xskmap: 17, cgroup_storage: 19, percpu_cgroup_storage: 21, queue: 22, devmap_hash: 25, ringbuf: 27,
+  devmap: 14, cpumap: 16, xskmap: 17, cgroup_storage: 19, percpu_cgroup_storage: 21, queue: 22, devmap_hash: 25, ringbuf: 27, bloom_filter: 30, sockmap: 15, sockhash: 18,
 };
 
 /** Flag words of a map line: map_flags bits (include/uapi/linux/bpf.h). */

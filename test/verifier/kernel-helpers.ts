@@ -7,6 +7,7 @@
 
 import { baseHelpers, HelperTable, type HelperArg, type HelperDef, type HelperRet } from "../../vm/helpers/index.js";
 import { dynptrKfuncs } from "../../vm/helpers/kfunc/dynptr.js";
+import { skRelease } from "../../vm/helpers/packet/sk-lookup.js";
 
 const sig = (id: number, name: string, args: HelperArg[], ret: HelperRet): HelperDef => ({
   id,
@@ -23,7 +24,9 @@ const SIGNATURES: readonly HelperDef[] = [
   sig(2, "map_update_elem", ["const_map_ptr", "ptr_to_map_key", "ptr_to_map_value", "anything"], "integer"),
   sig(3, "map_delete_elem", ["const_map_ptr", "ptr_to_map_key"], "integer"),
   sig(195, "map_lookup_percpu_elem", ["const_map_ptr", "ptr_to_map_key", "anything"], "ptr_to_map_value_or_null"),
+  sig(87, "map_push_elem", ["const_map_ptr", "ptr_to_map_value", "anything"], "integer"),
   sig(88, "map_pop_elem", ["const_map_ptr", "ptr_to_uninit_map_value"], "integer"),
+  sig(89, "map_peek_elem", ["const_map_ptr", "ptr_to_uninit_map_value"], "integer"),
   sig(6, "trace_printk", ["ptr_to_mem", "const_size"], "integer"),
   sig(12, "tail_call", ["ptr_to_ctx", "const_map_ptr", "anything"], "void"), // RET_VOID: r0 is not set
   sig(23, "redirect", ["anything", "anything"], "integer"),
@@ -60,11 +63,12 @@ const SIGNATURES: readonly HelperDef[] = [
 
 /**
  * baseHelpers() plus the signatures above for ids the runtime does not define yet, and the dynptr
- * kfuncs (a machine's table has them; here they only need their prototypes).
+ * kfuncs and bpf_sk_release (a machine's table has them; here they only need their prototypes).
  */
 export function kernelHelperTable(): HelperTable {
   const table = baseHelpers();
   for (const def of dynptrKfuncs(undefined, false)) table.add(def);
+  if (!table.has(skRelease.id)) table.add(skRelease); // a machine's table has it with its socket lookups
   for (const def of SIGNATURES) if (!table.has(def.id)) table.add(def);
   return table;
 }

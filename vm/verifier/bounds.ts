@@ -187,14 +187,31 @@ function syncOnce(
       if ((smaxL | 0) < s32max) s32max = smaxL | 0;
     }
   }
-  // Signed and unsigned 32-bit ranges inform each other when they do not cross the sign.
-  if (s32min >= 0 || s32max < 0) {
-    if (u32min < s32min >>> 0) u32min = s32min >>> 0;
-    if (s32max >>> 0 < u32max) u32max = s32max >>> 0;
+  // A 64-bit range whose upper halves are two consecutive values, with the low half wrapping
+  // from negative to non-negative across them, is one s32 range.
+  if (((uminH + 1) | 0) === umaxH && (uminL | 0) < 0 && (umaxL | 0) >= 0) {
+    if (s32min < (uminL | 0)) s32min = uminL | 0;
+    if ((umaxL | 0) < s32max) s32max = umaxL | 0;
   }
+  if (((sminH + 1) | 0) === smaxH && (sminL | 0) < 0 && (smaxL | 0) >= 0) {
+    if (s32min < (sminL | 0)) s32min = sminL | 0;
+    if ((smaxL | 0) < s32max) s32max = smaxL | 0;
+  }
+  // Signed and unsigned 32-bit ranges inform each other when they do not cross the sign; a
+  // signed range that does, of which the unsigned range meets only one side, is cut to that side.
   if ((u32min | 0) <= (u32max | 0)) {
     if (s32min < (u32min | 0)) s32min = u32min | 0;
     if ((u32max | 0) < s32max) s32max = u32max | 0;
+  }
+  if (s32min >= 0 || s32max < 0) {
+    if (u32min < s32min >>> 0) u32min = s32min >>> 0;
+    if (s32max >>> 0 < u32max) u32max = s32max >>> 0;
+  } else if (u32max < s32min >>> 0) {
+    s32min = u32min | 0;
+    if (s32max >>> 0 < u32max) u32max = s32max >>> 0;
+  } else if (s32max >>> 0 < u32min) {
+    s32max = u32max | 0;
+    if (u32min < s32min >>> 0) u32min = s32min >>> 0;
   }
   // Same at 64 bits (__reg64_deduce_bounds).
   if (leS(uminH, uminL, umaxH, umaxL)) {
@@ -204,6 +221,14 @@ function syncOnce(
   if (sminH >= 0 || smaxH < 0) {
     if (ltU(uminH, uminL, sminH, sminL)) { uminH = sminH; uminL = sminL; }
     if (ltU(smaxH, smaxL, umaxH, umaxL)) { umaxH = smaxH; umaxL = smaxL; }
+  } else if (ltU(umaxH, umaxL, sminH, sminL)) {
+    // The unsigned range meets only the non-negative side of a signed range crossing the sign.
+    sminH = uminH; sminL = uminL;
+    if (ltU(smaxH, smaxL, umaxH, umaxL)) { umaxH = smaxH; umaxL = smaxL; }
+  } else if (ltU(smaxH, smaxL, uminH, uminL)) {
+    // ... only its negative side.
+    smaxH = umaxH; smaxL = umaxL;
+    if (ltU(uminH, uminL, sminH, sminL)) { uminH = sminH; uminL = sminL; }
   }
   // 64-bit bounds from the 32-bit ones: the low half of every value lies in [u32min, u32max]
   // (__reg_deduce_mixed_bounds).

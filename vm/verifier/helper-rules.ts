@@ -210,8 +210,8 @@ export const helperRule = (id: number): HelperRule | undefined => BY_ID.get(id);
  * the helper allows the map's type (HelperRule.mapTypes; helpers without a list take any type
  * that the map's side allows).
  */
-export function mapFuncCompatible(mapType: number, helper: number): boolean {
-  if (!mapTypeTakesHelper(mapType, helper)) return false;
+export function mapFuncCompatible(mapType: number, helper: number, progType: string): boolean {
+  if (!mapTypeTakesHelper(mapType, helper, progType)) return false;
   const allowed = helperRule(helper)?.mapTypes;
   return allowed === undefined || allowed.includes(mapType);
 }

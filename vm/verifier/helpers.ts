@@ -11,7 +11,7 @@ import { spillSize, stackConst } from "./stack.js";
 import { MAX_VAR_OFF } from "./memory.js";
 import { MapType, helperRule, mapFuncCompatible, type HelperRule } from "./helper-rules.js";
 import { kernelHelperName, notImplemented } from "./helper-names.js";
-import { checkMapWriteHelper } from "./map-rules.js";
+import { checkMapWriteHelper, isSockMap } from "./map-rules.js";
 import { NOT_INIT, UNKNOWN_SCALAR, fixedOffset, isNullScalar, pointer, regConst, typeName, type Reg } from "./regs.js";
 import { uminNum, umaxNum } from "./bounds.js";
 import { tnumString } from "./tnum.js";
@@ -151,6 +151,12 @@ function checkArg(env: Env, st: VState, pc: number, def: HelperDef, regno: numbe
     case "ptr_to_uninit_map_value": {
       if (meta.map === undefined) reject(`invalid map_ptr to access map->${kind === "ptr_to_map_key" ? "key" : "value"}`);
       const map = env.maps[meta.map!]!;
+      // resolve_map_arg_type: a socket map's value argument is the socket itself.
+      if (kind !== "ptr_to_map_key" && isSockMap(map.type)) {
+        if (kind !== "ptr_to_map_value") reject("invalid arg_type for sockmap/sockhash");
+        sockArg(regno, r, BTF_SOCK_COMMON);
+        return;
+      }
       if (r.type === "scalar" || r.type === "ctx") expected(regno, r, "fp, pkt, pkt_meta, map_value, ringbuf_mem");
       const size = kind === "ptr_to_map_key" ? map.keySize : map.valueSize;
       if (size === 0) reject("invalid zero-sized read");
@@ -373,7 +379,7 @@ export function memSizeBound(regno: number, r: Reg, zeroOk: boolean): number {
 /** check_map_func_compatibility, both directions. */
 function checkMapCompat(env: Env, def: HelperDef, mapIndex: number): void {
   const map = env.maps[mapIndex]!;
-  if (!mapFuncCompatible(map.type, def.id)) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
+  if (!mapFuncCompatible(map.type, def.id, env.type.name)) reject(`cannot pass map_type ${map.type} into func bpf_${def.name}#${def.id}`);
 }
 
 /**
@@ -432,7 +438,15 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
         markStackPrecise(env, st, meta.keyAt!.frame, meta.keyAt!.off, meta.keyAt!.off + meta.keyAt!.size);
         return mapValue(env, meta.map!);
       }
-      return pointer("map_value_or_null", { map: meta.map!, id: env.nextId() });
+      const id = env.nextId();
+      // is_acquire_function: a socket map's lookup takes a reference to the socket it returns
+      // (released by bpf_sk_release; dropped on the NULL branch).
+      if (def.id === 1 && isSockMap(map.type)) {
+        const ref = env.nextId();
+        st.refs.push({ id: ref, insn: pc });
+        return pointer("map_value_or_null", { map: meta.map!, id: ref, ref });
+      }
+      return pointer("map_value_or_null", { map: meta.map!, id });
     }
     case "ptr_to_map_value": {
       // RET_PTR_TO_MAP_VALUE (bpf_get_local_storage): never null.

@@ -13,7 +13,7 @@ import { pointer, type Reg } from "./regs.js";
 export const MapType = {
   HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6,
   STACK_TRACE: 7, CGROUP_ARRAY: 8, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11,
-  ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13, DEVMAP: 14, CPUMAP: 16, XSKMAP: 17, QUEUE: 22, STACK: 23,
+  ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13, DEVMAP: 14, SOCKMAP: 15, CPUMAP: 16, XSKMAP: 17, SOCKHASH: 18, QUEUE: 22, STACK: 23,
   CGROUP_STORAGE: 19, PERCPU_CGROUP_STORAGE: 21, SK_STORAGE: 24, DEVMAP_HASH: 25, RINGBUF: 27,
   INODE_STORAGE: 28, TASK_STORAGE: 29, BLOOM_FILTER: 30, USER_RINGBUF: 31, CGRP_STORAGE: 32,
 } as const;
@@ -89,6 +89,10 @@ const MAP_HELPER_LIST: ReadonlyArray<readonly [number, readonly number[]]> = [
   [MapType.QUEUE, [89, 88, 87]], // map_peek_elem, map_pop_elem, map_push_elem
   [MapType.STACK, [89, 88, 87]],
   [MapType.BLOOM_FILTER, [89, 87]], // map_peek_elem, map_push_elem
+  // Socket maps: their redirect and update helpers, sk_select_reuseport, lookups (a referenced
+  // socket: sockAfterNullCheck), and map_update_elem / map_delete_elem where may_update_sockmap.
+  [MapType.SOCKMAP, [52, 53, 60, 82, 1, 2, 3]], // sk_redirect_map, sock_map_update, msg_redirect_map
+  [MapType.SOCKHASH, [72, 70, 71, 82, 1, 2, 3]], // sk_redirect_hash, sock_hash_update, msg_redirect_hash
   // Local storages: only their own get / delete (and kptr_xchg, 194); no map_lookup_elem.
   [MapType.CGROUP_STORAGE, [81]], // get_local_storage
   [MapType.PERCPU_CGROUP_STORAGE, [81]],
@@ -99,9 +103,20 @@ const MAP_HELPER_LIST: ReadonlyArray<readonly [number, readonly number[]]> = [
 ];
 const MAP_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map(MAP_HELPER_LIST.map(([type, ids]) => [type, new Set(ids)]));
 
+/** SOCKMAP / SOCKHASH: values are sockets (resolve_map_arg_type, mark_ptr_or_null_reg). */
+export const isSockMap = (mapType: number): boolean => mapType === MapType.SOCKMAP || mapType === MapType.SOCKHASH;
+
+/**
+ * may_update_sockmap, for the program types built here: socket filters, tc and XDP cannot hold
+ * a locked socket, so they may update and delete; cgroup_skb and the lwt types may not.
+ */
+const SOCKMAP_UPDATERS: ReadonlySet<string> = new Set(["socket_filter", "sched_cls", "xdp"]);
+
 /** May a helper with a map argument take a map of this type, as far as the map's side says? */
-export const mapTypeTakesHelper = (mapType: number, helper: number): boolean =>
-  MAP_HELPERS.get(mapType)?.has(helper) ?? true;
+export function mapTypeTakesHelper(mapType: number, helper: number, progType: string): boolean {
+  if (isSockMap(mapType) && (helper === 2 || helper === 3) && !SOCKMAP_UPDATERS.has(progType)) return false;
+  return MAP_HELPERS.get(mapType)?.has(helper) ?? true;
+}
 
 /**
  * mark_ptr_not_null_reg: a pointer that may be null, on the side of a NULL check where it is
@@ -118,6 +133,8 @@ export function notNullReg(env: Env, r: Reg): Reg {
   }
   // An XSKMAP's value is the AF_XDP socket: PTR_TO_XDP_SOCK (memory.ts checks its loads).
   if (env.maps[r.map]?.type === MapType.XSKMAP) return pointer("xdp_sock", { map: r.map });
+  // A socket map's is a socket, whose reference the lookup took (is_acquire_function).
+  if (isSockMap(env.maps[r.map]?.type ?? 0)) return pointer("sock", { ref: r.ref });
   const inner = env.innerOf(r.map);
   // A value with a bpf_spin_lock keeps its id: it names the element whose lock is taken
   // (mark_ptr_or_null_reg, reg_may_point_to_spin_lock; vm/verifier/spin-lock.ts).

@@ -104,14 +104,33 @@ function syncOnce(s: Scalar): Scalar | undefined {
       s32max = min(s32max, s32(smax));
     }
   }
-  // Signed and unsigned 32-bit ranges inform each other when they do not cross the sign.
-  if (s32min >= 0n || s32max < 0n) {
-    u32min = max(u32min, s32min & U32);
-    u32max = min(u32max, s32max & U32);
+  // Upper halves a sequence of two, the low half going from negative to non-negative.
+  const hi = (v: bigint): bigint => (v >> 32n) & U32;
+  if (((hi(umin) + 1n) & U32) === hi(umax) && s32(umin) < 0n && s32(umax) >= 0n) {
+    s32min = max(s32min, s32(umin));
+    s32max = min(s32max, s32(umax));
   }
+  if (((hi(smin) + 1n) & U32) === hi(smax) && s32(smin) < 0n && s32(smax) >= 0n) {
+    s32min = max(s32min, s32(smin));
+    s32max = min(s32max, s32(smax));
+  }
+  // If the u32 range forms a valid s32 range, then the s32 range from it; if the s32 range does
+  // not cross the sign, the u32 range from it; else cut it to the side the u32 range meets. (The
+  // kernel tests (u32)s32_min <= (u32)s32_max, the same for consistent ranges: an inconsistent
+  // one, found infeasible here, is left so rather than cut.)
   if (s32(u32min) <= s32(u32max)) {
     s32min = max(s32min, s32(u32min));
     s32max = min(s32max, s32(u32max));
+  }
+  if (s32min >= 0n || s32max < 0n) {
+    u32min = max(u32min, s32min & U32);
+    u32max = min(u32max, s32max & U32);
+  } else if (u32max < (s32min & U32)) {
+    s32min = s32(u32min);
+    u32max = min(u32max, s32max & U32);
+  } else if ((s32max & U32) < u32min) {
+    s32max = s32(u32max);
+    u32min = max(u32min, s32min & U32);
   }
   // Same at 64 bits (__reg64_deduce_bounds).
   if (s64(umin) <= s64(umax)) {
@@ -121,6 +140,12 @@ function syncOnce(s: Scalar): Scalar | undefined {
   if (smin >= 0n || smax < 0n) {
     umin = max(umin, smin & U64);
     umax = min(umax, smax & U64);
+  } else if (umax < (smin & U64)) {
+    smin = s64(umin);
+    umax = min(umax, smax & U64);
+  } else if ((smax & U64) < umin) {
+    smax = s64(umax);
+    umin = max(umin, smin & U64);
   }
   // 64-bit bounds from the 32-bit ones: the low half of every value lies in [u32min, u32max]
   // (__reg_deduce_mixed_bounds).
