@@ -440,7 +440,8 @@ function returnValue(env: Env, st: VState, pc: number, def: HelperDef, meta: Cal
       }
       const id = env.nextId();
       // is_acquire_function: a socket map's lookup takes a reference to the socket it returns
-      // (released by bpf_sk_release; dropped on the NULL branch).
+      // (released by bpf_sk_release; dropped on the NULL branch). As in check_helper_call, the
+      // NULL-check id above is drawn first and the reference's id replaces it.
       if (def.id === 1 && isSockMap(map.type)) {
         const ref = env.nextId();
         st.refs.push({ id: ref, insn: pc });

@@ -90,7 +90,7 @@ const MAP_HELPER_LIST: ReadonlyArray<readonly [number, readonly number[]]> = [
   [MapType.STACK, [89, 88, 87]],
   [MapType.BLOOM_FILTER, [89, 87]], // map_peek_elem, map_push_elem
   // Socket maps: their redirect and update helpers, sk_select_reuseport, lookups (a referenced
-  // socket: sockAfterNullCheck), and map_update_elem / map_delete_elem where may_update_sockmap.
+  // socket once NULL-checked: notNullReg), and map_update_elem / map_delete_elem where may_update_sockmap.
   [MapType.SOCKMAP, [52, 53, 60, 82, 1, 2, 3]], // sk_redirect_map, sock_map_update, msg_redirect_map
   [MapType.SOCKHASH, [72, 70, 71, 82, 1, 2, 3]], // sk_redirect_hash, sock_hash_update, msg_redirect_hash
   // Local storages: only their own get / delete (and kptr_xchg, 194); no map_lookup_elem.
